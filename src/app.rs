@@ -1,0 +1,204 @@
+//! Wires the long-running tasks together and owns shutdown: one task per mailbox, the
+//! outbox sender and the scheduler share a cancellation token; SIGTERM/SIGINT cancel it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{DbErr, EntityTrait, Set};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::config::{Config, MailboxConfig, MailboxSource};
+use crate::desk::{Desk, clock_from_env};
+use crate::ingest::imap::{self, ImapError};
+use crate::ingest::maildir::{self, MaildirError};
+use crate::outbound::{self, SendError, Transport};
+use crate::scheduler;
+use crate::storage::{self, StorageError, entities::agent};
+use crate::templates::Templates;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Transport(#[from] SendError),
+    #[error(transparent)]
+    Maildir(#[from] MaildirError),
+    #[error("mailbox: {0}")]
+    Imap(#[from] ImapError),
+    #[error("scheduler: {0}")]
+    Tick(scheduler::TickError),
+    #[error("{0}")]
+    Clock(String),
+    /// A long-running task ended while the daemon was meant to be running: exit non-zero
+    /// so the service manager restarts the whole daemon rather than leave it half-alive.
+    #[error("a task stopped unexpectedly: {0}")]
+    TaskDied(String),
+}
+
+impl AppError {
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            AppError::Storage(e) => e.is_unavailable(),
+            AppError::Database(e) => storage::is_unavailable(e),
+            AppError::Maildir(MaildirError::Unavailable(_)) => true,
+            // The server may be back on the next run.
+            AppError::Imap(ImapError::Database(e)) => storage::is_unavailable(e),
+            AppError::Imap(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Opens the database (applying migrations) and builds the shared context.
+pub async fn open_desk(config: Config, templates: Templates) -> Result<Desk, AppError> {
+    let clock = clock_from_env().map_err(AppError::Clock)?;
+    if std::env::var_os("SUPPORTD_NOW").is_some() {
+        warn!(now = %clock.now(), "SUPPORTD_NOW pins the clock: for tests and replays only, never in production");
+    }
+    let db = storage::open(&config.database).await?;
+    let company_ids = crate::cases::sync_companies(&db, &config, clock.now()).await?;
+    let desk = Desk {
+        config: Arc::new(config),
+        db,
+        templates: Arc::new(templates),
+        clock,
+        company_ids: Arc::new(company_ids),
+    };
+    seed_agents(&desk).await?;
+    Ok(desk)
+}
+
+/// `[[agent]]` entries seed the agents table at start (upsert by email); a disable done with
+/// `supportd agents disable` stays, across restarts and config reloads.
+async fn seed_agents(desk: &Desk) -> Result<(), DbErr> {
+    let now = desk.now();
+    for a in &desk.config.agents {
+        let row = agent::ActiveModel {
+            email: Set(a.email.to_string()),
+            name: Set(a.name.clone()),
+            aliases: Set(a.aliases.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let on_conflict = OnConflict::column(agent::Column::Email)
+            .update_columns([agent::Column::Name, agent::Column::Aliases, agent::Column::UpdatedAt])
+            .to_owned();
+        agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default)]
+pub struct OnceSummary {
+    pub processed: usize,
+    pub left: usize,
+    pub sent: usize,
+}
+
+/// `run --once`: every mailbox, then the outbox, then one scheduler tick.
+pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
+    let never = CancellationToken::new();
+    let mut summary = OnceSummary::default();
+    for mailbox in &desk.config.mailboxes {
+        let stats = mailbox_pass(desk, mailbox, &never).await?;
+        summary.processed += stats.processed;
+        summary.left += stats.left;
+    }
+    let transport = Transport::from_config(&desk.config.outbound.transport)?;
+    scheduler::tick(desk).await.map_err(AppError::Tick)?;
+    summary.sent = outbound::drain(desk, &transport, &never).await?;
+    Ok(summary)
+}
+
+async fn mailbox_pass(
+    desk: &Desk,
+    mailbox: &MailboxConfig,
+    cancel: &CancellationToken,
+) -> Result<maildir::PassStats, AppError> {
+    match &mailbox.source {
+        MailboxSource::Maildir { path } => Ok(maildir::pass(desk, mailbox, path, cancel).await?),
+        MailboxSource::Imap(cfg) => Ok(imap::once(desk, mailbox, cfg).await?),
+    }
+}
+
+/// Runs until `shutdown` is cancelled, then lets each task finish the unit in hand.
+pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError> {
+    let transport = Arc::new(Transport::from_config(&desk.config.outbound.transport)?);
+    let wake = Arc::new(Notify::new());
+    let mut tasks = JoinSet::new();
+    for mailbox in desk.config.mailboxes.clone() {
+        match mailbox.source.clone() {
+            MailboxSource::Imap(cfg) => {
+                tasks.spawn(imap::run_mailbox(desk.clone(), mailbox, cfg, wake.clone(), shutdown.clone()))
+            }
+            MailboxSource::Maildir { .. } => {
+                tasks.spawn(mailbox_loop(desk.clone(), mailbox, wake.clone(), shutdown.clone()))
+            }
+        };
+    }
+    tasks.spawn(outbound::run_sender(desk.clone(), transport, wake.clone(), shutdown.clone()));
+    tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
+    info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
+    let died = tokio::select! {
+        _ = shutdown.cancelled() => None,
+        Some(joined) = tasks.join_next() => Some(match joined {
+            Err(e) => e.to_string(),
+            Ok(()) => "it returned".to_owned(),
+        }),
+    };
+    match &died {
+        Some(why) => {
+            error!(reason = %why, "a task stopped unexpectedly; stopping the others");
+            shutdown.cancel();
+        }
+        None => info!("shutting down: finishing the work in hand"),
+    }
+    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                error!(error = %e, "a task ended abnormally");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        warn!("tasks did not finish within 10 s; aborting them");
+        tasks.shutdown().await;
+    }
+    info!("stopped");
+    died.map_or(Ok(()), |why| Err(AppError::TaskDied(why)))
+}
+
+/// Polls one mailbox until cancelled; errors are logged and retried with backoff, so the
+/// task never silently ends.
+async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, cancel: CancellationToken) {
+    let mut failures: u32 = 0;
+    while !cancel.is_cancelled() {
+        match mailbox_pass(&desk, &mailbox, &cancel).await {
+            Ok(stats) => {
+                failures = 0;
+                if stats.processed > 0 {
+                    wake.notify_one();
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                warn!(mailbox = %mailbox.name, error = %e, failures, "mailbox pass failed; retrying");
+            }
+        }
+        let pause = mailbox.poll_interval * 2u32.pow(failures.min(6));
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(pause.min(Duration::from_secs(300))) => {}
+        }
+    }
+}

@@ -1,0 +1,48 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+
+use crate::domain::EmailAddress;
+use crate::storage::entities::case_event;
+
+/// Who made a change, as written in the audit trail.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    System,
+    Customer(EmailAddress),
+    Agent(EmailAddress),
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::System => f.write_str("system"),
+            Actor::Customer(a) => write!(f, "customer:{a}"),
+            Actor::Agent(a) => write!(f, "agent:{a}"),
+        }
+    }
+}
+
+/// Appends one entry to a case's audit trail: who, when, what changed from what to what.
+pub async fn record_event(
+    db: &impl ConnectionTrait,
+    case_id: i64,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    kind: &str,
+    change: (Option<String>, Option<String>),
+    detail: Option<String>,
+) -> Result<(), DbErr> {
+    case_event::ActiveModel {
+        case_id: Set(case_id),
+        at: Set(at),
+        actor: Set(actor.to_string()),
+        kind: Set(kind.to_owned()),
+        old_value: Set(change.0),
+        new_value: Set(change.1),
+        detail: Set(detail),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,13 @@
+//! The case service: the only writer of cases. Opens cases, adds messages, records events.
+
+mod change;
+mod events;
+mod open;
+mod parties;
+mod view;
+
+pub use change::{Classification, reclassify, record_response, set_status};
+pub use events::{Actor, record_event};
+pub use open::{NewCase, append_message, closed_too_long, open_case, store_message};
+pub use parties::{company_for_sender, contact_for, sync_companies};
+pub use view::{CaseDetail, CaseView, EventView, MessageView, SlaLine, list_cases, show_case, sla_status};

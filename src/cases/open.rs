@@ -1,0 +1,196 @@
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, Set};
+
+use super::{Actor, record_event};
+use crate::config::Config;
+use crate::domain::{CaseType, Priority, Severity, Status};
+use crate::ingest::ParsedMessage;
+use crate::storage::entities::{attachment, case, case_participant, message};
+use crate::storage::next_case_number;
+
+/// What a new case starts with.
+pub struct NewCase<'a> {
+    pub mailbox: &'a str,
+    pub company_id: Option<i64>,
+    pub contact_id: i64,
+    /// The customer's subject without reply prefixes or tag.
+    pub summary: String,
+    pub case_type: CaseType,
+    pub severity: Severity,
+    /// The server's receipt time of the first message: the SLA clock starts here.
+    pub received_at: DateTime<Utc>,
+    pub opened_because: Option<String>,
+    /// The earlier case this one follows on from (a reply to a case closed too long ago).
+    pub linked_case_id: Option<i64>,
+    pub actor: Actor,
+}
+
+/// Opens a case with the next case number and its due times, and records the event.
+pub async fn open_case(
+    txn: &DatabaseTransaction,
+    config: &Config,
+    new: NewCase<'_>,
+    now: DateTime<Utc>,
+) -> Result<case::Model, DbErr> {
+    let number = next_case_number(txn).await?;
+    let (cal, sla) = (&config.calendar, &config.sla);
+    let respond_due = sla.respond_due(cal, new.severity, new.received_at);
+    let resolve_due = sla.resolve_due(cal, new.severity, new.case_type, false, new.received_at);
+    // The scheduler reads only cases whose next alert is due: start that clock now.
+    let points = crate::sla::case_alert_points(
+        cal,
+        &config.scheduler.warn_at,
+        Some((new.received_at, respond_due)),
+        resolve_due.map(|d| (new.received_at, d)),
+    );
+    let next_alert_at = points.iter().map(|p| p.at).min();
+    let case = case::ActiveModel {
+        number: Set(number),
+        company_id: Set(new.company_id),
+        contact_id: Set(Some(new.contact_id)),
+        mailbox: Set(new.mailbox.to_owned()),
+        summary: Set(new.summary.clone()),
+        case_type: Set(new.case_type.to_string()),
+        severity: Set(new.severity.to_string()),
+        priority: Set(Priority::Normal.to_string()),
+        status: Set(Status::New.to_string()),
+        client_config: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        sla_started_at: Set(new.received_at),
+        first_response_due: Set(Some(respond_due)),
+        resolution_due: Set(resolve_due),
+        next_alert_at: Set(next_alert_at),
+        paused_seconds: Set(0),
+        opened_because: Set(new.opened_because.clone()),
+        linked_case_id: Set(new.linked_case_id),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    record_event(txn, case.id, now, &new.actor, "opened", (None, Some(Status::New.to_string())), new.opened_because)
+        .await?;
+    Ok(case)
+}
+
+/// Stores an incoming message (and its attachments) on a case; returns the message row.
+pub async fn store_message(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    msg: &ParsedMessage,
+    raw: &[u8],
+    mailbox: &str,
+    received_at: DateTime<Utc>,
+    no_ack_reason: Option<String>,
+) -> Result<message::Model, DbErr> {
+    let list =
+        |parties: &[crate::ingest::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
+    let stored = message::ActiveModel {
+        case_id: Set(case_id),
+        direction: Set("in".into()),
+        message_id: Set(msg.message_id.clone()),
+        in_reply_to: Set((!msg.in_reply_to.is_empty()).then(|| msg.in_reply_to.join(" "))),
+        references: Set((!msg.references.is_empty()).then(|| msg.references.join(" "))),
+        from_addr: Set(msg.from.address.to_string()),
+        from_name: Set(msg.from.name.clone()),
+        to_addrs: Set(list(&msg.to)),
+        cc_addrs: Set(list(&msg.cc)),
+        subject: Set(msg.subject.clone()),
+        text_body: Set(msg.text_body.clone()),
+        html_body: Set(msg.html_body.clone()),
+        raw: Set(raw.to_vec()),
+        received_at: Set(received_at),
+        mailbox: Set(Some(mailbox.to_owned())),
+        dedup_key: Set(Some(msg.dedup_key.clone())),
+        no_ack_reason: Set(no_ack_reason),
+        flags: Set((!msg.flags.is_empty()).then(|| msg.flags.join("; "))),
+        internal: Set(false),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if !msg.attachments.is_empty() {
+        let rows = msg.attachments.iter().map(|a| attachment::ActiveModel {
+            message_id: Set(stored.id),
+            filename: Set(a.filename.clone()),
+            content_type: Set(a.content_type.clone()),
+            size: Set(a.data.len() as i64),
+            sha256: Set(crate::ingest::sha256_hex(&a.data)),
+            data: Set(a.data.clone()),
+            ..Default::default()
+        });
+        attachment::Entity::insert_many(rows).exec(txn).await?;
+    }
+    remember_cc(txn, case_id, msg).await?;
+    Ok(stored)
+}
+
+/// Cc'd addresses are remembered on the case, so replies to the customer include them.
+async fn remember_cc(db: &impl ConnectionTrait, case_id: i64, msg: &ParsedMessage) -> Result<(), DbErr> {
+    for p in &msg.cc {
+        let row = case_participant::ActiveModel {
+            case_id: Set(case_id),
+            email: Set(p.address.to_string()),
+            name: Set(p.name.clone()),
+            role: Set("cc".into()),
+            ..Default::default()
+        };
+        case_participant::Entity::insert(row)
+            .on_conflict_do_nothing_on([case_participant::Column::CaseId, case_participant::Column::Email])
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A follow-up from the customer side. A case waiting on the customer (pending), resolved,
+/// or closed within the reopen window is open again; a resolved or closed one starts a new
+/// response target from this message. `automated` mail (an out-of-office, a bounce: the
+/// reason is given) is recorded on the case but changes nothing: a robot is no reply.
+pub async fn append_message(
+    txn: &DatabaseTransaction,
+    config: &Config,
+    case: &case::Model,
+    actor: &Actor,
+    automated: Option<&str>,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if let Some(reason) = automated {
+        return record_event(txn, case.id, now, actor, "message", (None, None), Some(format!("automated: {reason}")))
+            .await;
+    }
+    let status: Status = case.status.parse().unwrap_or(Status::Open);
+    if status == Status::Pending {
+        // The customer answered: the resolution clock runs again from here.
+        record_event(txn, case.id, now, actor, "message", (None, None), None).await?;
+        return super::set_status(txn, config, case, Status::Open, actor, now).await.map(|_| ());
+    }
+    let mut update: case::ActiveModel = case.clone().into();
+    update.updated_at = Set(now);
+    if matches!(status, Status::Pending | Status::Resolved | Status::Closed) {
+        update.status = Set(Status::Open.to_string());
+    }
+    if matches!(status, Status::Resolved | Status::Closed) {
+        let severity: Severity = case.severity.parse().unwrap_or(Severity::S3);
+        update.first_response_at = Set(None);
+        update.first_response_due = Set(Some(config.sla.respond_due(&config.calendar, severity, received_at)));
+        // The scheduler works out the new target's alerts at its next tick.
+        update.next_alert_at = Set(Some(now));
+        update.resolved_at = Set(None);
+        update.closed_at = Set(None);
+    }
+    update.update(txn).await?;
+    record_event(txn, case.id, now, actor, "message", (None, None), None).await?;
+    if !matches!(status, Status::New | Status::Open) {
+        let change = (Some(status.to_string()), Some(Status::Open.to_string()));
+        record_event(txn, case.id, now, actor, "status", change, Some("customer replied".into())).await?;
+    }
+    Ok(())
+}
+
+/// A closed case takes replies for `window_days` after closing; later ones open a new case.
+pub fn closed_too_long(case: &case::Model, window_days: u32, now: DateTime<Utc>) -> bool {
+    case.status == Status::Closed.as_str()
+        && case.closed_at.is_some_and(|closed| now - closed > chrono::Duration::days(i64::from(window_days)))
+}

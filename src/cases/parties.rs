@@ -1,0 +1,125 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+
+use crate::config::{CompanyConfig, Config};
+use crate::desk::Desk;
+use crate::domain::EmailAddress;
+use crate::storage::entities::{company, contact};
+
+/// The configured company that owns the sender's domain, else the mailbox's default company.
+pub fn company_config_for<'c>(
+    config: &'c Config,
+    sender: &EmailAddress,
+    fallback: Option<&str>,
+) -> Option<&'c CompanyConfig> {
+    let domain = sender.domain();
+    config
+        .companies
+        .iter()
+        .find(|c| c.domains.iter().any(|d| d == domain))
+        .or_else(|| fallback.and_then(|slug| config.company(slug)))
+}
+
+/// The company row for the sender, if any: from the ids synced at start-up, else created.
+pub async fn company_for_sender(
+    db: &impl ConnectionTrait,
+    desk: &Desk,
+    sender: &EmailAddress,
+    fallback: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, CompanyConfig)>, DbErr> {
+    let Some(cfg) = company_config_for(&desk.config, sender, fallback) else { return Ok(None) };
+    let id = match desk.company_ids.get(&cfg.slug) {
+        Some(id) => *id,
+        None => ensure_company(db, cfg, now).await?,
+    };
+    Ok(Some((id, cfg.clone())))
+}
+
+/// Writes every `[[company]]` to the database (config is the source of truth for names,
+/// domains, CRM, notes and budget) and returns their ids by slug.
+pub async fn sync_companies(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, i64>, DbErr> {
+    use company::Column as C;
+    for cfg in &config.companies {
+        let on_conflict = OnConflict::column(C::Slug)
+            .update_columns([C::Name, C::Domains, C::TimeZone, C::CrmName, C::CrmEmail, C::Notes, C::BudgetHours])
+            .update_columns([C::StandardRate, C::ConsultancyRate, C::UpdatedAt])
+            .to_owned();
+        company::Entity::insert(company_row(cfg, now)).on_conflict(on_conflict).exec(db).await?;
+    }
+    let rows = company::Entity::find().all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.id)).collect())
+}
+
+fn company_row(cfg: &CompanyConfig, now: DateTime<Utc>) -> company::ActiveModel {
+    company::ActiveModel {
+        slug: Set(cfg.slug.clone()),
+        name: Set(cfg.name.clone()),
+        domains: Set(cfg.domains.join(",")),
+        time_zone: Set(cfg.time_zone.map(|t| t.name().to_owned())),
+        crm_name: Set(cfg.crm_name.clone()),
+        crm_email: Set(cfg.crm_email.as_ref().map(|e| e.to_string())),
+        notes: Set(cfg.notes.clone()),
+        budget_hours: Set(cfg.budget_hours),
+        standard_rate: Set(cfg.standard_rate),
+        consultancy_rate: Set(cfg.consultancy_rate),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Inserts the company when missing; concurrent inserts by other processes are harmless.
+async fn ensure_company(db: &impl ConnectionTrait, cfg: &CompanyConfig, now: DateTime<Utc>) -> Result<i64, DbErr> {
+    if let Some(row) = company::Entity::find().filter(company::Column::Slug.eq(&cfg.slug)).one(db).await? {
+        return Ok(row.id);
+    }
+    let row = company_row(cfg, now);
+    company::Entity::insert(row).on_conflict_do_nothing_on([company::Column::Slug]).exec(db).await?;
+    company::Entity::find()
+        .filter(company::Column::Slug.eq(&cfg.slug))
+        .one(db)
+        .await?
+        .map(|r| r.id)
+        .ok_or_else(|| DbErr::RecordNotFound(format!("company {}", cfg.slug)))
+}
+
+/// The contact for an address, created on first contact; a newly learnt name is kept.
+pub async fn contact_for(
+    db: &impl ConnectionTrait,
+    address: &EmailAddress,
+    name: Option<&str>,
+    company_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<contact::Model, DbErr> {
+    if let Some(found) = contact::Entity::find().filter(contact::Column::Email.eq(address.as_str())).one(db).await? {
+        if found.name.is_none() && name.is_some() || found.company_id.is_none() && company_id.is_some() {
+            let mut update: contact::ActiveModel = found.clone().into();
+            update.name = Set(found.name.clone().or(name.map(str::to_owned)));
+            update.company_id = Set(found.company_id.or(company_id));
+            return update.update(db).await;
+        }
+        return Ok(found);
+    }
+    let row = contact::ActiveModel {
+        email: Set(address.to_string()),
+        name: Set(name.map(str::to_owned)),
+        company_id: Set(company_id),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    // Another process may add the same contact at the same moment; both then read the one row.
+    contact::Entity::insert(row).on_conflict_do_nothing_on([contact::Column::Email]).exec(db).await?;
+    contact::Entity::find()
+        .filter(contact::Column::Email.eq(address.as_str()))
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("contact {address}")))
+}

@@ -1,0 +1,237 @@
+//! Read models of cases for people: `cases list`, `cases show`, reports.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::domain::CaseNumber;
+use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
+use crate::storage::entities::{alert_sent, case, case_event, case_participant, company, contact, message};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub number: CaseNumber,
+    pub summary: String,
+    pub company: Option<String>,
+    pub contact: Option<String>,
+    pub status: String,
+    pub case_type: String,
+    pub severity: String,
+    pub priority: String,
+    pub error_category: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub solution: Option<String>,
+    pub opened_because: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub direction: String,
+    pub message_id: Option<String>,
+    pub from: String,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub no_ack_reason: Option<String>,
+    /// Decoding problems (an unknown charset...): the text is a lossy decode.
+    pub flags: Option<String>,
+    pub text_body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: CaseView,
+    /// Each target's due time, business time left and state.
+    pub sla: Vec<TargetView>,
+    /// Remembered Cc's on the customer side.
+    pub cc: Vec<String>,
+    pub linked_case: Option<CaseNumber>,
+    pub messages: Vec<MessageView>,
+    pub events: Vec<EventView>,
+}
+
+/// Company names and contact addresses by id, for views of many cases.
+async fn party_names(db: &impl ConnectionTrait) -> Result<(HashMap<i64, String>, HashMap<i64, String>), DbErr> {
+    let companies = company::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect();
+    let contacts = contact::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.email)).collect();
+    Ok((companies, contacts))
+}
+
+pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbErr> {
+    let cases = case::Entity::find().order_by_asc(case::Column::Number).all(db).await?;
+    let (companies, contacts) = party_names(db).await?;
+    Ok(cases.into_iter().map(|c| view(c, &companies, &contacts)).collect())
+}
+
+pub async fn show_case(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    number: CaseNumber,
+    now: DateTime<Utc>,
+) -> Result<Option<CaseDetail>, DbErr> {
+    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? else {
+        return Ok(None);
+    };
+    let mut companies = HashMap::new();
+    if let Some(id) = c.company_id
+        && let Some(co) = company::Entity::find_by_id(id).one(db).await?
+    {
+        companies.insert(id, co.name);
+    }
+    let mut contacts = HashMap::new();
+    if let Some(id) = c.contact_id
+        && let Some(ct) = contact::Entity::find_by_id(id).one(db).await?
+    {
+        contacts.insert(id, ct.email);
+    }
+    let messages = message::Entity::find()
+        .filter(message::Column::CaseId.eq(c.id))
+        .order_by_asc(message::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| MessageView {
+            direction: m.direction,
+            message_id: m.message_id,
+            from: m.from_addr,
+            subject: m.subject,
+            received_at: m.received_at,
+            no_ack_reason: m.no_ack_reason,
+            flags: m.flags,
+            text_body: m.text_body,
+        })
+        .collect();
+    let events = case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(c.id))
+        .order_by_asc(case_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            at: e.at,
+            actor: e.actor,
+            kind: e.kind,
+            old_value: e.old_value,
+            new_value: e.new_value,
+            detail: e.detail,
+        })
+        .collect();
+    let cc = case_participant::Entity::find()
+        .filter(case_participant::Column::CaseId.eq(c.id))
+        .order_by_asc(case_participant::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.email)
+        .collect();
+    let linked_case = match c.linked_case_id {
+        Some(id) => case::Entity::find_by_id(id).one(db).await?.and_then(|l| CaseNumber::new(l.number as u64).ok()),
+        None => None,
+    };
+    let sla = sla_of(db, config, &c, now).await?;
+    Ok(Some(CaseDetail { case: view(c, &companies, &contacts), sla, cc, linked_case, messages, events }))
+}
+
+/// One line of `sla status`: a case that is not closed, with its targets.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaLine {
+    #[serde(flatten)]
+    pub case: CaseView,
+    pub sla: Vec<TargetView>,
+}
+
+/// Cases not resolved or closed, with where they stand against their targets.
+pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTime<Utc>) -> Result<Vec<SlaLine>, DbErr> {
+    let open = ["new", "open", "pending"];
+    let cases = case::Entity::find()
+        .filter(case::Column::Status.is_in(open))
+        .order_by_asc(case::Column::Number)
+        .all(db)
+        .await?;
+    let (companies, contacts) = party_names(db).await?;
+    let mut lines = Vec::with_capacity(cases.len());
+    for c in cases {
+        let sla = sla_of(db, config, &c, now).await?;
+        lines.push(SlaLine { case: view(c, &companies, &contacts), sla });
+    }
+    Ok(lines)
+}
+
+async fn sla_of(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    c: &case::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<TargetView>, DbErr> {
+    let warned: Vec<(String, DateTime<Utc>)> = alert_sent::Entity::find()
+        .filter(alert_sent::Column::CaseId.eq(c.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| a.level != "breach")
+        .map(|a| (a.target, a.due_at))
+        .collect();
+    let was_warned =
+        |t: TargetKind, due: DateTime<Utc>| warned.iter().any(|(target, d)| target == t.as_str() && *d == due);
+    let pending = c.status == "pending";
+    let mut facts = Vec::new();
+    if let Some(due) = c.first_response_due {
+        let met = c.first_response_at.is_some();
+        facts.push(TargetFacts {
+            target: TargetKind::Respond,
+            due,
+            met,
+            paused: false,
+            warned: was_warned(TargetKind::Respond, due),
+        });
+    }
+    if let Some(due) = c.resolution_due {
+        let met = c.resolved_at.is_some();
+        facts.push(TargetFacts {
+            target: TargetKind::Resolve,
+            due,
+            met,
+            paused: pending,
+            warned: was_warned(TargetKind::Resolve, due),
+        });
+    }
+    Ok(facts.iter().map(|f| target_view(&config.calendar, f, now)).collect())
+}
+
+fn view(c: case::Model, companies: &HashMap<i64, String>, contacts: &HashMap<i64, String>) -> CaseView {
+    CaseView {
+        number: CaseNumber::new(c.number as u64).expect("case numbers start at 1"),
+        summary: c.summary,
+        company: c.company_id.and_then(|id| companies.get(&id).cloned()),
+        contact: c.contact_id.and_then(|id| contacts.get(&id).cloned()),
+        status: c.status,
+        case_type: c.case_type,
+        severity: c.severity,
+        priority: c.priority,
+        error_category: c.error_category,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        first_response_due: c.first_response_due,
+        first_response_at: c.first_response_at,
+        resolution_due: c.resolution_due,
+        solution: c.solution,
+        opened_because: c.opened_because,
+    }
+}

@@ -1,0 +1,176 @@
+//! The command line: one file per subcommand. Each returns the process exit code
+//! (sysexits.h), so the code says what failed.
+
+mod agents;
+mod cases;
+mod check_config;
+mod exit;
+mod ingest;
+mod load;
+pub mod logging;
+mod migrate;
+mod outbox;
+mod output;
+mod quarantine;
+mod run;
+mod sla;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use exit::Exit;
+pub use ingest::describe;
+pub use output::Format;
+
+#[derive(Debug, Parser)]
+#[command(name = "supportd", version, about = "A support desk that runs over email")]
+pub struct Cli {
+    /// The configuration file; relative paths inside it resolve from its folder.
+    #[arg(long, global = true, env = "SUPPORTD_CONFIG", default_value = "daemon.toml")]
+    pub config: PathBuf,
+    /// Log format on stderr: readable text, or JSON lines for log shippers. RUST_LOG filters.
+    #[arg(long, global = true, value_enum, default_value_t = logging::LogFormat::Text)]
+    pub log_format: logging::LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: read the mailboxes, send the outbox, run the scheduler.
+    Run {
+        /// Process everything pending once (mailboxes, outbox, one scheduler tick) and exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the configuration and templates; print every problem; exit 78 if any.
+    CheckConfig,
+    /// Ingest messages from files, or one message from stdin (for a mail server's pipe).
+    Ingest {
+        /// The mailbox whose defaults apply (default: the first one).
+        #[arg(long)]
+        mailbox: Option<String>,
+        files: Vec<PathBuf>,
+    },
+    /// Look at cases.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+    /// Look at and manage the outgoing mail queue.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// Mail that could not become a case, kept with its reason.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// The agents who answer cases by email.
+    Agents {
+        #[command(subcommand)]
+        command: AgentsCommand,
+    },
+    /// Service-level targets in business hours.
+    Sla {
+        #[command(subcommand)]
+        command: SlaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Add an agent, or make a disabled one active again.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Stop notifying an agent and stop accepting their replies; survives restarts.
+    Disable { email: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// When a target lapses for a case received at a given time (UTC and the calendar's zone).
+    Due {
+        #[arg(long)]
+        severity: String,
+        /// When the case was received, RFC 3339 (2026-11-20T16:30:00Z).
+        #[arg(long)]
+        at: String,
+        #[arg(long, value_enum, default_value_t = SlaTarget::Respond)]
+        target: SlaTarget,
+        #[arg(long = "type", default_value = "Query")]
+        case_type: String,
+        /// The case is caused by client-side configuration (no resolution target).
+        #[arg(long)]
+        client_config: bool,
+    },
+    /// Open cases with each target's due time, business time left and state.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SlaTarget {
+    Respond,
+    Resolve,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run a quarantined message through intake again (e.g. after raising the size limit).
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Show {
+        number: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Queue a failed message again.
+    Retry { id: i64 },
+}
+
+pub async fn dispatch(cli: Cli) -> Exit {
+    match cli.command {
+        Command::CheckConfig => check_config::check_config(&cli.config),
+        Command::Migrate => migrate::migrate(&cli.config).await,
+        Command::Run { once } => run::run(&cli.config, once).await,
+        Command::Ingest { mailbox, files } => ingest::ingest(&cli.config, mailbox.as_deref(), &files).await,
+        Command::Cases { command } => cases::cases(&cli.config, command).await,
+        Command::Outbox { command } => outbox::outbox(&cli.config, command).await,
+        Command::Quarantine { command } => quarantine::quarantine(&cli.config, command).await,
+        Command::Sla { command } => sla::sla(&cli.config, command).await,
+        Command::Agents { command } => agents::agents(&cli.config, command).await,
+    }
+}

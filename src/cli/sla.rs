@@ -1,0 +1,91 @@
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::load::{fail, load_checked, open};
+use super::output::{self, Format};
+use super::{Exit, SlaCommand, SlaTarget};
+use crate::app::AppError;
+use crate::cases::{SlaLine, sla_status};
+use crate::domain::CaseType;
+use crate::sla::TargetView;
+
+pub async fn sla(config: &Path, command: SlaCommand) -> Exit {
+    match command {
+        SlaCommand::Status { format } => status(config, format).await,
+        SlaCommand::Due { severity, at, target, case_type, client_config } => {
+            due_at(config, &severity, &at, target, &case_type, client_config)
+        }
+    }
+}
+
+/// `sla status`: every case not resolved or closed, against its targets.
+async fn status(config: &Path, format: Format) -> Exit {
+    let desk = match open(config).await {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let lines = match sla_status(&desk.db, &desk.config, desk.now()).await {
+        Ok(l) => l,
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let header = ["CASE", "SEV", "STATUS", "TARGET", "DUE", "LEFT (business min)", "STATE"];
+    let rows: Vec<(&SlaLine, &TargetView)> = lines.iter().flat_map(|l| l.sla.iter().map(move |t| (l, t))).collect();
+    match format {
+        Format::Json => output::json(&lines),
+        Format::Table => output::table(
+            &header,
+            &rows
+                .iter()
+                .map(|(l, t)| {
+                    vec![
+                        l.case.number.to_string(),
+                        l.case.severity.clone(),
+                        l.case.status.clone(),
+                        t.target.to_owned(),
+                        output::time(Some(t.due)),
+                        t.business_minutes_left.to_string(),
+                        format!("{:?}", t.state).to_lowercase(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+    Exit::Ok
+}
+
+/// `sla due`: when a target lapses for a case received at a given time. Needs no database.
+fn due_at(config: &Path, severity: &str, at: &str, target: SlaTarget, case_type: &str, client_config: bool) -> Exit {
+    let (config, _) = match load_checked(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (Ok(severity), Ok(case_type)) = (severity.parse(), case_type.parse::<CaseType>()) else {
+        eprintln!("error: --severity takes S1..S4 and --type Query, Request, Bug or Site refresh");
+        return Exit::Usage;
+    };
+    let at = match DateTime::parse_from_rfc3339(at) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(e) => {
+            eprintln!("error: --at {at:?}: {e} (expected e.g. 2026-11-20T16:30:00Z)");
+            return Exit::Usage;
+        }
+    };
+    let (cal, policy) = (&config.calendar, &config.sla);
+    let due = match target {
+        SlaTarget::Respond => Some(policy.respond_due(cal, severity, at)),
+        SlaTarget::Resolve => policy.resolve_due(cal, severity, case_type, client_config, at),
+    };
+    match due {
+        None => println!(
+            "no resolution target applies to a {severity} {case_type}{}",
+            if client_config { " (client configuration)" } else { "" }
+        ),
+        Some(due) => {
+            let local = due.with_timezone(&cal.time_zone);
+            println!("{}", due.format("%Y-%m-%dT%H:%M:%SZ"));
+            println!("{} ({})", local.format("%Y-%m-%d %H:%M %Z"), cal.time_zone.name());
+        }
+    }
+    Exit::Ok
+}

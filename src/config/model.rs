@@ -1,0 +1,188 @@
+//! The validated configuration: every value parsed, every path absolute.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::domain::{CaseTag, CaseType, EmailAddress, Severity};
+pub use crate::sla::WarnPoint;
+use crate::sla::{BusinessCalendar, SlaPolicy};
+
+use super::Secret;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file itself; relative paths inside it were resolved from its folder.
+    pub path: PathBuf,
+    pub database: DatabaseConfig,
+    pub templates_dir: PathBuf,
+    pub intake: IntakeConfig,
+    pub mailboxes: Vec<MailboxConfig>,
+    pub outbound: OutboundConfig,
+    pub calendar: BusinessCalendar,
+    pub sla: SlaPolicy,
+    pub agents: Vec<AgentConfig>,
+    pub companies: Vec<CompanyConfig>,
+    pub scheduler: SchedulerConfig,
+    pub budget: BudgetConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    /// How case numbers are marked in subjects (`[Case #{number}]`).
+    pub case_tag: CaseTag,
+    pub max_message_size: u64,
+    pub reopen_window_days: u32,
+    pub no_reply_patterns: Vec<String>,
+    pub ack_limit_per_hour: u32,
+    pub error_categories: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailboxConfig {
+    pub name: String,
+    /// The support address for mail to this mailbox (From of acks, Reply-To).
+    pub address: EmailAddress,
+    pub source: MailboxSource,
+    pub poll_interval: Duration,
+    pub default_type: CaseType,
+    pub default_severity: Severity,
+    /// Slug of the company that mail from unknown senders is filed under, if any.
+    pub default_company: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailboxSource {
+    Maildir { path: PathBuf },
+    Imap(ImapConfig),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Implicit TLS (IMAPS 993, SMTPS 465).
+    Tls,
+    StartTls,
+    /// Cleartext; only when asked for explicitly (loopback tests).
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: Secret,
+    pub folder: String,
+    pub after_processing: AfterProcessing,
+    pub ca_file: Option<PathBuf>,
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterProcessing {
+    MarkSeen,
+    MoveTo(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundConfig {
+    pub from_name: Option<String>,
+    pub from: EmailAddress,
+    pub transport: Transport,
+    pub max_attempts: u32,
+    pub poll_interval: Duration,
+    /// The first retry waits this long; each next one twice as long, up to `retry_max`.
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    /// How long a claimed row stays reserved for its sender; after a crash it is retried then.
+    pub lease: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Writes each message to `<path>/<row id>.eml`: the embedded default's spool.
+    File {
+        path: PathBuf,
+    },
+    Smtp(SmtpConfig),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub name: String,
+    pub email: EmailAddress,
+    pub aliases: Vec<EmailAddress>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompanyConfig {
+    pub name: String,
+    pub slug: String,
+    pub domains: Vec<String>,
+    pub time_zone: Option<chrono_tz::Tz>,
+    pub crm_name: Option<String>,
+    pub crm_email: Option<EmailAddress>,
+    pub notes: String,
+    pub budget_hours: f64,
+    pub standard_rate: Option<f64>,
+    pub consultancy_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub escalations: cron::Schedule,
+    pub auto_close: cron::Schedule,
+    /// Points before a lapse at which to warn: a share of the target, or business time left.
+    pub warn_at: Vec<WarnPoint>,
+    pub escalation_email: Option<EmailAddress>,
+    /// Who hears of a warning before a lapse, and of a breach.
+    pub warning_recipients: Vec<Recipient>,
+    pub breach_recipients: Vec<Recipient>,
+    pub auto_close_after_days: u32,
+}
+
+/// One recipient rule of an alert level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// The assigned agent, or every active agent when the case is unassigned.
+    Agents,
+    /// The company's Client Relationship Manager.
+    Crm,
+    /// `[scheduler] escalation_email`.
+    Escalation,
+    Address(EmailAddress),
+}
+
+#[derive(Debug, Clone)]
+pub struct BudgetConfig {
+    pub currency: String,
+    pub standard_rate: f64,
+    pub consultancy_rate: f64,
+}
+
+impl Config {
+    pub fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
+        self.mailboxes.iter().find(|m| m.name == name)
+    }
+
+    pub fn company(&self, slug: &str) -> Option<&CompanyConfig> {
+        self.companies.iter().find(|c| c.slug == slug)
+    }
+}

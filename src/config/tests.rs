@@ -1,0 +1,170 @@
+use std::path::Path;
+
+use super::*;
+use crate::domain::{BusinessDuration, Severity};
+
+const MINIMAL: &str = r#"
+[[mailbox]]
+name = "support"
+kind = "maildir"
+path = "var/inbox"
+address = "support@example.com"
+
+[outbound]
+kind = "file"
+from = "Support <support@example.com>"
+"#;
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(text, Path::new("/etc/supportd/daemon.toml"), Path::new("/etc/supportd"))
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match load(text) {
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(|p| p.to_string()).collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn omitted_sections_take_the_published_defaults() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(c.database.url, "sqlite:///etc/supportd/var/supportd.db?mode=rwc");
+    assert_eq!(c.sla.target(Severity::S1).respond, BusinessDuration::Minutes(60));
+    assert_eq!(c.sla.target(Severity::S2).resolve, Some(BusinessDuration::Days(2)));
+    assert_eq!(c.sla.target(Severity::S4).resolve, None);
+    assert_eq!(c.calendar.day_minutes(), 8 * 60);
+    assert_eq!(c.templates_dir, Path::new("/etc/supportd/templates"));
+    match &c.mailboxes[0].source {
+        MailboxSource::Maildir { path } => assert_eq!(path, Path::new("/etc/supportd/var/inbox")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_repository_daemon_toml_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("daemon.toml");
+    let c = Config::load(&path).unwrap();
+    assert_eq!(c.companies[0].slug, "acme");
+    assert_eq!(c.outbound.from_name.as_deref(), Some("Support"));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key_path() {
+    let text = format!(
+        r#"{MINIMAL}
+bogus = 1
+[[mailbox]]
+name = "support"
+kind = "imap"
+host = "imap.example.com"
+port = 0
+username = "u"
+password = "p"
+address = "not an address"
+
+[[company]]
+name = "Acme"
+domains = ["acme.example"]
+[[company]]
+name = "Other"
+domains = ["acme.example"]
+time_zone = "Mars/Olympus"
+
+[scheduler]
+escalations = "61 * * * *"
+
+[sla.S2]
+respond = "four hours"
+"#
+    );
+    let found = problems(&text);
+    let expect = [
+        "outbound.bogus: unknown key",
+        "mailbox[1].name: \"support\" is already the name of mailbox[0]",
+        "mailbox[1].port: expected 1..65535, got 0",
+        "mailbox[1].address: expected an email address",
+        "company[1].domains[0]: \"acme.example\" already belongs to company[0]",
+        "company[1].time_zone: unknown IANA time zone \"Mars/Olympus\"",
+        "scheduler.escalations: invalid cron expression \"61 * * * *\"",
+        "sla.S2.respond: expected a duration",
+    ];
+    for e in expect {
+        assert!(found.iter().any(|f| f.starts_with(e)), "missing {e:?} in {found:#?}");
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}
+
+#[test]
+fn classic_five_field_cron_is_accepted() {
+    let c = load(&format!("{MINIMAL}\n[scheduler]\nescalations = \"*/5 * * * *\"\n")).unwrap();
+    let next: Vec<_> = c.scheduler.escalations.upcoming(chrono::Utc).take(2).collect();
+    assert_eq!((next[1] - next[0]).num_minutes(), 5);
+}
+
+#[test]
+fn passwords_come_from_env_or_file_and_never_show() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("imap.pw"), "from-file\n").unwrap();
+    let imap = |secret: &str| {
+        format!(
+            "{MINIMAL}\n[[mailbox]]\nname = \"imap\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\naddress = \"a@example.com\"\n{secret}\n"
+        )
+    };
+    let cfg = Config::from_toml(&imap("password_file = \"imap.pw\""), &dir.path().join("d.toml"), dir.path()).unwrap();
+    let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
+    assert_eq!(i.password.expose(), "from-file");
+    assert_eq!(format!("{:?}", i.password), "***");
+
+    // SAFETY: the variable name is unique to this test.
+    unsafe { std::env::set_var("SUPPORTD_TEST_IMAP_PW", "from-env") };
+    let cfg = load(&imap("password_env = \"SUPPORTD_TEST_IMAP_PW\"")).unwrap();
+    let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
+    assert_eq!(i.password.expose(), "from-env");
+
+    let found = problems(&imap("password_env = \"SUPPORTD_TEST_UNSET_VARIABLE\""));
+    assert_eq!(found, ["mailbox[1].password_env: environment variable SUPPORTD_TEST_UNSET_VARIABLE is not set"]);
+}
+
+#[test]
+fn a_syntax_error_names_the_line() {
+    match load("[database\nurl = 1") {
+        Err(ConfigError::Syntax { message, .. }) => assert!(message.contains("line 1"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn business_hours_ranges_are_checked() {
+    let found =
+        problems(&format!("{MINIMAL}\n[business_hours.weekly]\nmon = [\"17:00-09:00\"]\nfunday = [\"09:00-10:00\"]\n"));
+    assert!(found.iter().any(|f| f.starts_with("business_hours.weekly.mon[0]: expected a range")), "{found:?}");
+    assert!(found.iter().any(|f| f.starts_with("business_hours.weekly.funday: unknown weekday")), "{found:?}");
+}
+
+#[test]
+fn holiday_files_add_dates_and_report_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("2026.txt"),
+        "# UK bank holidays\n2026-12-25 Christmas Day\n\n2026-12-28 Boxing Day (substitute)\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.txt"), "2026-12-25\n2026-13-01\n").unwrap();
+    let text = |files: &str| format!("{MINIMAL}\n[business_hours]\nholiday_files = [{files}]\n");
+    let cfg = Config::from_toml(&text("\"2026.txt\""), &dir.path().join("d.toml"), dir.path()).unwrap();
+    let expected: Vec<chrono::NaiveDate> = ["2026-12-25", "2026-12-28"].iter().map(|d| d.parse().unwrap()).collect();
+    assert_eq!(cfg.calendar.holidays.iter().copied().collect::<Vec<_>>(), expected);
+    match Config::from_toml(&text("\"bad.txt\", \"missing.txt\""), &dir.path().join("d.toml"), dir.path()) {
+        Err(ConfigError::Invalid { problems, .. }) => {
+            let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            assert_eq!(all.len(), 2, "{all:?}");
+            assert!(
+                all[0].starts_with("business_hours.holiday_files[0]: ") && all[0].contains("bad.txt:2:"),
+                "{all:?}"
+            );
+            assert!(all[1].starts_with("business_hours.holiday_files[1]: cannot read"), "{all:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

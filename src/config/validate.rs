@@ -1,0 +1,613 @@
+//! Turns the loose serde model into `Config`, collecting every problem on the way.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+
+use super::model::*;
+use super::raw::*;
+use super::{Problems, secret};
+use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, Severity};
+use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
+
+pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Problems> {
+    let mut p = Problems::default();
+    p.unknown_keys("", &raw.unknown);
+    let database = database(&mut p, &raw.database, base);
+    p.unknown_keys("templates", &raw.templates.unknown);
+    let templates_dir = base.join(raw.templates.dir.as_deref().unwrap_or("templates"));
+    let intake = intake(&mut p, &raw.intake);
+    let companies = companies(&mut p, &raw.companies);
+    let mailboxes = mailboxes(&mut p, &raw.mailboxes, base, &companies);
+    let outbound = outbound(&mut p, &raw.outbound, base);
+    let calendar = calendar(&mut p, &raw.business_hours, base);
+    let sla = sla(&mut p, &raw.sla);
+    let agents = agents(&mut p, &raw.agents);
+    let scheduler = scheduler(&mut p, &raw.scheduler);
+    let budget = budget(&mut p, &raw.budget);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        database,
+        templates_dir,
+        intake,
+        mailboxes,
+        outbound: outbound.expect("no problems means outbound parsed"),
+        calendar,
+        sla,
+        agents,
+        companies,
+        scheduler: scheduler.expect("no problems means scheduler parsed"),
+        budget,
+    })
+}
+
+fn database(p: &mut Problems, raw: &RawDatabase, base: &Path) -> DatabaseConfig {
+    p.unknown_keys("database", &raw.unknown);
+    let url = raw.url.clone().unwrap_or_else(|| "sqlite://var/supportd.db?mode=rwc".into());
+    let url = if url.starts_with("sqlite:") {
+        resolve_sqlite_url(&url, base)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url
+    } else {
+        p.push("database.url", format!("expected sqlite://… or postgres://…, got {url:?}"));
+        url
+    };
+    let max_connections = p.in_range("database.max_connections", raw.max_connections, 1, 1000, 5) as u32;
+    DatabaseConfig { url, max_connections }
+}
+
+/// `sqlite://var/x.db` is relative to the config file's folder; a file is created when missing.
+fn resolve_sqlite_url(url: &str, base: &Path) -> String {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if file == ":memory:" || file.is_empty() {
+        return url.to_owned();
+    }
+    let file = base.join(file);
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    format!("sqlite://{}?{query}", file.display())
+}
+
+fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
+    p.unknown_keys("intake", &raw.unknown);
+    let max_message_size = match raw.max_message_size.as_deref() {
+        None => 25 * 1024 * 1024,
+        Some(s) => parse_size(s).unwrap_or_else(|| {
+            p.push("intake.max_message_size", format!("expected a size such as 25MB or 512KB, got {s:?}"));
+            0
+        }),
+    };
+    let default_no_reply =
+        ["noreply@*", "no-reply@*", "donotreply@*", "do-not-reply@*", "mailer-daemon@*", "postmaster@*"];
+    IntakeConfig {
+        case_tag: p.parse("intake.case_tag", raw.case_tag.as_deref(), CaseTag::default()),
+        max_message_size,
+        reopen_window_days: p.in_range("intake.reopen_window_days", raw.reopen_window_days, 0, 3650, 14) as u32,
+        no_reply_patterns: raw
+            .no_reply_patterns
+            .clone()
+            .unwrap_or_else(|| default_no_reply.iter().map(|s| s.to_string()).collect()),
+        ack_limit_per_hour: p.in_range("intake.ack_limit_per_hour", raw.ack_limit_per_hour, 1, 10_000, 10) as u32,
+        error_categories: raw.error_categories.clone().unwrap_or_default(),
+    }
+}
+
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_uppercase();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KB" | "K" => 1024,
+        "MB" | "M" => 1024 * 1024,
+        "GB" | "G" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(factor).filter(|v| *v > 0)
+}
+
+fn interval(p: &mut Problems, key: &str, value: Option<&str>, default: Duration) -> Duration {
+    let Some(text) = value else { return default };
+    parse_interval(text).unwrap_or_else(|| {
+        p.push(key, format!("expected a duration such as 500ms, 30s, 5m or 1h, got {text:?}"));
+        default
+    })
+}
+
+fn parse_interval(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = digits.parse().ok().filter(|n| *n > 0)?;
+    match unit {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" => Some(Duration::from_secs(n * 60)),
+        "h" => Some(Duration::from_secs(n * 3600)),
+        _ => None,
+    }
+}
+
+fn security(p: &mut Problems, key: &str, value: Option<&str>, default: Security) -> Security {
+    match value {
+        None => default,
+        Some("tls") => Security::Tls,
+        Some("starttls") => Security::StartTls,
+        Some("plain") => Security::Plain,
+        Some(other) => {
+            p.push(key, format!("expected tls, starttls or plain, got {other:?}"));
+            default
+        }
+    }
+}
+
+fn port(p: &mut Problems, key: &str, value: Option<i64>, default: u16) -> u16 {
+    p.in_range(key, value, 1, 65535, i64::from(default)) as u16
+}
+
+fn mailboxes(p: &mut Problems, raw: &[RawMailbox], base: &Path, companies: &[CompanyConfig]) -> Vec<MailboxConfig> {
+    let mut seen = HashMap::new();
+    let mut out = Vec::new();
+    for (i, m) in raw.iter().enumerate() {
+        let key = format!("mailbox[{i}]");
+        p.unknown_keys(&key, &m.unknown);
+        let name = m.name.clone().unwrap_or_else(|| {
+            p.push(format!("{key}.name"), "missing (required)");
+            String::new()
+        });
+        if let Some(first) = seen.insert(name.clone(), i) {
+            p.push(format!("{key}.name"), format!("{name:?} is already the name of mailbox[{first}]"));
+        }
+        let source = match m.kind.as_deref() {
+            Some("maildir") => {
+                let path = m.path.as_deref().unwrap_or_else(|| {
+                    p.push(format!("{key}.path"), "missing (required for kind = \"maildir\")");
+                    ""
+                });
+                Some(MailboxSource::Maildir { path: base.join(path) })
+            }
+            Some("imap") => imap(p, &key, m, base).map(MailboxSource::Imap),
+            other => {
+                p.push(format!("{key}.kind"), format!("expected \"imap\" or \"maildir\", got {other:?}"));
+                None
+            }
+        };
+        let default_company = m.default_company.clone();
+        if let Some(slug) = &default_company
+            && !companies.iter().any(|c| &c.slug == slug)
+        {
+            p.push(format!("{key}.default_company"), format!("no [[company]] has slug {slug:?}"));
+        }
+        let address = p.require::<EmailAddress>(&format!("{key}.address"), m.address.as_deref());
+        let mailbox = MailboxConfig {
+            name,
+            address: address.unwrap_or_else(|| "invalid@invalid".parse().expect("constant address")),
+            source: source.unwrap_or(MailboxSource::Maildir { path: base.into() }),
+            poll_interval: interval(
+                p,
+                &format!("{key}.poll_interval"),
+                m.poll_interval.as_deref(),
+                Duration::from_secs(10),
+            ),
+            default_type: p.parse(&format!("{key}.default_type"), m.default_type.as_deref(), CaseType::Query),
+            default_severity: p.parse(&format!("{key}.default_severity"), m.default_severity.as_deref(), Severity::S3),
+            default_company,
+        };
+        out.push(mailbox);
+    }
+    out
+}
+
+fn imap(p: &mut Problems, key: &str, m: &RawMailbox, base: &Path) -> Option<ImapConfig> {
+    let host = m.host.clone();
+    if host.is_none() {
+        p.push(format!("{key}.host"), "missing (required for kind = \"imap\")");
+    }
+    let username = m.username.clone();
+    if username.is_none() {
+        p.push(format!("{key}.username"), "missing (required for kind = \"imap\")");
+    }
+    let sec = security(p, &format!("{key}.security"), m.security.as_deref(), Security::Tls);
+    let default_port = if sec == Security::Tls { 993 } else { 143 };
+    let password = secret::resolve(p, key, &m.secret, base);
+    if password.is_none()
+        && m.secret.password.is_none()
+        && m.secret.password_env.is_none()
+        && m.secret.password_file.is_none()
+    {
+        p.push(format!("{key}.password_env"), "missing: give password_env, password_file or password");
+    }
+    let after_processing = match (m.after_processing.as_deref(), &m.move_to) {
+        (None | Some("seen"), _) => AfterProcessing::MarkSeen,
+        (Some("move"), Some(folder)) => AfterProcessing::MoveTo(folder.clone()),
+        (Some("move"), None) => {
+            p.push(format!("{key}.move_to"), "missing (required when after_processing = \"move\")");
+            AfterProcessing::MarkSeen
+        }
+        (Some(other), _) => {
+            p.push(format!("{key}.after_processing"), format!("expected \"seen\" or \"move\", got {other:?}"));
+            AfterProcessing::MarkSeen
+        }
+    };
+    Some(ImapConfig {
+        host: host?,
+        port: port(p, &format!("{key}.port"), m.port, default_port),
+        security: sec,
+        username: username?,
+        password: password?,
+        folder: m.folder.clone().unwrap_or_else(|| "INBOX".into()),
+        after_processing,
+        ca_file: m.ca_file.as_ref().map(|f| base.join(f)),
+        batch_size: p.in_range(&format!("{key}.batch_size"), m.batch_size, 1, 10_000, 500) as u32,
+    })
+}
+
+fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<OutboundConfig> {
+    p.unknown_keys("outbound", &raw.unknown);
+    let (from_name, from) = match raw.from.as_deref() {
+        None => {
+            p.push("outbound.from", "missing (required)");
+            (None, None)
+        }
+        Some(text) => split_display_name(text).map(|(n, a)| (n, Some(a))).unwrap_or_else(|e| {
+            p.push("outbound.from", e);
+            (None, None)
+        }),
+    };
+    let transport = match raw.kind.as_deref() {
+        Some("file") => Some(Transport::File { path: base.join(raw.path.as_deref().unwrap_or("var/outbox")) }),
+        Some("smtp") => smtp(p, raw, base).map(Transport::Smtp),
+        other => {
+            p.push("outbound.kind", format!("expected \"smtp\" or \"file\", got {other:?}"));
+            None
+        }
+    };
+    let max_attempts = p.in_range("outbound.max_attempts", raw.max_attempts, 1, 1000, 50) as u32;
+    let poll_interval = interval(p, "outbound.poll_interval", raw.poll_interval.as_deref(), Duration::from_secs(5));
+    let retry_initial = interval(p, "outbound.retry_initial", raw.retry_initial.as_deref(), Duration::from_secs(10));
+    let retry_max = interval(p, "outbound.retry_max", raw.retry_max.as_deref(), Duration::from_secs(30 * 60));
+    let lease = interval(p, "outbound.lease", raw.lease.as_deref(), Duration::from_secs(120));
+    if retry_max < retry_initial {
+        p.push("outbound.retry_max", "must not be shorter than outbound.retry_initial");
+    }
+    Some(OutboundConfig {
+        from_name,
+        from: from?,
+        transport: transport?,
+        max_attempts,
+        poll_interval,
+        retry_initial,
+        retry_max,
+        lease,
+    })
+}
+
+/// `Support <support@example.com>` or a bare address.
+pub fn split_display_name(text: &str) -> Result<(Option<String>, EmailAddress), String> {
+    let text = text.trim();
+    if let (Some(open), true) = (text.rfind('<'), text.ends_with('>')) {
+        let name = text[..open].trim().trim_matches('"').trim();
+        let address = text[open + 1..text.len() - 1].parse::<EmailAddress>().map_err(|e| e.to_string())?;
+        return Ok(((!name.is_empty()).then(|| name.to_owned()), address));
+    }
+    text.parse::<EmailAddress>().map(|a| (None, a)).map_err(|e| e.to_string())
+}
+
+fn smtp(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<SmtpConfig> {
+    let sec = security(p, "outbound.security", raw.security.as_deref(), Security::StartTls);
+    let default_port = match sec {
+        Security::Tls => 465,
+        Security::StartTls => 587,
+        Security::Plain => 25,
+    };
+    let host = raw.host.clone();
+    if host.is_none() {
+        p.push("outbound.host", "missing (required for kind = \"smtp\")");
+    }
+    Some(SmtpConfig {
+        host: host?,
+        port: port(p, "outbound.port", raw.port, default_port),
+        security: sec,
+        username: raw.username.clone(),
+        password: secret::resolve(p, "outbound", &raw.secret, base),
+        ca_file: raw.ca_file.as_ref().map(|f| base.join(f)),
+        timeout: interval(p, "outbound.timeout", raw.timeout.as_deref(), Duration::from_secs(60)),
+    })
+}
+
+fn time_zone(p: &mut Problems, key: &str, value: Option<&str>) -> Option<Tz> {
+    let name = value?;
+    name.parse::<Tz>().map_err(|_| p.push(key, format!("unknown IANA time zone {name:?} (e.g. Europe/London)"))).ok()
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+fn calendar(p: &mut Problems, raw: &RawBusinessHours, base: &Path) -> BusinessCalendar {
+    p.unknown_keys("business_hours", &raw.unknown);
+    let tz = time_zone(p, "business_hours.time_zone", raw.time_zone.as_deref().or(Some("UTC"))).unwrap_or(Tz::UTC);
+    let mut cal = BusinessCalendar::office_hours(tz);
+    if let Some(weekly) = &raw.weekly {
+        cal.weekly = Default::default();
+        for (day, ranges) in weekly {
+            let key = format!("business_hours.weekly.{day}");
+            let Some(index) = WEEKDAYS.iter().position(|d| d.eq_ignore_ascii_case(day)) else {
+                p.push(key, "unknown weekday (expected mon, tue, wed, thu, fri, sat or sun)");
+                continue;
+            };
+            for (j, range) in ranges.iter().enumerate() {
+                match parse_opening(range) {
+                    Some(o) => cal.weekly[index].push(o),
+                    None => p.push(
+                        format!("{key}[{j}]"),
+                        format!("expected a range such as \"09:00-17:00\", got {range:?}"),
+                    ),
+                }
+            }
+            cal.weekly[index].sort_by_key(|o| o.start);
+            if cal.weekly[index].windows(2).any(|w| w[0].end > w[1].start) {
+                p.push(key, "opening ranges overlap");
+            }
+        }
+        if cal.weekly.iter().all(Vec::is_empty) {
+            p.push("business_hours.weekly", "the calendar never opens: give at least one range");
+        }
+    }
+    for (i, day) in raw.holidays.iter().flatten().enumerate() {
+        match NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(d) => {
+                cal.holidays.insert(d);
+            }
+            Err(_) => p.push(
+                format!("business_hours.holidays[{i}]"),
+                format!("expected a date such as 2026-12-25, got {day:?}"),
+            ),
+        }
+    }
+    for (i, file) in raw.holiday_files.iter().flatten().enumerate() {
+        holiday_file(p, &format!("business_hours.holiday_files[{i}]"), &base.join(file), &mut cal);
+    }
+    cal
+}
+
+/// A holiday file (one per year, say): a date per line (`2026-12-25`), text after it and
+/// `#` comments ignored.
+fn holiday_file(p: &mut Problems, key: &str, path: &Path, cal: &mut BusinessCalendar) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return p.push(key, format!("cannot read {}: {e}", path.display())),
+    };
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        let Some(date) = line.split_whitespace().next() else { continue };
+        match NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+            Ok(d) => {
+                cal.holidays.insert(d);
+            }
+            Err(_) => {
+                p.push(key, format!("{}:{}: expected a date such as 2026-12-25, got {date:?}", path.display(), n + 1))
+            }
+        }
+    }
+}
+
+fn parse_opening(range: &str) -> Option<Opening> {
+    let (a, b) = range.split_once('-')?;
+    let start = NaiveTime::parse_from_str(a.trim(), "%H:%M").ok()?;
+    let end = match b.trim() {
+        "24:00" => NaiveTime::from_hms_opt(23, 59, 59)?,
+        t => NaiveTime::parse_from_str(t, "%H:%M").ok()?,
+    };
+    (start < end).then_some(Opening { start, end })
+}
+
+fn sla(p: &mut Problems, raw: &RawSla) -> SlaPolicy {
+    p.unknown_keys("sla", &raw.unknown);
+    let sections = [(&raw.s1, Severity::S1), (&raw.s2, Severity::S2), (&raw.s3, Severity::S3), (&raw.s4, Severity::S4)];
+    let targets = sections.map(|(section, severity)| {
+        let default = SlaPolicy::default_target(severity);
+        let Some(t) = section else { return default };
+        let key = format!("sla.{severity}");
+        p.unknown_keys(&key, &t.unknown);
+        let respond = p.parse(&format!("{key}.respond"), t.respond.as_deref(), default.respond);
+        let resolve = match t.resolve.as_deref() {
+            None => default.resolve,
+            Some("none") => None,
+            Some(s) => Some(p.parse(&format!("{key}.resolve"), Some(s), BusinessDuration::Days(1))),
+        };
+        Target { respond, resolve }
+    });
+    let exempt = match &raw.resolve_exempt_types {
+        None => vec![CaseType::Bug, CaseType::Request],
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| p.require(&format!("sla.resolve_exempt_types[{i}]"), Some(t)))
+            .collect(),
+    };
+    SlaPolicy::new(targets, exempt)
+}
+
+fn agents(p: &mut Problems, raw: &[RawAgent]) -> Vec<AgentConfig> {
+    let mut out = Vec::new();
+    for (i, a) in raw.iter().enumerate() {
+        let key = format!("agent[{i}]");
+        p.unknown_keys(&key, &a.unknown);
+        let email = p.require::<EmailAddress>(&format!("{key}.email"), a.email.as_deref());
+        let aliases = a
+            .aliases
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(j, s)| p.require(&format!("{key}.aliases[{j}]"), Some(s)))
+            .collect();
+        if let Some(email) = email {
+            let name = a.name.clone().unwrap_or_else(|| email.local_part().to_owned());
+            out.push(AgentConfig { name, email, aliases });
+        }
+    }
+    out
+}
+
+/// The default slug of a company name: lower-case ASCII words joined by dashes.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
+    let mut owners: HashMap<String, usize> = HashMap::new();
+    let mut slugs: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, c) in raw.iter().enumerate() {
+        let key = format!("company[{i}]");
+        p.unknown_keys(&key, &c.unknown);
+        let Some(name) = c.name.clone() else {
+            p.push(format!("{key}.name"), "missing (required)");
+            continue;
+        };
+        let slug = c.slug.clone().unwrap_or_else(|| slugify(&name));
+        if slug.is_empty() || !slug.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-') {
+            p.push(format!("{key}.slug"), format!("expected lower-case letters, digits and dashes, got {slug:?}"));
+        }
+        if let Some(first) = slugs.insert(slug.clone(), i) {
+            p.push(format!("{key}.slug"), format!("{slug:?} is already the slug of company[{first}]"));
+        }
+        let mut domains = Vec::new();
+        for (j, d) in c.domains.iter().flatten().enumerate() {
+            let domain = d.trim().trim_start_matches('@').to_lowercase();
+            if let Some(first) = owners.insert(domain.clone(), i) {
+                p.push(format!("{key}.domains[{j}]"), format!("{domain:?} already belongs to company[{first}]"));
+            }
+            domains.push(domain);
+        }
+        out.push(CompanyConfig {
+            name,
+            slug,
+            domains,
+            time_zone: time_zone(p, &format!("{key}.time_zone"), c.time_zone.as_deref()),
+            crm_name: c.crm_name.clone(),
+            crm_email: c.crm_email.as_deref().and_then(|e| p.require(&format!("{key}.crm_email"), Some(e))),
+            notes: c.notes.clone().unwrap_or_default(),
+            budget_hours: non_negative(p, &format!("{key}.budget_hours"), c.budget_hours).unwrap_or(0.0),
+            standard_rate: non_negative(p, &format!("{key}.standard_rate"), c.standard_rate),
+            consultancy_rate: non_negative(p, &format!("{key}.consultancy_rate"), c.consultancy_rate),
+        });
+    }
+    out
+}
+
+fn non_negative(p: &mut Problems, key: &str, value: Option<f64>) -> Option<f64> {
+    match value {
+        Some(v) if !(v >= 0.0 && v.is_finite()) => {
+            p.push(key, format!("expected a number ≥ 0, got {v}"));
+            None
+        }
+        v => v,
+    }
+}
+
+/// Cron in the `cron` crate's 6/7-field form (seconds first); classic 5-field expressions
+/// are accepted with seconds = 0.
+pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
+    let fields = expr.split_whitespace().count();
+    let full = if fields == 5 { format!("0 {expr}") } else { expr.to_owned() };
+    full.parse::<cron::Schedule>().map_err(|_| {
+        format!("invalid cron expression {expr:?} (expected 5 fields, or 6 with seconds first, e.g. \"0 * * * * *\")")
+    })
+}
+
+fn scheduler(p: &mut Problems, raw: &RawScheduler) -> Option<SchedulerConfig> {
+    p.unknown_keys("scheduler", &raw.unknown);
+    let mut cron_at = |key: &str, value: Option<&str>, default: &str| {
+        parse_cron(value.unwrap_or(default)).map_err(|e| p.push(key, e)).ok()
+    };
+    let escalations = cron_at("scheduler.escalations", raw.escalations.as_deref(), "0 * * * * *");
+    let auto_close = cron_at("scheduler.auto_close", raw.auto_close.as_deref(), "0 0 * * * *");
+    let defaults = ["75%".to_owned(), "15m".to_owned()];
+    let mut warn_at = Vec::new();
+    for (i, w) in raw.warn_at.as_deref().unwrap_or(&defaults).iter().enumerate() {
+        let key = format!("scheduler.warn_at[{i}]");
+        match w.strip_suffix('%').map(|n| n.trim().parse::<u8>()) {
+            Some(Ok(n)) if (1..100).contains(&n) => warn_at.push(WarnPoint::Elapsed(n)),
+            Some(_) => p.push(key, format!("expected a percentage 1%..99%, got {w:?}")),
+            None => {
+                if let Some(d) = p.require::<BusinessDuration>(&key, Some(w)) {
+                    warn_at.push(WarnPoint::Left(d));
+                }
+            }
+        }
+    }
+    let escalation_email =
+        raw.escalation_email.as_deref().and_then(|e| p.require("scheduler.escalation_email", Some(e)));
+    let auto_close_after_days =
+        p.in_range("scheduler.auto_close_after_days", raw.auto_close_after_days, 1, 3650, 7) as u32;
+    let warning_recipients =
+        recipients(p, "scheduler.warning_recipients", raw.warning_recipients.as_deref(), &["agents", "crm"]);
+    let breach_recipients = recipients(
+        p,
+        "scheduler.breach_recipients",
+        raw.breach_recipients.as_deref(),
+        &["agents", "crm", "escalation"],
+    );
+    Some(SchedulerConfig {
+        escalations: escalations?,
+        auto_close: auto_close?,
+        warn_at,
+        escalation_email,
+        warning_recipients,
+        breach_recipients,
+        auto_close_after_days,
+    })
+}
+
+fn recipients(p: &mut Problems, key: &str, given: Option<&[String]>, default: &[&str]) -> Vec<Recipient> {
+    let words: Vec<String> =
+        given.map(<[String]>::to_vec).unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect());
+    words
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| match w.as_str() {
+            "agents" => Some(Recipient::Agents),
+            "crm" => Some(Recipient::Crm),
+            "escalation" => Some(Recipient::Escalation),
+            other => match other.parse() {
+                Ok(a) => Some(Recipient::Address(a)),
+                Err(_) => {
+                    p.push(
+                        format!("{key}[{i}]"),
+                        format!("expected agents, crm, escalation or an email address, got {other:?}"),
+                    );
+                    None
+                }
+            },
+        })
+        .collect()
+}
+
+fn budget(p: &mut Problems, raw: &RawBudget) -> BudgetConfig {
+    p.unknown_keys("budget", &raw.unknown);
+    let standard_rate = non_negative(p, "budget.standard_rate", raw.standard_rate).unwrap_or(100.0);
+    let consultancy_rate = non_negative(p, "budget.consultancy_rate", raw.consultancy_rate).unwrap_or(150.0);
+    if standard_rate == 0.0 {
+        p.push("budget.standard_rate", "must be above 0: consultancy hours are counted in standard hours");
+    }
+    BudgetConfig { currency: raw.currency.clone().unwrap_or_else(|| "EUR".into()), standard_rate, consultancy_rate }
+}

@@ -1,0 +1,19 @@
+use super::named_enum;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    New,
+    Open,
+    /// Waiting on the customer: the resolution clock is paused.
+    Pending,
+    Resolved,
+    Closed,
+}
+
+named_enum!(Status, "a status", {
+    New => "new",
+    Open => "open",
+    Pending => "pending",
+    Resolved => "resolved",
+    Closed => "closed",
+});

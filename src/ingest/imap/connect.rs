@@ -1,0 +1,87 @@
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_imap::{Client, Session};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::config::{ImapConfig, Security};
+
+/// One boxed stream type for plain and TLS connections (async-imap needs Debug + Send + Unpin).
+pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
+pub type Io = Box<dyn ImapIo>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    #[error("cannot connect to {host}:{port}: {source}")]
+    Connect { host: String, port: u16, source: std::io::Error },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("the server sent no greeting")]
+    NoGreeting,
+    #[error("login as {user} failed: {source}")]
+    Login { user: String, source: async_imap::error::Error },
+    #[error("IMAP: {0}")]
+    Protocol(#[from] async_imap::error::Error),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Unavailable(crate::ingest::IngestError),
+}
+
+/// Connects, secures the connection as configured, and logs in.
+pub async fn connect(cfg: &ImapConfig) -> Result<Session<Io>, ImapError> {
+    let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port)).await.map_err(|source| ImapError::Connect {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        source,
+    })?;
+    tcp.set_nodelay(true).ok();
+    let io: Io = match cfg.security {
+        Security::Plain => greeted(Box::new(tcp)).await?,
+        Security::Tls => greeted(Box::new(tls(cfg, tcp).await?)).await?,
+        Security::StartTls => {
+            let mut client = Client::new(tcp);
+            client.read_response().await?.ok_or(ImapError::NoGreeting)?;
+            client.run_command_and_check_ok("STARTTLS", None).await?;
+            // No second greeting after STARTTLS (RFC 3501 §6.2.1).
+            Box::new(tls(cfg, client.into_inner()).await?)
+        }
+    };
+    Client::new(io)
+        .login(&cfg.username, cfg.password.expose())
+        .await
+        .map_err(|(source, _)| ImapError::Login { user: cfg.username.clone(), source })
+}
+
+/// async-imap does not read the greeting itself.
+async fn greeted(io: Io) -> Result<Io, ImapError> {
+    let mut client = Client::new(io);
+    client.read_response().await?.ok_or(ImapError::NoGreeting)?;
+    Ok(client.into_inner())
+}
+
+async fn tls(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match &cfg.ca_file {
+        Some(ca) => {
+            let certs =
+                CertificateDer::pem_file_iter(ca).map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
+                roots.add(cert).map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    // Only the ring provider is compiled in, so the builder finds it without install_default().
+    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let name = ServerName::try_from(cfg.host.clone()).map_err(|e| ImapError::Tls(format!("{}: {e}", cfg.host)))?;
+    TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| ImapError::Tls(e.to_string()))
+}

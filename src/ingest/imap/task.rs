@@ -1,0 +1,129 @@
+//! The long-running task of one IMAP mailbox: connect, pass, wait (IDLE or poll), and on
+//! any network or server error reconnect with exponential backoff and jitter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::connect::{ImapError, Io, connect};
+use super::pass::{Capabilities, capabilities, pass};
+use crate::config::{ImapConfig, MailboxConfig};
+use crate::desk::Desk;
+use crate::ingest::maildir::PassStats;
+
+/// `run --once`: one connection, one pass, logout.
+pub async fn once(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Result<PassStats, ImapError> {
+    let mut session = connect(cfg).await?;
+    let caps = capabilities(&mut session).await?;
+    let stats = pass(desk, mailbox, cfg, caps, &mut session, &CancellationToken::new()).await?;
+    session.logout().await.ok();
+    Ok(stats)
+}
+
+pub async fn run_mailbox(
+    desk: Desk,
+    mailbox: MailboxConfig,
+    cfg: ImapConfig,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    let mut failures = 0u32;
+    while !cancel.is_cancelled() {
+        let connected = &mut false;
+        match serve(&desk, &mailbox, &cfg, &wake, &cancel, connected).await {
+            Ok(()) => return,
+            Err(e) => {
+                failures = if *connected { 1 } else { failures + 1 };
+                let delay = backoff(failures);
+                warn!(mailbox = %mailbox.name, error = %e, retry_in = ?delay, "IMAP connection failed; reconnecting");
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+}
+
+/// One connection's life: passes separated by IDLE (or a poll interval) until cancelled.
+async fn serve(
+    desk: &Desk,
+    mailbox: &MailboxConfig,
+    cfg: &ImapConfig,
+    wake: &Notify,
+    cancel: &CancellationToken,
+    connected: &mut bool,
+) -> Result<(), ImapError> {
+    let mut session = connect(cfg).await?;
+    let caps = capabilities(&mut session).await?;
+    *connected = true;
+    info!(mailbox = %mailbox.name, idle = caps.idle, "IMAP connected");
+    loop {
+        let stats = pass(desk, mailbox, cfg, caps, &mut session, cancel).await?;
+        if stats.processed > 0 {
+            wake.notify_one();
+        }
+        if cancel.is_cancelled() {
+            session.logout().await.ok();
+            return Ok(());
+        }
+        session = match wait(session, caps, mailbox.poll_interval, cancel).await? {
+            Some(s) => s,
+            None => return Ok(()),
+        };
+    }
+}
+
+/// Waits for new mail: IDLE when offered (re-issued at least every 29 minutes, RFC 2177),
+/// otherwise the poll interval. `None` when cancelled.
+async fn wait(
+    session: Session<Io>,
+    caps: Capabilities,
+    poll: Duration,
+    cancel: &CancellationToken,
+) -> Result<Option<Session<Io>>, ImapError> {
+    if !caps.idle {
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(None),
+            _ = tokio::time::sleep(poll) => return Ok(Some(session)),
+        }
+    }
+    let mut idle = session.idle();
+    idle.init().await?;
+    let (response, _stop) = idle.wait_with_timeout(poll.min(Duration::from_secs(29 * 60)));
+    let response = tokio::select! {
+        r = response => r?,
+        _ = cancel.cancelled() => return Ok(None),
+    };
+    if let IdleResponse::NewData(_) = response {
+        tracing::debug!("IDLE: new data");
+    }
+    Ok(Some(idle.done().await?))
+}
+
+/// 1 s, 2 s, 4 s … capped at 60 s, each with up to 25% random jitter so that many
+/// instances do not reconnect in step.
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(Duration::from_secs(60));
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        for (failures, lo) in [(1, 1), (2, 2), (3, 4), (10, 60)] {
+            let d = backoff(failures);
+            assert!(d >= Duration::from_secs(lo) && d <= Duration::from_secs(lo).mul_f64(1.25), "{failures}: {d:?}");
+        }
+    }
+}

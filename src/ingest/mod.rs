@@ -1,0 +1,17 @@
+//! From raw bytes to a stored case: sources (Maildir, pipe; IMAP later) hand each message to
+//! the one pipeline, which parses, threads and stores it in a single transaction.
+
+pub mod imap;
+pub mod maildir;
+mod parse;
+mod pipeline;
+pub mod quarantine;
+
+pub use parse::{Attachment, ParseError, ParsedMessage, Party, parse};
+pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};
+
+use sha2::{Digest, Sha256};
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}

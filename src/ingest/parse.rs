@@ -1,0 +1,343 @@
+//! Raw bytes to `ParsedMessage`: everything later stages need, decoded once.
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
+use sha2::{Digest, Sha256};
+
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Party {
+    pub name: Option<String>,
+    pub address: EmailAddress,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedMessage {
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from: Party,
+    pub to: Vec<Party>,
+    pub cc: Vec<Party>,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// Top-level header fields as (lower-case name, unfolded raw value), for loop protection.
+    pub headers: Vec<(String, String)>,
+    /// `type/subtype; report-type=…` of the top-level part, lower-case.
+    pub content_type: String,
+    /// Same message, same key: Message-ID plus what the sender wrote, never trace headers.
+    pub dedup_key: String,
+    /// Message-IDs a report quotes from the message it reports on (a DSN's returned headers,
+    /// an MDN's Original-Message-ID, an attached message), without angle brackets.
+    pub quoted_ids: Vec<String>,
+    /// What went wrong decoding it (an unknown charset, a broken encoding); the text is
+    /// mail-parser's lossy decode and the raw bytes are kept.
+    pub flags: Vec<String>,
+}
+
+/// Why raw bytes could not become a message at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("no header section could be parsed")]
+    NoHeaders,
+    #[error("no usable sender address (From: {0:?})")]
+    NoSender(String),
+    #[error("the MIME parser failed on this message: {0}")]
+    ParserPanic(String),
+}
+
+impl ParsedMessage {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn parse(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
+    // mail-parser 0.11 panics on some malformed MIME trees ("Invalid part ID"); a message
+    // must never take intake down, so the panic becomes a quarantine reason.
+    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        Err(ParseError::ParserPanic(what))
+    })
+}
+
+fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
+    let msg = MessageParser::default().parse(raw).ok_or(ParseError::NoHeaders)?;
+    if msg.headers().is_empty() {
+        return Err(ParseError::NoHeaders);
+    }
+    let headers: Vec<(String, String)> = msg
+        .headers()
+        .iter()
+        .map(|h| {
+            let bytes = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
+            (h.name.as_str().to_ascii_lowercase(), unfold(&String::from_utf8_lossy(bytes)))
+        })
+        .collect();
+    let from = msg
+        .from()
+        .and_then(parties_of)
+        .and_then(|list| list.into_iter().next())
+        .ok_or_else(|| ParseError::NoSender(header_text(&headers, "from")))?;
+    let message_id = msg.message_id().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let text_body = (0..msg.text_body_count()).filter_map(|i| msg.body_text(i)).collect::<Vec<_>>().join("\n");
+    let html_body = msg.body_html(0).filter(|_| msg.html_body_count() > 0).map(|s| s.into_owned());
+    let attachments = msg
+        .attachments()
+        .map(|part| Attachment {
+            filename: part.attachment_name().map(str::to_owned),
+            content_type: part
+                .content_type()
+                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase(),
+            data: part.contents().to_vec(),
+        })
+        .collect();
+    let content_type = msg
+        .content_type()
+        .map(|ct| {
+            let mut s = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default());
+            if let Some(r) = ct.attribute("report-type") {
+                s.push_str("; report-type=");
+                s.push_str(r);
+            }
+            s.to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| "text/plain".into());
+    let dedup_key = dedup_key(raw, message_id.as_deref(), &headers);
+    let flags = decoding_problems(&msg);
+    Ok(ParsedMessage {
+        message_id,
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        from,
+        to: msg.to().and_then(parties_of).unwrap_or_default(),
+        cc: msg.cc().and_then(parties_of).unwrap_or_default(),
+        subject: subject(&msg, raw),
+        text_body,
+        html_body,
+        attachments,
+        headers,
+        content_type,
+        dedup_key,
+        quoted_ids: quoted_ids(&msg),
+        flags,
+    })
+}
+
+fn quoted_ids(msg: &mail_parser::Message<'_>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for part in msg.parts.iter().skip(1) {
+        let content_type = part.content_type().map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default()));
+        match (&part.body, content_type.as_deref().map(str::to_ascii_lowercase).as_deref()) {
+            (PartType::Message(inner), _) => ids.extend(inner.message_id().map(str::to_owned)),
+            (
+                PartType::Text(text),
+                Some("text/rfc822-headers" | "message/disposition-notification" | "message/delivery-status"),
+            ) => ids.extend(header_ids(text)),
+            (PartType::Binary(bytes) | PartType::InlineBinary(bytes), Some(ct))
+                if ct.starts_with("message/") || ct == "text/rfc822-headers" =>
+            {
+                ids.extend(header_ids(&String::from_utf8_lossy(bytes)))
+            }
+            _ => {}
+        }
+    }
+    ids
+}
+
+/// The ids of `Message-ID:` and `Original-Message-ID:` lines in a block of header text.
+fn header_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            let name = name.trim().to_ascii_lowercase();
+            (name == "message-id" || name == "original-message-id")
+                .then(|| value.trim().trim_matches(['<', '>']).to_owned())
+        })
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn decoding_problems(msg: &mail_parser::Message<'_>) -> Vec<String> {
+    let mut flags = Vec::new();
+    for (i, part) in msg.parts.iter().enumerate() {
+        if part.is_encoding_problem {
+            flags.push(format!("part {i}: content could not be decoded cleanly"));
+        }
+        let Some(ct) = part.content_type() else { continue };
+        if !ct.ctype().eq_ignore_ascii_case("text") {
+            continue;
+        }
+        if let Some(charset) = ct.attribute("charset") {
+            let known = ["utf-8", "utf8", "us-ascii"].iter().any(|c| c.eq_ignore_ascii_case(charset))
+                || mail_parser::decoders::charsets::map::charset_decoder(charset.as_bytes()).is_some();
+            if !known {
+                flags.push(format!("part {i}: unknown charset {charset:?}, decoded lossily"));
+            }
+        }
+    }
+    flags
+}
+
+/// The decoded subject. Raw 8-bit or ISO-2022-JP bytes outside encoded words (old Asian
+/// mailers) are decoded with the message's own charset instead of becoming U+FFFD.
+fn subject(msg: &mail_parser::Message<'_>, raw: &[u8]) -> String {
+    let decoded = || msg.subject().map(|s| s.trim().to_owned()).unwrap_or_default();
+    let Some(header) = msg.headers().iter().find(|h| h.name.as_str().eq_ignore_ascii_case("subject")) else {
+        return decoded();
+    };
+    let bytes = raw.get(header.offset_start as usize..header.offset_end as usize).unwrap_or_default();
+    let charset = if bytes.contains(&0x1b) {
+        Some("iso-2022-jp".to_owned())
+    } else if std::str::from_utf8(bytes).is_err() {
+        body_charset(msg)
+    } else {
+        None
+    };
+    let has_encoded_words = bytes.windows(2).any(|w| w == b"=?");
+    match charset.as_deref().and_then(|c| mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes())) {
+        Some(decode) if !has_encoded_words => unfold(&decode(bytes)).trim().to_owned(),
+        _ => decoded(),
+    }
+}
+
+/// The charset the sender declared for the first text part (or the whole message).
+fn body_charset(msg: &mail_parser::Message<'_>) -> Option<String> {
+    msg.parts.iter().find_map(|p| {
+        let ct = p.content_type()?;
+        ct.ctype().eq_ignore_ascii_case("text").then(|| ct.attribute("charset").map(str::to_owned)).flatten()
+    })
+}
+
+fn header_text(headers: &[(String, String)], name: &str) -> String {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+fn unfold(value: &str) -> String {
+    value.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn parties_of(address: &Address<'_>) -> Option<Vec<Party>> {
+    let list: Vec<Party> = address
+        .iter()
+        .filter_map(|a| {
+            let address = a.address()?.parse::<EmailAddress>().ok()?;
+            let name = a.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            Some(Party { name, address })
+        })
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![t.trim().to_owned()],
+        HeaderValue::TextList(list) => list.iter().map(|t| t.trim().to_owned()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// SHA-256 over the Message-ID and what the sender wrote (From, Date, Subject and the body),
+/// with line endings normalised: IMAP gives CRLF where a Maildir file has LF, and trace
+/// headers (Received, Delivered-To) differ between two mailboxes holding the same message.
+fn dedup_key(raw: &[u8], message_id: Option<&str>, headers: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    h.update(message_id.unwrap_or_default().as_bytes());
+    for name in ["from", "date", "subject"] {
+        h.update([0]);
+        h.update(header_text(headers, name).as_bytes());
+    }
+    h.update([0]);
+    let body = body_of(raw);
+    h.update(body.iter().copied().filter(|b| *b != b'\r').collect::<Vec<u8>>());
+    let digest = h.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn body_of(raw: &[u8]) -> &[u8] {
+    for (sep, len) in [(&b"\r\n\r\n"[..], 4), (&b"\n\n"[..], 2), (&b"\r\r"[..], 2)] {
+        if let Some(i) = raw.windows(sep.len()).position(|w| w == sep) {
+            return &raw[i + len..];
+        }
+    }
+    &[]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &str = "From: Jane Doe <jane@acme.example>\r\nTo: support@example.com\r\nSubject: =?utf-8?q?Caf=C3=A9_down?=\r\nMessage-ID: <abc@acme.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nHello\r\n";
+
+    #[test]
+    fn decodes_subject_sender_and_body() {
+        let m = parse(MSG.as_bytes()).unwrap();
+        assert_eq!(m.subject, "Café down");
+        assert_eq!(m.from.address.as_str(), "jane@acme.example");
+        assert_eq!(m.from.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(m.message_id.as_deref(), Some("abc@acme.example"));
+        assert!(m.text_body.contains("Hello"));
+    }
+
+    #[test]
+    fn same_message_same_key_across_line_endings_and_trace_headers() {
+        let lf = format!("Received: from a by b\n{}", MSG.replace("\r\n", "\n"));
+        assert_eq!(parse(MSG.as_bytes()).unwrap().dedup_key, parse(lf.as_bytes()).unwrap().dedup_key);
+        let other = MSG.replace("Hello", "Goodbye");
+        assert_ne!(parse(MSG.as_bytes()).unwrap().dedup_key, parse(other.as_bytes()).unwrap().dedup_key);
+    }
+
+    #[test]
+    fn unknown_charset_is_flagged_not_fatal() {
+        let raw = b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/plain; charset=x-martian\r\n\r\nh\xe9llo\r\n";
+        let m = parse(raw).unwrap();
+        assert!(m.flags.iter().any(|f| f.contains("x-martian")), "{:?}", m.flags);
+        assert!(m.text_body.starts_with('h'));
+        assert!(parse(MSG.as_bytes()).unwrap().flags.is_empty());
+    }
+
+    #[test]
+    fn raw_8bit_subjects_use_the_declared_charset() {
+        let mut raw = b"From: a@b.example\r\nSubject: NOTE: ".to_vec();
+        raw.extend_from_slice(&[0xc7, 0xd1, 0xb1, 0xb9]); // "한국" in EUC-KR
+        raw.extend_from_slice(b"\r\nContent-Type: text/plain; charset=euc-kr\r\n\r\nx\r\n");
+        assert_eq!(parse(&raw).unwrap().subject, "NOTE: 한국");
+        let jis = b"From: a@b.example\r\nSubject: TEST \x1b$B%F%9%H\x1b(B\r\n\r\nx\r\n";
+        assert_eq!(parse(jis).unwrap().subject, "TEST テスト");
+    }
+
+    #[test]
+    fn reports_yield_the_ids_they_quote() {
+        let dsn = "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n\
+--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <ack-1@example.com>\r\nSubject: x\r\n\r\n--b--\r\n";
+        assert_eq!(parse(dsn.as_bytes()).unwrap().quoted_ids, ["ack-1@example.com"]);
+        let mdn = dsn
+            .replace("text/rfc822-headers", "message/disposition-notification")
+            .replace("Message-ID", "Original-Message-ID");
+        assert_eq!(parse(mdn.as_bytes()).unwrap().quoted_ids, ["ack-1@example.com"]);
+        assert!(parse(MSG.as_bytes()).unwrap().quoted_ids.is_empty());
+    }
+
+    #[test]
+    fn no_sender_is_an_error_not_a_panic() {
+        assert!(matches!(parse(b"Subject: hi\r\n\r\nbody"), Err(ParseError::NoSender(_))));
+        assert!(parse(b"").is_err());
+    }
+}

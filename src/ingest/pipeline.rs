@@ -1,0 +1,392 @@
+//! The one path from raw bytes to committed cases, shared by every source. Messages come in
+//! batches: one transaction per batch (one fsync), a savepoint per message so that one bad
+//! message cannot spoil the others, and one duplicate look-up for the whole batch.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr, TransactionTrait,
+};
+use tracing::{Instrument, Span, debug, info, warn};
+
+use super::{ParsedMessage, parse, quarantine};
+use crate::cases::{self, Actor, NewCase};
+use crate::config::MailboxConfig;
+use crate::desk::Desk;
+use crate::domain::{CaseNumber, EmailAddress};
+use crate::outbound::{AckInput, MailError, loop_guard, queue_ack, recent_acks as recent_acks_to};
+use crate::storage::entities::{contact, message};
+use crate::storage::{begin_write, is_unavailable};
+use crate::threading::{self, Thread};
+
+/// A message as a source hands it over.
+pub struct Incoming<'a> {
+    pub raw: &'a [u8],
+    pub mailbox: &'a MailboxConfig,
+    /// The server's receipt time (IMAP INTERNALDATE, Maildir file time, pipe arrival).
+    pub received_at: DateTime<Utc>,
+    /// Where it came from, for the log and the quarantine: a file name, a UID, `stdin`.
+    pub source_ref: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Opened {
+        case: CaseNumber,
+        acknowledged: bool,
+    },
+    Appended {
+        case: CaseNumber,
+    },
+    /// Stored before (same Message-ID and content); nothing was written.
+    Duplicate,
+    Quarantined {
+        id: i64,
+        reason: String,
+    },
+}
+
+/// The message stays at its source for the next pass.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("could not store the message (failure {attempts} of {QUARANTINE_AFTER}): {reason}")]
+    Failed { attempts: i32, reason: String },
+}
+
+/// The same failure this many times sends a message to quarantine.
+pub const QUARANTINE_AFTER: i32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+enum StoreError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Ack(MailError),
+}
+
+impl From<MailError> for StoreError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Database(db) => StoreError::Db(db),
+            other => StoreError::Ack(other),
+        }
+    }
+}
+
+/// One message: a batch of one.
+pub async fn ingest(desk: &Desk, inc: Incoming<'_>) -> Result<Outcome, IngestError> {
+    ingest_batch(desk, std::slice::from_ref(&inc)).await.pop().expect("one result per message")
+}
+
+/// What repeats across a batch's messages, looked up once per batch. Entries are added only
+/// after a message's savepoint commits, and the memo dies with its transaction.
+#[derive(Default)]
+struct BatchMemo {
+    contacts: HashMap<EmailAddress, contact::Model>,
+    /// Acknowledgements to each sender in the last hour, counting this batch's.
+    recent_acks: HashMap<EmailAddress, u64>,
+}
+
+impl BatchMemo {
+    fn learn(&mut self, sender: &EmailAddress, learnt: Learnt) {
+        if let Some(n) = learnt.recent_acks {
+            self.recent_acks.insert(sender.clone(), n);
+        }
+        self.contacts.insert(sender.clone(), learnt.contact);
+    }
+}
+
+/// What storing one message learnt, for the memo.
+struct Learnt {
+    contact: contact::Model,
+    recent_acks: Option<u64>,
+}
+
+/// What the checks before the transaction made of a message.
+enum Prepared {
+    Parsed(Box<ParsedMessage>, Span),
+    Quarantine(String),
+}
+
+/// Stores a batch in one transaction; one result per message, in order. Nothing is
+/// committed for any message unless the whole batch commits, so a source may mark a
+/// message processed exactly when its result is `Ok`.
+pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Outcome, IngestError>> {
+    let prepared: Vec<Prepared> = batch.iter().map(|inc| prepare(desk, inc)).collect();
+    match store_batch(desk, batch, &prepared).await {
+        Ok(results) => {
+            log_outcomes(&prepared, &results);
+            results
+        }
+        Err(e) => {
+            warn!(error = %e, messages = batch.len(), "database unavailable; the batch is left for the next pass");
+            batch.iter().map(|_| Err(IngestError::Unavailable(e.to_string()))).collect()
+        }
+    }
+}
+
+fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
+    let limit = desk.config.intake.max_message_size;
+    if inc.raw.len() as u64 > limit {
+        return Prepared::Quarantine(format!("over the size limit ({} bytes > {limit})", inc.raw.len()));
+    }
+    match parse(inc.raw) {
+        Err(e) => Prepared::Quarantine(e.to_string()),
+        Ok(msg) => {
+            let span = tracing::info_span!(
+                "message",
+                message_id = msg.message_id.as_deref().unwrap_or("-"),
+                source = %inc.source_ref,
+                case = tracing::field::Empty,
+            );
+            Prepared::Parsed(Box::new(msg), span)
+        }
+    }
+}
+
+/// Logged after the commit, so the log never claims what the database does not hold.
+fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>]) {
+    for (p, result) in prepared.iter().zip(results) {
+        let Prepared::Parsed(_, span) = p else { continue };
+        let _enter = span.enter();
+        match result {
+            Ok(Outcome::Opened { case, acknowledged }) => {
+                span.record("case", case.to_string());
+                info!(acknowledged, "opened case");
+            }
+            Ok(Outcome::Appended { case }) => {
+                span.record("case", case.to_string());
+                info!("added to case");
+            }
+            Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
+            Ok(Outcome::Quarantined { id, reason }) => warn!(quarantine_id = id, %reason, "message quarantined"),
+            Err(e) => warn!(error = %e, "left for the next pass"),
+        }
+    }
+}
+
+/// `Err` only when the database itself failed: then nothing of the batch is committed.
+/// A batch first runs without savepoints (two statements fewer per message); if any message
+/// fails, that attempt is rolled back and the batch runs again with a savepoint per message.
+async fn store_batch(
+    desk: &Desk,
+    batch: &[Incoming<'_>],
+    prepared: &[Prepared],
+) -> Result<Vec<Result<Outcome, IngestError>>, DbErr> {
+    match store_batch_with(desk, batch, prepared, false).await? {
+        Some(results) => Ok(results),
+        None => Ok(store_batch_with(desk, batch, prepared, true).await?.expect("the careful path always finishes")),
+    }
+}
+
+/// `None` when not `careful` and a message failed: nothing was committed.
+async fn store_batch_with(
+    desk: &Desk,
+    batch: &[Incoming<'_>],
+    prepared: &[Prepared],
+    careful: bool,
+) -> Result<Option<Vec<Result<Outcome, IngestError>>>, DbErr> {
+    let t0 = std::time::Instant::now();
+    let txn = begin_write(&desk.db).await?;
+    let mut seen = stored_keys(&txn, prepared).await?;
+    let mut memo = BatchMemo::default();
+    let mut results = Vec::with_capacity(batch.len());
+    for (inc, p) in batch.iter().zip(prepared) {
+        let result = match p {
+            Prepared::Quarantine(reason) => quarantine_in(&txn, desk, inc, reason.clone(), None).await?,
+            Prepared::Parsed(msg, _) if !seen.insert(msg.dedup_key.clone()) => Ok(Outcome::Duplicate),
+            Prepared::Parsed(msg, span) if careful => {
+                one_message(&txn, desk, inc, msg, &mut memo).instrument(span.clone()).await?
+            }
+            Prepared::Parsed(msg, span) => match store(&txn, desk, inc, msg, &memo).instrument(span.clone()).await {
+                Ok((outcome, learnt)) => {
+                    memo.learn(&msg.from.address, learnt);
+                    Ok(outcome)
+                }
+                Err(StoreError::Db(e)) if is_unavailable(&e) => return Err(e),
+                Err(e) => {
+                    debug!(error = %e, "a message failed; the batch runs again with a savepoint per message");
+                    return Ok(None);
+                }
+            },
+        };
+        results.push(result);
+    }
+    txn.commit().await?;
+    debug!(elapsed = ?t0.elapsed(), messages = batch.len(), careful, "batch committed");
+    Ok(Some(results))
+}
+
+/// Which of the batch's messages are stored already: one query for the whole batch.
+async fn stored_keys(txn: &DatabaseTransaction, prepared: &[Prepared]) -> Result<HashSet<String>, DbErr> {
+    let keys: Vec<&str> = prepared
+        .iter()
+        .filter_map(|p| match p {
+            Prepared::Parsed(m, _) => Some(m.dedup_key.as_str()),
+            Prepared::Quarantine(_) => None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<Option<String>> = message::Entity::find()
+        .select_only()
+        .column(message::Column::DedupKey)
+        .filter(message::Column::DedupKey.is_in(keys))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Stores one message inside its own savepoint. A failure of this message rolls back only
+/// its savepoint and is counted; three failures quarantine it. `Err` means the database is
+/// gone, for the whole batch.
+async fn one_message(
+    txn: &DatabaseTransaction,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    memo: &mut BatchMemo,
+) -> Result<Result<Outcome, IngestError>, DbErr> {
+    let mut attempt = 0;
+    let error = loop {
+        attempt += 1;
+        let savepoint = txn.begin().await?;
+        match store(&savepoint, desk, inc, msg, memo).await {
+            Ok((outcome, learnt)) => {
+                savepoint.commit().await?;
+                memo.learn(&msg.from.address, learnt);
+                return Ok(Ok(outcome));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                match &e {
+                    StoreError::Db(db) if is_unavailable(db) => return Err(DbErr::Custom(db.to_string())),
+                    // Another process stored the same message first (PostgreSQL).
+                    StoreError::Db(db) if is_unique_violation(db) && db.to_string().contains("dedup") => {
+                        return Ok(Ok(Outcome::Duplicate));
+                    }
+                    // A race on another unique key (two processes adding one contact): retry.
+                    StoreError::Db(db) if is_unique_violation(db) && attempt < 3 => continue,
+                    _ => break e,
+                }
+            }
+        }
+    };
+    let reason = error.to_string();
+    let attempts = quarantine::count_failure(txn, &msg.dedup_key, &reason, desk.now()).await?;
+    warn!(error = %reason, attempts, "could not store the message");
+    if attempts >= QUARANTINE_AFTER {
+        let reason = format!("failed {attempts} times: {reason}");
+        return quarantine_in(txn, desk, inc, reason, Some(&msg.dedup_key)).await;
+    }
+    Ok(Err(IngestError::Failed { attempts, reason }))
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Keeps the message with the reason; `failure_key` is the counter of repeated failures to
+/// clear, when that is why.
+async fn quarantine_in(
+    txn: &DatabaseTransaction,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    reason: String,
+    failure_key: Option<&str>,
+) -> Result<Result<Outcome, IngestError>, DbErr> {
+    let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
+        .await?;
+    if let Some(key) = failure_key {
+        quarantine::forget_failures(txn, key).await?;
+    }
+    Ok(Ok(Outcome::Quarantined { id, reason }))
+}
+
+async fn store(
+    txn: &DatabaseTransaction,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    memo: &BatchMemo,
+) -> Result<(Outcome, Learnt), StoreError> {
+    let cfg = &desk.config;
+    let now = desk.now();
+    let sender = &msg.from.address;
+    let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
+    let company_id = company.as_ref().map(|(id, _)| *id);
+    let contact = match memo.contacts.get(sender) {
+        Some(c) => c.clone(),
+        None => cases::contact_for(txn, sender, msg.from.name.as_deref(), company_id, now).await?,
+    };
+    let mut recent_acks = None;
+    let no_ack = loop_guard::no_ack_reason(msg, &own_addresses(desk), &cfg.intake.no_reply_patterns);
+    let actor = Actor::Customer(sender.clone());
+    let tag = &cfg.intake.case_tag;
+    let mut thread = threading::resolve(txn, tag, msg, company_id).await?;
+    let mut linked_case_id = None;
+    if let Thread::Existing(case) = &thread {
+        let window = cfg.intake.reopen_window_days;
+        if cases::closed_too_long(case, window, now) {
+            linked_case_id = Some(case.id);
+            let because =
+                format!("reply to case {} closed more than {window} days ago", tag.render(case_number(case.number)));
+            thread = Thread::New { because: Some(because) };
+        }
+    }
+    let outcome = match thread {
+        Thread::Existing(case) => {
+            cases::append_message(txn, cfg, &case, &actor, no_ack.as_deref(), inc.received_at, now).await?;
+            cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, no_ack).await?;
+            Outcome::Appended { case: case_number(case.number) }
+        }
+        Thread::New { because } => {
+            let new = NewCase {
+                mailbox: &inc.mailbox.name,
+                company_id,
+                contact_id: contact.id,
+                summary: threading::clean_subject(&msg.subject, tag),
+                case_type: inc.mailbox.default_type,
+                severity: inc.mailbox.default_severity,
+                received_at: inc.received_at,
+                opened_because: because,
+                linked_case_id,
+                actor,
+            };
+            let case = cases::open_case(txn, cfg, new, now).await?;
+            let reason = match no_ack {
+                Some(r) => Some(r),
+                None => {
+                    let recent = match memo.recent_acks.get(sender) {
+                        Some(n) => *n,
+                        None => recent_acks_to(txn, sender, now).await?,
+                    };
+                    let company = company.as_ref().map(|(_, c)| c);
+                    let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company };
+                    let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;
+                    recent_acks = Some(recent + u64::from(refused.is_none()));
+                    refused
+                }
+            };
+            let acknowledged = reason.is_none();
+            cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;
+            Outcome::Opened { case: case_number(case.number), acknowledged }
+        }
+    };
+    Ok((outcome, Learnt { contact, recent_acks }))
+}
+
+fn case_number(n: i64) -> CaseNumber {
+    CaseNumber::new(n as u64).expect("case numbers are allocated from 1")
+}
+
+/// Never answer ourselves: every support address and the outbound sender.
+fn own_addresses(desk: &Desk) -> Vec<EmailAddress> {
+    let cfg = &desk.config;
+    cfg.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(cfg.outbound.from.clone())).collect()
+}

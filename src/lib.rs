@@ -1,0 +1,18 @@
+//! supportd: a support desk that runs over email.
+//!
+//! The way of a message is the way of the modules: `ingest -> threading -> cases -> outbound`;
+//! `scheduler -> sla -> cases -> outbound`. Nothing below calls back up.
+
+pub mod app;
+pub mod cases;
+pub mod cli;
+pub mod config;
+pub mod desk;
+pub mod domain;
+pub mod ingest;
+pub mod outbound;
+pub mod scheduler;
+pub mod sla;
+pub mod storage;
+pub mod templates;
+pub mod threading;

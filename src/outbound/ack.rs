@@ -1,0 +1,127 @@
+//! The acknowledgement of a new case: rendered from templates and queued in the outbox in
+//! the transaction that opens the case.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
+
+use super::MailError;
+use super::compose::{Composed, compose, new_message_id};
+use super::outbox::{self, NewRow};
+use crate::config::{CompanyConfig, Config, MailboxConfig};
+use crate::domain::{CaseNumber, EmailAddress, Severity};
+use crate::ingest::ParsedMessage;
+use crate::sla::BusinessCalendar;
+use crate::storage::entities::case;
+use crate::templates::{AckContext, Audience, Templates};
+
+pub struct AckInput<'a> {
+    pub case: &'a case::Model,
+    pub msg: &'a ParsedMessage,
+    pub mailbox: &'a MailboxConfig,
+    pub company: Option<&'a CompanyConfig>,
+}
+
+/// Acknowledgements queued for `address` in the last hour, for the per-sender limit.
+pub async fn recent_acks(db: &impl ConnectionTrait, address: &EmailAddress, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    outbox::acks_to_since(db, address.as_str(), now - chrono::Duration::hours(1)).await
+}
+
+/// Queues the acknowledgement; returns `Some(reason)` instead when the sender already got
+/// `recent` acknowledgements this hour and the per-sender limit says this would feed a loop.
+pub async fn queue_ack(
+    txn: &DatabaseTransaction,
+    config: &Config,
+    templates: &Templates,
+    input: AckInput<'_>,
+    recent: u64,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, MailError> {
+    let to = &input.msg.from.address;
+    let limit = config.intake.ack_limit_per_hour;
+    if recent >= u64::from(limit) {
+        return Ok(Some(format!("{to} already got {limit} acknowledgements in the last hour")));
+    }
+    let ctx = context(config, &input);
+    let who = Audience { company_slug: input.company.map(|c| c.slug.as_str()), mailbox: Some(&input.mailbox.name) };
+    let rendered = templates.render("ack", who, &ctx)?;
+    let message_id = new_message_id("ack", Some(input.case.number), input.mailbox.address.domain());
+    let parent = input.msg.message_id.as_deref();
+    let mut references = input.msg.references.clone();
+    references.extend(parent.map(str::to_owned));
+    let from_name = config.outbound.from_name.as_deref();
+    let raw = compose(&Composed {
+        from: (from_name, &input.mailbox.address),
+        reply_to: &input.mailbox.address,
+        to: vec![(input.msg.from.name.as_deref(), to)],
+        message_id: &message_id,
+        in_reply_to: parent,
+        references,
+        auto_submitted: Some("auto-replied"),
+        rendered: &rendered,
+    })?;
+    let row = NewRow {
+        case_id: Some(input.case.id),
+        kind: "ack",
+        message_id,
+        envelope_from: input.mailbox.address.to_string(),
+        envelope_to: vec![to.to_string()],
+        subject: rendered.subject,
+        raw,
+    };
+    outbox::enqueue(txn, row, now).await?;
+    Ok(None)
+}
+
+fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
+    let case = input.case;
+    let number = CaseNumber::new(case.number as u64).expect("stored case numbers start at 1");
+    let severity: Severity = case.severity.parse().unwrap_or(Severity::S3);
+    let tz = input.company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
+    let due = case.first_response_due.map(|d| format_due(d, tz)).unwrap_or_default();
+    AckContext {
+        case_number: number.to_string(),
+        case_tag: config.intake.case_tag.render(number),
+        subject: case.summary.clone(),
+        case_type: case.case_type.clone(),
+        severity: severity.to_string(),
+        severity_meaning: severity.meaning().to_owned(),
+        response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
+        response_due: due,
+        support_hours: support_hours(&config.calendar),
+        contact_name: input.msg.from.name.clone().unwrap_or_else(|| input.msg.from.address.to_string()),
+        contact_email: input.msg.from.address.to_string(),
+        company: input.company.map(|c| c.name.clone()).unwrap_or_default(),
+        support_address: input.mailbox.address.to_string(),
+    }
+}
+
+/// "Tuesday 24 November 2026, 10:00 GMT" in the customer's zone.
+pub fn format_due(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%A %-d %B %Y, %H:%M %Z").to_string()
+}
+
+/// "Monday to Friday, 09:00–17:00 (Europe/London)" when the days share their hours,
+/// otherwise each open day listed.
+pub fn support_hours(cal: &BusinessCalendar) -> String {
+    const NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    let ranges = |day: &[crate::sla::Opening]| {
+        day.iter()
+            .map(|o| format!("{}–{}", o.start.format("%H:%M"), o.end.format("%H:%M")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let open: Vec<usize> = (0..7).filter(|d| !cal.weekly[*d].is_empty()).collect();
+    let zone = cal.time_zone.name();
+    let contiguous = open.windows(2).all(|w| w[1] == w[0] + 1);
+    match (open.first(), open.last()) {
+        (Some(&a), Some(&b)) if contiguous && open.iter().all(|d| cal.weekly[*d] == cal.weekly[a]) => {
+            let days = if a == b { NAMES[a].to_owned() } else { format!("{} to {}", NAMES[a], NAMES[b]) };
+            format!("{days}, {} ({zone})", ranges(&cal.weekly[a]))
+        }
+        _ => {
+            let days: Vec<String> = open.iter().map(|d| format!("{} {}", NAMES[*d], ranges(&cal.weekly[*d]))).collect();
+            format!("{} ({zone})", days.join("; "))
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Builds the complete RFC 5322 message once, so that every delivery attempt sends the same
+//! bytes with the same Message-ID.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
+use crate::domain::EmailAddress;
+use crate::templates::Rendered;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("invalid address {0:?}: {1}")]
+    Address(String, String),
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// `Auto-Submitted` (RFC 3834): tells other robots not to answer.
+#[derive(Debug, Clone)]
+struct AutoSubmitted(String);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// One outgoing message, ready for the outbox.
+pub struct Composed<'a> {
+    pub from: (Option<&'a str>, &'a EmailAddress),
+    pub reply_to: &'a EmailAddress,
+    pub to: Vec<(Option<&'a str>, &'a EmailAddress)>,
+    /// Without angle brackets.
+    pub message_id: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub references: Vec<String>,
+    /// `Some("auto-replied")` on acknowledgements.
+    pub auto_submitted: Option<&'a str>,
+    pub rendered: &'a Rendered,
+}
+
+fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Mailbox, ComposeError> {
+    let addr = address
+        .as_str()
+        .parse()
+        .map_err(|e: lettre::address::AddressError| ComposeError::Address(address.to_string(), e.to_string()))?;
+    Ok(Mailbox::new(name.map(str::to_owned), addr))
+}
+
+/// The message's bytes as they go on the wire.
+pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
+    let mut b = lettre::Message::builder()
+        .from(mailbox(c.from.0, c.from.1)?)
+        .reply_to(mailbox(None, c.reply_to)?)
+        .subject(c.rendered.subject.clone())
+        .message_id(Some(format!("<{}>", c.message_id)));
+    for (name, addr) in &c.to {
+        b = b.to(mailbox(*name, addr)?);
+    }
+    if let Some(parent) = c.in_reply_to {
+        b = b.in_reply_to(format!("<{parent}>"));
+    }
+    if !c.references.is_empty() {
+        b = b.references(c.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+    }
+    if let Some(v) = c.auto_submitted {
+        b = b.header(AutoSubmitted(v.to_owned()));
+    }
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(c.rendered.text.clone()))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(c.rendered.html.clone()));
+    Ok(b.multipart(body)?.formatted())
+}
+
+/// A Message-ID unique across processes and restarts: time, process and a counter.
+pub fn new_message_id(kind: &str, case_number: Option<i64>, domain: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let now = chrono::Utc::now();
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let case = case_number.map(|n| format!("{n:06}.")).unwrap_or_default();
+    format!("supportd.{case}{kind}.{}.{}.{seq}@{domain}", now.format("%Y%m%d%H%M%S%f"), std::process::id())
+}

@@ -1,0 +1,205 @@
+//! Mail that must never be acknowledged: auto-replies, bounces, lists, spam verdicts and
+//! supportd's own messages. Such mail is still stored; this only says why no ack goes out.
+
+use crate::domain::EmailAddress;
+use crate::ingest::ParsedMessage;
+
+/// Why `msg` gets no acknowledgement, or `None` when it may get one.
+pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_patterns: &[String]) -> Option<String> {
+    let header = |name: &str| msg.header(name).map(|v| v.trim().to_ascii_lowercase());
+    if let Some(v) = header("auto-submitted")
+        && !v.starts_with("no")
+    {
+        return Some(format!("Auto-Submitted: {v}"));
+    }
+    if let Some(v) = header("precedence")
+        && ["bulk", "junk", "list", "auto_reply"].iter().any(|p| v.starts_with(p))
+    {
+        return Some(format!("Precedence: {v}"));
+    }
+    for name in [
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+        "mailing-list",
+        "x-auto-response-suppress",
+        "x-autoreply",
+        "x-autorespond",
+    ] {
+        if msg.header(name).is_some() {
+            return Some(format!("{name} header present"));
+        }
+    }
+    if msg.content_type.starts_with("multipart/report") {
+        return Some(format!("delivery or read report ({})", msg.content_type));
+    }
+    if let Some(v) = header("return-path") {
+        let path = v.trim_matches(['<', '>', ' ']);
+        if path.is_empty() {
+            return Some("null return path (<>)".into());
+        }
+        // VERP: bulk senders route bounces to `bounces+<recipient>@…` addresses.
+        let local = path.rsplit_once('@').map_or(path, |(l, _)| l);
+        if local.starts_with("bounce") || local.contains("-bounces") {
+            return Some(format!("bulk sender (bounce-handling return path {path})"));
+        }
+    }
+    if let Some(v) = header("x-spam-flag")
+        .filter(|v| v.starts_with("yes"))
+        .or_else(|| header("x-spam-status").filter(|v| v.starts_with("yes")))
+    {
+        return Some(format!("marked as spam by the mail server ({v})"));
+    }
+    let subject = msg.subject.to_lowercase();
+    if let Some(phrase) = AUTO_REPLY_SUBJECTS.iter().find(|p| subject.starts_with(*p)) {
+        return Some(format!("auto-reply subject ({phrase:?})"));
+    }
+    if let Some(phrase) = AUTOMATED_SUBJECT_PHRASES.iter().find(|p| subject.contains(*p)) {
+        return Some(format!("bounce or auto-reply subject ({phrase:?})"));
+    }
+    if msg.header("x-failed-recipients").is_some() {
+        return Some("X-Failed-Recipients header present".into());
+    }
+    let opening: String = msg.text_body.chars().take(2000).collect::<String>().to_lowercase();
+    if let Some(phrase) = CHALLENGE_RESPONSE_PHRASES.iter().find(|p| opening.contains(*p)) {
+        return Some(format!("challenge-response system ({phrase:?})"));
+    }
+    let sender = &msg.from.address;
+    let local = sender.local_part().to_ascii_lowercase();
+    if ["mailer-daemon", "postmaster", "post_master", "mail-daemon"].contains(&local.as_str()) {
+        return Some(format!("sender {sender} is a mail system"));
+    }
+    if own.iter().any(|a| a == sender) {
+        return Some(format!("sender {sender} is supportd's own address"));
+    }
+    no_reply_patterns
+        .iter()
+        .find(|p| glob_match(&p.to_ascii_lowercase(), &sender.as_str().to_ascii_lowercase()))
+        .map(|p| format!("sender {sender} matches no-reply pattern {p:?}"))
+}
+
+/// Subjects that start like an auto-reply, in the languages seen in real out-of-office mail.
+const AUTO_REPLY_SUBJECTS: &[&str] = &[
+    "automatic reply",
+    "auto reply",
+    "autoreply",
+    "auto-reply",
+    "auto:",
+    "automatische antwort",
+    "out of office",
+    "autorespons",
+    "réponse automatique",
+    "abwesenheitsnotiz",
+    "risposta automatica",
+    "respuesta automática",
+];
+
+/// Phrases that mark a delivery report or an out-of-office wherever they stand (a bounce is
+/// often forwarded, "Fwd: Returned mail: …"). Such mail is still stored on its case; it only
+/// gets no acknowledgement.
+const AUTOMATED_SUBJECT_PHRASES: &[&str] = &[
+    "returned mail",
+    "undeliverable:",
+    "undelivered mail",
+    "delivery status notification",
+    "delivery failure",
+    "delivery has failed",
+    "(delivery failed)",
+    "mail delivery failed",
+    "failure notice",
+    "is out of the office",
+    "automatiska atbilde",
+    "loop alert",
+    // Hotmail's abuse reports (ARF-like, but multipart/mixed).
+    "complaint about message from",
+];
+
+/// Spam-filter challenges ("click to be added to the allowed list"): answering one confirms
+/// our address to a robot.
+const CHALLENGE_RESPONSE_PHRASES: &[&str] = &[
+    "have your address added to the recipient's allowed list",
+    "this account is protected by bluebottle",
+    "is protected by boxbe",
+    "spamarrest",
+    "please verify that you are a human",
+    "to complete delivery of your message, please",
+];
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, tail)) => {
+            text.starts_with(head)
+                && (0..=text.len() - head.len()).any(|i| {
+                    let rest = &text[head.len() + i..];
+                    text.is_char_boundary(head.len() + i) && glob_match(tail, rest)
+                })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::parse;
+
+    fn reason(headers: &str) -> Option<String> {
+        reason_from("Jane <jane@acme.example>", "Help", headers)
+    }
+
+    fn reason_from(from: &str, subject: &str, headers: &str) -> Option<String> {
+        let raw = format!("From: {from}\r\nSubject: {subject}\r\n{headers}\r\nbody\r\n");
+        let msg = parse(raw.as_bytes()).unwrap();
+        no_ack_reason(&msg, &["support@example.com".parse().unwrap()], &["noreply@*".into()])
+    }
+
+    #[test]
+    fn human_mail_gets_an_ack() {
+        assert_eq!(reason(""), None);
+        assert_eq!(reason("Auto-Submitted: no\r\n"), None);
+    }
+
+    #[test]
+    fn automation_gets_none() {
+        for h in [
+            "Auto-Submitted: auto-replied\r\n",
+            "Auto-Submitted: auto-generated\r\n",
+            "Precedence: bulk\r\n",
+            "Precedence: junk\r\n",
+            "Precedence: list\r\n",
+            "List-Id: <x.lists.example>\r\n",
+            "List-Unsubscribe: <mailto:leave@lists.example>\r\n",
+            "List-Post: <mailto:x@lists.example>\r\n",
+            "X-Auto-Response-Suppress: All\r\n",
+            "X-Autoreply: yes\r\n",
+            "X-Autorespond: yes\r\n",
+            "X-Failed-Recipients: gone@example.com\r\n",
+            "Content-Type: multipart/report; report-type=disposition-notification; boundary=x\r\n",
+            "Return-Path: <bounces-main+jane=acme.example@news.example>\r\n",
+            "Return-Path: <>\r\n",
+            "X-Spam-Flag: YES\r\n",
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n",
+        ] {
+            assert!(reason(h).is_some(), "{h}");
+        }
+    }
+
+    #[test]
+    fn senders_and_subjects() {
+        assert!(reason_from("MAILER-DAEMON@mx.example", "Hi", "").is_some());
+        assert!(reason_from("postmaster@mx.example", "Hi", "").is_some());
+        assert!(reason_from("noreply@bank.example", "Hi", "").is_some(), "no-reply pattern");
+        assert!(reason_from("Support <support@example.com>", "Hi", "").is_some(), "our own address");
+        assert!(reason_from("a@b.example", "Automatic reply: Printer", "").is_some());
+        assert!(reason_from("a@b.example", "Fwd: Returned mail: see transcript", "").is_some());
+        assert!(reason_from("a@b.example", "Question about undelivered invoices", "").is_none());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("noreply@*", "noreply@bank.example"));
+        assert!(glob_match("*@bounces.*", "x@bounces.example"));
+        assert!(!glob_match("noreply@*", "jane@example.com"));
+    }
+}

@@ -1,0 +1,140 @@
+//! The durable queue of outgoing mail. A row is written in the transaction that caused it,
+//! claimed (with a lease) before sending, and marked sent right after the server's 250.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::storage::entities::outbox::{self, Column, Entity};
+
+pub const QUEUED: &str = "queued";
+pub const SENDING: &str = "sending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+pub struct NewRow {
+    pub case_id: Option<i64>,
+    pub kind: &'static str,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub envelope_to: Vec<String>,
+    pub subject: String,
+    pub raw: Vec<u8>,
+}
+
+pub async fn enqueue(db: &impl ConnectionTrait, row: NewRow, now: DateTime<Utc>) -> Result<outbox::Model, DbErr> {
+    outbox::ActiveModel {
+        case_id: Set(row.case_id),
+        kind: Set(row.kind.to_owned()),
+        message_id: Set(row.message_id),
+        envelope_from: Set(row.envelope_from),
+        envelope_to: Set(row.envelope_to.join(",")),
+        subject: Set(row.subject),
+        raw: Set(row.raw),
+        status: Set(QUEUED.into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Claims the oldest row that is due (or whose sender's lease ran out) and counts the
+/// attempt before sending. The status is checked again in the UPDATE itself, so two
+/// senders racing for one row cannot both win.
+pub async fn claim_next(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<outbox::Model>, DbErr> {
+    let due = || {
+        Expr::col(Column::Status).eq(QUEUED).and(Expr::col(Column::NextAttemptAt).lte(now)).or(Expr::col(
+            Column::Status,
+        )
+        .eq(SENDING)
+        .and(Expr::col(Column::ClaimedUntil).lt(now)))
+    };
+    let candidate = Entity::find().filter(due()).order_by_asc(Column::Id).one(db).await?;
+    let Some(row) = candidate else { return Ok(None) };
+    let claimed = Query::update()
+        .table(Entity)
+        .value(Column::Status, SENDING)
+        .value(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .value(Column::ClaimedUntil, now + lease)
+        .and_where(Expr::col(Column::Id).eq(row.id))
+        .and_where(due())
+        .to_owned();
+    let result = db.execute(&claimed).await?;
+    if result.rows_affected() == 0 {
+        // Another sender took it between our read and our update; try the next one.
+        return Box::pin(claim_next(db, now, lease)).await;
+    }
+    Entity::find_by_id(row.id).one(db).await
+}
+
+/// The one statement after the server's 250: the window for a duplicate is this UPDATE.
+pub async fn mark_sent(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    set(
+        db,
+        id,
+        [
+            (Column::Status, Expr::value(SENT)),
+            (Column::SentAt, Expr::value(now)),
+            (Column::LastError, Expr::value(Option::<String>::None)),
+        ],
+    )
+    .await
+}
+
+pub async fn mark_retry(db: &impl ConnectionTrait, id: i64, error: &str, next: DateTime<Utc>) -> Result<(), DbErr> {
+    set(
+        db,
+        id,
+        [
+            (Column::Status, Expr::value(QUEUED)),
+            (Column::NextAttemptAt, Expr::value(next)),
+            (Column::LastError, Expr::value(error)),
+        ],
+    )
+    .await
+}
+
+pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Result<(), DbErr> {
+    set(
+        db,
+        id,
+        [
+            (Column::Status, Expr::value(FAILED)),
+            (Column::LastError, Expr::value(error)),
+            (Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None)),
+        ],
+    )
+    .await
+}
+
+async fn set<const N: usize>(db: &impl ConnectionTrait, id: i64, values: [(Column, Expr); N]) -> Result<(), DbErr> {
+    let mut q = Query::update();
+    q.table(Entity).and_where(Expr::col(Column::Id).eq(id));
+    for (col, value) in values {
+        q.value(col, value);
+    }
+    db.execute(&q.to_owned()).await.map(|_| ())
+}
+
+/// Acknowledgements sent (or queued) to `address` since `since`, for the per-sender limit.
+pub async fn acks_to_since(db: &impl ConnectionTrait, address: &str, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    Entity::find()
+        .filter(Column::Kind.eq("ack"))
+        .filter(Column::EnvelopeTo.eq(address))
+        .filter(Column::CreatedAt.gte(since))
+        .count(db)
+        .await
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {
+    Entity::find().order_by_asc(Column::Id).all(db).await
+}

@@ -1,0 +1,14 @@
+//! Service-level targets: the business calendar and the policy that turns a severity and
+//! type into due times.
+
+mod alerts;
+mod calendar;
+mod policy;
+#[cfg(test)]
+mod props;
+mod state;
+
+pub use alerts::{AlertPoint, TargetKind, WarnPoint, alert_points, case_alert_points};
+pub use calendar::{BusinessCalendar, Opening};
+pub use policy::{SlaPolicy, Target};
+pub use state::{TargetFacts, TargetState, TargetView, target_view};

@@ -1,0 +1,16 @@
+//! sea-orm entities, one per table of `migrations/`.
+
+pub mod agent;
+pub mod alert_sent;
+pub mod attachment;
+pub mod case;
+pub mod case_event;
+pub mod case_participant;
+pub mod company;
+pub mod contact;
+pub mod ingest_failure;
+pub mod mailbox_state;
+pub mod message;
+pub mod outbox;
+pub mod quarantine;
+pub mod time_entry;

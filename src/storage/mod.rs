@@ -1,0 +1,177 @@
+//! The database: connection (SQLite or PostgreSQL), migrations, and the few statements that
+//! need care under concurrency (the write lock, case-number allocation).
+
+pub mod entities;
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
+    Statement, TransactionTrait,
+};
+
+use crate::config::DatabaseConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] DbErr),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[source] DbErr),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder { path: String, source: std::io::Error },
+}
+
+impl StorageError {
+    /// True when the database could not be reached or used right now, so that a retry later
+    /// may succeed (pipe ingest exits 75 so the mail server retries).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StorageError::Connect(_) | StorageError::Folder { .. } => true,
+            StorageError::Migrate(e) => is_unavailable(e),
+        }
+    }
+}
+
+/// Errors that mean "the database is not there right now" rather than "this input is bad".
+pub fn is_unavailable(e: &DbErr) -> bool {
+    match e {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            use sea_orm::sqlx::Error as E;
+            match s.as_ref() {
+                E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::Tls(_) => true,
+                // SQLITE_BUSY / SQLITE_LOCKED / SQLITE_FULL / SQLITE_IOERR, PostgreSQL 53xxx / 57Pxx.
+                E::Database(db) => {
+                    let code = db.code().unwrap_or_default();
+                    matches!(code.as_ref(), "5" | "6" | "13" | "10")
+                        || code.starts_with("53")
+                        || code.starts_with("57P")
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Opens the database and applies pending migrations.
+pub async fn open(cfg: &DatabaseConfig) -> Result<DatabaseConnection, StorageError> {
+    let db = connect(cfg).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, StorageError> {
+    let mut opts = ConnectOptions::new(postgres_url(&cfg.url));
+    opts.max_connections(cfg.max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if cfg.url.starts_with("sqlite:") {
+        create_sqlite_folder(&cfg.url)?;
+        // WAL with a generous busy timeout: `run` and piped `ingest` processes share the file.
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(60))
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(opts).await.map_err(StorageError::Connect)
+}
+
+/// sqlx prefers TLS when the URL names no `sslmode`, and it never sets TCP_NODELAY: over TLS
+/// a statement with a large parameter then waits for the peer's delayed ACK, about 40 ms
+/// (measured: ~100 instead of ~700 messages/s). TLS to a loopback server protects nothing, so
+/// there it is off unless the URL asks for it.
+fn postgres_url(url: &str) -> String {
+    let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) else {
+        return url.to_owned();
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    if !loopback || url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}sslmode=disable")
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), StorageError> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let file = path.split('?').next().unwrap_or_default();
+    if file.is_empty() || file == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(file).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|source| StorageError::Folder { path: dir.display().to_string(), source }),
+        _ => Ok(()),
+    }
+}
+
+/// Applies pending migrations, serialised across processes (an advisory lock on PostgreSQL,
+/// the write lock on SQLite) so that several instances can start together. Returns how
+/// many were applied.
+pub async fn migrate(db: &DatabaseConnection) -> Result<usize, StorageError> {
+    let pending = Migrator::get_pending_migrations(db).await.map_err(StorageError::Migrate)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let txn = db.begin().await.map_err(StorageError::Migrate)?;
+    let lock = match db.get_database_backend() {
+        DbBackend::Postgres => "SELECT pg_advisory_xact_lock(7263550001)",
+        _ => "CREATE TABLE IF NOT EXISTS supportd_migration_lock (id INTEGER PRIMARY KEY)",
+    };
+    txn.execute_unprepared(lock).await.map_err(StorageError::Migrate)?;
+    let pending = Migrator::get_pending_migrations(&txn).await.map_err(StorageError::Migrate)?.len();
+    Migrator::up(&txn, None).await.map_err(StorageError::Migrate)?;
+    txn.commit().await.map_err(StorageError::Migrate)?;
+    Ok(pending)
+}
+
+/// Begins a transaction that will write. On SQLite the write lock is taken at once: a
+/// deferred transaction that reads first and writes later fails with SQLITE_BUSY when another
+/// process wrote in between, and the busy timeout cannot help it.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE counters SET value = value WHERE name = 'case_number'").await?;
+    }
+    Ok(txn)
+}
+
+/// The next case number, without gaps: the increment is part of the caller's transaction,
+/// so a rollback returns the number, and the row lock serialises concurrent writers.
+pub async fn next_case_number(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
+    let sql = "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value";
+    let row = txn
+        .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the case_number counter row is missing".into()))?;
+    row.try_get::<i64>("", "value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_url;
+
+    #[test]
+    fn loopback_postgres_skips_tls_unless_asked() {
+        assert_eq!(postgres_url("postgres://u@127.0.0.1:5432/db"), "postgres://u@127.0.0.1:5432/db?sslmode=disable");
+        assert_eq!(postgres_url("postgres://u@localhost/db?x=1"), "postgres://u@localhost/db?x=1&sslmode=disable");
+        assert_eq!(postgres_url("postgres://u@[::1]:5432/db"), "postgres://u@[::1]:5432/db?sslmode=disable");
+        for kept in ["postgres://u@127.0.0.1/db?sslmode=require", "postgres://u@db.example.com/db", "sqlite://x.db"] {
+            assert_eq!(postgres_url(kept), kept);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
+use crate::domain::CaseTag;
+use crate::ingest::ParsedMessage;
+use crate::storage::entities::{case, case_participant, contact, message, outbox};
+
+/// Where a message goes.
+#[derive(Debug)]
+pub enum Thread {
+    Existing(Box<case::Model>),
+    /// A new case; `because` says why a tag or reference was not followed.
+    New {
+        because: Option<String>,
+    },
+}
+
+/// Follows the case tag first, then In-Reply-To/References to a message supportd stored or sent.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    tag: &CaseTag,
+    msg: &ParsedMessage,
+    sender_company: Option<i64>,
+) -> Result<Thread, DbErr> {
+    let mut because = None;
+    if let Some(number) = tag.find(&msg.subject) {
+        match case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? {
+            None => because = Some(format!("subject tag {} names no existing case", tag.render(number))),
+            Some(c) if may_join(db, &c, msg, sender_company).await? => return Ok(Thread::Existing(Box::new(c))),
+            Some(_) => {
+                because = Some(format!("sender {} is not a party to case {}", msg.from.address, tag.render(number)))
+            }
+        }
+    }
+    if because.is_none()
+        && let Some(c) = by_reference(db, msg).await?
+    {
+        return Ok(Thread::Existing(Box::new(c)));
+    }
+    Ok(Thread::New { because })
+}
+
+/// A tag is honoured from the case's contact, its remembered Cc's, or anyone of its company.
+async fn may_join(
+    db: &impl ConnectionTrait,
+    c: &case::Model,
+    msg: &ParsedMessage,
+    sender_company: Option<i64>,
+) -> Result<bool, DbErr> {
+    if c.company_id.is_some() && c.company_id == sender_company {
+        return Ok(true);
+    }
+    let sender = msg.from.address.as_str();
+    if let Some(contact_id) = c.contact_id
+        && let Some(ct) = contact::Entity::find_by_id(contact_id).one(db).await?
+        && ct.email.eq_ignore_ascii_case(sender)
+    {
+        return Ok(true);
+    }
+    let cc = case_participant::Entity::find()
+        .filter(case_participant::Column::CaseId.eq(c.id))
+        .filter(case_participant::Column::Email.eq(sender))
+        .one(db)
+        .await?;
+    Ok(cc.is_some())
+}
+
+async fn by_reference(db: &impl ConnectionTrait, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
+    // The most recent reference is the likeliest parent; In-Reply-To comes first of all, and
+    // the ids a bounce or read receipt quotes from our message come last.
+    let ids: Vec<&String> = msg.in_reply_to.iter().chain(msg.references.iter().rev()).chain(&msg.quoted_ids).collect();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    for id in ids {
+        let stored = message::Entity::find().filter(message::Column::MessageId.eq(id.as_str())).one(db).await?;
+        let case_id = match stored {
+            Some(m) => Some(m.case_id),
+            None => {
+                let sent = outbox::Entity::find().filter(outbox::Column::MessageId.eq(id.as_str())).one(db).await?;
+                sent.and_then(|o| o.case_id)
+            }
+        };
+        if let Some(case_id) = case_id {
+            return case::Entity::find_by_id(case_id).one(db).await;
+        }
+    }
+    Ok(None)
+}

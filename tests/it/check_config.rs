@@ -1,0 +1,43 @@
+//! `check-config` prints every problem with its key path and exits 78; `run` refuses such a
+//! configuration too.
+
+use crate::support::{Backend, Sandbox};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_repository_config_is_valid() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let out = sandbox.run(&["check-config"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_mistakes_are_all_reported_with_key_paths() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        c.replace("time_zone = \"Europe/London\"", "time_zone = \"Europe/Londn\"")
+            .replace("escalations = \"0 * * * * *\"", "escalations = \"every minute\"")
+            .replace("default_severity = \"S3\"", "default_severity = \"S7\"")
+    });
+    for args in [&["check-config"][..], &["run", "--once"][..]] {
+        let out = sandbox.run(args);
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("business_hours.time_zone: unknown IANA time zone \"Europe/Londn\""), "{err}");
+        assert!(err.contains("scheduler.escalations: invalid cron expression \"every minute\""), "{err}");
+        assert!(err.contains("mailbox[0].default_severity: expected a severity"), "{err}");
+        assert!(err.contains("3 problem(s)"), "{err}");
+    }
+    assert!(!sandbox.path("var/supportd.db").exists(), "run touched nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_template_error_names_file_and_line() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    std::fs::write(sandbox.path("templates/ack.txt.hbs"), "Hello\n{{#if case_number}}\nunclosed\n").unwrap();
+    std::fs::write(sandbox.path("templates/ack.html.hbs"), "<p>{{no_such_variable}}</p>\n").unwrap();
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("templates/ack.txt.hbs:"), "{err}");
+    assert!(err.contains("templates/ack.html.hbs"), "{err}");
+}

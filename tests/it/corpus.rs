@@ -1,0 +1,196 @@
+//! The shared real-mail corpus (../shared/corpus, found through SUPPORTD_CORPUS): every
+//! message parses without a panic, decoded subjects match the labels, In-Reply-To is read,
+//! and no bounce, auto-reply, list post or read receipt would be acknowledged.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use supportd::ingest::parse;
+use supportd::outbound::loop_guard::no_ack_reason;
+
+fn corpus() -> Option<PathBuf> {
+    match std::env::var("SUPPORTD_CORPUS") {
+        Ok(dir) => Some(PathBuf::from(dir)),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI must set SUPPORTD_CORPUS (scripts/test does)")
+        }
+        Err(_) => {
+            eprintln!("SUPPORTD_CORPUS is not set: the corpus tests have nothing to read here");
+            None
+        }
+    }
+}
+
+/// labels.csv as maps from column to value (RFC 4180 quoting).
+fn labels(dir: &std::path::Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(dir.join("labels.csv")).expect("labels.csv");
+    let mut records = parse_csv(&text).into_iter();
+    let header = records.next().expect("a header row");
+    records.map(|r| header.iter().cloned().zip(r).collect()).collect()
+}
+
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            ('\r', false) => {}
+            (c, _) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+#[test]
+fn every_message_parses_and_subjects_decode_as_labelled() {
+    let Some(dir) = corpus() else { return };
+    let rows = labels(&dir);
+    assert!(rows.len() > 1000, "the corpus has its messages");
+    let mut subject_checked = 0;
+    let mut mismatches = Vec::new();
+    for row in &rows {
+        let raw = std::fs::read(dir.join(&row["path"])).expect("message file");
+        // Never a panic; an error is a quarantine reason, which is fine for broken input.
+        let Ok(msg) = parse(&raw) else { continue };
+        let origin = row["subject_label_origin"].as_str();
+        let expected = row["expected_subject_decoded"].trim();
+        let trusted = origin.starts_with("headers:") || origin.starts_with("origin-test:");
+        if trusted && !expected.is_empty() && row["kind"] != "malformed" && !expected.contains('\u{fffd}') {
+            subject_checked += 1;
+            // Compared without whitespace: folding (tab or space) and the space mail-parser
+            // keeps between adjacent encoded words are not decoding errors.
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if squeeze(&msg.subject) != squeeze(expected) {
+                mismatches.push(format!("{}: {:?} != {:?}", row["path"], msg.subject, expected));
+            }
+        }
+        if !row["in_reply_to"].is_empty() && row["kind"] == "human" {
+            assert!(!msg.in_reply_to.is_empty(), "{}: In-Reply-To not read", row["path"]);
+        }
+    }
+    assert!(subject_checked > 1000, "{subject_checked}");
+    // A few remain: mail-parser picks the subject of an attached message in two broken
+    // MIME trees, and one koi8-r word split mid-character.
+    assert!(
+        mismatches.len() * 200 <= subject_checked,
+        "{} of {subject_checked} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// Labelled automated by their origin's folder, but indistinguishable from a person's mail:
+/// unmarked spam (the mail server's filter's job, ../shared/DECISIONS.md) and an auto-forward
+/// that reads like a human reply. The per-sender ack limit still caps any loop they could start.
+const NOT_DETECTABLE_FROM_HEADERS: &[(&str, &str)] = &[
+    ("messages/flufl.bounce/groupwise_03.txt", "a person's reply quoting a reservation; labelled by folder"),
+    ("messages/bounceparser/spam-bogus-email-in-report.msg", "unmarked spam: the mail server's filter's job"),
+    ("messages/bounceparser/spam-lots-of-bogus-addresses.msg", "unmarked spam: the mail server's filter's job"),
+    ("messages/bounceparser/spam-with-badly-parsed-email.msg", "unmarked spam: the mail server's filter's job"),
+    ("messages/bounceparser/spam-with-image.msg", "unmarked spam: the mail server's filter's job"),
+];
+
+#[test]
+fn no_automated_message_would_be_acknowledged() {
+    let Some(dir) = corpus() else { return };
+    let own = ["support@example.com".parse().unwrap()];
+    let patterns: Vec<String> = ["noreply@*", "no-reply@*", "mailer-daemon@*", "postmaster@*"].map(String::from).into();
+    let mut checked = 0;
+    let mut answered = Vec::new();
+    for row in labels(&dir) {
+        if !matches!(row["kind"].as_str(), "bounce" | "autoreply" | "list" | "mdn") {
+            continue;
+        }
+        if let Some((_, why)) = NOT_DETECTABLE_FROM_HEADERS.iter().find(|(p, _)| *p == row["path"]) {
+            println!("not asserted: {} ({why})", row["path"]);
+            continue;
+        }
+        let raw = std::fs::read(dir.join(&row["path"])).expect("message file");
+        // What cannot be parsed is quarantined, and so never acknowledged either.
+        let Ok(msg) = parse(&raw) else { continue };
+        checked += 1;
+        if no_ack_reason(&msg, &own, &patterns).is_none() {
+            answered.push(format!("{} ({}, {})", row["path"], row["kind"], row["subkind"]));
+        }
+    }
+    assert!(checked > 900, "{checked}");
+    assert!(
+        answered.is_empty(),
+        "{} of {checked} would get an acknowledgement:\n{}",
+        answered.len(),
+        answered.join("\n")
+    );
+}
+
+/// How much human mail the rules hold back (stored, but not acknowledged): printed, and kept small.
+#[test]
+fn human_mail_is_rarely_held_back() {
+    let Some(dir) = corpus() else { return };
+    let own = ["support@example.com".parse().unwrap()];
+    let (mut humans, mut held) = (0, Vec::new());
+    for row in labels(&dir) {
+        if row["kind"] != "human" {
+            continue;
+        }
+        let raw = std::fs::read(dir.join(&row["path"])).expect("message file");
+        let Ok(msg) = parse(&raw) else { continue };
+        humans += 1;
+        if let Some(reason) = no_ack_reason(&msg, &own, &[]) {
+            held.push(format!("{}: {reason}", row["path"]));
+        }
+    }
+    println!("{} of {humans} human messages held back:\n{}", held.len(), held.join("\n"));
+    assert!(held.len() * 20 <= humans, "{} of {humans}:\n{}", held.len(), held.join("\n"));
+}
+
+/// Quote cutting against the reply bodies whose origins state the new text (Discourse's
+/// email_reply_trimmer and crisp's email-reply-parser: attribution lines in many languages,
+/// Outlook header blocks, separators). Compared without whitespace; the rate is printed and
+/// held to a floor so that it can only improve.
+#[test]
+fn quote_cutting_finds_the_new_text_of_real_replies() {
+    let Some(dir) = corpus() else { return };
+    let text = std::fs::read_to_string(dir.join("reply_bodies.csv")).expect("reply_bodies.csv");
+    let mut records = parse_csv(&text).into_iter();
+    let header = records.next().unwrap();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (path, body_type, expected) = (col("path"), col("body_type"), col("expected_new_text_path"));
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for r in records {
+        if r[body_type] != "text/plain" || r[expected].is_empty() {
+            continue;
+        }
+        let body = String::from_utf8_lossy(&std::fs::read(dir.join(&r[path])).unwrap()).replace("\r\n", "\n");
+        let want = String::from_utf8_lossy(&std::fs::read(dir.join(&r[expected])).unwrap()).into_owned();
+        checked += 1;
+        if squeeze(supportd::threading::new_text(&body, None)) != squeeze(&want) {
+            wrong.push(r[path].clone());
+        }
+    }
+    let right = checked - wrong.len();
+    println!(
+        "quote cutting: {right} of {checked} reply bodies give exactly the expected new text; differing:\n{}",
+        wrong.join("\n")
+    );
+    assert!(checked >= 100, "{checked}");
+    assert!(right * 100 >= checked * FLOOR_PERCENT, "{right} of {checked} below the {FLOOR_PERCENT}% floor");
+}
+
+/// 74 of 113 (65%) when written; raise it as the cutter improves.
+const FLOOR_PERCENT: usize = 60;

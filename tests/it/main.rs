@@ -1,0 +1,24 @@
+//! The integration tests: one binary, a module per area. They drive the built `supportd`
+//! binary in a temporary copy of daemon.toml, templates/ and var/, against real SQLite and
+//! real PostgreSQL databases (a fresh one per test).
+
+mod support;
+
+mod agents;
+mod check_config;
+mod concurrency;
+mod corpus;
+mod crash;
+mod durability;
+mod embedded_default;
+mod escalation;
+mod imap;
+mod intake;
+mod loops;
+mod migrate;
+mod outbound;
+mod outbound_crash;
+mod quarantine;
+mod sla;
+mod templates;
+mod threading;
