@@ -11,6 +11,7 @@ use tracing::{Instrument, info, warn};
 use super::outbox;
 use super::transport::{SendError, Transport};
 use crate::desk::Desk;
+use crate::storage::entities::outbox::Model as OutboxRow;
 
 /// Sends every row that is due now; returns how many were handled. Stops early (after the
 /// row in hand) when `cancel` fires.
@@ -30,7 +31,7 @@ pub async fn drain(desk: &Desk, transport: &Transport, cancel: &CancellationToke
 }
 
 /// One delivery attempt for a claimed row, and its outcome recorded.
-async fn deliver(desk: &Desk, transport: &Transport, row: &crate::storage::entities::outbox::Model) -> Result<(), DbErr> {
+async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<(), DbErr> {
     match transport.send(row).await {
         Ok(()) => {
             outbox::mark_sent(&desk.db, row.id, desk.now()).await?;
