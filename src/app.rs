@@ -62,6 +62,9 @@ pub async fn open_desk(config: Config, templates: Templates) -> Result<Desk, App
     if std::env::var_os("SUPPORTD_NOW").is_some() {
         warn!(now = %clock.now(), "SUPPORTD_NOW pins the clock: for tests and replays only, never in production");
     }
+    for w in &config.warnings {
+        warn!(warning = %w, "configuration warning");
+    }
     let db = storage::open(&config.database).await?;
     let company_ids = crate::cases::sync_companies(&db, &config, clock.now()).await?;
     let desk = Desk {
@@ -94,7 +97,7 @@ async fn seed_agents(desk: &Desk) -> Result<(), DbErr> {
             .to_owned();
         agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await?;
     }
-    Ok(())
+    crate::agents::fill_missing_tokens(&desk.db).await
 }
 
 #[derive(Debug, Default)]
@@ -149,8 +152,10 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
     let died = tokio::select! {
+        biased;
         _ = shutdown.cancelled() => None,
-        Some(joined) = tasks.join_next() => Some(match joined {
+        // A task that ends because shutdown began is not a death.
+        Some(joined) = tasks.join_next() => (!shutdown.is_cancelled()).then(|| match joined {
             Err(e) => e.to_string(),
             Ok(()) => "it returned".to_owned(),
         }),

@@ -3,6 +3,7 @@
 //! The way of a message is the way of the modules: `ingest -> threading -> cases -> outbound`;
 //! `scheduler -> sla -> cases -> outbound`. Nothing below calls back up.
 
+pub mod agents;
 pub mod app;
 pub mod cases;
 pub mod cli;

@@ -64,7 +64,8 @@ pub async fn agents(config: &Path, command: AgentsCommand) -> Exit {
             let on_conflict = OnConflict::column(agent::Column::Email)
                 .update_columns([agent::Column::Name, agent::Column::Active, agent::Column::UpdatedAt])
                 .to_owned();
-            agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await.map(|_| {
+            let added = agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await;
+            added.and(crate::agents::fill_missing_tokens(&desk.db).await).map(|_| {
                 println!("agent {address} is active");
                 Exit::Ok
             })

@@ -8,6 +8,9 @@ use super::load::load_checked;
 pub fn check_config(path: &Path) -> Exit {
     match load_checked(path) {
         Ok((config, _)) => {
+            for w in &config.warnings {
+                eprintln!("warning: {w}");
+            }
             println!(
                 "{}: OK ({} mailbox(es), {} compan(y/ies), {} agent(s))",
                 config.path.display(),

@@ -1,6 +1,7 @@
 //! `daemon.toml`: the serde model, validation that reports every problem with its key path,
 //! and the resolution of relative paths from the config file's folder.
 
+mod agent_desk;
 mod model;
 mod problems;
 mod raw;

@@ -24,6 +24,9 @@ pub struct Config {
     pub companies: Vec<CompanyConfig>,
     pub scheduler: SchedulerConfig,
     pub budget: BudgetConfig,
+    pub agent_desk: AgentDesk,
+    /// Accepted, but worth saying: printed by `check-config`, logged by `run`.
+    pub warnings: Vec<super::Problem>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +132,53 @@ pub struct AgentConfig {
     pub name: String,
     pub email: EmailAddress,
     pub aliases: Vec<EmailAddress>,
+}
+
+/// `[agents]`: how agents hear of cases and how their replies are trusted.
+#[derive(Debug, Clone)]
+pub struct AgentDesk {
+    pub notify: Notify,
+    pub verify: Verify,
+    /// The authserv-id of the receiving server whose `Authentication-Results` is trusted.
+    pub authserv_id: Option<String>,
+    /// First line of every notification; an agent's reply is cut above it.
+    pub reply_marker: String,
+    /// Display name of relayed replies; `{name}` is the agent's name.
+    pub relay_name: String,
+    /// Put the agent's own address in the relay's Reply-To (next to the support address).
+    pub expose_address: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notify {
+    /// One notification per active agent, each Reply-To carrying that agent's token.
+    EachAgent,
+    Team(EmailAddress),
+}
+
+/// What proves that a reply from an agent's address was written by that agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Trust the From address (check-config warns).
+    None,
+    /// The agent's secret token in the support address replied to (`support+<token>@…`).
+    Token,
+    /// The receiving server's `Authentication-Results`: dkim or dmarc pass for the agent's domain.
+    AuthResults,
+    /// Both.
+    All,
+    /// Either.
+    Any,
+}
+
+impl Verify {
+    pub fn uses_auth_results(self) -> bool {
+        matches!(self, Verify::AuthResults | Verify::All | Verify::Any)
+    }
+
+    pub fn uses_token(self) -> bool {
+        matches!(self, Verify::Token | Verify::All | Verify::Any)
+    }
 }
 
 #[derive(Debug, Clone)]

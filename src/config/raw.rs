@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub sla: RawSla,
     #[serde(rename = "agent")]
     pub agents: Vec<RawAgent>,
+    #[serde(rename = "agents")]
+    pub agent_desk: RawAgentDesk,
     #[serde(rename = "company")]
     pub companies: Vec<RawCompany>,
     pub scheduler: RawScheduler,
@@ -163,6 +165,19 @@ pub struct RawAgent {
     pub name: Option<String>,
     pub email: Option<String>,
     pub aliases: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawAgentDesk {
+    pub notify: Option<String>,
+    pub verify: Option<String>,
+    pub authserv_id: Option<String>,
+    pub reply_marker: Option<String>,
+    pub relay_name: Option<String>,
+    pub expose_address: Option<bool>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

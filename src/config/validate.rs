@@ -28,6 +28,8 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Prob
     let agents = agents(&mut p, &raw.agents);
     let scheduler = scheduler(&mut p, &raw.scheduler);
     let budget = budget(&mut p, &raw.budget);
+    let mut warnings = Vec::new();
+    let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk);
     if !p.is_empty() {
         return Err(p);
     }
@@ -44,6 +46,8 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Prob
         companies,
         scheduler: scheduler.expect("no problems means scheduler parsed"),
         budget,
+        agent_desk,
+        warnings,
     })
 }
 

@@ -1,0 +1,234 @@
+//! Commands at the top of an agent's reply: `#word value` lines before any text. Parsing
+//! is pure; every problem is collected so the agent hears of all of them in one email.
+
+use crate::domain::{CaseType, Priority, Severity, Status};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Status(Status),
+    Severity(Severity),
+    Type(CaseType),
+    Priority(Priority),
+    Assign(Assignee),
+    Category(String),
+    /// Caused by client-side configuration: no resolution target (`#client-config off` clears it).
+    ClientConfig(bool),
+    Time {
+        minutes: u32,
+        rate: Rate,
+    },
+    Solution(String),
+    /// The whole message is an internal note: nothing is relayed.
+    Note,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignee {
+    Me,
+    /// A name, an address or the local part of one, matched against the agents.
+    Named(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    Standard,
+    Consultancy,
+}
+
+impl Rate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rate::Standard => "standard",
+            Rate::Consultancy => "consultancy",
+        }
+    }
+}
+
+/// A reply split into its commands and the text that follows them.
+#[derive(Debug, Default)]
+pub struct Commands {
+    pub commands: Vec<Command>,
+    /// One line per bad command, quoting it.
+    pub problems: Vec<String>,
+    /// The text after the command lines, trimmed.
+    pub text: String,
+}
+
+impl Commands {
+    pub fn is_note(&self) -> bool {
+        self.commands.contains(&Command::Note)
+    }
+}
+
+const KNOWN: &str = "#status, #severity, #type, #priority, #assign, #category, #client-config, #time, #solution, #note";
+
+/// Reads the command lines at the top of `text` (blank lines between them allowed).
+pub fn parse(text: &str) -> Commands {
+    let mut out = Commands::default();
+    let mut rest = text;
+    loop {
+        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        let trimmed = line.trim();
+        if trimmed.is_empty() && !after.is_empty() {
+            rest = after;
+            continue;
+        }
+        let Some(word) = command_word(trimmed) else { break };
+        let value = trimmed[word.len() + 1..].trim();
+        match command(word, value) {
+            Ok(c) => out.commands.push(c),
+            Err(why) => out.problems.push(format!("{trimmed}: {why}")),
+        }
+        rest = after;
+        if rest.is_empty() {
+            break;
+        }
+    }
+    out.text = rest.trim().to_owned();
+    out
+}
+
+/// `status` of `#status open`; `None` for a line that is not a command (`#1 priority`).
+fn command_word(line: &str) -> Option<&str> {
+    let body = line.strip_prefix('#')?;
+    let word = body.split(|c: char| c.is_whitespace()).next().unwrap_or_default();
+    word.chars().next().filter(|c| c.is_ascii_alphabetic())?;
+    Some(word)
+}
+
+fn command(word: &str, value: &str) -> Result<Command, String> {
+    let required = || if value.is_empty() { Err("needs a value".to_owned()) } else { Ok(value.to_owned()) };
+    match word.to_ascii_lowercase().as_str() {
+        "status" => match value.parse::<Status>() {
+            Ok(Status::New) => Err("expected open, pending, resolved or closed, got \"new\"".into()),
+            other => other.map(Command::Status).map_err(|e| e.to_string()),
+        },
+        "severity" => value.parse().map(Command::Severity).map_err(|e: crate::domain::ParseError| e.to_string()),
+        "type" => value.parse().map(Command::Type).map_err(|e: crate::domain::ParseError| e.to_string()),
+        "priority" => value.parse().map(Command::Priority).map_err(|e: crate::domain::ParseError| e.to_string()),
+        "assign" => match value {
+            "" => Err("needs an agent (a name or address) or \"me\"".into()),
+            v if v.eq_ignore_ascii_case("me") => Ok(Command::Assign(Assignee::Me)),
+            v => Ok(Command::Assign(Assignee::Named(v.to_owned()))),
+        },
+        "category" => required().map(Command::Category),
+        "client-config" => match value.to_ascii_lowercase().as_str() {
+            "" | "yes" | "on" | "true" => Ok(Command::ClientConfig(true)),
+            "no" | "off" | "false" => Ok(Command::ClientConfig(false)),
+            _ => Err(format!("expected nothing, or off, got {value:?}")),
+        },
+        "time" => time(value),
+        "solution" => required().map(Command::Solution),
+        "note" => Ok(Command::Note),
+        _ => Err(format!("unknown command (known: {KNOWN})")),
+    }
+}
+
+/// `45m`, `1h`, `1h30m`, `1.5h` or plain minutes, then an optional `standard|consultancy`.
+fn time(value: &str) -> Result<Command, String> {
+    let mut words = value.split_whitespace();
+    let amount = words.next().ok_or("needs a duration such as 45m or 1h30m")?;
+    let minutes = minutes(amount).ok_or_else(|| format!("expected a duration such as 45m or 1h30m, got {amount:?}"))?;
+    if minutes == 0 || minutes > 24 * 60 {
+        return Err(format!("expected between 1 minute and 24 hours, got {amount:?}"));
+    }
+    let rate = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("standard") => Rate::Standard,
+        Some("consultancy") => Rate::Consultancy,
+        Some(other) => return Err(format!("expected standard or consultancy, got {other:?}")),
+    };
+    if let Some(extra) = words.next() {
+        return Err(format!("unexpected {extra:?} after the rate"));
+    }
+    Ok(Command::Time { minutes, rate })
+}
+
+fn minutes(s: &str) -> Option<u32> {
+    let s = s.to_ascii_lowercase();
+    if let Ok(n) = s.parse::<u32>() {
+        return Some(n);
+    }
+    let (hours, rest) = match s.split_once('h') {
+        Some((h, rest)) => (h.parse::<f64>().ok().filter(|h| h.is_finite() && *h >= 0.0)?, rest),
+        None => (0.0, s.as_str()),
+    };
+    let mins = match rest {
+        "" => 0,
+        m => m.strip_suffix('m')?.parse::<u32>().ok()?,
+    };
+    Some((hours * 60.0).round() as u32 + mins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_at_the_top_are_read_and_removed_from_the_text() {
+        let c = parse("#status pending\n#severity s2\n\n#time 1h30m consultancy\nHello Jane,\n#not a command\n");
+        assert_eq!(
+            c.commands,
+            [
+                Command::Status(Status::Pending),
+                Command::Severity(Severity::S2),
+                Command::Time { minutes: 90, rate: Rate::Consultancy }
+            ]
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.text, "Hello Jane,\n#not a command");
+    }
+
+    #[test]
+    fn every_command_parses() {
+        let c = parse(
+            "#type Site refresh\n#priority urgent\n#assign me\n#assign Bob Jones\n#category Data\n\
+             #client-config\n#client-config off\n#time 45m\n#solution Restarted the cache\n#note",
+        );
+        assert_eq!(
+            c.commands,
+            [
+                Command::Type(CaseType::SiteRefresh),
+                Command::Priority(Priority::Urgent),
+                Command::Assign(Assignee::Me),
+                Command::Assign(Assignee::Named("Bob Jones".into())),
+                Command::Category("Data".into()),
+                Command::ClientConfig(true),
+                Command::ClientConfig(false),
+                Command::Time { minutes: 45, rate: Rate::Standard },
+                Command::Solution("Restarted the cache".into()),
+                Command::Note,
+            ]
+        );
+        assert!(c.is_note());
+        assert_eq!(c.text, "");
+    }
+
+    #[test]
+    fn every_bad_command_is_reported_with_its_line() {
+        let c = parse("#status sleeping\n#severity S9\n#time soon\n#frobnicate\n#solution\n#status new\nText");
+        assert!(c.commands.is_empty());
+        assert_eq!(c.problems.len(), 6, "{:?}", c.problems);
+        assert!(c.problems[0].starts_with("#status sleeping: expected a status"), "{}", c.problems[0]);
+        assert!(c.problems[3].contains("unknown command"), "{}", c.problems[3]);
+        assert_eq!(c.text, "Text");
+    }
+
+    #[test]
+    fn text_without_commands_is_kept_whole() {
+        let c = parse("\n\nThanks, the fix is live.\n#1 is the ticket number");
+        assert!(c.commands.is_empty() && c.problems.is_empty());
+        assert_eq!(c.text, "Thanks, the fix is live.\n#1 is the ticket number");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(minutes("45m"), Some(45));
+        assert_eq!(minutes("2h"), Some(120));
+        assert_eq!(minutes("1.5h"), Some(90));
+        assert_eq!(minutes("1h15m"), Some(75));
+        assert_eq!(minutes("30"), Some(30));
+        assert_eq!(minutes("soon"), None);
+        assert!(time("0m").is_err());
+        assert!(time("45m hourly").is_err());
+    }
+}

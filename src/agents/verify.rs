@@ -1,0 +1,143 @@
+//! Whether a message from an agent's address was written by that agent. A From address is
+//! easy to forge, so authority comes from the configured policy: the agent's secret token in
+//! the address replied to, and/or the receiving server's `Authentication-Results`.
+
+use crate::config::{AgentDesk, Verify};
+use crate::domain::EmailAddress;
+use crate::ingest::ParsedMessage;
+
+/// `Err` says why the message is not trusted, in words fit for the agent (never the token).
+pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
+    let by_token = || token_check(token, msg);
+    let by_auth = || auth_check(policy.authserv_id.as_deref().unwrap_or_default(), &msg.from.address, msg);
+    match policy.verify {
+        Verify::None => Ok(()),
+        Verify::Token => by_token(),
+        Verify::AuthResults => by_auth(),
+        Verify::All => by_token().and_then(|()| by_auth()),
+        Verify::Any => by_token().or_else(|a| by_auth().map_err(|b| format!("{a}; and {b}"))),
+    }
+}
+
+/// The agent's token in `support+<token>@…` of any recipient (To, Cc, Delivered-To,
+/// X-Original-To): replying to a notification keeps its Reply-To.
+fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
+    let refused = || Err("it was not sent to your personal reply address (reply to a case notification)".to_owned());
+    let Some(token) = token.filter(|t| !t.is_empty()) else { return refused() };
+    let headers = ["delivered-to", "x-original-to"];
+    let trace = msg.headers.iter().filter(|(n, _)| headers.contains(&n.as_str())).map(|(_, v)| v.as_str());
+    let listed = msg.to.iter().chain(&msg.cc).map(|p| p.address.as_str());
+    let carries = |addr: &str| {
+        let local = addr.trim().trim_matches(['<', '>']).rsplit_once('@').map(|(l, _)| l).unwrap_or_default();
+        local.split_once('+').is_some_and(|(_, t)| t == token)
+    };
+    if listed.chain(trace).any(carries) { Ok(()) } else { refused() }
+}
+
+/// Only the topmost `Authentication-Results` counts, and only from the trusted server:
+/// any below it were written before the message reached that server.
+fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
+    let Some(header) = msg.header("authentication-results") else {
+        return Err("it carries no Authentication-Results from the receiving server".into());
+    };
+    let header = strip_comments(header);
+    let mut parts = header.split(';');
+    let id = parts.next().unwrap_or_default().split_whitespace().next().unwrap_or_default();
+    if !id.eq_ignore_ascii_case(authserv_id) {
+        return Err(format!("its topmost Authentication-Results is from {id:?}, not the trusted server"));
+    }
+    let domain = from.domain();
+    let passes = parts.any(|result| {
+        let mut words = result.split_whitespace();
+        let method = words.next().unwrap_or_default().to_ascii_lowercase();
+        let aligned = |props: &[&str]| {
+            result.split_whitespace().filter_map(|w| w.split_once('=')).any(|(k, v)| {
+                let v = v.trim_matches('"').rsplit('@').next().unwrap_or_default();
+                props.contains(&k.to_ascii_lowercase().as_str()) && v.eq_ignore_ascii_case(domain)
+            })
+        };
+        match method.as_str() {
+            "dkim=pass" => aligned(&["header.d", "header.i"]),
+            "dmarc=pass" => aligned(&["header.from"]),
+            _ => false,
+        }
+    });
+    if passes { Ok(()) } else { Err(format!("the receiving server found no dkim or dmarc pass for {domain}")) }
+}
+
+/// RFC 8601 allows comments in parentheses anywhere; they carry nothing we trust.
+fn strip_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Notify;
+
+    fn policy(verify: Verify) -> AgentDesk {
+        AgentDesk {
+            notify: Notify::EachAgent,
+            verify,
+            authserv_id: Some("mx.example.com".into()),
+            reply_marker: "##-".into(),
+            relay_name: "{name}".into(),
+            expose_address: false,
+        }
+    }
+
+    fn msg(headers: &str) -> ParsedMessage {
+        let raw = format!("{headers}From: Alice <alice@example.com>\r\nSubject: x\r\n\r\nbody\r\n");
+        crate::ingest::parse(raw.as_bytes()).unwrap()
+    }
+
+    const PASS: &str = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com; spf=pass\r\n";
+
+    #[test]
+    fn a_token_in_the_address_replied_to_is_accepted() {
+        let m = msg("To: support+s3cret@example.com\r\n");
+        assert_eq!(check(&policy(Verify::Token), Some("s3cret"), &m), Ok(()));
+        assert!(check(&policy(Verify::Token), Some("other"), &m).is_err());
+        assert!(check(&policy(Verify::Token), None, &m).is_err());
+        let delivered = msg("Delivered-To: support+s3cret@example.com\r\nTo: support@example.com\r\n");
+        assert_eq!(check(&policy(Verify::Token), Some("s3cret"), &delivered), Ok(()));
+    }
+
+    #[test]
+    fn only_the_topmost_authentication_results_of_the_trusted_server_counts() {
+        assert_eq!(check(&policy(Verify::AuthResults), None, &msg(PASS)), Ok(()));
+        let dmarc = "Authentication-Results: mx.example.com (x); dmarc=pass (p=reject) header.from=example.com\r\n";
+        assert_eq!(check(&policy(Verify::AuthResults), None, &msg(dmarc)), Ok(()));
+        // A forger's own header below the server's failing one does not help.
+        let forged =
+            format!("Authentication-Results: mx.example.com; dkim=fail header.d=example.com; dmarc=fail\r\n{PASS}");
+        assert!(check(&policy(Verify::AuthResults), None, &msg(&forged)).is_err());
+        let other_server = "Authentication-Results: mx.evil.test; dkim=pass header.d=example.com\r\n";
+        let err = check(&policy(Verify::AuthResults), None, &msg(other_server)).unwrap_err();
+        assert!(err.contains("mx.evil.test"), "{err}");
+        let wrong_domain = "Authentication-Results: mx.example.com; dkim=pass header.d=evil.test\r\n";
+        assert!(check(&policy(Verify::AuthResults), None, &msg(wrong_domain)).is_err());
+        assert!(check(&policy(Verify::AuthResults), None, &msg("")).is_err());
+    }
+
+    #[test]
+    fn combined_policies() {
+        let both = msg(&format!("{PASS}To: support+t@example.com\r\n"));
+        let auth_only = msg(PASS);
+        assert_eq!(check(&policy(Verify::All), Some("t"), &both), Ok(()));
+        assert!(check(&policy(Verify::All), Some("t"), &auth_only).is_err());
+        assert_eq!(check(&policy(Verify::Any), Some("t"), &auth_only), Ok(()));
+        assert!(check(&policy(Verify::Any), Some("t"), &msg("")).is_err());
+        assert_eq!(check(&policy(Verify::None), None, &msg("")), Ok(()));
+    }
+}

@@ -1,0 +1,55 @@
+//! The case fields an agent sets that do not move SLA targets: priority, error category,
+//! assignee and solution. Each change is an event with the old and new value.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set};
+
+use super::{Actor, record_event};
+use crate::domain::Priority;
+use crate::storage::entities::{agent, case};
+
+/// One field and its new value.
+#[derive(Debug, Clone)]
+pub enum FieldChange<'a> {
+    Priority(Priority),
+    Category(String),
+    Assignee(&'a agent::Model),
+    Solution(String),
+}
+
+/// Sets one field; an unchanged value writes nothing and records nothing.
+pub async fn set_field(
+    txn: &DatabaseTransaction,
+    c: &case::Model,
+    change: FieldChange<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<case::Model, DbErr> {
+    let mut update: case::ActiveModel = c.clone().into();
+    let (kind, old, new) = match change {
+        FieldChange::Priority(p) => {
+            update.priority = Set(p.to_string());
+            ("priority", Some(c.priority.clone()), p.to_string())
+        }
+        FieldChange::Category(text) => {
+            update.error_category = Set(Some(text.clone()));
+            ("category", c.error_category.clone(), text)
+        }
+        FieldChange::Assignee(a) => {
+            update.assignee_id = Set(Some(a.id));
+            let old = c.assignee_id.map(|id| if id == a.id { a.email.clone() } else { format!("agent #{id}") });
+            ("assignee", old, a.email.clone())
+        }
+        FieldChange::Solution(text) => {
+            update.solution = Set(Some(text.clone()));
+            ("solution", c.solution.clone(), text)
+        }
+    };
+    if old.as_deref() == Some(new.as_str()) {
+        return Ok(c.clone());
+    }
+    update.updated_at = Set(now);
+    let updated = update.update(txn).await?;
+    record_event(txn, c.id, now, actor, kind, (old, Some(new)), None).await?;
+    Ok(updated)
+}

@@ -1,0 +1,79 @@
+//! `[agents]`: how agents hear of cases and how their replies are trusted. Kept apart from
+//! `validate.rs` because its rules (a policy that cannot work with a team address, a policy
+//! that needs a receiving server) are about agents only.
+
+use super::model::{AgentDesk, Notify, Verify};
+use super::raw::RawAgentDesk;
+use super::{Problem, Problems};
+use crate::domain::EmailAddress;
+
+pub const DEFAULT_MARKER: &str = "##- Please type your reply above this line -##";
+
+pub fn agent_desk(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawAgentDesk) -> AgentDesk {
+    p.unknown_keys("agents", &raw.unknown);
+    let notify = match raw.notify.as_deref() {
+        None | Some("each") => Notify::EachAgent,
+        Some(team) => match team.parse::<EmailAddress>() {
+            Ok(a) => Notify::Team(a),
+            Err(e) => {
+                p.push("agents.notify", format!("expected \"each\" or a team address, got {team:?} ({e})"));
+                Notify::EachAgent
+            }
+        },
+    };
+    let verify = p.parse("agents.verify", raw.verify.as_deref(), Verify::Token);
+    if matches!(notify, Notify::Team(_)) && matches!(verify, Verify::Token | Verify::All) {
+        p.push(
+            "agents.notify",
+            "a team address cannot carry each agent's reply token that agents.verify requires: \
+             use notify = \"each\", or verify = \"auth-results or token\"",
+        );
+    }
+    let authserv_id = raw.authserv_id.clone().filter(|s| !s.trim().is_empty());
+    if verify.uses_auth_results() && authserv_id.is_none() {
+        p.push("agents.authserv_id", "required by agents.verify: the authserv-id of your receiving mail server");
+    }
+    if verify == Verify::None {
+        warnings.push(Problem {
+            key: "agents.verify".into(),
+            message: "\"none\": anyone who writes with an agent's From address can reply to customers \
+                      and change cases"
+                .into(),
+        });
+    }
+    let reply_marker = raw.reply_marker.clone().unwrap_or_else(|| DEFAULT_MARKER.to_owned());
+    if reply_marker.trim().len() < 8 {
+        p.push("agents.reply_marker", "expected a distinctive line of at least 8 characters");
+    }
+    let relay_name = raw.relay_name.clone().unwrap_or_else(|| "{name} via Support".to_owned());
+    if !relay_name.contains("{name}") {
+        p.push("agents.relay_name", format!("expected {{name}} in it, got {relay_name:?}"));
+    }
+    AgentDesk {
+        notify,
+        verify,
+        authserv_id,
+        reply_marker,
+        relay_name,
+        expose_address: raw.expose_address.unwrap_or(false),
+    }
+}
+
+impl std::str::FromStr for Verify {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        match words.as_slice() {
+            ["none"] => Ok(Verify::None),
+            ["token"] => Ok(Verify::Token),
+            ["auth-results"] => Ok(Verify::AuthResults),
+            ["auth-results", "and", "token"] | ["token", "and", "auth-results"] => Ok(Verify::All),
+            ["auth-results", "or", "token"] | ["token", "or", "auth-results"] => Ok(Verify::Any),
+            _ => Err(format!(
+                "expected \"token\", \"auth-results\", \"auth-results and token\", \
+                 \"auth-results or token\" or \"none\", got {s:?}"
+            )),
+        }
+    }
+}
