@@ -107,7 +107,7 @@ pub struct OnceSummary {
     pub sent: usize,
 }
 
-/// `run --once`: every mailbox, then the outbox, then one scheduler tick.
+/// `run --once`: every mailbox, one scheduler tick and auto-close, then the outbox.
 pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
     let never = CancellationToken::new();
     let mut summary = OnceSummary::default();
@@ -118,6 +118,7 @@ pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
     }
     let transport = Transport::from_config(&desk.config.outbound.transport)?;
     scheduler::tick(desk).await.map_err(AppError::Tick)?;
+    scheduler::auto_close(desk).await?;
     summary.sent = outbound::drain(desk, &transport, &never).await?;
     Ok(summary)
 }
@@ -150,6 +151,7 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     }
     tasks.spawn(outbound::run_sender(desk.clone(), transport, wake.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
+    tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
     let died = tokio::select! {
         biased;

@@ -3,8 +3,14 @@
 
 mod commands;
 mod directory;
+mod notify;
+mod relay;
+mod reply;
 mod verify;
 
 pub use commands::{Assignee, Command, Commands, Rate, parse as parse_commands};
 pub use directory::{Directory, fill_missing_tokens, new_token};
+pub use notify::{Event, Notice, queue_notifications, reply_address};
+pub use relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
+pub use reply::{AgentMail, Ctx, Handled, handle_agent_mail};
 pub use verify::check as verify;

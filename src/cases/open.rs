@@ -83,11 +83,53 @@ pub async fn store_message(
     received_at: DateTime<Utc>,
     no_ack_reason: Option<String>,
 ) -> Result<message::Model, DbErr> {
+    let stored = insert_message(txn, case_id, msg, Arrival { raw, mailbox, received_at }, no_ack_reason, None).await?;
+    remember_cc(txn, case_id, msg).await?;
+    Ok(stored)
+}
+
+/// How a message reached us.
+pub struct Arrival<'a> {
+    pub raw: &'a [u8],
+    pub mailbox: &'a str,
+    pub received_at: DateTime<Utc>,
+}
+
+/// An agent's message: internal notes are never shown to the customer; `flag` says why a
+/// message did nothing (unverified, rejected commands).
+pub struct AgentMark {
+    pub agent_id: i64,
+    pub internal: bool,
+    pub flag: Option<String>,
+}
+
+/// Stores an agent's message on a case. Their Cc's are not remembered: those are the
+/// customer's side.
+pub async fn store_agent_message(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    msg: &ParsedMessage,
+    arrival: Arrival<'_>,
+    mark: AgentMark,
+) -> Result<message::Model, DbErr> {
+    insert_message(txn, case_id, msg, arrival, None, Some(mark)).await
+}
+
+async fn insert_message(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    msg: &ParsedMessage,
+    arrival: Arrival<'_>,
+    no_ack_reason: Option<String>,
+    agent: Option<AgentMark>,
+) -> Result<message::Model, DbErr> {
     let list =
         |parties: &[crate::ingest::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
+    let mut flags = msg.flags.clone();
+    flags.extend(agent.as_ref().and_then(|a| a.flag.clone()));
     let stored = message::ActiveModel {
         case_id: Set(case_id),
-        direction: Set("in".into()),
+        direction: Set(if agent.is_some() { "agent" } else { "in" }.into()),
         message_id: Set(msg.message_id.clone()),
         in_reply_to: Set((!msg.in_reply_to.is_empty()).then(|| msg.in_reply_to.join(" "))),
         references: Set((!msg.references.is_empty()).then(|| msg.references.join(" "))),
@@ -98,13 +140,14 @@ pub async fn store_message(
         subject: Set(msg.subject.clone()),
         text_body: Set(msg.text_body.clone()),
         html_body: Set(msg.html_body.clone()),
-        raw: Set(raw.to_vec()),
-        received_at: Set(received_at),
-        mailbox: Set(Some(mailbox.to_owned())),
+        raw: Set(arrival.raw.to_vec()),
+        received_at: Set(arrival.received_at),
+        mailbox: Set(Some(arrival.mailbox.to_owned())),
         dedup_key: Set(Some(msg.dedup_key.clone())),
         no_ack_reason: Set(no_ack_reason),
-        flags: Set((!msg.flags.is_empty()).then(|| msg.flags.join("; "))),
-        internal: Set(false),
+        flags: Set((!flags.is_empty()).then(|| flags.join("; "))),
+        agent_id: Set(agent.as_ref().map(|a| a.agent_id)),
+        internal: Set(agent.is_some_and(|a| a.internal)),
         ..Default::default()
     }
     .insert(txn)
@@ -121,7 +164,6 @@ pub async fn store_message(
         });
         attachment::Entity::insert_many(rows).exec(txn).await?;
     }
-    remember_cc(txn, case_id, msg).await?;
     Ok(stored)
 }
 

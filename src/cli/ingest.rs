@@ -56,6 +56,7 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::Opened { case, acknowledged: true } => format!("opened case {case}; acknowledgement queued"),
         Outcome::Opened { case, acknowledged: false } => format!("opened case {case}; no acknowledgement"),
         Outcome::Appended { case } => format!("added to case {case}"),
+        Outcome::FromAgent { case, what } => format!("agent's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
     }

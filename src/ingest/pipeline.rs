@@ -11,12 +11,15 @@ use sea_orm::{
 use tracing::{Instrument, Span, debug, info, warn};
 
 use super::{ParsedMessage, parse, quarantine};
-use crate::cases::{self, Actor, NewCase};
+use crate::agents::{
+    AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Notice, handle_agent_mail, queue_notifications,
+};
+use crate::cases::{self, Actor, Arrival, NewCase};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::outbound::{AckInput, MailError, loop_guard, queue_ack, recent_acks as recent_acks_to};
-use crate::storage::entities::{contact, message};
+use crate::storage::entities::{agent, contact, message};
 use crate::storage::{begin_write, is_unavailable};
 use crate::threading::{self, Thread};
 
@@ -38,6 +41,11 @@ pub enum Outcome {
     },
     Appended {
         case: CaseNumber,
+    },
+    /// An agent's email, stored on its case; `what` came of it (relayed, a note, refused).
+    FromAgent {
+        case: CaseNumber,
+        what: &'static str,
     },
     /// Stored before (same Message-ID and content); nothing was written.
     Duplicate,
@@ -85,6 +93,7 @@ pub async fn ingest(desk: &Desk, inc: Incoming<'_>) -> Result<Outcome, IngestErr
 /// after a message's savepoint commits, and the memo dies with its transaction.
 #[derive(Default)]
 struct BatchMemo {
+    agents: Directory,
     contacts: HashMap<EmailAddress, contact::Model>,
     /// Acknowledgements to each sender in the last hour, counting this batch's.
     recent_acks: HashMap<EmailAddress, u64>,
@@ -95,13 +104,15 @@ impl BatchMemo {
         if let Some(n) = learnt.recent_acks {
             self.recent_acks.insert(sender.clone(), n);
         }
-        self.contacts.insert(sender.clone(), learnt.contact);
+        if let Some(contact) = learnt.contact {
+            self.contacts.insert(sender.clone(), contact);
+        }
     }
 }
 
 /// What storing one message learnt, for the memo.
 struct Learnt {
-    contact: contact::Model,
+    contact: Option<contact::Model>,
     recent_acks: Option<u64>,
 }
 
@@ -161,6 +172,10 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
                 span.record("case", case.to_string());
                 info!("added to case");
             }
+            Ok(Outcome::FromAgent { case, what }) => {
+                span.record("case", case.to_string());
+                info!(what, "agent's email handled");
+            }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
             Ok(Outcome::Quarantined { id, reason }) => warn!(quarantine_id = id, %reason, "message quarantined"),
             Err(e) => warn!(error = %e, "left for the next pass"),
@@ -192,7 +207,7 @@ async fn store_batch_with(
     let t0 = std::time::Instant::now();
     let txn = begin_write(&desk.db).await?;
     let mut seen = stored_keys(&txn, prepared).await?;
-    let mut memo = BatchMemo::default();
+    let mut memo = BatchMemo { agents: Directory::load(&txn).await?, ..Default::default() };
     let mut results = Vec::with_capacity(batch.len());
     for (inc, p) in batch.iter().zip(prepared) {
         let result = match p {
@@ -318,6 +333,11 @@ async fn store(
     let cfg = &desk.config;
     let now = desk.now();
     let sender = &msg.from.address;
+    let no_ack = loop_guard::no_ack_reason(msg, &own_addresses(desk), &cfg.intake.no_reply_patterns);
+    if let Some(agent) = memo.agents.by_address(sender) {
+        let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;
+        return Ok((outcome, Learnt { contact: None, recent_acks: None }));
+    }
     let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
     let contact = match memo.contacts.get(sender) {
@@ -325,7 +345,6 @@ async fn store(
         None => cases::contact_for(txn, sender, msg.from.name.as_deref(), company_id, now).await?,
     };
     let mut recent_acks = None;
-    let no_ack = loop_guard::no_ack_reason(msg, &own_addresses(desk), &cfg.intake.no_reply_patterns);
     let actor = Actor::Customer(sender.clone());
     let tag = &cfg.intake.case_tag;
     let mut thread = threading::resolve(txn, tag, msg, company_id).await?;
@@ -342,7 +361,13 @@ async fn store(
     let outcome = match thread {
         Thread::Existing(case) => {
             cases::append_message(txn, cfg, &case, &actor, no_ack.as_deref(), inc.received_at, now).await?;
+            let automated = no_ack.is_some();
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, no_ack).await?;
+            if !automated {
+                let company = company.as_ref().map(|(_, c)| c);
+                let notice = Notice { event: Event::FollowUp, case: &case, msg, mailbox: inc.mailbox, company };
+                queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+            }
             Outcome::Appended { case: case_number(case.number) }
         }
         Thread::New { because } => {
@@ -374,11 +399,39 @@ async fn store(
                 }
             };
             let acknowledged = reason.is_none();
+            let company = company.as_ref().map(|(_, c)| c);
+            let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company };
+            queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;
             Outcome::Opened { case: case_number(case.number), acknowledged }
         }
     };
-    Ok((outcome, Learnt { contact, recent_acks }))
+    Ok((outcome, Learnt { contact: Some(contact), recent_acks }))
+}
+
+/// An email from an agent's address: see `agents::handle_agent_mail`. One that names no
+/// case is quarantined (kept, visible, re-processable) and the agent is told.
+async fn from_agent(
+    txn: &DatabaseTransaction,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    memo: &BatchMemo,
+    agent: &agent::Model,
+    automated: Option<&str>,
+) -> Result<Outcome, StoreError> {
+    let ctx = AgentCtx { config: &desk.config, templates: &desk.templates, agents: &memo.agents, now: desk.now() };
+    let arrival = Arrival { raw: inc.raw, mailbox: &inc.mailbox.name, received_at: inc.received_at };
+    let mail = AgentMail { msg, arrival, mailbox: inc.mailbox, agent, automated };
+    Ok(match handle_agent_mail(txn, &ctx, mail).await? {
+        Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
+        Handled::NoCase(reason) => {
+            let id =
+                quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, ctx.now)
+                    .await?;
+            Outcome::Quarantined { id, reason }
+        }
+    })
 }
 
 fn case_number(n: i64) -> CaseNumber {

@@ -53,12 +53,15 @@ pub async fn queue_ack(
     let raw = compose(&Composed {
         from: (from_name, &input.mailbox.address),
         reply_to: &input.mailbox.address,
+        also_reply_to: None,
         to: vec![(input.msg.from.name.as_deref(), to)],
         message_id: &message_id,
         in_reply_to: parent,
         references,
         auto_submitted: Some("auto-replied"),
         rendered: &rendered,
+        cc: Vec::new(),
+        attachments: &[],
     })?;
     let row = NewRow {
         case_id: Some(input.case.id),

@@ -7,6 +7,7 @@ use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
 use crate::domain::EmailAddress;
+use crate::ingest::Attachment;
 use crate::templates::Rendered;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,8 @@ pub enum ComposeError {
     Address(String, String),
     #[error("cannot build the message: {0}")]
     Build(#[from] lettre::error::Error),
+    #[error("bad content type: {0}")]
+    ContentType(#[from] lettre::message::header::ContentTypeErr),
 }
 
 /// `Auto-Submitted` (RFC 3834): tells other robots not to answer.
@@ -39,7 +42,10 @@ impl Header for AutoSubmitted {
 pub struct Composed<'a> {
     pub from: (Option<&'a str>, &'a EmailAddress),
     pub reply_to: &'a EmailAddress,
+    /// Besides `reply_to` (an agent's own address, when the desk exposes it).
+    pub also_reply_to: Option<&'a EmailAddress>,
     pub to: Vec<(Option<&'a str>, &'a EmailAddress)>,
+    pub cc: Vec<(Option<&'a str>, &'a EmailAddress)>,
     /// Without angle brackets.
     pub message_id: &'a str,
     pub in_reply_to: Option<&'a str>,
@@ -47,6 +53,8 @@ pub struct Composed<'a> {
     /// `Some("auto-replied")` on acknowledgements.
     pub auto_submitted: Option<&'a str>,
     pub rendered: &'a Rendered,
+    /// Files carried along (an agent's attachments, relayed).
+    pub attachments: &'a [Attachment],
 }
 
 fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Mailbox, ComposeError> {
@@ -64,8 +72,14 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
         .reply_to(mailbox(None, c.reply_to)?)
         .subject(c.rendered.subject.clone())
         .message_id(Some(format!("<{}>", c.message_id)));
+    if let Some(also) = c.also_reply_to {
+        b = b.reply_to(mailbox(None, also)?);
+    }
     for (name, addr) in &c.to {
         b = b.to(mailbox(*name, addr)?);
+    }
+    for (name, addr) in &c.cc {
+        b = b.cc(mailbox(*name, addr)?);
     }
     if let Some(parent) = c.in_reply_to {
         b = b.in_reply_to(format!("<{parent}>"));
@@ -79,7 +93,16 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
     let body = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(c.rendered.text.clone()))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(c.rendered.html.clone()));
-    Ok(b.multipart(body)?.formatted())
+    if c.attachments.is_empty() {
+        return Ok(b.multipart(body)?.formatted());
+    }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    for a in c.attachments {
+        let kind = ContentType::parse(&a.content_type).unwrap_or(ContentType::parse("application/octet-stream")?);
+        let name = a.filename.clone().unwrap_or_else(|| "attachment".to_owned());
+        mixed = mixed.singlepart(lettre::message::Attachment::new(name).body(a.data.clone(), kind));
+    }
+    Ok(b.multipart(mixed)?.formatted())
 }
 
 /// A Message-ID unique across processes and restarts: time, process and a counter.

@@ -60,12 +60,15 @@ pub async fn queue_alert(
     let raw = compose(&Composed {
         from: (desk.config.outbound.from_name.as_deref(), from),
         reply_to: from,
+        also_reply_to: None,
         to: to.iter().map(|a| (None, a)).collect(),
         message_id: &message_id,
         in_reply_to: None,
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
         rendered: &rendered,
+        cc: Vec::new(),
+        attachments: &[],
     })?;
     let row = NewRow {
         case_id: Some(c.id),

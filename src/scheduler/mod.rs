@@ -1,23 +1,56 @@
-//! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts).
-//! A tick ends when its outbox rows are committed; delivery is the sender's work.
+//! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts) and
+//! closing cases resolved without reply. A tick ends when its outbox rows are committed;
+//! delivery is the sender's work.
 
 mod alert_mail;
+mod auto_close;
 mod escalation;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
+pub use auto_close::auto_close;
 pub use escalation::{TickError, TickStats, tick};
 
 use crate::desk::Desk;
 
 /// Runs `tick` at each time of `[scheduler] escalations`, in the calendar's time zone.
 pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
+    let schedule = desk.config.scheduler.escalations.clone();
+    on_schedule(&desk, &schedule, "escalations", &cancel, || async {
+        tick(&desk).await.map(|_| ()).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Closes long-resolved cases at each time of `[scheduler] auto_close`.
+pub async fn run_auto_close(desk: Desk, cancel: CancellationToken) {
+    let schedule = desk.config.scheduler.auto_close.clone();
+    on_schedule(&desk, &schedule, "auto_close", &cancel, || async {
+        match auto_close(&desk).await {
+            Ok(0) => Ok(()),
+            Ok(n) => {
+                tracing::info!(closed = n, "closed cases resolved without reply");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await
+}
+
+/// Runs `job` at each time of `schedule` until cancelled; a failed run is logged and the next
+/// time tries again.
+async fn on_schedule<F, Fut>(desk: &Desk, schedule: &cron::Schedule, name: &str, cancel: &CancellationToken, job: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let tz = desk.config.calendar.time_zone;
     loop {
-        let Some(next) = desk.config.scheduler.escalations.upcoming(tz).next() else {
-            warn!("the escalations schedule has no future times; no alerts will be sent");
+        let Some(next) = schedule.upcoming(tz).next() else {
+            warn!(schedule = name, "the schedule has no future times; it will not run");
             // Returning would read as a crashed task and stop the daemon.
             return cancel.cancelled().await;
         };
@@ -26,8 +59,8 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
         }
-        if let Err(e) = tick(&desk).await {
-            warn!(error = %e, "scheduler tick failed; the next tick retries");
+        if let Err(e) = job().await {
+            warn!(schedule = name, error = %e, "scheduled job failed; the next run retries");
         }
     }
 }

@@ -52,6 +52,81 @@ pub struct AlertContext {
     pub reference_notes: String,
 }
 
+/// A case for the agents: a new case, or a customer's follow-up on one.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotifyContext {
+    /// The first line: an agent's reply is cut above it.
+    pub reply_marker: String,
+    /// "New case" or "Customer reply".
+    pub event: String,
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    /// "Jane Doe <jane@acme.example>".
+    pub customer: String,
+    pub company: String,
+    pub case_type: String,
+    pub severity: String,
+    pub severity_meaning: String,
+    pub priority: String,
+    pub status: String,
+    /// The assigned agent's name, or "unassigned".
+    pub assignee: String,
+    /// "within 8 business hours".
+    pub response_target: String,
+    /// In the support calendar's zone; "met" once answered.
+    pub response_due: String,
+    /// The company's reference notes (special handling instructions).
+    pub reference_notes: String,
+    /// The customer's message (for a follow-up, its new text only).
+    pub message: String,
+    /// Names of the customer's attachments, comma-separated; empty when none.
+    pub attachments: String,
+}
+
+/// An agent's reply as the customer receives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayContext {
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    /// What the agent wrote, without commands or quoted history.
+    pub message: String,
+    pub agent_name: String,
+    pub contact_name: String,
+    pub support_address: String,
+}
+
+/// The customer's notice that their case is resolved, with the solution.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolutionContext {
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    pub solution: String,
+    /// What the agent wrote with the resolution; may be empty.
+    pub message: String,
+    pub agent_name: String,
+    pub contact_name: String,
+    pub support_address: String,
+    /// Days after which a resolved case closes without a reply.
+    pub close_after_days: u32,
+}
+
+/// Why an agent's reply did nothing: bad commands, or a failed authenticity check.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentErrorContext {
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    pub agent_name: String,
+    /// One line each.
+    pub problems: Vec<String>,
+    /// "Nothing was applied and nothing was sent to the customer."
+    pub outcome: String,
+    pub support_address: String,
+}
+
 /// A sample of `kind`'s context holding every variable, for checking templates at start-up.
 pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
     let ack = AckContext {
@@ -84,9 +159,63 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         levels: "respond 75%".into(),
         reference_notes: "Never restart production during US hours.".into(),
     };
+    let tag = || "[Case #000123]".to_owned();
+    let notify = NotifyContext {
+        reply_marker: "##- Please type your reply above this line -##".into(),
+        event: "New case".into(),
+        case_number: "000123".into(),
+        case_tag: tag(),
+        subject: "Printer offline".into(),
+        customer: "Jane Doe <jane@acme.example>".into(),
+        company: "Acme".into(),
+        case_type: "Query".into(),
+        severity: "S3".into(),
+        severity_meaning: "Medium – a subset of users affected".into(),
+        priority: "normal".into(),
+        status: "new".into(),
+        assignee: "unassigned".into(),
+        response_target: "within 8 business hours".into(),
+        response_due: "Tuesday 24 November 2026, 10:00 GMT".into(),
+        reference_notes: "Never restart production during US hours.".into(),
+        message: "The printer on floor 2 is offline.".into(),
+        attachments: "screenshot.png".into(),
+    };
+    let relay = RelayContext {
+        case_number: "000123".into(),
+        case_tag: tag(),
+        subject: "Printer offline".into(),
+        message: "Please restart the spooler.".into(),
+        agent_name: "Alice Smith".into(),
+        contact_name: "Jane Doe".into(),
+        support_address: "support@example.com".into(),
+    };
+    let resolution = ResolutionContext {
+        case_number: "000123".into(),
+        case_tag: tag(),
+        subject: "Printer offline".into(),
+        solution: "Replaced the print server's certificate.".into(),
+        message: "All done.".into(),
+        agent_name: "Alice Smith".into(),
+        contact_name: "Jane Doe".into(),
+        support_address: "support@example.com".into(),
+        close_after_days: 7,
+    };
+    let agent_error = AgentErrorContext {
+        case_number: "000123".into(),
+        case_tag: tag(),
+        subject: "Printer offline".into(),
+        agent_name: "Alice Smith".into(),
+        problems: vec!["#status sleeping: expected a status (new, open, pending, resolved, closed)".into()],
+        outcome: "Nothing was applied and nothing was sent to the customer.".into(),
+        support_address: "support@example.com".into(),
+    };
     match kind {
         "ack" => serde_json::to_value(ack).ok(),
         "alert" => serde_json::to_value(alert).ok(),
+        "notify" => serde_json::to_value(notify).ok(),
+        "relay" => serde_json::to_value(relay).ok(),
+        "resolution" => serde_json::to_value(resolution).ok(),
+        "agent_error" => serde_json::to_value(agent_error).ok(),
         _ => None,
     }
 }

@@ -9,12 +9,14 @@ use std::path::{Path, PathBuf};
 
 use handlebars::Handlebars;
 
-pub use context::{AckContext, AlertContext, sample_context};
+pub use context::{
+    AckContext, AgentErrorContext, AlertContext, NotifyContext, RelayContext, ResolutionContext, sample_context,
+};
 
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] = &["ack", "alert"];
+pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error"];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]

@@ -39,6 +39,21 @@ pub async fn resolve(
     Ok(Thread::New { because })
 }
 
+/// The case an agent's message is about: its tag names any case (agents work on every
+/// company's cases), else the message it replies to.
+pub async fn case_for_agent(
+    db: &impl ConnectionTrait,
+    tag: &CaseTag,
+    msg: &ParsedMessage,
+) -> Result<Option<case::Model>, DbErr> {
+    if let Some(number) = tag.find(&msg.subject)
+        && let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await?
+    {
+        return Ok(Some(c));
+    }
+    by_reference(db, msg).await
+}
+
 /// A tag is honoured from the case's contact, its remembered Cc's, or anyone of its company.
 async fn may_join(
     db: &impl ConnectionTrait,

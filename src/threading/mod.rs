@@ -5,6 +5,6 @@ mod lookup;
 mod quote;
 mod subject;
 
-pub use lookup::{Thread, resolve};
+pub use lookup::{Thread, case_for_agent, resolve};
 pub use quote::new_text;
 pub use subject::clean_subject;

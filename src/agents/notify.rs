@@ -1,0 +1,154 @@
+//! Case notifications to agents: a new case goes to every active agent (or the team
+//! address), a customer's follow-up to the assigned agent. Each starts with the reply marker,
+//! carries the case tag, and its Reply-To is the support mailbox, with the agent's token
+//! (`support+<token>@…`) when the desk verifies replies by token.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
+
+use super::Directory;
+use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
+use crate::domain::{CaseNumber, EmailAddress, Severity};
+use crate::ingest::ParsedMessage;
+use crate::outbound::outbox::{self, NewRow};
+use crate::outbound::{Composed, MailError, compose, format_due, new_message_id};
+use crate::storage::entities::{agent, case};
+use crate::templates::{Audience, NotifyContext, Templates};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    NewCase,
+    FollowUp,
+}
+
+pub struct Notice<'a> {
+    pub event: Event,
+    pub case: &'a case::Model,
+    pub msg: &'a ParsedMessage,
+    pub mailbox: &'a MailboxConfig,
+    pub company: Option<&'a CompanyConfig>,
+}
+
+/// One recipient of a notification and the address their reply should go to.
+struct Recipient<'a> {
+    to: EmailAddress,
+    name: Option<&'a str>,
+    reply_to: EmailAddress,
+}
+
+/// Queues the notifications in the caller's transaction; returns how many.
+pub async fn queue_notifications(
+    txn: &DatabaseTransaction,
+    config: &Config,
+    templates: &Templates,
+    agents: &Directory,
+    notice: Notice<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, MailError> {
+    let recipients = recipients(config, agents, &notice);
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+    let ctx = context(config, agents, &notice);
+    let who = Audience { company_slug: notice.company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
+    let rendered = templates.render("notify", who, &ctx)?;
+    let from = &notice.mailbox.address;
+    for r in &recipients {
+        let message_id = new_message_id("notify", Some(notice.case.number), from.domain());
+        let raw = compose(&Composed {
+            from: (config.outbound.from_name.as_deref(), from),
+            reply_to: &r.reply_to,
+            also_reply_to: None,
+            to: vec![(r.name, &r.to)],
+            cc: Vec::new(),
+            message_id: &message_id,
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            rendered: &rendered,
+            attachments: &[],
+        })?;
+        let row = NewRow {
+            case_id: Some(notice.case.id),
+            kind: "notify",
+            message_id,
+            envelope_from: from.to_string(),
+            envelope_to: vec![r.to.to_string()],
+            subject: rendered.subject.clone(),
+            raw,
+        };
+        outbox::enqueue(txn, row, now).await?;
+    }
+    Ok(recipients.len())
+}
+
+/// A follow-up goes to the assigned agent; a new case, or a follow-up on an unassigned
+/// case, to every active agent (or the team address).
+fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -> Vec<Recipient<'a>> {
+    let desk = &config.agent_desk;
+    let assigned = notice.case.assignee_id.and_then(|id| agents.by_id(id)).filter(|a| a.active);
+    let personal = |a: &'a agent::Model| {
+        let to = a.email.parse::<EmailAddress>().ok()?;
+        let reply_to = match (&a.token, desk.verify.uses_token()) {
+            (Some(token), true) => reply_address(&notice.mailbox.address, token),
+            _ => notice.mailbox.address.clone(),
+        };
+        Some(Recipient { to, name: Some(a.name.as_str()), reply_to })
+    };
+    match (notice.event, assigned, &desk.notify) {
+        (Event::FollowUp, Some(a), _) => personal(a).into_iter().collect(),
+        (_, _, Notify::Team(team)) => {
+            vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
+        }
+        (_, _, Notify::EachAgent) => agents.active().filter_map(personal).collect(),
+    }
+}
+
+/// `support+<token>@example.com`: replies to it prove they answer this agent's notification.
+pub fn reply_address(support: &EmailAddress, token: &str) -> EmailAddress {
+    let local = support.local_part().split('+').next().unwrap_or_default();
+    format!("{local}+{token}@{}", support.domain()).parse().unwrap_or_else(|_| support.clone())
+}
+
+fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyContext {
+    let c = notice.case;
+    let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
+    let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
+    let msg = notice.msg;
+    let message = match notice.event {
+        Event::NewCase => msg.text_body.trim().to_owned(),
+        Event::FollowUp => crate::threading::new_text(&msg.text_body, None).trim().to_owned(),
+    };
+    let response_due = match (c.first_response_at, c.first_response_due) {
+        (Some(_), _) => "met".to_owned(),
+        (None, Some(due)) => format_due(due, config.calendar.time_zone),
+        (None, None) => "none".to_owned(),
+    };
+    let customer = match &msg.from.name {
+        Some(name) => format!("{name} <{}>", msg.from.address),
+        None => msg.from.address.to_string(),
+    };
+    NotifyContext {
+        reply_marker: config.agent_desk.reply_marker.clone(),
+        event: match notice.event {
+            Event::NewCase => "New case".into(),
+            Event::FollowUp => "Customer reply".into(),
+        },
+        case_number: number.to_string(),
+        case_tag: config.intake.case_tag.render(number),
+        subject: c.summary.clone(),
+        customer,
+        company: notice.company.map(|co| co.name.clone()).unwrap_or_else(|| "no known company".into()),
+        case_type: c.case_type.clone(),
+        severity: severity.to_string(),
+        severity_meaning: severity.meaning().to_owned(),
+        priority: c.priority.clone(),
+        status: c.status.clone(),
+        assignee: c.assignee_id.and_then(|id| agents.by_id(id)).map_or("unassigned".into(), |a| a.name.clone()),
+        response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
+        response_due,
+        reference_notes: notice.company.map(|co| co.notes.clone()).unwrap_or_default(),
+        message,
+        attachments: msg.attachments.iter().filter_map(|a| a.filename.clone()).collect::<Vec<_>>().join(", "),
+    }
+}

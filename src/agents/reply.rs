@@ -1,0 +1,218 @@
+//! An email from an agent's address: checked against the verification policy, its commands
+//! applied all together or not at all, and its text relayed to the customer (or kept as an
+//! internal note). Runs inside the ingest transaction, so the case change, the stored
+//! message and the outgoing mail commit together.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
+
+use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
+use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
+use crate::cases::{
+    self, Actor, AgentMark, Arrival, Classification, FieldChange, record_event, record_response, set_field,
+};
+use crate::config::{Config, MailboxConfig};
+use crate::domain::{CaseNumber, Status};
+use crate::ingest::ParsedMessage;
+use crate::outbound::MailError;
+use crate::storage::entities::{agent, case};
+use crate::templates::Templates;
+
+pub struct AgentMail<'a> {
+    pub msg: &'a ParsedMessage,
+    pub arrival: Arrival<'a>,
+    pub mailbox: &'a MailboxConfig,
+    pub agent: &'a agent::Model,
+    /// Why the message is automated (an out-of-office), if it is: kept, never acted on.
+    pub automated: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub enum Handled {
+    /// Stored on the case; `what` says what came of it, for the log.
+    OnCase { case: CaseNumber, what: &'static str },
+    /// Names no case; the caller quarantines it with this reason.
+    NoCase(String),
+}
+
+/// What the desk needs to handle agents' mail.
+pub struct Ctx<'a> {
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+    pub agents: &'a Directory,
+    pub now: DateTime<Utc>,
+}
+
+const NOTHING_DONE: &str = "Nothing was applied and nothing was sent to the customer.";
+
+pub async fn handle_agent_mail(
+    txn: &DatabaseTransaction,
+    ctx: &Ctx<'_>,
+    mail: AgentMail<'_>,
+) -> Result<Handled, MailError> {
+    let (config, msg, agent) = (ctx.config, mail.msg, mail.agent);
+    let support = &mail.mailbox.address;
+    let Some(case) = crate::threading::case_for_agent(txn, &config.intake.case_tag, msg).await? else {
+        if mail.automated.is_none() {
+            let problems =
+                vec!["it names no case: keep the case tag in the subject, or reply to a notification".into()];
+            let r = Refusal {
+                case: None,
+                agent,
+                subject: &msg.subject,
+                problems,
+                outcome: "Nothing was applied.",
+                support,
+            };
+            queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+        }
+        return Ok(Handled::NoCase(format!("from agent {} but names no case", agent.email)));
+    };
+    let number = CaseNumber::new(case.number as u64).expect("case numbers start at 1");
+    let actor = Actor::Agent(msg.from.address.clone());
+    if let Some(reason) = mail.automated {
+        keep_note(txn, &case, &mail, Some(format!("automated: {reason}"))).await?;
+        return Ok(Handled::OnCase { case: number, what: "automated mail from an agent kept as a note" });
+    }
+    if let Err(why) = verify(&config.agent_desk, agent.token.as_deref(), msg) {
+        keep_note(txn, &case, &mail, Some(format!("unverified: {why}"))).await?;
+        record_event(txn, case.id, ctx.now, &actor, "unverified_reply", (None, None), Some(why.clone())).await?;
+        let problems = vec![format!("it could not be verified as yours: {why}")];
+        let outcome = "Nothing was applied and nothing was sent to the customer. If you did not write it, \
+                       someone else is writing with your address.";
+        let r = Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome, support };
+        queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+        return Ok(Handled::OnCase { case: number, what: "unverified agent reply kept as a note" });
+    }
+    let text = crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker));
+    let plan = match plan(parse_commands(text), ctx, agent, &case) {
+        Ok(plan) => plan,
+        Err(problems) => {
+            keep_note(txn, &case, &mail, Some("commands rejected".into())).await?;
+            record_event(txn, case.id, ctx.now, &actor, "commands_rejected", (None, None), Some(problems.join("; ")))
+                .await?;
+            let r =
+                Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome: NOTHING_DONE, support };
+            queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+            return Ok(Handled::OnCase { case: number, what: "commands rejected; nothing applied" });
+        }
+    };
+    apply(txn, ctx, &mail, case, plan, &actor).await.map(|what| Handled::OnCase { case: number, what })
+}
+
+/// Every command checked against the case and the agents before any is applied.
+struct Plan<'a> {
+    classification: Option<Classification>,
+    fields: Vec<FieldChange<'a>>,
+    time: Vec<(u32, Rate)>,
+    status: Option<Status>,
+    note: bool,
+    text: String,
+}
+
+fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model) -> Result<Plan<'a>, Vec<String>> {
+    let mut problems = cmds.problems;
+    let current = Classification {
+        severity: c.severity.parse().unwrap_or(crate::domain::Severity::S3),
+        case_type: c.case_type.parse().unwrap_or(crate::domain::CaseType::Query),
+        client_config: c.client_config,
+    };
+    let mut class = current;
+    let mut plan =
+        Plan { classification: None, fields: Vec::new(), time: Vec::new(), status: None, note: false, text: cmds.text };
+    for command in cmds.commands {
+        match command {
+            Command::Status(s) => plan.status = Some(s),
+            Command::Severity(s) => class.severity = s,
+            Command::Type(t) => class.case_type = t,
+            Command::ClientConfig(on) => class.client_config = on,
+            Command::Priority(p) => plan.fields.push(FieldChange::Priority(p)),
+            Command::Category(text) => plan.fields.push(FieldChange::Category(known_category(ctx.config, text))),
+            Command::Solution(text) => plan.fields.push(FieldChange::Solution(text)),
+            Command::Assign(Assignee::Me) => plan.fields.push(FieldChange::Assignee(me)),
+            Command::Assign(Assignee::Named(who)) => match ctx.agents.named(&who) {
+                Ok(a) => plan.fields.push(FieldChange::Assignee(a)),
+                Err(why) => problems.push(format!("#assign {who}: {why}")),
+            },
+            Command::Time { minutes, rate } => plan.time.push((minutes, rate)),
+            Command::Note => plan.note = true,
+        }
+    }
+    plan.classification = (class != current).then_some(class);
+    if problems.is_empty() { Ok(plan) } else { Err(problems) }
+}
+
+/// A category that matches a configured one but for case is written the configured way.
+fn known_category(config: &Config, text: String) -> String {
+    config.intake.error_categories.iter().find(|k| k.eq_ignore_ascii_case(&text)).cloned().unwrap_or(text)
+}
+
+async fn apply(
+    txn: &DatabaseTransaction,
+    ctx: &Ctx<'_>,
+    mail: &AgentMail<'_>,
+    mut c: case::Model,
+    plan: Plan<'_>,
+    actor: &Actor,
+) -> Result<&'static str, MailError> {
+    let (config, now) = (ctx.config, ctx.now);
+    if let Some(class) = plan.classification {
+        c = cases::reclassify(txn, config, &c, class, actor, now).await?;
+    }
+    for change in plan.fields {
+        c = set_field(txn, &c, change, actor, now).await?;
+    }
+    for (minutes, rate) in plan.time {
+        cases::add_time(txn, config, &c, mail.agent, minutes, rate, now).await?;
+    }
+    let resolving = plan.status == Some(Status::Resolved) && c.status != Status::Resolved.as_str();
+    if let Some(status) = plan.status.filter(|s| s.as_str() != c.status) {
+        c = cases::set_status(txn, config, &c, status, actor, now).await?;
+    }
+    let solution = c.solution.clone().filter(|_| resolving);
+    let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
+    let mut relayed = false;
+    if public {
+        let what = match &solution {
+            Some(solution) => ToCustomer::Resolution { text: &plan.text, solution },
+            None => ToCustomer::Reply { text: &plan.text },
+        };
+        let relay = Relay {
+            case: &c,
+            agent: mail.agent,
+            support: &mail.mailbox.address,
+            what,
+            attachments: &mail.msg.attachments,
+        };
+        relayed = queue_relay(txn, config, ctx.templates, relay, now).await?;
+        if relayed {
+            record_response(txn, &c, actor, mail.arrival.received_at).await?;
+        }
+    }
+    let what = match (relayed, plan.note) {
+        (true, _) if solution.is_some() => "resolution sent to the customer",
+        (true, _) => "reply relayed to the customer",
+        (false, true) => "internal note",
+        (false, false) if public => "no customer address on the case; kept as a note",
+        (false, false) => "commands applied; nothing to relay",
+    };
+    let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
+    cases::store_agent_message(txn, c.id, mail.msg, arrival(mail), mark).await?;
+    record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned())).await?;
+    Ok(what)
+}
+
+async fn keep_note(
+    txn: &DatabaseTransaction,
+    c: &case::Model,
+    mail: &AgentMail<'_>,
+    flag: Option<String>,
+) -> Result<(), MailError> {
+    let mark = AgentMark { agent_id: mail.agent.id, internal: true, flag };
+    cases::store_agent_message(txn, c.id, mail.msg, arrival(mail), mark).await?;
+    Ok(())
+}
+
+fn arrival<'a>(mail: &AgentMail<'a>) -> Arrival<'a> {
+    Arrival { raw: mail.arrival.raw, mailbox: mail.arrival.mailbox, received_at: mail.arrival.received_at }
+}
