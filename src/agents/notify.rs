@@ -96,6 +96,7 @@ fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -
         Some(Recipient { to, name: Some(a.name.as_str()), reply_to })
     };
     match (notice.event, assigned, &desk.notify) {
+        (_, _, Notify::Nobody) => Vec::new(),
         (Event::FollowUp, Some(a), _) => personal(a).into_iter().collect(),
         (_, _, Notify::Team(team)) => {
             vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]

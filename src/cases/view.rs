@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::domain::CaseNumber;
 use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
-use crate::storage::entities::{alert_sent, case, case_event, case_participant, company, contact, message};
+use crate::storage::entities::{
+    agent, alert_sent, case, case_event, case_participant, company, contact, message, time_entry,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
@@ -22,6 +24,10 @@ pub struct CaseView {
     pub severity: String,
     pub priority: String,
     pub error_category: Option<String>,
+    /// The assigned agent's address.
+    pub assignee: Option<String>,
+    /// Caused by client-side configuration: no resolution target.
+    pub client_config: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub first_response_due: Option<DateTime<Utc>>,
@@ -41,7 +47,19 @@ pub struct MessageView {
     pub no_ack_reason: Option<String>,
     /// Decoding problems (an unknown charset...): the text is a lossy decode.
     pub flags: Option<String>,
+    /// An agent's message the customer never saw (a note, a refused or unverified reply).
+    pub internal: bool,
     pub text_body: String,
+}
+
+/// Time spent, and what it drew from the company's budget (in standard hours).
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeView {
+    pub at: DateTime<Utc>,
+    pub agent: Option<String>,
+    pub minutes: i32,
+    pub rate: String,
+    pub budget_hours: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,21 +81,33 @@ pub struct CaseDetail {
     /// Remembered Cc's on the customer side.
     pub cc: Vec<String>,
     pub linked_case: Option<CaseNumber>,
+    /// The company's special handling instructions, shown wherever an agent handles the case.
+    pub reference_notes: Option<String>,
+    pub time: Vec<TimeView>,
     pub messages: Vec<MessageView>,
     pub events: Vec<EventView>,
 }
 
-/// Company names and contact addresses by id, for views of many cases.
-async fn party_names(db: &impl ConnectionTrait) -> Result<(HashMap<i64, String>, HashMap<i64, String>), DbErr> {
-    let companies = company::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect();
-    let contacts = contact::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.email)).collect();
-    Ok((companies, contacts))
+/// Company names, contact and agent addresses by id, for views of many cases.
+#[derive(Default)]
+struct Names {
+    companies: HashMap<i64, String>,
+    contacts: HashMap<i64, String>,
+    agents: HashMap<i64, String>,
+}
+
+async fn party_names(db: &impl ConnectionTrait) -> Result<Names, DbErr> {
+    Ok(Names {
+        companies: company::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect(),
+        contacts: contact::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.email)).collect(),
+        agents: agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect(),
+    })
 }
 
 pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbErr> {
     let cases = case::Entity::find().order_by_asc(case::Column::Number).all(db).await?;
-    let (companies, contacts) = party_names(db).await?;
-    Ok(cases.into_iter().map(|c| view(c, &companies, &contacts)).collect())
+    let names = party_names(db).await?;
+    Ok(cases.into_iter().map(|c| view(c, &names)).collect())
 }
 
 pub async fn show_case(
@@ -89,18 +119,34 @@ pub async fn show_case(
     let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? else {
         return Ok(None);
     };
-    let mut companies = HashMap::new();
+    let mut names = Names::default();
+    let mut reference_notes = None;
     if let Some(id) = c.company_id
         && let Some(co) = company::Entity::find_by_id(id).one(db).await?
     {
-        companies.insert(id, co.name);
+        reference_notes = Some(co.notes).filter(|n| !n.is_empty());
+        names.companies.insert(id, co.name);
     }
-    let mut contacts = HashMap::new();
     if let Some(id) = c.contact_id
         && let Some(ct) = contact::Entity::find_by_id(id).one(db).await?
     {
-        contacts.insert(id, ct.email);
+        names.contacts.insert(id, ct.email);
     }
+    names.agents = agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect();
+    let time = time_entry::Entity::find()
+        .filter(time_entry::Column::CaseId.eq(c.id))
+        .order_by_asc(time_entry::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| TimeView {
+            at: t.at,
+            agent: t.agent_id.and_then(|id| names.agents.get(&id).cloned()),
+            minutes: t.minutes,
+            rate: t.rate_kind,
+            budget_hours: t.budget_hours,
+        })
+        .collect();
     let messages = message::Entity::find()
         .filter(message::Column::CaseId.eq(c.id))
         .order_by_asc(message::Column::Id)
@@ -115,6 +161,7 @@ pub async fn show_case(
             received_at: m.received_at,
             no_ack_reason: m.no_ack_reason,
             flags: m.flags,
+            internal: m.internal,
             text_body: m.text_body,
         })
         .collect();
@@ -146,7 +193,8 @@ pub async fn show_case(
         None => None,
     };
     let sla = sla_of(db, config, &c, now).await?;
-    Ok(Some(CaseDetail { case: view(c, &companies, &contacts), sla, cc, linked_case, messages, events }))
+    let case = view(c, &names);
+    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, time, messages, events }))
 }
 
 /// One line of `sla status`: a case that is not closed, with its targets.
@@ -165,11 +213,11 @@ pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTim
         .order_by_asc(case::Column::Number)
         .all(db)
         .await?;
-    let (companies, contacts) = party_names(db).await?;
+    let names = party_names(db).await?;
     let mut lines = Vec::with_capacity(cases.len());
     for c in cases {
         let sla = sla_of(db, config, &c, now).await?;
-        lines.push(SlaLine { case: view(c, &companies, &contacts), sla });
+        lines.push(SlaLine { case: view(c, &names), sla });
     }
     Ok(lines)
 }
@@ -215,17 +263,19 @@ async fn sla_of(
     Ok(facts.iter().map(|f| target_view(&config.calendar, f, now)).collect())
 }
 
-fn view(c: case::Model, companies: &HashMap<i64, String>, contacts: &HashMap<i64, String>) -> CaseView {
+fn view(c: case::Model, names: &Names) -> CaseView {
     CaseView {
         number: CaseNumber::new(c.number as u64).expect("case numbers start at 1"),
         summary: c.summary,
-        company: c.company_id.and_then(|id| companies.get(&id).cloned()),
-        contact: c.contact_id.and_then(|id| contacts.get(&id).cloned()),
+        company: c.company_id.and_then(|id| names.companies.get(&id).cloned()),
+        contact: c.contact_id.and_then(|id| names.contacts.get(&id).cloned()),
         status: c.status,
         case_type: c.case_type,
         severity: c.severity,
         priority: c.priority,
         error_category: c.error_category,
+        assignee: c.assignee_id.and_then(|id| names.agents.get(&id).cloned()),
+        client_config: c.client_config,
         created_at: c.created_at,
         updated_at: c.updated_at,
         first_response_due: c.first_response_due,

@@ -71,9 +71,41 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
                         output::time(c.first_response_due),
                         output::time(c.resolution_due)
                     );
+                    println!(
+                        "  assigned {} · category {}{}",
+                        c.assignee.as_deref().unwrap_or("-"),
+                        c.error_category.as_deref().unwrap_or("-"),
+                        if c.client_config { " · client-side configuration" } else { "" }
+                    );
+                    if let Some(notes) = &d.reference_notes {
+                        println!("\nReference notes: {notes}");
+                    }
+                    if let Some(solution) = &c.solution {
+                        println!("\nSolution: {solution}");
+                    }
+                    if !d.time.is_empty() {
+                        println!("\nTime:");
+                        for t in &d.time {
+                            let who = t.agent.as_deref().unwrap_or("-");
+                            println!(
+                                "  {} {who} {}m {} ({:.2} budget hours)",
+                                output::time(Some(t.at)),
+                                t.minutes,
+                                t.rate,
+                                t.budget_hours
+                            );
+                        }
+                    }
                     println!("\nMessages:");
                     for m in &d.messages {
-                        let note = m.no_ack_reason.as_deref().map(|r| format!(" (no ack: {r})")).unwrap_or_default();
+                        let mut note =
+                            m.no_ack_reason.as_deref().map(|r| format!(" (no ack: {r})")).unwrap_or_default();
+                        if m.internal {
+                            note.push_str(" [internal]");
+                        }
+                        if let Some(flags) = &m.flags {
+                            note.push_str(&format!(" [{flags}]"));
+                        }
                         println!(
                             "  {} {} {} {}{note}",
                             output::time(Some(m.received_at)),

@@ -13,10 +13,11 @@ pub fn agent_desk(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawAgentD
     p.unknown_keys("agents", &raw.unknown);
     let notify = match raw.notify.as_deref() {
         None | Some("each") => Notify::EachAgent,
+        Some("none") => Notify::Nobody,
         Some(team) => match team.parse::<EmailAddress>() {
             Ok(a) => Notify::Team(a),
             Err(e) => {
-                p.push("agents.notify", format!("expected \"each\" or a team address, got {team:?} ({e})"));
+                p.push("agents.notify", format!("expected \"each\", \"none\" or a team address, got {team:?} ({e})"));
                 Notify::EachAgent
             }
         },

@@ -154,6 +154,8 @@ pub enum Notify {
     /// One notification per active agent, each Reply-To carrying that agent's token.
     EachAgent,
     Team(EmailAddress),
+    /// No notifications (agents watch the mailbox or `supportd cases list` instead).
+    Nobody,
 }
 
 /// What proves that a reply from an agent's address was written by that agent.

@@ -74,18 +74,38 @@ const DATE_HEADERS: &[&str] = &[
     "subject",
 ];
 
-/// The text above the marker line (when given and present), else above the quoted history.
+/// The writer's new text: above the marker line (when given and present) and above the
+/// quoted history (an attribution the client put above the quoted marker, a header block, a
+/// trailing quote). A reply written below the quote (bottom-posting) is taken from there.
 pub fn new_text<'a>(body: &'a str, marker: Option<&str>) -> &'a str {
+    let mut above = body;
     if let Some(m) = marker.filter(|m| !m.is_empty())
         && let Some(at) = body.find(m)
     {
-        let line_start = body[..at].rfind('\n').map_or(0, |i| i + 1);
-        return body[..line_start].trim_end();
+        above = &body[..body[..at].rfind('\n').map_or(0, |i| i + 1)];
     }
+    let top = above_history(above);
+    if top.is_empty() { below_quote(body) } else { top }
+}
+
+fn above_history(body: &str) -> &str {
     let lines: Vec<&str> = body.lines().collect();
     let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
     let end = lines[..cut].iter().map(|l| l.len() + 1).sum::<usize>().min(body.len());
     body[..end].trim_end()
+}
+
+/// The text after the last quoted line, for replies written under the quote.
+fn below_quote(body: &str) -> &str {
+    let mut offset = 0;
+    let mut after = body.len();
+    for line in body.split_inclusive('\n') {
+        offset += line.len();
+        if line.trim_start().starts_with('>') {
+            after = offset;
+        }
+    }
+    body[after.min(body.len())..].trim()
 }
 
 fn starts_history(lines: &[&str], i: usize) -> bool {
@@ -160,6 +180,15 @@ mod tests {
     fn cuts_at_the_marker() {
         let body = "Fixed it.\n\n##- Please type your reply above this line -##\nOld notification";
         assert_eq!(new_text(body, Some("##- Please type your reply above this line -##")), "Fixed it.");
+    }
+
+    #[test]
+    fn cuts_the_attribution_above_a_quoted_marker_and_reads_bottom_posts() {
+        let marker = Some("##- Please type your reply above this line -##");
+        let top = "Fixed.\n\nOn Mon, 23 Nov 2026, Support <s@example.com> wrote:\n> ##- Please type your reply above this line -##\n> old";
+        assert_eq!(new_text(top, marker), "Fixed.");
+        let bottom = "On 23/11/2026 10:05, Support wrote:\n> ##- Please type your reply above this line -##\n> old\n\nFixed below.\n";
+        assert_eq!(new_text(bottom, marker), "Fixed below.");
     }
 
     #[test]

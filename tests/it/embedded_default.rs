@@ -8,13 +8,13 @@ use crate::support::{Backend, Sandbox};
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/printer-offline.eml");
 
 async fn mail_becomes_case_and_ack(backend: Backend) {
-    let sandbox = Sandbox::new(backend).await;
+    let sandbox = Sandbox::as_shipped(backend).await;
     let mut daemon = sandbox.spawn_daemon();
     daemon.wait_for("supportd ready", Duration::from_secs(60));
 
     sandbox.drop_mail("1700000000.example.eml", &std::fs::read(EXAMPLE).expect("example message"));
     daemon.wait_for("opened case", Duration::from_secs(30));
-    daemon.wait_for("sender: sent", Duration::from_secs(30));
+    daemon.wait_for_count("sender: sent", 2, Duration::from_secs(30));
 
     let cases = sandbox.cases();
     assert_eq!(cases.len(), 1, "{cases:?}");
@@ -23,9 +23,12 @@ async fn mail_becomes_case_and_ack(backend: Backend) {
     assert_eq!(cases[0]["company"], "Acme Corporation");
     assert_eq!(cases[0]["status"], "new");
 
-    let acks = sandbox.outbox_messages();
-    assert_eq!(acks.len(), 1);
-    let ack = &acks[0];
+    let sent = sandbox.outbox_messages();
+    assert_eq!(sent.len(), 2, "the acknowledgement and the agent's notification");
+    let ack = sent.iter().find(|m| m.contains("To: \"Jane Doe\"")).expect("the acknowledgement");
+    let notice = sent.iter().find(|m| m.contains("To: \"Alice Smith\" <alice@example.com>")).expect("notification");
+    assert!(notice.contains("##- Please type your reply above this line -##"), "{notice}");
+    assert!(notice.contains("never restart it during US business hours"), "reference notes: {notice}");
     assert!(ack.contains("Subject: [Case #000001] Printer offline on the 3rd floor"), "{ack}");
     assert!(ack.contains("To: \"Jane Doe\" <jane@acme.example>"), "{ack}");
     assert!(ack.contains("In-Reply-To: <printer-offline-1@acme.example>"), "{ack}");

@@ -20,9 +20,20 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// The repository's daemon.toml with agent notifications off, so that tests of other
+    /// things count only their own mail; on PostgreSQL the database URL differs too.
+    pub async fn new(backend: Backend) -> Sandbox {
+        let sandbox = Sandbox::as_shipped(backend).await;
+        sandbox.edit_config(|c| {
+            assert!(c.contains("notify = \"each\""), "daemon.toml notifies each agent");
+            c.replace("notify = \"each\"", "notify = \"none\"")
+        });
+        sandbox
+    }
+
     /// The repository's own daemon.toml, unchanged on SQLite; on PostgreSQL only the
     /// database URL differs.
-    pub async fn new(backend: Backend) -> Sandbox {
+    pub async fn as_shipped(backend: Backend) -> Sandbox {
         let dir = tempfile::Builder::new().prefix("supportd-it").tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("var")).expect("var/");
         copy_dir(&Path::new(REPO).join("templates"), &dir.path().join("templates"));
