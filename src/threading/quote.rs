@@ -91,7 +91,8 @@ pub fn new_text<'a>(body: &'a str, marker: Option<&str>) -> &'a str {
 fn above_history(body: &str) -> &str {
     let lines: Vec<&str> = body.lines().collect();
     let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
-    let end = lines[..cut].iter().map(|l| l.len() + 1).sum::<usize>().min(body.len());
+    // Byte offsets from the raw lines: `lines()` drops "\r\n" as well as "\n".
+    let end: usize = body.split_inclusive('\n').take(cut).map(str::len).sum();
     body[..end].trim_end()
 }
 
@@ -180,6 +181,14 @@ mod tests {
     fn cuts_at_the_marker() {
         let body = "Fixed it.\n\n##- Please type your reply above this line -##\nOld notification";
         assert_eq!(new_text(body, Some("##- Please type your reply above this line -##")), "Fixed it.");
+    }
+
+    #[test]
+    fn crlf_bodies_keep_their_last_line() {
+        assert_eq!(
+            new_text("Kind regards,\r\nAlice\r\n\r\nOn Mon, Support <s@example.com> wrote:\r\n> x", None),
+            "Kind regards,\r\nAlice"
+        );
     }
 
     #[test]

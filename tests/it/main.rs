@@ -2,6 +2,7 @@
 //! binary in a temporary copy of daemon.toml, templates/ and var/, against real SQLite and
 //! real PostgreSQL databases (a fresh one per test).
 
+mod agent_mail;
 mod support;
 
 mod agents;
