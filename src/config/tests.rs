@@ -168,3 +168,33 @@ fn holiday_files_add_dates_and_report_bad_lines() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn agent_verification_policies_are_checked() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(c.agent_desk.verify, Verify::Token, "tokens by default: they work without a receiving server");
+    assert_eq!(c.agent_desk.notify, Notify::EachAgent);
+    assert!(c.warnings.is_empty());
+
+    let team_token = format!("{MINIMAL}\n[agents]\nnotify = \"team@example.com\"\nverify = \"token\"\n");
+    let p = problems(&team_token);
+    assert!(p.iter().any(|p| p.starts_with("agents.notify: a team address cannot carry")), "{p:?}");
+
+    let no_server = format!("{MINIMAL}\n[agents]\nverify = \"auth-results or token\"\n");
+    assert!(problems(&no_server).iter().any(|p| p.starts_with("agents.authserv_id: required")));
+
+    let bad = format!("{MINIMAL}\n[agents]\nverify = \"trust me\"\nrelay_name = \"Support\"\n");
+    let p = problems(&bad);
+    assert!(p.iter().any(|p| p.starts_with("agents.verify: expected \"token\"")), "{p:?}");
+    assert!(p.iter().any(|p| p.starts_with("agents.relay_name: expected {name}")), "{p:?}");
+
+    let team_either = format!(
+        "{MINIMAL}\n[agents]\nnotify = \"team@example.com\"\nverify = \"auth-results or token\"\nauthserv_id = \"mx.example.com\"\n"
+    );
+    let c = load(&team_either).unwrap();
+    assert_eq!(c.agent_desk.verify, Verify::Any);
+
+    let none = load(&format!("{MINIMAL}\n[agents]\nverify = \"none\"\n")).unwrap();
+    assert_eq!(none.warnings.len(), 1);
+    assert!(none.warnings[0].to_string().starts_with("agents.verify: \"none\""), "{}", none.warnings[0]);
+}

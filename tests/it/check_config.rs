@@ -10,6 +10,25 @@ async fn the_repository_config_is_valid() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// `verify = "none"` is allowed but warned about; a team address with token-only
+/// verification cannot work and is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_verification_none_warns_and_team_with_tokens_is_refused() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| c.replace("verify = \"token\"", "verify = \"none\""));
+    let out = sandbox.run(&["check-config"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: agents.verify: \"none\": anyone who writes with an agent's From address"), "{err}");
+    sandbox.edit_config(|c| {
+        c.replace("verify = \"none\"", "verify = \"token\"")
+            .replace("notify = \"none\"", "notify = \"team@example.com\"")
+    });
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("agents.notify: a team address cannot carry"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_mistakes_are_all_reported_with_key_paths() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
