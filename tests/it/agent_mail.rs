@@ -357,3 +357,51 @@ async fn the_first_reply_stops_the_response_clock_and_pending_pauses_resolution(
     assert_eq!(cal.business_between(resumed_at, new_due), left_when_paused, "the paused time is excluded");
     assert!(new_due > resolve_due);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_assigned_agent_hears_follow_ups_attachments_are_relayed_and_resolved_cases_close() {
+    let desk = Desk::start(|c| {
+        let alice = "email = \"alice@example.com\"\n";
+        c.replace(alice, &format!("{alice}\n[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n"))
+    })
+    .await;
+    let tag = desk.customer_writes(1, "Report layout").await;
+    assert_eq!(desk.sent_to("bob@example.com").len(), 1, "every agent hears of a new case");
+    // Alice takes the case and sends a file.
+    let (id, reply_to, subject) = desk.notification(&tag);
+    let with_file = format!(
+        "From: Alice Smith <alice@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {subject}\r\n\
+         Message-ID: <agent-file@example.com>\r\nIn-Reply-To: <{id}>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         #assign me\r\nThe corrected template is attached.\r\n--b1\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename=\"layout.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         JVBERi0xLjQKJcfsj6IK\r\n--b1--\r\n"
+    );
+    desk.server.append(&[with_file.into_bytes()]).await;
+    desk.run();
+    let (_, relay) = desk.sent_to("customer1@acme.example").into_iter().last().expect("relayed");
+    assert!(relay.text_body.contains("The corrected template is attached."));
+    assert_eq!(relay.attachments.len(), 1);
+    assert_eq!(relay.attachments[0].filename.as_deref(), Some("layout.pdf"));
+    assert_eq!(relay.attachments[0].data, b"%PDF-1.4\n%\xc7\xec\x8f\xa2\n");
+
+    // The customer follows up: only the assigned agent hears of it.
+    let follow_up = customer(1, &format!("Re: {tag} Report layout"), "Thanks, the footer is still wrong.");
+    desk.server.append(&[follow_up]).await;
+    desk.run();
+    let to_alice = desk.sent_to("alice@example.com");
+    let (_, notice) = to_alice.iter().find(|(raw, _)| raw.contains("Customer reply")).expect("Alice is told");
+    assert!(notice.text_body.contains("Thanks, the footer is still wrong."));
+    assert_eq!(desk.sent_to("bob@example.com").len(), 1, "Bob is not assigned");
+
+    // Resolved, then silence for longer than auto_close_after_days (7): closed.
+    desk.agent_replies(&tag, "#solution Fixed the footer\n#status resolved").await;
+    let case = desk.case(&tag);
+    assert_eq!(case["status"], "resolved");
+    desk.run_at(Utc::now() + chrono::Duration::days(6));
+    assert_eq!(desk.case(&tag)["status"], "resolved");
+    desk.run_at(Utc::now() + chrono::Duration::days(8));
+    let case = desk.case(&tag);
+    assert_eq!(case["status"], "closed");
+    assert!(event_kinds(&case).contains(&"auto_close".to_owned()));
+}
