@@ -194,6 +194,9 @@ fn agent_verification_policies_are_checked() {
     let c = load(&team_either).unwrap();
     assert_eq!(c.agent_desk.verify, Verify::Any);
 
+    let to_ourselves = format!("{MINIMAL}\n[agents]\nnotify = \"support@example.com\"\nverify = \"none\"\n");
+    assert!(problems(&to_ourselves).iter().any(|p| p.contains("is a support mailbox")));
+
     let none = load(&format!("{MINIMAL}\n[agents]\nverify = \"none\"\n")).unwrap();
     assert_eq!(none.warnings.len(), 1);
     assert!(none.warnings[0].to_string().starts_with("agents.verify: \"none\""), "{}", none.warnings[0]);

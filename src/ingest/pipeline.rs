@@ -399,9 +399,12 @@ async fn store(
                 }
             };
             let acknowledged = reason.is_none();
-            let company = company.as_ref().map(|(_, c)| c);
-            let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company };
-            queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+            // Mail from our own addresses (a notification come back) must not notify again.
+            if !own_addresses(desk).contains(sender) {
+                let company = company.as_ref().map(|(_, c)| c);
+                let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company };
+                queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+            }
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;
             Outcome::Opened { case: case_number(case.number), acknowledged }
         }
