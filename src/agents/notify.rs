@@ -10,8 +10,7 @@ use super::Directory;
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
-use crate::outbound::outbox::{self, NewRow};
-use crate::outbound::{Composed, MailError, compose, format_due, new_message_id};
+use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
 use crate::storage::entities::{agent, case};
 use crate::templates::{Audience, NotifyContext, Templates};
 
@@ -55,7 +54,7 @@ pub async fn queue_notifications(
     let from = &notice.mailbox.address;
     for r in &recipients {
         let message_id = new_message_id("notify", Some(notice.case.number), from.domain());
-        let raw = compose(&Composed {
+        let mail = Composed {
             from: (config.outbound.from_name.as_deref(), from),
             reply_to: &r.reply_to,
             also_reply_to: None,
@@ -67,17 +66,8 @@ pub async fn queue_notifications(
             auto_submitted: Some("auto-generated"),
             rendered: &rendered,
             attachments: &[],
-        })?;
-        let row = NewRow {
-            case_id: Some(notice.case.id),
-            kind: "notify",
-            message_id,
-            envelope_from: from.to_string(),
-            envelope_to: vec![r.to.to_string()],
-            subject: rendered.subject.clone(),
-            raw,
         };
-        outbox::enqueue(txn, row, now).await?;
+        queue_mail(txn, "notify", Some(notice.case.id), &mail, now).await?;
     }
     Ok(recipients.len())
 }

@@ -8,8 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
 use crate::config::Config;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::ingest::Attachment;
-use crate::outbound::outbox::{self, NewRow};
-use crate::outbound::{Composed, MailError, compose, new_message_id};
+use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::entities::{agent, case, case_participant, contact, message};
 use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext, Templates};
 
@@ -90,7 +89,7 @@ pub async fn queue_relay(
     let agent_addr = relay.agent.email.parse::<EmailAddress>().ok();
     let display = config.agent_desk.relay_name.replace("{name}", &relay.agent.name);
     let message_id = new_message_id(kind, Some(c.number), relay.support.domain());
-    let raw = compose(&Composed {
+    let mail = Composed {
         from: (Some(&display), relay.support),
         reply_to: relay.support,
         also_reply_to: agent_addr.as_ref().filter(|_| config.agent_desk.expose_address),
@@ -102,19 +101,8 @@ pub async fn queue_relay(
         auto_submitted: None,
         rendered: &rendered,
         attachments: relay.attachments,
-    })?;
-    let mut envelope_to = vec![customer_addr.to_string()];
-    envelope_to.extend(cc.iter().map(|(_, a)| a.to_string()));
-    let row = NewRow {
-        case_id: Some(c.id),
-        kind,
-        message_id,
-        envelope_from: relay.support.to_string(),
-        envelope_to,
-        subject: rendered.subject,
-        raw,
     };
-    outbox::enqueue(txn, row, now).await?;
+    queue_mail(txn, kind, Some(c.id), &mail, now).await?;
     Ok(true)
 }
 
@@ -166,7 +154,7 @@ pub async fn queue_refusal(
     };
     let rendered = templates.render("agent_error", Audience::default(), &ctx)?;
     let message_id = new_message_id("agent-error", r.case.map(|c| c.number), r.support.domain());
-    let raw = compose(&Composed {
+    let mail = Composed {
         from: (config.outbound.from_name.as_deref(), r.support),
         reply_to: r.support,
         also_reply_to: None,
@@ -178,16 +166,7 @@ pub async fn queue_refusal(
         auto_submitted: Some("auto-replied"),
         rendered: &rendered,
         attachments: &[],
-    })?;
-    let row = NewRow {
-        case_id: r.case.map(|c| c.id),
-        kind: "agent_error",
-        message_id,
-        envelope_from: r.support.to_string(),
-        envelope_to: vec![to.to_string()],
-        subject: rendered.subject,
-        raw,
     };
-    outbox::enqueue(txn, row, now).await?;
+    queue_mail(txn, "agent_error", r.case.map(|c| c.id), &mail, now).await?;
     Ok(())
 }

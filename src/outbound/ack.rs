@@ -6,8 +6,9 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 
 use super::MailError;
-use super::compose::{Composed, compose, new_message_id};
-use super::outbox::{self, NewRow};
+use super::compose::{Composed, new_message_id};
+use super::outbox;
+use super::queue_mail;
 use crate::config::{CompanyConfig, Config, MailboxConfig};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
@@ -50,7 +51,7 @@ pub async fn queue_ack(
     let mut references = input.msg.references.clone();
     references.extend(parent.map(str::to_owned));
     let from_name = config.outbound.from_name.as_deref();
-    let raw = compose(&Composed {
+    let mail = Composed {
         from: (from_name, &input.mailbox.address),
         reply_to: &input.mailbox.address,
         also_reply_to: None,
@@ -62,17 +63,8 @@ pub async fn queue_ack(
         rendered: &rendered,
         cc: Vec::new(),
         attachments: &[],
-    })?;
-    let row = NewRow {
-        case_id: Some(input.case.id),
-        kind: "ack",
-        message_id,
-        envelope_from: input.mailbox.address.to_string(),
-        envelope_to: vec![to.to_string()],
-        subject: rendered.subject,
-        raw,
     };
-    outbox::enqueue(txn, row, now).await?;
+    queue_mail(txn, "ack", Some(input.case.id), &mail, now).await?;
     Ok(None)
 }
 

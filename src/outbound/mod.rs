@@ -13,6 +13,28 @@ pub use compose::{ComposeError, Composed, compose, new_message_id};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};
 
+/// Composes `mail` and queues it in the outbox inside the caller's transaction: every email
+/// supportd sends goes through here. The envelope is the From address and every To and Cc.
+pub async fn queue_mail(
+    txn: &sea_orm::DatabaseTransaction,
+    kind: &'static str,
+    case_id: Option<i64>,
+    mail: &Composed<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), MailError> {
+    let row = outbox::NewRow {
+        case_id,
+        kind,
+        message_id: mail.message_id.to_owned(),
+        envelope_from: mail.from.1.to_string(),
+        envelope_to: mail.to.iter().chain(&mail.cc).map(|(_, a)| a.to_string()).collect(),
+        subject: mail.rendered.subject.clone(),
+        raw: compose(mail)?,
+    };
+    outbox::enqueue(txn, row, now).await?;
+    Ok(())
+}
+
 /// Why a message could not be put in the outbox: rendering, composing or storing it.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {

@@ -11,8 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter}
 use crate::config::Recipient;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress, Severity};
-use crate::outbound::outbox::{self, NewRow};
-use crate::outbound::{Composed, MailError, compose, new_message_id};
+use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::sla::{AlertPoint, TargetKind};
 use crate::storage::entities::{agent, case, company, contact};
 use crate::templates::{AlertContext, Audience};
@@ -57,7 +56,7 @@ pub async fn queue_alert(
     let from = &desk.config.outbound.from;
     let message_id =
         new_message_id(&format!("alert-{}", worst.level.replace('%', "pct")), Some(c.number), from.domain());
-    let raw = compose(&Composed {
+    let mail = Composed {
         from: (desk.config.outbound.from_name.as_deref(), from),
         reply_to: from,
         also_reply_to: None,
@@ -69,17 +68,8 @@ pub async fn queue_alert(
         rendered: &rendered,
         cc: Vec::new(),
         attachments: &[],
-    })?;
-    let row = NewRow {
-        case_id: Some(c.id),
-        kind: "alert",
-        message_id,
-        envelope_from: from.to_string(),
-        envelope_to: to.iter().map(ToString::to_string).collect(),
-        subject: rendered.subject,
-        raw,
     };
-    outbox::enqueue(txn, row, now).await?;
+    queue_mail(txn, "alert", Some(c.id), &mail, now).await?;
     Ok(())
 }
 
