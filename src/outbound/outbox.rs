@@ -58,7 +58,26 @@ pub async fn claim_next(
         .eq(SENDING)
         .and(Expr::col(Column::ClaimedUntil).lt(now)))
     };
-    let candidate = Entity::find().filter(due()).order_by_asc(Column::Id).one(db).await?;
+    // Two index-friendly look-ups instead of one OR: with the OR, SQLite walked every row
+    // (sent ones included) in id order on each claim, quadratic in the size of the table.
+    let expired = Entity::find()
+        .filter(Column::Status.eq(SENDING))
+        .filter(Column::ClaimedUntil.lt(now))
+        .order_by_asc(Column::ClaimedUntil)
+        .one(db)
+        .await?;
+    let candidate = match expired {
+        Some(row) => Some(row),
+        None => {
+            Entity::find()
+                .filter(Column::Status.eq(QUEUED))
+                .filter(Column::NextAttemptAt.lte(now))
+                .order_by_asc(Column::NextAttemptAt)
+                .order_by_asc(Column::Id)
+                .one(db)
+                .await?
+        }
+    };
     let Some(row) = candidate else { return Ok(None) };
     let claimed = Query::update()
         .table(Entity)
