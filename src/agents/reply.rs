@@ -197,7 +197,7 @@ async fn apply(
         (false, false) => "commands applied; nothing to relay",
     };
     let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
-    cases::store_agent_message(txn, c.id, mail.msg, arrival(mail), mark).await?;
+    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark).await?;
     record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned())).await?;
     Ok(what)
 }
@@ -209,10 +209,6 @@ async fn keep_note(
     flag: Option<String>,
 ) -> Result<(), MailError> {
     let mark = AgentMark { agent_id: mail.agent.id, internal: true, flag };
-    cases::store_agent_message(txn, c.id, mail.msg, arrival(mail), mark).await?;
+    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark).await?;
     Ok(())
-}
-
-fn arrival<'a>(mail: &AgentMail<'a>) -> Arrival<'a> {
-    Arrival { raw: mail.arrival.raw, mailbox: mail.arrival.mailbox, received_at: mail.arrival.received_at }
 }

@@ -89,6 +89,7 @@ pub async fn store_message(
 }
 
 /// How a message reached us.
+#[derive(Clone, Copy)]
 pub struct Arrival<'a> {
     pub raw: &'a [u8],
     pub mailbox: &'a str,

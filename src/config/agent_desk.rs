@@ -2,14 +2,19 @@
 //! `validate.rs` because its rules (a policy that cannot work with a team address, a policy
 //! that needs a receiving server) are about agents only.
 
-use super::model::{AgentDesk, Notify, Verify};
+use super::model::{AgentDesk, MailboxConfig, Notify, Verify};
 use super::raw::RawAgentDesk;
 use super::{Problem, Problems};
 use crate::domain::EmailAddress;
 
 pub const DEFAULT_MARKER: &str = "##- Please type your reply above this line -##";
 
-pub fn agent_desk(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawAgentDesk) -> AgentDesk {
+pub fn agent_desk(
+    p: &mut Problems,
+    warnings: &mut Vec<Problem>,
+    raw: &RawAgentDesk,
+    mailboxes: &[MailboxConfig],
+) -> AgentDesk {
     p.unknown_keys("agents", &raw.unknown);
     let notify = match raw.notify.as_deref() {
         None | Some("each") => Notify::EachAgent,
@@ -22,6 +27,11 @@ pub fn agent_desk(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawAgentD
             }
         },
     };
+    if let Notify::Team(team) = &notify
+        && mailboxes.iter().any(|m| &m.address == team)
+    {
+        p.push("agents.notify", format!("{team} is a support mailbox: notifications would come back as new cases"));
+    }
     let verify = p.parse("agents.verify", raw.verify.as_deref(), Verify::Token);
     if matches!(notify, Notify::Team(_)) && matches!(verify, Verify::Token | Verify::All) {
         p.push(

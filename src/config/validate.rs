@@ -29,12 +29,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Prob
     let scheduler = scheduler(&mut p, &raw.scheduler);
     let budget = budget(&mut p, &raw.budget);
     let mut warnings = Vec::new();
-    let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk);
-    if let Notify::Team(team) = &agent_desk.notify
-        && mailboxes.iter().any(|m| &m.address == team)
-    {
-        p.push("agents.notify", format!("{team} is a support mailbox: notifications would come back as new cases"));
-    }
+    let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk, &mailboxes);
     if !p.is_empty() {
         return Err(p);
     }

@@ -315,12 +315,22 @@ async fn quarantine_in(
     reason: String,
     failure_key: Option<&str>,
 ) -> Result<Result<Outcome, IngestError>, DbErr> {
-    let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
-        .await?;
+    let outcome = keep_in_quarantine(txn, desk, inc, reason).await?;
     if let Some(key) = failure_key {
         quarantine::forget_failures(txn, key).await?;
     }
-    Ok(Ok(Outcome::Quarantined { id, reason }))
+    Ok(Ok(outcome))
+}
+
+async fn keep_in_quarantine(
+    txn: &DatabaseTransaction,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    reason: String,
+) -> Result<Outcome, DbErr> {
+    let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
+        .await?;
+    Ok(Outcome::Quarantined { id, reason })
 }
 
 async fn store(
@@ -333,7 +343,8 @@ async fn store(
     let cfg = &desk.config;
     let now = desk.now();
     let sender = &msg.from.address;
-    let no_ack = loop_guard::no_ack_reason(msg, &own_addresses(desk), &cfg.intake.no_reply_patterns);
+    let own = own_addresses(desk);
+    let no_ack = loop_guard::no_ack_reason(msg, &own, &cfg.intake.no_reply_patterns);
     if let Some(agent) = memo.agents.by_address(sender) {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;
         return Ok((outcome, Learnt { contact: None, recent_acks: None }));
@@ -400,7 +411,7 @@ async fn store(
             };
             let acknowledged = reason.is_none();
             // Mail from our own addresses (a notification come back) must not notify again.
-            if !own_addresses(desk).contains(sender) {
+            if !own.contains(sender) {
                 let company = company.as_ref().map(|(_, c)| c);
                 let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
@@ -428,12 +439,7 @@ async fn from_agent(
     let mail = AgentMail { msg, arrival, mailbox: inc.mailbox, agent, automated };
     Ok(match handle_agent_mail(txn, &ctx, mail).await? {
         Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
-        Handled::NoCase(reason) => {
-            let id =
-                quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, ctx.now)
-                    .await?;
-            Outcome::Quarantined { id, reason }
-        }
+        Handled::NoCase(reason) => keep_in_quarantine(txn, desk, inc, reason).await?,
     })
 }
 

@@ -106,7 +106,7 @@ fn below_quote(body: &str) -> &str {
             after = offset;
         }
     }
-    body[after.min(body.len())..].trim()
+    body[after..].trim()
 }
 
 fn starts_history(lines: &[&str], i: usize) -> bool {

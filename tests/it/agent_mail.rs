@@ -3,6 +3,8 @@
 //! Thunderbird quote) reach the customer without the quoted notification, commands change
 //! the case all together or not at all, and forged replies change nothing.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{DateTime, Utc};
 use supportd::ingest::{ParsedMessage, parse};
 
@@ -77,17 +79,25 @@ impl Desk {
     }
 
     async fn agent_replies_with(&self, tag: &str, body: &str, extra_headers: &str) {
+        self.server.append(&[self.agent_reply(tag, None, body, extra_headers)]).await;
+        self.run();
+    }
+
+    /// Alice's answer to the notification of `tag`, above the quoted notification, sent to
+    /// `to` (by default the notification's Reply-To).
+    fn agent_reply(&self, tag: &str, to: Option<&str>, body: &str, extra_headers: &str) -> Vec<u8> {
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
         let (id, reply_to, subject) = self.notification(tag);
-        let raw = format!(
-            "{extra_headers}From: Alice Smith <alice@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {subject}\r\n\
+        let to = to.unwrap_or(&reply_to);
+        format!(
+            "{extra_headers}From: Alice Smith <alice@example.com>\r\nTo: {to}\r\nSubject: Re: {subject}\r\n\
              Message-ID: <agent-{}@example.com>\r\nIn-Reply-To: <{id}>\r\nReferences: <{id}>\r\n\
              Date: Mon, 23 Nov 2026 10:20:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
              {body}\r\n\r\nOn Mon, 23 Nov 2026 at 10:05, Support <support@example.com> wrote:\r\n\
              > {MARKER}\r\n>\r\n> New case {tag} from Customer\r\n",
-            self.smtp.messages().len()
-        );
-        self.server.append(&[raw.into_bytes()]).await;
-        self.run();
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        )
+        .into_bytes()
     }
 
     fn case(&self, tag: &str) -> serde_json::Value {
@@ -280,14 +290,9 @@ async fn a_note_relays_nothing() {
 async fn forged_agent_replies_change_nothing_and_relay_nothing() {
     let desk = Desk::start(|c| c).await;
     let tag = desk.customer_writes(1, "Invoice question").await;
-    let (id, _, subject) = desk.notification(&tag);
-    for (n, to) in ["support+0000000000deadbeef00@example.com", "support@example.com"].iter().enumerate() {
-        let raw = format!(
-            "From: Alice Smith <alice@example.com>\r\nTo: {to}\r\nSubject: Re: {subject}\r\n\
-             Message-ID: <forged-{n}@evil.test>\r\nIn-Reply-To: <{id}>\r\n\
-             Content-Type: text/plain\r\n\r\n#status closed\r\n#priority low\r\nPlease pay to IBAN XX00.\r\n"
-        );
-        desk.server.append(&[raw.into_bytes()]).await;
+    for to in ["support+0000000000deadbeef00@example.com", "support@example.com"] {
+        let forged = desk.agent_reply(&tag, Some(to), "#status closed\n#priority low\nPlease pay to IBAN XX00.", "");
+        desk.server.append(&[forged]).await;
         desk.run();
     }
     let case = desk.case(&tag);
@@ -338,13 +343,8 @@ async fn the_first_reply_stops_the_response_clock_and_pending_pauses_resolution(
     let cal = &config.calendar;
     let resolve_due: DateTime<Utc> = desk.case(&tag)["resolution_due"].as_str().unwrap().parse().unwrap();
     let paused_at = respond_due + chrono::Duration::hours(31);
-    let (id, reply_to, subject) = desk.notification(&tag);
-    let pending = format!(
-        "From: Alice Smith <alice@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {subject}\r\n\
-         Message-ID: <agent-pending@example.com>\r\nIn-Reply-To: <{id}>\r\nContent-Type: text/plain\r\n\r\n\
-         #status pending\r\nCould you send us the browser console output?\r\n"
-    );
-    desk.server.append(&[pending.into_bytes()]).await;
+    let pending = desk.agent_reply(&tag, None, "#status pending\nCould you send us the browser console output?", "");
+    desk.server.append(&[pending]).await;
     desk.run_at(paused_at);
     assert_eq!(desk.case(&tag)["status"], "pending");
     let resumed_at = paused_at + chrono::Duration::days(4);
