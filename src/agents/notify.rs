@@ -4,13 +4,13 @@
 //! (`support+<token>@…`) when the desk verifies replies by token.
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseTransaction;
 
 use super::Directory;
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
 use crate::templates::{Audience, NotifyContext, Templates};
 
@@ -37,7 +37,7 @@ struct Recipient<'a> {
 
 /// Queues the notifications in the caller's transaction; returns how many.
 pub async fn queue_notifications(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     templates: &Templates,
     agents: &Directory,

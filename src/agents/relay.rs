@@ -3,12 +3,13 @@
 //! message; or, when the reply did nothing, an email telling the agent why.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::config::Config;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::ingest::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case, case_participant, contact, message};
 use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext, Templates};
 
@@ -34,7 +35,7 @@ pub struct Relay<'a> {
 
 /// Queues the email to the customer; `false` when the case has no contact to send to.
 pub async fn queue_relay(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     templates: &Templates,
     relay: Relay<'_>,
@@ -107,7 +108,9 @@ pub async fn queue_relay(
 }
 
 /// The customer's latest message: the relay answers it (In-Reply-To, References).
-async fn thread_parent(txn: &DatabaseTransaction, case_id: i64) -> Result<(Option<String>, Vec<String>), DbErr> {
+async fn thread_parent(txn: &Tx, case_id: i64) -> Result<(Option<String>, Vec<String>), DbErr> {
+    // The customer's message may have been stored earlier in this transaction.
+    txn.flush().await?;
     let last = message::Entity::find()
         .filter(message::Column::CaseId.eq(case_id))
         .filter(message::Column::Direction.eq("in"))
@@ -135,7 +138,7 @@ pub struct Refusal<'a> {
 }
 
 pub async fn queue_refusal(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     templates: &Templates,
     r: Refusal<'_>,

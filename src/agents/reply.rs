@@ -4,7 +4,6 @@
 //! message and the outgoing mail commit together.
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseTransaction;
 
 use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
@@ -15,6 +14,7 @@ use crate::config::{Config, MailboxConfig};
 use crate::domain::{CaseNumber, Status};
 use crate::ingest::ParsedMessage;
 use crate::outbound::MailError;
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
 use crate::templates::Templates;
 
@@ -45,11 +45,7 @@ pub struct Ctx<'a> {
 
 const NOTHING_DONE: &str = "Nothing was applied and nothing was sent to the customer.";
 
-pub async fn handle_agent_mail(
-    txn: &DatabaseTransaction,
-    ctx: &Ctx<'_>,
-    mail: AgentMail<'_>,
-) -> Result<Handled, MailError> {
+pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> Result<Handled, MailError> {
     let (config, msg, agent) = (ctx.config, mail.msg, mail.agent);
     let support = &mail.mailbox.address;
     let Some(case) = crate::threading::case_for_agent(txn, &config.intake.case_tag, msg).await? else {
@@ -148,7 +144,7 @@ fn known_category(config: &Config, text: String) -> String {
 }
 
 async fn apply(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     ctx: &Ctx<'_>,
     mail: &AgentMail<'_>,
     mut c: case::Model,
@@ -197,18 +193,13 @@ async fn apply(
         (false, false) => "commands applied; nothing to relay",
     };
     let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
-    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark).await?;
+    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
     record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned())).await?;
     Ok(what)
 }
 
-async fn keep_note(
-    txn: &DatabaseTransaction,
-    c: &case::Model,
-    mail: &AgentMail<'_>,
-    flag: Option<String>,
-) -> Result<(), MailError> {
+async fn keep_note(txn: &Tx, c: &case::Model, mail: &AgentMail<'_>, flag: Option<String>) -> Result<(), MailError> {
     let mark = AgentMark { agent_id: mail.agent.id, internal: true, flag };
-    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark).await?;
+    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
     Ok(())
 }

@@ -2,20 +2,16 @@
 //! change is an event, and touches `next_alert_at` so the scheduler looks again.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set};
+use sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
 use crate::domain::{CaseType, Severity, Status};
+use crate::storage::Tx;
 use crate::storage::entities::case;
 
 /// The first public reply of an agent meets the response target; later ones change nothing.
-pub async fn record_response(
-    txn: &DatabaseTransaction,
-    c: &case::Model,
-    actor: &Actor,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn record_response(txn: &Tx, c: &case::Model, actor: &Actor, at: DateTime<Utc>) -> Result<(), DbErr> {
     if c.first_response_at.is_some() {
         return Ok(());
     }
@@ -33,7 +29,7 @@ pub async fn record_response(
 /// Sets the status. Pending (waiting on the customer) pauses the resolution clock; leaving
 /// pending moves the resolution due time on by the business time spent paused.
 pub async fn set_status(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     c: &case::Model,
     status: Status,
@@ -81,7 +77,7 @@ pub struct Classification {
 /// the SLA clock's start (resolution moved on by any time spent paused). Each change is an
 /// event; a recomputed due time re-arms its alerts (the ledger is keyed by due time).
 pub async fn reclassify(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     c: &case::Model,
     to: Classification,

@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::Set;
 
 use crate::domain::EmailAddress;
+use crate::storage::Tx;
 use crate::storage::entities::case_event;
 
 /// Who made a change, as written in the audit trail.
@@ -23,16 +24,17 @@ impl std::fmt::Display for Actor {
 }
 
 /// Appends one entry to a case's audit trail: who, when, what changed from what to what.
+/// Written with the transaction's other staged rows (see `storage::Tx`).
 pub async fn record_event(
-    db: &impl ConnectionTrait,
+    tx: &Tx,
     case_id: i64,
     at: DateTime<Utc>,
     actor: &Actor,
     kind: &str,
     change: (Option<String>, Option<String>),
     detail: Option<String>,
-) -> Result<(), DbErr> {
-    case_event::ActiveModel {
+) -> Result<(), sea_orm::DbErr> {
+    tx.stage_event(case_event::ActiveModel {
         case_id: Set(case_id),
         at: Set(at),
         actor: Set(actor.to_string()),
@@ -41,8 +43,6 @@ pub async fn record_event(
         new_value: Set(change.1),
         detail: Set(detail),
         ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
+    });
+    Ok(())
 }

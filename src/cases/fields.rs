@@ -2,10 +2,11 @@
 //! assignee and solution. Each change is an event with the old and new value.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, Set};
+use sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{Actor, record_event};
 use crate::domain::Priority;
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
 
 /// One field and its new value.
@@ -19,7 +20,7 @@ pub enum FieldChange<'a> {
 
 /// Sets one field; an unchanged value writes nothing and records nothing.
 pub async fn set_field(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     c: &case::Model,
     change: FieldChange<'_>,
     actor: &Actor,

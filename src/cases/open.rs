@@ -1,12 +1,12 @@
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
 use crate::domain::{CaseType, Priority, Severity, Status};
 use crate::ingest::ParsedMessage;
+use crate::storage::Tx;
 use crate::storage::entities::{attachment, case, case_participant, message};
-use crate::storage::next_case_number;
 
 /// What a new case starts with.
 pub struct NewCase<'a> {
@@ -26,13 +26,8 @@ pub struct NewCase<'a> {
 }
 
 /// Opens a case with the next case number and its due times, and records the event.
-pub async fn open_case(
-    txn: &DatabaseTransaction,
-    config: &Config,
-    new: NewCase<'_>,
-    now: DateTime<Utc>,
-) -> Result<case::Model, DbErr> {
-    let number = next_case_number(txn).await?;
+pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTime<Utc>) -> Result<case::Model, DbErr> {
+    let number = txn.next_case_number().await?;
     let (cal, sla) = (&config.calendar, &config.sla);
     let respond_due = sla.respond_due(cal, new.severity, new.received_at);
     let resolve_due = sla.resolve_due(cal, new.severity, new.case_type, false, new.received_at);
@@ -73,19 +68,18 @@ pub async fn open_case(
     Ok(case)
 }
 
-/// Stores an incoming message (and its attachments) on a case; returns the message row.
+/// Stores an incoming message (and its attachments) on a case.
 pub async fn store_message(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     case_id: i64,
     msg: &ParsedMessage,
     raw: &[u8],
     mailbox: &str,
     received_at: DateTime<Utc>,
     no_ack_reason: Option<String>,
-) -> Result<message::Model, DbErr> {
-    let stored = insert_message(txn, case_id, msg, Arrival { raw, mailbox, received_at }, no_ack_reason, None).await?;
-    remember_cc(txn, case_id, msg).await?;
-    Ok(stored)
+) -> Result<(), DbErr> {
+    insert_message(txn, case_id, msg, Arrival { raw, mailbox, received_at }, no_ack_reason, None);
+    remember_cc(txn, case_id, msg).await
 }
 
 /// How a message reached us.
@@ -106,29 +100,24 @@ pub struct AgentMark {
 
 /// Stores an agent's message on a case. Their Cc's are not remembered: those are the
 /// customer's side.
-pub async fn store_agent_message(
-    txn: &DatabaseTransaction,
-    case_id: i64,
-    msg: &ParsedMessage,
-    arrival: Arrival<'_>,
-    mark: AgentMark,
-) -> Result<message::Model, DbErr> {
-    insert_message(txn, case_id, msg, arrival, None, Some(mark)).await
+pub fn store_agent_message(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>, mark: AgentMark) {
+    insert_message(txn, case_id, msg, arrival, None, Some(mark));
 }
 
-async fn insert_message(
-    txn: &DatabaseTransaction,
+/// Staged in the transaction, written at its commit (see `storage::Tx`).
+fn insert_message(
+    txn: &Tx,
     case_id: i64,
     msg: &ParsedMessage,
     arrival: Arrival<'_>,
     no_ack_reason: Option<String>,
     agent: Option<AgentMark>,
-) -> Result<message::Model, DbErr> {
+) {
     let list =
         |parties: &[crate::ingest::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
     let mut flags = msg.flags.clone();
     flags.extend(agent.as_ref().and_then(|a| a.flag.clone()));
-    let stored = message::ActiveModel {
+    let row = message::ActiveModel {
         case_id: Set(case_id),
         direction: Set(if agent.is_some() { "agent" } else { "in" }.into()),
         message_id: Set(msg.message_id.clone()),
@@ -150,22 +139,22 @@ async fn insert_message(
         agent_id: Set(agent.as_ref().map(|a| a.agent_id)),
         internal: Set(agent.is_some_and(|a| a.internal)),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    if !msg.attachments.is_empty() {
-        let rows = msg.attachments.iter().map(|a| attachment::ActiveModel {
-            message_id: Set(stored.id),
+    };
+    let attachments = msg
+        .attachments
+        .iter()
+        .map(|a| attachment::ActiveModel {
+            // Set when written: the message has no id before.
+            message_id: Set(0),
             filename: Set(a.filename.clone()),
             content_type: Set(a.content_type.clone()),
             size: Set(a.data.len() as i64),
             sha256: Set(crate::ingest::sha256_hex(&a.data)),
             data: Set(a.data.clone()),
             ..Default::default()
-        });
-        attachment::Entity::insert_many(rows).exec(txn).await?;
-    }
-    Ok(stored)
+        })
+        .collect();
+    txn.stage_message(row, attachments);
 }
 
 /// Cc'd addresses are remembered on the case, so replies to the customer include them.
@@ -191,7 +180,7 @@ async fn remember_cc(db: &impl ConnectionTrait, case_id: i64, msg: &ParsedMessag
 /// response target from this message. `automated` mail (an out-of-office, a bounce: the
 /// reason is given) is recorded on the case but changes nothing: a robot is no reply.
 pub async fn append_message(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     case: &case::Model,
     actor: &Actor,

@@ -2,16 +2,17 @@
 //! in standard hours: a consultancy hour draws consultancy_rate / standard_rate of them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Set};
 
 use super::{Actor, record_event};
 use crate::agents::Rate;
 use crate::config::Config;
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case, company, time_entry};
 
 /// Records `minutes` at `rate` and returns the standard hours it draws from the budget.
 pub async fn add_time(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     c: &case::Model,
     by: &agent::Model,

@@ -5,9 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr};
 use tracing::{Instrument, Span, debug, info, warn};
 
 use super::{ParsedMessage, parse, quarantine};
@@ -20,7 +18,7 @@ use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::outbound::{AckInput, MailError, loop_guard, queue_ack, recent_acks as recent_acks_to};
 use crate::storage::entities::{agent, contact, message};
-use crate::storage::{begin_write, is_unavailable};
+use crate::storage::{Tx, begin_write, is_unavailable};
 use crate::threading::{self, Thread};
 
 /// A message as a source hands it over.
@@ -230,13 +228,23 @@ async fn store_batch_with(
         };
         results.push(result);
     }
+    // The staged rows (messages, events, mail) are written here: a failure among them is a
+    // failure of some message, found by the careful run.
+    match txn.flush().await {
+        Err(e) if is_unavailable(&e) => return Err(e),
+        Err(e) => {
+            debug!(error = %e, "writing the batch's rows failed; the batch runs again with a savepoint per message");
+            return Ok(None);
+        }
+        Ok(()) => {}
+    }
     txn.commit().await?;
     debug!(elapsed = ?t0.elapsed(), messages = batch.len(), careful, "batch committed");
     Ok(Some(results))
 }
 
 /// Which of the batch's messages are stored already: one query for the whole batch.
-async fn stored_keys(txn: &DatabaseTransaction, prepared: &[Prepared]) -> Result<HashSet<String>, DbErr> {
+async fn stored_keys(txn: &Tx, prepared: &[Prepared]) -> Result<HashSet<String>, DbErr> {
     let keys: Vec<&str> = prepared
         .iter()
         .filter_map(|p| match p {
@@ -261,7 +269,7 @@ async fn stored_keys(txn: &DatabaseTransaction, prepared: &[Prepared]) -> Result
 /// its savepoint and is counted; three failures quarantine it. `Err` means the database is
 /// gone, for the whole batch.
 async fn one_message(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
@@ -270,8 +278,13 @@ async fn one_message(
     let mut attempt = 0;
     let error = loop {
         attempt += 1;
-        let savepoint = txn.begin().await?;
-        match store(&savepoint, desk, inc, msg, memo).await {
+        let savepoint = txn.savepoint().await?;
+        let stored = async {
+            let stored = store(&savepoint, desk, inc, msg, memo).await?;
+            savepoint.flush().await?;
+            Ok::<_, StoreError>(stored)
+        };
+        match stored.await {
             Ok((outcome, learnt)) => {
                 savepoint.commit().await?;
                 memo.learn(&msg.from.address, learnt);
@@ -309,7 +322,7 @@ fn is_unique_violation(e: &DbErr) -> bool {
 /// Keeps the message with the reason; `failure_key` is the counter of repeated failures to
 /// clear, when that is why.
 async fn quarantine_in(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     inc: &Incoming<'_>,
     reason: String,
@@ -322,19 +335,14 @@ async fn quarantine_in(
     Ok(Ok(outcome))
 }
 
-async fn keep_in_quarantine(
-    txn: &DatabaseTransaction,
-    desk: &Desk,
-    inc: &Incoming<'_>,
-    reason: String,
-) -> Result<Outcome, DbErr> {
+async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: String) -> Result<Outcome, DbErr> {
     let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
         .await?;
     Ok(Outcome::Quarantined { id, reason })
 }
 
 async fn store(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
@@ -426,7 +434,7 @@ async fn store(
 /// An email from an agent's address: see `agents::handle_agent_mail`. One that names no
 /// case is quarantined (kept, visible, re-processable) and the agent is told.
 async fn from_agent(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     inc: &Incoming<'_>,
     msg: &ParsedMessage,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
+use sea_orm::DbErr;
 
 use super::MailError;
 use super::compose::{Composed, new_message_id};
@@ -13,6 +13,7 @@ use crate::config::{CompanyConfig, Config, MailboxConfig};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::sla::BusinessCalendar;
+use crate::storage::Tx;
 use crate::storage::entities::case;
 use crate::templates::{AckContext, Audience, Templates};
 
@@ -24,14 +25,14 @@ pub struct AckInput<'a> {
 }
 
 /// Acknowledgements queued for `address` in the last hour, for the per-sender limit.
-pub async fn recent_acks(db: &impl ConnectionTrait, address: &EmailAddress, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    outbox::acks_to_since(db, address.as_str(), now - chrono::Duration::hours(1)).await
+pub async fn recent_acks(tx: &Tx, address: &EmailAddress, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    outbox::acks_to_since(tx, address.as_str(), now - chrono::Duration::hours(1)).await
 }
 
 /// Queues the acknowledgement; returns `Some(reason)` instead when the sender already got
 /// `recent` acknowledgements this hour and the per-sender limit says this would feed a loop.
 pub async fn queue_ack(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     config: &Config,
     templates: &Templates,
     input: AckInput<'_>,

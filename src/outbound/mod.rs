@@ -16,7 +16,7 @@ pub use transport::{SendError, Transport};
 /// Composes `mail` and queues it in the outbox inside the caller's transaction: every email
 /// supportd sends goes through here. The envelope is the From address and every To and Cc.
 pub async fn queue_mail(
-    txn: &sea_orm::DatabaseTransaction,
+    txn: &crate::storage::Tx,
     kind: &'static str,
     case_id: Option<i64>,
     mail: &Composed<'_>,
@@ -31,7 +31,7 @@ pub async fn queue_mail(
         subject: mail.rendered.subject.clone(),
         raw: compose(mail)?,
     };
-    outbox::enqueue(txn, row, now).await?;
+    outbox::enqueue(txn, row, now);
     Ok(())
 }
 

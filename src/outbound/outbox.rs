@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 
+use crate::storage::Tx;
 use crate::storage::entities::outbox::{self, Column, Entity};
 
 pub const QUEUED: &str = "queued";
@@ -24,8 +23,9 @@ pub struct NewRow {
     pub raw: Vec<u8>,
 }
 
-pub async fn enqueue(db: &impl ConnectionTrait, row: NewRow, now: DateTime<Utc>) -> Result<outbox::Model, DbErr> {
-    outbox::ActiveModel {
+/// Staged in the transaction, written at its commit (see `storage::Tx`).
+pub fn enqueue(tx: &Tx, row: NewRow, now: DateTime<Utc>) {
+    tx.stage_mail(outbox::ActiveModel {
         case_id: Set(row.case_id),
         kind: Set(row.kind.to_owned()),
         message_id: Set(row.message_id),
@@ -38,9 +38,7 @@ pub async fn enqueue(db: &impl ConnectionTrait, row: NewRow, now: DateTime<Utc>)
         next_attempt_at: Set(now),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(db)
-    .await
+    });
 }
 
 /// Claims the oldest row that is due (or whose sender's lease ran out) and counts the
@@ -144,14 +142,21 @@ async fn set<const N: usize>(db: &impl ConnectionTrait, id: i64, values: [(Colum
     db.execute(&q.to_owned()).await.map(|_| ())
 }
 
-/// Acknowledgements sent (or queued) to `address` since `since`, for the per-sender limit.
-pub async fn acks_to_since(db: &impl ConnectionTrait, address: &str, since: DateTime<Utc>) -> Result<u64, DbErr> {
-    Entity::find()
+/// Acknowledgements sent or queued to `address` since `since`, for the per-sender limit,
+/// counting those the transaction has staged.
+pub async fn acks_to_since(tx: &Tx, address: &str, since: DateTime<Utc>) -> Result<u64, DbErr> {
+    let staged = tx.count_staged_mail(|row| {
+        row.kind.is_set_and(|k| k == "ack")
+            && row.envelope_to.is_set_and(|to| to == address)
+            && row.created_at.is_set_and(|at| *at >= since)
+    });
+    let stored = Entity::find()
         .filter(Column::Kind.eq("ack"))
         .filter(Column::EnvelopeTo.eq(address))
         .filter(Column::CreatedAt.gte(since))
-        .count(db)
-        .await
+        .count(tx)
+        .await?;
+    Ok(stored + staged)
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {

@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::config::Recipient;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::sla::{AlertPoint, TargetKind};
+use crate::storage::Tx;
 use crate::storage::entities::{agent, case, company, contact};
 use crate::templates::{AlertContext, Audience};
 
@@ -24,7 +25,7 @@ pub struct People {
 }
 
 impl People {
-    pub async fn load(txn: &DatabaseTransaction, cases: &[case::Model]) -> Result<People, DbErr> {
+    pub async fn load(txn: &Tx, cases: &[case::Model]) -> Result<People, DbErr> {
         let contact_ids: Vec<i64> = cases.iter().filter_map(|c| c.contact_id).collect();
         let contacts = contact::Entity::find().filter(contact::Column::Id.is_in(contact_ids)).all(txn).await?;
         Ok(People {
@@ -36,7 +37,7 @@ impl People {
 }
 
 pub async fn queue_alert(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     people: &People,
     c: &case::Model,

@@ -5,15 +5,14 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use tracing::info;
 
 use super::alert_mail::{People, queue_alert};
 use crate::desk::Desk;
 use crate::domain::Status;
 use crate::sla::{AlertPoint, case_alert_points};
+use crate::storage::Tx;
 use crate::storage::begin_write;
 use crate::storage::entities::{alert_sent, case};
 
@@ -68,7 +67,7 @@ type LedgerKey = (String, String, DateTime<Utc>);
 
 /// The alerts of one case; returns how many emails were queued (0 or 1).
 async fn escalate(
-    txn: &DatabaseTransaction,
+    txn: &Tx,
     desk: &Desk,
     people: &People,
     c: &case::Model,

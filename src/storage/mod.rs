@@ -2,15 +2,17 @@
 //! need care under concurrency (the write lock, case-number allocation).
 
 pub mod entities;
+mod tx;
 
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
-    Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, TransactionTrait,
 };
+
+pub use tx::Tx;
 
 use crate::config::DatabaseConfig;
 
@@ -142,23 +144,12 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, StorageError> {
 /// Begins a transaction that will write. On SQLite the write lock is taken at once: a
 /// deferred transaction that reads first and writes later fails with SQLITE_BUSY when another
 /// process wrote in between, and the busy timeout cannot help it.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let txn = db.begin().await?;
+pub async fn begin_write(db: &DatabaseConnection) -> Result<Tx, DbErr> {
+    let txn = Tx::begin(db).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         txn.execute_unprepared("UPDATE counters SET value = value WHERE name = 'case_number'").await?;
     }
     Ok(txn)
-}
-
-/// The next case number, without gaps: the increment is part of the caller's transaction,
-/// so a rollback returns the number, and the row lock serialises concurrent writers.
-pub async fn next_case_number(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
-    let sql = "UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value";
-    let row = txn
-        .query_one_raw(Statement::from_string(txn.get_database_backend(), sql))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the case_number counter row is missing".into()))?;
-    row.try_get::<i64>("", "value")
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::domain::CaseTag;
 use crate::ingest::ParsedMessage;
+use crate::storage::Tx;
 use crate::storage::entities::{case, case_participant, contact, message, outbox};
 
 /// Where a message goes.
@@ -16,7 +17,7 @@ pub enum Thread {
 
 /// Follows the case tag first, then In-Reply-To/References to a message supportd stored or sent.
 pub async fn resolve(
-    db: &impl ConnectionTrait,
+    db: &Tx,
     tag: &CaseTag,
     msg: &ParsedMessage,
     sender_company: Option<i64>,
@@ -41,11 +42,7 @@ pub async fn resolve(
 
 /// The case an agent's message is about: its tag names any case (agents work on every
 /// company's cases), else the message it replies to.
-pub async fn case_for_agent(
-    db: &impl ConnectionTrait,
-    tag: &CaseTag,
-    msg: &ParsedMessage,
-) -> Result<Option<case::Model>, DbErr> {
+pub async fn case_for_agent(db: &Tx, tag: &CaseTag, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
     if let Some(number) = tag.find(&msg.subject)
         && let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await?
     {
@@ -79,24 +76,36 @@ async fn may_join(
     Ok(cc.is_some())
 }
 
-async fn by_reference(db: &impl ConnectionTrait, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
+async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
     // The most recent reference is the likeliest parent; In-Reply-To comes first of all, and
     // the ids a bounce or read receipt quotes from our message come last.
     let ids: Vec<&String> = msg.in_reply_to.iter().chain(msg.references.iter().rev()).chain(&msg.quoted_ids).collect();
     if ids.is_empty() {
         return Ok(None);
     }
+    // The parent may be a message stored earlier in this transaction.
+    tx.flush().await?;
     for id in ids {
-        let stored = message::Entity::find().filter(message::Column::MessageId.eq(id.as_str())).one(db).await?;
+        let stored = message::Entity::find()
+            .select_only()
+            .column(message::Column::CaseId)
+            .filter(message::Column::MessageId.eq(id.as_str()))
+            .into_tuple::<i64>()
+            .one(tx)
+            .await?;
         let case_id = match stored {
-            Some(m) => Some(m.case_id),
-            None => {
-                let sent = outbox::Entity::find().filter(outbox::Column::MessageId.eq(id.as_str())).one(db).await?;
-                sent.and_then(|o| o.case_id)
-            }
+            Some(case_id) => Some(case_id),
+            None => outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::CaseId)
+                .filter(outbox::Column::MessageId.eq(id.as_str()))
+                .into_tuple::<Option<i64>>()
+                .one(tx)
+                .await?
+                .flatten(),
         };
         if let Some(case_id) = case_id {
-            return case::Entity::find_by_id(case_id).one(db).await;
+            return case::Entity::find_by_id(case_id).one(tx).await;
         }
     }
     Ok(None)

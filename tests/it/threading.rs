@@ -117,3 +117,38 @@ async fn replies_reopen_closed_cases_within_the_window_and_link_older_ones() {
     assert_eq!(follow_on["linked_case"], "000002");
     assert!(follow_on["opened_because"].as_str().unwrap().contains("closed more than 14 days ago"));
 }
+
+/// One batch holds the new cases, replies to messages earlier in the same batch (their rows
+/// are written together at the end of the batch, so threading must see them first) and an
+/// attachment; case numbers stay consecutive within the batch and across the next one.
+#[tokio::test(flavor = "multi_thread")]
+async fn replies_within_one_batch_find_their_case_and_numbers_stay_consecutive() {
+    let desk = Desk::new().await;
+    let attachment = "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nLog.\r\n\
+                      --m\r\nContent-Type: text/plain; name=log.txt\r\nContent-Disposition: attachment; filename=log.txt\r\n\
+                      \r\nline 1\r\n--m--\r\n";
+    let with_log = format!(
+        "From: {JANE}\r\nTo: support@example.com\r\nSubject: Crash\r\nMessage-ID: <c@acme.example>\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n{attachment}"
+    );
+    desk.deliver(&[
+        mail(JANE, "First", "a@acme.example", ""),
+        mail(JANE, "Second", "b@acme.example", ""),
+        mail(JANE, "Re: First", "a2@acme.example", "In-Reply-To: <a@acme.example>\r\n"),
+        with_log.into_bytes(),
+        mail(JANE, "Re: Crash", "c2@acme.example", "In-Reply-To: <c@acme.example>\r\n"),
+        mail(JANE, "Fourth", "d@acme.example", ""),
+    ])
+    .await;
+    let numbers: Vec<String> = desk.sandbox.cases().iter().map(|c| c["number"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(numbers, ["000001", "000002", "000003", "000004"]);
+    assert_eq!(desk.show("000001")["messages"].as_array().unwrap().len(), 2, "the reply joined case 1");
+    assert_eq!(desk.show("000003")["messages"].as_array().unwrap().len(), 2, "the reply joined case 3");
+    let files = "SELECT COUNT(*) FROM attachments a JOIN messages m ON a.message_id = m.id \
+                 WHERE m.message_id = 'c@acme.example' AND a.filename = 'log.txt' AND a.size = 6";
+    assert_eq!(desk.sandbox.count(files).await, 1, "the attachment belongs to its message");
+    assert_eq!(desk.sandbox.count("SELECT value FROM counters WHERE name = 'case_number'").await, 4);
+
+    desk.deliver(&[mail(JANE, "Fifth", "e@acme.example", "")]).await;
+    assert_eq!(desk.sandbox.cases().last().unwrap()["number"], "000005");
+}

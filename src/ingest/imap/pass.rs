@@ -6,7 +6,7 @@ use async_imap::Session;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::connect::{ImapError, Io};
 use super::state;
@@ -51,6 +51,9 @@ pub async fn pass(
         None => 0,
     };
     let uids = candidates(session, cfg, last_uid).await?;
+    if !uids.is_empty() {
+        info!(mailbox = %mailbox.name, messages = uids.len(), "messages to process");
+    }
     let mut stats = PassStats::default();
     for chunk in batches(session, &uids, cfg.batch_size.max(1) as usize).await? {
         let chunk = chunk.as_slice();
