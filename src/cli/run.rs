@@ -16,7 +16,8 @@ pub async fn run(path: &Path, once: bool) -> Exit {
     if once {
         return match app::run_once(&desk).await {
             Ok(s) => {
-                info!(processed = s.processed, left = s.left, sent = s.sent, "run --once done");
+                let peak_rss_kb = peak_rss_kb();
+                info!(processed = s.processed, left = s.left, sent = s.sent, peak_rss_kb, "run --once done");
                 if s.left > 0 { Exit::TempFail } else { Exit::Ok }
             }
             Err(e) => fail(&e),
@@ -42,4 +43,12 @@ pub async fn run(path: &Path, once: bool) -> Exit {
         Ok(()) => Exit::Ok,
         Err(e) => fail(&e),
     }
+}
+
+/// This process's peak resident memory (Linux's VmHWM), for the log of a one-off run: how
+/// much memory a backlog took. `None` where /proc is missing.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
