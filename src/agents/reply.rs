@@ -67,12 +67,12 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
     let number = CaseNumber::new(case.number as u64).expect("case numbers start at 1");
     let actor = Actor::Agent(msg.from.address.clone());
     if let Some(reason) = mail.automated {
-        keep_note(txn, &case, &mail, Some(format!("automated: {reason}"))).await?;
+        keep_note(txn, &case, &mail, Some(format!("automated: {reason}")));
         return Ok(Handled::OnCase { case: number, what: "automated mail from an agent kept as a note" });
     }
     if let Err(why) = verify(&config.agent_desk, agent.token.as_deref(), msg) {
-        keep_note(txn, &case, &mail, Some(format!("unverified: {why}"))).await?;
-        record_event(txn, case.id, ctx.now, &actor, "unverified_reply", (None, None), Some(why.clone())).await?;
+        keep_note(txn, &case, &mail, Some(format!("unverified: {why}")));
+        record_event(txn, case.id, ctx.now, &actor, "unverified_reply", (None, None), Some(why.clone()));
         let problems = vec![format!("it could not be verified as yours: {why}")];
         let outcome = "Nothing was applied and nothing was sent to the customer. If you did not write it, \
                        someone else is writing with your address.";
@@ -84,9 +84,8 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
     let plan = match plan(parse_commands(text), ctx, agent, &case) {
         Ok(plan) => plan,
         Err(problems) => {
-            keep_note(txn, &case, &mail, Some("commands rejected".into())).await?;
-            record_event(txn, case.id, ctx.now, &actor, "commands_rejected", (None, None), Some(problems.join("; ")))
-                .await?;
+            keep_note(txn, &case, &mail, Some("commands rejected".into()));
+            record_event(txn, case.id, ctx.now, &actor, "commands_rejected", (None, None), Some(problems.join("; ")));
             let r =
                 Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome: NOTHING_DONE, support };
             queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
@@ -194,12 +193,11 @@ async fn apply(
     };
     let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
     cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
-    record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned())).await?;
+    record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned()));
     Ok(what)
 }
 
-async fn keep_note(txn: &Tx, c: &case::Model, mail: &AgentMail<'_>, flag: Option<String>) -> Result<(), MailError> {
+fn keep_note(txn: &Tx, c: &case::Model, mail: &AgentMail<'_>, flag: Option<String>) {
     let mark = AgentMark { agent_id: mail.agent.id, internal: true, flag };
     cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
-    Ok(())
 }

@@ -23,7 +23,8 @@ pub async fn record_response(txn: &Tx, c: &case::Model, actor: &Actor, at: DateT
     }
     update.next_alert_at = Set(Some(at));
     update.update(txn).await?;
-    record_event(txn, c.id, at, actor, "first_response", (None, Some(at.to_rfc3339())), None).await
+    record_event(txn, c.id, at, actor, "first_response", (None, Some(at.to_rfc3339())), None);
+    Ok(())
 }
 
 /// Sets the status. Pending (waiting on the customer) pauses the resolution clock; leaving
@@ -60,7 +61,7 @@ pub async fn set_status(
         _ => {}
     }
     let updated = update.update(txn).await?;
-    record_event(txn, c.id, now, actor, "status", (Some(old.to_string()), Some(status.to_string())), None).await?;
+    record_event(txn, c.id, now, actor, "status", (Some(old.to_string()), Some(status.to_string())), None);
     Ok(updated)
 }
 
@@ -105,7 +106,7 @@ pub async fn reclassify(
         ("client_config", c.client_config.to_string(), to.client_config.to_string()),
     ];
     for (kind, old, new) in changes.into_iter().filter(|(_, old, new)| old != new) {
-        record_event(txn, c.id, now, actor, kind, (Some(old), Some(new)), Some("due times recomputed".into())).await?;
+        record_event(txn, c.id, now, actor, kind, (Some(old), Some(new)), Some("due times recomputed".into()));
     }
     Ok(updated)
 }

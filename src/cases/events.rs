@@ -25,7 +25,7 @@ impl std::fmt::Display for Actor {
 
 /// Appends one entry to a case's audit trail: who, when, what changed from what to what.
 /// Written with the transaction's other staged rows (see `storage::Tx`).
-pub async fn record_event(
+pub fn record_event(
     tx: &Tx,
     case_id: i64,
     at: DateTime<Utc>,
@@ -33,7 +33,7 @@ pub async fn record_event(
     kind: &str,
     change: (Option<String>, Option<String>),
     detail: Option<String>,
-) -> Result<(), sea_orm::DbErr> {
+) {
     tx.stage_event(case_event::ActiveModel {
         case_id: Set(case_id),
         at: Set(at),
@@ -44,5 +44,4 @@ pub async fn record_event(
         detail: Set(detail),
         ..Default::default()
     });
-    Ok(())
 }

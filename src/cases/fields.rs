@@ -51,6 +51,6 @@ pub async fn set_field(
     }
     update.updated_at = Set(now);
     let updated = update.update(txn).await?;
-    record_event(txn, c.id, now, actor, kind, (old, Some(new)), None).await?;
+    record_event(txn, c.id, now, actor, kind, (old, Some(new)), None);
     Ok(updated)
 }

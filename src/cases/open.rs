@@ -63,8 +63,7 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
     }
     .insert(txn)
     .await?;
-    record_event(txn, case.id, now, &new.actor, "opened", (None, Some(Status::New.to_string())), new.opened_because)
-        .await?;
+    record_event(txn, case.id, now, &new.actor, "opened", (None, Some(Status::New.to_string())), new.opened_because);
     Ok(case)
 }
 
@@ -189,13 +188,13 @@ pub async fn append_message(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     if let Some(reason) = automated {
-        return record_event(txn, case.id, now, actor, "message", (None, None), Some(format!("automated: {reason}")))
-            .await;
+        record_event(txn, case.id, now, actor, "message", (None, None), Some(format!("automated: {reason}")));
+        return Ok(());
     }
     let status: Status = case.status.parse().unwrap_or(Status::Open);
     if status == Status::Pending {
         // The customer answered: the resolution clock runs again from here.
-        record_event(txn, case.id, now, actor, "message", (None, None), None).await?;
+        record_event(txn, case.id, now, actor, "message", (None, None), None);
         return super::set_status(txn, config, case, Status::Open, actor, now).await.map(|_| ());
     }
     let mut update: case::ActiveModel = case.clone().into();
@@ -213,10 +212,10 @@ pub async fn append_message(
         update.closed_at = Set(None);
     }
     update.update(txn).await?;
-    record_event(txn, case.id, now, actor, "message", (None, None), None).await?;
+    record_event(txn, case.id, now, actor, "message", (None, None), None);
     if !matches!(status, Status::New | Status::Open) {
         let change = (Some(status.to_string()), Some(Status::Open.to_string()));
-        record_event(txn, case.id, now, actor, "status", change, Some("customer replied".into())).await?;
+        record_event(txn, case.id, now, actor, "status", change, Some("customer replied".into()));
     }
     Ok(())
 }

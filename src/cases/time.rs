@@ -49,8 +49,7 @@ pub async fn add_time(
         }
     );
     let actor = Actor::Agent(by.email.parse().map_err(|e| DbErr::Custom(format!("agent address: {e}")))?);
-    record_event(txn, c.id, now, &actor, "time", (None, Some(format!("{minutes}m {}", rate.as_str()))), Some(detail))
-        .await?;
+    record_event(txn, c.id, now, &actor, "time", (None, Some(format!("{minutes}m {}", rate.as_str()))), Some(detail));
     Ok(budget_hours)
 }
 

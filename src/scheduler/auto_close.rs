@@ -23,7 +23,7 @@ pub async fn auto_close(desk: &Desk) -> Result<usize, DbErr> {
     for c in &stale {
         set_status(&txn, &desk.config, c, Status::Closed, &Actor::System, now).await?;
         let why = format!("resolved {days} days ago with no reply");
-        record_event(&txn, c.id, now, &Actor::System, "auto_close", (None, None), Some(why)).await?;
+        record_event(&txn, c.id, now, &Actor::System, "auto_close", (None, None), Some(why));
     }
     txn.commit().await?;
     Ok(stale.len())
