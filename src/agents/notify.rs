@@ -26,6 +26,8 @@ pub struct Notice<'a> {
     pub msg: &'a ParsedMessage,
     pub mailbox: &'a MailboxConfig,
     pub company: Option<&'a CompanyConfig>,
+    /// Why the customer could not be acknowledged, when that is what happened.
+    pub ack_problem: Option<&'a str>,
 }
 
 /// One recipient of a notification and the address their reply should go to.
@@ -107,9 +109,10 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
     let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
     let msg = notice.msg;
     let message = match notice.event {
-        Event::NewCase => msg.text_body.trim().to_owned(),
-        Event::FollowUp => crate::threading::new_text(&msg.text_body, None).trim().to_owned(),
+        Event::NewCase => msg.text_body.trim(),
+        Event::FollowUp => crate::threading::new_text(&msg.text_body, None).trim(),
     };
+    let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
     let response_due = match (c.first_response_at, c.first_response_due) {
         (Some(_), _) => "met".to_owned(),
         (None, Some(due)) => format_due(due, config.calendar.time_zone),
@@ -140,6 +143,45 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
         response_due,
         reference_notes: notice.company.map(|co| co.notes.clone()).unwrap_or_default(),
         message,
+        message_cut,
+        ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),
         attachments: msg.attachments.iter().filter_map(|a| a.filename.clone()).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary, and a note of what was left
+/// out ("" when nothing was): a 24 MB message must not make a 50 MB notification.
+fn excerpt(text: &str, max: usize) -> (String, String) {
+    if text.len() <= max {
+        return (text.to_owned(), String::new());
+    }
+    let cut = text.floor_char_boundary(max);
+    let note = format!(
+        "(first {} of {} shown; the whole message is kept on the case)",
+        human_size(cut as u64),
+        human_size(text.len() as u64)
+    );
+    (text[..cut].to_owned(), note)
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} kB", b / 1024),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary_and_say_so() {
+        let text = "é".repeat(100_000);
+        let (cut, note) = excerpt(&text, 64 * 1024 + 1);
+        assert_eq!(cut.len(), 64 * 1024);
+        assert!(note.contains("first 64 kB of 195 kB"), "{note}");
+        assert_eq!(excerpt("short", 10), ("short".to_owned(), String::new()));
     }
 }

@@ -49,6 +49,10 @@ pub async fn queue_relay(
         return Ok(false);
     };
     let Ok(customer_addr) = customer.email.parse::<EmailAddress>() else { return Ok(false) };
+    if let Err(why) = crate::outbound::sendable(&customer_addr) {
+        tracing::warn!(case = c.number, "{why}; the reply is kept as a note");
+        return Ok(false);
+    }
     let cc = case_participant::Entity::find().filter(case_participant::Column::CaseId.eq(c.id)).all(txn).await?;
     let cc: Vec<(Option<String>, EmailAddress)> = cc
         .into_iter()

@@ -188,7 +188,7 @@ async fn apply(
         (true, _) if solution.is_some() => "resolution sent to the customer",
         (true, _) => "reply relayed to the customer",
         (false, true) => "internal note",
-        (false, false) if public => "no customer address on the case; kept as a note",
+        (false, false) if public => "no customer address that mail can be sent to; kept as a note",
         (false, false) => "commands applied; nothing to relay",
     };
     let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };

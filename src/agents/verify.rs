@@ -93,6 +93,7 @@ mod tests {
             reply_marker: "##-".into(),
             relay_name: "{name}".into(),
             expose_address: false,
+            excerpt_bytes: 65536,
         }
     }
 

@@ -60,7 +60,21 @@ pub fn agent_desk(
     if !relay_name.contains("{name}") {
         p.push("agents.relay_name", format!("expected {{name}} in it, got {relay_name:?}"));
     }
+    let excerpt_bytes = match raw.excerpt_bytes.as_deref() {
+        None => 64 * 1024,
+        Some(text) => match super::validate::parse_size(text) {
+            Some(n) if n <= 10 * 1024 * 1024 => n as usize,
+            _ => {
+                p.push(
+                    "agents.excerpt_bytes",
+                    format!("expected a size from 1 byte to 10MB, such as 64KB, got {text:?}"),
+                );
+                0
+            }
+        },
+    };
     AgentDesk {
+        excerpt_bytes,
         notify,
         verify,
         authserv_id,

@@ -147,6 +147,8 @@ pub struct AgentDesk {
     pub relay_name: String,
     /// Put the agent's own address in the relay's Reply-To (next to the support address).
     pub expose_address: bool,
+    /// How much of a customer's message a notification quotes; the rest stays on the case.
+    pub excerpt_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -178,6 +178,7 @@ pub struct RawAgentDesk {
     pub reply_marker: Option<String>,
     pub relay_name: Option<String>,
     pub expose_address: Option<bool>,
+    pub excerpt_bytes: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

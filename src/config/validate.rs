@@ -108,7 +108,7 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
     }
 }
 
-fn parse_size(s: &str) -> Option<u64> {
+pub(super) fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim().to_ascii_uppercase();
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = digits.parse().ok()?;

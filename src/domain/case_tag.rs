@@ -40,43 +40,59 @@ impl CaseTag {
         self.spans(subject).into_iter().next().map(|(_, _, n)| n)
     }
 
-    /// `subject` with every tag removed.
+    /// `subject` with every tag replaced by a space.
     pub fn strip(&self, subject: &str) -> String {
-        let mut out = subject.to_owned();
-        for (start, end, _) in self.spans(subject).into_iter().rev() {
-            out.replace_range(start..end, " ");
+        let mut out = String::with_capacity(subject.len());
+        let mut from = 0;
+        for (start, end, _) in self.spans(subject) {
+            out.push_str(&subject[from..start]);
+            out.push(' ');
+            from = end;
         }
+        out.push_str(&subject[from..]);
         out
     }
 
-    /// (start, end, number) of each well-formed tag, as byte offsets into `subject`.
+    /// (start, end, number) of each well-formed tag, as byte offsets into `subject` itself.
+    /// Matching compares character by character: offsets found in a lower-cased copy would
+    /// be wrong wherever lower-casing changes a length (`İ`, `ẞ`).
     fn spans(&self, subject: &str) -> Vec<(usize, usize, CaseNumber)> {
-        let lower = subject.to_lowercase();
-        // Lower-casing can change byte lengths outside ASCII; the offsets must stay valid.
-        if lower.len() == subject.len() {
-            scan(&lower, &self.prefix.to_lowercase(), &self.suffix.to_lowercase())
-        } else {
-            scan(subject, &self.prefix, &self.suffix)
+        let mut found = Vec::new();
+        let mut pos = 0;
+        while pos < subject.len() {
+            match self.tag_at(subject, pos) {
+                Some((end, n)) => {
+                    found.push((pos, end, n));
+                    pos = end;
+                }
+                None => pos += subject[pos..].chars().next().map_or(1, char::len_utf8),
+            }
         }
+        found
+    }
+
+    /// The end and number of a tag that starts at byte `start`.
+    fn tag_at(&self, subject: &str, start: usize) -> Option<(usize, CaseNumber)> {
+        let digits_at = start + matches_at(&subject[start..], &self.prefix)?;
+        let digits = subject[digits_at..].bytes().take_while(u8::is_ascii_digit).count();
+        let n = subject[digits_at..digits_at + digits].parse::<CaseNumber>().ok()?;
+        let end = digits_at + digits + matches_at(&subject[digits_at + digits..], &self.suffix)?;
+        Some((end, n))
     }
 }
 
-fn scan(haystack: &str, prefix: &str, suffix: &str) -> Vec<(usize, usize, CaseNumber)> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = haystack[from..].find(prefix) {
-        let start = from + pos;
-        let digits_at = start + prefix.len();
-        let end = digits_at + haystack[digits_at..].bytes().take_while(u8::is_ascii_digit).count();
-        if end > digits_at
-            && haystack[end..].starts_with(suffix)
-            && let Ok(n) = haystack[digits_at..end].parse::<CaseNumber>()
-        {
-            found.push((start, end + suffix.len(), n));
+/// The byte length of `text`'s start when it is `pattern`, ignoring case.
+fn matches_at(text: &str, pattern: &str) -> Option<usize> {
+    let mut len = 0;
+    let mut chars = text.chars();
+    for p in pattern.chars() {
+        let c = chars.next()?;
+        if c != p && !c.to_lowercase().eq(p.to_lowercase()) {
+            return None;
         }
-        from = digits_at;
+        len += c.len_utf8();
     }
-    found
+    Some(len)
 }
 
 #[cfg(test)]
@@ -102,5 +118,19 @@ mod tests {
         let tag = CaseTag::default();
         assert_eq!(tag.find("回复: [Case #000042] 打印机").map(CaseNumber::get), Some(42));
         assert_eq!(tag.find("Ärger [CASE #7]").map(CaseNumber::get), Some(7));
+    }
+
+    #[test]
+    fn case_mappings_that_change_length_keep_offsets_right() {
+        let tag = CaseTag::default();
+        // `İ` lower-cases to three bytes, `ẞ` to two: together the same length, shifted.
+        for s in ["İ [CASE #000012] ẞ", "ẞİ[Case #12]", "[case #12]İİİİ", "İ[CASE #12]ẞẞẞ"] {
+            assert_eq!(tag.find(s).map(CaseNumber::get), Some(12), "{s}");
+            let stripped = tag.strip(s);
+            assert!(!stripped.contains('#') && !stripped.contains("12"), "{s} -> {stripped}");
+        }
+        let custom: CaseTag = "İD-{number}".parse().unwrap();
+        assert_eq!(custom.find("re: i̇d-5 x").map(CaseNumber::get), None);
+        assert_eq!(custom.find("re: İD-5 x").map(CaseNumber::get), Some(5));
     }
 }

@@ -121,7 +121,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         .unwrap_or_else(|| "text/plain".into());
     let dedup_key = dedup_key(raw, message_id.as_deref(), &headers);
     let flags = decoding_problems(&msg);
-    Ok(ParsedMessage {
+    let mut parsed = ParsedMessage {
         message_id,
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
@@ -137,7 +137,42 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         dedup_key,
         quoted_ids: quoted_ids(&msg),
         flags,
-    })
+    };
+    parsed.references = bounded_references(std::mem::take(&mut parsed.references));
+    parsed.quoted_ids.truncate(MAX_REFERENCES);
+    parsed.in_reply_to.truncate(MAX_REFERENCES);
+    without_nul(&mut parsed);
+    Ok(parsed)
+}
+
+/// References kept from a message: the thread's root and the latest ones, which are what
+/// threading looks for. 100,000 ids would otherwise cost 100,000 look-ups.
+const MAX_REFERENCES: usize = 50;
+
+fn bounded_references(mut ids: Vec<String>) -> Vec<String> {
+    if ids.len() > MAX_REFERENCES {
+        ids.drain(1..ids.len() - (MAX_REFERENCES - 1));
+    }
+    ids
+}
+
+/// PostgreSQL cannot store U+0000 in text, so the decoded text loses its NULs (the raw bytes
+/// are stored as they came); SQLite keeps the same text, so both backends agree.
+fn without_nul(m: &mut ParsedMessage) {
+    fn clean(s: &mut String) {
+        if s.contains('\0') {
+            s.retain(|c| c != '\0');
+        }
+    }
+    let parties = std::iter::once(&mut m.from).chain(m.to.iter_mut()).chain(m.cc.iter_mut());
+    for name in parties.filter_map(|p| p.name.as_mut()) {
+        clean(name);
+    }
+    let ids = m.message_id.iter_mut().chain(&mut m.in_reply_to).chain(&mut m.references).chain(&mut m.quoted_ids);
+    ids.chain([&mut m.subject, &mut m.text_body]).chain(m.html_body.as_mut()).for_each(clean);
+    m.attachments.iter_mut().filter_map(|a| a.filename.as_mut()).for_each(clean);
+    m.headers.iter_mut().for_each(|(_, v)| clean(v));
+    m.flags.iter_mut().for_each(clean);
 }
 
 fn quoted_ids(msg: &mail_parser::Message<'_>) -> Vec<String> {
@@ -333,6 +368,22 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n-
             .replace("Message-ID", "Original-Message-ID");
         assert_eq!(parse(mdn.as_bytes()).unwrap().quoted_ids, ["ack-1@example.com"]);
         assert!(parse(MSG.as_bytes()).unwrap().quoted_ids.is_empty());
+    }
+
+    #[test]
+    fn nul_bytes_leave_the_text_and_long_reference_lists_are_bounded() {
+        let refs: Vec<String> = (0..1000).map(|i| format!("<r{i}@x>")).collect();
+        let raw = format!(
+            "From: \"Ja\0ne\" <jane@acme.example>\r\nSubject: a\0b\r\nReferences: {}\r\n\r\nbo\0dy\r\n",
+            refs.join(" ")
+        );
+        let m = parse(raw.as_bytes()).unwrap();
+        assert_eq!(m.subject, "ab");
+        assert!(m.text_body.starts_with("body"), "{:?}", m.text_body);
+        assert!(!m.headers.iter().any(|(_, v)| v.contains('\0')));
+        assert_eq!(m.references.len(), MAX_REFERENCES);
+        assert_eq!(m.references[0], "r0@x");
+        assert_eq!(m.references.last().unwrap(), "r999@x");
     }
 
     #[test]

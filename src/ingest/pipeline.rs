@@ -336,6 +336,8 @@ async fn quarantine_in(
 }
 
 async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: String) -> Result<Outcome, DbErr> {
+    // The reason may quote a header (a From with a NUL), and PostgreSQL text holds no NUL.
+    let reason = reason.replace('\0', "");
     let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
         .await?;
     Ok(Outcome::Quarantined { id, reason })
@@ -384,7 +386,14 @@ async fn store(
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, no_ack).await?;
             if !automated {
                 let company = company.as_ref().map(|(_, c)| c);
-                let notice = Notice { event: Event::FollowUp, case: &case, msg, mailbox: inc.mailbox, company };
+                let notice = Notice {
+                    event: Event::FollowUp,
+                    case: &case,
+                    msg,
+                    mailbox: inc.mailbox,
+                    company,
+                    ack_problem: None,
+                };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
             Outcome::Appended { case: case_number(case.number) }
@@ -403,6 +412,7 @@ async fn store(
                 actor,
             };
             let case = cases::open_case(txn, cfg, new, now).await?;
+            let mut ack_problem = None;
             let reason = match no_ack {
                 Some(r) => Some(r),
                 None => {
@@ -414,6 +424,18 @@ async fn store(
                     let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company };
                     let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;
                     recent_acks = Some(recent + u64::from(refused.is_none()));
+                    if let Some(why) = &refused {
+                        cases::record_event(
+                            txn,
+                            case.id,
+                            now,
+                            &Actor::System,
+                            "ack_skipped",
+                            (None, None),
+                            Some(why.clone()),
+                        );
+                        ack_problem = Some(why.clone());
+                    }
                     refused
                 }
             };
@@ -421,7 +443,9 @@ async fn store(
             // Mail from our own addresses (a notification come back) must not notify again.
             if !own.contains(sender) {
                 let company = company.as_ref().map(|(_, c)| c);
-                let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company };
+                let ack_problem = ack_problem.as_deref();
+                let notice =
+                    Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company, ack_problem };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;

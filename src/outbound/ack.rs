@@ -40,6 +40,9 @@ pub async fn queue_ack(
     now: DateTime<Utc>,
 ) -> Result<Option<String>, MailError> {
     let to = &input.msg.from.address;
+    if let Err(why) = super::sendable(to) {
+        return Ok(Some(why));
+    }
     let limit = config.intake.ack_limit_per_hour;
     if recent >= u64::from(limit) {
         return Ok(Some(format!("{to} already got {limit} acknowledgements in the last hour")));

@@ -3,9 +3,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
+use super::headers::{Subject, capped_references, phrase, usable_id};
 use crate::domain::EmailAddress;
 use crate::ingest::Attachment;
 use crate::templates::Rendered;
@@ -57,12 +58,51 @@ pub struct Composed<'a> {
     pub attachments: &'a [Attachment],
 }
 
+impl Composed<'_> {
+    /// The Cc's lettre can send to; `queue_mail` logs the others.
+    pub fn sendable_cc(&self) -> impl Iterator<Item = &(Option<&str>, &EmailAddress)> {
+        self.cc.iter().filter(|(_, a)| sendable(a).is_ok())
+    }
+}
+
 fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Mailbox, ComposeError> {
     let addr = address
         .as_str()
         .parse()
         .map_err(|e: lettre::address::AddressError| ComposeError::Address(address.to_string(), e.to_string()))?;
-    Ok(Mailbox::new(name.map(str::to_owned), addr))
+    let name = name.map(phrase).filter(|n| !n.is_empty());
+    Ok(Mailbox::new(name, addr))
+}
+
+/// `Ok` when lettre can put `address` in a header: our parser accepts some addresses that
+/// RFC 5321 does not (`jane.@acme.example`, a 300-character local part), and mail to those
+/// is skipped with this reason rather than failing the message that caused it.
+pub fn sendable(address: &EmailAddress) -> Result<(), String> {
+    address
+        .as_str()
+        .parse::<lettre::Address>()
+        .map(|_| ())
+        .map_err(|e| format!("the address {address} cannot be sent to ({e})"))
+}
+
+/// Text for a body part: line ends made CRLF and control characters other than tab dropped,
+/// in one pass (lettre's own conversion inserts one byte at a time, and leaves a bare CR).
+fn body_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("\r\n");
+            }
+            '\n' => out.push_str("\r\n"),
+            '\t' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The message's bytes as they go on the wire.
@@ -70,7 +110,7 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
     let mut b = lettre::Message::builder()
         .from(mailbox(c.from.0, c.from.1)?)
         .reply_to(mailbox(None, c.reply_to)?)
-        .subject(c.rendered.subject.clone())
+        .header(Subject(super::headers::one_line(&c.rendered.subject)))
         .message_id(Some(format!("<{}>", c.message_id)));
     if let Some(also) = c.also_reply_to {
         b = b.reply_to(mailbox(None, also)?);
@@ -78,29 +118,34 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
     for (name, addr) in &c.to {
         b = b.to(mailbox(*name, addr)?);
     }
-    for (name, addr) in &c.cc {
+    for (name, addr) in c.sendable_cc() {
         b = b.cc(mailbox(*name, addr)?);
     }
-    if let Some(parent) = c.in_reply_to {
+    if let Some(parent) = c.in_reply_to.filter(|id| usable_id(id)) {
         b = b.in_reply_to(format!("<{parent}>"));
     }
-    if !c.references.is_empty() {
-        b = b.references(c.references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
+    let references = capped_references(&c.references);
+    if !references.is_empty() {
+        b = b.references(references.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" "));
     }
     if let Some(v) = c.auto_submitted {
         b = b.header(AutoSubmitted(v.to_owned()));
     }
     let body = MultiPart::alternative()
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(c.rendered.text.clone()))
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(c.rendered.html.clone()));
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body_text(&c.rendered.text)))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body_text(&c.rendered.html)));
     if c.attachments.is_empty() {
         return Ok(b.multipart(body)?.formatted());
     }
     let mut mixed = MultiPart::mixed().multipart(body);
     for a in c.attachments {
         let kind = ContentType::parse(&a.content_type).unwrap_or(ContentType::parse("application/octet-stream")?);
-        let name = a.filename.clone().unwrap_or_else(|| "attachment".to_owned());
-        mixed = mixed.singlepart(lettre::message::Attachment::new(name).body(a.data.clone(), kind));
+        let name = a.filename.as_deref().map(phrase).filter(|n| !n.is_empty()).unwrap_or_else(|| "attachment".into());
+        // Always base64: a relayed file may hold bare LFs or lone dots, which 7bit would
+        // send as they are (RUSTSEC-2026-0561).
+        let body = Body::new_with_encoding(a.data.clone(), ContentTransferEncoding::Base64)
+            .expect("base64 can encode any bytes");
+        mixed = mixed.singlepart(lettre::message::Attachment::new(name).body(body, kind));
     }
     Ok(b.multipart(mixed)?.formatted())
 }

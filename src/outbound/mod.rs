@@ -3,18 +3,20 @@
 
 mod ack;
 mod compose;
+pub mod headers;
 pub mod loop_guard;
 pub mod outbox;
 mod sender;
 mod transport;
 
 pub use ack::{AckInput, format_due, queue_ack, recent_acks};
-pub use compose::{ComposeError, Composed, compose, new_message_id};
+pub use compose::{ComposeError, Composed, compose, new_message_id, sendable};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};
 
 /// Composes `mail` and queues it in the outbox inside the caller's transaction: every email
 /// supportd sends goes through here. The envelope is the From address and every To and Cc.
+/// A Cc that cannot be sent to is left out (logged) rather than stopping the mail.
 pub async fn queue_mail(
     txn: &crate::storage::Tx,
     kind: &'static str,
@@ -22,12 +24,17 @@ pub async fn queue_mail(
     mail: &Composed<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), MailError> {
+    for (_, address) in &mail.cc {
+        if let Err(why) = sendable(address) {
+            tracing::warn!(kind, case_id, "{why}; left out of the Cc");
+        }
+    }
     let row = outbox::NewRow {
         case_id,
         kind,
         message_id: mail.message_id.to_owned(),
         envelope_from: mail.from.1.to_string(),
-        envelope_to: mail.to.iter().chain(&mail.cc).map(|(_, a)| a.to_string()).collect(),
+        envelope_to: mail.to.iter().chain(mail.sendable_cc()).map(|(_, a)| a.to_string()).collect(),
         subject: mail.rendered.subject.clone(),
         raw: compose(mail)?,
     };

@@ -78,8 +78,15 @@ pub struct NotifyContext {
     pub response_due: String,
     /// The company's reference notes (special handling instructions).
     pub reference_notes: String,
-    /// The customer's message (for a follow-up, its new text only).
+    /// The customer's message (for a follow-up, its new text only), cut at
+    /// `[agents] excerpt_bytes`.
     pub message: String,
+    /// "" when `message` is whole, else e.g. "(first 64 kB of 24 MB shown; the whole message
+    /// is kept on the case)".
+    pub message_cut: String,
+    /// "" when the customer was acknowledged (or was not meant to be), else why they could
+    /// not be, e.g. "the address jane.@acme.example cannot be sent to (...)".
+    pub ack_problem: String,
     /// Names of the customer's attachments, comma-separated; empty when none.
     pub attachments: String,
 }
@@ -178,6 +185,8 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         response_due: "Tuesday 24 November 2026, 10:00 GMT".into(),
         reference_notes: "Never restart production during US hours.".into(),
         message: "The printer on floor 2 is offline.".into(),
+        message_cut: "(first 64 kB of 24 MB shown; the whole message is kept on the case)".into(),
+        ack_problem: "the address jane.@acme.example cannot be sent to".into(),
         attachments: "screenshot.png".into(),
     };
     let relay = RelayContext {

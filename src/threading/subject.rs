@@ -6,27 +6,27 @@ const PREFIXES: &[&str] = &[
     "res", "enc", "i", "vl", "pd", "atb", "vá", "отв", "回复", "转发", "答复", "回覆", "轉寄", "返信", "転送",
 ];
 
+/// The longest prefix word in `PREFIXES`, in bytes, with room for `[2]` and spaces: a colon
+/// further in ends no prefix, so no scan goes beyond this.
+const MAX_PREFIX_BYTES: usize = 32;
+
 /// The customer's subject without reply/forward prefixes and without any case tag; the
-/// acknowledgement puts exactly one tag in front of it.
+/// acknowledgement puts exactly one tag in front of it. Linear in the subject's length: a
+/// megabyte of `Re: ` must not stall a mailbox.
 pub fn clean_subject(subject: &str, tag: &CaseTag) -> String {
-    let mut s = tag.strip(subject);
-    loop {
-        let trimmed = s.trim_start();
-        match strip_prefix(trimmed) {
-            Some(rest) => s = rest.to_owned(),
-            None => {
-                s = trimmed.to_owned();
-                break;
-            }
-        }
+    let stripped = tag.strip(subject);
+    let mut s = stripped.trim_start();
+    while let Some(rest) = strip_prefix(s) {
+        s = rest.trim_start();
     }
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = crate::outbound::headers::one_line(s);
     if s.is_empty() { "(no subject)".to_owned() } else { s }
 }
 
 /// `Re: x`, `RE[2]: x`, `AW : x`, `回复：x` → `x`.
 fn strip_prefix(s: &str) -> Option<&str> {
-    let colon = s.find([':', '：'])?;
+    let window = &s[..s.floor_char_boundary(MAX_PREFIX_BYTES)];
+    let colon = window.find([':', '：'])?;
     let head = s[..colon].trim_end();
     let head = match head.find('[') {
         Some(b) if head.ends_with(']') && head[b + 1..head.len() - 1].chars().all(|c| c.is_ascii_digit()) => &head[..b],
@@ -61,5 +61,8 @@ mod tests {
         assert_eq!(clean_subject("Regarding: invoices", &CaseTag::default()), "Regarding: invoices");
         assert_eq!(clean_subject("  ", &CaseTag::default()), "(no subject)");
         assert_eq!(clean_subject("Re:", &CaseTag::default()), "(no subject)");
+        assert_eq!(clean_subject("Re: line\r\n\u{0}break", &CaseTag::default()), "line break");
+        assert_eq!(clean_subject("İ Re: [CASE #1] ẞ", &CaseTag::default()), "İ Re: ẞ");
+        assert_eq!(clean_subject(&"Re: ".repeat(10_000), &CaseTag::default()), "(no subject)");
     }
 }
