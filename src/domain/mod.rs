@@ -8,6 +8,7 @@ mod email_address;
 mod priority;
 mod severity;
 mod status;
+pub mod text;
 
 pub use case_number::CaseNumber;
 pub use case_tag::CaseTag;

@@ -7,7 +7,7 @@ mod parse;
 mod pipeline;
 pub mod quarantine;
 
-pub use parse::{Attachment, ParseError, ParsedMessage, Party, parse};
+pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
 pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};
 
 use sha2::{Digest, Sha256};

@@ -65,14 +65,17 @@ impl ParsedMessage {
 pub fn parse(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
     // mail-parser 0.11 panics on some malformed MIME trees ("Invalid part ID"); a message
     // must never take intake down, so the panic becomes a quarantine reason.
-    std::panic::catch_unwind(|| parse_unguarded(raw)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".into());
-        Err(ParseError::ParserPanic(what))
-    })
+    std::panic::catch_unwind(|| parse_unguarded(raw))
+        .unwrap_or_else(|panic| Err(ParseError::ParserPanic(panic_text(panic.as_ref()))))
+}
+
+/// The message a panic was raised with.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
 }
 
 fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
@@ -99,7 +102,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
     let attachments = msg
         .attachments()
         .map(|part| Attachment {
-            filename: part.attachment_name().map(str::to_owned),
+            filename: part.attachment_name().map(crate::domain::text::phrase),
             content_type: part
                 .content_type()
                 .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
@@ -273,7 +276,8 @@ fn parties_of(address: &Address<'_>) -> Option<Vec<Party>> {
         .iter()
         .filter_map(|a| {
             let address = a.address()?.parse::<EmailAddress>().ok()?;
-            let name = a.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            // An encoded word may decode to CR LF: a name is one line from here on.
+            let name = a.name().map(crate::domain::text::phrase).filter(|n| !n.is_empty());
             Some(Party { name, address })
         })
         .collect();

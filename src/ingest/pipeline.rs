@@ -71,6 +71,19 @@ enum StoreError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Ack(MailError),
+    /// A bug met by this message's input: it fails this message, never the daemon.
+    #[error("processing panicked: {0}")]
+    Panic(String),
+}
+
+/// Runs one message's work, turning a panic into that message's failure. The savepoint
+/// (or the whole first attempt) is rolled back by the caller, so nothing half-done is kept.
+async fn guarded<T>(work: impl std::future::Future<Output = Result<T, StoreError>>) -> Result<T, StoreError> {
+    use futures::FutureExt;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(StoreError::Panic(super::panic_text(panic.as_ref()))))
 }
 
 impl From<MailError> for StoreError {
@@ -214,17 +227,19 @@ async fn store_batch_with(
             Prepared::Parsed(msg, span) if careful => {
                 one_message(&txn, desk, inc, msg, &mut memo).instrument(span.clone()).await?
             }
-            Prepared::Parsed(msg, span) => match store(&txn, desk, inc, msg, &memo).instrument(span.clone()).await {
-                Ok((outcome, learnt)) => {
-                    memo.learn(&msg.from.address, learnt);
-                    Ok(outcome)
+            Prepared::Parsed(msg, span) => {
+                match guarded(store(&txn, desk, inc, msg, &memo)).instrument(span.clone()).await {
+                    Ok((outcome, learnt)) => {
+                        memo.learn(&msg.from.address, learnt);
+                        Ok(outcome)
+                    }
+                    Err(StoreError::Db(e)) if is_unavailable(&e) => return Err(e),
+                    Err(e) => {
+                        debug!(error = %e, "a message failed; the batch runs again with a savepoint per message");
+                        return Ok(None);
+                    }
                 }
-                Err(StoreError::Db(e)) if is_unavailable(&e) => return Err(e),
-                Err(e) => {
-                    debug!(error = %e, "a message failed; the batch runs again with a savepoint per message");
-                    return Ok(None);
-                }
-            },
+            }
         };
         results.push(result);
     }
@@ -279,11 +294,11 @@ async fn one_message(
     let error = loop {
         attempt += 1;
         let savepoint = txn.savepoint().await?;
-        let stored = async {
+        let stored = guarded(async {
             let stored = store(&savepoint, desk, inc, msg, memo).await?;
             savepoint.flush().await?;
             Ok::<_, StoreError>(stored)
-        };
+        });
         match stored.await {
             Ok((outcome, learnt)) => {
                 savepoint.commit().await?;
@@ -353,6 +368,7 @@ async fn store(
     let cfg = &desk.config;
     let now = desk.now();
     let sender = &msg.from.address;
+    test_trigger(msg);
     let own = own_addresses(desk);
     let no_ack = loop_guard::no_ack_reason(msg, &own, &cfg.intake.no_reply_patterns);
     if let Some(agent) = memo.agents.by_address(sender) {
@@ -483,4 +499,18 @@ fn case_number(n: i64) -> CaseNumber {
 fn own_addresses(desk: &Desk) -> Vec<EmailAddress> {
     let cfg = &desk.config;
     cfg.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(cfg.outbound.from.clone())).collect()
+}
+
+/// Debug builds only: a message whose subject contains `$SUPPORTD_TEST_PANIC_ON` panics here,
+/// so that the integration tests can show a panic fails one message and not the daemon.
+fn test_trigger(msg: &ParsedMessage) {
+    #[cfg(debug_assertions)]
+    if let Ok(needle) = std::env::var("SUPPORTD_TEST_PANIC_ON")
+        && !needle.is_empty()
+        && msg.subject.contains(&needle)
+    {
+        panic!("test trigger {needle:?} in the subject");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = msg;
 }

@@ -19,7 +19,7 @@ pub fn clean_subject(subject: &str, tag: &CaseTag) -> String {
     while let Some(rest) = strip_prefix(s) {
         s = rest.trim_start();
     }
-    let s = crate::outbound::headers::one_line(s);
+    let s = crate::domain::text::one_line(s);
     if s.is_empty() { "(no subject)".to_owned() } else { s }
 }
 

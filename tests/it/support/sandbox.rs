@@ -135,8 +135,14 @@ impl Sandbox {
     }
 
     pub fn spawn_daemon(&self) -> Daemon {
-        let mut child =
-            self.cmd(&["run"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn supportd run");
+        Daemon::spawn(self.cmd(&["run"]))
+    }
+}
+
+impl Daemon {
+    /// Starts `command` (a `supportd run`, perhaps with extra environment) and reads its log.
+    pub fn spawn(mut command: Command) -> Daemon {
+        let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn supportd run");
         let stderr = child.stderr.take().expect("piped stderr");
         let (tx, lines) = channel();
         std::thread::spawn(move || {
