@@ -6,6 +6,10 @@ mod compose;
 pub mod headers;
 pub mod loop_guard;
 pub mod outbox;
+#[cfg(test)]
+mod props;
+#[doc(hidden)]
+pub mod selfcheck;
 mod sender;
 mod transport;
 
