@@ -36,7 +36,13 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
                 continue;
             }
         };
-        let incoming = Incoming { raw: &raw, mailbox: &mailbox, received_at: desk.now(), source_ref: name.clone() };
+        let incoming = Incoming {
+            raw: &raw,
+            mailbox: &mailbox,
+            received_at: desk.now(),
+            source_ref: name.clone(),
+            declared_size: None,
+        };
         match ingest_one(&desk, incoming).await {
             Ok(outcome) => println!("{name}: {}", describe(&outcome)),
             Err(e) => {

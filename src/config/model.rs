@@ -85,6 +85,8 @@ pub struct ImapConfig {
     pub after_processing: AfterProcessing,
     pub ca_file: Option<PathBuf>,
     pub batch_size: u32,
+    /// How long any one IMAP command (and each message of a FETCH) may wait for its answer.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

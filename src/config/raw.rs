@@ -81,6 +81,7 @@ pub struct RawMailbox {
     pub move_to: Option<String>,
     pub ca_file: Option<String>,
     pub batch_size: Option<i64>,
+    pub timeout: Option<String>,
     pub poll_interval: Option<String>,
     // defaults for mail arriving here
     pub default_type: Option<String>,

@@ -127,6 +127,23 @@ fn passwords_come_from_env_or_file_and_never_show() {
 }
 
 #[test]
+fn imap_timeout_defaults_to_a_minute_and_a_bad_one_is_named() {
+    let imap = |extra: &str| {
+        format!(
+            "{MINIMAL}\n[[mailbox]]\nname = \"imap\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\npassword = \"p\"\naddress = \"a@example.com\"\n{extra}\n"
+        )
+    };
+    let timeout = |cfg: &Config| match &cfg.mailboxes[1].source {
+        MailboxSource::Imap(i) => i.timeout,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(timeout(&load(&imap("")).unwrap()), std::time::Duration::from_secs(60));
+    assert_eq!(timeout(&load(&imap("timeout = \"2s\"")).unwrap()), std::time::Duration::from_secs(2));
+    let found = problems(&imap("timeout = \"soon\""));
+    assert_eq!(found, ["mailbox[1].timeout: expected a duration such as 500ms, 30s, 5m or 1h, got \"soon\""]);
+}
+
+#[test]
 fn a_syntax_error_names_the_line() {
     match load("[database\nurl = 1") {
         Err(ConfigError::Syntax { message, .. }) => assert!(message.contains("line 1"), "{message}"),

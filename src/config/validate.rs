@@ -254,6 +254,7 @@ fn imap(p: &mut Problems, key: &str, m: &RawMailbox, base: &Path) -> Option<Imap
         after_processing,
         ca_file: m.ca_file.as_ref().map(|f| base.join(f)),
         batch_size: p.in_range(&format!("{key}.batch_size"), m.batch_size, 1, 10_000, 500) as u32,
+        timeout: interval(p, &format!("{key}.timeout"), m.timeout.as_deref(), Duration::from_secs(60)),
     })
 }
 

@@ -67,6 +67,7 @@ pub async fn pass(
                 mailbox,
                 received_at: *received_at,
                 source_ref: format!("maildir:{name}"),
+                declared_size: None,
             })
             .collect();
         for ((name, _, _), result) in loaded.iter().zip(ingest_batch(desk, &batch).await) {

@@ -29,6 +29,9 @@ pub struct Incoming<'a> {
     pub received_at: DateTime<Utc>,
     /// Where it came from, for the log and the quarantine: a file name, a UID, `stdin`.
     pub source_ref: String,
+    /// The whole message's size when `raw` is only its first part (IMAP fetches no more of a
+    /// message over the size limit than quarantine keeps).
+    pub declared_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +155,9 @@ pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Out
 
 fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
     let limit = desk.config.intake.max_message_size;
-    if inc.raw.len() as u64 > limit {
-        return Prepared::Quarantine(format!("over the size limit ({} bytes > {limit})", inc.raw.len()));
+    let size = inc.declared_size.unwrap_or(0).max(inc.raw.len() as u64);
+    if size > limit {
+        return Prepared::Quarantine(format!("over the size limit ({size} bytes > {limit})"));
     }
     match parse(inc.raw) {
         Err(e) => Prepared::Quarantine(e.to_string()),

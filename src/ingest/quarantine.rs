@@ -45,6 +45,7 @@ pub async fn retry(desk: &Desk, id: i64) -> Result<Outcome, RetryError> {
         mailbox: &mailbox,
         received_at: row.received_at,
         source_ref: format!("quarantine:{id}"),
+        declared_size: None,
     };
     let outcome = ingest(desk, incoming).await?;
     if let Outcome::Quarantined { id: again, reason } = outcome {

@@ -29,6 +29,25 @@ async fn agent_verification_none_warns_and_team_with_tokens_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("agents.notify: a team address cannot carry"));
 }
 
+/// An IMAP mailbox's `timeout` must be a duration; check-config names the key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_imap_timeout_is_named() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let imap = "[[mailbox]]\nname = \"imap\"\nkind = \"imap\"\naddress = \"help@example.com\"\nhost = \"127.0.0.1\"\n\
+                username = \"u\"\npassword = \"p\"\n";
+    sandbox.edit_config(|c| format!("{c}\n{imap}timeout = \"soon\"\n"));
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mailbox[1].timeout: expected a duration such as 500ms, 30s, 5m or 1h, got \"soon\""),
+        "{err}"
+    );
+    sandbox.edit_config(|c| c.replace("timeout = \"soon\"", "timeout = \"90s\""));
+    let out = sandbox.run(&["check-config"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn three_mistakes_are_all_reported_with_key_paths() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;

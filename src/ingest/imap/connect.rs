@@ -1,5 +1,6 @@
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_imap::{Client, Session};
 use rustls::pki_types::pem::PemObject;
@@ -8,6 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::timed::timed;
 use crate::config::{ImapConfig, Security};
 
 /// One boxed stream type for plain and TLS connections (async-imap needs Debug + Send + Unpin).
@@ -21,6 +23,8 @@ pub enum ImapError {
     Connect { host: String, port: u16, source: std::io::Error },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("IMAP command {command} timed out after {after:?}")]
+    Timeout { command: &'static str, after: Duration },
     #[error("the server sent no greeting")]
     NoGreeting,
     #[error("login as {user} failed: {source}")]
@@ -35,35 +39,41 @@ pub enum ImapError {
     Unavailable(crate::ingest::IngestError),
 }
 
-/// Connects, secures the connection as configured, and logs in.
+/// Connects, secures the connection as configured, and logs in; each step within the
+/// mailbox's timeout.
 pub async fn connect(cfg: &ImapConfig) -> Result<Session<Io>, ImapError> {
-    let tcp = TcpStream::connect((cfg.host.as_str(), cfg.port)).await.map_err(|source| ImapError::Connect {
-        host: cfg.host.clone(),
-        port: cfg.port,
-        source,
-    })?;
+    let limit = cfg.timeout;
+    let tcp = timed("connect", limit, async {
+        TcpStream::connect((cfg.host.as_str(), cfg.port)).await.map_err(|source| ImapError::Connect {
+            host: cfg.host.clone(),
+            port: cfg.port,
+            source,
+        })
+    })
+    .await?;
     tcp.set_nodelay(true).ok();
     let io: Io = match cfg.security {
-        Security::Plain => greeted(Box::new(tcp)).await?,
-        Security::Tls => greeted(Box::new(tls(cfg, tcp).await?)).await?,
+        Security::Plain => greeted(Box::new(tcp), limit).await?,
+        Security::Tls => greeted(Box::new(tls(cfg, tcp).await?), limit).await?,
         Security::StartTls => {
             let mut client = Client::new(tcp);
-            client.read_response().await?.ok_or(ImapError::NoGreeting)?;
-            client.run_command_and_check_ok("STARTTLS", None).await?;
+            timed("greeting", limit, client.read_response()).await?.ok_or(ImapError::NoGreeting)?;
+            timed("STARTTLS", limit, client.run_command_and_check_ok("STARTTLS", None)).await?;
             // No second greeting after STARTTLS (RFC 3501 §6.2.1).
             Box::new(tls(cfg, client.into_inner()).await?)
         }
     };
-    Client::new(io)
-        .login(&cfg.username, cfg.password.expose())
-        .await
-        .map_err(|(source, _)| ImapError::Login { user: cfg.username.clone(), source })
+    let login = Client::new(io).login(&cfg.username, cfg.password.expose());
+    timed("LOGIN", limit, async {
+        login.await.map_err(|(source, _)| ImapError::Login { user: cfg.username.clone(), source })
+    })
+    .await
 }
 
 /// async-imap does not read the greeting itself.
-async fn greeted(io: Io) -> Result<Io, ImapError> {
+async fn greeted(io: Io, limit: Duration) -> Result<Io, ImapError> {
     let mut client = Client::new(io);
-    client.read_response().await?.ok_or(ImapError::NoGreeting)?;
+    timed("greeting", limit, client.read_response()).await?.ok_or(ImapError::NoGreeting)?;
     Ok(client.into_inner())
 }
 
@@ -83,5 +93,6 @@ async fn tls(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::T
     // Only the ring provider is compiled in, so the builder finds it without install_default().
     let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
     let name = ServerName::try_from(cfg.host.clone()).map_err(|e| ImapError::Tls(format!("{}: {e}", cfg.host)))?;
-    TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| ImapError::Tls(e.to_string()))
+    let handshake = TlsConnector::from(Arc::new(config)).connect(name, tcp);
+    timed("TLS handshake", cfg.timeout, async { handshake.await.map_err(|e| ImapError::Tls(e.to_string())) }).await
 }

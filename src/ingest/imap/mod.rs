@@ -3,9 +3,11 @@
 //! kept in the database; IDLE wakes us when the server offers it, polling otherwise.
 
 mod connect;
+mod fetch;
 mod pass;
 mod state;
 mod task;
+mod timed;
 
 pub use connect::{ImapError, connect};
 pub use pass::pass;

@@ -1,15 +1,16 @@
 //! One pass over an IMAP folder: everything not yet processed, in UID batches.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use async_imap::Session;
-use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connect::{ImapError, Io};
+use super::fetch::{Fetched, batches, fetch_batch};
 use super::state;
+use super::timed::{collect, timed};
 use crate::config::{AfterProcessing, ImapConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::ingest::maildir::PassStats;
@@ -23,8 +24,8 @@ pub struct Capabilities {
     pub uidplus: bool,
 }
 
-pub async fn capabilities(session: &mut Session<Io>) -> Result<Capabilities, ImapError> {
-    let caps = session.capabilities().await?;
+pub async fn capabilities(session: &mut Session<Io>, cfg: &ImapConfig) -> Result<Capabilities, ImapError> {
+    let caps = timed("CAPABILITY", cfg.timeout, session.capabilities()).await?;
     Ok(Capabilities { idle: caps.has_str("IDLE"), move_: caps.has_str("MOVE"), uidplus: caps.has_str("UIDPLUS") })
 }
 
@@ -40,7 +41,7 @@ pub async fn pass(
     session: &mut Session<Io>,
     cancel: &CancellationToken,
 ) -> Result<PassStats, ImapError> {
-    let selected = session.select(&cfg.folder).await?;
+    let selected = timed("SELECT", cfg.timeout, session.select(&cfg.folder)).await?;
     let uid_validity = selected.uid_validity.unwrap_or(0);
     let mut last_uid = match state::load(&desk.db, &mailbox.name).await? {
         Some((v, last)) if v == uid_validity => last,
@@ -55,12 +56,13 @@ pub async fn pass(
         info!(mailbox = %mailbox.name, messages = uids.len(), "messages to process");
     }
     let mut stats = PassStats::default();
-    for chunk in batches(session, &uids, cfg.batch_size.max(1) as usize).await? {
-        let chunk = chunk.as_slice();
+    let max_size = desk.config.intake.max_message_size;
+    for chunk in batches(session, cfg, &uids, max_size).await? {
         if cancel.is_cancelled() {
             break;
         }
-        let (done, left, unavailable) = fetch_and_ingest(desk, mailbox, cfg, session, chunk).await?;
+        let fetched = fetch_batch(session, cfg, &chunk, max_size).await?;
+        let (done, left, unavailable) = ingest_fetched(desk, mailbox, cfg, &fetched).await;
         let t = std::time::Instant::now();
         mark_processed(session, cfg, caps, &done).await?;
         debug!(elapsed = ?t.elapsed(), messages = done.len(), "batch marked processed on the server");
@@ -78,94 +80,56 @@ pub async fn pass(
     Ok(stats)
 }
 
-/// Fetching whole messages costs memory: a batch holds at most `count` messages and, past
-/// its first message, at most `BATCH_BYTES`, whatever the backlog. Sizes are asked first.
-const BATCH_BYTES: u64 = 16 * 1024 * 1024;
-
-async fn batches(session: &mut Session<Io>, uids: &[u32], count: usize) -> Result<Vec<Vec<u32>>, ImapError> {
-    let mut out: Vec<Vec<u32>> = Vec::new();
-    for ids in uids.chunks(1000) {
-        let sizes: Vec<_> = session.uid_fetch(uid_set(ids), "(UID RFC822.SIZE)").await?.try_collect().await?;
-        let mut sized: Vec<(u32, u64)> =
-            sizes.iter().filter_map(|f| Some((f.uid?, u64::from(f.size.unwrap_or(0))))).collect();
-        sized.sort_unstable();
-        let mut bytes = 0;
-        for (uid, size) in sized {
-            match out.last_mut() {
-                Some(batch) if batch.len() < count && bytes + size <= BATCH_BYTES => {
-                    batch.push(uid);
-                    bytes += size;
-                }
-                _ => {
-                    out.push(vec![uid]);
-                    bytes = size;
-                }
-            }
-        }
-    }
-    drain_unsolicited(session);
-    Ok(out)
-}
-
 async fn candidates(session: &mut Session<Io>, cfg: &ImapConfig, last_uid: u32) -> Result<Vec<u32>, ImapError> {
     let mut uids = BTreeSet::new();
+    let t = cfg.timeout;
     match cfg.after_processing {
-        AfterProcessing::MoveTo(_) => uids.extend(session.uid_search("ALL").await?),
+        AfterProcessing::MoveTo(_) => uids.extend(timed("UID SEARCH", t, session.uid_search("ALL")).await?),
         AfterProcessing::MarkSeen => {
             // `n:*` also matches the highest UID when it is below n, hence the filter.
-            let newer = session.uid_search(format!("UID {}:*", last_uid + 1)).await?;
+            let newer = timed("UID SEARCH", t, session.uid_search(format!("UID {}:*", last_uid + 1))).await?;
             uids.extend(newer.into_iter().filter(|u| *u > last_uid));
-            uids.extend(session.uid_search("UNSEEN").await?);
+            uids.extend(timed("UID SEARCH", t, session.uid_search("UNSEEN")).await?);
         }
     }
     drain_unsolicited(session);
     Ok(uids.into_iter().collect())
 }
 
-/// Fetches and ingests one batch (one transaction); returns the UIDs now processed, how many were left for
-/// the next pass, and the error that stopped the batch when the database went away.
-async fn fetch_and_ingest(
+/// Ingests one fetched batch (one transaction); returns the UIDs now processed, how many were
+/// left for the next pass, and the error that stopped the batch when the database went away.
+async fn ingest_fetched(
     desk: &Desk,
     mailbox: &MailboxConfig,
     cfg: &ImapConfig,
-    session: &mut Session<Io>,
-    chunk: &[u32],
-) -> Result<(Vec<u32>, usize, Option<IngestError>), ImapError> {
-    let set = uid_set(chunk);
-    let t = std::time::Instant::now();
-    let fetches: Vec<_> = session.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])").await?.try_collect().await?;
-    debug!(elapsed = ?t.elapsed(), messages = fetches.len(), "batch fetched");
-    let items: Vec<(u32, &[u8], DateTime<Utc>)> = fetches
+    fetched: &[Fetched],
+) -> (Vec<u32>, usize, Option<IngestError>) {
+    let batch: Vec<Incoming<'_>> = fetched
         .iter()
-        .filter_map(|f| {
-            Some((f.uid?, f.body()?, f.internal_date().map(|d| d.with_timezone(&Utc)).unwrap_or_else(|| desk.now())))
-        })
-        .collect();
-    let batch: Vec<Incoming<'_>> = items
-        .iter()
-        .map(|(uid, raw, received_at)| Incoming {
-            raw,
+        .map(|f| Incoming {
+            raw: f.raw(),
             mailbox,
-            received_at: *received_at,
-            source_ref: format!("imap:{}/{}:{uid}", mailbox.name, cfg.folder),
+            received_at: f.internal_date.unwrap_or_else(|| desk.now()),
+            source_ref: format!("imap:{}/{}:{}", mailbox.name, cfg.folder, f.uid),
+            declared_size: f.declared_size,
         })
         .collect();
     let mut done = Vec::new();
     let mut left = 0;
-    for ((uid, _, _), result) in items.iter().zip(ingest_batch(desk, &batch).await) {
+    for (f, result) in fetched.iter().zip(ingest_batch(desk, &batch).await) {
         match result {
             Ok(outcome) => {
-                debug!(uid, ?outcome, "processed");
-                done.push(*uid);
+                debug!(uid = f.uid, ?outcome, "processed");
+                done.push(f.uid);
             }
-            Err(e @ IngestError::Unavailable(_)) => return Ok((done, left, Some(e))),
+            Err(e @ IngestError::Unavailable(_)) => return (done, left, Some(e)),
             Err(e) => {
-                warn!(uid, error = %e, "left unseen for the next pass");
+                warn!(uid = f.uid, error = %e, "left unseen for the next pass");
                 left += 1;
             }
         }
     }
-    Ok((done, left, None))
+    (done, left, None)
 }
 
 /// `\Seen`, or MOVE (COPY + `\Deleted` + EXPUNGE where MOVE is missing), for one batch at once.
@@ -178,19 +142,17 @@ async fn mark_processed(
     if uids.is_empty() {
         return Ok(());
     }
-    let set = uid_set(uids);
+    let (set, t) = (uid_set(uids), cfg.timeout);
     match &cfg.after_processing {
-        AfterProcessing::MarkSeen => {
-            let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Seen)").await?.try_collect().await?;
-        }
-        AfterProcessing::MoveTo(folder) if caps.move_ => session.uid_mv(&set, folder).await?,
+        AfterProcessing::MarkSeen => store(session, &set, "+FLAGS.SILENT (\\Seen)", t).await?,
+        AfterProcessing::MoveTo(folder) if caps.move_ => timed("UID MOVE", t, session.uid_mv(&set, folder)).await?,
         AfterProcessing::MoveTo(folder) => {
-            session.uid_copy(&set, folder).await?;
-            let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect().await?;
+            timed("UID COPY", t, session.uid_copy(&set, folder)).await?;
+            store(session, &set, "+FLAGS.SILENT (\\Deleted)", t).await?;
             if caps.uidplus {
-                let _: Vec<_> = session.uid_expunge(&set).await?.try_collect().await?;
+                collect("UID EXPUNGE", t, timed("UID EXPUNGE", t, session.uid_expunge(&set)).await?).await?;
             } else {
-                let _: Vec<_> = session.expunge().await?.try_collect().await?;
+                collect("EXPUNGE", t, timed("EXPUNGE", t, session.expunge()).await?).await?;
             }
         }
     }
@@ -198,14 +160,19 @@ async fn mark_processed(
     Ok(())
 }
 
+async fn store(session: &mut Session<Io>, set: &str, flags: &str, t: Duration) -> Result<(), ImapError> {
+    collect("UID STORE", t, timed("UID STORE", t, session.uid_store(set, flags)).await?).await?;
+    Ok(())
+}
+
 /// The unsolicited channel is bounded and silently drops when full; nothing here needs
 /// what it carries (EXISTS, EXPUNGE, COPYUID), so it is emptied after each command.
-fn drain_unsolicited(session: &mut Session<Io>) {
+pub(super) fn drain_unsolicited(session: &mut Session<Io>) {
     while session.unsolicited_responses.try_recv().is_ok() {}
 }
 
 /// `1:3,7,9:10`.
-fn uid_set(uids: &[u32]) -> String {
+pub(super) fn uid_set(uids: &[u32]) -> String {
     let mut sorted = uids.to_vec();
     sorted.sort_unstable();
     let mut parts: Vec<String> = Vec::new();

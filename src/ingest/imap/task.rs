@@ -12,6 +12,7 @@ use tracing::{info, warn};
 
 use super::connect::{ImapError, Io, connect};
 use super::pass::{Capabilities, capabilities, pass};
+use super::timed::timed;
 use crate::config::{ImapConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::ingest::maildir::PassStats;
@@ -19,9 +20,9 @@ use crate::ingest::maildir::PassStats;
 /// `run --once`: one connection, one pass, logout.
 pub async fn once(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Result<PassStats, ImapError> {
     let mut session = connect(cfg).await?;
-    let caps = capabilities(&mut session).await?;
+    let caps = capabilities(&mut session, cfg).await?;
     let stats = pass(desk, mailbox, cfg, caps, &mut session, &CancellationToken::new()).await?;
-    session.logout().await.ok();
+    logout(session, cfg).await;
     Ok(stats)
 }
 
@@ -60,7 +61,7 @@ async fn serve(
     connected: &mut bool,
 ) -> Result<(), ImapError> {
     let mut session = connect(cfg).await?;
-    let caps = capabilities(&mut session).await?;
+    let caps = capabilities(&mut session, cfg).await?;
     *connected = true;
     info!(mailbox = %mailbox.name, idle = caps.idle, "IMAP connected");
     loop {
@@ -69,20 +70,24 @@ async fn serve(
             wake.notify_one();
         }
         if cancel.is_cancelled() {
-            session.logout().await.ok();
+            logout(session, cfg).await;
             return Ok(());
         }
-        session = match wait(session, caps, mailbox.poll_interval, cancel).await? {
+        session = match wait(session, cfg, caps, mailbox.poll_interval, cancel).await? {
             Some(s) => s,
             None => return Ok(()),
         };
     }
 }
 
-/// Waits for new mail: IDLE when offered (re-issued at least every 29 minutes, RFC 2177),
-/// otherwise the poll interval. `None` when cancelled.
+/// Waits for new mail: IDLE when offered, otherwise the poll interval. `None` when cancelled.
+/// IDLE ends after the poll interval (at most 29 minutes, RFC 2177) whatever the server says
+/// meanwhile: async-imap's own timeout restarts with every `* OK Still here`, so without this
+/// bound a connection that only keeps alive would never be renewed. Renewing (DONE, then the
+/// pass's SELECT) is also what finds a dead connection: each has the command timeout.
 async fn wait(
     session: Session<Io>,
+    cfg: &ImapConfig,
     caps: Capabilities,
     poll: Duration,
     cancel: &CancellationToken,
@@ -93,17 +98,28 @@ async fn wait(
             _ = tokio::time::sleep(poll) => return Ok(Some(session)),
         }
     }
+    let renew = poll.min(IDLE_RENEW);
     let mut idle = session.idle();
-    idle.init().await?;
-    let (response, _stop) = idle.wait_with_timeout(poll.min(Duration::from_secs(29 * 60)));
+    timed("IDLE", cfg.timeout, idle.init()).await?;
+    let (response, _stop) = idle.wait_with_timeout(renew);
     let response = tokio::select! {
-        r = response => r?,
+        r = tokio::time::timeout(renew, response) => r.unwrap_or(Ok(IdleResponse::Timeout))?,
         _ = cancel.cancelled() => return Ok(None),
     };
     if let IdleResponse::NewData(_) = response {
         tracing::debug!("IDLE: new data");
     }
-    Ok(Some(idle.done().await?))
+    Ok(Some(timed("DONE", cfg.timeout, idle.done()).await?))
+}
+
+/// RFC 2177: a server may log an idle client out after 30 minutes.
+const IDLE_RENEW: Duration = Duration::from_secs(29 * 60);
+
+/// Best effort: the work is done; a server that does not answer must not hold up shutdown.
+async fn logout(mut session: Session<Io>, cfg: &ImapConfig) {
+    if let Err(e) = timed("LOGOUT", cfg.timeout, session.logout()).await {
+        tracing::debug!(error = %e, "LOGOUT failed");
+    }
 }
 
 /// 1 s, 2 s, 4 s … capped at 60 s, each with up to 25% random jitter so that many

@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_imap::Session;
@@ -202,13 +203,18 @@ impl TestMailServer {
     }
 
     /// Delivers straight into the INBOX Maildir (tmp/, then rename into new/), as an MTA
-    /// does; much faster than APPEND for large mailboxes.
+    /// does; much faster than APPEND for large mailboxes, and works while Dovecot is frozen.
     pub fn deliver_to_maildir(&self, messages: &[Vec<u8>]) {
-        self.doveadm(&["mailbox", "status", "-u", USER, "messages", "INBOX"]);
+        static DELIVERED: AtomicUsize = AtomicUsize::new(0);
         let maildir = self.dir.path().join("mail").join(USER).join("Maildir");
+        if !maildir.join("new").is_dir() {
+            // Dovecot creates the Maildir on first access.
+            self.doveadm(&["mailbox", "status", "-u", USER, "messages", "INBOX"]);
+        }
         let (_, _, uid) = run_as();
-        for (i, raw) in messages.iter().enumerate() {
-            let name = format!("{}.M{i}P{}.bench", 1_700_000_000 + i, std::process::id());
+        for raw in messages {
+            let n = DELIVERED.fetch_add(1, Ordering::Relaxed);
+            let name = format!("{}.M{n}P{}.bench", 1_700_000_000 + n, std::process::id());
             let tmp = maildir.join("tmp").join(&name);
             std::fs::write(&tmp, raw).expect("write message");
             // SAFETY: getuid has no preconditions.
@@ -216,6 +222,34 @@ impl TestMailServer {
                 std::os::unix::fs::chown(&tmp, Some(uid), Some(uid)).expect("chown");
             }
             std::fs::rename(&tmp, maildir.join("new").join(&name)).expect("deliver");
+        }
+    }
+
+    /// Stops every process of this instance with SIGSTOP (they all share the master's process
+    /// group): the kernel still accepts connections on its ports, but nothing answers, as with
+    /// a hung server. Dropping the guard resumes them, so a failing test leaves none stopped.
+    pub fn freeze(&self) -> Frozen<'_> {
+        let group = self.group().expect("Dovecot is running");
+        // SAFETY: kill(2) on the process group we created.
+        assert_eq!(unsafe { libc::kill(-group, libc::SIGSTOP) }, 0, "SIGSTOP");
+        Frozen { _server: self, group }
+    }
+
+    fn group(&self) -> Option<i32> {
+        self.child.as_ref().map(|c| c.id() as i32)
+    }
+
+    /// Waits until Dovecot's log holds `count` lines containing `needle`; the log file is the
+    /// only word a foreign process gives, so it is read again every 20 ms.
+    pub fn wait_for_log(&self, needle: &str, count: usize, timeout: Duration) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let lines: Vec<String> = self.log().lines().filter(|l| l.contains(needle)).map(str::to_owned).collect();
+            if lines.len() >= count {
+                return lines;
+            }
+            assert!(Instant::now() < deadline, "no {count}× {needle:?} in Dovecot's log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -237,6 +271,19 @@ fn greets(port: u16) -> bool {
     s.set_read_timeout(Some(Duration::from_secs(2))).ok();
     let mut buf = [0u8; 4];
     s.read_exact(&mut buf).is_ok() && &buf == b"* OK"
+}
+
+/// A frozen Dovecot (see [`TestMailServer::freeze`]); resumed on drop.
+pub struct Frozen<'a> {
+    _server: &'a TestMailServer,
+    group: i32,
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group of the server this guard borrows.
+        unsafe { libc::kill(-self.group, libc::SIGCONT) };
+    }
 }
 
 impl Drop for TestMailServer {
