@@ -1,0 +1,150 @@
+//! A database that cannot be written now is a temporary failure: pipe ingest exits 75 (the
+//! mail server keeps the message and retries, where 70 would bounce it), `run --once` exits
+//! 75 with the mail left in new/, and the daemon waits for the database instead of exiting.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::support::{Backend, Sandbox, customer_mail};
+
+/// Read-only files that bind root too. The tests run as root, and root ignores file modes:
+/// after `chmod 0444` SQLite still writes. The immutable attribute (`chattr +i`, ext4 here)
+/// stops root as well: open(O_RDWR) fails with EPERM, so SQLite falls back to a read-only
+/// open and a write fails with SQLITE_READONLY, as it does for a daemon's user on a 0444
+/// file; on an immutable folder it cannot create the -wal/-shm and the open fails with
+/// SQLITE_CANTOPEN. Cleared on drop, so the sandbox can be removed even after a failure.
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(paths: &[PathBuf]) -> Immutable {
+        chattr("+i", paths);
+        let guard = Immutable(paths.to_vec());
+        for p in paths.iter().filter(|p| p.is_file()) {
+            let write = std::fs::OpenOptions::new().write(true).open(p);
+            assert!(write.is_err(), "{} is still writable as root: the test would prove nothing", p.display());
+        }
+        guard
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        chattr("-i", &self.0);
+    }
+}
+
+fn chattr(flag: &str, paths: &[PathBuf]) {
+    let out = Command::new("chattr").arg(flag).args(paths).output().expect("run chattr (e2fsprogs)");
+    assert!(out.status.success(), "chattr {flag}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// One message on stdin, the way a mail server's pipe delivers it.
+pub fn pipe_ingest(sandbox: &Sandbox, raw: &[u8]) -> Output {
+    let mut child = sandbox
+        .cmd(&["ingest"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn supportd ingest");
+    child.stdin.take().expect("stdin").write_all(raw).expect("pipe the message");
+    child.wait_with_output().expect("wait for supportd ingest")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A migrated SQLite sandbox and the paths `read_only` names, made immutable.
+async fn read_only_sqlite(read_only: &[&str]) -> (Sandbox, Immutable) {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    assert!(sandbox.run(&["migrate"]).status.success());
+    let paths: Vec<PathBuf> = read_only.iter().map(|p| sandbox.path(p)).collect();
+    let guard = Immutable::set(&paths);
+    (sandbox, guard)
+}
+
+/// Pipe ingest exits 75 while the database cannot be written, and the same message becomes
+/// case 000001 once it can: nothing was half-stored meanwhile.
+fn assert_temporary_then_ingested(sandbox: &Sandbox, guard: Immutable) {
+    let mail = customer_mail(1, "Printer offline");
+    let out = pipe_ingest(sandbox, &mail);
+    assert_eq!(out.status.code(), Some(75), "a read-only database is a temporary failure: {}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    drop(guard);
+    let out = pipe_ingest(sandbox, &mail);
+    assert!(out.status.success(), "the mail server's retry is stored: {}", stderr(&out));
+    let cases = sandbox.cases();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0]["number"], "000001", "no case number was used up by the failed attempt");
+}
+
+/// The file is read-only, its folder is not: SQLITE_READONLY (8) on the first write.
+#[tokio::test(flavor = "multi_thread")]
+async fn pipe_ingest_into_a_read_only_sqlite_file_exits_75() {
+    let (sandbox, guard) = read_only_sqlite(&["var/supportd.db"]).await;
+    assert_temporary_then_ingested(&sandbox, guard);
+}
+
+/// File and folder read-only: the journal cannot be created, SQLITE_CANTOPEN (14).
+#[tokio::test(flavor = "multi_thread")]
+async fn pipe_ingest_into_a_read_only_sqlite_folder_exits_75() {
+    let (sandbox, guard) = read_only_sqlite(&["var/supportd.db", "var"]).await;
+    assert_temporary_then_ingested(&sandbox, guard);
+}
+
+/// A PostgreSQL database whose sessions are read-only (as on a standby after a failover):
+/// every write fails with 25006 read_only_sql_transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn pipe_ingest_into_a_read_only_postgres_database_exits_75() {
+    let sandbox = Sandbox::new(Backend::Postgres).await;
+    assert!(sandbox.run(&["migrate"]).status.success());
+    let (server, name) = sandbox.db.url.rsplit_once('/').expect("postgres://server/name");
+    // Altered from another database: a session of the read-only one may not undo it.
+    let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to postgres");
+    let alter = |setting: &str| format!("ALTER DATABASE {name} {setting}");
+    admin.execute_unprepared(&alter("SET default_transaction_read_only = on")).await.expect("read-only");
+    let mail = customer_mail(1, "Printer offline");
+    let out = pipe_ingest(&sandbox, &mail);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    admin.execute_unprepared(&alter("RESET default_transaction_read_only")).await.expect("writable");
+    admin.close().await.ok();
+    let out = pipe_ingest(&sandbox, &mail);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sandbox.cases().len(), 1);
+}
+
+/// `run --once` reports the read-only database as a temporary failure and leaves the mail
+/// in new/ for the next run.
+#[tokio::test(flavor = "multi_thread")]
+async fn run_once_on_a_read_only_database_exits_75_and_keeps_the_mail() {
+    let (sandbox, guard) = read_only_sqlite(&["var/supportd.db"]).await;
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    let out = sandbox.run(&["run", "--once"]);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert_eq!(sandbox.files_in("var/inbox/new"), ["1.eml"]);
+    drop(guard);
+    let out = sandbox.run(&["run", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(sandbox.files_in("var/inbox/new").is_empty());
+    assert_eq!(sandbox.cases().len(), 1);
+}
+
+/// The daemon waits for a read-only database, retrying, and starts once it is writable.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_waits_for_a_read_only_database() {
+    let (sandbox, guard) = read_only_sqlite(&["var/supportd.db"]).await;
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    let mut daemon = sandbox.spawn_daemon();
+    daemon.wait_for_count("the database cannot be used now; retrying", 2, Duration::from_secs(30));
+    drop(guard);
+    daemon.wait_for("supportd ready", Duration::from_secs(30));
+    daemon.wait_for("opened case", Duration::from_secs(30));
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
