@@ -7,6 +7,7 @@ use tracing::{info, warn};
 
 use super::Exit;
 use super::load::{fail, load_checked, open};
+use super::output::errln;
 use crate::app;
 use crate::desk::Desk;
 
@@ -18,7 +19,7 @@ pub async fn run(path: &Path, once: bool) -> Exit {
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot listen for SIGTERM: {e}");
+            errln!("error: cannot listen for SIGTERM: {e}");
             return Exit::Software;
         }
     };

@@ -2,7 +2,7 @@
 //! mail server keeps the message and retries, where 70 would bounce it), `run --once` exits
 //! 75 with the mail left in new/, and the daemon waits for the database instead of exiting.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -147,4 +147,76 @@ async fn the_daemon_waits_for_a_read_only_database() {
     daemon.signal(libc::SIGTERM);
     let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
+}
+
+/// `supportd cases list | head -1`: the reader leaves after the first bytes. The command
+/// ends quietly with its own exit code, not with a panic on the broken pipe (exit 101).
+#[tokio::test(flavor = "multi_thread")]
+async fn listing_into_a_pipe_closed_early_ends_quietly() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    // Far more than a pipe holds (64 KiB on Linux), so the command is still writing when
+    // the reader leaves, in the table and in JSON.
+    const CASES: usize = 800;
+    for n in 0..CASES {
+        sandbox.drop_mail(
+            &format!("{n:04}.eml"),
+            &customer_mail(n, &format!("Request number {n} about the printer on the second floor of the east wing")),
+        );
+    }
+    assert!(sandbox.run(&["run", "--once"]).status.success());
+    for format in ["table", "json"] {
+        let full = sandbox.run(&["cases", "list", "--format", format]);
+        assert!(full.stdout.len() > 2 * 65536, "{format}: {} bytes is too little to fill a pipe", full.stdout.len());
+        let mut child = sandbox
+            .cmd(&["cases", "list", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn supportd cases list");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).expect("the first byte");
+        drop(stdout);
+        let out = child.wait_with_output().expect("wait for supportd cases list");
+        assert!(!stderr(&out).contains("panicked"), "{format}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+    }
+}
+
+/// `run --once 2>&1 | head -1`, or a log shipper that goes away: logging into a closed
+/// stderr loses the logs, not the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_logging_into_a_closed_stderr_still_does_its_work() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    let mut child = sandbox.cmd(&["run", "--once"]).stderr(Stdio::piped()).spawn().expect("spawn supportd run --once");
+    drop(child.stderr.take());
+    let status = child.wait().expect("wait for supportd run --once");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(sandbox.cases().len(), 1);
+}
+
+/// The daemon whose stderr closes keeps running and still stops cleanly on SIGTERM (its
+/// signal task logs before it cancels; a panic there would leave it running forever).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_outlives_a_closed_stderr() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut child = sandbox.cmd(&["run"]).stderr(Stdio::piped()).spawn().expect("spawn supportd run");
+    let mut log = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let ready = log.by_ref().map_while(Result::ok).any(|line| line.contains("supportd ready"));
+    assert!(ready, "the daemon ended before it was ready");
+    drop(log);
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = child.id() as i32;
+    std::thread::spawn(move || tx.send(child.wait()));
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(status) => assert_eq!(status.expect("wait").code(), Some(0)),
+        Err(_) => {
+            // SAFETY: as above; the waiting thread still holds the child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("the daemon did not stop within 10 s of SIGTERM");
+        }
+    }
 }
