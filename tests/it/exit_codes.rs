@@ -183,6 +183,28 @@ async fn listing_into_a_pipe_closed_early_ends_quietly() {
     }
 }
 
+/// `ingest a.eml b.eml | head -0`: the reader is gone before the first report, and every
+/// file is still stored (output stops; the work does not).
+#[tokio::test(flavor = "multi_thread")]
+async fn ingesting_files_into_a_closed_stdout_stores_every_file() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let files: Vec<String> = (1..=3)
+        .map(|n| {
+            let path = sandbox.path(&format!("{n}.eml"));
+            std::fs::write(&path, customer_mail(n, &format!("Request {n}"))).expect("write message");
+            path.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["ingest"];
+    args.extend(files.iter().map(String::as_str));
+    let mut child = sandbox.cmd(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for supportd ingest");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sandbox.cases().len(), 3);
+}
+
 /// `run --once 2>&1 | head -1`, or a log shipper that goes away: logging into a closed
 /// stderr loses the logs, not the run.
 #[tokio::test(flavor = "multi_thread")]
