@@ -23,8 +23,12 @@ impl Immutable {
     fn set(paths: &[PathBuf]) -> Immutable {
         chattr("+i", paths);
         let guard = Immutable(paths.to_vec());
-        for p in paths.iter().filter(|p| p.is_file()) {
-            let write = std::fs::OpenOptions::new().write(true).open(p);
+        for p in paths {
+            let write = if p.is_dir() {
+                std::fs::File::create(p.join("probe")).map(drop)
+            } else {
+                std::fs::OpenOptions::new().write(true).open(p).map(drop)
+            };
             assert!(write.is_err(), "{} is still writable as root: the test would prove nothing", p.display());
         }
         guard
