@@ -153,6 +153,35 @@ async fn the_daemon_waits_for_a_read_only_database() {
     assert!(status.success(), "{status:?}");
 }
 
+/// A running daemon whose PostgreSQL turns read-only (a failover to a standby) keeps
+/// retrying, and stores the mail once the database takes writes again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_running_daemon_retries_while_postgres_is_read_only() {
+    let sandbox = Sandbox::new(Backend::Postgres).await;
+    let mut daemon = sandbox.spawn_daemon();
+    daemon.wait_for("supportd ready", Duration::from_secs(60));
+    let (server, name) = sandbox.db.url.rsplit_once('/').expect("postgres://server/name");
+    let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to postgres");
+    // The setting reaches new sessions only, so the daemon's pooled ones are ended: it
+    // reconnects into read-only sessions now, and into writable ones after the reset.
+    let reconnect = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    );
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} SET default_transaction_read_only = on")).await.unwrap();
+    admin.execute_unprepared(&reconnect).await.expect("end the daemon's sessions");
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for("read-only transaction", Duration::from_secs(60));
+    assert_eq!(sandbox.files_in("var/inbox/new"), ["1.eml"], "nothing can be stored meanwhile");
+    admin.execute_unprepared(&format!("ALTER DATABASE {name} RESET default_transaction_read_only")).await.unwrap();
+    admin.execute_unprepared(&reconnect).await.expect("end the daemon's sessions");
+    admin.close().await.ok();
+    daemon.wait_for("opened case", Duration::from_secs(60));
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(sandbox.cases().len(), 1);
+}
+
 /// `supportd cases list | head -1`: the reader leaves after the first bytes. The command
 /// ends quietly with its own exit code, not with a panic on the broken pipe (exit 101).
 #[tokio::test(flavor = "multi_thread")]
