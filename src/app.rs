@@ -15,7 +15,7 @@ use crate::config::{Config, MailboxConfig, MailboxSource};
 use crate::desk::{Desk, clock_from_env};
 use crate::ingest::imap::{self, ImapError};
 use crate::ingest::maildir::{self, MaildirError};
-use crate::outbound::{self, SendError, Transport};
+use crate::outbound::{self, MailError, SendError, Transport};
 use crate::scheduler;
 use crate::storage::{self, StorageError, entities::agent};
 use crate::templates::Templates;
@@ -51,6 +51,9 @@ impl AppError {
             // The server may be back on the next run.
             AppError::Imap(ImapError::Database(e)) => storage::is_unavailable(e),
             AppError::Imap(_) => true,
+            AppError::Tick(scheduler::TickError::Database(e) | scheduler::TickError::Mail(MailError::Database(e))) => {
+                storage::is_unavailable(e)
+            }
             _ => false,
         }
     }

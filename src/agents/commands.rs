@@ -1,7 +1,7 @@
 //! Commands at the top of an agent's reply: `#word value` lines before any text. Parsing
 //! is pure; every problem is collected so the agent hears of all of them in one email.
 
-use crate::domain::{CaseType, Priority, Severity, Status};
+use crate::domain::{CaseType, Priority, Severity, Status, WorkTime};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -124,14 +124,12 @@ fn command(word: &str, value: &str) -> Result<Command, String> {
     }
 }
 
-/// `45m`, `1h`, `1h30m`, `1.5h` or plain minutes, then an optional `standard|consultancy`.
+/// A `WorkTime` (`45m`, `1h30m`, `1.5h`, plain minutes; at most 24 hours), then an optional
+/// `standard|consultancy`.
 fn time(value: &str) -> Result<Command, String> {
     let mut words = value.split_whitespace();
     let amount = words.next().ok_or("needs a duration such as 45m or 1h30m")?;
-    let minutes = minutes(amount).ok_or_else(|| format!("expected a duration such as 45m or 1h30m, got {amount:?}"))?;
-    if minutes == 0 || minutes > 24 * 60 {
-        return Err(format!("expected between 1 minute and 24 hours, got {amount:?}"));
-    }
+    let minutes = amount.parse::<WorkTime>().map_err(|e| e.to_string())?.minutes();
     let rate = match words.next().map(str::to_ascii_lowercase).as_deref() {
         None | Some("standard") => Rate::Standard,
         Some("consultancy") => Rate::Consultancy,
@@ -141,22 +139,6 @@ fn time(value: &str) -> Result<Command, String> {
         return Err(format!("unexpected {extra:?} after the rate"));
     }
     Ok(Command::Time { minutes, rate })
-}
-
-fn minutes(s: &str) -> Option<u32> {
-    let s = s.to_ascii_lowercase();
-    if let Ok(n) = s.parse::<u32>() {
-        return Some(n);
-    }
-    let (hours, rest) = match s.split_once('h') {
-        Some((h, rest)) => (h.parse::<f64>().ok().filter(|h| h.is_finite() && *h >= 0.0)?, rest),
-        None => (0.0, s.as_str()),
-    };
-    let mins = match rest {
-        "" => 0,
-        m => m.strip_suffix('m')?.parse::<u32>().ok()?,
-    };
-    Some((hours * 60.0).round() as u32 + mins)
 }
 
 #[cfg(test)]
@@ -221,14 +203,14 @@ mod tests {
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(minutes("45m"), Some(45));
-        assert_eq!(minutes("2h"), Some(120));
-        assert_eq!(minutes("1.5h"), Some(90));
-        assert_eq!(minutes("1h15m"), Some(75));
-        assert_eq!(minutes("30"), Some(30));
-        assert_eq!(minutes("soon"), None);
+    fn time_entries() {
+        assert_eq!(time("1.5h consultancy"), Ok(Command::Time { minutes: 90, rate: Rate::Consultancy }));
+        assert_eq!(time("30"), Ok(Command::Time { minutes: 30, rate: Rate::Standard }));
         assert!(time("0m").is_err());
         assert!(time("45m hourly").is_err());
+        let e = time("1e10h60m").expect_err("an exponent is no duration");
+        assert!(e.contains("\"1e10h60m\""), "the agent sees what was refused: {e}");
+        let e = time("25h").expect_err("more than a day");
+        assert!(e.contains("at most 24 hours"), "{e}");
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::load::{fail, open};
 use super::output;
+use super::output::{errln, outln};
 use super::{AgentsCommand, Exit};
 use crate::app::AppError;
 use crate::domain::EmailAddress;
@@ -48,7 +49,7 @@ pub async fn agents(config: &Path, command: AgentsCommand) -> Exit {
         }
         AgentsCommand::Add { email, name } => {
             let Ok(address) = email.parse::<EmailAddress>() else {
-                eprintln!("error: {email:?} is not an email address");
+                errln!("error: {email:?} is not an email address");
                 return Exit::Usage;
             };
             let now = desk.now();
@@ -66,7 +67,7 @@ pub async fn agents(config: &Path, command: AgentsCommand) -> Exit {
                 .to_owned();
             let added = agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await;
             added.and(crate::agents::fill_missing_tokens(&desk.db).await).map(|_| {
-                println!("agent {address} is active");
+                outln!("agent {address} is active");
                 Exit::Ok
             })
         }
@@ -74,7 +75,7 @@ pub async fn agents(config: &Path, command: AgentsCommand) -> Exit {
             let found = agent::Entity::find().filter(agent::Column::Email.eq(email.trim())).one(&desk.db).await;
             match found {
                 Ok(None) => {
-                    eprintln!("error: no agent {email}");
+                    errln!("error: no agent {email}");
                     return Exit::Usage;
                 }
                 Ok(Some(a)) => {
@@ -82,7 +83,7 @@ pub async fn agents(config: &Path, command: AgentsCommand) -> Exit {
                     update.active = Set(false);
                     update.updated_at = Set(desk.now());
                     update.update(&desk.db).await.map(|_| {
-                        println!("agent {email} is disabled");
+                        outln!("agent {email} is disabled");
                         Exit::Ok
                     })
                 }

@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::load::{fail, open};
 use super::output::{self, Format};
+use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::app::AppError;
 use crate::cases::{list_cases, show_case};
@@ -38,14 +39,14 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
             let number: CaseNumber = match number.parse() {
                 Ok(n) => n,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return Exit::Usage;
                 }
             };
             match show_case(&desk.db, &desk.config, number, desk.now()).await {
                 Err(e) => fail(&AppError::Database(e)),
                 Ok(None) => {
-                    eprintln!("error: no case {number}");
+                    errln!("error: no case {number}");
                     Exit::Usage
                 }
                 Ok(Some(detail)) if format == Format::Json => {
@@ -54,40 +55,40 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
                 }
                 Ok(Some(d)) => {
                     let c = &d.case;
-                    println!("{} {}", c.number, c.summary);
-                    println!("  status {} · {} · {} · priority {}", c.status, c.severity, c.case_type, c.priority);
-                    println!(
+                    outln!("{} {}", c.number, c.summary);
+                    outln!("  status {} · {} · {} · priority {}", c.status, c.severity, c.case_type, c.priority);
+                    outln!(
                         "  company {} · contact {}",
                         c.company.as_deref().unwrap_or("-"),
                         c.contact.as_deref().unwrap_or("-")
                     );
-                    println!(
+                    outln!(
                         "  created {} · updated {}",
                         output::time(Some(c.created_at)),
                         output::time(Some(c.updated_at))
                     );
-                    println!(
+                    outln!(
                         "  respond by {} · resolve by {}",
                         output::time(c.first_response_due),
                         output::time(c.resolution_due)
                     );
-                    println!(
+                    outln!(
                         "  assigned {} · category {}{}",
                         c.assignee.as_deref().unwrap_or("-"),
                         c.error_category.as_deref().unwrap_or("-"),
                         if c.client_config { " · client-side configuration" } else { "" }
                     );
                     if let Some(notes) = &d.reference_notes {
-                        println!("\nReference notes: {notes}");
+                        outln!("\nReference notes: {notes}");
                     }
                     if let Some(solution) = &c.solution {
-                        println!("\nSolution: {solution}");
+                        outln!("\nSolution: {solution}");
                     }
                     if !d.time.is_empty() {
-                        println!("\nTime:");
+                        outln!("\nTime:");
                         for t in &d.time {
                             let who = t.agent.as_deref().unwrap_or("-");
-                            println!(
+                            outln!(
                                 "  {} {who} {}m {} ({:.2} budget hours)",
                                 output::time(Some(t.at)),
                                 t.minutes,
@@ -96,7 +97,7 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
                             );
                         }
                     }
-                    println!("\nMessages:");
+                    outln!("\nMessages:");
                     for m in &d.messages {
                         let mut note =
                             m.no_ack_reason.as_deref().map(|r| format!(" (no ack: {r})")).unwrap_or_default();
@@ -106,7 +107,7 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
                         if let Some(flags) = &m.flags {
                             note.push_str(&format!(" [{flags}]"));
                         }
-                        println!(
+                        outln!(
                             "  {} {} {} {}{note}",
                             output::time(Some(m.received_at)),
                             m.direction,
@@ -114,13 +115,13 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
                             m.subject
                         );
                     }
-                    println!("\nEvents:");
+                    outln!("\nEvents:");
                     for e in &d.events {
                         let change = match (&e.old_value, &e.new_value) {
                             (None, None) => String::new(),
                             (o, n) => format!(" {} -> {}", o.as_deref().unwrap_or("-"), n.as_deref().unwrap_or("-")),
                         };
-                        println!("  {} {} {}{change}", output::time(Some(e.at)), e.actor, e.kind);
+                        outln!("  {} {} {}{change}", output::time(Some(e.at)), e.actor, e.kind);
                     }
                     Exit::Ok
                 }

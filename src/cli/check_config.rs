@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::Exit;
 use super::load::load_checked;
+use super::output::{errln, outln};
 
 /// Everything that can be checked without a network: values, paths, cron, time zones,
 /// templates (compiled and rendered with a sample).
@@ -9,9 +10,9 @@ pub fn check_config(path: &Path) -> Exit {
     match load_checked(path) {
         Ok((config, _)) => {
             for w in &config.warnings {
-                eprintln!("warning: {w}");
+                errln!("warning: {w}");
             }
-            println!(
+            outln!(
                 "{}: OK ({} mailbox(es), {} compan(y/ies), {} agent(s))",
                 config.path.display(),
                 config.mailboxes.len(),

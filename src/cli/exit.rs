@@ -11,6 +11,8 @@ pub enum Exit {
     NoInput = 66,
     /// A bug or an unexpected state: see the log.
     Software = 70,
+    /// The output could not be written (not a reader that left: a full disk under `> file`).
+    IoErr = 74,
     /// Temporary: the database is unavailable; retry later (the mail server will).
     TempFail = 75,
     /// The configuration or templates are invalid.

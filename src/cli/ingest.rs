@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 
 use super::Exit;
 use super::load::open;
+use super::output::{errln, outln};
 use crate::ingest::{Incoming, IngestError, Outcome, ingest as ingest_one};
 
 /// Pipe mode (no files): one message from stdin; exit 75 on a temporary failure so the
@@ -17,7 +18,7 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
         None => desk.config.mailboxes.first(),
     };
     let Some(mailbox) = mailbox.cloned() else {
-        eprintln!("error: no such mailbox (names come from [[mailbox]] in the config)");
+        errln!("error: no such mailbox (names come from [[mailbox]] in the config)");
         return Exit::Usage;
     };
     let inputs: Vec<(String, std::io::Result<Vec<u8>>)> = if files.is_empty() {
@@ -31,7 +32,7 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
         let raw = match raw {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: cannot read {name}: {e}");
+                errln!("error: cannot read {name}: {e}");
                 exit = Exit::NoInput;
                 continue;
             }
@@ -44,9 +45,9 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
             declared_size: None,
         };
         match ingest_one(&desk, incoming).await {
-            Ok(outcome) => println!("{name}: {}", describe(&outcome)),
+            Ok(outcome) => outln!("{name}: {}", describe(&outcome)),
             Err(e) => {
-                eprintln!("error: {name}: {e}");
+                errln!("error: {name}: {e}");
                 exit = match e {
                     IngestError::Unavailable(_) | IngestError::Failed { .. } => Exit::TempFail,
                 };

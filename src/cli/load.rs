@@ -6,13 +6,14 @@ use crate::desk::Desk;
 use crate::templates::Templates;
 
 use super::Exit;
+use super::output::errln;
 
 /// Loads the configuration and compiles the templates, printing every problem found.
 pub fn load_checked(path: &Path) -> Result<(Config, Templates), Exit> {
     let config = Config::load(path).map_err(|e| {
         match &e {
             ConfigError::Invalid { path, problems } => print_problems(&path.display().to_string(), problems),
-            other => eprintln!("error: {other}"),
+            other => errln!("error: {other}"),
         }
         Exit::Config
     })?;
@@ -24,9 +25,9 @@ pub fn load_checked(path: &Path) -> Result<(Config, Templates), Exit> {
 }
 
 fn print_problems(what: &str, problems: &Problems) {
-    eprintln!("error: {what} has {} problem(s):", problems.len());
+    errln!("error: {what} has {} problem(s):", problems.len());
     for p in problems.iter() {
-        eprintln!("  {p}");
+        errln!("  {p}");
     }
 }
 
@@ -38,6 +39,6 @@ pub async fn open(path: &Path) -> Result<Desk, Exit> {
 
 pub fn fail(e: &AppError) -> Exit {
     tracing::error!(error = %e, "failed");
-    eprintln!("error: {e}");
+    errln!("error: {e}");
     if e.is_unavailable() { Exit::TempFail } else { Exit::Software }
 }

@@ -7,10 +7,17 @@ pub enum LogFormat {
 }
 
 /// Logs go to stderr (stdout carries command output); `RUST_LOG` filters, default `info`.
+/// A closed stderr drops the logs and nothing else: tracing-subscriber would report the
+/// failed write with `eprintln!`, on the same closed stderr, which panics (SIGPIPE is
+/// ignored) and would take the daemon's task or the command with it.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .log_internal_errors(false);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).init(),

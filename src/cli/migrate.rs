@@ -2,6 +2,7 @@ use std::path::Path;
 
 use super::Exit;
 use super::load::load_checked;
+use super::output::outln;
 use crate::app::AppError;
 use crate::storage;
 
@@ -17,7 +18,7 @@ pub async fn migrate(path: &Path) -> Exit {
     .await;
     match result {
         Ok(n) => {
-            println!("applied {n} migration(s); the database is up to date");
+            outln!("applied {n} migration(s); the database is up to date");
             Exit::Ok
         }
         Err(e) => super::load::fail(&AppError::Storage(e)),

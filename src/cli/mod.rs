@@ -162,7 +162,7 @@ pub enum OutboxCommand {
 }
 
 pub async fn dispatch(cli: Cli) -> Exit {
-    match cli.command {
+    let exit = match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,
         Command::Run { once } => run::run(&cli.config, once).await,
@@ -172,5 +172,6 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Quarantine { command } => quarantine::quarantine(&cli.config, command).await,
         Command::Sla { command } => sla::sla(&cli.config, command).await,
         Command::Agents { command } => agents::agents(&cli.config, command).await,
-    }
+    };
+    output::finish(exit)
 }

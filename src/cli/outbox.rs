@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::load::{fail, open};
 use super::output;
+use super::output::{errln, outln};
 use super::{Exit, OutboxCommand};
 use crate::app::AppError;
 use crate::outbound::outbox;
@@ -84,11 +85,11 @@ pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
             match desk.db.execute(&requeue).await {
                 Err(e) => fail(&AppError::Database(e)),
                 Ok(r) if r.rows_affected() == 1 => {
-                    println!("outbox #{id} queued again");
+                    outln!("outbox #{id} queued again");
                     Exit::Ok
                 }
                 Ok(_) => {
-                    eprintln!("error: outbox #{id} does not exist or has not failed");
+                    errln!("error: outbox #{id} does not exist or has not failed");
                     Exit::Usage
                 }
             }

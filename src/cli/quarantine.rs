@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::load::{fail, open};
 use super::output;
+use super::output::{errln, outln};
 use super::{Exit, QuarantineCommand, describe};
 use crate::app::AppError;
 use crate::ingest::quarantine::{self, RetryError};
@@ -59,19 +60,19 @@ pub async fn quarantine(config: &Path, command: QuarantineCommand) -> Exit {
         }
         QuarantineCommand::Retry { id } => match quarantine::retry(&desk, id).await {
             Ok(outcome) => {
-                println!("quarantine #{id}: {}", describe(&outcome));
+                outln!("quarantine #{id}: {}", describe(&outcome));
                 Exit::Ok
             }
             Err(e @ (RetryError::NotFound(_) | RetryError::AlreadyReleased(_))) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 Exit::Usage
             }
             Err(RetryError::StillFails(reason)) => {
-                eprintln!("error: quarantine #{id} still cannot be processed: {reason}");
+                errln!("error: quarantine #{id} still cannot be processed: {reason}");
                 Exit::DataErr
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 Exit::TempFail
             }
         },

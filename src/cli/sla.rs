@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::load::{fail, load_checked, open};
 use super::output::{self, Format};
+use super::output::{errln, outln};
 use super::{Exit, SlaCommand, SlaTarget};
 use crate::app::AppError;
 use crate::cases::{SlaLine, sla_status};
@@ -61,13 +62,13 @@ fn due_at(config: &Path, severity: &str, at: &str, target: SlaTarget, case_type:
         Err(code) => return code,
     };
     let (Ok(severity), Ok(case_type)) = (severity.parse(), case_type.parse::<CaseType>()) else {
-        eprintln!("error: --severity takes S1..S4 and --type Query, Request, Bug or Site refresh");
+        errln!("error: --severity takes S1..S4 and --type Query, Request, Bug or Site refresh");
         return Exit::Usage;
     };
     let at = match DateTime::parse_from_rfc3339(at) {
         Ok(t) => t.with_timezone(&Utc),
         Err(e) => {
-            eprintln!("error: --at {at:?}: {e} (expected e.g. 2026-11-20T16:30:00Z)");
+            errln!("error: --at {at:?}: {e} (expected e.g. 2026-11-20T16:30:00Z)");
             return Exit::Usage;
         }
     };
@@ -77,14 +78,14 @@ fn due_at(config: &Path, severity: &str, at: &str, target: SlaTarget, case_type:
         SlaTarget::Resolve => policy.resolve_due(cal, severity, case_type, client_config, at),
     };
     match due {
-        None => println!(
+        None => outln!(
             "no resolution target applies to a {severity} {case_type}{}",
             if client_config { " (client configuration)" } else { "" }
         ),
         Some(due) => {
             let local = due.with_timezone(&cal.time_zone);
-            println!("{}", due.format("%Y-%m-%dT%H:%M:%SZ"));
-            println!("{} ({})", local.format("%Y-%m-%d %H:%M %Z"), cal.time_zone.name());
+            outln!("{}", due.format("%Y-%m-%dT%H:%M:%SZ"));
+            outln!("{} ({})", local.format("%Y-%m-%d %H:%M %Z"), cal.time_zone.name());
         }
     }
     Exit::Ok

@@ -63,7 +63,7 @@ pub fn agent_desk(
     let excerpt_bytes = match raw.excerpt_bytes.as_deref() {
         None => 64 * 1024,
         Some(text) => match super::validate::parse_size(text) {
-            Some(n) if n <= 10 * 1024 * 1024 => n as usize,
+            Ok(n) if n <= 10 * 1024 * 1024 => n as usize,
             _ => {
                 p.push(
                     "agents.excerpt_bytes",

@@ -218,3 +218,39 @@ fn agent_verification_policies_are_checked() {
     assert_eq!(none.warnings.len(), 1);
     assert!(none.warnings[0].to_string().starts_with("agents.verify: \"none\""), "{}", none.warnings[0]);
 }
+
+/// Numbers beyond their range are refused by key with the reason, never wrapped: an
+/// interval that overflowed to a few seconds, or a target of billions of days, would run.
+#[test]
+fn out_of_range_durations_and_sizes_are_refused_by_key() {
+    let text = format!(
+        "{MINIMAL}poll_interval = \"99999999999999999999h\"\nretry_max = \"25h\"\nlease = \"5124095576030432m\"\n\
+         [intake]\nmax_message_size = \"18014398509481984KB\"\n\
+         [sla.S1]\nrespond = \"1e10h\"\nresolve = \"4294967296d\"\n\
+         [scheduler]\nwarn_at = [\"99999999999999999999m\"]\n"
+    );
+    let found = problems(&text);
+    for (key, why) in [
+        ("outbound.poll_interval", "is too long: at most 24h"),
+        ("outbound.retry_max", "is too long: at most 24h"),
+        ("outbound.lease", "is too long: at most 24h"),
+        ("intake.max_message_size", "is too large: at most 1GB"),
+        ("sla.S1.respond", "expected a duration such as"),
+        ("sla.S1.resolve", "is too long: at most 366 business days"),
+        ("scheduler.warn_at[0]", "is too long"),
+    ] {
+        assert!(
+            found.iter().any(|p| p.starts_with(&format!("{key}: ")) && p.contains(why)),
+            "{key}: {why} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), 7, "{found:#?}");
+}
+
+#[test]
+fn intervals_and_sizes_at_their_limits_are_accepted() {
+    let text = format!("{MINIMAL}poll_interval = \"24h\"\nlease = \"1440m\"\n[intake]\nmax_message_size = \"1GB\"\n");
+    let c = load(&text).expect("in range");
+    assert_eq!(c.outbound.poll_interval, std::time::Duration::from_secs(24 * 3600));
+    assert_eq!(c.intake.max_message_size, 1024 * 1024 * 1024);
+}

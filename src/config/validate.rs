@@ -88,8 +88,8 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
     p.unknown_keys("intake", &raw.unknown);
     let max_message_size = match raw.max_message_size.as_deref() {
         None => 25 * 1024 * 1024,
-        Some(s) => parse_size(s).unwrap_or_else(|| {
-            p.push("intake.max_message_size", format!("expected a size such as 25MB or 512KB, got {s:?}"));
+        Some(s) => parse_size(s).unwrap_or_else(|why| {
+            p.push("intake.max_message_size", why);
             0
         }),
     };
@@ -108,38 +108,65 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
     }
 }
 
-pub(super) fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim().to_ascii_uppercase();
+/// The largest `max_message_size`: a message is held in memory whole and kept in the
+/// database with its raw bytes, so more than this is a typo, not a policy.
+const MAX_MESSAGE_SIZE: u64 = 1024 * 1024 * 1024;
+
+/// `25MB`, `512KB`, `1G`, plain bytes: above zero and at most `MAX_MESSAGE_SIZE`.
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+    let malformed = || format!("expected a size such as 25MB or 512KB, got {text:?}");
+    let too_large = || format!("{text:?} is too large: at most 1GB");
+    let s = text.trim().to_ascii_uppercase();
     let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits.parse().ok()?;
     let factor = match unit.trim() {
         "" | "B" => 1,
         "KB" | "K" => 1024,
         "MB" | "M" => 1024 * 1024,
         "GB" | "G" => 1024 * 1024 * 1024,
-        _ => return None,
+        _ => return Err(malformed()),
     };
-    n.checked_mul(factor).filter(|v| *v > 0)
+    // All digits, so a parse error can only be overflow.
+    let n: u64 = digits.parse().map_err(|_| if digits.is_empty() { malformed() } else { too_large() })?;
+    match n.checked_mul(factor) {
+        Some(0) => Err(malformed()),
+        Some(v) if v <= MAX_MESSAGE_SIZE => Ok(v),
+        _ => Err(too_large()),
+    }
 }
+
+/// The longest poll, retry, lease or timeout interval. Longer is a typo, and the retry
+/// loops multiply intervals (by up to 64), which must stay far from `Duration`'s limit.
+const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 fn interval(p: &mut Problems, key: &str, value: Option<&str>, default: Duration) -> Duration {
     let Some(text) = value else { return default };
-    parse_interval(text).unwrap_or_else(|| {
-        p.push(key, format!("expected a duration such as 500ms, 30s, 5m or 1h, got {text:?}"));
+    parse_interval(text).unwrap_or_else(|why| {
+        p.push(key, why);
         default
     })
 }
 
-fn parse_interval(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = digits.parse().ok().filter(|n| *n > 0)?;
-    match unit {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n * 60)),
-        "h" => Some(Duration::from_secs(n * 3600)),
-        _ => None,
+/// `500ms`, `30s`, `5m`, `1h`: above zero and at most `MAX_INTERVAL`, every step checked.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let malformed = || format!("expected a duration such as 500ms, 30s, 5m or 1h, got {text:?}");
+    let trimmed = text.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).ok_or_else(malformed)?;
+    let (digits, unit) = trimmed.split_at(split);
+    let millis_per = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(malformed()),
+    };
+    let too_long = || format!("{text:?} is too long: at most 24h");
+    // All digits (checked above), so a parse error can only be overflow.
+    let n: u64 = digits.parse().map_err(|_| if digits.is_empty() { malformed() } else { too_long() })?;
+    let millis = n.checked_mul(millis_per).ok_or_else(too_long)?;
+    match Duration::from_millis(millis) {
+        Duration::ZERO => Err(format!("expected a duration above zero, got {text:?}")),
+        d if d > MAX_INTERVAL => Err(too_long()),
+        d => Ok(d),
     }
 }
 

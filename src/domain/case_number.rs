@@ -13,6 +13,10 @@ impl CaseNumber {
         if n == 0 {
             return Err(ParseError::new("case numbers start at 1"));
         }
+        // The database column is a signed 64-bit integer: a larger number names no case.
+        if i64::try_from(n).is_err() {
+            return Err(ParseError::new(format!("case number {n} is too large")));
+        }
         Ok(Self(n))
     }
 
@@ -68,8 +72,9 @@ mod tests {
         for s in ["000123", "123", "#000123"] {
             assert_eq!(s.parse::<CaseNumber>().unwrap().get(), 123, "{s}");
         }
-        for bad in ["", "0", "12a", "-1", "99999999999999999999999"] {
+        for bad in ["", "0", "12a", "-1", "99999999999999999999999", "9223372036854775808"] {
             assert!(bad.parse::<CaseNumber>().is_err(), "{bad}");
         }
+        assert_eq!("9223372036854775807".parse::<CaseNumber>().map(CaseNumber::get), Ok(i64::MAX as u64));
     }
 }

@@ -13,7 +13,7 @@ pub mod text;
 pub use case_number::CaseNumber;
 pub use case_tag::CaseTag;
 pub use case_type::CaseType;
-pub use duration::BusinessDuration;
+pub use duration::{BusinessDuration, MAX_WORK_MINUTES, WorkTime};
 pub use email_address::EmailAddress;
 pub use priority::Priority;
 pub use severity::Severity;

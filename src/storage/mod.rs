@@ -3,16 +3,16 @@
 
 pub mod entities;
 mod tx;
+mod unavailable;
 
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
 pub use tx::Tx;
+pub use unavailable::{io_unavailable, is_unavailable};
 
 use crate::config::DatabaseConfig;
 
@@ -31,31 +31,10 @@ impl StorageError {
     /// may succeed (pipe ingest exits 75 so the mail server retries).
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StorageError::Connect(_) | StorageError::Folder { .. } => true,
+            StorageError::Connect(_) => true,
+            StorageError::Folder { source, .. } => io_unavailable(source),
             StorageError::Migrate(e) => is_unavailable(e),
         }
-    }
-}
-
-/// Errors that mean "the database is not there right now" rather than "this input is bad".
-pub fn is_unavailable(e: &DbErr) -> bool {
-    match e {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
-            use sea_orm::sqlx::Error as E;
-            match s.as_ref() {
-                E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::Tls(_) => true,
-                // SQLITE_BUSY / SQLITE_LOCKED / SQLITE_FULL / SQLITE_IOERR, PostgreSQL 53xxx / 57Pxx.
-                E::Database(db) => {
-                    let code = db.code().unwrap_or_default();
-                    matches!(code.as_ref(), "5" | "6" | "13" | "10")
-                        || code.starts_with("53")
-                        || code.starts_with("57P")
-                }
-                _ => false,
-            }
-        }
-        _ => false,
     }
 }
 

@@ -90,7 +90,14 @@ pub fn new_text<'a>(body: &'a str, marker: Option<&str>) -> &'a str {
 
 fn above_history(body: &str) -> &str {
     let lines: Vec<&str> = body.lines().collect();
-    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i)).unwrap_or(lines.len());
+    // Whether every line from i on is quoted or blank, computed once from the end: asking
+    // it afresh at each quoted line made a long quote quadratic.
+    let mut quoted_to_end = vec![true; lines.len() + 1];
+    for i in (0..lines.len()).rev() {
+        let l = lines[i].trim_start();
+        quoted_to_end[i] = quoted_to_end[i + 1] && (l.is_empty() || l.starts_with('>'));
+    }
+    let cut = (0..lines.len()).find(|&i| starts_history(&lines, i, quoted_to_end[i])).unwrap_or(lines.len());
     // Byte offsets from the raw lines: `lines()` drops "\r\n" as well as "\n".
     let end: usize = body.split_inclusive('\n').take(cut).map(str::len).sum();
     body[..end].trim_end()
@@ -109,7 +116,7 @@ fn below_quote(body: &str) -> &str {
     body[after..].trim()
 }
 
-fn starts_history(lines: &[&str], i: usize) -> bool {
+fn starts_history(lines: &[&str], i: usize, quoted_to_end: bool) -> bool {
     let line = lines[i].trim();
     if line.is_empty() {
         return false;
@@ -145,7 +152,7 @@ fn starts_history(lines: &[&str], i: usize) -> bool {
         return true;
     }
     // The quote that runs to the end (an inline, interleaved reply is kept whole).
-    line.starts_with('>') && lines[i..].iter().all(|l| l.trim().is_empty() || l.trim_start().starts_with('>'))
+    line.starts_with('>') && quoted_to_end
 }
 
 /// "On Mon, 23 Nov 2026 at 10:00, Jane <jane@acme.example> wrote:" and its translations,

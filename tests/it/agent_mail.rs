@@ -272,6 +272,23 @@ async fn an_invalid_command_applies_nothing_relays_nothing_and_tells_the_agent()
     assert_eq!(stored["internal"], true);
 }
 
+/// `#time 1e10h60m` was once 59 minutes (a float cast and a wrapping add): now a duration
+/// out of its grammar or above a day's work records nothing, and the agent hears why.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_impossible_time_entry_records_nothing_and_the_agent_hears_why() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Report totals wrong").await;
+    desk.agent_replies(&tag, "#time 1e10h60m\n#time 25h consultancy\nLooking into it.").await;
+    let case = desk.case(&tag);
+    assert_eq!(case["time"].as_array().map(Vec::len), Some(0), "no time entry: {}", case["time"]);
+    let errors: Vec<_> =
+        desk.sent_to("alice@example.com").into_iter().filter(|(raw, _)| raw.contains("was not applied")).collect();
+    assert_eq!(errors.len(), 1);
+    let text = &errors[0].1.text_body;
+    assert!(text.contains("#time 1e10h60m: expected a duration such as 45m, 1h30m or 1.5h"), "{text}");
+    assert!(text.contains("#time 25h consultancy: \"25h\" is too long: at most 24 hours"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_note_relays_nothing() {
     let desk = Desk::start(|c| c).await;

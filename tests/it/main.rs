@@ -13,6 +13,7 @@ mod crash;
 mod durability;
 mod embedded_default;
 mod escalation;
+mod exit_codes;
 mod hostile;
 mod imap;
 mod intake;
