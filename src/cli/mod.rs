@@ -134,7 +134,13 @@ pub enum QuarantineCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Run a quarantined message through intake again (e.g. after raising the size limit).
+    /// One quarantined message: reason, kept and full size, SHA-256 and its headers.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run a quarantined message through intake again (e.g. after fixing what failed).
     Retry { id: i64 },
 }
 

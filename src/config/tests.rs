@@ -201,3 +201,17 @@ fn agent_verification_policies_are_checked() {
     assert_eq!(none.warnings.len(), 1);
     assert!(none.warnings[0].to_string().starts_with("agents.verify: \"none\""), "{}", none.warnings[0]);
 }
+
+#[test]
+fn quarantine_keep_bytes_defaults_to_a_mebibyte_and_is_checked() {
+    assert_eq!(load(MINIMAL).unwrap().intake.quarantine_keep_bytes, 1024 * 1024);
+    let with = |keep: &str| format!("[intake]\nmax_message_size = \"2MB\"\nquarantine_keep_bytes = {keep}\n{MINIMAL}");
+    assert_eq!(load(&with("\"64KB\"")).unwrap().intake.quarantine_keep_bytes, 64 * 1024);
+    let bad = problems(&with("\"lots\""));
+    assert!(bad.iter().any(|p| p.contains("intake.quarantine_keep_bytes") && p.contains("\"lots\"")), "{bad:?}");
+    let over = problems(&with("\"3MB\""));
+    assert!(
+        over.iter().any(|p| p.contains("intake.quarantine_keep_bytes") && p.contains("max_message_size")),
+        "{over:?}"
+    );
+}

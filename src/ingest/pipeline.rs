@@ -29,6 +29,11 @@ pub struct Incoming<'a> {
     pub received_at: DateTime<Utc>,
     /// Where it came from, for the log and the quarantine: a file name, a UID, `stdin`.
     pub source_ref: String,
+    /// The whole message's size when `raw` is only its first part (a source that would not
+    /// read a message over the size limit whole).
+    pub declared_size: Option<u64>,
+    /// The whole message's SHA-256 (hex) when `raw` is only its first part, if known.
+    pub declared_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,8 +144,9 @@ pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Out
 
 fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
     let limit = desk.config.intake.max_message_size;
-    if inc.raw.len() as u64 > limit {
-        return Prepared::Quarantine(format!("over the size limit ({} bytes > {limit})", inc.raw.len()));
+    let size = inc.declared_size.unwrap_or(inc.raw.len() as u64);
+    if size > limit {
+        return Prepared::Quarantine(format!("over the size limit ({size} bytes > {limit})"));
     }
     match parse(inc.raw) {
         Err(e) => Prepared::Quarantine(e.to_string()),
@@ -336,8 +342,7 @@ async fn quarantine_in(
 }
 
 async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: String) -> Result<Outcome, DbErr> {
-    let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
-        .await?;
+    let id = quarantine::keep(txn, &desk.config.intake, inc, &reason, desk.now()).await?;
     Ok(Outcome::Quarantined { id, reason })
 }
 

@@ -148,6 +148,8 @@ async fn fetch_and_ingest(
             mailbox,
             received_at: *received_at,
             source_ref: format!("imap:{}/{}:{uid}", mailbox.name, cfg.folder),
+            declared_size: None,
+            declared_sha256: None,
         })
         .collect();
     let mut done = Vec::new();
