@@ -8,6 +8,7 @@ mod exit;
 mod ingest;
 mod load;
 pub mod logging;
+mod malloc;
 mod migrate;
 mod outbox;
 mod output;
@@ -168,6 +169,7 @@ pub enum OutboxCommand {
 }
 
 pub async fn dispatch(cli: Cli) -> Exit {
+    malloc::return_large_buffers_to_the_system();
     match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,
