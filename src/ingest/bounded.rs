@@ -27,11 +27,6 @@ pub struct Whole {
 }
 
 impl Loaded {
-    /// The bytes this message holds in memory.
-    pub fn held(&self) -> u64 {
-        self.raw.len() as u64
-    }
-
     pub fn incoming<'a>(
         &'a self,
         mailbox: &'a MailboxConfig,
