@@ -4,12 +4,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261124_000002_outbox_message_id;
+mod m20261201_000003_quarantine_full_size;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration), Box::new(m20261124_000002_outbox_message_id::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261124_000002_outbox_message_id::Migration),
+            Box::new(m20261201_000003_quarantine_full_size::Migration),
+        ]
     }
 }

@@ -1,10 +1,9 @@
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::Exit;
 use super::load::open;
 use super::output::{errln, outln};
-use crate::ingest::{Incoming, IngestError, Outcome, ingest as ingest_one};
+use crate::ingest::{IngestError, Loaded, Outcome, ingest as ingest_one, read_message};
 
 /// Pipe mode (no files): one message from stdin; exit 75 on a temporary failure so the
 /// mail server keeps the message and retries. With files: each one in turn.
@@ -21,29 +20,24 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
         errln!("error: no such mailbox (names come from [[mailbox]] in the config)");
         return Exit::Usage;
     };
-    let inputs: Vec<(String, std::io::Result<Vec<u8>>)> = if files.is_empty() {
-        let mut raw = Vec::new();
-        vec![("stdin".into(), std::io::stdin().read_to_end(&mut raw).map(|_| raw))]
+    let (limit, keep) = (desk.config.intake.max_message_size, desk.config.intake.quarantine_keep_bytes);
+    // One message at a time: each is read (bounded), stored, and dropped before the next.
+    let inputs: Vec<(String, Option<&PathBuf>)> = if files.is_empty() {
+        vec![("stdin".into(), None)]
     } else {
-        files.iter().map(|f| (f.display().to_string(), std::fs::read(f))).collect()
+        files.iter().map(|f| (f.display().to_string(), Some(f))).collect()
     };
     let mut exit = Exit::Ok;
-    for (name, raw) in inputs {
-        let raw = match raw {
-            Ok(r) => r,
+    for (name, file) in inputs {
+        let loaded = match read_input(file, limit, keep) {
+            Ok(l) => l,
             Err(e) => {
                 errln!("error: cannot read {name}: {e}");
                 exit = Exit::NoInput;
                 continue;
             }
         };
-        let incoming = Incoming {
-            raw: &raw,
-            mailbox: &mailbox,
-            received_at: desk.now(),
-            source_ref: name.clone(),
-            declared_size: None,
-        };
+        let incoming = loaded.incoming(&mailbox, desk.now(), name.clone());
         match ingest_one(&desk, incoming).await {
             Ok(outcome) => outln!("{name}: {}", describe(&outcome)),
             Err(e) => {
@@ -55,6 +49,18 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
         }
     }
     exit
+}
+
+/// A file named on the command line, or stdin; see `read_message` for the bound.
+fn read_input(file: Option<&PathBuf>, limit: u64, keep: u64) -> std::io::Result<Loaded> {
+    match file {
+        None => read_message(std::io::stdin().lock(), limit, keep, None),
+        Some(path) => {
+            let f = std::fs::File::open(path)?;
+            let hint = f.metadata().ok().map(|m| m.len());
+            read_message(f, limit, keep, hint)
+        }
+    }
 }
 
 /// One line on what became of a message.

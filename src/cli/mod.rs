@@ -8,6 +8,7 @@ mod exit;
 mod ingest;
 mod load;
 pub mod logging;
+mod malloc;
 mod migrate;
 mod outbox;
 mod output;
@@ -134,7 +135,13 @@ pub enum QuarantineCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Run a quarantined message through intake again (e.g. after raising the size limit).
+    /// One quarantined message: reason, kept and full size, SHA-256 and its headers.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run a quarantined message through intake again (e.g. after fixing what failed).
     Retry { id: i64 },
 }
 
@@ -162,6 +169,7 @@ pub enum OutboxCommand {
 }
 
 pub async fn dispatch(cli: Cli) -> Exit {
+    malloc::return_large_buffers_to_the_system();
     let exit = match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,

@@ -4,11 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::load::{fail, open};
-use super::output;
-use super::output::{errln, outln};
+use super::output::{self, Format, errln, outln};
 use super::{Exit, QuarantineCommand, describe};
 use crate::app::AppError;
-use crate::ingest::quarantine::{self, RetryError};
+use crate::ingest::quarantine::{self, Listed, RetryError};
 
 #[derive(Serialize)]
 struct Row {
@@ -16,10 +15,39 @@ struct Row {
     mailbox: Option<String>,
     source: Option<String>,
     reason: String,
-    bytes: usize,
+    /// Bytes kept: the whole message, or only its first part when it was over the size limit.
+    bytes: i64,
+    /// The whole message as it came (rows from before sizes were recorded have none).
+    full_size: Option<i64>,
+    sha256: Option<String>,
     received_at: DateTime<Utc>,
     released: bool,
     retried_at: Option<DateTime<Utc>>,
+}
+
+impl From<Listed> for Row {
+    fn from(q: Listed) -> Row {
+        Row {
+            id: q.id,
+            mailbox: q.mailbox,
+            source: q.source_ref,
+            reason: q.reason,
+            bytes: q.kept,
+            full_size: q.full_size,
+            sha256: q.sha256,
+            received_at: q.received_at,
+            released: q.released,
+            retried_at: q.retried_at,
+        }
+    }
+}
+
+/// `quarantine show`: the row and the kept part's header section, which says who sent it.
+#[derive(Serialize)]
+struct Detail {
+    #[serde(flatten)]
+    row: Row,
+    headers: String,
 }
 
 pub async fn quarantine(config: &Path, command: QuarantineCommand) -> Exit {
@@ -28,53 +56,92 @@ pub async fn quarantine(config: &Path, command: QuarantineCommand) -> Exit {
         Err(code) => return code,
     };
     match command {
-        QuarantineCommand::List { format } => {
-            let rows = match quarantine::list(&desk.db).await {
-                Ok(r) => r,
-                Err(e) => return fail(&AppError::Database(e)),
-            };
-            let rows: Vec<Row> = rows
-                .into_iter()
-                .map(|q| Row {
-                    id: q.id,
-                    mailbox: q.mailbox,
-                    source: q.source_ref,
-                    reason: q.reason,
-                    bytes: q.raw.len(),
-                    received_at: q.received_at,
-                    released: q.released,
-                    retried_at: q.retried_at,
-                })
-                .collect();
-            output::rows(format, &rows, &["ID", "STATE", "RECEIVED", "BYTES", "SOURCE", "REASON"], |r| {
-                vec![
-                    r.id.to_string(),
-                    if r.released { "released".into() } else { "held".into() },
-                    output::time(Some(r.received_at)),
-                    r.bytes.to_string(),
-                    r.source.clone().unwrap_or_default(),
-                    r.reason.clone(),
-                ]
-            });
-            Exit::Ok
-        }
-        QuarantineCommand::Retry { id } => match quarantine::retry(&desk, id).await {
-            Ok(outcome) => {
-                outln!("quarantine #{id}: {}", describe(&outcome));
+        QuarantineCommand::List { format } => match quarantine::list(&desk.db).await {
+            Ok(rows) => {
+                let rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
+                let header = ["ID", "STATE", "RECEIVED", "BYTES", "FULL SIZE", "SOURCE", "REASON"];
+                output::rows(format, &rows, &header, |r| {
+                    vec![
+                        r.id.to_string(),
+                        state(r.released).into(),
+                        output::time(Some(r.received_at)),
+                        r.bytes.to_string(),
+                        r.full_size.map_or_else(|| "-".into(), |n| n.to_string()),
+                        r.source.clone().unwrap_or_default(),
+                        r.reason.clone(),
+                    ]
+                });
                 Exit::Ok
             }
-            Err(e @ (RetryError::NotFound(_) | RetryError::AlreadyReleased(_))) => {
-                errln!("error: {e}");
-                Exit::Usage
-            }
-            Err(RetryError::StillFails(reason)) => {
-                errln!("error: quarantine #{id} still cannot be processed: {reason}");
-                Exit::DataErr
-            }
-            Err(e) => {
-                errln!("error: {e}");
-                Exit::TempFail
-            }
+            Err(e) => fail(&AppError::Database(e)),
         },
+        QuarantineCommand::Show { id, format } => show(&desk.db, id, format).await,
+        QuarantineCommand::Retry { id } => retry(&desk, id).await,
+    }
+}
+
+fn state(released: bool) -> &'static str {
+    if released { "released" } else { "held" }
+}
+
+async fn show(db: &sea_orm::DatabaseConnection, id: i64, format: Format) -> Exit {
+    let q = match quarantine::find(db, id).await {
+        Ok(Some(q)) => q,
+        Ok(None) => {
+            errln!("error: no quarantined message #{id}");
+            return Exit::Usage;
+        }
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let end = q.raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| q.raw.windows(2).position(|w| w == b"\n\n"));
+    let headers = String::from_utf8_lossy(&q.raw[..end.unwrap_or(q.raw.len())]).into_owned();
+    let row = Row {
+        id: q.id,
+        mailbox: q.mailbox,
+        source: q.source_ref,
+        reason: q.reason,
+        bytes: q.raw.len() as i64,
+        full_size: q.full_size,
+        sha256: q.sha256,
+        received_at: q.received_at,
+        released: q.released,
+        retried_at: q.retried_at,
+    };
+    if format == Format::Json {
+        output::json(&Detail { row, headers });
+        return Exit::Ok;
+    }
+    outln!("quarantine #{} ({}) · mailbox {}", row.id, state(row.released), row.mailbox.as_deref().unwrap_or("-"));
+    outln!("  received {} from {}", output::time(Some(row.received_at)), row.source.as_deref().unwrap_or("-"));
+    outln!("  reason   {}", row.reason);
+    let full = row.full_size.map_or_else(|| "unknown".into(), |n| n.to_string());
+    outln!("  kept     {} bytes of {full}", row.bytes);
+    outln!("  sha256   {}", row.sha256.as_deref().unwrap_or("-"));
+    outln!("\n{headers}");
+    Exit::Ok
+}
+
+async fn retry(desk: &crate::desk::Desk, id: i64) -> Exit {
+    match quarantine::retry(desk, id).await {
+        Ok(outcome) => {
+            outln!("quarantine #{id}: {}", describe(&outcome));
+            Exit::Ok
+        }
+        Err(e @ (RetryError::NotFound(_) | RetryError::AlreadyReleased(_))) => {
+            errln!("error: {e}");
+            Exit::Usage
+        }
+        Err(RetryError::StillFails(reason)) => {
+            errln!("error: quarantine #{id} still cannot be processed: {reason}");
+            Exit::DataErr
+        }
+        Err(e @ RetryError::Partial { .. }) => {
+            errln!("error: {e}");
+            Exit::DataErr
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            Exit::TempFail
+        }
     }
 }

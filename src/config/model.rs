@@ -40,6 +40,8 @@ pub struct IntakeConfig {
     /// How case numbers are marked in subjects (`[Case #{number}]`).
     pub case_tag: CaseTag,
     pub max_message_size: u64,
+    /// How much of a message over `max_message_size` the quarantine keeps (its first bytes).
+    pub quarantine_keep_bytes: u64,
     pub reopen_window_days: u32,
     pub no_reply_patterns: Vec<String>,
     pub ack_limit_per_hour: u32,

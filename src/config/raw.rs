@@ -53,6 +53,7 @@ pub struct RawTemplates {
 pub struct RawIntake {
     pub case_tag: Option<String>,
     pub max_message_size: Option<String>,
+    pub quarantine_keep_bytes: Option<String>,
     pub reopen_window_days: Option<i64>,
     pub no_reply_patterns: Option<Vec<String>>,
     pub ack_limit_per_hour: Option<i64>,

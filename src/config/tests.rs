@@ -254,3 +254,19 @@ fn intervals_and_sizes_at_their_limits_are_accepted() {
     assert_eq!(c.outbound.poll_interval, std::time::Duration::from_secs(24 * 3600));
     assert_eq!(c.intake.max_message_size, 1024 * 1024 * 1024);
 }
+
+#[test]
+fn quarantine_keep_bytes_defaults_to_a_mebibyte_and_is_checked() {
+    assert_eq!(load(MINIMAL).unwrap().intake.quarantine_keep_bytes, 1024 * 1024);
+    let small = format!("[intake]\nmax_message_size = \"100KB\"\n{MINIMAL}");
+    assert_eq!(load(&small).unwrap().intake.quarantine_keep_bytes, 100 * 1024, "the default never exceeds the limit");
+    let with = |keep: &str| format!("[intake]\nmax_message_size = \"2MB\"\nquarantine_keep_bytes = {keep}\n{MINIMAL}");
+    assert_eq!(load(&with("\"64KB\"")).unwrap().intake.quarantine_keep_bytes, 64 * 1024);
+    let bad = problems(&with("\"lots\""));
+    assert!(bad.iter().any(|p| p.contains("intake.quarantine_keep_bytes") && p.contains("\"lots\"")), "{bad:?}");
+    let over = problems(&with("\"3MB\""));
+    assert!(
+        over.iter().any(|p| p.contains("intake.quarantine_keep_bytes") && p.contains("max_message_size")),
+        "{over:?}"
+    );
+}

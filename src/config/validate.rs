@@ -86,18 +86,27 @@ fn resolve_sqlite_url(url: &str, base: &Path) -> String {
 
 fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
     p.unknown_keys("intake", &raw.unknown);
-    let max_message_size = match raw.max_message_size.as_deref() {
-        None => 25 * 1024 * 1024,
-        Some(s) => parse_size(s).unwrap_or_else(|why| {
-            p.push("intake.max_message_size", why);
-            0
-        }),
-    };
+    let max_message_size = size(p, "intake.max_message_size", raw.max_message_size.as_deref(), 25 * 1024 * 1024);
+    // The default keeps 1 MiB, or the whole limit when that is smaller; only an explicit
+    // value above the limit is a mistake.
+    let quarantine_keep_bytes = size(
+        p,
+        "intake.quarantine_keep_bytes",
+        raw.quarantine_keep_bytes.as_deref(),
+        (1024 * 1024).min(max_message_size.max(1)),
+    );
+    if quarantine_keep_bytes > max_message_size && max_message_size > 0 {
+        p.push(
+            "intake.quarantine_keep_bytes",
+            format!("must not exceed intake.max_message_size ({quarantine_keep_bytes} > {max_message_size} bytes)"),
+        );
+    }
     let default_no_reply =
         ["noreply@*", "no-reply@*", "donotreply@*", "do-not-reply@*", "mailer-daemon@*", "postmaster@*"];
     IntakeConfig {
         case_tag: p.parse("intake.case_tag", raw.case_tag.as_deref(), CaseTag::default()),
         max_message_size,
+        quarantine_keep_bytes,
         reopen_window_days: p.in_range("intake.reopen_window_days", raw.reopen_window_days, 0, 3650, 14) as u32,
         no_reply_patterns: raw
             .no_reply_patterns
@@ -106,6 +115,15 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
         ack_limit_per_hour: p.in_range("intake.ack_limit_per_hour", raw.ack_limit_per_hour, 1, 10_000, 10) as u32,
         error_categories: raw.error_categories.clone().unwrap_or_default(),
     }
+}
+
+/// A size such as `25MB`; 0 (and the problem noted) when it is not one.
+fn size(p: &mut Problems, key: &str, value: Option<&str>, default: u64) -> u64 {
+    let Some(s) = value else { return default };
+    parse_size(s).unwrap_or_else(|why| {
+        p.push(key, why);
+        0
+    })
 }
 
 /// The largest `max_message_size`: a message is held in memory whole and kept in the

@@ -7,12 +7,25 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-use super::{Incoming, IngestError, ingest_batch};
+use super::{Incoming, IngestError, Loaded, ingest_batch, read_message};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 
 /// Messages per transaction: one fsync for all of them.
 const BATCH: usize = 100;
+
+/// Bytes of mail held per transaction. Each message costs a few times its size while it is
+/// parsed and stored (decoded parts, the stored copy, the statement's parameters), so a
+/// backlog of large messages must not be loaded a hundred at a time; a message larger than
+/// this forms a batch alone. A message over the size limit counts as the part that is kept.
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A file in `new/`: its name, the server's receipt time and its length.
+struct Waiting {
+    name: String,
+    received_at: DateTime<Utc>,
+    len: u64,
+}
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PassStats {
@@ -46,31 +59,20 @@ pub async fn pass(
     }
     let mut stats = PassStats::default();
     let files = list_new(&root.join("new")).await.map_err(io(root))?;
-    for chunk in files.chunks(BATCH) {
+    let intake = &desk.config.intake;
+    for batch in
+        batches(files, |len| if len > intake.max_message_size { len.min(intake.quarantine_keep_bytes) } else { len })
+    {
         if cancel.is_cancelled() {
             break;
         }
-        let mut loaded = Vec::with_capacity(chunk.len());
-        for (name, received_at) in chunk {
-            let path = root.join("new").join(name);
-            match tokio::fs::read(&path).await {
-                Ok(raw) => loaded.push((name, raw, *received_at)),
-                // Taken by another process meanwhile: not ours to handle.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(MaildirError::Io { path, source: e }),
-            }
-        }
-        let batch: Vec<Incoming<'_>> = loaded
+        let loaded = load(root, batch, intake.max_message_size, intake.quarantine_keep_bytes).await?;
+        let incoming: Vec<Incoming<'_>> = loaded
             .iter()
-            .map(|(name, raw, received_at)| Incoming {
-                raw,
-                mailbox,
-                received_at: *received_at,
-                source_ref: format!("maildir:{name}"),
-                declared_size: None,
-            })
+            .map(|(file, message)| message.incoming(mailbox, file.received_at, format!("maildir:{}", file.name)))
             .collect();
-        for ((name, _, _), result) in loaded.iter().zip(ingest_batch(desk, &batch).await) {
+        for ((file, _), result) in loaded.iter().zip(ingest_batch(desk, &incoming).await) {
+            let name = &file.name;
             match result {
                 Ok(outcome) => {
                     debug!(file = %name, ?outcome, "processed");
@@ -90,8 +92,49 @@ pub async fn pass(
     Ok(stats)
 }
 
-/// File names in `new/` with their modification time (the server's receipt time), oldest first.
-async fn list_new(dir: &Path) -> std::io::Result<Vec<(String, DateTime<Utc>)>> {
+/// Cuts the files into batches of at most `BATCH` messages and, past a batch's first
+/// message, at most `BATCH_BYTES` as `held` counts a file of a given length.
+fn batches(files: Vec<Waiting>, held: impl Fn(u64) -> u64) -> Vec<Vec<Waiting>> {
+    let mut out: Vec<Vec<Waiting>> = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        let size = held(file.len);
+        match out.last_mut() {
+            Some(batch) if batch.len() < BATCH && bytes + size <= BATCH_BYTES => {
+                bytes += size;
+                batch.push(file);
+            }
+            _ => {
+                bytes = size;
+                out.push(vec![file]);
+            }
+        }
+    }
+    out
+}
+
+/// Reads a batch's files (see `read_message` for the bound on each). A file gone meanwhile
+/// was taken by another process: not ours to handle.
+async fn load(root: &Path, batch: Vec<Waiting>, limit: u64, keep: u64) -> Result<Vec<(Waiting, Loaded)>, MaildirError> {
+    let mut loaded = Vec::with_capacity(batch.len());
+    for file in batch {
+        let path = root.join("new").join(&file.name);
+        let read = {
+            let path = path.clone();
+            let hint = Some(file.len);
+            tokio::task::spawn_blocking(move || read_message(std::fs::File::open(path)?, limit, keep, hint)).await
+        };
+        match read.map_err(std::io::Error::other).and_then(|r| r) {
+            Ok(message) => loaded.push((file, message)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(MaildirError::Io { path, source }),
+        }
+    }
+    Ok(loaded)
+}
+
+/// The files in `new/` with their modification time (the server's receipt time), oldest first.
+async fn list_new(dir: &Path) -> std::io::Result<Vec<Waiting>> {
     let mut entries = tokio::fs::read_dir(dir).await?;
     let mut out = Vec::new();
     while let Some(entry) = entries.next_entry().await? {
@@ -104,8 +147,27 @@ async fn list_new(dir: &Path) -> std::io::Result<Vec<(String, DateTime<Utc>)>> {
             continue;
         }
         let received = meta.modified().map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
-        out.push((name, received));
+        out.push(Waiting { name, received_at: received, len: meta.len() });
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    out.sort_by(|a, b| a.received_at.cmp(&b.received_at).then_with(|| a.name.cmp(&b.name)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(lens: &[u64]) -> Vec<Vec<u64>> {
+        let files = lens.iter().map(|&len| Waiting { name: String::new(), received_at: Utc::now(), len }).collect();
+        batches(files, |len| len).into_iter().map(|b| b.iter().map(|f| f.len).collect()).collect()
+    }
+
+    #[test]
+    fn batches_are_bounded_by_count_and_by_bytes() {
+        const M: u64 = 1024 * 1024;
+        assert_eq!(sizes(&[10 * M, 10 * M, 10 * M, 10 * M, 1]), [vec![10 * M; 3], vec![10 * M, 1]]);
+        // Larger than a batch may hold: alone, and the next starts afresh.
+        assert_eq!(sizes(&[1, 40 * M, 2]), [vec![1], vec![40 * M], vec![2]]);
+        assert_eq!(sizes(&[1; 250]).iter().map(Vec::len).collect::<Vec<_>>(), [100, 100, 50]);
+    }
 }

@@ -1,12 +1,14 @@
 //! From raw bytes to a stored case: sources (Maildir, pipe; IMAP later) hand each message to
 //! the one pipeline, which parses, threads and stores it in a single transaction.
 
+mod bounded;
 pub mod imap;
 pub mod maildir;
 mod parse;
 mod pipeline;
 pub mod quarantine;
 
+pub use bounded::{Loaded, Whole, read_message};
 pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
 pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};
 

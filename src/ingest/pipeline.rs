@@ -29,9 +29,11 @@ pub struct Incoming<'a> {
     pub received_at: DateTime<Utc>,
     /// Where it came from, for the log and the quarantine: a file name, a UID, `stdin`.
     pub source_ref: String,
-    /// The whole message's size when `raw` is only its first part (IMAP fetches no more of a
-    /// message over the size limit than quarantine keeps).
+    /// The whole message's size when `raw` is only its first part (a source that would not
+    /// read a message over the size limit whole; IMAP's RFC822.SIZE).
     pub declared_size: Option<u64>,
+    /// The whole message's SHA-256 (hex) when `raw` is only its first part, if known.
+    pub declared_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -357,8 +359,7 @@ async fn quarantine_in(
 async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: String) -> Result<Outcome, DbErr> {
     // The reason may quote a header (a From with a NUL), and PostgreSQL text holds no NUL.
     let reason = reason.replace('\0', "");
-    let id = quarantine::keep(txn, &inc.mailbox.name, &inc.source_ref, &reason, inc.raw, inc.received_at, desk.now())
-        .await?;
+    let id = quarantine::keep(txn, &desk.config.intake, inc, &reason, desk.now()).await?;
     Ok(Outcome::Quarantined { id, reason })
 }
 

@@ -2,9 +2,14 @@
 //! nothing is dropped and the source can move on.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
-use super::{Incoming, IngestError, Outcome, ingest};
+use super::{Incoming, IngestError, Outcome, ingest, sha256_hex};
+use crate::config::IntakeConfig;
 use crate::desk::Desk;
 use crate::storage::entities::{ingest_failure, quarantine};
 
@@ -16,14 +21,53 @@ pub enum RetryError {
     AlreadyReleased(i64),
     #[error("still cannot be processed: {0}")]
     StillFails(String),
+    /// Over the size limit when it came, so only its first part was kept: retrying that
+    /// would make a case of a cut-off message.
+    #[error(
+        "quarantined message #{id} holds only the first {kept} of its {full} bytes; raise \
+         [intake] max_message_size and deliver the message again"
+    )]
+    Partial { id: i64, kept: usize, full: i64 },
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<quarantine::Model>, DbErr> {
-    quarantine::Entity::find().order_by_asc(quarantine::Column::Id).all(db).await
+/// A quarantined message without its bytes, which a listing has no use for.
+#[derive(Debug, FromQueryResult)]
+pub struct Listed {
+    pub id: i64,
+    pub mailbox: Option<String>,
+    pub source_ref: Option<String>,
+    pub reason: String,
+    /// How many bytes are kept (all of them, or the first part).
+    pub kept: i64,
+    pub full_size: Option<i64>,
+    pub sha256: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub retried_at: Option<DateTime<Utc>>,
+    pub released: bool,
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Listed>, DbErr> {
+    use quarantine::Column as C;
+    let columns = [C::Id, C::Mailbox, C::SourceRef, C::Reason, C::FullSize, C::Sha256, C::ReceivedAt, C::RetriedAt];
+    quarantine::Entity::find()
+        .select_only()
+        .columns(columns)
+        .column(C::Released)
+        // length() of a BLOB (SQLite) or a bytea (PostgreSQL) counts bytes on both; the
+        // cast because PostgreSQL's is a 4-byte integer.
+        .column_as(Expr::cust("CAST(length(raw) AS BIGINT)"), "kept")
+        .order_by_asc(C::Id)
+        .into_model::<Listed>()
+        .all(db)
+        .await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<quarantine::Model>, DbErr> {
+    quarantine::Entity::find_by_id(id).one(db).await
 }
 
 /// Runs a quarantined message through the pipeline again (after a fix or a larger size
@@ -32,6 +76,9 @@ pub async fn retry(desk: &Desk, id: i64) -> Result<Outcome, RetryError> {
     let row = quarantine::Entity::find_by_id(id).one(&desk.db).await?.ok_or(RetryError::NotFound(id))?;
     if row.released {
         return Err(RetryError::AlreadyReleased(id));
+    }
+    if let Some(full) = row.full_size.filter(|full| *full > row.raw.len() as i64) {
+        return Err(RetryError::Partial { id, kept: row.raw.len(), full });
     }
     let mailbox = row
         .mailbox
@@ -46,6 +93,7 @@ pub async fn retry(desk: &Desk, id: i64) -> Result<Outcome, RetryError> {
         received_at: row.received_at,
         source_ref: format!("quarantine:{id}"),
         declared_size: None,
+        declared_sha256: None,
     };
     let outcome = ingest(desk, incoming).await?;
     if let Outcome::Quarantined { id: again, reason } = outcome {
@@ -59,28 +107,42 @@ pub async fn retry(desk: &Desk, id: i64) -> Result<Outcome, RetryError> {
     Ok(outcome)
 }
 
+/// Keeps a message with the reason. Of a message over the size limit only the first
+/// `quarantine_keep_bytes` are stored (a source may have read no more), with the whole
+/// message's size and SHA-256 when the source knew them.
 pub async fn keep(
     db: &impl ConnectionTrait,
-    mailbox: &str,
-    source_ref: &str,
+    intake: &IntakeConfig,
+    inc: &Incoming<'_>,
     reason: &str,
-    raw: &[u8],
-    received_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
+    let full_size = inc.declared_size.unwrap_or(inc.raw.len() as u64);
+    let sha256 = match (&inc.declared_sha256, inc.declared_size) {
+        (Some(sha), _) => Some(sha.clone()),
+        (None, None) => Some(sha256_hex(inc.raw)),
+        // Only a first part, and the source could not hash the rest.
+        (None, Some(_)) => None,
+    };
+    let kept = if full_size > intake.max_message_size {
+        &inc.raw[..inc.raw.len().min(usize::try_from(intake.quarantine_keep_bytes).unwrap_or(usize::MAX))]
+    } else {
+        inc.raw
+    };
     let row = quarantine::ActiveModel {
-        mailbox: Set(Some(mailbox.to_owned())),
-        source_ref: Set(Some(source_ref.to_owned())),
+        mailbox: Set(Some(inc.mailbox.name.clone())),
+        source_ref: Set(Some(inc.source_ref.clone())),
         reason: Set(reason.to_owned()),
-        raw: Set(raw.to_vec()),
-        received_at: Set(received_at),
+        raw: Set(kept.to_vec()),
+        full_size: Set(Some(i64::try_from(full_size).unwrap_or(i64::MAX))),
+        sha256: Set(sha256),
+        received_at: Set(inc.received_at),
         created_at: Set(now),
         released: Set(false),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(row.id)
+    };
+    // Not `insert`, which would read the stored bytes back.
+    Ok(quarantine::Entity::insert(row).exec(db).await?.last_insert_id)
 }
 
 /// Counts one more failure of the same message; returns how many there have been.

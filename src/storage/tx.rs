@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, QueryFilter,
-    QueryResult, QuerySelect, Set, Statement, TransactionTrait,
+    QueryResult, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -191,7 +191,13 @@ async fn insert_all<E: EntityTrait>(txn: &DatabaseTransaction, rows: Vec<E::Acti
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<E::ActiveModel> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        E::insert_many(chunk).exec_without_returning(txn).await?;
+        // Built here so that the query, whose values are copied into the statement, is gone
+        // before it runs: one copy fewer of every stored message held while the driver and
+        // the database make theirs (a 24 MB message is that much less at the peak).
+        let query = E::insert_many(chunk).into_query();
+        let statement = txn.get_database_backend().build(&query);
+        drop(query);
+        txn.execute_raw(statement).await?;
     }
     Ok(())
 }

@@ -168,7 +168,10 @@ async fn oversize_messages_are_quarantined_without_downloading_them_whole() {
     assert!(big.len() > 300_000);
     server.append(&[customer_mail(1, "Before the big one"), big.clone(), customer_mail(3, "After the big one")]).await;
     let sandbox = sandbox_with(&server, "plain", "").await;
-    sandbox.edit_config(|c| c.replace("max_message_size = \"25MB\"", "max_message_size = \"100KB\""));
+    sandbox.edit_config(|c| {
+        let shipped = "max_message_size = \"25MB\"\nquarantine_keep_bytes = \"1MB\"";
+        c.replace(shipped, "max_message_size = \"100KB\"\nquarantine_keep_bytes = \"100KB\"")
+    });
     run_once(&sandbox);
 
     let out = sandbox.run(&["quarantine", "list", "--format", "json"]);

@@ -21,6 +21,7 @@ mod loops;
 mod migrate;
 mod outbound;
 mod outbound_crash;
+mod oversize;
 mod quarantine;
 mod sla;
 mod templates;

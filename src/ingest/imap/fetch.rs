@@ -13,10 +13,13 @@ use super::pass::{drain_unsolicited, uid_set};
 use super::timed::{collect, timed};
 use crate::config::ImapConfig;
 
-/// Of a message over the size limit only this much (and never more than the limit) is
-/// fetched; it is what quarantine keeps. `[intake] quarantine_keep_bytes` takes its place
-/// once that key exists.
-pub const QUARANTINE_KEEP_BYTES: u64 = 1024 * 1024;
+/// `[intake] max_message_size`, and how much of a larger message is fetched: what
+/// quarantine keeps (`quarantine_keep_bytes`, never more than the limit).
+#[derive(Debug, Clone, Copy)]
+pub struct SizeLimits {
+    pub max: u64,
+    pub keep: u64,
+}
 
 /// Fetching whole messages costs memory: a batch holds at most `count` messages and, past
 /// its first message, at most `BATCH_BYTES`, whatever the backlog.
@@ -40,12 +43,12 @@ impl Fetched {
     }
 }
 
-/// Splits `uids` into batches; a message over `max_size` counts only with the part fetched.
+/// Splits `uids` into batches; a message over the limit counts only with the part fetched.
 pub async fn batches(
     session: &mut Session<Io>,
     cfg: &ImapConfig,
     uids: &[u32],
-    max_size: u64,
+    limits: SizeLimits,
 ) -> Result<Vec<Vec<Sized>>, ImapError> {
     let count = cfg.batch_size.max(1) as usize;
     let mut out: Vec<Vec<Sized>> = Vec::new();
@@ -57,7 +60,7 @@ pub async fn batches(
         sized.sort_unstable();
         let mut bytes = 0;
         for (uid, size) in sized {
-            let cost = size.min(kept_part(max_size));
+            let cost = size.min(kept_part(limits));
             match out.last_mut() {
                 Some(batch) if batch.len() < count && bytes + cost <= BATCH_BYTES => {
                     batch.push((uid, size));
@@ -74,24 +77,24 @@ pub async fn batches(
     Ok(out)
 }
 
-fn kept_part(max_size: u64) -> u64 {
-    QUARANTINE_KEEP_BYTES.min(max_size)
+fn kept_part(limits: SizeLimits) -> u64 {
+    limits.keep.min(limits.max)
 }
 
 /// Fetches one batch with `BODY.PEEK[]` (so nothing turns `\Seen` before its commit), in UID
-/// order; of a message over `max_size` only `BODY.PEEK[]<0.N>`.
+/// order; of a message over the limit only `BODY.PEEK[]<0.N>`.
 pub async fn fetch_batch(
     session: &mut Session<Io>,
     cfg: &ImapConfig,
     batch: &[Sized],
-    max_size: u64,
+    limits: SizeLimits,
 ) -> Result<Vec<Fetched>, ImapError> {
-    let (over, whole): (Vec<Sized>, Vec<Sized>) = batch.iter().partition(|(_, size)| *size > max_size);
+    let (over, whole): (Vec<Sized>, Vec<Sized>) = batch.iter().partition(|(_, size)| *size > limits.max);
     let mut out = fetch(session, cfg, &whole, "(UID INTERNALDATE BODY.PEEK[])", &HashMap::new()).await?;
     if !over.is_empty() {
-        let keep = kept_part(max_size);
+        let keep = kept_part(limits);
         for (uid, size) in &over {
-            info!(uid, size, kept = keep, limit = max_size, "over the size limit: fetching only the first part");
+            info!(uid, size, kept = keep, limit = limits.max, "over the size limit: fetching only the first part");
         }
         let query = format!("(UID INTERNALDATE BODY.PEEK[]<0.{keep}>)");
         out.extend(fetch(session, cfg, &over, &query, &over.iter().copied().collect()).await?);

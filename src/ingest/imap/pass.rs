@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connect::{ImapError, Io};
-use super::fetch::{Fetched, batches, fetch_batch};
+use super::fetch::{Fetched, SizeLimits, batches, fetch_batch};
 use super::state;
 use super::timed::{collect, timed};
 use crate::config::{AfterProcessing, ImapConfig, MailboxConfig};
@@ -56,12 +56,13 @@ pub async fn pass(
         info!(mailbox = %mailbox.name, messages = uids.len(), "messages to process");
     }
     let mut stats = PassStats::default();
-    let max_size = desk.config.intake.max_message_size;
-    for chunk in batches(session, cfg, &uids, max_size).await? {
+    let intake = &desk.config.intake;
+    let limits = SizeLimits { max: intake.max_message_size, keep: intake.quarantine_keep_bytes };
+    for chunk in batches(session, cfg, &uids, limits).await? {
         if cancel.is_cancelled() {
             break;
         }
-        let fetched = fetch_batch(session, cfg, &chunk, max_size).await?;
+        let fetched = fetch_batch(session, cfg, &chunk, limits).await?;
         let (done, left, unavailable) = ingest_fetched(desk, mailbox, cfg, &fetched).await;
         let t = std::time::Instant::now();
         mark_processed(session, cfg, caps, &done).await?;
@@ -112,6 +113,7 @@ async fn ingest_fetched(
             received_at: f.internal_date.unwrap_or_else(|| desk.now()),
             source_ref: format!("imap:{}/{}:{}", mailbox.name, cfg.folder, f.uid),
             declared_size: f.declared_size,
+            declared_sha256: None,
         })
         .collect();
     let mut done = Vec::new();
