@@ -22,4 +22,11 @@ pub fn init(format: LogFormat) {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().with_current_span(true).with_span_list(true).init(),
     }
+    // A panic is caught per message (ingest::pipeline) or ends its task; either way it belongs
+    // in the log, inside the message's span and in the log's own format (JSON stays JSON).
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| l.to_string()).unwrap_or_default();
+        // "panicked", as Rust's own hook says: the tests look for that word.
+        tracing::error!("panicked at {at}: {}", info.payload_as_str().unwrap_or("(no message)"));
+    }));
 }

@@ -219,6 +219,7 @@ async fn a_panic_fails_one_message_not_the_daemon() {
         assert!(log.contains(&format!("attempts={attempt}")), "failure {attempt} of 3 first:\n{log}");
     }
     assert!(log.contains("processing panicked: test trigger"), "{log}");
+    assert!(log.contains("ERROR") && log.contains("panicked at src/ingest/pipeline.rs"), "the panic is logged: {log}");
     sandbox.drop_mail("4.eml", &customer_mail(4, "Later"));
     daemon.wait_for_count("opened case", 3, Duration::from_secs(30));
     daemon.signal(libc::SIGTERM);
