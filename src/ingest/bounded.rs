@@ -74,7 +74,7 @@ pub fn read_message(source: impl Read, limit: u64, keep: u64, size_hint: Option<
             Err(e) => return Err(e),
         }
     }
-    let sha256 = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let sha256 = super::hex(&hash.finalize());
     Ok(Loaded { raw, oversize: Some(Whole { size, sha256 }) })
 }
 

@@ -15,5 +15,10 @@ pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};
 use sha2::{Digest, Sha256};
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(data))
+}
+
+/// Lower-case hex digits of `bytes`: hashes and tokens are written this way.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

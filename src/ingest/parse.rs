@@ -306,7 +306,7 @@ fn dedup_key(raw: &[u8], message_id: Option<&str>, headers: &[(String, String)])
     let body = body_of(raw);
     h.update(body.iter().copied().filter(|b| *b != b'\r').collect::<Vec<u8>>());
     let digest = h.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&digest)
 }
 
 fn body_of(raw: &[u8]) -> &[u8] {

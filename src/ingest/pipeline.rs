@@ -36,6 +36,13 @@ pub struct Incoming<'a> {
     pub declared_sha256: Option<String>,
 }
 
+impl Incoming<'_> {
+    /// The whole message's size, even when `raw` holds only its first part.
+    pub fn full_size(&self) -> u64 {
+        self.declared_size.unwrap_or(0).max(self.raw.len() as u64)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Opened {
@@ -157,7 +164,7 @@ pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Out
 
 fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
     let limit = desk.config.intake.max_message_size;
-    let size = inc.declared_size.unwrap_or(0).max(inc.raw.len() as u64);
+    let size = inc.full_size();
     if size > limit {
         return Prepared::Quarantine(format!("over the size limit ({size} bytes > {limit})"));
     }
@@ -433,9 +440,10 @@ async fn store(
                 actor,
             };
             let case = cases::open_case(txn, cfg, new, now).await?;
-            let mut ack_problem = None;
-            let reason = match no_ack {
-                Some(r) => Some(r),
+            // Automated mail is never acknowledged; otherwise the ack may be refused (the
+            // hourly limit, an address mail cannot be sent to), which the case records.
+            let refused = match &no_ack {
+                Some(_) => None,
                 None => {
                     let recent = match memo.recent_acks.get(sender) {
                         Some(n) => *n,
@@ -445,26 +453,18 @@ async fn store(
                     let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company };
                     let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;
                     recent_acks = Some(recent + u64::from(refused.is_none()));
-                    if let Some(why) = &refused {
-                        cases::record_event(
-                            txn,
-                            case.id,
-                            now,
-                            &Actor::System,
-                            "ack_skipped",
-                            (None, None),
-                            Some(why.clone()),
-                        );
-                        ack_problem = Some(why.clone());
-                    }
                     refused
                 }
             };
+            if let Some(why) = &refused {
+                cases::record_event(txn, case.id, now, &Actor::System, "ack_skipped", (None, None), Some(why.clone()));
+            }
+            let reason = no_ack.or_else(|| refused.clone());
             let acknowledged = reason.is_none();
             // Mail from our own addresses (a notification come back) must not notify again.
             if !own.contains(sender) {
                 let company = company.as_ref().map(|(_, c)| c);
-                let ack_problem = ack_problem.as_deref();
+                let ack_problem = refused.as_deref();
                 let notice =
                     Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company, ack_problem };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;

@@ -117,7 +117,7 @@ pub async fn keep(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
-    let full_size = inc.declared_size.unwrap_or(inc.raw.len() as u64);
+    let full_size = inc.full_size();
     let sha256 = match (&inc.declared_sha256, inc.declared_size) {
         (Some(sha), _) => Some(sha.clone()),
         (None, None) => Some(sha256_hex(inc.raw)),

@@ -3,10 +3,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
-use super::headers::{Subject, capped_references, phrase, usable_id};
+use super::headers::{AutoSubmitted, Subject, capped_references, one_line, phrase, usable_id};
 use crate::domain::EmailAddress;
 use crate::ingest::Attachment;
 use crate::templates::Rendered;
@@ -19,24 +19,6 @@ pub enum ComposeError {
     Build(#[from] lettre::error::Error),
     #[error("bad content type: {0}")]
     ContentType(#[from] lettre::message::header::ContentTypeErr),
-}
-
-/// `Auto-Submitted` (RFC 3834): tells other robots not to answer.
-#[derive(Debug, Clone)]
-struct AutoSubmitted(String);
-
-impl Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self(s.to_owned()))
-    }
-
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
-    }
 }
 
 /// One outgoing message, ready for the outbox.
@@ -110,7 +92,7 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
     let mut b = lettre::Message::builder()
         .from(mailbox(c.from.0, c.from.1)?)
         .reply_to(mailbox(None, c.reply_to)?)
-        .header(Subject(super::headers::one_line(&c.rendered.subject)))
+        .header(Subject(one_line(&c.rendered.subject)))
         .message_id(Some(format!("<{}>", c.message_id)));
     if let Some(also) = c.also_reply_to {
         b = b.reply_to(mailbox(None, also)?);

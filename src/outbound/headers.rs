@@ -30,6 +30,24 @@ pub fn capped_references(ids: &[String]) -> Vec<String> {
     std::iter::once(usable[0]).chain(tail.iter().copied()).cloned().collect()
 }
 
+/// `Auto-Submitted` (RFC 3834): tells other robots not to answer.
+#[derive(Debug, Clone)]
+pub struct AutoSubmitted(pub String);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
 /// The `Subject` header. lettre folds at spaces but leaves a long run without spaces on one
 /// line; such a subject is written as RFC 2047 encoded words instead, which fold anywhere.
 #[derive(Debug, Clone)]

@@ -141,7 +141,9 @@ impl Templates {
             let name = self.resolve(registry, kind, part, who);
             registry.render(&name, ctx).map_err(|e| TemplateError::Render { name, message: e.to_string() })
         };
-        Ok(Rendered { subject: one_line(&part("subject")?), text: part("txt")?, html: part("html")? })
+        // A subject is one line, whatever the template's trailing newline says.
+        let subject = crate::domain::text::one_line(&part("subject")?);
+        Ok(Rendered { subject, text: part("txt")?, html: part("html")? })
     }
 
     fn resolve(&self, registry: &Handlebars<'static>, kind: &str, part: &str, who: Audience<'_>) -> String {
@@ -160,11 +162,6 @@ fn registry(html: bool) -> Handlebars<'static> {
         h.register_escape_fn(handlebars::no_escape);
     }
     h
-}
-
-/// A subject is one line, whatever the template's trailing newline says.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -2,7 +2,7 @@
 //! mail server keeps the message and retries, where 70 would bounce it), `run --once` exits
 //! 75 with the mail left in new/, and the daemon waits for the database instead of exiting.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -48,15 +48,9 @@ fn chattr(flag: &str, paths: &[PathBuf]) {
 
 /// One message on stdin, the way a mail server's pipe delivers it.
 pub fn pipe_ingest(sandbox: &Sandbox, raw: &[u8]) -> Output {
-    let mut child = sandbox
-        .cmd(&["ingest"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn supportd ingest");
-    child.stdin.take().expect("stdin").write_all(raw).expect("pipe the message");
-    child.wait_with_output().expect("wait for supportd ingest")
+    let (out, written) = sandbox.pipe_ingest(raw);
+    written.expect("pipe the message");
+    out
 }
 
 fn stderr(out: &Output) -> String {

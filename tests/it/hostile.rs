@@ -2,8 +2,6 @@
 //! accepts, now becomes a case (or a quarantine entry with its reason), and what supportd
 //! sends about it is valid RFC 5322.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use supportd::ingest::parse;
@@ -56,15 +54,9 @@ fn assert_valid_mail(raw: &[u8], what: &str) {
 }
 
 fn ingest_stdin(sandbox: &Sandbox, raw: &[u8]) -> std::process::Output {
-    let mut child = sandbox
-        .cmd(&["ingest"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn supportd ingest");
-    child.stdin.take().unwrap().write_all(raw).unwrap();
-    child.wait_with_output().unwrap()
+    let (out, written) = sandbox.pipe_ingest(raw);
+    written.expect("the whole message is read from the pipe");
+    out
 }
 
 async fn each_message_opens_a_case_by_pipe(backend: Backend) {

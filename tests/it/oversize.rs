@@ -2,8 +2,7 @@
 //! full size and its SHA-256, from the pipe and from Maildir alike; and a Maildir backlog of
 //! large messages is read in batches bounded by bytes, all of it processed.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use crate::support::{Backend, Sandbox, customer_mail};
 
@@ -31,18 +30,8 @@ async fn small_limit_sandbox(backend: Backend) -> Sandbox {
 }
 
 fn pipe(sandbox: &Sandbox, raw: Vec<u8>) -> Output {
-    let mut child = sandbox
-        .cmd(&["ingest"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn supportd ingest");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    // A writer thread: the daemon may stop reading early, and the pipe must not block us.
-    let writer = std::thread::spawn(move || stdin.write_all(&raw));
-    let out = child.wait_with_output().expect("wait for supportd ingest");
-    writer.join().expect("writer thread").expect("the whole message is read from the pipe");
+    let (out, written) = sandbox.pipe_ingest(&raw);
+    written.expect("the whole message is read from the pipe");
     out
 }
 

@@ -77,6 +77,24 @@ impl Sandbox {
         self.cmd(args).output().expect("run supportd")
     }
 
+    /// `supportd ingest` with `raw` on stdin, the way a mail server's pipe delivers it, and
+    /// whether all of it was written. A writer thread, so that a command that stops reading
+    /// early cannot block the test.
+    pub fn pipe_ingest(&self, raw: &[u8]) -> (Output, std::io::Result<()>) {
+        let mut child = self
+            .cmd(&["ingest"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn supportd ingest");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let raw = raw.to_vec();
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &raw));
+        let out = child.wait_with_output().expect("wait for supportd ingest");
+        (out, writer.join().expect("writer thread"))
+    }
+
     /// Delivers a message the way an MTA does: written to tmp/, then renamed into new/.
     pub fn drop_mail(&self, name: &str, raw: &[u8]) {
         for sub in ["tmp", "new", "cur"] {
