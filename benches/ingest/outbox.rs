@@ -1,8 +1,9 @@
 //! How fast the outbox delivers what a backlog queued, through a real SMTP receiver: rows a
 //! `run --once` sent with the file transport are queued again and sent to aiosmtpd. A sample
-//! of them (BENCH_SMTP_MAILS, 500 by default): at ~20 mails per second (measured) the whole queue
-//! of a 10,000-message backlog (18,000 mails) took 15 minutes; the time for all of it
-//! is projected from the rate.
+//! of them (BENCH_SMTP_MAILS, 500 by default); the time for all of it is projected from the
+//! rate. Measured: ~80 mails per second over one kept connection with `TCP_NODELAY`, where
+//! lettre's own transport managed ~20 (each mail's final "\r\n.\r\n" waited for a delayed
+//! ACK) and the whole queue of a 10,000-message backlog (18,000 mails) took 15 minutes.
 
 use std::path::Path;
 

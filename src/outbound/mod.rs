@@ -11,6 +11,9 @@ mod props;
 #[doc(hidden)]
 pub mod selfcheck;
 mod sender;
+mod smtp;
+mod smtp_stream;
+pub mod tls;
 mod transport;
 
 pub use ack::{AckInput, format_due, queue_ack, recent_acks};

@@ -75,6 +75,7 @@ pub async fn run_sender(desk: Desk, transport: Arc<Transport>, wake: Arc<Notify>
                 warn!(error = %e, "outbox: database error; will retry");
             }
         }
+        transport.close_idle().await;
         let pause = if failures > 0 { poll * failures.min(12) } else { poll };
         tokio::select! {
             _ = cancel.cancelled() => break,
@@ -82,6 +83,7 @@ pub async fn run_sender(desk: Desk, transport: Arc<Transport>, wake: Arc<Notify>
             _ = tokio::time::sleep(pause) => {}
         }
     }
+    transport.close().await;
 }
 
 #[cfg(test)]

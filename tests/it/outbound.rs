@@ -1,6 +1,7 @@
 //! Acknowledgements over a real SMTP receiver: one per new case with threading headers,
 //! delivered once each after an outage or 4xx answers; a 5xx fails the row with the
-//! server's text until an operator retries it.
+//! server's text until an operator retries it. The mails of one drain share a connection,
+//! and one the server closed is opened again for the next mail.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -98,6 +99,44 @@ async fn a_permanent_refusal_fails_the_row_with_the_servers_text() {
     assert!(sandbox.run(&["run", "--once"]).status.success());
     assert_eq!(sink.messages().len(), 1);
     assert_eq!(sandbox.outbox_rows()[0]["status"], "sent");
+}
+
+/// The peer address the receiver saw for each mail: the same one means the same connection.
+fn peers(sink: &TestSmtp) -> Vec<String> {
+    sink.envelopes().iter().map(|e| e["peer"].to_string()).collect()
+}
+
+fn drop_mails(sandbox: &Sandbox, n: usize) {
+    for i in 0..n {
+        sandbox.drop_mail(&format!("{i}.eml"), &customer_mail(i, &format!("Question {i}")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_mails_of_one_drain_share_one_connection() {
+    let sink = TestSmtp::start();
+    let sandbox = sandbox_for(&sink).await;
+    drop_mails(&sandbox, 3);
+    assert!(sandbox.run(&["run", "--once"]).status.success());
+    let peers = peers(&sink);
+    assert_eq!(peers.len(), 3);
+    assert_eq!(peers.iter().collect::<HashSet<_>>().len(), 1, "one connection: {peers:?}");
+}
+
+/// The receiver hangs up after each 250: the next mail goes out on a new connection in the
+/// same drain, not after a retry.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_the_server_closed_is_opened_again_for_the_next_mail() {
+    let sink = TestSmtp::start();
+    sink.set_control("DATA CLOSE");
+    let sandbox = sandbox_for(&sink).await;
+    drop_mails(&sandbox, 3);
+    assert!(sandbox.run(&["run", "--once"]).status.success());
+    let peers = peers(&sink);
+    assert_eq!(peers.iter().collect::<HashSet<_>>().len(), 3, "a connection per mail: {peers:?}");
+    for row in sandbox.outbox_rows() {
+        assert_eq!((&row["status"], &row["attempts"]), (&"sent".into(), &1.into()), "{row}");
+    }
 }
 
 /// STARTTLS with a private CA and AUTH whose password comes from the environment.

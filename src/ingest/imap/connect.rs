@@ -3,14 +3,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::{Client, Session};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::timed::timed;
 use crate::config::{ImapConfig, Security};
+use crate::outbound::tls::client_config;
 
 /// One boxed stream type for plain and TLS connections (async-imap needs Debug + Send + Unpin).
 pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -78,20 +78,7 @@ async fn greeted(io: Io, limit: Duration) -> Result<Io, ImapError> {
 }
 
 async fn tls(cfg: &ImapConfig, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match &cfg.ca_file {
-        Some(ca) => {
-            let certs =
-                CertificateDer::pem_file_iter(ca).map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
-                roots.add(cert).map_err(|e| ImapError::Tls(format!("{}: {e}", ca.display())))?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    // Only the ring provider is compiled in, so the builder finds it without install_default().
-    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let config = client_config(cfg.ca_file.as_deref()).map_err(|e| ImapError::Tls(e.to_string()))?;
     let name = ServerName::try_from(cfg.host.clone()).map_err(|e| ImapError::Tls(format!("{}: {e}", cfg.host)))?;
     let handshake = TlsConnector::from(Arc::new(config)).connect(name, tcp);
     timed("TLS handshake", cfg.timeout, async { handshake.await.map_err(|e| ImapError::Tls(e.to_string())) }).await

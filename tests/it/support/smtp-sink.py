@@ -18,6 +18,7 @@ that has `pip install aiosmtpd`.
     RCPT 550 5.1.1 no user -> answer RCPT TO with that reply
     DATA 452 4.3.1 full    -> answer end-of-DATA with that reply
     DATA DROP              -> close the TCP connection at end-of-DATA (no reply)
+    DATA CLOSE             -> accept the message, then close the TCP connection after the 250
     FAILN 2 DATA 451 4.3.0 transient  -> fail the first 2 DATA attempts, then accept
   Counter for FAILN lives in DIR/control.count.
 * SIGTERM/SIGINT: clean exit.
@@ -99,8 +100,12 @@ class Handler:
         if r == "DROP":
             server.transport.close()
             return "421 4.4.2 dropping"  # never seen by the client
-        if r:
+        if r and r != "CLOSE":
             return r
+        if r == "CLOSE":
+            # Runs once this task yields, i.e. after aiosmtpd has written the 250 below;
+            # close() sends what is buffered, then FIN.
+            asyncio.get_running_loop().call_soon(server.transport.close)
         Handler.seq += 1
         base = os.path.join(a.dir, "%06d" % Handler.seq)
         meta = {
