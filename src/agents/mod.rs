@@ -1,6 +1,7 @@
 //! Agents work from their mail client: they hear of cases by email (notifications), reply to
 //! them (relayed to the customer), and change cases with `#commands` at the top of a reply.
 
+mod auth_results;
 mod commands;
 mod directory;
 mod notify;

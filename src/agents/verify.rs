@@ -2,6 +2,7 @@
 //! easy to forge, so authority comes from the configured policy: the agent's secret token in
 //! the address replied to, and/or the receiving server's `Authentication-Results`.
 
+use super::auth_results;
 use crate::config::{AgentDesk, Verify};
 use crate::domain::EmailAddress;
 use crate::ingest::ParsedMessage;
@@ -35,49 +36,26 @@ fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
 }
 
 /// Only the topmost `Authentication-Results` counts, and only from the trusted server:
-/// any below it were written before the message reached that server.
+/// any below it were written before the message reached that server (RFC 8601 §5).
 fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
     let Some(header) = msg.header("authentication-results") else {
         return Err("it carries no Authentication-Results from the receiving server".into());
     };
-    let header = strip_comments(header);
-    let mut parts = header.split(';');
-    let id = parts.next().unwrap_or_default().split_whitespace().next().unwrap_or_default();
-    if !id.eq_ignore_ascii_case(authserv_id) {
+    let header = auth_results::parse(header)
+        .map_err(|e| format!("its topmost Authentication-Results cannot be read ({e}), so nothing in it counts"))?;
+    if !header.authserv_id.eq_ignore_ascii_case(authserv_id) {
+        let id = &header.authserv_id;
         return Err(format!("its topmost Authentication-Results is from {id:?}, not the trusted server"));
     }
     let domain = from.domain();
-    let passes = parts.any(|result| {
-        let mut words = result.split_whitespace();
-        let method = words.next().unwrap_or_default().to_ascii_lowercase();
-        let aligned = |props: &[&str]| {
-            result.split_whitespace().filter_map(|w| w.split_once('=')).any(|(k, v)| {
-                let v = v.trim_matches('"').rsplit('@').next().unwrap_or_default();
-                props.contains(&k.to_ascii_lowercase().as_str()) && v.eq_ignore_ascii_case(domain)
-            })
-        };
-        match method.as_str() {
-            "dkim=pass" => aligned(&["header.d", "header.i"]),
-            "dmarc=pass" => aligned(&["header.from"]),
-            _ => false,
-        }
+    // `header.i` may be `@example.com` or `user@example.com`; the others are domains.
+    let of_domain = |value: &str| value.rsplit('@').next().is_some_and(|d| d.eq_ignore_ascii_case(domain));
+    let passes = header.results.iter().filter(|r| r.result == "pass").any(|r| match r.method.as_str() {
+        "dkim" => r.values("header", "d").chain(r.values("header", "i")).any(of_domain),
+        "dmarc" => r.values("header", "from").any(of_domain),
+        _ => false,
     });
     if passes { Ok(()) } else { Err(format!("the receiving server found no dkim or dmarc pass for {domain}")) }
-}
-
-/// RFC 8601 allows comments in parentheses anywhere; they carry nothing we trust.
-fn strip_comments(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -129,6 +107,31 @@ mod tests {
         let wrong_domain = "Authentication-Results: mx.example.com; dkim=pass header.d=evil.test\r\n";
         assert!(check(&policy(Verify::AuthResults), None, &msg(wrong_domain)).is_err());
         assert!(check(&policy(Verify::AuthResults), None, &msg("")).is_err());
+    }
+
+    /// What a forger can make the trusted server write (a quoted MAIL FROM local part, a
+    /// comment) or write himself (a header below the server's, one from another server).
+    #[test]
+    fn quoted_values_comments_and_forged_headers_pass_nothing() {
+        let forged = [
+            "Authentication-Results: mx.example.com; spf=fail smtp.mailfrom=\"x@evil.test; dkim=pass header.d=example.com\"\r\n",
+            "Authentication-Results: mx.example.com; dkim=fail (bad signature \\) ; dkim=pass header.d=example.com) header.d=example.com\r\n",
+            "Authentication-Results: mx.example.com; dkim=fail (dkim=pass header.d=example.com) header.d=example.com\r\n",
+            "Authentication-Results: mx.example.com; dkim=neutral header.d=\"evil.test; dmarc=pass header.from=example.com\"\r\n",
+            "Authentication-Results: mx.example.com; dkim=\"pass\" header.d=example.com\r\n",
+            "Authentication-Results: mx.example.com; dkim=pass header.d=(example.com) evil.test\r\n",
+            "Authentication-Results: mx.example.com; dkim=pass header.d=\"example.com\r\n",
+            "Authentication-Results: mx.evil.test; dkim=pass header.d=example.com; dmarc=pass header.from=example.com\r\n",
+            "Authentication-Results: (mx.example.com) mx.evil.test; dkim=pass header.d=example.com\r\n",
+            "Authentication-Results: mx.example.com; none\r\nAuthentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n",
+        ];
+        for header in forged {
+            let verdict = check(&policy(Verify::AuthResults), None, &msg(header));
+            assert!(verdict.is_err(), "passed: {header}");
+        }
+        let quoted_domain =
+            "Authentication-Results: \"mx.example.com\" 1; dkim/1 = pass (good) header.d=\"example.com\"\r\n";
+        assert_eq!(check(&policy(Verify::AuthResults), None, &msg(quoted_domain)), Ok(()));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod agent_desk;
 mod model;
+mod plaintext;
 mod problems;
 mod raw;
 mod secret;

@@ -74,6 +74,8 @@ pub struct RawMailbox {
     pub host: Option<String>,
     pub port: Option<i64>,
     pub security: Option<String>,
+    /// `security = "plain"` to a host other than this machine, on purpose.
+    pub allow_plaintext: Option<bool>,
     pub username: Option<String>,
     #[serde(flatten)]
     pub secret: RawSecret,
@@ -110,6 +112,8 @@ pub struct RawOutbound {
     pub host: Option<String>,
     pub port: Option<i64>,
     pub security: Option<String>,
+    /// `security = "plain"` to a host other than this machine, on purpose.
+    pub allow_plaintext: Option<bool>,
     pub username: Option<String>,
     #[serde(flatten)]
     pub secret: RawSecret,

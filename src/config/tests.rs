@@ -270,3 +270,85 @@ fn quarantine_keep_bytes_defaults_to_a_mebibyte_and_is_checked() {
         "{over:?}"
     );
 }
+
+/// An IMAP mailbox on `host`, with `extra` keys, after MINIMAL's maildir one (so `mailbox[1]`).
+fn imap_on(host: &str, extra: &str) -> String {
+    format!(
+        "{MINIMAL}\n[[mailbox]]\nname = \"imap\"\nkind = \"imap\"\nhost = \"{host}\"\nusername = \"u\"\n\
+         password_env = \"PATH\"\naddress = \"a@example.com\"\n{extra}\n"
+    )
+}
+
+/// MINIMAL with its outbound sending by SMTP to `host`.
+fn smtp_on(host: &str, extra: &str) -> String {
+    MINIMAL.replace("kind = \"file\"", &format!("kind = \"smtp\"\nhost = \"{host}\"\n{extra}"))
+}
+
+#[test]
+fn plain_imap_or_smtp_to_a_remote_host_is_refused_by_key() {
+    let found = problems(&imap_on("imap.example.com", "security = \"plain\""));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("mailbox[1].security: \"plain\" would send the password"), "{found:?}");
+    assert!(found[0].contains("imap.example.com") && found[0].contains("allow_plaintext = true"), "{found:?}");
+    let found = problems(&smtp_on("192.0.2.25", "security = \"plain\""));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("outbound.security: \"plain\" would send the password"), "{found:?}");
+    // A name that merely looks local may resolve anywhere.
+    for host in ["localhost.example.com", "127.0.0.1.example.com", "::2", "10.0.0.1"] {
+        assert_eq!(problems(&imap_on(host, "security = \"plain\"")).len(), 1, "{host}");
+    }
+}
+
+#[test]
+fn plain_to_loopback_is_accepted_and_allow_plaintext_warns() {
+    for host in ["127.0.0.1", "127.8.9.10", "localhost", "LOCALHOST", "::1", "[::1]", "::ffff:127.0.0.1"] {
+        let c = load(&imap_on(host, "security = \"plain\"")).unwrap_or_else(|e| panic!("{host}: {e}"));
+        assert!(c.warnings.is_empty(), "{host}: {:?}", c.warnings);
+        let c = load(&smtp_on(host, "security = \"plain\"")).unwrap_or_else(|e| panic!("{host}: {e}"));
+        assert!(c.warnings.is_empty(), "{host}: {:?}", c.warnings);
+    }
+    let c = load(&imap_on("imap.example.com", "security = \"plain\"\nallow_plaintext = true")).unwrap();
+    let warnings: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        ["mailbox[1].allow_plaintext: security = \"plain\" to imap.example.com: the password and the mail cross \
+          the network unencrypted"]
+    );
+    let c = load(&smtp_on("smtp.example.com", "security = \"plain\"\nallow_plaintext = true")).unwrap();
+    assert!(c.warnings[0].to_string().starts_with("outbound.allow_plaintext: security = \"plain\" to smtp"));
+    // TLS needs no permission; false is no permission.
+    assert!(load(&imap_on("imap.example.com", "allow_plaintext = true")).unwrap().warnings.is_empty());
+    let refused = problems(&smtp_on("smtp.example.com", "security = \"plain\"\nallow_plaintext = false"));
+    assert!(refused[0].starts_with("outbound.security:"), "{refused:?}");
+}
+
+#[test]
+fn passwords_in_files_others_can_read_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, secret) = (dir.path().join("daemon.toml"), dir.path().join("imap.pw"));
+    let set_mode =
+        |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::write(&secret, "s3cret\n").unwrap();
+    let with_file = imap_on("imap.example.com", "").replace("password_env = \"PATH\"", "password_file = \"imap.pw\"");
+    let inline = smtp_on("smtp.example.com", "username = \"u\"\npassword = \"p\"");
+    let warnings = |text: &str| -> Vec<String> {
+        std::fs::write(&config, text).unwrap();
+        set_mode(&config, 0o640);
+        Config::load(&config).unwrap().warnings.iter().map(ToString::to_string).collect()
+    };
+    set_mode(&secret, 0o644);
+    let found = warnings(&with_file);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("mailbox[1].password_file: ") && found[0].contains("imap.pw"), "{found:?}");
+    assert!(found[0].contains("mode 644"), "{found:?}");
+    set_mode(&secret, 0o600);
+    assert!(warnings(&with_file).is_empty(), "the config file holds no password");
+    let found = warnings(&inline);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("outbound.password: ") && found[0].contains("daemon.toml"), "{found:?}");
+    assert!(found[0].contains("mode 640") && found[0].contains("password_file or password_env"), "{found:?}");
+    std::fs::write(&config, &inline).unwrap();
+    set_mode(&config, 0o600);
+    assert!(Config::load(&config).unwrap().warnings.is_empty());
+}

@@ -30,6 +30,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Prob
     let budget = budget(&mut p, &raw.budget);
     let mut warnings = Vec::new();
     let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk, &mailboxes);
+    super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
     if !p.is_empty() {
         return Err(p);
     }

@@ -322,22 +322,57 @@ async fn forged_agent_replies_change_nothing_and_relay_nothing() {
     assert_eq!(unverified, 2);
 }
 
+/// Forged `Authentication-Results`, each what a forger can make the trusted server write (a
+/// quoted MAIL FROM local part, a comment) or write himself (a header below the server's, or
+/// only headers of other servers): the commands change nothing and nothing is relayed. The
+/// genuine header still passes, so the table cannot pass by refusing everything.
 #[tokio::test(flavor = "multi_thread")]
-async fn only_the_trusted_servers_authentication_results_count() {
+async fn forged_authentication_results_change_nothing_and_relay_nothing() {
     let desk = Desk::start(|c| {
         c.replace("verify = \"token\"", "verify = \"auth-results\"")
             .replace("# authserv_id = \"mx.example.com\"", "authserv_id = \"mx.example.com\"")
     })
     .await;
     let tag = desk.customer_writes(1, "Password reset").await;
-    // The receiving server's verdict is on top; a forger's "pass" below it counts for nothing.
-    let forged = "Authentication-Results: mx.example.com; dkim=fail header.d=example.com; dmarc=fail\r\n\
-                  Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n";
-    desk.agent_replies_with(&tag, "#status closed\nForged text.", forged).await;
-    assert_eq!(desk.case(&tag)["status"], "new");
-    assert!(desk.sent_to("customer1@acme.example").iter().all(|(raw, _)| !raw.contains("Forged text")));
+    let forged: &[(&str, &str)] = &[
+        (
+            "a quoted value holding \"; dkim=pass\"",
+            "Authentication-Results: mx.example.com; spf=fail \
+             smtp.mailfrom=\"x@evil.test; dkim=pass header.d=example.com\"\r\n",
+        ),
+        (
+            "a comment holding dkim=pass behind an escaped parenthesis",
+            "Authentication-Results: mx.example.com; dkim=fail (bad signature \\) ; dkim=pass header.d=example.com) \
+             header.d=example.com\r\n",
+        ),
+        (
+            "a comment holding dkim=pass",
+            "Authentication-Results: mx.example.com; dkim=fail (dkim=pass header.d=example.com) header.d=example.com\r\n",
+        ),
+        (
+            "a forged header below the trusted one",
+            "Authentication-Results: mx.example.com; dkim=fail header.d=example.com; dmarc=fail\r\n\
+             Authentication-Results: mx.example.com; dkim=pass header.d=example.com\r\n",
+        ),
+        (
+            "no header from the trusted server",
+            "Authentication-Results: mx.evil.test; dkim=pass header.d=example.com; dmarc=pass header.from=example.com\r\n\
+             Authentication-Results: (mx.example.com) mx.evil.test; dkim=pass header.d=example.com\r\n",
+        ),
+    ];
+    for (n, (what, headers)) in forged.iter().enumerate() {
+        let body = format!("#status closed\n#priority low\nForged text {n}: pay to IBAN XX00.");
+        desk.agent_replies_with(&tag, &body, headers).await;
+        let case = desk.case(&tag);
+        assert_eq!((&case["status"], &case["priority"]), (&"new".into(), &"normal".into()), "{what}: nothing applied");
+        let relayed = desk.sent_to("customer1@acme.example").into_iter().filter(|(raw, _)| raw.contains("Forged text"));
+        assert_eq!(relayed.count(), 0, "{what}: nothing relayed");
+        let unverified = event_kinds(&case).iter().filter(|k| *k == "unverified_reply").count();
+        assert_eq!(unverified, n + 1, "{what}: recorded as unverified");
+    }
     let genuine = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=sel\r\n";
-    desk.agent_replies_with(&tag, "We have reset it; check your inbox.", genuine).await;
+    desk.agent_replies_with(&tag, "#priority high\nWe have reset it; check your inbox.", genuine).await;
+    assert_eq!(desk.case(&tag)["priority"], "high", "a genuine reply's commands apply");
     assert!(
         desk.sent_to("customer1@acme.example").iter().any(|(_, m)| m.text_body.contains("We have reset it")),
         "a genuine reply is relayed"

@@ -79,3 +79,53 @@ async fn a_template_error_names_file_and_line() {
     assert!(err.contains("templates/ack.txt.hbs:"), "{err}");
     assert!(err.contains("templates/ack.html.hbs"), "{err}");
 }
+
+/// `security = "plain"` to a host other than this machine would send the password in clear
+/// text: refused with the key path, for IMAP and SMTP alike, by `check-config` and `run`;
+/// `allow_plaintext = true` accepts it with a warning. Passwords that group or others can
+/// read (a `password_file`, or the config file holding an inline one) are warned about.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_imap_and_smtp_to_a_remote_host_are_refused_unless_allowed() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let imap = "[[mailbox]]\nname = \"imap\"\nkind = \"imap\"\naddress = \"help@example.com\"\n\
+                host = \"imap.example.com\"\nsecurity = \"plain\"\nusername = \"u\"\npassword_file = \"imap.pw\"\n";
+    let smtp = "[outbound]\nkind = \"smtp\"\nhost = \"smtp.example.com\"\nsecurity = \"plain\"\n\
+                from = \"Support <support@example.com>\"\nusername = \"u\"\npassword = \"p\"\n";
+    std::fs::write(sandbox.path("imap.pw"), "s3cret\n").unwrap();
+    sandbox.set_outbound(smtp);
+    sandbox.edit_config(|c| format!("{c}\n{imap}"));
+    for args in [&["check-config"][..], &["run", "--once"][..]] {
+        let out = sandbox.run(args);
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for (key, host) in [("mailbox[1].security", "imap.example.com"), ("outbound.security", "smtp.example.com")] {
+            let said = format!("{key}: \"plain\" would send the password and the mail to {host} unencrypted");
+            assert!(err.contains(&said), "{args:?}: {said} in {err}");
+        }
+        assert!(err.contains("2 problem(s)"), "{err}");
+    }
+
+    sandbox.edit_config(|c| c.replace("security = \"plain\"\n", "security = \"plain\"\nallow_plaintext = true\n"));
+    let mode = |rel: &str, mode: u32| std::fs::set_permissions(sandbox.path(rel), PermissionsExt::from_mode(mode));
+    mode("imap.pw", 0o640).unwrap();
+    mode("daemon.toml", 0o644).unwrap();
+    let out = sandbox.run(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for warning in [
+        "warning: mailbox[1].allow_plaintext: security = \"plain\" to imap.example.com: the password and the mail \
+         cross the network unencrypted",
+        "warning: outbound.allow_plaintext: security = \"plain\" to smtp.example.com",
+        "warning: mailbox[1].password_file: ",
+        "warning: outbound.password: ",
+    ] {
+        assert!(err.contains(warning), "{warning} in {err}");
+    }
+    assert!(err.contains("imap.pw is readable by group or others (mode 640)"), "{err}");
+
+    mode("imap.pw", 0o600).unwrap();
+    mode("daemon.toml", 0o600).unwrap();
+    let err = String::from_utf8_lossy(&sandbox.run(&["check-config"]).stderr).into_owned();
+    assert!(!err.contains("password_file:") && !err.contains("password:"), "private files: no warning: {err}");
+}
