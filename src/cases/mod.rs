@@ -14,6 +14,6 @@ pub use fields::{FieldChange, set_field};
 pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_message,
 };
-pub use parties::{company_for_sender, contact_for, sync_companies};
+pub use parties::{company_for_sender, contact_for, contacts_by_email, settle_contact, sync_companies};
 pub use time::{add_time, rates};
 pub use view::{CaseDetail, CaseView, EventView, MessageView, SlaLine, list_cases, show_case, sla_status};

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, TryInsertResult};
 
 use crate::config::{CompanyConfig, Config};
 use crate::desk::Desk;
@@ -99,7 +99,37 @@ pub async fn contact_for(
     company_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<contact::Model, DbErr> {
-    if let Some(found) = contact::Entity::find().filter(contact::Column::Email.eq(address.as_str())).one(db).await? {
+    let found = contact::Entity::find().filter(contact::Column::Email.eq(address.as_str())).one(db).await?;
+    settle_contact(db, found, address, name, company_id, now).await
+}
+
+/// The stored contacts of `addresses`, in one query (a batch's senders).
+pub async fn contacts_by_email(
+    db: &impl ConnectionTrait,
+    addresses: &[&EmailAddress],
+) -> Result<HashMap<EmailAddress, contact::Model>, DbErr> {
+    if addresses.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = contact::Entity::find()
+        .filter(contact::Column::Email.is_in(addresses.iter().map(|a| a.as_str())))
+        .all(db)
+        .await?;
+    let mut by_email: HashMap<String, contact::Model> = rows.into_iter().map(|r| (r.email.clone(), r)).collect();
+    Ok(addresses.iter().filter_map(|a| Some(((*a).clone(), by_email.remove(a.as_str())?))).collect())
+}
+
+/// `contact_for` when the caller has looked the contact up already: `found` is the stored
+/// row, or `None` when there was none. One statement at most.
+pub async fn settle_contact(
+    db: &impl ConnectionTrait,
+    found: Option<contact::Model>,
+    address: &EmailAddress,
+    name: Option<&str>,
+    company_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<contact::Model, DbErr> {
+    if let Some(found) = found {
         if found.name.is_none() && name.is_some() || found.company_id.is_none() && company_id.is_some() {
             let mut update: contact::ActiveModel = found.clone().into();
             update.name = Set(found.name.clone().or(name.map(str::to_owned)));
@@ -115,11 +145,17 @@ pub async fn contact_for(
         created_at: Set(now),
         ..Default::default()
     };
-    // Another process may add the same contact at the same moment; both then read the one row.
-    contact::Entity::insert(row).on_conflict_do_nothing_on([contact::Column::Email]).exec(db).await?;
-    contact::Entity::find()
-        .filter(contact::Column::Email.eq(address.as_str()))
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("contact {address}")))
+    let inserted = contact::Entity::insert(row)
+        .on_conflict_do_nothing_on([contact::Column::Email])
+        .exec_with_returning(db)
+        .await?;
+    match inserted {
+        TryInsertResult::Inserted(contact) => Ok(contact),
+        // Another process added the same contact at the same moment: both use the one row.
+        TryInsertResult::Conflicted | TryInsertResult::Empty => contact::Entity::find()
+            .filter(contact::Column::Email.eq(address.as_str()))
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("contact {address}"))),
+    }
 }

@@ -1,6 +1,8 @@
 //! The acknowledgement of a new case: rendered from templates and queued in the outbox in
 //! the transaction that opens the case.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::DbErr;
@@ -27,6 +29,19 @@ pub struct AckInput<'a> {
 /// Acknowledgements queued for `address` in the last hour, for the per-sender limit.
 pub async fn recent_acks(tx: &Tx, address: &EmailAddress, now: DateTime<Utc>) -> Result<u64, DbErr> {
     outbox::acks_to_since(tx, address.as_str(), now - chrono::Duration::hours(1)).await
+}
+
+/// `recent_acks` for each of `addresses` (a batch's senders), in one query; call it before
+/// the batch queues any mail.
+pub async fn recent_acks_each(
+    tx: &Tx,
+    addresses: &[&EmailAddress],
+    now: DateTime<Utc>,
+) -> Result<HashMap<EmailAddress, u64>, DbErr> {
+    let strs: Vec<&str> = addresses.iter().map(|a| a.as_str()).collect();
+    let counts: HashMap<String, u64> =
+        outbox::acks_to_each_since(tx, &strs, now - chrono::Duration::hours(1)).await?.into_iter().collect();
+    Ok(addresses.iter().map(|a| ((*a).clone(), counts.get(a.as_str()).copied().unwrap_or(0))).collect())
 }
 
 /// Queues the acknowledgement; returns `Some(reason)` instead when the sender already got

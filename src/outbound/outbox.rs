@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 use crate::storage::Tx;
 use crate::storage::entities::outbox::{self, Column, Entity};
@@ -157,6 +159,30 @@ pub async fn acks_to_since(tx: &Tx, address: &str, since: DateTime<Utc>) -> Resu
         .count(tx)
         .await?;
     Ok(stored + staged)
+}
+
+/// `acks_to_since` for several addresses in one query (a batch's senders); rows staged in
+/// `tx` are not counted, so call it before the batch stages any. Absent addresses got none.
+pub async fn acks_to_each_since(
+    tx: &Tx,
+    addresses: &[&str],
+    since: DateTime<Utc>,
+) -> Result<Vec<(String, u64)>, DbErr> {
+    if addresses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let counts: Vec<(String, i64)> = Entity::find()
+        .select_only()
+        .column(Column::EnvelopeTo)
+        .column_as(Column::Id.count(), "n")
+        .filter(Column::Kind.eq("ack"))
+        .filter(Column::EnvelopeTo.is_in(addresses.iter().copied()))
+        .filter(Column::CreatedAt.gte(since))
+        .group_by(Column::EnvelopeTo)
+        .into_tuple()
+        .all(tx)
+        .await?;
+    Ok(counts.into_iter().map(|(to, n)| (to, u64::try_from(n).unwrap_or(0))).collect())
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {

@@ -136,10 +136,15 @@ impl Templates {
         who: Audience<'_>,
         ctx: &impl serde::Serialize,
     ) -> Result<Rendered, TemplateError> {
+        // Serialised once for the three parts (handlebars' `render` would do it per part).
+        let data = handlebars::Context::wraps(ctx)
+            .map_err(|e| TemplateError::Render { name: kind.to_owned(), message: e.to_string() })?;
         let part = |part: &str| -> Result<String, TemplateError> {
             let registry = if part == "html" { &self.html } else { &self.text };
             let name = self.resolve(registry, kind, part, who);
-            registry.render(&name, ctx).map_err(|e| TemplateError::Render { name, message: e.to_string() })
+            registry
+                .render_with_context(&name, &data)
+                .map_err(|e| TemplateError::Render { name, message: e.to_string() })
         };
         // A subject is one line, whatever the template's trailing newline says.
         let subject = crate::domain::text::one_line(&part("subject")?);

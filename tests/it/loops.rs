@@ -52,6 +52,33 @@ async fn one_sender_gets_at_most_the_hourly_limit_of_acknowledgements() {
     assert_eq!(sandbox.count(sql).await, 2);
 }
 
+/// The limit counts what earlier batches queued (looked up once per batch for its senders).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hourly_limit_counts_acknowledgements_of_earlier_batches() {
+    let sink = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&sink.outbound_toml());
+    let busy = |n: usize| {
+        let raw = String::from_utf8(customer_mail(n, &format!("Request {n}"))).unwrap();
+        raw.replace(&format!("customer{n}@acme.example"), "busy@acme.example")
+    };
+    for n in 0..8 {
+        sandbox.drop_mail(&format!("{n:02}.eml"), busy(n).as_bytes());
+    }
+    run_once(&sandbox);
+    assert_eq!(sink.messages().len(), 8);
+    for n in 8..12 {
+        sandbox.drop_mail(&format!("{n:02}.eml"), busy(n).as_bytes());
+    }
+    // Someone else in the same batch is not held back by busy@'s count.
+    sandbox.drop_mail("other.eml", &customer_mail(99, "Another request"));
+    run_once(&sandbox);
+    assert_eq!(sandbox.cases().len(), 13, "every message is a case");
+    assert_eq!(sink.messages().len(), 11, "two more for busy@ (10 in all) and one for the other sender");
+    let sql = "SELECT COUNT(*) FROM messages WHERE no_ack_reason LIKE '%already got 10 acknowledgements%'";
+    assert_eq!(sandbox.count(sql).await, 2);
+}
+
 /// Each instance is a customer of the other: A acknowledges B's message, and B must not
 /// acknowledge A's acknowledgement.
 #[tokio::test(flavor = "multi_thread")]
