@@ -18,6 +18,8 @@ use crate::templates::{Audience, NotifyContext, Templates};
 pub enum Event {
     NewCase,
     FollowUp,
+    /// The company's CRM wrote on the case (kept as an internal note).
+    CrmNote,
 }
 
 pub struct Notice<'a> {
@@ -89,7 +91,7 @@ fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -
     };
     match (notice.event, assigned, &desk.notify) {
         (_, _, Notify::Nobody) => Vec::new(),
-        (Event::FollowUp, Some(a), _) => personal(a).into_iter().collect(),
+        (Event::FollowUp | Event::CrmNote, Some(a), _) => personal(a).into_iter().collect(),
         (_, _, Notify::Team(team)) => {
             vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
         }
@@ -110,7 +112,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
     let msg = notice.msg;
     let message = match notice.event {
         Event::NewCase => msg.text_body.trim(),
-        Event::FollowUp => crate::threading::new_text(&msg.text_body, None).trim(),
+        Event::FollowUp | Event::CrmNote => crate::threading::new_text(&msg.text_body, None).trim(),
     };
     let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
     let response_due = match (c.first_response_at, c.first_response_due) {
@@ -127,6 +129,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
         event: match notice.event {
             Event::NewCase => "New case".into(),
             Event::FollowUp => "Customer reply".into(),
+            Event::CrmNote => "CRM note on".into(),
         },
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),

@@ -5,6 +5,7 @@ mod events;
 mod fields;
 mod open;
 mod parties;
+mod standing;
 mod time;
 mod view;
 
@@ -12,8 +13,10 @@ pub use change::{Classification, reclassify, record_response, set_status};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use open::{
-    AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_message,
+    AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
+    store_message,
 };
 pub use parties::{company_for_sender, contact_for, contacts_by_email, settle_contact, sync_companies};
+pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
 pub use view::{CaseDetail, CaseView, EventView, MessageView, SlaLine, list_cases, show_case, sla_status};

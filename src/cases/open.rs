@@ -67,18 +67,31 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
     Ok(case)
 }
 
-/// Stores an incoming message (and its attachments) on a case.
+/// Stores an incoming message (and its attachments) on a case. Its Cc's are remembered as
+/// parties only when `by_party`: a delivery report from a stranger's server adds no one.
 pub async fn store_message(
     txn: &Tx,
     case_id: i64,
     msg: &ParsedMessage,
-    raw: &[u8],
-    mailbox: &str,
-    received_at: DateTime<Utc>,
+    arrival: Arrival<'_>,
     no_ack_reason: Option<String>,
+    by_party: bool,
 ) -> Result<(), DbErr> {
-    insert_message(txn, case_id, msg, Arrival { raw, mailbox, received_at }, no_ack_reason, None);
-    remember_cc(txn, case_id, msg).await
+    insert_message(txn, case_id, msg, arrival, no_ack_reason, Author::Customer);
+    if by_party { remember_cc(txn, case_id, msg).await } else { Ok(()) }
+}
+
+/// Stores a message from the company's CRM as an internal note: the customer never sees
+/// it, and its Cc's are not remembered.
+pub fn store_crm_note(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>) {
+    insert_message(txn, case_id, msg, arrival, None, Author::Crm);
+}
+
+/// Who wrote a stored message, besides its From address.
+enum Author {
+    Customer,
+    Crm,
+    Agent(AgentMark),
 }
 
 /// How a message reached us.
@@ -100,7 +113,7 @@ pub struct AgentMark {
 /// Stores an agent's message on a case. Their Cc's are not remembered: those are the
 /// customer's side.
 pub fn store_agent_message(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>, mark: AgentMark) {
-    insert_message(txn, case_id, msg, arrival, None, Some(mark));
+    insert_message(txn, case_id, msg, arrival, None, Author::Agent(mark));
 }
 
 /// Staged in the transaction, written at its commit (see `storage::Tx`).
@@ -110,12 +123,19 @@ fn insert_message(
     msg: &ParsedMessage,
     arrival: Arrival<'_>,
     no_ack_reason: Option<String>,
-    agent: Option<AgentMark>,
+    author: Author,
 ) {
+    let agent = match &author {
+        Author::Agent(mark) => Some(mark),
+        Author::Customer | Author::Crm => None,
+    };
     let list =
         |parties: &[crate::ingest::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
     let mut flags = msg.flags.clone();
-    flags.extend(agent.as_ref().and_then(|a| a.flag.clone()));
+    flags.extend(agent.and_then(|a| a.flag.clone()));
+    if matches!(author, Author::Crm) {
+        flags.push("a note from the company's CRM".into());
+    }
     let row = message::ActiveModel {
         case_id: Set(case_id),
         direction: Set(if agent.is_some() { "agent" } else { "in" }.into()),
@@ -135,8 +155,8 @@ fn insert_message(
         dedup_key: Set(Some(msg.dedup_key.clone())),
         no_ack_reason: Set(no_ack_reason),
         flags: Set((!flags.is_empty()).then(|| flags.join("; "))),
-        agent_id: Set(agent.as_ref().map(|a| a.agent_id)),
-        internal: Set(agent.is_some_and(|a| a.internal)),
+        agent_id: Set(agent.map(|a| a.agent_id)),
+        internal: Set(agent.is_some_and(|a| a.internal) || matches!(author, Author::Crm)),
         ..Default::default()
     };
     let attachments = msg

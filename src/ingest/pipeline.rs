@@ -12,12 +12,12 @@ use super::{ParsedMessage, parse, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Notice, handle_agent_mail, queue_notifications,
 };
-use crate::cases::{self, Actor, Arrival, NewCase};
+use crate::cases::{self, Actor, Arrival, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::outbound::{AckInput, MailError, loop_guard, queue_ack, recent_acks as recent_acks_to, recent_acks_each};
-use crate::storage::entities::{agent, contact, message};
+use crate::storage::entities::{agent, case, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
 use crate::threading::{self, Thread};
 
@@ -414,37 +414,25 @@ async fn store(
     let mut recent_acks = None;
     let actor = Actor::Customer(sender.clone());
     let tag = &cfg.intake.case_tag;
-    let mut thread = threading::resolve(txn, tag, msg, company_id).await?;
-    let mut linked_case_id = None;
-    if let Thread::Existing(case) = &thread {
+    let judge = Judge { config: cfg, company_ids: &desk.company_ids, agents: &memo.agents };
+    let mut thread = threading::resolve(txn, &judge, msg, no_ack.is_some()).await?;
+    if let Thread::Existing { case, .. } = &thread {
         let window = cfg.intake.reopen_window_days;
         if cases::closed_too_long(case, window, now) {
-            linked_case_id = Some(case.id);
             let because =
                 format!("reply to case {} closed more than {window} days ago", tag.render(case_number(case.number)));
-            thread = Thread::New { because: Some(because) };
+            thread = Thread::New { because: Some(because), linked: Some(case.id) };
         }
     }
     let outcome = match thread {
-        Thread::Existing(case) => {
-            cases::append_message(txn, cfg, &case, &actor, no_ack.as_deref(), inc.received_at, now).await?;
-            let automated = no_ack.is_some();
-            cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, no_ack).await?;
-            if !automated {
-                let company = company.as_ref().map(|(_, c)| c);
-                let notice = Notice {
-                    event: Event::FollowUp,
-                    case: &case,
-                    msg,
-                    mailbox: inc.mailbox,
-                    company,
-                    ack_problem: None,
-                };
-                queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
-            }
-            Outcome::Appended { case: case_number(case.number) }
+        Thread::Existing { case, standing: Standing::Crm } => {
+            crm_note(txn, desk, inc, msg, memo, &judge, &case).await?
         }
-        Thread::New { because } => {
+        Thread::Existing { case, standing } => {
+            let on_case = OnCase { case: &case, by_party: standing.is_party(), automated: no_ack };
+            follow_up(txn, desk, inc, msg, memo, &judge, on_case).await?
+        }
+        Thread::New { because, linked } => {
             let new = NewCase {
                 mailbox: &inc.mailbox.name,
                 company_id,
@@ -454,7 +442,7 @@ async fn store(
                 severity: inc.mailbox.default_severity,
                 received_at: inc.received_at,
                 opened_because: because,
-                linked_case_id,
+                linked_case_id: linked,
                 actor,
             };
             let case = cases::open_case(txn, cfg, new, now).await?;
@@ -487,11 +475,69 @@ async fn store(
                     Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company, ack_problem };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
-            cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;
+            cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
             Outcome::Opened { case: case_number(case.number), acknowledged }
         }
     };
     Ok((outcome, Learnt { contact: Some(contact), recent_acks }))
+}
+
+/// A message that joins an existing case, and what it is.
+struct OnCase<'a> {
+    case: &'a case::Model,
+    /// False for a report about our own mail from a stranger's server: it adds no one.
+    by_party: bool,
+    /// Why it is automated mail (an out-of-office, a bounce), which changes nothing.
+    automated: Option<String>,
+}
+
+/// A customer-side message on its case: stored, the case moved on, the agents told (the
+/// case's company and notes, not the sender's).
+async fn follow_up(
+    txn: &Tx,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    memo: &BatchMemo,
+    judge: &Judge<'_>,
+    on: OnCase<'_>,
+) -> Result<Outcome, StoreError> {
+    let (cfg, now, case) = (&desk.config, desk.now(), on.case);
+    let actor = Actor::Customer(msg.from.address.clone());
+    cases::append_message(txn, cfg, case, &actor, on.automated.as_deref(), inc.received_at, now).await?;
+    let automated = on.automated.is_some();
+    cases::store_message(txn, case.id, msg, arrival(inc), on.automated, on.by_party).await?;
+    if !automated {
+        let company = judge.company_of(case);
+        let notice = Notice { event: Event::FollowUp, case, msg, mailbox: inc.mailbox, company, ack_problem: None };
+        queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+    }
+    Ok(Outcome::Appended { case: case_number(case.number) })
+}
+
+/// The company's CRM writing on a case (a reply to an alert or a report): an internal note
+/// for the assigned agent (all agents when unassigned). No new case, no acknowledgement.
+async fn crm_note(
+    txn: &Tx,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    memo: &BatchMemo,
+    judge: &Judge<'_>,
+    case: &case::Model,
+) -> Result<Outcome, StoreError> {
+    let (cfg, now) = (&desk.config, desk.now());
+    cases::store_crm_note(txn, case.id, msg, arrival(inc));
+    let actor = Actor::Customer(msg.from.address.clone());
+    cases::record_event(txn, case.id, now, &actor, "crm_note", (None, None), None);
+    let company = judge.company_of(case);
+    let notice = Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, company, ack_problem: None };
+    queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+    Ok(Outcome::Appended { case: case_number(case.number) })
+}
+
+fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {
+    Arrival { raw: inc.raw, mailbox: &inc.mailbox.name, received_at: inc.received_at }
 }
 
 /// An email from an agent's address: see `agents::handle_agent_mail`. One that names no
@@ -506,8 +552,7 @@ async fn from_agent(
     automated: Option<&str>,
 ) -> Result<Outcome, StoreError> {
     let ctx = AgentCtx { config: &desk.config, templates: &desk.templates, agents: &memo.agents, now: desk.now() };
-    let arrival = Arrival { raw: inc.raw, mailbox: &inc.mailbox.name, received_at: inc.received_at };
-    let mail = AgentMail { msg, arrival, mailbox: inc.mailbox, agent, automated };
+    let mail = AgentMail { msg, arrival: arrival(inc), mailbox: inc.mailbox, agent, automated };
     Ok(match handle_agent_mail(txn, &ctx, mail).await? {
         Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
         Handled::NoCase(reason) => keep_in_quarantine(txn, desk, inc, reason).await?,

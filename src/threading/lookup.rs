@@ -1,43 +1,55 @@
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
+use crate::cases::{Judge, Standing};
 use crate::domain::CaseTag;
 use crate::ingest::ParsedMessage;
 use crate::storage::Tx;
-use crate::storage::entities::{case, case_participant, contact, message, outbox};
+use crate::storage::entities::{case, message, outbox};
 
 /// Where a message goes.
 #[derive(Debug)]
 pub enum Thread {
-    Existing(Box<case::Model>),
-    /// A new case; `because` says why a tag or reference was not followed.
-    New {
-        because: Option<String>,
+    Existing {
+        case: Box<case::Model>,
+        /// The sender's standing on it (a stranger only for a report about our own mail).
+        standing: Standing,
     },
+    /// A new case; `because` says why a tag or reference was not followed, and `linked` names
+    /// the case it pointed at, for the agents.
+    New { because: Option<String>, linked: Option<i64> },
 }
 
-/// Follows the case tag first, then In-Reply-To/References to a message supportd stored or sent.
-pub async fn resolve(
-    db: &Tx,
-    tag: &CaseTag,
-    msg: &ParsedMessage,
-    sender_company: Option<i64>,
-) -> Result<Thread, DbErr> {
-    let mut because = None;
+impl Thread {
+    fn new_case(because: String, linked: &case::Model) -> Thread {
+        Thread::New { because: Some(because), linked: Some(linked.id) }
+    }
+}
+
+/// Follows the case tag first, then In-Reply-To/References to a message supportd stored or
+/// sent, in both cases only for a party to the case (`cases::Judge`). The one exception is
+/// `automated` mail quoting mail we sent (a bounce of an acknowledgement from the customer's
+/// mail server): it attaches to that case, and the caller lets it change nothing.
+pub async fn resolve(db: &Tx, judge: &Judge<'_>, msg: &ParsedMessage, automated: bool) -> Result<Thread, DbErr> {
+    let tag = &judge.config.intake.case_tag;
+    let sender = &msg.from.address;
     if let Some(number) = tag.find(&msg.subject) {
-        match case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? {
-            None => because = Some(format!("subject tag {} names no existing case", tag.render(number))),
-            Some(c) if may_join(db, &c, msg, sender_company).await? => return Ok(Thread::Existing(Box::new(c))),
-            Some(_) => {
-                because = Some(format!("sender {} is not a party to case {}", msg.from.address, tag.render(number)))
-            }
+        let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? else {
+            let because = format!("subject tag {} names no existing case", tag.render(number));
+            return Ok(Thread::New { because: Some(because), linked: None });
+        };
+        let standing = judge.standing(db, &c, sender).await?;
+        if standing.is_party() {
+            return Ok(Thread::Existing { case: Box::new(c), standing });
         }
+        return Ok(Thread::new_case(format!("sender {sender} is not a party to case {}", tag.render(number)), &c));
     }
-    if because.is_none()
-        && let Some(c) = by_reference(db, msg).await?
-    {
-        return Ok(Thread::Existing(Box::new(c)));
+    let Some((c, ours)) = by_reference(db, msg).await? else { return Ok(Thread::New { because: None, linked: None }) };
+    let standing = judge.standing(db, &c, sender).await?;
+    if standing.is_party() || automated && ours {
+        return Ok(Thread::Existing { case: Box::new(c), standing });
     }
-    Ok(Thread::New { because })
+    let number = crate::domain::CaseNumber::new(c.number as u64).map(|n| tag.render(n)).unwrap_or_default();
+    Ok(Thread::new_case(format!("sender {sender} is not a party to case {number}, which the message refers to"), &c))
 }
 
 /// The case an agent's message is about: its tag names any case (agents work on every
@@ -48,35 +60,11 @@ pub async fn case_for_agent(db: &Tx, tag: &CaseTag, msg: &ParsedMessage) -> Resu
     {
         return Ok(Some(c));
     }
-    by_reference(db, msg).await
+    Ok(by_reference(db, msg).await?.map(|(c, _)| c))
 }
 
-/// A tag is honoured from the case's contact, its remembered Cc's, or anyone of its company.
-async fn may_join(
-    db: &impl ConnectionTrait,
-    c: &case::Model,
-    msg: &ParsedMessage,
-    sender_company: Option<i64>,
-) -> Result<bool, DbErr> {
-    if c.company_id.is_some() && c.company_id == sender_company {
-        return Ok(true);
-    }
-    let sender = msg.from.address.as_str();
-    if let Some(contact_id) = c.contact_id
-        && let Some(ct) = contact::Entity::find_by_id(contact_id).one(db).await?
-        && ct.email.eq_ignore_ascii_case(sender)
-    {
-        return Ok(true);
-    }
-    let cc = case_participant::Entity::find()
-        .filter(case_participant::Column::CaseId.eq(c.id))
-        .filter(case_participant::Column::Email.eq(sender))
-        .one(db)
-        .await?;
-    Ok(cc.is_some())
-}
-
-async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
+/// The case of the message this one refers to, and whether that was mail we sent.
+async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<(case::Model, bool)>, DbErr> {
     // The most recent reference is the likeliest parent; In-Reply-To comes first of all, and
     // the ids a bounce or read receipt quotes from our message come last.
     let ids: Vec<&String> = msg.in_reply_to.iter().chain(msg.references.iter().rev()).chain(&msg.quoted_ids).collect();
@@ -94,7 +82,7 @@ async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<case::Model
             .one(tx)
             .await?;
         let case_id = match stored {
-            Some(case_id) => Some(case_id),
+            Some(case_id) => Some((case_id, false)),
             None => outbox::Entity::find()
                 .select_only()
                 .column(outbox::Column::CaseId)
@@ -102,10 +90,11 @@ async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<case::Model
                 .into_tuple::<Option<i64>>()
                 .one(tx)
                 .await?
-                .flatten(),
+                .flatten()
+                .map(|case_id| (case_id, true)),
         };
-        if let Some(case_id) = case_id {
-            return case::Entity::find_by_id(case_id).one(tx).await;
+        if let Some((case_id, ours)) = case_id {
+            return Ok(case::Entity::find_by_id(case_id).one(tx).await?.map(|c| (c, ours)));
         }
     }
     Ok(None)

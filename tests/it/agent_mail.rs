@@ -15,14 +15,14 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/agen
 const MARKER: &str = "##- Please type your reply above this line -##";
 
 /// A desk reading a Dovecot mailbox and sending through the SMTP receiver.
-struct Desk {
-    server: TestMailServer,
-    smtp: TestSmtp,
-    sandbox: Sandbox,
+pub struct Desk {
+    pub server: TestMailServer,
+    pub smtp: TestSmtp,
+    pub sandbox: Sandbox,
 }
 
 impl Desk {
-    async fn start(edit: impl FnOnce(String) -> String) -> Desk {
+    pub async fn start(edit: impl FnOnce(String) -> String) -> Desk {
         let server = TestMailServer::start();
         let smtp = TestSmtp::start();
         let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
@@ -31,7 +31,7 @@ impl Desk {
         Desk { server, smtp, sandbox }
     }
 
-    fn run(&self) {
+    pub fn run(&self) {
         let out = self.sandbox.run(&["run", "--once"]);
         assert!(out.status.success(), "run --once: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -42,7 +42,7 @@ impl Desk {
     }
 
     /// Every message the SMTP receiver got to `to`, raw and parsed.
-    fn sent_to(&self, to: &str) -> Vec<(String, ParsedMessage)> {
+    pub fn sent_to(&self, to: &str) -> Vec<(String, ParsedMessage)> {
         self.smtp
             .messages()
             .into_iter()
@@ -55,7 +55,7 @@ impl Desk {
     }
 
     /// A customer writes in and the desk runs: returns the case tag of the new case.
-    async fn customer_writes(&self, n: usize, subject: &str) -> String {
+    pub async fn customer_writes(&self, n: usize, subject: &str) -> String {
         self.server.append(&[customer(n, subject, "The printer on floor 2 shows OFFLINE.")]).await;
         self.run();
         let case = self.sandbox.cases().into_iter().find(|c| c["summary"] == subject).expect("the case");
@@ -74,7 +74,7 @@ impl Desk {
     }
 
     /// Alice answers the notification of `tag` with `body` above the quoted notification.
-    async fn agent_replies(&self, tag: &str, body: &str) {
+    pub async fn agent_replies(&self, tag: &str, body: &str) {
         self.agent_replies_with(tag, body, "").await;
     }
 
@@ -100,7 +100,7 @@ impl Desk {
         .into_bytes()
     }
 
-    fn case(&self, tag: &str) -> serde_json::Value {
+    pub fn case(&self, tag: &str) -> serde_json::Value {
         let number = tag.trim_start_matches("[Case #").trim_end_matches(']');
         let out = self.sandbox.run(&["cases", "show", number, "--format", "json"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -118,7 +118,7 @@ fn customer(n: usize, subject: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn event_kinds(case: &serde_json::Value) -> Vec<String> {
+pub fn event_kinds(case: &serde_json::Value) -> Vec<String> {
     case["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect()
 }
 

@@ -22,6 +22,7 @@ mod migrate;
 mod outbound;
 mod outbound_crash;
 mod oversize;
+mod parties;
 mod quarantine;
 mod sla;
 mod templates;
