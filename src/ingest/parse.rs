@@ -40,6 +40,9 @@ pub struct ParsedMessage {
     /// Message-IDs a report quotes from the message it reports on (a DSN's returned headers,
     /// an MDN's Original-Message-ID, an attached message), without angle brackets.
     pub quoted_ids: Vec<String>,
+    /// It carries a delivery report or a returned message (`message/delivery-status`,
+    /// `message/rfc822`, `text/rfc822-headers`): with a delivery-failure subject, a bounce.
+    pub carries_report: bool,
     /// What went wrong decoding it (an unknown charset, a broken encoding); the text is
     /// mail-parser's lossy decode and the raw bytes are kept.
     pub flags: Vec<String>,
@@ -139,6 +142,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         content_type,
         dedup_key,
         quoted_ids: quoted_ids(&msg),
+        carries_report: carries_report(&msg),
         flags,
     };
     parsed.references = bounded_references(std::mem::take(&mut parsed.references));
@@ -176,6 +180,17 @@ fn without_nul(m: &mut ParsedMessage) {
     m.attachments.iter_mut().filter_map(|a| a.filename.as_mut()).for_each(clean);
     m.headers.iter_mut().for_each(|(_, v)| clean(v));
     m.flags.iter_mut().for_each(clean);
+}
+
+fn carries_report(msg: &mail_parser::Message<'_>) -> bool {
+    msg.parts.iter().skip(1).any(|part| {
+        part.content_type().is_some_and(|ct| {
+            let (kind, sub) = (ct.ctype(), ct.subtype().unwrap_or_default());
+            kind.eq_ignore_ascii_case("message")
+                && (sub.eq_ignore_ascii_case("delivery-status") || sub.eq_ignore_ascii_case("rfc822"))
+                || kind.eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("rfc822-headers")
+        })
+    })
 }
 
 fn quoted_ids(msg: &mail_parser::Message<'_>) -> Vec<String> {

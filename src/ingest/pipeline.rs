@@ -16,7 +16,9 @@ use crate::cases::{self, Actor, Arrival, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
-use crate::outbound::{AckInput, MailError, loop_guard, queue_ack, recent_acks as recent_acks_to, recent_acks_each};
+use crate::outbound::{
+    AckInput, MailError, ack_key, loop_guard, queue_ack, recent_acks as recent_acks_to, recent_acks_each,
+};
 use crate::storage::entities::{agent, case, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
 use crate::threading::{self, Thread};
@@ -118,9 +120,9 @@ struct BatchMemo {
     agents: Directory,
     /// Stored contacts of the batch's senders (absent: none at the start of the batch).
     contacts: HashMap<EmailAddress, contact::Model>,
-    /// Acknowledgements to each sender in the last hour, counting this batch's. Every sender
-    /// of the batch has an entry.
-    recent_acks: HashMap<EmailAddress, u64>,
+    /// Acknowledgements to each sender (`ack_key`) in the last hour, counting this batch's.
+    /// Every sender of the batch has an entry.
+    recent_acks: HashMap<String, u64>,
 }
 
 impl BatchMemo {
@@ -145,7 +147,7 @@ impl BatchMemo {
 
     fn learn(&mut self, sender: &EmailAddress, learnt: Learnt) {
         if let Some(n) = learnt.recent_acks {
-            self.recent_acks.insert(sender.clone(), n);
+            self.recent_acks.insert(ack_key(sender), n);
         }
         if let Some(contact) = learnt.contact {
             self.contacts.insert(sender.clone(), contact);
@@ -451,7 +453,7 @@ async fn store(
             let refused = match &no_ack {
                 Some(_) => None,
                 None => {
-                    let recent = match memo.recent_acks.get(sender) {
+                    let recent = match memo.recent_acks.get(&ack_key(sender)) {
                         Some(n) => *n,
                         None => recent_acks_to(txn, sender, now).await?,
                     };

@@ -31,17 +31,22 @@ pub async fn recent_acks(tx: &Tx, address: &EmailAddress, now: DateTime<Utc>) ->
     outbox::acks_to_since(tx, address.as_str(), now - chrono::Duration::hours(1)).await
 }
 
-/// `recent_acks` for each of `addresses` (a batch's senders), in one query; call it before
-/// the batch queues any mail.
+/// `recent_acks` for each of `addresses` (a batch's senders), in one query, keyed by the
+/// lower-case address (`ack_key`); call it before the batch queues any mail.
 pub async fn recent_acks_each(
     tx: &Tx,
     addresses: &[&EmailAddress],
     now: DateTime<Utc>,
-) -> Result<HashMap<EmailAddress, u64>, DbErr> {
+) -> Result<HashMap<String, u64>, DbErr> {
     let strs: Vec<&str> = addresses.iter().map(|a| a.as_str()).collect();
     let counts: HashMap<String, u64> =
         outbox::acks_to_each_since(tx, &strs, now - chrono::Duration::hours(1)).await?.into_iter().collect();
-    Ok(addresses.iter().map(|a| ((*a).clone(), counts.get(a.as_str()).copied().unwrap_or(0))).collect())
+    Ok(addresses.iter().map(|a| ack_key(a)).map(|k| (k.clone(), counts.get(&k).copied().unwrap_or(0))).collect())
+}
+
+/// One sender for the hourly limit, whatever the case of the address: `Rob@` is `rob@`.
+pub fn ack_key(address: &EmailAddress) -> String {
+    address.as_str().to_ascii_lowercase()
 }
 
 /// Queues the acknowledgement; returns `Some(reason)` instead when the sender already got

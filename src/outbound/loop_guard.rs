@@ -12,7 +12,8 @@ pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_pattern
     {
         return Some(format!("Auto-Submitted: {v}"));
     }
-    if let Some(v) = header("precedence")
+    // `Precedence: "bulk"` is seen in the wild too.
+    if let Some(v) = header("precedence").map(|v| v.trim_matches(['"', ' ']).to_owned())
         && ["bulk", "junk", "list", "auto_reply"].iter().any(|p| v.starts_with(p))
     {
         return Some(format!("Precedence: {v}"));
@@ -40,6 +41,9 @@ pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_pattern
         }
         // VERP: bulk senders route bounces to `bounces+<recipient>@…` addresses.
         let local = path.rsplit_once('@').map_or(path, |(l, _)| l);
+        if MAIL_SYSTEMS.contains(&local) {
+            return Some(format!("return path {path} is a mail system"));
+        }
         if local.starts_with("bounce") || local.contains("-bounces") {
             return Some(format!("bulk sender (bounce-handling return path {path})"));
         }
@@ -57,6 +61,9 @@ pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_pattern
     if let Some(phrase) = AUTOMATED_SUBJECT_PHRASES.iter().find(|p| subject.contains(*p)) {
         return Some(format!("bounce or auto-reply subject ({phrase:?})"));
     }
+    if msg.carries_report && is_delivery_failure(&subject) {
+        return Some(format!("returned message under a delivery-failure subject ({:?})", msg.subject));
+    }
     if msg.header("x-failed-recipients").is_some() {
         return Some("X-Failed-Recipients header present".into());
     }
@@ -66,16 +73,28 @@ pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_pattern
     }
     let sender = &msg.from.address;
     let local = sender.local_part().to_ascii_lowercase();
-    if ["mailer-daemon", "postmaster", "post_master", "mail-daemon"].contains(&local.as_str()) {
+    if MAIL_SYSTEMS.contains(&local.as_str()) {
         return Some(format!("sender {sender} is a mail system"));
     }
-    if own.iter().any(|a| a == sender) {
+    if own.iter().any(|a| a.as_str().eq_ignore_ascii_case(sender.as_str())) {
         return Some(format!("sender {sender} is supportd's own address"));
     }
     no_reply_patterns
         .iter()
         .find(|p| glob_match(&p.to_ascii_lowercase(), &sender.as_str().to_ascii_lowercase()))
         .map(|p| format!("sender {sender} matches no-reply pattern {p:?}"))
+}
+
+/// Local parts of the mail system's own senders (and of their return paths).
+const MAIL_SYSTEMS: &[&str] = &["mailer-daemon", "postmaster", "post_master", "mail-daemon"];
+
+/// A delivery-failure subject ("Message not delivered", "Delivery has failed", "Returned
+/// mail"), asked only of a message that carries a report or a returned message: a customer
+/// forwarding "Fwd: Delivery schedule" with the email attached is no bounce.
+fn is_delivery_failure(subject: &str) -> bool {
+    ["undeliver", "nondeliver", "non-deliver", "returned mail", "bounced"].iter().any(|w| subject.contains(w))
+        || subject.contains("deliver")
+            && ["fail", "not ", "status", "delayed", "error"].iter().any(|w| subject.contains(w))
 }
 
 /// Subjects that start like an auto-reply, in the languages seen in real out-of-office mail.
@@ -180,6 +199,9 @@ mod tests {
             "Return-Path: <>\r\n",
             "X-Spam-Flag: YES\r\n",
             "Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n",
+            "Precedence: \"bulk\"\r\n",
+            "Return-Path: <MAILER-DAEMON@mx.example>\r\n",
+            "Return-Path: <postmaster@mx.example>\r\n",
         ] {
             assert!(reason(h).is_some(), "{h}");
         }
@@ -194,6 +216,28 @@ mod tests {
         assert!(reason_from("a@b.example", "Automatic reply: Printer", "").is_some());
         assert!(reason_from("a@b.example", "Fwd: Returned mail: see transcript", "").is_some());
         assert!(reason_from("a@b.example", "Question about undelivered invoices", "").is_none());
+        assert!(reason_from("Support <SUPPORT@Example.com>", "Hi", "").is_some(), "our own address in capitals");
+    }
+
+    /// A bounce from an ordinary-looking address: a returned message under a failure subject.
+    #[test]
+    fn a_returned_message_under_a_failure_subject_is_a_bounce() {
+        let bounce = |subject: &str, part: &str| {
+            let raw = format!(
+                "From: Mail Gateway <gateway@mx.example>\r\nSubject: {subject}\r\n\
+                 Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
+                 Your message could not be delivered.\r\n--b\r\nContent-Type: {part}\r\n\r\n\
+                 Message-ID: <ack-1@example.com>\r\nSubject: x\r\n\r\n--b--\r\n"
+            );
+            no_ack_reason(&parse(raw.as_bytes()).unwrap(), &[], &[])
+        };
+        for part in ["message/delivery-status", "message/rfc822", "text/rfc822-headers"] {
+            assert!(bounce("Message not delivered", part).is_some(), "{part}");
+        }
+        assert!(bounce("Undeliverable: Printer", "message/rfc822").is_some());
+        assert!(bounce("Our new price list", "message/rfc822").is_none(), "a forwarded email is no bounce");
+        assert!(bounce("Fwd: Delivery schedule", "message/rfc822").is_none(), "nor one about deliveries");
+        assert!(bounce("Message not delivered", "text/plain").is_none(), "no report, no bounce by subject alone");
     }
 
     #[test]

@@ -149,20 +149,21 @@ async fn set<const N: usize>(db: &impl ConnectionTrait, id: i64, values: [(Colum
 pub async fn acks_to_since(tx: &Tx, address: &str, since: DateTime<Utc>) -> Result<u64, DbErr> {
     let staged = tx.count_staged_mail(|row| {
         row.kind.is_set_and(|k| k == "ack")
-            && row.envelope_to.is_set_and(|to| to == address)
+            && row.envelope_to.is_set_and(|to| to.eq_ignore_ascii_case(address))
             && row.created_at.is_set_and(|at| *at >= since)
     });
     let stored = Entity::find()
         .filter(Column::Kind.eq("ack"))
-        .filter(Column::EnvelopeTo.eq(address))
+        .filter(recipient_lower().eq(address.to_ascii_lowercase()))
         .filter(Column::CreatedAt.gte(since))
         .count(tx)
         .await?;
     Ok(stored + staged)
 }
 
-/// `acks_to_since` for several addresses in one query (a batch's senders); rows staged in
-/// `tx` are not counted, so call it before the batch stages any. Absent addresses got none.
+/// `acks_to_since` for several addresses in one query (a batch's senders), by lower-case
+/// address; rows staged in `tx` are not counted, so call it before the batch stages any.
+/// Absent addresses got none.
 pub async fn acks_to_each_since(
     tx: &Tx,
     addresses: &[&str],
@@ -171,18 +172,24 @@ pub async fn acks_to_each_since(
     if addresses.is_empty() {
         return Ok(Vec::new());
     }
+    let lower: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
     let counts: Vec<(String, i64)> = Entity::find()
         .select_only()
-        .column(Column::EnvelopeTo)
+        .expr_as(recipient_lower(), "recipient")
         .column_as(Column::Id.count(), "n")
         .filter(Column::Kind.eq("ack"))
-        .filter(Column::EnvelopeTo.is_in(addresses.iter().copied()))
+        .filter(recipient_lower().is_in(lower))
         .filter(Column::CreatedAt.gte(since))
-        .group_by(Column::EnvelopeTo)
+        .group_by(recipient_lower())
         .into_tuple()
         .all(tx)
         .await?;
     Ok(counts.into_iter().map(|(to, n)| (to, u64::try_from(n).unwrap_or(0))).collect())
+}
+
+/// `lower(envelope_to)`, which `idx_outbox_recipient_lower` indexes.
+fn recipient_lower() -> Expr {
+    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(Column::EnvelopeTo)))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {
