@@ -65,7 +65,7 @@ pub async fn tick(desk: &Desk) -> Result<TickStats, TickError> {
 /// (target, level, due time) of an alert of one case: the ledger's key.
 type LedgerKey = (String, String, DateTime<Utc>);
 
-/// The alerts of one case; returns how many emails were queued (0 or 1).
+/// The alerts of one case; returns how many emails were queued (0, 1 or 2: the desk's, the CRM's).
 async fn escalate(
     txn: &Tx,
     desk: &Desk,
@@ -104,9 +104,9 @@ async fn escalate(
     let worst = recorded.iter().max_by_key(|p| (p.is_breach(), p.at)).cloned();
     let queued = match worst {
         Some(worst) => {
-            queue_alert(txn, desk, people, c, &worst, &recorded, now).await?;
-            info!(case = c.number, target = worst.target.as_str(), level = %worst.level, "alert queued");
-            1
+            let mails = queue_alert(txn, desk, people, c, &worst, &recorded, now).await?;
+            info!(case = c.number, target = worst.target.as_str(), level = %worst.level, mails, "alert queued");
+            mails
         }
         None => 0,
     };
