@@ -1,12 +1,13 @@
 //! Changes agents make to a case (by email commands later; directly from tests now). Every
 //! change is an event, and touches `next_alert_at` so the scheduler looks again.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
 use crate::domain::{CaseType, Severity, Status};
+use crate::sla::{Classification, DueTimes};
 use crate::storage::Tx;
 use crate::storage::entities::case;
 
@@ -28,7 +29,8 @@ pub async fn record_response(txn: &Tx, c: &case::Model, actor: &Actor, at: DateT
 }
 
 /// Sets the status. Pending (waiting on the customer) pauses the resolution clock; leaving
-/// pending moves the resolution due time on by the business time spent paused.
+/// pending moves the resolution due time on by the business time spent paused (counted into
+/// the target from the start, as a change of classification counts it).
 pub async fn set_status(
     txn: &Tx,
     config: &Config,
@@ -46,12 +48,10 @@ pub async fn set_status(
         update.paused_since = Set(Some(now));
     }
     if old == Status::Pending && status != Status::Pending {
-        if let (Some(since), Some(due)) = (c.paused_since, c.resolution_due) {
-            let cal = &config.calendar;
-            let paused = cal.business_between(since, now);
-            let left = cal.business_between(since, due).num_minutes().max(0) as u64;
-            update.resolution_due = Set(Some(cal.add_business(now, left)));
-            update.paused_seconds = Set(c.paused_seconds + paused.num_seconds());
+        if let Some(since) = c.paused_since {
+            let paused = c.paused_seconds + config.calendar.business_between(since, now).num_seconds();
+            update.paused_seconds = Set(paused);
+            update.resolution_due = Set(due_times(config, c, classification(c), paused).resolve);
         }
         update.paused_since = Set(None);
     }
@@ -65,15 +65,6 @@ pub async fn set_status(
     Ok(updated)
 }
 
-/// What decides a case's targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Classification {
-    pub severity: Severity,
-    pub case_type: CaseType,
-    /// Caused by client-side configuration: no resolution target.
-    pub client_config: bool,
-}
-
 /// Changes severity, type or the client-configuration flag, and recomputes the due times from
 /// the SLA clock's start (resolution moved on by any time spent paused). Each change is an
 /// event; a recomputed due time re-arms its alerts (the ledger is keyed by due time).
@@ -85,18 +76,15 @@ pub async fn reclassify(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<case::Model, DbErr> {
-    let (cal, sla) = (&config.calendar, &config.sla);
-    let start = c.sla_started_at;
     let mut update: case::ActiveModel = c.clone().into();
     update.severity = Set(to.severity.to_string());
     update.case_type = Set(to.case_type.to_string());
     update.client_config = Set(to.client_config);
+    let due = due_times(config, c, to, c.paused_seconds);
     if c.first_response_at.is_none() {
-        update.first_response_due = Set(Some(sla.respond_due(cal, to.severity, start)));
+        update.first_response_due = Set(Some(due.respond));
     }
-    let paused = (c.paused_seconds / 60) as u64;
-    let resolve = sla.resolve_due(cal, to.severity, to.case_type, to.client_config, start);
-    update.resolution_due = Set(resolve.map(|due| cal.add_business(due, paused)));
+    update.resolution_due = Set(due.resolve);
     update.updated_at = Set(now);
     update.next_alert_at = Set(Some(now));
     let updated = update.update(txn).await?;
@@ -109,4 +97,21 @@ pub async fn reclassify(
         record_event(txn, c.id, now, actor, kind, (Some(old), Some(new)), Some("due times recomputed".into()));
     }
     Ok(updated)
+}
+
+/// The due times of `c` as classified `as_class`, after `paused_seconds` spent pending: the
+/// arithmetic of intake and `sla due`, from the SLA clock's start.
+fn due_times(config: &Config, c: &case::Model, as_class: Classification, paused_seconds: i64) -> DueTimes {
+    let paused = Duration::seconds(paused_seconds.max(0));
+    config.sla.due_times(&config.calendar, as_class, c.sla_started_at, paused)
+}
+
+/// The case's classification as stored; a value the database should never hold reads as the
+/// defaults (S3, Query) rather than failing the change.
+fn classification(c: &case::Model) -> Classification {
+    Classification {
+        severity: c.severity.parse().unwrap_or(Severity::S3),
+        case_type: c.case_type.parse().unwrap_or(CaseType::Query),
+        client_config: c.client_config,
+    }
 }

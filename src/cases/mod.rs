@@ -9,7 +9,8 @@ mod standing;
 mod time;
 mod view;
 
-pub use change::{Classification, reclassify, record_response, set_status};
+pub use crate::sla::Classification;
+pub use change::{reclassify, record_response, set_status};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use open::{

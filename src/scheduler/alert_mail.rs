@@ -1,7 +1,7 @@
-//! The alert email, to the recipients configured per level. By default the assigned agent
+//! The alert emails, to the recipients configured per level. By default the assigned agent
 //! (all active agents when unassigned) and the company's CRM, who hears before the target
-//! lapses, not only after; a breach also goes to the escalation address. Queued in the
-//! outbox in the tick's transaction.
+//! lapses, not only after; a breach also goes to the escalation address. The CRM's alert is
+//! a mail of its own. Queued in the outbox in the tick's transaction.
 
 use std::collections::HashMap;
 
@@ -12,10 +12,10 @@ use crate::config::Recipient;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
-use crate::sla::{AlertPoint, TargetKind};
+use crate::sla::{AlertPoint, BusinessCalendar, TargetKind, WarnPoint};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case, company, contact};
-use crate::templates::{AlertContext, Audience};
+use crate::templates::{AlertContext, Audience, Rendered};
 
 /// The companies, contacts and agents a tick's alerts name, read once per tick.
 pub struct People {
@@ -36,6 +36,10 @@ impl People {
     }
 }
 
+/// Queues the alert for one case: one email to the desk (agents, escalation, configured
+/// addresses) and a separate one to the company's CRM, who is outside the desk: the CRM's
+/// carries no reference notes, and neither lists the other's recipients. Returns how many
+/// emails were queued (0, 1 or 2).
 pub async fn queue_alert(
     txn: &Tx,
     desk: &Desk,
@@ -44,19 +48,36 @@ pub async fn queue_alert(
     worst: &AlertPoint,
     all: &[AlertPoint],
     now: DateTime<Utc>,
-) -> Result<(), MailError> {
+) -> Result<usize, MailError> {
     let company = c.company_id.and_then(|id| people.companies.get(&id));
     let contact = c.contact_id.and_then(|id| people.contacts.get(&id));
     let to = recipients(desk, people, c, company, worst.is_breach());
-    if to.is_empty() {
-        return Ok(());
+    let for_desk = context(desk, c, company, contact, worst, all, now);
+    let for_crm = AlertContext { reference_notes: String::new(), ..for_desk.clone() };
+    let mut queued = 0;
+    for (to, ctx) in [(&to.desk, &for_desk), (&to.crm, &for_crm)] {
+        if to.is_empty() {
+            continue;
+        }
+        let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
+        let rendered = desk.templates.render("alert", who, ctx)?;
+        queue_one(txn, desk, c, &worst.level, to, &rendered, now).await?;
+        queued += 1;
     }
-    let ctx = context(desk, c, company, contact, worst, all, now);
-    let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
-    let rendered = desk.templates.render("alert", who, &ctx)?;
+    Ok(queued)
+}
+
+async fn queue_one(
+    txn: &Tx,
+    desk: &Desk,
+    c: &case::Model,
+    level: &str,
+    to: &[EmailAddress],
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+) -> Result<(), MailError> {
     let from = &desk.config.outbound.from;
-    let message_id =
-        new_message_id(&format!("alert-{}", worst.level.replace('%', "pct")), Some(c.number), from.domain());
+    let message_id = new_message_id(&format!("alert-{}", level.replace('%', "pct")), Some(c.number), from.domain());
     let mail = Composed {
         from: (desk.config.outbound.from_name.as_deref(), from),
         reply_to: from,
@@ -66,12 +87,20 @@ pub async fn queue_alert(
         in_reply_to: None,
         references: Vec::new(),
         auto_submitted: Some("auto-generated"),
-        rendered: &rendered,
+        rendered,
         cc: Vec::new(),
         attachments: &[],
     };
     queue_mail(txn, "alert", Some(c.id), &mail, now).await?;
     Ok(())
+}
+
+/// Who hears of one alert, in two mails.
+struct Recipients {
+    /// Agents, the escalation address and configured addresses: the desk's own people.
+    desk: Vec<EmailAddress>,
+    /// The company's CRM, unless already among the desk's recipients.
+    crm: Vec<EmailAddress>,
 }
 
 fn recipients(
@@ -80,10 +109,10 @@ fn recipients(
     c: &case::Model,
     company: Option<&company::Model>,
     breach: bool,
-) -> Vec<EmailAddress> {
+) -> Recipients {
     let cfg = &desk.config.scheduler;
     let rules = if breach { &cfg.breach_recipients } else { &cfg.warning_recipients };
-    let mut to: Vec<EmailAddress> = Vec::new();
+    let (mut to, mut crm): (Vec<EmailAddress>, Vec<EmailAddress>) = (Vec::new(), Vec::new());
     for rule in rules {
         match rule {
             Recipient::Agents => {
@@ -93,14 +122,16 @@ fn recipients(
                 };
                 to.extend(agents.iter().filter_map(|a| a.email.parse().ok()));
             }
-            Recipient::Crm => to.extend(company.and_then(|co| co.crm_email.as_deref()).and_then(|e| e.parse().ok())),
+            Recipient::Crm => crm.extend(company.and_then(|co| co.crm_email.as_deref()).and_then(|e| e.parse().ok())),
             Recipient::Escalation => to.extend(cfg.escalation_email.clone()),
             Recipient::Address(a) => to.push(a.clone()),
         }
     }
     to.sort();
     to.dedup();
-    to
+    crm.retain(|a| !to.contains(a));
+    crm.dedup();
+    Recipients { desk: to, crm }
 }
 
 fn context(
@@ -115,13 +146,16 @@ fn context(
     let cal = &desk.config.calendar;
     let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
     let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
-    let target = match worst.target {
-        TargetKind::Respond => "first response",
-        TargetKind::Resolve => "resolution",
-    };
+    let target = target_words(worst.target);
     let left = cal.business_between(now, worst.due).num_minutes();
-    let level =
-        if worst.is_breach() { "breached".to_owned() } else { format!("warning ({} before the lapse)", worst.level) };
+    let headline = match worst.warn {
+        None => match cal.business_between(worst.due, now).num_minutes() {
+            0 => format!("{severity}: {target} target breached"),
+            over => format!("{severity}: {target} target breached, overdue by {}", span(over)),
+        },
+        Some(WarnPoint::Elapsed(p)) => format!("{severity}: {target} due in {} ({p}% of the target used)", span(left)),
+        Some(WarnPoint::Left(_)) => format!("{severity}: {target} due in {}", span(left)),
+    };
     AlertContext {
         case_number: number.to_string(),
         case_tag: desk.config.intake.case_tag.render(number),
@@ -130,11 +164,55 @@ fn context(
         severity_meaning: severity.meaning().to_owned(),
         company: company.map(|co| co.name.clone()).unwrap_or_default(),
         contact: contact.map(|ct| ct.email.clone()).unwrap_or_default(),
+        headline,
         target: target.to_owned(),
-        level,
+        level: level_words(cal, worst),
         due: crate::outbound::format_due(worst.due, cal.time_zone),
-        time_left: if left > 0 { format!("{left} business minutes") } else { "none: the target has lapsed".into() },
-        levels: all.iter().map(|p| format!("{} {}", p.target.as_str(), p.level)).collect::<Vec<_>>().join(", "),
+        time_left: if left > 0 { span(left) } else { "none: the target has lapsed".into() },
+        levels: all
+            .iter()
+            .map(|p| format!("{} {}", target_words(p.target), level_words(cal, p)))
+            .collect::<Vec<_>>()
+            .join(", "),
         reference_notes: company.map(|co| co.notes.clone()).unwrap_or_default(),
+    }
+}
+
+fn target_words(target: TargetKind) -> &'static str {
+    match target {
+        TargetKind::Respond => "first response",
+        TargetKind::Resolve => "resolution",
+    }
+}
+
+/// "75% of the target used", "15 min left", "breached".
+fn level_words(cal: &BusinessCalendar, p: &AlertPoint) -> String {
+    match p.warn {
+        Some(WarnPoint::Elapsed(percent)) => format!("{percent}% of the target used"),
+        Some(WarnPoint::Left(d)) => format!("{} left", span(d.minutes(cal.day_minutes()) as i64)),
+        None => "breached".to_owned(),
+    }
+}
+
+/// Business minutes as "1 h 30 min", "2 h", "45 min".
+fn span(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_as_hours_and_minutes() {
+        assert_eq!(span(90), "1 h 30 min");
+        assert_eq!(span(120), "2 h");
+        assert_eq!(span(45), "45 min");
+        assert_eq!(span(0), "0 min");
+        assert_eq!(span(19 * 60 + 5), "19 h 5 min");
     }
 }

@@ -65,7 +65,7 @@ pub async fn tick(desk: &Desk) -> Result<TickStats, TickError> {
 /// (target, level, due time) of an alert of one case: the ledger's key.
 type LedgerKey = (String, String, DateTime<Utc>);
 
-/// The alerts of one case; returns how many emails were queued (0 or 1).
+/// The alerts of one case; returns how many emails were queued (0, 1 or 2: the desk's, the CRM's).
 async fn escalate(
     txn: &Tx,
     desk: &Desk,
@@ -104,9 +104,9 @@ async fn escalate(
     let worst = recorded.iter().max_by_key(|p| (p.is_breach(), p.at)).cloned();
     let queued = match worst {
         Some(worst) => {
-            queue_alert(txn, desk, people, c, &worst, &recorded, now).await?;
-            info!(case = c.number, target = worst.target.as_str(), level = %worst.level, "alert queued");
-            1
+            let mails = queue_alert(txn, desk, people, c, &worst, &recorded, now).await?;
+            info!(case = c.number, target = worst.target.as_str(), level = %worst.level, mails, "alert queued");
+            mails
         }
         None => 0,
     };
@@ -118,15 +118,18 @@ async fn escalate(
 }
 
 /// Alert points of the targets still open: no response yet; not resolved and not paused.
+/// A resolved or closed case has none, answered or not: closing a case without a public reply
+/// (`#status closed` alone) ends its alerts too. A customer's reply reopens it with a new
+/// response target, and the alerts with it.
 fn open_points(desk: &Desk, c: &case::Model) -> Vec<AlertPoint> {
     let status: Status = c.status.parse().unwrap_or(Status::Open);
-    if matches!(status, Status::Resolved | Status::Closed) && c.first_response_at.is_some() {
+    if matches!(status, Status::Resolved | Status::Closed) {
         return Vec::new();
     }
     let respond = c.first_response_due.filter(|_| c.first_response_at.is_none()).map(|d| (c.sla_started_at, d));
     let resolve = c
         .resolution_due
-        .filter(|_| c.resolved_at.is_none() && !matches!(status, Status::Pending | Status::Resolved | Status::Closed))
+        .filter(|_| c.resolved_at.is_none() && status != Status::Pending)
         .map(|d| (c.sla_started_at, d));
     case_alert_points(&desk.config.calendar, &desk.config.scheduler.warn_at, respond, resolve)
 }

@@ -6,7 +6,7 @@ use super::BusinessCalendar;
 use crate::domain::BusinessDuration;
 
 /// A point before a lapse at which to warn.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WarnPoint {
     /// When this percentage of the target's business time has elapsed.
     Elapsed(u8),
@@ -30,12 +30,14 @@ impl TargetKind {
     }
 }
 
-/// One alert of one target: its level name (`75%`, `15m`, `breach`), when it falls due, and
-/// how severe it is (later is more severe; the breach is the most severe).
+/// One alert of one target: its level name (`75%`, `15m`, `breach`: the ledger's word), when
+/// it falls due, and how severe it is (later is more severe; the breach is the most severe).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertPoint {
     pub target: TargetKind,
     pub level: String,
+    /// The warning this point stands for; `None` for the breach.
+    pub warn: Option<WarnPoint>,
     pub at: DateTime<Utc>,
     pub due: DateTime<Utc>,
 }
@@ -66,10 +68,11 @@ pub fn alert_points(
                     (BusinessDuration::Minutes(left as u32).to_string(), total.checked_sub(left)?)
                 }
             };
-            (elapsed > 0).then(|| AlertPoint { target, level, at: cal.add_business(start, elapsed), due })
+            let warn = Some(*w);
+            (elapsed > 0).then(|| AlertPoint { target, level, warn, at: cal.add_business(start, elapsed), due })
         })
         .collect();
-    points.push(AlertPoint { target, level: "breach".into(), at: due, due });
+    points.push(AlertPoint { target, level: "breach".into(), warn: None, at: due, due });
     points.sort_by_key(|p| (p.at, p.is_breach()));
     points.dedup_by(|b, a| a.level == b.level);
     points

@@ -47,7 +47,12 @@ impl BusinessCalendar {
     /// The instant `minutes` of business time after `start`. A target that ends exactly at
     /// closing is due at closing, not at the next opening.
     pub fn add_business(&self, start: DateTime<Utc>, minutes: u64) -> DateTime<Utc> {
-        let mut remaining = Duration::minutes(minutes as i64);
+        self.add_business_time(start, Duration::minutes(minutes as i64))
+    }
+
+    /// `add_business` to the second: time spent pending is counted in seconds.
+    pub fn add_business_time(&self, start: DateTime<Utc>, time: Duration) -> DateTime<Utc> {
+        let mut remaining = time.max(Duration::zero());
         let mut date = self.local_date(start);
         let last = date + Duration::days(MAX_DAYS);
         while date < last {

@@ -10,5 +10,5 @@ mod state;
 
 pub use alerts::{AlertPoint, TargetKind, WarnPoint, alert_points, case_alert_points};
 pub use calendar::{BusinessCalendar, Opening};
-pub use policy::{SlaPolicy, Target};
+pub use policy::{Classification, DueTimes, SlaPolicy, Target};
 pub use state::{TargetFacts, TargetState, TargetView, target_view};

@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::BusinessCalendar;
 use crate::domain::{BusinessDuration, CaseType, Severity};
@@ -52,6 +52,23 @@ impl SlaPolicy {
     }
 }
 
+/// What decides a case's targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classification {
+    pub severity: Severity,
+    pub case_type: CaseType,
+    /// Caused by client-side configuration: no resolution target.
+    pub client_config: bool,
+}
+
+/// When a case's targets lapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueTimes {
+    pub respond: DateTime<Utc>,
+    /// `None` when no resolution target applies.
+    pub resolve: Option<DateTime<Utc>>,
+}
+
 impl SlaPolicy {
     /// When the response to a case received at `start` is due.
     pub fn respond_due(&self, cal: &BusinessCalendar, severity: Severity, start: DateTime<Utc>) -> DateTime<Utc> {
@@ -67,8 +84,28 @@ impl SlaPolicy {
         client_config: bool,
         start: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        let target = self.resolve_target(severity, case_type, client_config)?;
-        Some(cal.add_business(start, target.minutes(cal.day_minutes())))
+        self.due_times(cal, Classification { severity, case_type, client_config }, start, Duration::zero()).resolve
+    }
+
+    /// The due times of a case received at `start` whose resolution clock stood still
+    /// (pending) for `paused` business time: each target counted from the start,
+    /// the pause added to the target, never to a due time. Intake, `sla due`, a change of
+    /// severity or type and leaving pending all come here, so a target that ends exactly at
+    /// closing is due at closing on every path (a due time at closing plus nothing is the
+    /// next opening, which once moved a change's Thursday 17:00 to Friday 09:00).
+    pub fn due_times(
+        &self,
+        cal: &BusinessCalendar,
+        class: Classification,
+        start: DateTime<Utc>,
+        paused: Duration,
+    ) -> DueTimes {
+        let resolve = self.resolve_target(class.severity, class.case_type, class.client_config);
+        DueTimes {
+            respond: self.respond_due(cal, class.severity, start),
+            resolve: resolve
+                .map(|t| cal.add_business_time(start, Duration::minutes(t.minutes(cal.day_minutes()) as i64) + paused)),
+        }
     }
 }
 
@@ -127,6 +164,23 @@ mod tests {
     #[test]
     fn s3_thursday_nine_is_due_thursday_at_closing() {
         assert_eq!(respond(Severity::S3, "2026-11-19 09:00"), at("2026-11-19 17:00"));
+    }
+
+    /// `#severity S2` on a case received Tuesday 19:00: two business days from Wednesday
+    /// 09:00 end at Thursday's closing, as `sla due` says, not at Friday's opening.
+    #[test]
+    fn a_target_ending_at_closing_is_due_at_closing_after_a_change() {
+        let cal = BusinessCalendar::office_hours(chrono_tz::Europe::London);
+        let policy = SlaPolicy::default();
+        let start = at("2026-11-17 19:00");
+        let s2 = Classification { severity: Severity::S2, case_type: CaseType::Query, client_config: false };
+        let due = policy.due_times(&cal, s2, start, Duration::zero());
+        assert_eq!(due.resolve, Some(at("2026-11-19 17:00")));
+        assert_eq!(due.resolve, policy.resolve_due(&cal, Severity::S2, CaseType::Query, false, start));
+        assert_eq!(due.respond, at("2026-11-18 13:00"));
+        // An hour spent pending moves it an hour on: from closing to Friday 10:00.
+        let paused = policy.due_times(&cal, s2, start, Duration::hours(1));
+        assert_eq!(paused.resolve, Some(at("2026-11-20 10:00")));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Property tests: the closed-form calendar arithmetic agrees with a naive reference that
 //! steps minute by minute, for random starts and durations across DST transitions (London and
-//! New York) and holidays.
+//! New York) and holidays; so do the policy's due times, with or without time spent pending.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 
-use super::{BusinessCalendar, Opening};
+use super::{BusinessCalendar, Classification, Opening, SlaPolicy};
+use crate::domain::{CaseType, Severity};
 
 /// Is the minute starting at `t` open? The definition, in wall-clock terms.
 fn open_minute(cal: &BusinessCalendar, t: DateTime<Utc>) -> bool {
@@ -76,6 +77,17 @@ fn start() -> impl Strategy<Value = DateTime<Utc>> {
     })
 }
 
+fn class() -> impl Strategy<Value = Classification> {
+    let severity = prop_oneof![Just(Severity::S1), Just(Severity::S2), Just(Severity::S3), Just(Severity::S4)];
+    let case_type =
+        prop_oneof![Just(CaseType::Query), Just(CaseType::Request), Just(CaseType::Bug), Just(CaseType::SiteRefresh)];
+    (severity, case_type, any::<bool>()).prop_map(|(severity, case_type, client_config)| Classification {
+        severity,
+        case_type,
+        client_config,
+    })
+}
+
 fn zone() -> impl Strategy<Value = (Tz, bool)> {
     (prop_oneof![Just(chrono_tz::Europe::London), Just(chrono_tz::America::New_York)], any::<bool>())
 }
@@ -101,5 +113,52 @@ proptest! {
         let cal = calendar(tz, split);
         let due = cal.add_business(start, minutes);
         prop_assert_eq!(cal.business_between(start, due).num_minutes(), minutes as i64);
+    }
+}
+
+proptest! {
+    // Fewer cases: the reference steps through up to two weeks of minutes for each.
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A change of classification (and leaving pending) recomputes with `due_times`, as
+    /// intake and `sla due` compute fresh: each target, plus any pause, counted from the start,
+    /// ending where minute stepping ends: at closing when the last minute is the day's last.
+    /// Half the cases have no pause, where a due time at closing once became the next opening.
+    #[test]
+    fn recomputing_after_a_change_equals_computing_fresh(
+        (tz, split) in zone(), start in start(), class in class(),
+        paused in prop_oneof![Just(0i64), 0i64..(2 * 8 * 60)],
+    ) {
+        let (cal, policy) = (calendar(tz, split), SlaPolicy::default());
+        let due = policy.due_times(&cal, class, start, Duration::minutes(paused));
+        let respond = policy.target(class.severity).respond.minutes(cal.day_minutes());
+        prop_assert_eq!(due.respond, naive_add(&cal, start, respond));
+        prop_assert_eq!(due.respond, policy.respond_due(&cal, class.severity, start));
+        let resolve = policy.resolve_target(class.severity, class.case_type, class.client_config);
+        let reference = resolve.map(|t| naive_add(&cal, start, t.minutes(cal.day_minutes()) + paused as u64));
+        prop_assert_eq!(due.resolve, reference);
+        if paused == 0 {
+            let fresh = policy.resolve_due(&cal, class.severity, class.case_type, class.client_config, start);
+            prop_assert_eq!(due.resolve, fresh);
+        }
+    }
+
+    /// Counting the pause into the target from the start keeps the business time that was
+    /// left when the case was set pending, whenever it was set pending before the lapse.
+    #[test]
+    fn leaving_pending_keeps_the_time_that_was_left(
+        (tz, split) in zone(), start in start(), class in class(), pause_at in 0u64..(3 * 8 * 60),
+        pause_for in 0i64..(6 * 24 * 60),
+    ) {
+        let (cal, policy) = (calendar(tz, split), SlaPolicy::default());
+        let fresh = policy.due_times(&cal, class, start, Duration::zero());
+        let Some(due) = fresh.resolve else { return Ok(()) };
+        let since = cal.add_business(start, pause_at);
+        prop_assume!(since < due);
+        let resumed = since + Duration::minutes(pause_for);
+        let paused = cal.business_between(since, resumed);
+        let left = cal.business_between(since, due);
+        let after = policy.due_times(&cal, class, start, paused).resolve;
+        prop_assert_eq!(after, Some(cal.add_business_time(resumed, left)));
     }
 }

@@ -27,7 +27,8 @@ pub struct AckContext {
     pub support_address: String,
 }
 
-/// A warning before a target lapses, or its breach, for agents and the CRM.
+/// A warning before a target lapses, or its breach, for the desk (agents, escalation) or,
+/// in a mail of its own, the company's CRM.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertContext {
     pub case_number: String,
@@ -38,17 +39,21 @@ pub struct AlertContext {
     pub company: String,
     /// The customer's address.
     pub contact: String,
+    /// "S2: first response due in 1 h 30 min (75% of the target used)", "S2: first response
+    /// due in 15 min", "S2: first response target breached[, overdue by 30 min]".
+    pub headline: String,
     /// "first response" or "resolution".
     pub target: String,
-    /// "warning (75% before the lapse)", "warning (15m before the lapse)" or "breached".
+    /// "75% of the target used", "15 min left" or "breached".
     pub level: String,
     /// When the target lapses, in the support calendar's zone.
     pub due: String,
-    /// Business time left, e.g. "45 business minutes".
+    /// Business time left, e.g. "1 h 30 min"; "none: the target has lapsed".
     pub time_left: String,
-    /// Every level this email stands for, e.g. "respond 75%, respond 15m".
+    /// Every level this email stands for, e.g. "first response 75% of the target used, first
+    /// response 15 min left".
     pub levels: String,
-    /// The company's reference notes (special handling instructions).
+    /// The company's reference notes (special handling instructions); empty in the CRM's alert.
     pub reference_notes: String,
 }
 
@@ -159,11 +164,12 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         severity_meaning: "High – many users blocked, no workaround".into(),
         company: "Acme".into(),
         contact: "jane@acme.example".into(),
+        headline: "S2: first response due in 1 h (75% of the target used)".into(),
         target: "first response".into(),
-        level: "warning (75% before the lapse)".into(),
+        level: "75% of the target used".into(),
         due: "Friday 20 November 2026, 11:00 GMT".into(),
-        time_left: "60 business minutes".into(),
-        levels: "respond 75%".into(),
+        time_left: "1 h".into(),
+        levels: "first response 75% of the target used".into(),
         reference_notes: "Never restart production during US hours.".into(),
     };
     let tag = || "[Case #000123]".to_owned();

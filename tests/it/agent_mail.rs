@@ -11,6 +11,8 @@ use supportd::ingest::{ParsedMessage, parse};
 use crate::support::smtp::header;
 use crate::support::{Backend, Sandbox, TestMailServer, TestSmtp};
 
+mod alerts;
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/agent_replies");
 const MARKER: &str = "##- Please type your reply above this line -##";
 

@@ -95,18 +95,18 @@ async fn an_s2_case_gets_each_warning_and_its_breach_once() {
     run_at(&sandbox, "2026-11-20T11:30:00Z");
     assert_eq!(states(&sandbox, "2026-11-20T11:30:00Z"), pairs(&[("respond", "breached"), ("resolve", "ok")]));
     let got = alerts(&sandbox);
-    let subjects: Vec<&str> = got.iter().map(|(s, _)| s.as_str()).collect();
-    assert_eq!(
-        subjects,
-        [
-            "[Case #000001] S2 first response warning (75% before the lapse): Printer offline",
-            "[Case #000001] S2 first response warning (15m before the lapse): Printer offline",
-            "[Case #000001] S2 first response breached: Printer offline",
-        ]
-    );
-    // Warnings to the agents and the company's CRM; the breach also to the escalation address.
-    assert_eq!(got[0].1, "alice@example.com, carol@example.com");
-    assert_eq!(got[2].1, "alice@example.com, carol@example.com, lead@example.com");
+    let subjects = |to: &str| -> Vec<String> { got.iter().filter(|(_, t)| t == to).map(|(s, _)| s.clone()).collect() };
+    let each = [
+        "[Case #000001] S2: first response due in 1 h (75% of the target used) - Printer offline",
+        "[Case #000001] S2: first response due in 15 min - Printer offline",
+        "[Case #000001] S2: first response target breached - Printer offline",
+    ];
+    // Warnings to the agents and, in a mail of its own, the company's CRM; the breach also to
+    // the escalation address, with the agents.
+    assert_eq!(subjects("alice@example.com"), each[..2]);
+    assert_eq!(subjects("alice@example.com, lead@example.com"), each[2..]);
+    assert_eq!(subjects("carol@example.com"), each);
+    assert_eq!(got.len(), 6, "{got:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,9 +114,10 @@ async fn after_downtime_one_email_names_the_most_severe_alert() {
     let sandbox = desk_with_s2_case().await;
     run_at(&sandbox, "2026-11-20T12:00:00Z");
     let subjects: Vec<String> = alerts(&sandbox).into_iter().map(|(s, _)| s).collect();
-    assert_eq!(subjects, ["[Case #000001] S2 first response breached: Printer offline"]);
+    let breach = "[Case #000001] S2: first response target breached, overdue by 1 h - Printer offline";
+    assert_eq!(subjects, [breach, breach], "the desk's and the CRM's");
     run_at(&sandbox, "2026-11-20T12:05:00Z");
-    assert_eq!(alerts(&sandbox).len(), 1, "the warnings were recorded with it, not sent later");
+    assert_eq!(alerts(&sandbox).len(), 2, "the warnings were recorded with it, not sent later");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,7 +192,7 @@ async fn two_daemons_on_postgres_send_each_alert_once() {
     }
     let rows = sandbox.outbox_rows();
     let alerts = rows.iter().filter(|r| r["kind"] == "alert").count();
-    assert_eq!(alerts, 20 * 3, "three alerts per case, each once");
+    assert_eq!(alerts, 20 * 3 * 2, "three alerts per case, each once, to the desk and to the CRM");
     assert_eq!(sandbox.count("SELECT COUNT(*) FROM alerts_sent").await, 20 * 3);
 }
 
@@ -227,7 +228,8 @@ async fn a_severity_change_recomputes_due_times_from_the_start() {
     );
     run_at(&sandbox, "2026-11-19T16:00:00Z");
     let subjects: Vec<String> = alerts(&sandbox).into_iter().map(|(s, _)| s).collect();
-    assert_eq!(subjects, ["[Case #000001] S1 first response breached: Printer offline"]);
+    let breach = "[Case #000001] S1: first response target breached - Printer offline";
+    assert_eq!(subjects, [breach, breach]);
 }
 
 /// Recipients per level come from the configuration.
