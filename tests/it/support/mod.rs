@@ -1,9 +1,11 @@
 pub mod cert;
+pub mod corpus;
 pub mod db;
 pub mod dovecot;
 pub mod sandbox;
 pub mod smtp;
 
+pub use corpus::corpus;
 pub use db::Backend;
 pub use dovecot::TestMailServer;
 pub use sandbox::Sandbox;
