@@ -8,20 +8,34 @@ use crate::templates::Templates;
 use super::Exit;
 use super::output::errln;
 
-/// Loads the configuration and compiles the templates, printing every problem found.
+/// Loads the configuration and compiles the templates, printing every problem found: the
+/// templates are checked even when the configuration has problems (its `[templates] dir`
+/// is still known), so that one run names everything to fix.
 pub fn load_checked(path: &Path) -> Result<(Config, Templates), Exit> {
-    let config = Config::load(path).map_err(|e| {
-        match &e {
-            ConfigError::Invalid { path, problems } => print_problems(&path.display().to_string(), problems),
-            other => errln!("error: {other}"),
+    let (config, templates_dir) = match Config::load(path) {
+        Ok(config) => {
+            let dir = config.templates_dir.clone();
+            (Some(config), Some(dir))
         }
-        Exit::Config
-    })?;
-    let templates = Templates::load(&config.templates_dir).map_err(|problems| {
-        print_problems(&config.templates_dir.display().to_string(), &problems);
-        Exit::Config
-    })?;
-    Ok((config, templates))
+        Err(ConfigError::Invalid { path, problems, warnings, templates_dir }) => {
+            print_problems(&path.display().to_string(), &problems);
+            for w in &warnings {
+                errln!("warning: {w}");
+            }
+            (None, Some(templates_dir))
+        }
+        Err(other) => {
+            errln!("error: {other}");
+            (None, None)
+        }
+    };
+    let templates = templates_dir.and_then(|dir| {
+        Templates::load(&dir).map_err(|problems| print_problems(&dir.display().to_string(), &problems)).ok()
+    });
+    match (config, templates) {
+        (Some(config), Some(templates)) => Ok((config, templates)),
+        _ => Err(Exit::Config),
+    }
 }
 
 fn print_problems(what: &str, problems: &Problems) {
