@@ -1,12 +1,17 @@
 use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 
 use crate::app::{self, AppError};
 use crate::config::{Config, ConfigError, Problems};
-use crate::desk::Desk;
+use crate::desk::{Clock, Desk, clock_from_env};
+use crate::storage;
 use crate::templates::Templates;
 
 use super::Exit;
-use super::output::errln;
+use super::output::{Zone, errln};
 
 /// Loads the configuration and compiles the templates, printing every problem found: the
 /// templates are checked even when the configuration has problems (its `[templates] dir`
@@ -49,6 +54,32 @@ fn print_problems(what: &str, problems: &Problems) {
 pub async fn open(path: &Path) -> Result<Desk, Exit> {
     let (config, templates) = load_checked(path)?;
     app::open_desk(config, templates).await.map_err(|e| fail(&e))
+}
+
+/// What a command that only looks needs: the checked configuration, the clock, and a
+/// database it cannot write to. Nothing is migrated, synced or seeded on the way.
+pub struct ReadDesk {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+}
+
+impl ReadDesk {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The zone times are shown in: the support calendar's.
+    pub fn zone(&self) -> Zone {
+        Zone(self.config.calendar.time_zone)
+    }
+}
+
+pub async fn open_read_only(path: &Path) -> Result<ReadDesk, Exit> {
+    let (config, _) = load_checked(path)?;
+    let clock = clock_from_env().map_err(|e| fail(&AppError::Clock(e)))?;
+    let db = storage::open_read_only(&config.database).await.map_err(|e| fail(&AppError::Storage(e)))?;
+    Ok(ReadDesk { config, db, clock })
 }
 
 pub fn fail(e: &AppError) -> Exit {
