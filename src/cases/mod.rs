@@ -20,4 +20,4 @@ pub use open::{
 pub use parties::{company_for_sender, contact_for, contacts_by_email, settle_contact, sync_companies};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
-pub use view::{CaseDetail, CaseView, EventView, MessageView, SlaLine, list_cases, show_case, sla_status};
+pub use view::{CaseDetail, CaseView, EventView, MessageView, SentView, SlaLine, list_cases, show_case, sla_status};

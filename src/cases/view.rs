@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::domain::CaseNumber;
 use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
-    agent, alert_sent, case, case_event, case_participant, company, contact, message, time_entry,
+    agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +72,21 @@ pub struct EventView {
     pub detail: Option<String>,
 }
 
+/// Mail supportd wrote on the case (acknowledgement, notifications, relays, alerts) and
+/// where it stands in the outbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentView {
+    pub outbox_id: i64,
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseDetail {
     #[serde(flatten)]
@@ -85,6 +100,8 @@ pub struct CaseDetail {
     pub reference_notes: Option<String>,
     pub time: Vec<TimeView>,
     pub messages: Vec<MessageView>,
+    /// Mail we sent, oldest first.
+    pub sent: Vec<SentView>,
     pub events: Vec<EventView>,
 }
 
@@ -192,9 +209,32 @@ pub async fn show_case(
         Some(id) => case::Entity::find_by_id(id).one(db).await?.and_then(|l| CaseNumber::new(l.number as u64).ok()),
         None => None,
     };
+    let sent = sent_on(db, c.id).await?;
     let sla = sla_of(db, config, &c, now).await?;
     let case = view(c, &names);
-    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, time, messages, events }))
+    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, time, messages, sent, events }))
+}
+
+async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView>, DbErr> {
+    let rows = outbox::Entity::find()
+        .filter(outbox::Column::CaseId.eq(case_id))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| SentView {
+            outbox_id: o.id,
+            kind: o.kind,
+            to: o.envelope_to,
+            subject: o.subject,
+            status: o.status,
+            attempts: o.attempts,
+            last_error: o.last_error,
+            created_at: o.created_at,
+            sent_at: o.sent_at,
+        })
+        .collect())
 }
 
 /// One line of `sla status`: a case that is not closed, with its targets.

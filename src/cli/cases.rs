@@ -1,131 +1,162 @@
 use std::path::Path;
 
-use super::load::{fail, open};
-use super::output::{self, Format};
+use super::load::{ReadDesk, fail, open_read_only};
+use super::output::{self, Format, Zone};
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::app::AppError;
-use crate::cases::{list_cases, show_case};
+use crate::cases::{CaseDetail, list_cases, show_case};
 use crate::domain::CaseNumber;
+use crate::sla::{TargetState, TargetView};
 
 pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
-    let desk = match open(config).await {
+    let desk = match open_read_only(config).await {
         Ok(d) => d,
         Err(code) => return code,
     };
     match command {
-        CasesCommand::List { format } => match list_cases(&desk.db).await {
-            Err(e) => fail(&AppError::Database(e)),
-            Ok(cases) => {
-                let header =
-                    ["CASE", "STATUS", "SEV", "TYPE", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
-                output::rows(format, &cases, &header, |c| {
-                    vec![
-                        c.number.to_string(),
-                        c.status.clone(),
-                        c.severity.clone(),
-                        c.case_type.clone(),
-                        c.company.clone().unwrap_or_else(|| "-".into()),
-                        c.contact.clone().unwrap_or_else(|| "-".into()),
-                        output::time(Some(c.created_at)),
-                        output::time(c.first_response_due),
-                        c.summary.clone(),
-                    ]
-                });
-                Exit::Ok
-            }
-        },
-        CasesCommand::Show { number, format } => {
-            let number: CaseNumber = match number.parse() {
-                Ok(n) => n,
-                Err(e) => {
-                    errln!("error: {e}");
-                    return Exit::Usage;
-                }
-            };
-            match show_case(&desk.db, &desk.config, number, desk.now()).await {
-                Err(e) => fail(&AppError::Database(e)),
-                Ok(None) => {
-                    errln!("error: no case {number}");
-                    Exit::Usage
-                }
-                Ok(Some(detail)) if format == Format::Json => {
-                    output::json(&detail);
-                    Exit::Ok
-                }
-                Ok(Some(d)) => {
-                    let c = &d.case;
-                    outln!("{} {}", c.number, c.summary);
-                    outln!("  status {} · {} · {} · priority {}", c.status, c.severity, c.case_type, c.priority);
-                    outln!(
-                        "  company {} · contact {}",
-                        c.company.as_deref().unwrap_or("-"),
-                        c.contact.as_deref().unwrap_or("-")
-                    );
-                    outln!(
-                        "  created {} · updated {}",
-                        output::time(Some(c.created_at)),
-                        output::time(Some(c.updated_at))
-                    );
-                    outln!(
-                        "  respond by {} · resolve by {}",
-                        output::time(c.first_response_due),
-                        output::time(c.resolution_due)
-                    );
-                    outln!(
-                        "  assigned {} · category {}{}",
-                        c.assignee.as_deref().unwrap_or("-"),
-                        c.error_category.as_deref().unwrap_or("-"),
-                        if c.client_config { " · client-side configuration" } else { "" }
-                    );
-                    if let Some(notes) = &d.reference_notes {
-                        outln!("\nReference notes: {notes}");
-                    }
-                    if let Some(solution) = &c.solution {
-                        outln!("\nSolution: {solution}");
-                    }
-                    if !d.time.is_empty() {
-                        outln!("\nTime:");
-                        for t in &d.time {
-                            let who = t.agent.as_deref().unwrap_or("-");
-                            outln!(
-                                "  {} {who} {}m {} ({:.2} budget hours)",
-                                output::time(Some(t.at)),
-                                t.minutes,
-                                t.rate,
-                                t.budget_hours
-                            );
-                        }
-                    }
-                    outln!("\nMessages:");
-                    for m in &d.messages {
-                        let mut note =
-                            m.no_ack_reason.as_deref().map(|r| format!(" (no ack: {r})")).unwrap_or_default();
-                        if m.internal {
-                            note.push_str(" [internal]");
-                        }
-                        if let Some(flags) = &m.flags {
-                            note.push_str(&format!(" [{flags}]"));
-                        }
-                        outln!(
-                            "  {} {} {} {}{note}",
-                            output::time(Some(m.received_at)),
-                            m.direction,
-                            m.from,
-                            m.subject
-                        );
-                    }
-                    outln!("\nEvents:");
-                    for e in &d.events {
-                        let change = match (&e.old_value, &e.new_value) {
-                            (None, None) => String::new(),
-                            (o, n) => format!(" {} -> {}", o.as_deref().unwrap_or("-"), n.as_deref().unwrap_or("-")),
-                        };
-                        outln!("  {} {} {}{change}", output::time(Some(e.at)), e.actor, e.kind);
-                    }
-                    Exit::Ok
-                }
-            }
+        CasesCommand::List { format } => list(&desk, format).await,
+        CasesCommand::Show { number, format } => show(&desk, number, format).await,
+    }
+}
+
+async fn list(desk: &ReadDesk, format: Format) -> Exit {
+    let cases = match list_cases(&desk.db).await {
+        Ok(c) => c,
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let zone = desk.zone();
+    let header = ["CASE", "STATUS", "SEV", "TYPE", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
+    output::rows(format, &cases, &header, |c| {
+        vec![
+            c.number.to_string(),
+            c.status.clone(),
+            c.severity.clone(),
+            c.case_type.clone(),
+            c.company.clone().unwrap_or_else(|| "-".into()),
+            c.contact.clone().unwrap_or_else(|| "-".into()),
+            zone.time(Some(c.created_at)),
+            zone.time(c.first_response_due),
+            c.summary.clone(),
+        ]
+    });
+    Exit::Ok
+}
+
+async fn show(desk: &ReadDesk, number: CaseNumber, format: Format) -> Exit {
+    match show_case(&desk.db, &desk.config, number, desk.now()).await {
+        Err(e) => fail(&AppError::Database(e)),
+        Ok(None) => {
+            errln!("error: no case {number}");
+            Exit::Usage
         }
+        Ok(Some(detail)) if format == Format::Json => {
+            output::json(&detail);
+            Exit::Ok
+        }
+        Ok(Some(detail)) => {
+            print_detail(&detail, desk.zone());
+            Exit::Ok
+        }
+    }
+}
+
+fn print_detail(d: &CaseDetail, zone: Zone) {
+    let c = &d.case;
+    outln!("{} {}", c.number, c.summary);
+    outln!("  status {} · {} · {} · priority {}", c.status, c.severity, c.case_type, c.priority);
+    outln!("  company {} · contact {}", c.company.as_deref().unwrap_or("-"), c.contact.as_deref().unwrap_or("-"));
+    if !d.cc.is_empty() {
+        outln!("  cc {}", d.cc.join(", "));
+    }
+    outln!("  created {} · updated {}", zone.time(Some(c.created_at)), zone.time(Some(c.updated_at)));
+    outln!(
+        "  assigned {} · category {}{}",
+        c.assignee.as_deref().unwrap_or("-"),
+        c.error_category.as_deref().unwrap_or("-"),
+        if c.client_config { " · client-side configuration" } else { "" }
+    );
+    if let Some(because) = &c.opened_because {
+        outln!("  opened because {because}");
+    }
+    if let Some(linked) = d.linked_case {
+        outln!("  linked to case {linked}");
+    }
+    if let Some(notes) = &d.reference_notes {
+        outln!("\nReference notes: {notes}");
+    }
+    if let Some(solution) = &c.solution {
+        outln!("\nSolution: {solution}");
+    }
+    outln!("\nTargets:");
+    for t in &d.sla {
+        outln!("  {:<8} due {} · {}", t.target, zone.time(Some(t.due)), standing(t));
+    }
+    if c.resolution_due.is_none() {
+        outln!("  {:<8} none for this case", "resolve");
+    }
+    print_time(d, zone);
+    print_messages(d, zone);
+    print_sent(d, zone);
+    outln!("\nEvents:");
+    for e in &d.events {
+        let change = match (&e.old_value, &e.new_value) {
+            (None, None) => String::new(),
+            (o, n) => format!(" {} -> {}", o.as_deref().unwrap_or("-"), n.as_deref().unwrap_or("-")),
+        };
+        let detail = e.detail.as_deref().map(|d| format!(" · {d}")).unwrap_or_default();
+        outln!("  {} {} {}{change}{detail}", zone.time(Some(e.at)), e.actor, e.kind);
+    }
+}
+
+/// Where a target stands: met, or the business time left (or past) with its state.
+pub fn standing(t: &TargetView) -> String {
+    let minutes = t.business_minutes_left;
+    match t.state {
+        TargetState::Met => "met".into(),
+        TargetState::Breached => format!("breached, {} business min ago", -minutes),
+        TargetState::Paused => format!("paused (waiting on the customer), {minutes} business min left"),
+        TargetState::Warned => format!("warned, {minutes} business min left"),
+        TargetState::Ok => format!("{minutes} business min left"),
+    }
+}
+
+fn print_time(d: &CaseDetail, zone: Zone) {
+    if d.time.is_empty() {
+        return;
+    }
+    outln!("\nTime:");
+    for t in &d.time {
+        let who = t.agent.as_deref().unwrap_or("-");
+        outln!("  {} {who} {}m {} ({:.2} budget hours)", zone.time(Some(t.at)), t.minutes, t.rate, t.budget_hours);
+    }
+}
+
+fn print_messages(d: &CaseDetail, zone: Zone) {
+    outln!("\nMessages:");
+    for m in &d.messages {
+        let mut note = m.no_ack_reason.as_deref().map(|r| format!(" (no ack: {r})")).unwrap_or_default();
+        if m.internal {
+            note.push_str(" [internal]");
+        }
+        if let Some(flags) = &m.flags {
+            note.push_str(&format!(" [{flags}]"));
+        }
+        outln!("  {} {} {} {}{note}", zone.time(Some(m.received_at)), m.direction, m.from, m.subject);
+    }
+}
+
+fn print_sent(d: &CaseDetail, zone: Zone) {
+    outln!("\nMail sent:");
+    if d.sent.is_empty() {
+        outln!("  none");
+    }
+    for s in &d.sent {
+        let state = match (s.status.as_str(), &s.last_error) {
+            ("sent", _) => format!("sent {}", zone.time(s.sent_at)),
+            (status, Some(error)) => format!("{status} after {} attempt(s): {error}", s.attempts),
+            (status, None) => status.to_owned(),
+        };
+        outln!("  {} {} to {} · {state} · {}", zone.time(Some(s.created_at)), s.kind, s.to, s.subject);
     }
 }

@@ -12,12 +12,8 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
         Ok(d) => d,
         Err(code) => return code,
     };
-    let mailbox = match mailbox {
-        Some(name) => desk.config.mailbox(name),
-        None => desk.config.mailboxes.first(),
-    };
-    let Some(mailbox) = mailbox.cloned() else {
-        errln!("error: no such mailbox (names come from [[mailbox]] in the config)");
+    let Some(mailbox) = mailbox.map_or(desk.config.mailboxes.first(), |name| desk.config.mailbox(name)).cloned() else {
+        errln!("error: no mailbox {:?} (names come from [[mailbox]] in the config)", mailbox.unwrap_or_default());
         return Exit::Usage;
     };
     let (limit, keep) = (desk.config.intake.max_message_size, desk.config.intake.quarantine_keep_bytes);

@@ -1,5 +1,7 @@
 //! The command line: one file per subcommand. Each returns the process exit code
-//! (sysexits.h), so the code says what failed.
+//! (sysexits.h), so the code says what failed. Arguments are parsed here, into domain
+//! types: a bad one is clap's usage error (exit 2), before anything is opened; 64 is kept
+//! for a well-formed argument naming something that does not exist.
 
 mod agents;
 mod cases;
@@ -18,7 +20,10 @@ mod sla;
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+
+use crate::domain::{CaseNumber, CaseType, EmailAddress, Severity};
 
 pub use exit::Exit;
 pub use ingest::describe;
@@ -89,29 +94,31 @@ pub enum AgentsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Add an agent, or make a disabled one active again.
+    /// Add an agent, or make a disabled one active again (keeping its name unless --name).
     Add {
-        email: String,
+        email: EmailAddress,
         #[arg(long)]
         name: Option<String>,
     },
     /// Stop notifying an agent and stop accepting their replies; survives restarts.
-    Disable { email: String },
+    Disable { email: EmailAddress },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SlaCommand {
     /// When a target lapses for a case received at a given time (UTC and the calendar's zone).
     Due {
+        /// S1..S4.
         #[arg(long)]
-        severity: String,
+        severity: Severity,
         /// When the case was received, RFC 3339 (2026-11-20T16:30:00Z).
-        #[arg(long)]
-        at: String,
+        #[arg(long, value_parser = instant)]
+        at: DateTime<Utc>,
         #[arg(long, value_enum, default_value_t = SlaTarget::Respond)]
         target: SlaTarget,
+        /// Query, Request, Bug or Site refresh.
         #[arg(long = "type", default_value = "Query")]
-        case_type: String,
+        case_type: CaseType,
         /// The case is caused by client-side configuration (no resolution target).
         #[arg(long)]
         client_config: bool,
@@ -152,7 +159,8 @@ pub enum CasesCommand {
         format: Format,
     },
     Show {
-        number: String,
+        /// 000123, 123 or #000123.
+        number: CaseNumber,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -166,6 +174,13 @@ pub enum OutboxCommand {
     },
     /// Queue a failed message again.
     Retry { id: i64 },
+}
+
+/// An instant on the command line: RFC 3339, with its offset.
+fn instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e} (expected e.g. 2026-11-20T16:30:00Z)"))
 }
 
 pub async fn dispatch(cli: Cli) -> Exit {

@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use serde::Serialize;
 
-use super::load::{fail, open};
+use super::load::{fail, open, open_read_only};
 use super::output;
 use super::output::{errln, outln};
 use super::{Exit, OutboxCommand};
@@ -30,12 +30,13 @@ struct Row {
 }
 
 pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
-    let desk = match open(config).await {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
     match command {
         OutboxCommand::List { format } => {
+            let desk = match open_read_only(config).await {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
+            let zone = desk.zone();
             let rows = match outbox::list(&desk.db).await {
                 Ok(r) => r,
                 Err(e) => return fail(&AppError::Database(e)),
@@ -65,8 +66,8 @@ pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
                     r.status.clone(),
                     r.attempts.to_string(),
                     r.to.clone(),
-                    output::time(Some(r.created_at)),
-                    output::time(r.sent_at),
+                    zone.time(Some(r.created_at)),
+                    zone.time(r.sent_at),
                     r.subject.clone(),
                     r.last_error.clone().unwrap_or_default(),
                 ]
@@ -74,6 +75,10 @@ pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
             Exit::Ok
         }
         OutboxCommand::Retry { id } => {
+            let desk = match open(config).await {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
             let requeue = Query::update()
                 .table(Entity)
                 .value(Column::Status, outbox::QUEUED)

@@ -110,8 +110,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-pub fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+/// The zone people read times in: the support calendar's. JSON keeps UTC (RFC 3339).
+#[derive(Debug, Clone, Copy)]
+pub struct Zone(pub chrono_tz::Tz);
+
+impl Zone {
+    /// `2026-11-23 10:00 GMT`: local time with the zone's name for it (GMT, BST, EST...).
+    pub fn time(self, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.map(|t| t.with_timezone(&self.0).format("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_else(|| "-".into())
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +140,16 @@ mod tests {
 
     fn stream() -> Stream {
         Stream { closed: AtomicBool::new(false), failed: AtomicBool::new(false) }
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone_with_its_name() {
+        let t = |s: &str| Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        let london = Zone(chrono_tz::Europe::London);
+        assert_eq!(london.time(t("2026-11-23T10:00:00Z")), "2026-11-23 10:00 GMT");
+        assert_eq!(london.time(t("2026-07-01T10:00:00Z")), "2026-07-01 11:00 BST");
+        assert_eq!(Zone(chrono_tz::America::New_York).time(t("2026-11-23T15:00:00Z")), "2026-11-23 10:00 EST");
+        assert_eq!(london.time(None), "-");
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::load::{fail, open};
+use super::load::{ReadDesk, fail, open, open_read_only};
 use super::output::{self, Format, errln, outln};
 use super::{Exit, QuarantineCommand, describe};
 use crate::app::AppError;
@@ -51,41 +51,51 @@ struct Detail {
 }
 
 pub async fn quarantine(config: &Path, command: QuarantineCommand) -> Exit {
-    let desk = match open(config).await {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
     match command {
-        QuarantineCommand::List { format } => match quarantine::list(&desk.db).await {
-            Ok(rows) => {
-                let rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
-                let header = ["ID", "STATE", "RECEIVED", "BYTES", "FULL SIZE", "SOURCE", "REASON"];
-                output::rows(format, &rows, &header, |r| {
-                    vec![
-                        r.id.to_string(),
-                        state(r.released).into(),
-                        output::time(Some(r.received_at)),
-                        r.bytes.to_string(),
-                        r.full_size.map_or_else(|| "-".into(), |n| n.to_string()),
-                        r.source.clone().unwrap_or_default(),
-                        r.reason.clone(),
-                    ]
-                });
-                Exit::Ok
-            }
-            Err(e) => fail(&AppError::Database(e)),
+        QuarantineCommand::Retry { id } => match open(config).await {
+            Ok(desk) => retry(&desk, id).await,
+            Err(code) => code,
         },
-        QuarantineCommand::Show { id, format } => show(&desk.db, id, format).await,
-        QuarantineCommand::Retry { id } => retry(&desk, id).await,
+        QuarantineCommand::List { format } => match open_read_only(config).await {
+            Ok(desk) => list(&desk, format).await,
+            Err(code) => code,
+        },
+        QuarantineCommand::Show { id, format } => match open_read_only(config).await {
+            Ok(desk) => show(&desk, id, format).await,
+            Err(code) => code,
+        },
     }
+}
+
+async fn list(desk: &ReadDesk, format: Format) -> Exit {
+    let rows = match quarantine::list(&desk.db).await {
+        Ok(rows) => rows,
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let zone = desk.zone();
+    let rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
+    let header = ["ID", "STATE", "RECEIVED", "BYTES", "FULL SIZE", "SOURCE", "REASON"];
+    output::rows(format, &rows, &header, |r| {
+        vec![
+            r.id.to_string(),
+            state(r.released).into(),
+            zone.time(Some(r.received_at)),
+            r.bytes.to_string(),
+            r.full_size.map_or_else(|| "-".into(), |n| n.to_string()),
+            r.source.clone().unwrap_or_default(),
+            r.reason.clone(),
+        ]
+    });
+    Exit::Ok
 }
 
 fn state(released: bool) -> &'static str {
     if released { "released" } else { "held" }
 }
 
-async fn show(db: &sea_orm::DatabaseConnection, id: i64, format: Format) -> Exit {
-    let q = match quarantine::find(db, id).await {
+async fn show(desk: &ReadDesk, id: i64, format: Format) -> Exit {
+    let zone = desk.zone();
+    let q = match quarantine::find(&desk.db, id).await {
         Ok(Some(q)) => q,
         Ok(None) => {
             errln!("error: no quarantined message #{id}");
@@ -112,7 +122,7 @@ async fn show(db: &sea_orm::DatabaseConnection, id: i64, format: Format) -> Exit
         return Exit::Ok;
     }
     outln!("quarantine #{} ({}) · mailbox {}", row.id, state(row.released), row.mailbox.as_deref().unwrap_or("-"));
-    outln!("  received {} from {}", output::time(Some(row.received_at)), row.source.as_deref().unwrap_or("-"));
+    outln!("  received {} from {}", zone.time(Some(row.received_at)), row.source.as_deref().unwrap_or("-"));
     outln!("  reason   {}", row.reason);
     let full = row.full_size.map_or_else(|| "unknown".into(), |n| n.to_string());
     outln!("  kept     {} bytes of {full}", row.bytes);

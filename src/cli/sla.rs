@@ -2,27 +2,27 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::load::{fail, load_checked, open};
+use super::load::{fail, load_checked, open_read_only};
+use super::output::outln;
 use super::output::{self, Format};
-use super::output::{errln, outln};
 use super::{Exit, SlaCommand, SlaTarget};
 use crate::app::AppError;
 use crate::cases::{SlaLine, sla_status};
-use crate::domain::CaseType;
-use crate::sla::TargetView;
+use crate::domain::{CaseType, Severity};
+use crate::sla::{TargetState, TargetView};
 
 pub async fn sla(config: &Path, command: SlaCommand) -> Exit {
     match command {
         SlaCommand::Status { format } => status(config, format).await,
         SlaCommand::Due { severity, at, target, case_type, client_config } => {
-            due_at(config, &severity, &at, target, &case_type, client_config)
+            due_at(config, severity, at, target, case_type, client_config)
         }
     }
 }
 
 /// `sla status`: every case not resolved or closed, against its targets.
 async fn status(config: &Path, format: Format) -> Exit {
-    let desk = match open(config).await {
+    let desk = match open_read_only(config).await {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -30,6 +30,7 @@ async fn status(config: &Path, format: Format) -> Exit {
         Ok(l) => l,
         Err(e) => return fail(&AppError::Database(e)),
     };
+    let zone = desk.zone();
     let header = ["CASE", "SEV", "STATUS", "TARGET", "DUE", "LEFT (business min)", "STATE"];
     let rows: Vec<(&SlaLine, &TargetView)> = lines.iter().flat_map(|l| l.sla.iter().map(move |t| (l, t))).collect();
     match format {
@@ -44,8 +45,8 @@ async fn status(config: &Path, format: Format) -> Exit {
                         l.case.severity.clone(),
                         l.case.status.clone(),
                         t.target.to_owned(),
-                        output::time(Some(t.due)),
-                        t.business_minutes_left.to_string(),
+                        zone.time(Some(t.due)),
+                        if t.state == TargetState::Met { "-".into() } else { t.business_minutes_left.to_string() },
                         format!("{:?}", t.state).to_lowercase(),
                     ]
                 })
@@ -56,21 +57,17 @@ async fn status(config: &Path, format: Format) -> Exit {
 }
 
 /// `sla due`: when a target lapses for a case received at a given time. Needs no database.
-fn due_at(config: &Path, severity: &str, at: &str, target: SlaTarget, case_type: &str, client_config: bool) -> Exit {
+fn due_at(
+    config: &Path,
+    severity: Severity,
+    at: DateTime<Utc>,
+    target: SlaTarget,
+    case_type: CaseType,
+    client_config: bool,
+) -> Exit {
     let (config, _) = match load_checked(config) {
         Ok(c) => c,
         Err(code) => return code,
-    };
-    let (Ok(severity), Ok(case_type)) = (severity.parse(), case_type.parse::<CaseType>()) else {
-        errln!("error: --severity takes S1..S4 and --type Query, Request, Bug or Site refresh");
-        return Exit::Usage;
-    };
-    let at = match DateTime::parse_from_rfc3339(at) {
-        Ok(t) => t.with_timezone(&Utc),
-        Err(e) => {
-            errln!("error: --at {at:?}: {e} (expected e.g. 2026-11-20T16:30:00Z)");
-            return Exit::Usage;
-        }
     };
     let (cal, policy) = (&config.calendar, &config.sla);
     let due = match target {

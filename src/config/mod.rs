@@ -1,6 +1,7 @@
 //! `daemon.toml`: the serde model, validation that reports every problem with its key path,
 //! and the resolution of relative paths from the config file's folder.
 
+mod advice;
 mod agent_desk;
 mod model;
 mod plaintext;
@@ -21,8 +22,10 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
+    /// `warnings` and `templates_dir` are what could still be known, so that one run of
+    /// `check-config` reports them beside the problems.
     #[error("{path} has {} problem(s):\n{problems}", problems.len())]
-    Invalid { path: PathBuf, problems: Problems },
+    Invalid { path: PathBuf, problems: Problems, warnings: Vec<Problem>, templates_dir: PathBuf },
 }
 
 impl Config {
@@ -38,7 +41,13 @@ impl Config {
     pub fn from_toml(text: &str, path: &Path, base: &Path) -> Result<Config, ConfigError> {
         let raw: raw::RawConfig = toml::from_str(text)
             .map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string().trim_end().to_owned() })?;
-        validate::validate(raw, path, base).map_err(|problems| ConfigError::Invalid { path: path.into(), problems })
+        let templates_dir = raw.templates_dir(base);
+        validate::validate(raw, path, base).map_err(|(problems, warnings)| ConfigError::Invalid {
+            path: path.into(),
+            problems,
+            warnings,
+            templates_dir,
+        })
     }
 }
 

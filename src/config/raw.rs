@@ -31,6 +31,13 @@ pub struct RawConfig {
     pub unknown: Unknown,
 }
 
+impl RawConfig {
+    /// `[templates] dir`, resolved from the config file's folder.
+    pub fn templates_dir(&self, base: &std::path::Path) -> std::path::PathBuf {
+        base.join(self.templates.dir.as_deref().unwrap_or("templates"))
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RawDatabase {

@@ -352,3 +352,50 @@ fn passwords_in_files_others_can_read_are_warned_about() {
     set_mode(&config, 0o600);
     assert!(Config::load(&config).unwrap().warnings.is_empty());
 }
+
+fn warnings(text: &str) -> Vec<String> {
+    load(text).unwrap().warnings.iter().map(|w| w.to_string()).collect()
+}
+
+#[test]
+fn escalation_listed_without_its_address_is_warned_about_and_the_default_is_not() {
+    assert!(warnings(MINIMAL).is_empty(), "the default recipients name nobody unset");
+    let listed = format!("{MINIMAL}\n[scheduler]\nwarning_recipients = [\"escalation\"]\n");
+    assert_eq!(
+        warnings(&listed),
+        ["scheduler.warning_recipients[0]: \"escalation\" stands for scheduler.escalation_email, which is not set: \
+          these alerts reach only the other recipients"]
+    );
+    let with_address = format!("{listed}escalation_email = \"lead@example.com\"\n");
+    assert!(warnings(&with_address).is_empty());
+}
+
+#[test]
+fn agent_addresses_differing_only_in_case_are_warned_about() {
+    let agents = "[[agent]]\nemail = \"rob@example.com\"\naliases = [\"Robert@Example.com\"]\n\
+                  [[agent]]\nemail = \"Rob@EXAMPLE.com\"\n[[agent]]\nemail = \"robert@example.com\"\n\
+                  [[agent]]\nemail = \"rob@example.com\"\n";
+    let said = warnings(&format!("{MINIMAL}\n{agents}"));
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(said[0].starts_with("agent[1].email: Rob@example.com and agent[0].email (rob@example.com) differ only"));
+    assert!(said[1].starts_with("agent[2].email: robert@example.com and agent[0].aliases[0] (Robert@example.com)"));
+    assert_eq!(said[2], "agent[3].email: rob@example.com is also agent[0].email");
+    let distinct = "[[agent]]\nemail = \"rob@example.com\"\n[[agent]]\nemail = \"rob@example.org\"\n";
+    assert!(warnings(&format!("{MINIMAL}\n{distinct}")).is_empty());
+}
+
+/// The problems come with what could still be known: the warnings, and the templates'
+/// folder, which check-config compiles in the same run.
+#[test]
+fn an_invalid_config_still_names_its_warnings_and_templates_folder() {
+    let text =
+        format!("{MINIMAL}\n[templates]\ndir = \"mail\"\n[scheduler]\nbreach_recipients = [\"escalation\", \"x\"]\n");
+    match load(&text) {
+        Err(ConfigError::Invalid { problems, warnings, templates_dir, .. }) => {
+            assert_eq!(problems.len(), 1, "{problems}");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert_eq!(templates_dir, Path::new("/etc/supportd/mail"));
+        }
+        other => panic!("expected problems, got {other:?}"),
+    }
+}

@@ -9,16 +9,17 @@ use chrono_tz::Tz;
 
 use super::model::*;
 use super::raw::*;
-use super::{Problems, secret};
+use super::{Problem, Problems, secret};
 use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, Severity};
 use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
 
-pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Problems> {
+/// The configuration, or every problem found together with the warnings.
+pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Problems, Vec<Problem>)> {
     let mut p = Problems::default();
     p.unknown_keys("", &raw.unknown);
     let database = database(&mut p, &raw.database, base);
     p.unknown_keys("templates", &raw.templates.unknown);
-    let templates_dir = base.join(raw.templates.dir.as_deref().unwrap_or("templates"));
+    let templates_dir = raw.templates_dir(base);
     let intake = intake(&mut p, &raw.intake);
     let companies = companies(&mut p, &raw.companies);
     let mailboxes = mailboxes(&mut p, &raw.mailboxes, base, &companies);
@@ -31,8 +32,9 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, Prob
     let mut warnings = Vec::new();
     let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk, &mailboxes);
     super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
+    super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
-        return Err(p);
+        return Err((p, warnings));
     }
     Ok(Config {
         path: path.to_path_buf(),

@@ -2,6 +2,7 @@
 //! need care under concurrency (the write lock, case-number allocation).
 
 pub mod entities;
+mod read_only;
 mod tx;
 mod unavailable;
 
@@ -11,6 +12,7 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
+pub use read_only::open_read_only;
 pub use tx::Tx;
 pub use unavailable::{io_unavailable, is_unavailable};
 
@@ -24,6 +26,12 @@ pub enum StorageError {
     Migrate(#[source] DbErr),
     #[error("cannot create the database folder {path}: {source}")]
     Folder { path: String, source: std::io::Error },
+    /// Seen by commands that only look, which migrate nothing.
+    #[error(
+        "the database lacks {pending} migration(s) this supportd needs: run `supportd migrate` \
+         (or start `supportd run`, which applies them)"
+    )]
+    Outdated { pending: usize },
 }
 
 impl StorageError {
@@ -34,6 +42,8 @@ impl StorageError {
             StorageError::Connect(_) => true,
             StorageError::Folder { source, .. } => io_unavailable(source),
             StorageError::Migrate(e) => is_unavailable(e),
+            // Usable as soon as the daemon (or `migrate`) has run.
+            StorageError::Outdated { .. } => true,
         }
     }
 }
@@ -46,12 +56,7 @@ pub async fn open(cfg: &DatabaseConfig) -> Result<DatabaseConnection, StorageErr
 }
 
 pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, StorageError> {
-    let mut opts = ConnectOptions::new(postgres_url(&cfg.url));
-    opts.max_connections(cfg.max_connections)
-        .min_connections(0)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
+    let mut opts = options(cfg);
     if cfg.url.starts_with("sqlite:") {
         create_sqlite_folder(&cfg.url)?;
         // WAL with a generous busy timeout: `run` and piped `ingest` processes share the file.
@@ -63,6 +68,17 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, Storage
         });
     }
     Database::connect(opts).await.map_err(StorageError::Connect)
+}
+
+/// What every connection shares, reading or writing.
+fn options(cfg: &DatabaseConfig) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(postgres_url(&cfg.url));
+    opts.max_connections(cfg.max_connections)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    opts
 }
 
 /// sqlx prefers TLS when the URL names no `sslmode`, and it never sets TCP_NODELAY: over TLS
@@ -87,13 +103,16 @@ fn postgres_url(url: &str) -> String {
     format!("{url}{sep}sslmode=disable")
 }
 
-fn create_sqlite_folder(url: &str) -> Result<(), StorageError> {
-    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+/// The file of a `sqlite:` URL; `None` for an in-memory database or another backend.
+fn sqlite_file(url: &str) -> Option<&std::path::Path> {
+    let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
     let file = path.split('?').next().unwrap_or_default();
-    if file.is_empty() || file == ":memory:" {
-        return Ok(());
-    }
-    match std::path::Path::new(file).parent() {
+    (!file.is_empty() && file != ":memory:").then(|| std::path::Path::new(file))
+}
+
+fn create_sqlite_folder(url: &str) -> Result<(), StorageError> {
+    let Some(file) = sqlite_file(url) else { return Ok(()) };
+    match file.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
             .map_err(|source| StorageError::Folder { path: dir.display().to_string(), source }),
         _ => Ok(()),
@@ -133,7 +152,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<Tx, DbErr> {
 
 #[cfg(test)]
 mod tests {
-    use super::postgres_url;
+    use super::{postgres_url, sqlite_file};
 
     #[test]
     fn loopback_postgres_skips_tls_unless_asked() {
@@ -142,6 +161,16 @@ mod tests {
         assert_eq!(postgres_url("postgres://u@[::1]:5432/db"), "postgres://u@[::1]:5432/db?sslmode=disable");
         for kept in ["postgres://u@127.0.0.1/db?sslmode=require", "postgres://u@db.example.com/db", "sqlite://x.db"] {
             assert_eq!(postgres_url(kept), kept);
+        }
+    }
+
+    #[test]
+    fn only_a_sqlite_url_names_a_file() {
+        use std::path::Path;
+        assert_eq!(sqlite_file("sqlite:///var/lib/supportd.db?mode=rwc"), Some(Path::new("/var/lib/supportd.db")));
+        assert_eq!(sqlite_file("sqlite://var/x.db"), Some(Path::new("var/x.db")));
+        for none in ["sqlite::memory:", "sqlite://:memory:", "postgres://u@host/db", "postgresql://u@host/db"] {
+            assert_eq!(sqlite_file(none), None, "{none}");
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Strict mode: an unknown variable is an error, not an empty string.
 
 mod context;
+mod wording;
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,7 @@ impl Templates {
             };
             if let Err(e) = t.register(name, &source) {
                 let at = e.pos().map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
-                problems.push(format!("templates/{rel}{at}"), e.reason().to_string());
+                problems.push(format!("templates/{rel}{at}"), wording::compile_error(e.reason()));
                 broken.insert(name.to_owned());
             }
         }
@@ -122,7 +123,9 @@ impl Templates {
                 };
                 if let Err(e) = registry.render(name, &sample) {
                     let at = e.line_no.map(|l| format!(":{l}:{}", e.column_no.unwrap_or(0))).unwrap_or_default();
-                    problems.push(format!("templates/{name}.hbs{at}"), e.reason().to_string());
+                    let known: Vec<String> =
+                        sample.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                    problems.push(format!("templates/{name}.hbs{at}"), wording::render_error(e.reason(), &known));
                 }
             }
         }

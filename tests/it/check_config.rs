@@ -3,11 +3,70 @@
 
 use crate::support::{Backend, Sandbox};
 
+/// The shipped daemon.toml is valid and draws no warning either.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_repository_config_is_valid() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
     let out = sandbox.run(&["check-config"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}
+
+/// `"escalation"` among the recipients with no `escalation_email` would silently reach
+/// nobody; two spellings of one agent address make two agents. Both are warned about, with
+/// the key path, and the configuration still loads.
+#[tokio::test(flavor = "multi_thread")]
+async fn escalation_without_its_address_and_agents_differing_in_case_are_warned_about() {
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        let c = c.replace("escalation_email = \"support-lead@example.com\"\n", "");
+        let c = c.replace("# aliases = [\"a.smith@example.com\"]", "aliases = [\"A.Smith@example.com\"]");
+        format!("{c}\n[[agent]]\nname = \"Alice again\"\nemail = \"Alice@Example.com\"\n\n[[agent]]\nname = \"Al\"\nemail = \"a.smith@example.com\"\n")
+    });
+    let out = sandbox.run(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "warnings only: {err}");
+    for warning in [
+        "warning: scheduler.breach_recipients[2]: \"escalation\" stands for scheduler.escalation_email, which is not set",
+        "warning: agent[1].email: Alice@example.com and agent[0].email (alice@example.com) differ only in case",
+        "warning: agent[2].email: a.smith@example.com and agent[0].aliases[0] (A.Smith@example.com) differ only in case",
+    ] {
+        assert!(err.contains(warning), "{warning} in {err}");
+    }
+    assert_eq!(err.matches("warning:").count(), 3, "{err}");
+    // Given an address, "escalation" is fine.
+    sandbox.edit_config(|c| c.replace("[scheduler]\n", "[scheduler]\nescalation_email = \"lead@example.com\"\n"));
+    let err = String::from_utf8_lossy(&sandbox.run(&["check-config"]).stderr).into_owned();
+    assert!(!err.contains("escalation"), "{err}");
+}
+
+/// One run names everything to fix: the configuration's problems and the templates' (which
+/// are checked even though the configuration is invalid), in words a template editor reads
+/// — not handlebars' debug text such as `Some("contact_nam")`.
+#[tokio::test(flavor = "multi_thread")]
+async fn config_and_template_problems_come_in_one_run_in_plain_words() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| c.replace("time_zone = \"Europe/London\"", "time_zone = \"Europe/Londn\""));
+    let ack = std::fs::read_to_string(sandbox.path("templates/ack.txt.hbs")).unwrap();
+    assert!(ack.contains("{{contact_name}}"), "the ack greets the contact");
+    std::fs::write(sandbox.path("templates/ack.txt.hbs"), ack.replace("{{contact_name}}", "{{contact_nam}}")).unwrap();
+    std::fs::write(sandbox.path("templates/alert.subject.hbs"), "{{#if case_tag}}{{case_tag}}{{/each}}\n").unwrap();
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for said in [
+        "business_hours.time_zone: unknown IANA time zone \"Europe/Londn\"",
+        "templates/ack.txt.hbs:",
+        "unknown variable {{contact_nam}} (did you mean {{contact_name}}?)",
+        "templates/alert.subject.hbs:1:",
+        "{{#if}} is closed by {{/each}}: close it with {{/if}}",
+    ] {
+        assert!(err.contains(said), "{said} in {err}");
+    }
+    for debug_text in ["Some(", "None", "strict mode", "expected escape"] {
+        assert!(!err.contains(debug_text), "{debug_text} in {err}");
+    }
 }
 
 /// `verify = "none"` is allowed but warned about; a team address with token-only

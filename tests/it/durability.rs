@@ -68,12 +68,27 @@ async fn third_failure_quarantines() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     assert!(sandbox.run(&["migrate"]).status.success());
     sandbox.sql(failure_trigger(Backend::Sqlite)).await;
-    sandbox.drop_mail("fails.eml", &customer_mail(1, "FAIL-ME"));
+    let raw = customer_mail(1, "FAIL-ME");
+    sandbox.drop_mail("fails.eml", &raw);
     for expected in [75, 75, 0] {
         assert_eq!(sandbox.run(&["run", "--once"]).status.code(), Some(expected));
     }
     assert!(sandbox.files_in("var/inbox/new").is_empty());
     assert!(sandbox.cases().is_empty());
+    // Kept whole, with the failure that repeated as its reason.
+    let out = sandbox.run(&["quarantine", "list", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("quarantine list prints JSON");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    let reason = row["reason"].as_str().expect("a reason");
+    assert!(reason.contains("injected failure"), "{reason}");
+    assert_eq!(row["mailbox"], "support");
+    assert!(row["source"].as_str().is_some_and(|s| s.contains("fails.eml")), "{row}");
+    assert_eq!(row["bytes"], raw.len());
+    assert_eq!(row["full_size"], raw.len());
+    assert_eq!(row["released"], false);
+    let out = sandbox.run(&["quarantine", "show", "1"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Subject: FAIL-ME"), "its header section is kept");
 }
 
 #[tokio::test(flavor = "multi_thread")]

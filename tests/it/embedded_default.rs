@@ -52,6 +52,111 @@ async fn mail_becomes_case_and_ack_on_postgres() {
     mail_becomes_case_and_ack(Backend::Postgres).await;
 }
 
+/// The lines of the README's walk-through: each command with its comment.
+fn walk_through() -> Vec<(String, String)> {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+    let section = readme.split("## Walk-through").nth(1).expect("a walk-through section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("its sh block");
+    block
+        .lines()
+        .map(|l| {
+            let (command, comment) = l.split_once('#').expect("every line says what happens");
+            (command.trim().to_owned(), comment.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The README's walk-through, line by line against the running daemon on the embedded
+/// default: each command is the one written there, and each comment says what happens.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_walk_through_happens_as_written() {
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    let mut daemon = sandbox.spawn_daemon();
+    daemon.wait_for("supportd ready", Duration::from_secs(60));
+    let mut mails = 0;
+    for (command, comment) in walk_through() {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        match words.as_slice() {
+            ["cp", example, "var/inbox/new/"] => {
+                let name = example.trim_start_matches("examples/");
+                let raw = std::fs::read(sandbox_example(name)).expect("the example exists");
+                sandbox.drop_mail(name, &raw);
+                // Alice is notified of each message: the new case and the follow-up.
+                mails += if mails == 0 { 2 } else { 1 };
+                daemon.wait_for_count("sender: sent", mails, Duration::from_secs(30));
+                if let Some(file) = comment.split_whitespace().find(|w| w.trim_matches(['(', ')']).ends_with(".eml")) {
+                    let file = file.trim_matches(['(', ')']);
+                    assert!(sandbox.files_in("var/outbox").contains(&file.to_owned()), "{comment}");
+                }
+            }
+            ["cargo", "run", "--release", "--", args @ ..] => {
+                let out = sandbox.run(args);
+                assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+                let text = String::from_utf8_lossy(&out.stdout);
+                check_command(args, &comment, &text);
+            }
+            ["ls", "var/outbox/"] => {
+                let listed = sandbox.files_in("var/outbox");
+                let named: Vec<String> =
+                    comment.split_whitespace().filter(|w| w.ends_with(".eml")).map(String::from).collect();
+                assert_eq!(listed, named, "{comment}");
+                let sent = sandbox.outbox_messages();
+                assert!(comment.contains("00000001.eml the acknowledgement"), "{comment}");
+                assert!(sent[0].contains("To: \"Jane Doe\"") && sent[0].contains("Auto-Submitted: auto-replied"));
+                assert!(comment.contains("00000002.eml Alice's notification"), "{comment}");
+                assert!(sent[1].contains("To: \"Alice Smith\" <alice@example.com>"), "{}", sent[1]);
+            }
+            ["grep", "^Subject:", "var/outbox/*.eml"] => {
+                let subjects: Vec<String> = sandbox
+                    .outbox_messages()
+                    .iter()
+                    .filter_map(|m| m.lines().find(|l| l.starts_with("Subject: ")).map(|l| l[9..].to_owned()))
+                    .collect();
+                let said: Vec<&str> = comment.split("; ").map(|s| s.trim_end_matches("...").trim()).collect();
+                assert_eq!(subjects.len(), said.len(), "{subjects:?} / {comment}");
+                for (subject, said) in subjects.iter().zip(said) {
+                    assert!(subject.starts_with(said), "{subject:?} begins with {said:?}");
+                }
+            }
+            other => panic!("the walk-through has a line this test does not know: {other:?}"),
+        }
+    }
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(5)).expect("exits within 5 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+fn sandbox_example(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+/// What the comment beside `cases list` or `cases show` says, checked against the output.
+fn check_command(args: &[&str], comment: &str, text: &str) {
+    match args {
+        ["cases", "list"] => {
+            assert!(comment.starts_with("case 000001, S3: respond within 8 business hours"), "{comment}");
+            let row = text.lines().find(|l| l.starts_with("000001")).unwrap_or_else(|| panic!("{text}"));
+            assert!(row.contains(" S3 ") && text.contains("RESPOND BY"), "{text}");
+        }
+        ["cases", "show", "000001"] => {
+            assert!(comment.starts_with("two messages, three mails sent, and the audit trail"), "{comment}");
+            let section = |title: &str| -> Vec<&str> {
+                text.lines().skip_while(|l| *l != title).skip(1).take_while(|l| !l.is_empty()).collect()
+            };
+            assert_eq!(section("Messages:").len(), 2, "{text}");
+            let sent = section("Mail sent:");
+            assert_eq!(sent.len(), 3, "{text}");
+            assert!(sent[0].contains(" ack to jane@acme.example"), "{text}");
+            assert!(
+                sent[1].contains(" notify to alice@example.com") && sent[2].contains(" notify to alice@"),
+                "{text}"
+            );
+            assert_eq!(section("Events:").len(), 2, "{text}");
+        }
+        other => panic!("the walk-through runs a command this test does not know: {other:?}"),
+    }
+}
+
 /// `cases show` prints the case with its messages and its audit trail.
 #[tokio::test(flavor = "multi_thread")]
 async fn reply_with_tag_joins_the_case() {

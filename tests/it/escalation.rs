@@ -19,7 +19,7 @@ async fn desk_with_s2_case() -> Sandbox {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     sandbox.edit_config(|c| {
         c.replace("default_severity = \"S3\"", "default_severity = \"S2\"")
-            .replace("# escalation_email = \"support-lead@example.com\"", "escalation_email = \"lead@example.com\"")
+            .replace("escalation_email = \"support-lead@example.com\"", "escalation_email = \"lead@example.com\"")
     });
     sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
     let received = SystemTime::UNIX_EPOCH + Duration::from_secs(at("2026-11-19T15:00:00Z").timestamp() as u64);

@@ -7,6 +7,7 @@ mod support;
 
 mod agents;
 mod check_config;
+mod cli;
 mod concurrency;
 mod corpus;
 mod crash;
@@ -24,6 +25,7 @@ mod outbound_crash;
 mod oversize;
 mod parties;
 mod quarantine;
+mod read_only;
 mod sla;
 mod templates;
 mod threading;

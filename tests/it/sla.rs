@@ -21,5 +21,5 @@ async fn sla_due_prints_utc_and_the_calendar_zone() {
         due(&sandbox, &["--severity", "S2", "--at", "2026-11-20T16:30:00Z", "--target", "resolve", "--type", "Bug"]);
     assert_eq!(bug, "no resolution target applies to a S2 Bug\n");
     let out = sandbox.run(&["sla", "due", "--severity", "S9", "--at", "2026-11-20T16:30:00Z"]);
-    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(out.status.code(), Some(2), "a bad argument is a usage error");
 }

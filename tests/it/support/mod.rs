@@ -1,11 +1,15 @@
 pub mod cert;
+pub mod corpus;
 pub mod db;
 pub mod dovecot;
+pub mod immutable;
 pub mod sandbox;
 pub mod smtp;
 
+pub use corpus::corpus;
 pub use db::Backend;
 pub use dovecot::TestMailServer;
+pub use immutable::Immutable;
 pub use sandbox::Sandbox;
 pub use smtp::TestSmtp;
 

@@ -1,0 +1,65 @@
+//! Warnings about configurations that load but would not do what they seem to say: an
+//! alert recipient that names an address nobody set, and agent addresses that one mail
+//! server would treat as the same mailbox while supportd keeps them apart.
+
+use std::collections::HashMap;
+
+use super::Problem;
+use super::raw::RawConfig;
+use crate::domain::EmailAddress;
+
+pub fn check(warnings: &mut Vec<Problem>, raw: &RawConfig) {
+    escalation_without_address(warnings, raw);
+    agents_differing_only_in_case(warnings, raw);
+}
+
+/// `"escalation"` among the recipients means `escalation_email`; without one, that part of
+/// the alert silently goes nowhere.
+fn escalation_without_address(warnings: &mut Vec<Problem>, raw: &RawConfig) {
+    let s = &raw.scheduler;
+    if s.escalation_email.is_some() {
+        return;
+    }
+    let lists = [("warning_recipients", &s.warning_recipients), ("breach_recipients", &s.breach_recipients)];
+    for (name, list) in lists {
+        for (i, word) in list.iter().flatten().enumerate() {
+            if word == "escalation" {
+                warnings.push(Problem {
+                    key: format!("scheduler.{name}[{i}]"),
+                    message: "\"escalation\" stands for scheduler.escalation_email, which is not set: \
+                              these alerts reach only the other recipients"
+                        .into(),
+                });
+            }
+        }
+    }
+}
+
+/// Mail servers deliver `Alice@` and `alice@` to one mailbox, but the agents table is keyed
+/// by the address as written: two spellings make two agents, each notified with its own token.
+fn agents_differing_only_in_case(warnings: &mut Vec<Problem>, raw: &RawConfig) {
+    let mut seen: HashMap<String, (String, EmailAddress)> = HashMap::new();
+    for (i, a) in raw.agents.iter().enumerate() {
+        let email = a.email.iter().map(|e| (format!("agent[{i}].email"), e));
+        let aliases = a.aliases.iter().flatten().enumerate().map(|(j, e)| (format!("agent[{i}].aliases[{j}]"), e));
+        for (key, text) in email.chain(aliases) {
+            // A bad address is a problem reported where the agent is read.
+            let Ok(address) = text.parse::<EmailAddress>() else { continue };
+            match seen.get(&address.as_str().to_lowercase()) {
+                None => {
+                    seen.insert(address.as_str().to_lowercase(), (key, address));
+                }
+                Some((first_key, first)) if *first == address => {
+                    warnings.push(Problem { message: format!("{address} is also {first_key}"), key })
+                }
+                Some((first_key, first)) => warnings.push(Problem {
+                    message: format!(
+                        "{address} and {first_key} ({first}) differ only in case, which mail servers treat as \
+                         one mailbox: write it the same way in both places"
+                    ),
+                    key,
+                }),
+            }
+        }
+    }
+}
