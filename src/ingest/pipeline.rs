@@ -413,15 +413,8 @@ async fn store(
             let automated = no_ack.is_some();
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, no_ack).await?;
             if !automated {
-                let company = company.as_ref().map(|(_, c)| c);
-                let notice = Notice {
-                    event: Event::FollowUp,
-                    case: &case,
-                    msg,
-                    mailbox: inc.mailbox,
-                    company,
-                    ack_problem: None,
-                };
+                let notice =
+                    Notice { event: Event::FollowUp, case: &case, msg, mailbox: inc.mailbox, ack_problem: None };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
             Outcome::Appended { case: case_number(case.number) }
@@ -463,10 +456,8 @@ async fn store(
             let acknowledged = reason.is_none();
             // Mail from our own addresses (a notification come back) must not notify again.
             if !own.contains(sender) {
-                let company = company.as_ref().map(|(_, c)| c);
                 let ack_problem = refused.as_deref();
-                let notice =
-                    Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company, ack_problem };
+                let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, ack_problem };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
             cases::store_message(txn, case.id, msg, inc.raw, &inc.mailbox.name, inc.received_at, reason).await?;
