@@ -4,6 +4,8 @@
 mod auth_results;
 mod commands;
 mod directory;
+mod letter;
+mod limit;
 mod notify;
 mod relay;
 mod reply;

@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Directory;
+use super::{Directory, limit};
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
-use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
+use crate::outbound::{Composed, MailError, format_due, new_message_id};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
-use crate::templates::{Audience, NotifyContext, Templates};
+use crate::templates::{Audience, LimitNotes, NotifyContext, Templates};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -22,12 +22,14 @@ pub enum Event {
     CrmNote,
 }
 
+/// What happened on a case. The notification shows the case's company (its name, reference
+/// notes and template overrides), looked up from the case: a follow-up may come from a Cc'd
+/// partner of another company, or of none.
 pub struct Notice<'a> {
     pub event: Event,
     pub case: &'a case::Model,
     pub msg: &'a ParsedMessage,
     pub mailbox: &'a MailboxConfig,
-    pub company: Option<&'a CompanyConfig>,
     /// Why the customer could not be acknowledged, when that is what happened.
     pub ack_problem: Option<&'a str>,
 }
@@ -39,7 +41,8 @@ struct Recipient<'a> {
     reply_to: EmailAddress,
 }
 
-/// Queues the notifications in the caller's transaction; returns how many.
+/// Queues the notifications in the caller's transaction; returns how many go out (the rest
+/// are held back by `[agents] mail_limit_per_hour`).
 pub async fn queue_notifications(
     txn: &Tx,
     config: &Config,
@@ -52,11 +55,21 @@ pub async fn queue_notifications(
     if recipients.is_empty() {
         return Ok(0);
     }
-    let ctx = context(config, agents, &notice);
-    let who = Audience { company_slug: notice.company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
-    let rendered = templates.render("notify", who, &ctx)?;
+    let company = crate::cases::company_of(txn, config, notice.case).await?;
+    let ctx = context(config, agents, &notice, company);
+    let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
+    let plain = templates.render("notify", who, &ctx)?;
     let from = &notice.mailbox.address;
+    let mut queued = 0;
     for r in &recipients {
+        let allowance = limit::allowance(txn, config, &r.to, now).await?;
+        let notes = allowance.notes();
+        // Most notifications say nothing of the limit: rendered once for all of those.
+        let with_notes = if notes == LimitNotes::default() {
+            None
+        } else {
+            Some(templates.render("notify", who, &NotifyContext { limit: notes, ..ctx.clone() })?)
+        };
         let message_id = new_message_id("notify", Some(notice.case.number), from.domain());
         let mail = Composed {
             from: (config.outbound.from_name.as_deref(), from),
@@ -68,12 +81,12 @@ pub async fn queue_notifications(
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: Some("auto-generated"),
-            rendered: &rendered,
+            rendered: with_notes.as_ref().unwrap_or(&plain),
             attachments: &[],
         };
-        queue_mail(txn, "notify", Some(notice.case.id), &mail, now).await?;
+        queued += usize::from(limit::queue(txn, "notify", Some(notice.case.id), &mail, &allowance, now).await?);
     }
-    Ok(recipients.len())
+    Ok(queued)
 }
 
 /// A follow-up goes to the assigned agent; a new case, or a follow-up on an unassigned
@@ -105,7 +118,7 @@ pub fn reply_address(support: &EmailAddress, token: &str) -> EmailAddress {
     format!("{local}+{token}@{}", support.domain()).parse().unwrap_or_else(|_| support.clone())
 }
 
-fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyContext {
+fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Option<&CompanyConfig>) -> NotifyContext {
     let c = notice.case;
     let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
     let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
@@ -135,7 +148,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
         case_tag: config.intake.case_tag.render(number),
         subject: c.summary.clone(),
         customer,
-        company: notice.company.map(|co| co.name.clone()).unwrap_or_else(|| "no known company".into()),
+        company: company.map(|co| co.name.clone()).unwrap_or_else(|| "no known company".into()),
         case_type: c.case_type.clone(),
         severity: severity.to_string(),
         severity_meaning: severity.meaning().to_owned(),
@@ -144,11 +157,12 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>) -> NotifyCo
         assignee: c.assignee_id.and_then(|id| agents.by_id(id)).map_or("unassigned".into(), |a| a.name.clone()),
         response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
         response_due,
-        reference_notes: notice.company.map(|co| co.notes.clone()).unwrap_or_default(),
+        reference_notes: company.map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
         message,
         message_cut,
         ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),
         attachments: msg.attachments.iter().filter_map(|a| a.filename.clone()).collect::<Vec<_>>().join(", "),
+        limit: LimitNotes::default(),
     }
 }
 

@@ -1,16 +1,16 @@
-//! What an agent's reply sends: the reply itself (or the resolution notice) to the customer
-//! and their remembered Cc's from the support address, threaded under the customer's last
-//! message; or, when the reply did nothing, an email telling the agent why.
+//! What an agent's reply sends: the reply itself (or the resolution notice) from the support
+//! address to the customer, with her side of the case in Cc, threaded for her (see
+//! `cases::readers`); or, when the reply did nothing, an email telling the agent why.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
+use super::{letter, limit};
 use crate::config::Config;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::ingest::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
-use crate::storage::entities::{agent, case, case_participant, contact, message};
+use crate::storage::entities::{agent, case};
 use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext, Templates};
 
 /// What goes to the customer.
@@ -33,7 +33,8 @@ pub struct Relay<'a> {
     pub attachments: &'a [Attachment],
 }
 
-/// Queues the email to the customer; `false` when the case has no contact to send to.
+/// Queues the email to the customer (To) and everyone else of her side on the case (Cc);
+/// `false` when the case has no contact to send to.
 pub async fn queue_relay(
     txn: &Tx,
     config: &Config,
@@ -42,47 +43,45 @@ pub async fn queue_relay(
     now: DateTime<Utc>,
 ) -> Result<bool, MailError> {
     let c = relay.case;
-    let Some(customer) = (match c.contact_id {
-        Some(id) => contact::Entity::find_by_id(id).one(txn).await?,
-        None => None,
-    }) else {
-        return Ok(false);
-    };
-    let Ok(customer_addr) = customer.email.parse::<EmailAddress>() else { return Ok(false) };
-    if let Err(why) = crate::outbound::sendable(&customer_addr) {
+    let company = crate::cases::company_of(txn, config, c).await?;
+    let own: Vec<EmailAddress> =
+        config.mailboxes.iter().map(|m| m.address.clone()).chain([config.outbound.from.clone()]).collect();
+    let Some(readers) = crate::cases::readers(txn, c, company, &own).await? else { return Ok(false) };
+    if let Err(why) = crate::outbound::sendable(&readers.to.address) {
         tracing::warn!(case = c.number, "{why}; the reply is kept as a note");
         return Ok(false);
     }
-    let cc = case_participant::Entity::find().filter(case_participant::Column::CaseId.eq(c.id)).all(txn).await?;
-    let cc: Vec<(Option<String>, EmailAddress)> = cc
-        .into_iter()
-        .filter_map(|p| Some((p.name, p.email.parse::<EmailAddress>().ok()?)))
-        .filter(|(_, a)| a != &customer_addr && a != relay.support)
-        .collect();
     let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
-    let contact_name = customer.name.clone().unwrap_or_else(|| customer.email.clone());
-    let who = Audience { company_slug: None, mailbox: Some(&c.mailbox) };
+    let contact_name = readers.to.name.clone().unwrap_or_else(|| readers.to.address.to_string());
+    let agent_name = relay.agent.name.clone();
+    let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
     let (kind, rendered) = match relay.what {
         ToCustomer::Reply { text } => {
+            let (message, sign_off) = letter::sign_off(text, &agent_name);
             let ctx = RelayContext {
                 case_number: number.to_string(),
                 case_tag: config.intake.case_tag.render(number),
                 subject: c.summary.clone(),
-                message: text.to_owned(),
-                agent_name: relay.agent.name.clone(),
+                message,
+                sign_off,
+                agent_name,
                 contact_name,
                 support_address: relay.support.to_string(),
             };
             ("relay", templates.render("relay", who, &ctx)?)
         }
         ToCustomer::Resolution { text, solution } => {
+            let (greeting, text) = letter::greeting(text);
+            let (message, sign_off) = letter::sign_off(text, &agent_name);
             let ctx = ResolutionContext {
                 case_number: number.to_string(),
                 case_tag: config.intake.case_tag.render(number),
                 subject: c.summary.clone(),
                 solution: solution.to_owned(),
-                message: text.to_owned(),
-                agent_name: relay.agent.name.clone(),
+                greeting: greeting.to_owned(),
+                message,
+                sign_off,
+                agent_name,
                 contact_name,
                 support_address: relay.support.to_string(),
                 close_after_days: config.scheduler.auto_close_after_days,
@@ -90,7 +89,6 @@ pub async fn queue_relay(
             ("resolution", templates.render("resolution", who, &ctx)?)
         }
     };
-    let (parent, references) = thread_parent(txn, c.id).await?;
     let agent_addr = relay.agent.email.parse::<EmailAddress>().ok();
     let display = config.agent_desk.relay_name.replace("{name}", &relay.agent.name);
     let message_id = new_message_id(kind, Some(c.number), relay.support.domain());
@@ -98,36 +96,17 @@ pub async fn queue_relay(
         from: (Some(&display), relay.support),
         reply_to: relay.support,
         also_reply_to: agent_addr.as_ref().filter(|_| config.agent_desk.expose_address),
-        to: vec![(customer.name.as_deref(), &customer_addr)],
-        cc: cc.iter().map(|(n, a)| (n.as_deref(), a)).collect(),
+        to: vec![(readers.to.name.as_deref(), &readers.to.address)],
+        cc: readers.cc.iter().map(|r| (r.name.as_deref(), &r.address)).collect(),
         message_id: &message_id,
-        in_reply_to: parent.as_deref(),
-        references,
+        in_reply_to: readers.in_reply_to.as_deref(),
+        references: readers.references.clone(),
         auto_submitted: None,
         rendered: &rendered,
         attachments: relay.attachments,
     };
     queue_mail(txn, kind, Some(c.id), &mail, now).await?;
     Ok(true)
-}
-
-/// The customer's latest message: the relay answers it (In-Reply-To, References).
-async fn thread_parent(txn: &Tx, case_id: i64) -> Result<(Option<String>, Vec<String>), DbErr> {
-    // The customer's message may have been stored earlier in this transaction.
-    txn.flush().await?;
-    let last = message::Entity::find()
-        .filter(message::Column::CaseId.eq(case_id))
-        .filter(message::Column::Direction.eq("in"))
-        .filter(message::Column::MessageId.is_not_null())
-        .order_by_desc(message::Column::ReceivedAt)
-        .order_by_desc(message::Column::Id)
-        .one(txn)
-        .await?;
-    let Some(last) = last else { return Ok((None, Vec::new())) };
-    let mut references: Vec<String> =
-        last.references.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
-    references.extend(last.message_id.clone());
-    Ok((last.message_id, references))
 }
 
 /// Why the agent's email did nothing, sent to the agent's own address (not the From of the
@@ -149,6 +128,7 @@ pub async fn queue_refusal(
     now: DateTime<Utc>,
 ) -> Result<(), MailError> {
     let Ok(to) = r.agent.email.parse::<EmailAddress>() else { return Ok(()) };
+    let allowance = limit::allowance(txn, config, &to, now).await?;
     let number = r.case.and_then(|c| CaseNumber::new(c.number as u64).ok());
     let ctx = AgentErrorContext {
         case_number: number.map(|n| n.to_string()).unwrap_or_default(),
@@ -158,6 +138,7 @@ pub async fn queue_refusal(
         problems: r.problems,
         outcome: r.outcome.to_owned(),
         support_address: r.support.to_string(),
+        limit: allowance.notes(),
     };
     let rendered = templates.render("agent_error", Audience::default(), &ctx)?;
     let message_id = new_message_id("agent-error", r.case.map(|c| c.number), r.support.domain());
@@ -174,6 +155,6 @@ pub async fn queue_refusal(
         rendered: &rendered,
         attachments: &[],
     };
-    queue_mail(txn, "agent_error", r.case.map(|c| c.id), &mail, now).await?;
+    limit::queue(txn, "agent_error", r.case.map(|c| c.id), &mail, &allowance, now).await?;
     Ok(())
 }

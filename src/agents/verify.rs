@@ -72,6 +72,7 @@ mod tests {
             relay_name: "{name}".into(),
             expose_address: false,
             excerpt_bytes: 65536,
+            mail_limit_per_hour: 30,
         }
     }
 

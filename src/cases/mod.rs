@@ -1,16 +1,19 @@
 //! The case service: the only writer of cases. Opens cases, adds messages, records events.
 
 mod change;
+mod company;
 mod events;
 mod fields;
 mod open;
 mod parties;
+mod readers;
 mod standing;
 mod time;
 mod view;
 
 pub use crate::sla::Classification;
 pub use change::{reclassify, record_response, set_status};
+pub use company::company_of;
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use open::{
@@ -18,6 +21,7 @@ pub use open::{
     store_message,
 };
 pub use parties::{company_for_sender, contact_for, contacts_by_email, settle_contact, sync_companies};
+pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
 pub use view::{CaseDetail, CaseView, EventView, MessageView, SentView, SlaLine, list_cases, show_case, sla_status};

@@ -1,12 +1,10 @@
 //! Who a sender is to a case: the one answer every way of joining a case uses (the subject
 //! tag, In-Reply-To, References, the ids a delivery report quotes).
 
-use std::collections::HashMap;
-
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::agents::Directory;
-use crate::config::{CompanyConfig, Config};
+use crate::config::Config;
 use crate::domain::EmailAddress;
 use crate::storage::entities::{case, case_participant, contact};
 
@@ -35,19 +33,10 @@ impl Standing {
 /// What the standing is judged from, besides the database.
 pub struct Judge<'a> {
     pub config: &'a Config,
-    /// Company ids by slug (as synced at start-up).
-    pub company_ids: &'a HashMap<String, i64>,
     pub agents: &'a Directory,
 }
 
 impl Judge<'_> {
-    /// The configured company a stored case belongs to.
-    pub fn company_of(&self, c: &case::Model) -> Option<&CompanyConfig> {
-        let id = c.company_id?;
-        let slug = self.company_ids.iter().find(|(_, v)| **v == id).map(|(slug, _)| slug)?;
-        self.config.company(slug)
-    }
-
     pub async fn standing(
         &self,
         db: &impl ConnectionTrait,
@@ -57,7 +46,7 @@ impl Judge<'_> {
         if self.agents.by_address(sender).is_some() {
             return Ok(Standing::Agent);
         }
-        if let Some(company) = self.company_of(c) {
+        if let Some(company) = super::company_of(db, self.config, c).await? {
             if company.crm_email.as_ref().is_some_and(|crm| same(crm, sender)) {
                 return Ok(Standing::Crm);
             }

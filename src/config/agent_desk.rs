@@ -73,8 +73,10 @@ pub fn agent_desk(
             }
         },
     };
+    let mail_limit_per_hour = p.in_range("agents.mail_limit_per_hour", raw.mail_limit_per_hour, 1, 10_000, 30) as u32;
     AgentDesk {
         excerpt_bytes,
+        mail_limit_per_hour,
         notify,
         verify,
         authserv_id,

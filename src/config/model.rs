@@ -153,6 +153,8 @@ pub struct AgentDesk {
     pub expose_address: bool,
     /// How much of a customer's message a notification quotes; the rest stays on the case.
     pub excerpt_bytes: usize,
+    /// At most this many notifications and refusals to one address in any hour.
+    pub mail_limit_per_hour: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

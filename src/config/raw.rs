@@ -192,6 +192,7 @@ pub struct RawAgentDesk {
     pub relay_name: Option<String>,
     pub expose_address: Option<bool>,
     pub excerpt_bytes: Option<String>,
+    pub mail_limit_per_hour: Option<i64>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

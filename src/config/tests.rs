@@ -211,6 +211,10 @@ fn agent_verification_policies_are_checked() {
     let c = load(&team_either).unwrap();
     assert_eq!(c.agent_desk.verify, Verify::Any);
 
+    assert_eq!(c.agent_desk.mail_limit_per_hour, 30, "mail to one agent is limited by default");
+    let unlimited = format!("{MINIMAL}\n[agents]\nmail_limit_per_hour = 0\n");
+    assert!(problems(&unlimited).iter().any(|p| p.starts_with("agents.mail_limit_per_hour: expected 1..10000")));
+
     let to_ourselves = format!("{MINIMAL}\n[agents]\nnotify = \"support@example.com\"\nverify = \"none\"\n");
     assert!(problems(&to_ourselves).iter().any(|p| p.contains("is a support mailbox")));
 

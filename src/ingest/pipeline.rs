@@ -416,7 +416,7 @@ async fn store(
     let mut recent_acks = None;
     let actor = Actor::Customer(sender.clone());
     let tag = &cfg.intake.case_tag;
-    let judge = Judge { config: cfg, company_ids: &desk.company_ids, agents: &memo.agents };
+    let judge = Judge { config: cfg, agents: &memo.agents };
     let mut thread = threading::resolve(txn, &judge, msg, no_ack.is_some()).await?;
     if let Thread::Existing { case, .. } = &thread {
         let window = cfg.intake.reopen_window_days;
@@ -427,12 +427,10 @@ async fn store(
         }
     }
     let outcome = match thread {
-        Thread::Existing { case, standing: Standing::Crm } => {
-            crm_note(txn, desk, inc, msg, memo, &judge, &case).await?
-        }
+        Thread::Existing { case, standing: Standing::Crm } => crm_note(txn, desk, inc, msg, memo, &case).await?,
         Thread::Existing { case, standing } => {
             let on_case = OnCase { case: &case, by_party: standing.is_party(), automated: no_ack };
-            follow_up(txn, desk, inc, msg, memo, &judge, on_case).await?
+            follow_up(txn, desk, inc, msg, memo, on_case).await?
         }
         Thread::New { because, linked } => {
             let new = NewCase {
@@ -471,10 +469,8 @@ async fn store(
             let acknowledged = reason.is_none();
             // Mail from our own addresses (a notification come back) must not notify again.
             if !own.contains(sender) {
-                let company = company.as_ref().map(|(_, c)| c);
                 let ack_problem = refused.as_deref();
-                let notice =
-                    Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, company, ack_problem };
+                let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, ack_problem };
                 queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
             }
             cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
@@ -501,7 +497,6 @@ async fn follow_up(
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
     memo: &BatchMemo,
-    judge: &Judge<'_>,
     on: OnCase<'_>,
 ) -> Result<Outcome, StoreError> {
     let (cfg, now, case) = (&desk.config, desk.now(), on.case);
@@ -510,8 +505,7 @@ async fn follow_up(
     let automated = on.automated.is_some();
     cases::store_message(txn, case.id, msg, arrival(inc), on.automated, on.by_party).await?;
     if !automated {
-        let company = judge.company_of(case);
-        let notice = Notice { event: Event::FollowUp, case, msg, mailbox: inc.mailbox, company, ack_problem: None };
+        let notice = Notice { event: Event::FollowUp, case, msg, mailbox: inc.mailbox, ack_problem: None };
         queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
     }
     Ok(Outcome::Appended { case: case_number(case.number) })
@@ -525,15 +519,13 @@ async fn crm_note(
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
     memo: &BatchMemo,
-    judge: &Judge<'_>,
     case: &case::Model,
 ) -> Result<Outcome, StoreError> {
     let (cfg, now) = (&desk.config, desk.now());
     cases::store_crm_note(txn, case.id, msg, arrival(inc));
     let actor = Actor::Customer(msg.from.address.clone());
     cases::record_event(txn, case.id, now, &actor, "crm_note", (None, None), None);
-    let company = judge.company_of(case);
-    let notice = Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, company, ack_problem: None };
+    let notice = Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None };
     queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
     Ok(Outcome::Appended { case: case_number(case.number) })
 }

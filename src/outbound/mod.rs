@@ -31,12 +31,31 @@ pub async fn queue_mail(
     mail: &Composed<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), MailError> {
+    outbox::enqueue(txn, new_row(kind, case_id, mail)?, now);
+    Ok(())
+}
+
+/// Composes `mail` and keeps it in the outbox as `limited`, never sent, with `reason`: a
+/// limit says it must not go out, and the outbox is where it stays visible.
+pub async fn queue_limited_mail(
+    txn: &crate::storage::Tx,
+    kind: &'static str,
+    case_id: Option<i64>,
+    mail: &Composed<'_>,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), MailError> {
+    outbox::enqueue_limited(txn, new_row(kind, case_id, mail)?, reason, now);
+    Ok(())
+}
+
+fn new_row(kind: &'static str, case_id: Option<i64>, mail: &Composed<'_>) -> Result<outbox::NewRow, MailError> {
     for (_, address) in &mail.cc {
         if let Err(why) = sendable(address) {
             tracing::warn!(kind, case_id, "{why}; left out of the Cc");
         }
     }
-    let row = outbox::NewRow {
+    Ok(outbox::NewRow {
         case_id,
         kind,
         message_id: mail.message_id.to_owned(),
@@ -44,9 +63,7 @@ pub async fn queue_mail(
         envelope_to: mail.to.iter().chain(mail.sendable_cc()).map(|(_, a)| a.to_string()).collect(),
         subject: mail.rendered.subject.clone(),
         raw: compose(mail)?,
-    };
-    outbox::enqueue(txn, row, now);
-    Ok(())
+    })
 }
 
 /// Why a message could not be put in the outbox: rendering, composing or storing it.

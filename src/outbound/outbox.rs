@@ -14,6 +14,9 @@ pub const QUEUED: &str = "queued";
 pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
+/// Composed but never to be sent: mail to an agent over `[agents] mail_limit_per_hour`,
+/// kept so that the operator can see it and the agent's next email can list it.
+pub const LIMITED: &str = "limited";
 
 pub struct NewRow {
     pub case_id: Option<i64>,
@@ -27,7 +30,16 @@ pub struct NewRow {
 
 /// Staged in the transaction, written at its commit (see `storage::Tx`).
 pub fn enqueue(tx: &Tx, row: NewRow, now: DateTime<Utc>) {
-    tx.stage_mail(outbox::ActiveModel {
+    tx.stage_mail(active(row, QUEUED, None, now));
+}
+
+/// Staged like `enqueue`, as `LIMITED` with the reason: the sender never claims it.
+pub fn enqueue_limited(tx: &Tx, row: NewRow, reason: &str, now: DateTime<Utc>) {
+    tx.stage_mail(active(row, LIMITED, Some(reason.to_owned()), now));
+}
+
+fn active(row: NewRow, status: &str, last_error: Option<String>, now: DateTime<Utc>) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         case_id: Set(row.case_id),
         kind: Set(row.kind.to_owned()),
         message_id: Set(row.message_id),
@@ -35,12 +47,13 @@ pub fn enqueue(tx: &Tx, row: NewRow, now: DateTime<Utc>) {
         envelope_to: Set(row.envelope_to.join(",")),
         subject: Set(row.subject),
         raw: Set(row.raw),
-        status: Set(QUEUED.into()),
+        status: Set(status.into()),
         attempts: Set(0),
+        last_error: Set(last_error),
         next_attempt_at: Set(now),
         created_at: Set(now),
         ..Default::default()
-    });
+    }
 }
 
 /// Claims the oldest row that is due (or whose sender's lease ran out) and counts the
@@ -190,6 +203,77 @@ pub async fn acks_to_each_since(
 /// `lower(envelope_to)`, which `idx_outbox_recipient_lower` indexes.
 fn recipient_lower() -> Expr {
     Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(Column::EnvelopeTo)))
+}
+
+/// Mail of `kinds` to `address` alone (as agents' mail is addressed) created since `since`
+/// and not held back by a limit: the times, oldest first, and how many the transaction has
+/// staged besides (created now).
+pub async fn sent_to_since(
+    tx: &Tx,
+    address: &str,
+    kinds: &[&str],
+    since: DateTime<Utc>,
+) -> Result<(Vec<DateTime<Utc>>, u64), DbErr> {
+    let staged = tx.count_staged_mail(|row| {
+        row.kind.is_set_and(|k| kinds.contains(&k.as_str()))
+            && row.envelope_to.is_set_and(|to| to == address)
+            && row.status.is_set_and(|s| s != LIMITED)
+    });
+    let stored = Entity::find()
+        .select_only()
+        .column(Column::CreatedAt)
+        .filter(Column::EnvelopeTo.eq(address))
+        .filter(Column::CreatedAt.gte(since))
+        .filter(Column::Kind.is_in(kinds.iter().copied()))
+        .filter(Column::Status.ne(LIMITED))
+        .order_by_asc(Column::CreatedAt)
+        .into_tuple::<DateTime<Utc>>()
+        .all(tx)
+        .await?;
+    Ok((stored, staged))
+}
+
+/// The latest mail of `kinds` to `address` that was not held back: its id and time.
+pub async fn last_sent_to(tx: &Tx, address: &str, kinds: &[&str]) -> Result<Option<(i64, DateTime<Utc>)>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .column(Column::CreatedAt)
+        .filter(Column::EnvelopeTo.eq(address))
+        .filter(Column::Kind.is_in(kinds.iter().copied()))
+        .filter(Column::Status.ne(LIMITED))
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .into_tuple::<(i64, DateTime<Utc>)>()
+        .one(tx)
+        .await
+}
+
+/// Mail to `address` held back by a limit after the row `after`: how many, and the subjects
+/// and times of the first `listed`. After means a later id (a stopped clock may give many rows
+/// one time); the time bound is there for the (recipient, time) index.
+pub async fn limited_to_since(
+    tx: &Tx,
+    address: &str,
+    after: Option<(i64, DateTime<Utc>)>,
+    listed: u64,
+) -> Result<(u64, Vec<(String, DateTime<Utc>)>), DbErr> {
+    let mut query = Entity::find().filter(Column::EnvelopeTo.eq(address)).filter(Column::Status.eq(LIMITED));
+    if let Some((id, at)) = after {
+        query = query.filter(Column::CreatedAt.gte(at)).filter(Column::Id.gt(id));
+    }
+    let first = query
+        .clone()
+        .select_only()
+        .column(Column::Subject)
+        .column(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .limit(listed)
+        .into_tuple::<(String, DateTime<Utc>)>()
+        .all(tx)
+        .await?;
+    let count = if (first.len() as u64) < listed { first.len() as u64 } else { query.count(tx).await? };
+    Ok((count, first))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {

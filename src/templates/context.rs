@@ -57,6 +57,18 @@ pub struct AlertContext {
     pub reference_notes: String,
 }
 
+/// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LimitNotes {
+    /// "" or: this email reaches the hourly limit, and until when later ones are held back.
+    pub limit_note: String,
+    /// "" or: how many emails to this agent were held back since when (then `held`).
+    pub held_note: String,
+    /// "Mon 10:02 GMT [Case #000004] New case (S3, Acme Corporation): Printer offline", the
+    /// first held-back ones.
+    pub held: Vec<String>,
+}
+
 /// A case for the agents: a new case, or a customer's follow-up on one.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotifyContext {
@@ -94,6 +106,8 @@ pub struct NotifyContext {
     pub ack_problem: String,
     /// Names of the customer's attachments, comma-separated; empty when none.
     pub attachments: String,
+    #[serde(flatten)]
+    pub limit: LimitNotes,
 }
 
 /// An agent's reply as the customer receives it.
@@ -102,8 +116,10 @@ pub struct RelayContext {
     pub case_number: String,
     pub case_tag: String,
     pub subject: String,
-    /// What the agent wrote, without commands or quoted history.
+    /// What the agent wrote, without commands, quoted history or her sign-off.
     pub message: String,
+    /// Her own closing lines ("Kind regards,\nAlice"), or "" when she wrote none.
+    pub sign_off: String,
     pub agent_name: String,
     pub contact_name: String,
     pub support_address: String,
@@ -116,8 +132,12 @@ pub struct ResolutionContext {
     pub case_tag: String,
     pub subject: String,
     pub solution: String,
-    /// What the agent wrote with the resolution; may be empty.
+    /// Her own greeting line ("Hi Jane,"), or "" when she wrote none.
+    pub greeting: String,
+    /// What the agent wrote with the resolution, without greeting and sign-off; may be empty.
     pub message: String,
+    /// Her own closing lines, or "" when she wrote none.
+    pub sign_off: String,
     pub agent_name: String,
     pub contact_name: String,
     pub support_address: String,
@@ -137,6 +157,21 @@ pub struct AgentErrorContext {
     /// "Nothing was applied and nothing was sent to the customer."
     pub outcome: String,
     pub support_address: String,
+    #[serde(flatten)]
+    pub limit: LimitNotes,
+}
+
+fn sample_limit_notes() -> LimitNotes {
+    LimitNotes {
+        limit_note: "You have now had 30 emails from the desk within an hour, the most agents.mail_limit_per_hour \
+                     allows. Until Mon 11:42 GMT, further notifications and refusals are not sent to you."
+            .into(),
+        held_note: "2 emails to you were not sent since Mon 10:02 GMT because of the hourly limit (30):".into(),
+        held: vec![
+            "Mon 10:02 GMT [Case #000124] New case (S3, Acme Corporation): Printer offline".into(),
+            "Mon 10:03 GMT [Case #000125] New case (S3, Acme Corporation): Printer still offline".into(),
+        ],
+    }
 }
 
 /// A sample of `kind`'s context holding every variable, for checking templates at start-up.
@@ -194,12 +229,14 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         message_cut: "(first 64 kB of 24 MB shown; the whole message is kept on the case)".into(),
         ack_problem: "the address jane.@acme.example cannot be sent to".into(),
         attachments: "screenshot.png".into(),
+        limit: sample_limit_notes(),
     };
     let relay = RelayContext {
         case_number: "000123".into(),
         case_tag: tag(),
         subject: "Printer offline".into(),
         message: "Please restart the spooler.".into(),
+        sign_off: "Kind regards,\nAlice".into(),
         agent_name: "Alice Smith".into(),
         contact_name: "Jane Doe".into(),
         support_address: "support@example.com".into(),
@@ -209,7 +246,9 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         case_tag: tag(),
         subject: "Printer offline".into(),
         solution: "Replaced the print server's certificate.".into(),
+        greeting: "Hi Jane,".into(),
         message: "All done.".into(),
+        sign_off: "Kind regards,\nAlice".into(),
         agent_name: "Alice Smith".into(),
         contact_name: "Jane Doe".into(),
         support_address: "support@example.com".into(),
@@ -223,6 +262,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         problems: vec!["#status sleeping: expected a status (new, open, pending, resolved, closed)".into()],
         outcome: "Nothing was applied and nothing was sent to the customer.".into(),
         support_address: "support@example.com".into(),
+        limit: sample_limit_notes(),
     };
     match kind {
         "ack" => serde_json::to_value(ack).ok(),

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, NotifyContext, RelayContext, ResolutionContext, sample_context,
+    AckContext, AgentErrorContext, AlertContext, LimitNotes, NotifyContext, RelayContext, ResolutionContext,
+    sample_context,
 };
 
 use crate::config::Problems;
@@ -184,3 +185,6 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     out.sort();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,9 @@
 //! Thunderbird quote) reach the customer without the quoted notification, commands change
 //! the case all together or not at all, and forged replies change nothing.
 
+mod limit;
+mod readers;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};

@@ -122,6 +122,34 @@ impl TestSmtp {
         names.iter().map(|p| std::fs::read_to_string(p).expect("read message")).collect()
     }
 
+    /// Every message whose envelope delivered it to `rcpt` (To or Cc alike), in order of
+    /// arrival: what that mailbox received.
+    pub fn delivered_to(&self, rcpt: &str) -> Vec<String> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.out_dir())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .filter(|eml| {
+                let envelope: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(eml.with_extension("json")).expect("read envelope"))
+                        .expect("JSON");
+                envelope["rcpt_tos"]
+                    .as_array()
+                    .expect("rcpt_tos")
+                    .iter()
+                    .any(|r| r.as_str().is_some_and(|r| r.trim_matches(['<', '>']).eq_ignore_ascii_case(rcpt)))
+            })
+            .map(|eml| std::fs::read_to_string(eml).expect("read message"))
+            .collect()
+    }
+
     /// The outbound section for daemon.toml, with quick retries for tests.
     pub fn outbound_toml(&self) -> String {
         format!(

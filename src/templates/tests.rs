@@ -1,0 +1,71 @@
+//! The shipped templates, rendered as the customer and the agents read them.
+
+use super::*;
+
+fn shipped() -> Templates {
+    Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).expect("the shipped templates load")
+}
+
+fn render(kind: &str, ctx: &serde_json::Value) -> Rendered {
+    shipped().render(kind, Audience::default(), ctx).expect("renders")
+}
+
+fn sample(kind: &str, changes: &[(&str, &str)]) -> serde_json::Value {
+    let mut ctx = sample_context(kind).expect("a known kind");
+    for (key, value) in changes {
+        ctx[*key] = (*value).into();
+    }
+    ctx
+}
+
+#[test]
+fn the_relay_is_signed_once() {
+    let signed = render("relay", &sample("relay", &[("sign_off", "Kind regards,\nAlice")])).text;
+    assert!(signed.starts_with("Please restart the spooler.\n\nKind regards,\nAlice\n-- \n"), "{signed}");
+    assert!(!signed.contains("Alice Smith"), "her sign-off, not her name again: {signed}");
+    let unsigned = render("relay", &sample("relay", &[("sign_off", "")]));
+    assert!(unsigned.text.starts_with("Please restart the spooler.\n\nAlice Smith\n-- \n"), "{}", unsigned.text);
+    assert_eq!(unsigned.html.matches("Alice Smith").count(), 1, "{}", unsigned.html);
+}
+
+#[test]
+fn the_resolution_greets_and_signs_once() {
+    let hers = render("resolution", &sample("resolution", &[]));
+    assert!(hers.text.starts_with("Hi Jane,\n\nAll done.\n\nYour case 000123 is resolved."), "{}", hers.text);
+    assert!(!hers.text.contains("Hello") && !hers.html.contains("Hello"), "{}", hers.text);
+    assert!(
+        hers.text.contains("opens again; after that it is closed.\n\nKind regards,\nAlice\n-- \n"),
+        "{}",
+        hers.text
+    );
+    assert!(!hers.text.contains("Alice Smith") && !hers.html.contains("Alice Smith"), "{}", hers.text);
+    let none = render("resolution", &sample("resolution", &[("greeting", ""), ("sign_off", ""), ("message", "")]));
+    assert!(none.text.starts_with("Hello Jane Doe,\n\nYour case 000123 is resolved."), "{}", none.text);
+    assert!(none.text.contains("after that it is closed.\n\nAlice Smith\n-- \n"), "{}", none.text);
+}
+
+#[test]
+fn no_reference_notes_no_heading() {
+    let with = render("notify", &sample("notify", &[]));
+    assert!(with.text.contains("*** Reference notes for Acme ***\nNever restart production"), "{}", with.text);
+    let without = render("notify", &sample("notify", &[("reference_notes", "")]));
+    assert!(!without.text.contains("Reference notes"), "{}", without.text);
+    assert!(!without.html.contains("Reference notes"), "{}", without.html);
+    assert!(without.text.contains("Attachments: screenshot.png"), "the rest is still there");
+}
+
+#[test]
+fn the_mail_limit_shows_only_when_there_is_something_to_say() {
+    for kind in ["notify", "agent_error"] {
+        let said = render(kind, &sample(kind, &[]));
+        assert!(said.text.contains("LIMIT REACHED: You have now had 30 emails"), "{kind}: {}", said.text);
+        assert!(said.text.contains("NOT SENT TO YOU: 2 emails"), "{kind}: {}", said.text);
+        assert!(said.text.contains("\n  - Mon 10:03 GMT [Case #000125] New case"), "{kind}: {}", said.text);
+        assert!(said.html.contains("<li>Mon 10:02 GMT [Case #000124]"), "{kind}: {}", said.html);
+        let quiet = sample(kind, &[("limit_note", ""), ("held_note", "")]);
+        let quiet = render(kind, &quiet);
+        for part in [&quiet.text, &quiet.html] {
+            assert!(!part.contains("LIMIT") && !part.to_lowercase().contains("not sent to you"), "{kind}: {part}");
+        }
+    }
+}
