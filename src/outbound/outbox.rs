@@ -17,6 +17,10 @@ pub const FAILED: &str = "failed";
 /// Composed but never to be sent: mail to an agent over `[agents] mail_limit_per_hour`,
 /// kept so that the operator can see it and the agent's next email can list it.
 pub const LIMITED: &str = "limited";
+/// Every status but `limited`, as a list: `status IN (…)` walks `idx_outbox_recipient_status`
+/// past the held rows, where `status != 'limited'` would read every one of them (a flood
+/// holds thousands, and each new mail to that agent would read them all again).
+const NOT_HELD: [&str; 4] = [QUEUED, SENDING, SENT, FAILED];
 
 pub struct NewRow {
     pub case_id: Option<i64>,
@@ -219,17 +223,19 @@ pub async fn sent_to_since(
             && row.envelope_to.is_set_and(|to| to == address)
             && row.status.is_set_and(|s| s != LIMITED)
     });
-    let stored = Entity::find()
+    // Sorted here: with ORDER BY, SQLite prefers the (recipient, time) index and reads the
+    // held rows too.
+    let mut stored = Entity::find()
         .select_only()
         .column(Column::CreatedAt)
         .filter(Column::EnvelopeTo.eq(address))
         .filter(Column::CreatedAt.gte(since))
         .filter(Column::Kind.is_in(kinds.iter().copied()))
-        .filter(Column::Status.ne(LIMITED))
-        .order_by_asc(Column::CreatedAt)
+        .filter(Column::Status.is_in(NOT_HELD))
         .into_tuple::<DateTime<Utc>>()
         .all(tx)
         .await?;
+    stored.sort();
     Ok((stored, staged))
 }
 
@@ -241,7 +247,7 @@ pub async fn last_sent_to(tx: &Tx, address: &str, kinds: &[&str]) -> Result<Opti
         .column(Column::CreatedAt)
         .filter(Column::EnvelopeTo.eq(address))
         .filter(Column::Kind.is_in(kinds.iter().copied()))
-        .filter(Column::Status.ne(LIMITED))
+        .filter(Column::Status.is_in(NOT_HELD))
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
         .into_tuple::<(i64, DateTime<Utc>)>()
