@@ -91,18 +91,6 @@ async fn ensure_company(db: &impl ConnectionTrait, cfg: &CompanyConfig, now: Dat
         .ok_or_else(|| DbErr::RecordNotFound(format!("company {}", cfg.slug)))
 }
 
-/// The contact for an address, created on first contact; a newly learnt name is kept.
-pub async fn contact_for(
-    db: &impl ConnectionTrait,
-    address: &EmailAddress,
-    name: Option<&str>,
-    company_id: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<contact::Model, DbErr> {
-    let found = contact::Entity::find().filter(contact::Column::Email.eq(address.as_str())).one(db).await?;
-    settle_contact(db, found, address, name, company_id, now).await
-}
-
 /// The stored contacts of `addresses`, in one query (a batch's senders).
 pub async fn contacts_by_email(
     db: &impl ConnectionTrait,
@@ -119,8 +107,9 @@ pub async fn contacts_by_email(
     Ok(addresses.iter().filter_map(|a| Some(((*a).clone(), by_email.remove(a.as_str())?))).collect())
 }
 
-/// `contact_for` when the caller has looked the contact up already: `found` is the stored
-/// row, or `None` when there was none. One statement at most.
+/// The contact for an address, created on first contact; a newly learnt name is kept.
+/// `found` is the stored row as the caller looked it up (`contacts_by_email`), `None` when
+/// there was none. One statement at most.
 pub async fn settle_contact(
     db: &impl ConnectionTrait,
     found: Option<contact::Model>,

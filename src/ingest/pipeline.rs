@@ -16,9 +16,7 @@ use crate::cases::{self, Actor, Arrival, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
-use crate::outbound::{
-    AckInput, MailError, ack_key, loop_guard, queue_ack, recent_acks as recent_acks_to, recent_acks_each,
-};
+use crate::outbound::{AckInput, MailError, ack_key, loop_guard, queue_ack, recent_acks_each};
 use crate::storage::entities::{agent, case, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
 use crate::threading::{self, Thread};
@@ -451,10 +449,8 @@ async fn store(
             let refused = match &no_ack {
                 Some(_) => None,
                 None => {
-                    let recent = match memo.recent_acks.get(&ack_key(sender)) {
-                        Some(n) => *n,
-                        None => recent_acks_to(txn, sender, now).await?,
-                    };
+                    // `BatchMemo::load` counted every sender of the batch.
+                    let recent = memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default();
                     let company = company.as_ref().map(|(_, c)| c);
                     let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company };
                     let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;

@@ -26,13 +26,8 @@ pub struct AckInput<'a> {
     pub company: Option<&'a CompanyConfig>,
 }
 
-/// Acknowledgements queued for `address` in the last hour, for the per-sender limit.
-pub async fn recent_acks(tx: &Tx, address: &EmailAddress, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    outbox::acks_to_since(tx, address.as_str(), now - chrono::Duration::hours(1)).await
-}
-
-/// `recent_acks` for each of `addresses` (a batch's senders), in one query, keyed by the
-/// lower-case address (`ack_key`); call it before the batch queues any mail.
+/// Acknowledgements queued in the last hour to each of `addresses` (a batch's senders), for
+/// the per-sender limit: one query, keyed by `ack_key`; call it before the batch queues any mail.
 pub async fn recent_acks_each(
     tx: &Tx,
     addresses: &[&EmailAddress],

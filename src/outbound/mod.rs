@@ -16,7 +16,7 @@ mod smtp_stream;
 pub mod tls;
 mod transport;
 
-pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks, recent_acks_each};
+pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each};
 pub use compose::{ComposeError, Composed, compose, new_message_id, sendable};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};

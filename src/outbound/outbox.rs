@@ -161,26 +161,9 @@ async fn set<const N: usize>(db: &impl ConnectionTrait, id: i64, values: [(Colum
     db.execute(&q.to_owned()).await.map(|_| ())
 }
 
-/// Acknowledgements sent or queued to `address` since `since`, for the per-sender limit,
-/// counting those the transaction has staged.
-pub async fn acks_to_since(tx: &Tx, address: &str, since: DateTime<Utc>) -> Result<u64, DbErr> {
-    let staged = tx.count_staged_mail(|row| {
-        row.kind.is_set_and(|k| k == "ack")
-            && row.envelope_to.is_set_and(|to| to.eq_ignore_ascii_case(address))
-            && row.created_at.is_set_and(|at| *at >= since)
-    });
-    let stored = Entity::find()
-        .filter(Column::Kind.eq("ack"))
-        .filter(recipient_lower().eq(address.to_ascii_lowercase()))
-        .filter(Column::CreatedAt.gte(since))
-        .count(tx)
-        .await?;
-    Ok(stored + staged)
-}
-
-/// `acks_to_since` for several addresses in one query (a batch's senders), by lower-case
-/// address; rows staged in `tx` are not counted, so call it before the batch stages any.
-/// Absent addresses got none.
+/// Acknowledgements to each of `addresses` (a batch's senders) created since `since`, in one
+/// query, by lower-case address; rows staged in `tx` are not counted, so call it before the
+/// batch stages any. Absent addresses got none.
 pub async fn acks_to_each_since(
     tx: &Tx,
     addresses: &[&str],

@@ -46,17 +46,20 @@ impl TestSmtp {
         self.dir.path().join("cert.pem")
     }
 
-    /// The envelopes of received messages (`tls`, `auth`, `mail_from`, `rcpt_tos`).
-    pub fn envelopes(&self) -> Vec<serde_json::Value> {
+    /// The receiver's files ending in `.ext`, in order of arrival (their names sort so).
+    fn files(&self, ext: &str) -> Vec<PathBuf> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(self.out_dir())
             .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                    .collect()
+                d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == ext)).collect()
             })
             .unwrap_or_default();
         names.sort();
+        names
+    }
+
+    /// The envelopes of received messages (`tls`, `auth`, `mail_from`, `rcpt_tos`).
+    pub fn envelopes(&self) -> Vec<serde_json::Value> {
+        let names = self.files("json");
         names.iter().map(|p| serde_json::from_slice(&std::fs::read(p).expect("read envelope")).expect("JSON")).collect()
     }
 
@@ -110,30 +113,14 @@ impl TestSmtp {
 
     /// Every message received so far, in order of arrival.
     pub fn messages(&self) -> Vec<String> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.out_dir())
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
+        let names = self.files("eml");
         names.iter().map(|p| std::fs::read_to_string(p).expect("read message")).collect()
     }
 
     /// Every message whose envelope delivered it to `rcpt` (To or Cc alike), in order of
     /// arrival: what that mailbox received.
     pub fn delivered_to(&self, rcpt: &str) -> Vec<String> {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(self.out_dir())
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
+        let names = self.files("eml");
         names
             .iter()
             .filter(|eml| {
