@@ -6,7 +6,8 @@
 //! backlog queued (file transport, SMTP receiver), and peak RSS on large Maildir mail.
 //! Run with `cargo bench --bench ingest` (BENCH_MESSAGES to change the count,
 //! BENCH_BACKENDS=sqlite or postgres for one of them, sqlite,postgres for both mixes on both
-//! (the own-sender mix runs on SQLite alone by default), BENCH_PARTS=rate,outbox,memory).
+//! (the own-sender mix runs on SQLite alone by default), BENCH_PARTS=rate,outbox,memory,
+//! BENCH_KEEP=1 to keep the SQLite runs' folders).
 
 #[path = "../tests/it/support/cert.rs"]
 mod cert;
@@ -77,11 +78,19 @@ fn rates(rt: &tokio::runtime::Runtime, n: usize, senders: Senders, outbox: bool)
             let url = format!("sqlite://{}?mode=rw", dir.path().join("var/supportd.db").display());
             outbox::report_smtp(rt, dir.path(), &url, figures.sent.0);
         }
+        keep(dir);
         reset_seen(&server);
     }
     if backends.contains("postgres") {
         let pg = rt.block_on(fresh_postgres());
         report("PostgreSQL", senders, &run_daemon(&server, n, Some(&pg)).0, ceiling);
+    }
+}
+
+/// `BENCH_KEEP=1` keeps each run's folder (database, log, outbox) for a look at its queries.
+fn keep(dir: tempfile::TempDir) {
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("  kept {}", dir.keep().display());
     }
 }
 

@@ -3,16 +3,14 @@
 //! carries the case tag, and its Reply-To is the support mailbox, with the agent's token
 //! (`support+<token>@…`) when the desk verifies replies by token.
 
-use chrono::{DateTime, Utc};
-
-use super::{Directory, limit};
+use super::{Ctx, Directory, limit};
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
-use crate::templates::{Audience, LimitNotes, NotifyContext, Templates};
+use crate::templates::{Audience, LimitNotes, NotifyContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -43,26 +41,20 @@ struct Recipient<'a> {
 
 /// Queues the notifications in the caller's transaction; returns how many go out (the rest
 /// are held back by `[agents] mail_limit_per_hour`).
-pub async fn queue_notifications(
-    txn: &Tx,
-    config: &Config,
-    templates: &Templates,
-    agents: &Directory,
-    notice: Notice<'_>,
-    now: DateTime<Utc>,
-) -> Result<usize, MailError> {
+pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -> Result<usize, MailError> {
+    let (config, templates, agents, now) = (desk.config, desk.templates, desk.agents, desk.now);
     let recipients = recipients(config, agents, &notice);
     if recipients.is_empty() {
         return Ok(0);
     }
-    let company = crate::cases::company_of(txn, config, notice.case).await?;
+    let company = desk.companies.of(config, notice.case);
     let ctx = context(config, agents, &notice, company);
     let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
     let plain = templates.render("notify", who, &ctx)?;
     let from = &notice.mailbox.address;
     let mut queued = 0;
     for r in &recipients {
-        let allowance = limit::allowance(txn, config, &r.to, now).await?;
+        let allowance = limit::allowance(txn, config, desk.limits, &r.to, now).await?;
         let notes = allowance.notes();
         // Most notifications say nothing of the limit: rendered once for all of those.
         let with_notes = if notes == LimitNotes::default() {
@@ -84,7 +76,8 @@ pub async fn queue_notifications(
             rendered: with_notes.as_ref().unwrap_or(&plain),
             attachments: &[],
         };
-        queued += usize::from(limit::queue(txn, "notify", Some(notice.case.id), &mail, &allowance, now).await?);
+        queued +=
+            usize::from(limit::queue(txn, desk.limits, "notify", Some(notice.case.id), &mail, &allowance, now).await?);
     }
     Ok(queued)
 }

@@ -2,16 +2,13 @@
 //! address to the customer, with her side of the case in Cc, threaded for her (see
 //! `cases::readers`); or, when the reply did nothing, an email telling the agent why.
 
-use chrono::{DateTime, Utc};
-
-use super::{letter, limit};
-use crate::config::Config;
+use super::{Ctx, letter, limit};
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::ingest::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
-use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext, Templates};
+use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext};
 
 /// What goes to the customer.
 pub enum ToCustomer<'a> {
@@ -35,15 +32,10 @@ pub struct Relay<'a> {
 
 /// Queues the email to the customer (To) and everyone else of her side on the case (Cc);
 /// `false` when the case has no contact to send to.
-pub async fn queue_relay(
-    txn: &Tx,
-    config: &Config,
-    templates: &Templates,
-    relay: Relay<'_>,
-    now: DateTime<Utc>,
-) -> Result<bool, MailError> {
+pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bool, MailError> {
+    let (config, templates, now) = (ctx.config, ctx.templates, ctx.now);
     let c = relay.case;
-    let company = crate::cases::company_of(txn, config, c).await?;
+    let company = ctx.companies.of(config, c);
     let own: Vec<EmailAddress> =
         config.mailboxes.iter().map(|m| m.address.clone()).chain([config.outbound.from.clone()]).collect();
     let Some(readers) = crate::cases::readers(txn, c, company, &own).await? else { return Ok(false) };
@@ -120,15 +112,10 @@ pub struct Refusal<'a> {
     pub support: &'a EmailAddress,
 }
 
-pub async fn queue_refusal(
-    txn: &Tx,
-    config: &Config,
-    templates: &Templates,
-    r: Refusal<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), MailError> {
+pub async fn queue_refusal(txn: &Tx, desk: &Ctx<'_>, r: Refusal<'_>) -> Result<(), MailError> {
+    let (config, templates, now) = (desk.config, desk.templates, desk.now);
     let Ok(to) = r.agent.email.parse::<EmailAddress>() else { return Ok(()) };
-    let allowance = limit::allowance(txn, config, &to, now).await?;
+    let allowance = limit::allowance(txn, config, desk.limits, &to, now).await?;
     let number = r.case.and_then(|c| CaseNumber::new(c.number as u64).ok());
     let ctx = AgentErrorContext {
         case_number: number.map(|n| n.to_string()).unwrap_or_default(),
@@ -155,6 +142,6 @@ pub async fn queue_refusal(
         rendered: &rendered,
         attachments: &[],
     };
-    limit::queue(txn, "agent_error", r.case.map(|c| c.id), &mail, &allowance, now).await?;
+    limit::queue(txn, desk.limits, "agent_error", r.case.map(|c| c.id), &mail, &allowance, now).await?;
     Ok(())
 }

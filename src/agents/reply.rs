@@ -5,10 +5,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::limit::Ledger;
 use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
 use crate::cases::{
-    self, Actor, AgentMark, Arrival, Classification, FieldChange, record_event, record_response, set_field,
+    self, Actor, AgentMark, Arrival, Classification, Companies, FieldChange, record_event, record_response, set_field,
 };
 use crate::config::{Config, MailboxConfig};
 use crate::domain::{CaseNumber, Status};
@@ -40,6 +41,9 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     pub templates: &'a Templates,
     pub agents: &'a Directory,
+    pub companies: &'a Companies,
+    /// The hourly mail limit's view of this batch (`limit`).
+    pub limits: &'a Ledger,
     pub now: DateTime<Utc>,
 }
 
@@ -60,7 +64,7 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
                 outcome: "Nothing was applied.",
                 support,
             };
-            queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+            queue_refusal(txn, ctx, r).await?;
         }
         return Ok(Handled::NoCase(format!("from agent {} but names no case", agent.email)));
     };
@@ -77,7 +81,7 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
         let outcome = "Nothing was applied and nothing was sent to the customer. If you did not write it, \
                        someone else is writing with your address.";
         let r = Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome, support };
-        queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+        queue_refusal(txn, ctx, r).await?;
         return Ok(Handled::OnCase { case: number, what: "unverified agent reply kept as a note" });
     }
     let text = crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker));
@@ -88,7 +92,7 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
             record_event(txn, case.id, ctx.now, &actor, "commands_rejected", (None, None), Some(problems.join("; ")));
             let r =
                 Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome: NOTHING_DONE, support };
-            queue_refusal(txn, config, ctx.templates, r, ctx.now).await?;
+            queue_refusal(txn, ctx, r).await?;
             return Ok(Handled::OnCase { case: number, what: "commands rejected; nothing applied" });
         }
     };
@@ -179,7 +183,7 @@ async fn apply(
             what,
             attachments: &mail.msg.attachments,
         };
-        relayed = queue_relay(txn, config, ctx.templates, relay, now).await?;
+        relayed = queue_relay(txn, ctx, relay).await?;
         if relayed {
             record_response(txn, &c, actor, mail.arrival.received_at).await?;
         }

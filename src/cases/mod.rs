@@ -13,7 +13,7 @@ mod view;
 
 pub use crate::sla::Classification;
 pub use change::{reclassify, record_response, set_status};
-pub use company::company_of;
+pub use company::Companies;
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use open::{

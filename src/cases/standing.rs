@@ -3,6 +3,7 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
+use super::Companies;
 use crate::agents::Directory;
 use crate::config::Config;
 use crate::domain::EmailAddress;
@@ -34,6 +35,10 @@ impl Standing {
 pub struct Judge<'a> {
     pub config: &'a Config,
     pub agents: &'a Directory,
+    pub companies: &'a Companies,
+    /// The sender's stored contact: when it is the case's contact, that is known without a
+    /// read (another row may still be the same person written in other letter case).
+    pub sender_contact: Option<i64>,
 }
 
 impl Judge<'_> {
@@ -46,13 +51,16 @@ impl Judge<'_> {
         if self.agents.by_address(sender).is_some() {
             return Ok(Standing::Agent);
         }
-        if let Some(company) = super::company_of(db, self.config, c).await? {
+        if let Some(company) = self.companies.of(self.config, c) {
             if company.crm_email.as_ref().is_some_and(|crm| same(crm, sender)) {
                 return Ok(Standing::Crm);
             }
             if company.domains.iter().any(|d| d.eq_ignore_ascii_case(sender.domain())) {
                 return Ok(Standing::Colleague);
             }
+        }
+        if c.contact_id.is_some() && c.contact_id == self.sender_contact {
+            return Ok(Standing::Contact);
         }
         if let Some(contact_id) = c.contact_id
             && let Some(ct) = contact::Entity::find_by_id(contact_id).one(db).await?

@@ -10,9 +10,9 @@ use tracing::{Instrument, Span, debug, info, warn};
 
 use super::{ParsedMessage, parse, quarantine};
 use crate::agents::{
-    AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Notice, handle_agent_mail, queue_notifications,
+    AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
-use crate::cases::{self, Actor, Arrival, Judge, NewCase, Standing};
+use crate::cases::{self, Actor, Arrival, Companies, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
@@ -116,6 +116,8 @@ pub async fn ingest(desk: &Desk, inc: Incoming<'_>) -> Result<Outcome, IngestErr
 /// after a message's savepoint commits, and the memo dies with its transaction.
 struct BatchMemo {
     agents: Directory,
+    companies: Companies,
+    limits: Ledger,
     /// Stored contacts of the batch's senders (absent: none at the start of the batch).
     contacts: HashMap<EmailAddress, contact::Model>,
     /// Acknowledgements to each sender (`ack_key`) in the last hour, counting this batch's.
@@ -138,12 +140,30 @@ impl BatchMemo {
         senders.dedup();
         Ok(BatchMemo {
             agents: Directory::load(txn).await?,
+            companies: Companies::load(txn).await?,
+            limits: Ledger::default(),
             contacts: cases::contacts_by_email(txn, &senders).await?,
             recent_acks: recent_acks_each(txn, &senders, now).await?,
         })
     }
 
+    /// What the agents' side needs, for one message.
+    fn ctx<'a>(&'a self, desk: &'a Desk) -> AgentCtx<'a> {
+        AgentCtx {
+            config: &desk.config,
+            templates: &desk.templates,
+            agents: &self.agents,
+            companies: &self.companies,
+            limits: &self.limits,
+            now: desk.now(),
+        }
+    }
+
     fn learn(&mut self, sender: &EmailAddress, learnt: Learnt) {
+        self.limits.keep();
+        if let Some((id, slug)) = learnt.company {
+            self.companies.learn(id, &slug);
+        }
         if let Some(n) = learnt.recent_acks {
             self.recent_acks.insert(ack_key(sender), n);
         }
@@ -155,6 +175,8 @@ impl BatchMemo {
 
 /// What storing one message learnt, for the memo.
 struct Learnt {
+    /// The sender's company (id, slug), which may have been stored just now.
+    company: Option<(i64, String)>,
     contact: Option<contact::Model>,
     recent_acks: Option<u64>,
 }
@@ -340,6 +362,7 @@ async fn one_message(
             }
             Err(e) => {
                 savepoint.rollback().await?;
+                memo.limits.forget();
                 match &e {
                     StoreError::Db(db) if is_unavailable(db) => return Err(DbErr::Custom(db.to_string())),
                     // Another process stored the same message first (PostgreSQL).
@@ -405,7 +428,7 @@ async fn store(
     let no_ack = loop_guard::no_ack_reason(msg, &own, &cfg.intake.no_reply_patterns);
     if let Some(agent) = memo.agents.by_address(sender) {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;
-        return Ok((outcome, Learnt { contact: None, recent_acks: None }));
+        return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
     }
     let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
@@ -414,7 +437,8 @@ async fn store(
     let mut recent_acks = None;
     let actor = Actor::Customer(sender.clone());
     let tag = &cfg.intake.case_tag;
-    let judge = Judge { config: cfg, agents: &memo.agents };
+    let judge =
+        Judge { config: cfg, agents: &memo.agents, companies: &memo.companies, sender_contact: Some(contact.id) };
     let mut thread = threading::resolve(txn, &judge, msg, no_ack.is_some()).await?;
     if let Thread::Existing { case, .. } = &thread {
         let window = cfg.intake.reopen_window_days;
@@ -467,13 +491,14 @@ async fn store(
             if !own.contains(sender) {
                 let ack_problem = refused.as_deref();
                 let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, ack_problem };
-                queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+                queue_notifications(txn, &memo.ctx(desk), notice).await?;
             }
             cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
             Outcome::Opened { case: case_number(case.number), acknowledged }
         }
     };
-    Ok((outcome, Learnt { contact: Some(contact), recent_acks }))
+    let company = company.map(|(id, c)| (id, c.slug));
+    Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
 }
 
 /// A message that joins an existing case, and what it is.
@@ -502,7 +527,7 @@ async fn follow_up(
     cases::store_message(txn, case.id, msg, arrival(inc), on.automated, on.by_party).await?;
     if !automated {
         let notice = Notice { event: Event::FollowUp, case, msg, mailbox: inc.mailbox, ack_problem: None };
-        queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+        queue_notifications(txn, &memo.ctx(desk), notice).await?;
     }
     Ok(Outcome::Appended { case: case_number(case.number) })
 }
@@ -517,12 +542,12 @@ async fn crm_note(
     memo: &BatchMemo,
     case: &case::Model,
 ) -> Result<Outcome, StoreError> {
-    let (cfg, now) = (&desk.config, desk.now());
+    let now = desk.now();
     cases::store_crm_note(txn, case.id, msg, arrival(inc));
     let actor = Actor::Customer(msg.from.address.clone());
     cases::record_event(txn, case.id, now, &actor, "crm_note", (None, None), None);
     let notice = Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None };
-    queue_notifications(txn, cfg, &desk.templates, &memo.agents, notice, now).await?;
+    queue_notifications(txn, &memo.ctx(desk), notice).await?;
     Ok(Outcome::Appended { case: case_number(case.number) })
 }
 
@@ -541,7 +566,7 @@ async fn from_agent(
     agent: &agent::Model,
     automated: Option<&str>,
 ) -> Result<Outcome, StoreError> {
-    let ctx = AgentCtx { config: &desk.config, templates: &desk.templates, agents: &memo.agents, now: desk.now() };
+    let ctx = memo.ctx(desk);
     let mail = AgentMail { msg, arrival: arrival(inc), mailbox: inc.mailbox, agent, automated };
     Ok(match handle_agent_mail(txn, &ctx, mail).await? {
         Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
