@@ -31,9 +31,7 @@ impl Companies {
 
     /// A company stored after the load (one added to the config while running).
     pub fn learn(&mut self, id: i64, slug: &str) {
-        if !self.slugs.contains_key(&id) {
-            self.slugs.insert(id, slug.to_owned());
-        }
+        self.slugs.entry(id).or_insert_with(|| slug.to_owned());
     }
 
     /// `None` for a case of no known company, or of one no longer in `[[company]]`.
