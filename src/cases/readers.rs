@@ -57,7 +57,7 @@ pub async fn readers(
     let Ok(address) = contact.email.parse::<EmailAddress>() else { return Ok(None) };
     let to = Reader { name: contact.name, address };
     // The message being answered may have been stored earlier in this transaction.
-    txn.flush().await?;
+    txn.flush_for_case(c.id).await?;
     let written = written(txn, c.id).await?;
     let remembered = case_participant::Entity::find()
         .filter(case_participant::Column::CaseId.eq(c.id))

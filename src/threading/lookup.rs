@@ -72,7 +72,7 @@ async fn by_reference(tx: &Tx, msg: &ParsedMessage) -> Result<Option<(case::Mode
         return Ok(None);
     }
     // The parent may be a message stored earlier in this transaction.
-    tx.flush().await?;
+    tx.flush_for_message_ids(&ids.iter().map(|id| id.as_str()).collect::<Vec<_>>()).await?;
     for id in ids {
         let stored = message::Entity::find()
             .select_only()
