@@ -18,6 +18,8 @@ pub enum Event {
     FollowUp,
     /// The company's CRM wrote on the case (kept as an internal note).
     CrmNote,
+    /// Mail we sent on the case (an acknowledgement, a reply) bounced.
+    Undelivered,
 }
 
 /// What happened on a case. The notification shows the case's company (its name, reference
@@ -30,6 +32,8 @@ pub struct Notice<'a> {
     pub mailbox: &'a MailboxConfig,
     /// Why the customer could not be acknowledged, when that is what happened.
     pub ack_problem: Option<&'a str>,
+    /// For `Event::Undelivered`: what the bounce says went wrong.
+    pub undelivered: Option<&'a str>,
 }
 
 /// One recipient of a notification and the address their reply should go to.
@@ -97,7 +101,7 @@ fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -
     };
     match (notice.event, assigned, &desk.notify) {
         (_, _, Notify::Nobody) => Vec::new(),
-        (Event::FollowUp | Event::CrmNote, Some(a), _) => personal(a).into_iter().collect(),
+        (Event::FollowUp | Event::CrmNote | Event::Undelivered, Some(a), _) => personal(a).into_iter().collect(),
         (_, _, Notify::Team(team)) => {
             vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
         }
@@ -119,6 +123,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
     let message = match notice.event {
         Event::NewCase => msg.text_body.trim(),
         Event::FollowUp | Event::CrmNote => crate::threading::new_text(&msg.text_body, None).trim(),
+        Event::Undelivered => msg.text_body.trim(),
     };
     let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
     let response_due = match (c.first_response_at, c.first_response_due) {
@@ -136,6 +141,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
             Event::NewCase => "New case".into(),
             Event::FollowUp => "Customer reply".into(),
             Event::CrmNote => "CRM note on".into(),
+            Event::Undelivered => "Delivery failure on".into(),
         },
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),
@@ -154,6 +160,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         message,
         message_cut,
         ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),
+        undelivered: notice.undelivered.unwrap_or_default().to_owned(),
         attachments: msg.attachments.iter().filter_map(|a| a.filename.clone()).collect::<Vec<_>>().join(", "),
         limit: LimitNotes::default(),
     }

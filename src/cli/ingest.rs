@@ -68,5 +68,8 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::FromAgent { case, what } => format!("agent's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
+        Outcome::Held { id, kind, reason } => {
+            format!("held as #{id} ({}: {reason}); see `supportd held list`", kind.as_str())
+        }
     }
 }

@@ -7,6 +7,7 @@ mod agents;
 mod cases;
 mod check_config;
 mod exit;
+mod held;
 mod ingest;
 mod load;
 pub mod logging;
@@ -70,6 +71,12 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+    /// Automated mail that threaded to no case (bounces, auto-replies, receipts, lists),
+    /// kept for an agent to release into a case or discard.
+    Held {
+        #[command(subcommand)]
+        command: HeldCommand,
     },
     /// Mail that could not become a case, kept with its reason.
     Quarantine {
@@ -137,6 +144,25 @@ pub enum SlaTarget {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum HeldCommand {
+    /// What is held now (with --all, released and discarded mail too).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One held message: kind, reason and its headers.
+    Show { id: i64 },
+    /// Run intake on it again as if it had just arrived: it opens a case (or joins the one it
+    /// names), automated or not; the SLA clock starts now. Automated mail gets no
+    /// acknowledgement.
+    Release { id: i64 },
+    /// Keep it as discarded: it stays in `held list --all`, and nothing is sent.
+    Discard { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
     List {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -192,6 +218,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Ingest { mailbox, files } => ingest::ingest(&cli.config, mailbox.as_deref(), &files).await,
         Command::Cases { command } => cases::cases(&cli.config, command).await,
         Command::Outbox { command } => outbox::outbox(&cli.config, command).await,
+        Command::Held { command } => held::held(&cli.config, command).await,
         Command::Quarantine { command } => quarantine::quarantine(&cli.config, command).await,
         Command::Sla { command } => sla::sla(&cli.config, command).await,
         Command::Agents { command } => agents::agents(&cli.config, command).await,

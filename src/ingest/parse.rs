@@ -43,6 +43,9 @@ pub struct ParsedMessage {
     /// It carries a delivery report or a returned message (`message/delivery-status`,
     /// `message/rfc822`, `text/rfc822-headers`): with a delivery-failure subject, a bounce.
     pub carries_report: bool,
+    /// A delivery report's essentials, from its `message/delivery-status` part: for each
+    /// recipient the address, action, status and the server's diagnostic, bounded in size.
+    pub delivery_status: Option<String>,
     /// What went wrong decoding it (an unknown charset, a broken encoding); the text is
     /// mail-parser's lossy decode and the raw bytes are kept.
     pub flags: Vec<String>,
@@ -143,6 +146,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         dedup_key,
         quoted_ids: quoted_ids(&msg),
         carries_report: carries_report(&msg),
+        delivery_status: delivery_status(&msg),
         flags,
     };
     parsed.references = bounded_references(std::mem::take(&mut parsed.references));
@@ -176,7 +180,10 @@ fn without_nul(m: &mut ParsedMessage) {
         clean(name);
     }
     let ids = m.message_id.iter_mut().chain(&mut m.in_reply_to).chain(&mut m.references).chain(&mut m.quoted_ids);
-    ids.chain([&mut m.subject, &mut m.text_body]).chain(m.html_body.as_mut()).for_each(clean);
+    ids.chain([&mut m.subject, &mut m.text_body])
+        .chain(m.html_body.as_mut())
+        .chain(m.delivery_status.as_mut())
+        .for_each(clean);
     m.attachments.iter_mut().filter_map(|a| a.filename.as_mut()).for_each(clean);
     m.headers.iter_mut().for_each(|(_, v)| clean(v));
     m.flags.iter_mut().for_each(clean);
@@ -191,6 +198,49 @@ fn carries_report(msg: &mail_parser::Message<'_>) -> bool {
                 || kind.eq_ignore_ascii_case("text") && sub.eq_ignore_ascii_case("rfc822-headers")
         })
     })
+}
+
+/// The most of a delivery report shown to an agent.
+const MAX_DELIVERY_STATUS: usize = 1000;
+
+fn delivery_status(msg: &mail_parser::Message<'_>) -> Option<String> {
+    let part = msg.parts.iter().skip(1).find(|part| {
+        part.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("message")
+                && ct.subtype().is_some_and(|sub| sub.eq_ignore_ascii_case("delivery-status"))
+        })
+    })?;
+    let text = match &part.body {
+        PartType::Text(text) => text.to_string(),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => return None,
+    };
+    let mut fields: Vec<String> = Vec::new();
+    let mut keep = false;
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) {
+            // A folded line continues the field above it.
+            if keep && let Some(last) = fields.last_mut() {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            continue;
+        }
+        let name = line.split_once(':').map(|(n, _)| n.trim().to_ascii_lowercase()).unwrap_or_default();
+        keep = matches!(name.as_str(), "final-recipient" | "action" | "status" | "diagnostic-code");
+        if keep {
+            fields.push(line.trim().to_owned());
+        }
+    }
+    let mut joined = fields.join("; ");
+    if joined.is_empty() {
+        return None;
+    }
+    if joined.len() > MAX_DELIVERY_STATUS {
+        joined.truncate(joined.floor_char_boundary(MAX_DELIVERY_STATUS));
+        joined.push('…');
+    }
+    Some(joined)
 }
 
 fn quoted_ids(msg: &mail_parser::Message<'_>) -> Vec<String> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr};
 use tracing::{Instrument, Span, debug, info, warn};
 
-use super::{ParsedMessage, parse, quarantine};
+use super::{ParsedMessage, held, parse, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
@@ -16,7 +16,9 @@ use crate::cases::{self, Actor, Arrival, Companies, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
-use crate::outbound::{AckInput, MailError, ack_key, loop_guard, queue_ack, recent_acks_each};
+use crate::outbound::loop_guard::{self, Automated};
+use crate::outbound::{AckInput, MailError, ack_key, queue_ack, recent_acks_each};
+use crate::storage::entities::held_mail::Kind as HeldKind;
 use crate::storage::entities::{agent, case, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
 use crate::threading::{self, Thread};
@@ -34,6 +36,8 @@ pub struct Incoming<'a> {
     pub declared_size: Option<u64>,
     /// The whole message's SHA-256 (hex) when `raw` is only its first part, if known.
     pub declared_sha256: Option<String>,
+    /// Released by an agent from held mail: it opens a case even when it is automated.
+    pub released: bool,
 }
 
 impl Incoming<'_> {
@@ -61,6 +65,12 @@ pub enum Outcome {
     Duplicate,
     Quarantined {
         id: i64,
+        reason: String,
+    },
+    /// Automated mail that threads to no case, kept for an agent to release or discard.
+    Held {
+        id: i64,
+        kind: HeldKind,
         reason: String,
     },
 }
@@ -243,6 +253,9 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
                 info!(what, "agent's email handled");
             }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
+            Ok(Outcome::Held { id, kind, reason }) => {
+                info!(held_id = id, kind = kind.as_str(), %reason, "automated mail held: it threads to no case")
+            }
             Ok(Outcome::Quarantined { id, reason }) => warn!(quarantine_id = id, %reason, "message quarantined"),
             Err(e) => warn!(error = %e, "left for the next pass"),
         }
@@ -425,21 +438,21 @@ async fn store(
     let sender = &msg.from.address;
     test_trigger(msg);
     let own = own_addresses(desk);
-    let no_ack = loop_guard::no_ack_reason(msg, &own, &cfg.intake.no_reply_patterns);
+    let automated = loop_guard::automated(msg, &own, &cfg.intake.no_reply_patterns);
+    let no_ack = automated.as_ref().map(|a| a.reason.clone());
     if let Some(agent) = memo.agents.by_address(sender) {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;
         return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
     }
-    let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
-    let company_id = company.as_ref().map(|(id, _)| *id);
     let known = memo.contacts.get(sender).cloned();
-    let contact = cases::settle_contact(txn, known, sender, msg.from.name.as_deref(), company_id, now).await?;
-    let mut recent_acks = None;
-    let actor = Actor::Customer(sender.clone());
     let tag = &cfg.intake.case_tag;
-    let judge =
-        Judge { config: cfg, agents: &memo.agents, companies: &memo.companies, sender_contact: Some(contact.id) };
-    let mut thread = threading::resolve(txn, &judge, msg, no_ack.is_some()).await?;
+    let judge = Judge {
+        config: cfg,
+        agents: &memo.agents,
+        companies: &memo.companies,
+        sender_contact: known.as_ref().map(|c| c.id),
+    };
+    let mut thread = threading::resolve(txn, &judge, msg, automated.is_some()).await?;
     if let Thread::Existing { case, .. } = &thread {
         let window = cfg.intake.reopen_window_days;
         if cases::closed_too_long(case, window, now) {
@@ -448,10 +461,28 @@ async fn store(
             thread = Thread::New { because: Some(because), linked: Some(case.id) };
         }
     }
+    // Automated mail that threads to no case opens none: it is held for an agent to review.
+    if let (Thread::New { because, .. }, Some(why)) = (&thread, &automated)
+        && !inc.released
+    {
+        let reason = format!(
+            "{}; it threads to no case{}",
+            why.reason,
+            because.as_ref().map_or(String::new(), |b| format!(" ({b})"))
+        );
+        let why = Automated { kind: why.kind, reason };
+        let outcome = held::hold(txn, inc, msg, &why, now).await?;
+        return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
+    }
+    let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
+    let company_id = company.as_ref().map(|(id, _)| *id);
+    let contact = cases::settle_contact(txn, known, sender, msg.from.name.as_deref(), company_id, now).await?;
+    let mut recent_acks = None;
+    let actor = Actor::Customer(sender.clone());
     let outcome = match thread {
         Thread::Existing { case, standing: Standing::Crm } => crm_note(txn, desk, inc, msg, memo, &case).await?,
         Thread::Existing { case, standing } => {
-            let on_case = OnCase { case: &case, by_party: standing.is_party(), automated: no_ack };
+            let on_case = OnCase { case: &case, by_party: standing.is_party(), automated };
             follow_up(txn, desk, inc, msg, memo, on_case).await?
         }
         Thread::New { because, linked } => {
@@ -490,7 +521,14 @@ async fn store(
             // Mail from our own addresses (a notification come back) must not notify again.
             if !own.contains(sender) {
                 let ack_problem = refused.as_deref();
-                let notice = Notice { event: Event::NewCase, case: &case, msg, mailbox: inc.mailbox, ack_problem };
+                let notice = Notice {
+                    event: Event::NewCase,
+                    case: &case,
+                    msg,
+                    mailbox: inc.mailbox,
+                    ack_problem,
+                    undelivered: None,
+                };
                 queue_notifications(txn, &memo.ctx(desk), notice).await?;
             }
             cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
@@ -507,7 +545,7 @@ struct OnCase<'a> {
     /// False for a report about our own mail from a stranger's server: it adds no one.
     by_party: bool,
     /// Why it is automated mail (an out-of-office, a bounce), which changes nothing.
-    automated: Option<String>,
+    automated: Option<Automated>,
 }
 
 /// A customer-side message on its case: stored, the case moved on, the agents told (the
@@ -522,13 +560,20 @@ async fn follow_up(
 ) -> Result<Outcome, StoreError> {
     let (cfg, now, case) = (&desk.config, desk.now(), on.case);
     let actor = Actor::Customer(msg.from.address.clone());
-    cases::append_message(txn, cfg, case, &actor, on.automated.as_deref(), inc.received_at, now).await?;
-    let automated = on.automated.is_some();
-    cases::store_message(txn, case.id, msg, arrival(inc), on.automated, on.by_party).await?;
-    if !automated {
-        let notice = Notice { event: Event::FollowUp, case, msg, mailbox: inc.mailbox, ack_problem: None };
-        queue_notifications(txn, &memo.ctx(desk), notice).await?;
-    }
+    let reason = on.automated.as_ref().map(|a| a.reason.clone());
+    cases::append_message(txn, cfg, case, &actor, reason.as_deref(), inc.received_at, now).await?;
+    cases::store_message(txn, case.id, msg, arrival(inc), reason, on.by_party).await?;
+    // Automated mail changes nothing and tells no one, except that mail we sent bounced.
+    let (event, undelivered) = match &on.automated {
+        None => (Event::FollowUp, None),
+        Some(a) if a.kind == HeldKind::Bounce => {
+            let what = msg.delivery_status.as_deref().unwrap_or("see the bounce below");
+            (Event::Undelivered, Some(what))
+        }
+        Some(_) => return Ok(Outcome::Appended { case: case_number(case.number) }),
+    };
+    let notice = Notice { event, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered };
+    queue_notifications(txn, &memo.ctx(desk), notice).await?;
     Ok(Outcome::Appended { case: case_number(case.number) })
 }
 
@@ -546,7 +591,8 @@ async fn crm_note(
     cases::store_crm_note(txn, case.id, msg, arrival(inc));
     let actor = Actor::Customer(msg.from.address.clone());
     cases::record_event(txn, case.id, now, &actor, "crm_note", (None, None), None);
-    let notice = Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None };
+    let notice =
+        Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered: None };
     queue_notifications(txn, &memo.ctx(desk), notice).await?;
     Ok(Outcome::Appended { case: case_number(case.number) })
 }

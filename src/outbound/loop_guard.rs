@@ -1,8 +1,75 @@
 //! Mail that must never be acknowledged: auto-replies, bounces, lists, spam verdicts and
-//! supportd's own messages. Such mail is still stored; this only says why no ack goes out.
+//! supportd's own messages. Such mail joins the case it threads to and changes nothing; mail
+//! that threads to no case is held (`ingest::held`). This says what it is and why.
 
 use crate::domain::EmailAddress;
 use crate::ingest::ParsedMessage;
+pub use crate::storage::entities::held_mail::Kind;
+
+/// Automated mail: what kind, and the header or phrase that gave it away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Automated {
+    pub kind: Kind,
+    pub reason: String,
+}
+
+/// `None` for mail a person wrote, which may be acknowledged.
+pub fn automated(msg: &ParsedMessage, own: &[EmailAddress], no_reply_patterns: &[String]) -> Option<Automated> {
+    let reason = no_ack_reason(msg, own, no_reply_patterns)?;
+    Some(Automated { kind: kind_of(msg, own), reason })
+}
+
+/// The kind of a message already found automated: the strongest sign wins, so a bounce that
+/// also says `Auto-Submitted: auto-replied` is a bounce.
+fn kind_of(msg: &ParsedMessage, own: &[EmailAddress]) -> Kind {
+    let header = |name: &str| msg.header(name).map(|v| v.trim().to_ascii_lowercase());
+    let content_type = msg.content_type.to_ascii_lowercase();
+    let subject = msg.subject.to_lowercase();
+    let return_path = header("return-path").map(|v| v.trim_matches(['<', '>', ' ']).to_owned());
+    let mail_system = |address: &str| {
+        let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+        MAIL_SYSTEMS.contains(&local)
+    };
+    let sender = msg.from.address.as_str().to_ascii_lowercase();
+    let from_mail_system =
+        mail_system(&sender) || return_path.as_deref().is_some_and(|p| p.is_empty() || mail_system(p));
+    if content_type.contains("delivery-status")
+        || msg.header("x-failed-recipients").is_some()
+        || msg.carries_report && is_delivery_failure(&subject)
+        || AUTOMATED_SUBJECT_PHRASES[..BOUNCE_PHRASES].iter().any(|p| subject.contains(p))
+        || from_mail_system && !content_type.starts_with("multipart/report")
+    {
+        return Kind::Bounce;
+    }
+    if content_type.starts_with("multipart/report") || subject.contains("complaint about message from") {
+        return Kind::Report;
+    }
+    let precedence = header("precedence").map(|v| v.trim_matches(['"', ' ']).to_owned()).unwrap_or_default();
+    // Before the list signs: vacation responders send `Precedence: bulk` too.
+    let auto_reply = header("auto-submitted").is_some_and(|v| v.starts_with("auto-replied"))
+        || precedence.starts_with("auto_reply")
+        || ["x-autoreply", "x-autorespond"].iter().any(|h| msg.header(h).is_some())
+        || AUTO_REPLY_SUBJECTS.iter().any(|p| subject.starts_with(p))
+        || AUTOMATED_SUBJECT_PHRASES[BOUNCE_PHRASES..].iter().any(|p| subject.contains(p));
+    if auto_reply || msg.header("x-auto-response-suppress").is_some() && !from_mail_system {
+        return Kind::AutoReply;
+    }
+    let list_headers = ["list-id", "list-unsubscribe", "list-post", "mailing-list"];
+    if list_headers.iter().any(|h| msg.header(h).is_some())
+        || ["bulk", "list", "junk"].iter().any(|p| precedence.starts_with(p))
+    {
+        return Kind::List;
+    }
+    if header("x-spam-flag").is_some_and(|v| v.starts_with("yes"))
+        || header("x-spam-status").is_some_and(|v| v.starts_with("yes"))
+    {
+        return Kind::Spam;
+    }
+    if own.iter().any(|a| a.as_str().eq_ignore_ascii_case(&sender)) {
+        return Kind::OwnMail;
+    }
+    Kind::NoReply
+}
 
 /// Why `msg` gets no acknowledgement, or `None` when it may get one.
 pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_patterns: &[String]) -> Option<String> {
@@ -114,8 +181,7 @@ const AUTO_REPLY_SUBJECTS: &[&str] = &[
 ];
 
 /// Phrases that mark a delivery report or an out-of-office wherever they stand (a bounce is
-/// often forwarded, "Fwd: Returned mail: …"). Such mail is still stored on its case; it only
-/// gets no acknowledgement.
+/// often forwarded, "Fwd: Returned mail: …"): the first `BOUNCE_PHRASES` are bounces'.
 const AUTOMATED_SUBJECT_PHRASES: &[&str] = &[
     "returned mail",
     "undeliverable:",
@@ -132,6 +198,8 @@ const AUTOMATED_SUBJECT_PHRASES: &[&str] = &[
     // Hotmail's abuse reports (ARF-like, but multipart/mixed).
     "complaint about message from",
 ];
+
+const BOUNCE_PHRASES: usize = 9;
 
 /// Spam-filter challenges ("click to be added to the allowed list"): answering one confirms
 /// our address to a robot.

@@ -104,6 +104,9 @@ pub struct NotifyContext {
     /// "" when the customer was acknowledged (or was not meant to be), else why they could
     /// not be, e.g. "the address jane.@acme.example cannot be sent to (...)".
     pub ack_problem: String,
+    /// "" unless mail we sent on the case bounced: then what the bounce says (the recipient,
+    /// the status and the server's diagnostic), or that the message below has the details.
+    pub undelivered: String,
     /// Names of the customer's attachments, comma-separated; empty when none.
     pub attachments: String,
     #[serde(flatten)]
@@ -228,6 +231,9 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         message: "The printer on floor 2 is offline.".into(),
         message_cut: "(first 64 kB of 24 MB shown; the whole message is kept on the case)".into(),
         ack_problem: "the address jane.@acme.example cannot be sent to".into(),
+        undelivered: "Final-Recipient: rfc822; jane@acme.example; Status: 5.1.1; Diagnostic-Code: smtp; 550 5.1.1 \
+                      User unknown"
+            .into(),
         attachments: "screenshot.png".into(),
         limit: sample_limit_notes(),
     };

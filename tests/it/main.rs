@@ -15,6 +15,7 @@ mod durability;
 mod embedded_default;
 mod escalation;
 mod exit_codes;
+mod held;
 mod hostile;
 mod imap;
 mod intake;

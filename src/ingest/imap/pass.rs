@@ -114,6 +114,7 @@ async fn ingest_fetched(
             source_ref: format!("imap:{}/{}:{}", mailbox.name, cfg.folder, f.uid),
             declared_size: f.declared_size,
             declared_sha256: None,
+            released: false,
         })
         .collect();
     let mut done = Vec::new();

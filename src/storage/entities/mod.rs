@@ -8,6 +8,7 @@ pub mod case_event;
 pub mod case_participant;
 pub mod company;
 pub mod contact;
+pub mod held_mail;
 pub mod ingest_failure;
 pub mod mailbox_state;
 pub mod message;

@@ -1,0 +1,130 @@
+//! `supportd held list|show|release|discard`: automated mail that threaded to no case.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::load::{ReadDesk, fail, open, open_read_only};
+use super::output::{self, Format, errln, outln};
+use super::{Exit, HeldCommand, describe};
+use crate::app::AppError;
+use crate::ingest::held::{self, HeldError, Listed};
+use crate::storage::entities::held_mail::{Kind, State};
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    mailbox: String,
+    kind: Kind,
+    reason: String,
+    from: String,
+    subject: String,
+    received_at: DateTime<Utc>,
+    state: State,
+    settled_at: Option<DateTime<Utc>>,
+}
+
+impl From<Listed> for Row {
+    fn from(h: Listed) -> Row {
+        Row {
+            id: h.id,
+            mailbox: h.mailbox,
+            kind: h.kind,
+            reason: h.reason,
+            from: h.from_addr,
+            subject: h.subject,
+            received_at: h.received_at,
+            state: h.state,
+            settled_at: h.settled_at,
+        }
+    }
+}
+
+pub async fn held(config: &Path, command: HeldCommand) -> Exit {
+    match command {
+        HeldCommand::List { all, format } => match open_read_only(config).await {
+            Ok(desk) => list(&desk, all, format).await,
+            Err(code) => code,
+        },
+        HeldCommand::Show { id } => match open_read_only(config).await {
+            Ok(desk) => show(&desk, id).await,
+            Err(code) => code,
+        },
+        HeldCommand::Release { id } => match open(config).await {
+            Ok(desk) => match held::release(&desk, id).await {
+                Ok(outcome) => {
+                    outln!("held #{id} released: {}", describe(&outcome));
+                    Exit::Ok
+                }
+                Err(e) => refused(id, &e),
+            },
+            Err(code) => code,
+        },
+        HeldCommand::Discard { id } => match open(config).await {
+            Ok(desk) => match held::discard(&desk.db, id, desk.now()).await {
+                Ok(()) => {
+                    outln!("held #{id} discarded");
+                    Exit::Ok
+                }
+                Err(e) => refused(id, &e),
+            },
+            Err(code) => code,
+        },
+    }
+}
+
+fn refused(id: i64, e: &HeldError) -> Exit {
+    errln!("error: {e}");
+    match e {
+        HeldError::NotFound(_) | HeldError::Settled { .. } => Exit::Usage,
+        HeldError::NoMailbox { .. } => Exit::Config,
+        HeldError::StillFails { .. } => Exit::DataErr,
+        HeldError::Ingest(_) | HeldError::Database(_) => {
+            errln!("held #{id} is unchanged; try again");
+            Exit::TempFail
+        }
+    }
+}
+
+async fn list(desk: &ReadDesk, all: bool, format: Format) -> Exit {
+    let rows = match held::list(&desk.db, all).await {
+        Ok(rows) => rows,
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let zone = desk.zone();
+    let rows: Vec<Row> = rows.into_iter().map(Row::from).collect();
+    let header = ["ID", "STATE", "RECEIVED", "KIND", "FROM", "SUBJECT", "REASON"];
+    output::rows(format, &rows, &header, |r| {
+        vec![
+            r.id.to_string(),
+            r.state.as_str().into(),
+            zone.time(Some(r.received_at)),
+            r.kind.as_str().into(),
+            r.from.clone(),
+            r.subject.clone(),
+            r.reason.clone(),
+        ]
+    });
+    Exit::Ok
+}
+
+/// The row and the message's header section, which says where it came from.
+async fn show(desk: &ReadDesk, id: i64) -> Exit {
+    let h = match held::find(&desk.db, id).await {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            errln!("error: no held message #{id}");
+            return Exit::Usage;
+        }
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let zone = desk.zone();
+    let end = h.raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| h.raw.windows(2).position(|w| w == b"\n\n"));
+    let headers = String::from_utf8_lossy(&h.raw[..end.unwrap_or(h.raw.len())]);
+    outln!("held #{} ({}) · {} · mailbox {}", h.id, h.state.as_str(), h.kind.as_str(), h.mailbox);
+    outln!("  received {} from {}", zone.time(Some(h.received_at)), h.source_ref.as_deref().unwrap_or("-"));
+    outln!("  reason   {}", h.reason);
+    outln!("\n{headers}");
+    Exit::Ok
+}

@@ -1,0 +1,181 @@
+//! Held mail: what reached the desk but opened no case. Automated mail (a bounce, an
+//! out-of-office, a read receipt, list mail) that threads to no case is kept here with its
+//! kind and reason instead of opening an SLA case that would notify and alert people for
+//! nothing. An agent reviews it with `supportd held list`, and releases it (intake runs again
+//! as if it had just arrived: the SLA clock starts at the release) or discards it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, TryInsertResult,
+};
+
+use super::{Incoming, IngestError, Outcome, ParsedMessage, ingest};
+use crate::desk::Desk;
+use crate::outbound::loop_guard::Automated;
+use crate::storage::entities::case;
+use crate::storage::entities::held_mail::{self, Kind, State};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeldError {
+    #[error("no held message #{0}")]
+    NotFound(i64),
+    #[error("held message #{id} was already {}", state.as_str())]
+    Settled { id: i64, state: State },
+    #[error("held message #{id} names mailbox {mailbox:?}, which is not configured")]
+    NoMailbox { id: i64, mailbox: String },
+    #[error("held message #{id} could not be released: {reason}")]
+    StillFails { id: i64, reason: String },
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// A held message without its bytes, which a listing has no use for.
+#[derive(Debug, FromQueryResult)]
+pub struct Listed {
+    pub id: i64,
+    pub mailbox: String,
+    pub kind: Kind,
+    pub reason: String,
+    pub from_addr: String,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub state: State,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub case_id: Option<i64>,
+}
+
+/// Keeps `msg` with why it was held. The same message delivered again is a duplicate.
+pub async fn hold(
+    db: &impl ConnectionTrait,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    why: &Automated,
+    now: DateTime<Utc>,
+) -> Result<Outcome, DbErr> {
+    // PostgreSQL text holds no NUL; a hostile subject may carry one.
+    let clean = |s: &str| s.replace('\0', "");
+    let row = held_mail::ActiveModel {
+        mailbox: Set(inc.mailbox.name.clone()),
+        source_ref: Set(Some(inc.source_ref.clone())),
+        kind: Set(why.kind),
+        reason: Set(clean(&why.reason)),
+        from_addr: Set(msg.from.address.to_string()),
+        subject: Set(clean(&msg.subject)),
+        message_id: Set(msg.message_id.as_deref().map(clean)),
+        dedup_key: Set(msg.dedup_key.clone()),
+        raw: Set(inc.raw.to_vec()),
+        received_at: Set(inc.received_at),
+        created_at: Set(now),
+        state: Set(State::Held),
+        ..Default::default()
+    };
+    // Not RETURNING the row, which would read the stored bytes back.
+    let insert = held_mail::Entity::insert(row)
+        .on_conflict_do_nothing_on([held_mail::Column::DedupKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(match insert {
+        TryInsertResult::Inserted(_) => {
+            let id = held_mail::Entity::find()
+                .select_only()
+                .column(held_mail::Column::Id)
+                .filter(held_mail::Column::DedupKey.eq(msg.dedup_key.as_str()))
+                .into_tuple::<i64>()
+                .one(db)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("the held message just written".into()))?;
+            Outcome::Held { id, kind: why.kind, reason: why.reason.clone() }
+        }
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Outcome::Duplicate,
+    })
+}
+
+/// Every held message, oldest first; with `all`, released and discarded ones too.
+pub async fn list(db: &impl ConnectionTrait, all: bool) -> Result<Vec<Listed>, DbErr> {
+    use held_mail::Column as C;
+    let mut query = held_mail::Entity::find()
+        .select_only()
+        .columns([C::Id, C::Mailbox, C::Kind, C::Reason, C::FromAddr, C::Subject, C::ReceivedAt, C::State])
+        .columns([C::SettledAt, C::CaseId])
+        .order_by_asc(C::Id);
+    if !all {
+        query = query.filter(C::State.eq(State::Held));
+    }
+    query.into_model::<Listed>().all(db).await
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<held_mail::Model>, DbErr> {
+    held_mail::Entity::find_by_id(id).one(db).await
+}
+
+/// Runs intake again on a held message, as if it had just arrived: it opens a case (or joins
+/// the one it names) even though it is automated, and its SLA clock starts now. Automated mail
+/// still gets no acknowledgement.
+pub async fn release(desk: &Desk, id: i64) -> Result<Outcome, HeldError> {
+    let row = unsettled(&desk.db, id).await?;
+    let mailbox = desk
+        .config
+        .mailbox(&row.mailbox)
+        .cloned()
+        .ok_or_else(|| HeldError::NoMailbox { id, mailbox: row.mailbox.clone() })?;
+    let incoming = Incoming {
+        raw: &row.raw,
+        mailbox: &mailbox,
+        received_at: desk.now(),
+        source_ref: format!("held:{id}"),
+        declared_size: None,
+        declared_sha256: None,
+        released: true,
+    };
+    let outcome = ingest(desk, incoming).await?;
+    let number = match &outcome {
+        Outcome::Opened { case, .. } | Outcome::Appended { case } | Outcome::FromAgent { case, .. } => case.get(),
+        Outcome::Quarantined { reason, .. } | Outcome::Held { reason, .. } => {
+            return Err(HeldError::StillFails { id, reason: reason.clone() });
+        }
+        Outcome::Duplicate => {
+            return Err(HeldError::StillFails { id, reason: "it is stored on a case already".into() });
+        }
+    };
+    let case_id = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .filter(case::Column::Number.eq(number as i64))
+        .into_tuple::<i64>()
+        .one(&desk.db)
+        .await?;
+    settle(&desk.db, row, State::Released, case_id, desk.now()).await?;
+    Ok(outcome)
+}
+
+/// Marks a held message discarded; its bytes stay for the record.
+pub async fn discard(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), HeldError> {
+    let row = unsettled(db, id).await?;
+    settle(db, row, State::Discarded, None, now).await
+}
+
+async fn unsettled(db: &impl ConnectionTrait, id: i64) -> Result<held_mail::Model, HeldError> {
+    let row = find(db, id).await?.ok_or(HeldError::NotFound(id))?;
+    match row.state {
+        State::Held => Ok(row),
+        state => Err(HeldError::Settled { id, state }),
+    }
+}
+
+async fn settle(
+    db: &impl ConnectionTrait,
+    row: held_mail::Model,
+    state: State,
+    case_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), HeldError> {
+    let mut update: held_mail::ActiveModel = row.into();
+    update.state = Set(state);
+    update.settled_at = Set(Some(now));
+    update.case_id = Set(case_id);
+    update.update(db).await?;
+    Ok(())
+}
