@@ -79,9 +79,10 @@ async fn automated_mail_that_threads_to_no_case_is_held_and_an_agent_releases_or
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0]["first_response_due"], "2026-12-08T10:00:00Z", "{:?}", cases[0]);
     let all = held(&sandbox, true);
-    let released = all.iter().find(|r| r["id"].to_string() == bounce).unwrap();
+    let by_id = |id: &str| all.iter().find(|r| r["id"] == id.parse::<i64>().unwrap()).unwrap();
+    let released = by_id(&bounce);
     assert_eq!(released["state"], "released");
-    assert_eq!(all.iter().find(|r| r["id"].to_string() == list).unwrap()["state"], "discarded");
+    assert_eq!(by_id(&list)["state"], "discarded");
     assert_eq!(held(&sandbox, false).len(), AUTOMATED.len() - 2);
     let twice = sandbox.run(&["held", "release", &bounce]);
     assert_eq!(twice.status.code(), Some(64));
