@@ -91,11 +91,12 @@ async fn two_instances_writing_to_each_other_stop() {
 }
 
 /// A bounce, a read receipt and an out-of-office about our acknowledgement attach to its case
-/// (through the returned headers, Original-Message-ID or In-Reply-To) and open nothing new.
+/// (through the returned headers, Original-Message-ID or In-Reply-To) and open nothing new;
+/// of the three only the bounce is news for the agents: the customer did not get our mail.
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_about_our_mail_attach_to_its_case() {
     let sink = TestSmtp::start();
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
     sandbox.set_outbound(&sink.outbound_toml());
     sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
     run_once(&sandbox);
@@ -113,6 +114,21 @@ async fn reports_about_our_mail_attach_to_its_case() {
         sandbox.count("SELECT COUNT(*) FROM messages WHERE case_id = (SELECT id FROM cases WHERE number = 1)").await,
         4
     );
-    assert_eq!(sink.messages().len(), 1, "only the first acknowledgement");
     assert_eq!(sandbox.cases()[0]["status"], "resolved", "a robot's mail does not reopen the case");
+    let sent = sink.messages();
+    let to = |address: &str| sent.iter().filter(|m| header(m, "To").unwrap().contains(address)).count();
+    assert_eq!((sent.len(), to("customer1@acme.example")), (3, 1), "only the first acknowledgement to her");
+    let notices: Vec<&String> = sent.iter().filter(|m| header(m, "To").unwrap().contains("alice@")).collect();
+    assert_eq!(notices.len(), 2, "the new case, then the bounce");
+    let bounce = supportd::ingest::parse(notices[1].as_bytes()).unwrap();
+    assert!(bounce.subject.starts_with("[Case #000001] Delivery failure on"), "{}", bounce.subject);
+    let text = bounce.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("NOT DELIVERED: the customer did not receive our last email on this case"), "{text}");
+    assert!(
+        text.contains(
+            "Final-Recipient: rfc822; gone@acme.example; Action: failed; Status: 5.1.1; \
+                           Diagnostic-Code: smtp; 550 5.1.1 user unknown"
+        ),
+        "{text}"
+    );
 }
