@@ -101,6 +101,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         .from()
         .and_then(parties_of)
         .and_then(|list| list.into_iter().next())
+        .or_else(|| mail_system_sender(&msg, &headers))
         .ok_or_else(|| ParseError::NoSender(header_text(&headers, "from")))?;
     let message_id = msg.message_id().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let text_body = (0..msg.text_body_count()).filter_map(|i| msg.body_text(i)).collect::<Vec<_>>().join("\n");
@@ -328,6 +329,32 @@ fn body_charset(msg: &mail_parser::Message<'_>) -> Option<String> {
     })
 }
 
+/// A mail system's report often names no sender address (`From: MAILER-DAEMON <>`). Such a
+/// message is given `mailer-daemon@` the domain of its Message-ID (`unknown.invalid` without
+/// one), so that it joins the case it reports on, or is held, instead of being quarantined:
+/// it is never answered. Other mail without a sender address is refused.
+fn mail_system_sender(msg: &mail_parser::Message<'_>, headers: &[(String, String)]) -> Option<Party> {
+    let from = header_text(headers, "from");
+    let lower = from.to_ascii_lowercase();
+    let return_path = header_text(headers, "return-path");
+    let report = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let mail_system = ["mailer-daemon", "postmaster", "mail delivery"].iter().any(|w| lower.contains(w));
+    if !(lower.contains("<>") || mail_system || report || return_path.trim() == "<>") {
+        return None;
+    }
+    let domain = msg
+        .message_id()
+        .and_then(|id| id.rsplit_once('@'))
+        .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+        .filter(|d| d.contains('.') && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'))
+        .unwrap_or_else(|| "unknown.invalid".into());
+    let address = format!("mailer-daemon@{domain}").parse().ok()?;
+    let name = from.replace("<>", "").trim().trim_matches('"').trim().to_owned();
+    Some(Party { name: Some(name).filter(|n| !n.is_empty()), address })
+}
+
 fn header_text(headers: &[(String, String)], name: &str) -> String {
     headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
@@ -453,6 +480,18 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n-
         assert_eq!(m.references.len(), MAX_REFERENCES);
         assert_eq!(m.references[0], "r0@x");
         assert_eq!(m.references.last().unwrap(), "r999@x");
+    }
+
+    #[test]
+    fn a_mail_systems_report_without_a_sender_address_is_from_its_mailer_daemon() {
+        let raw = b"From: MAILER-DAEMON <>\r\nSubject: Undeliverable\r\nMessage-ID: <x1@mx.acme.example>\r\n\r\nGone.";
+        let msg = parse(raw).unwrap();
+        assert_eq!(msg.from.address.as_str(), "mailer-daemon@mx.acme.example");
+        assert_eq!(msg.from.name.as_deref(), Some("MAILER-DAEMON"));
+        let msg = parse(b"From: <>\r\nSubject: Returned\r\n\r\nGone.").unwrap();
+        assert_eq!(msg.from.address.as_str(), "mailer-daemon@unknown.invalid");
+        // A person's mail without an address is still refused.
+        assert!(matches!(parse(b"From: foo\r\nSubject: hi\r\n\r\nbody"), Err(ParseError::NoSender(_))));
     }
 
     #[test]
