@@ -1,7 +1,8 @@
 //! The shared real-mail corpus (../shared/corpus, or SUPPORTD_CORPUS): every message parses
 //! or is refused for a reason, never by a panic; decoded subjects match the labels,
 //! In-Reply-To is read, and no bounce, auto-reply, list post or read receipt would be
-//! acknowledged. Without the corpus these tests have nothing to read; under CI=true that
+//! acknowledged: through the daemon, none of them opens a case or sends anything, then or a
+//! week later. Without the corpus these tests have nothing to read; under CI=true that
 //! fails them instead of letting them pass empty-handed (`support::corpus`).
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use supportd::ingest::{ParseError, parse};
 use supportd::outbound::loop_guard::no_ack_reason;
 
-use crate::support::corpus;
+use crate::support::{Backend, Sandbox, TestSmtp, corpus};
 
 /// labels.csv as maps from column to value (RFC 4180 quoting).
 fn labels(dir: &std::path::Path) -> Vec<HashMap<String, String>> {
@@ -155,6 +156,40 @@ fn no_automated_message_would_be_acknowledged() {
         answered.len(),
         answered.join("\n")
     );
+}
+
+/// Every bounce, auto-reply, list post and receipt of the corpus, through the daemon as
+/// shipped (each agent notified of new cases): none opens a case or sends anything, and a
+/// week later the scheduler has no one to alert. Each is held for review, or quarantined
+/// when it cannot be read at all, or is a duplicate of one held before it.
+#[tokio::test(flavor = "multi_thread")]
+async fn automated_corpus_mail_sends_nothing_and_alerts_no_one_a_week_later() {
+    let Some(dir) = corpus() else { return };
+    let sink = TestSmtp::start();
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    sandbox.set_outbound(&sink.outbound_toml());
+    let mut fed = 0;
+    for row in labels(&dir) {
+        let automated = matches!(row["kind"].as_str(), "bounce" | "autoreply" | "list" | "mdn");
+        if !automated || NOT_DETECTABLE_FROM_HEADERS.iter().any(|(p, _)| *p == row["path"]) {
+            continue;
+        }
+        sandbox.drop_mail(&format!("{fed:05}.eml"), &std::fs::read(dir.join(&row["path"])).expect("message file"));
+        fed += 1;
+    }
+    assert!(fed > 1000, "{fed}");
+    for now in [chrono::Utc::now(), chrono::Utc::now() + chrono::Duration::days(7)] {
+        let out = sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", now.to_rfc3339()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(sandbox.files_in("var/inbox/new").is_empty(), "every message was taken in");
+    let held = sandbox.count("SELECT COUNT(*) FROM held_mail").await;
+    let quarantined = sandbox.count("SELECT COUNT(*) FROM quarantine").await;
+    println!("{fed} automated messages: {held} held, {quarantined} quarantined, the rest duplicates");
+    assert!(held * 10 >= fed * 9, "{held} of {fed} held");
+    assert_eq!(sandbox.cases().len(), 0, "no case opened");
+    assert_eq!(sandbox.outbox_rows().len(), 0, "nothing queued, now or a week later");
+    assert!(sink.messages().is_empty());
 }
 
 /// How much human mail the rules hold back (stored, but not acknowledged): printed, and kept small.
