@@ -37,9 +37,18 @@ fn deliver_fixtures(sandbox: &Sandbox, round: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn automated_mail_that_threads_to_no_case_is_held_and_an_agent_releases_or_discards_it() {
+    held_then_released_or_discarded(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn held_mail_on_postgres() {
+    held_then_released_or_discarded(Backend::Postgres).await;
+}
+
+async fn held_then_released_or_discarded(backend: Backend) {
     let sink = TestSmtp::start();
     // As shipped: every agent is notified of new cases, so a case opened by mistake would show.
-    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    let sandbox = Sandbox::as_shipped(backend).await;
     sandbox.set_outbound(&sink.outbound_toml());
     deliver_fixtures(&sandbox, "1");
     run(&sandbox, &["run", "--once"]);
