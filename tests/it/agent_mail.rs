@@ -3,6 +3,7 @@
 //! Thunderbird quote) reach the customer without the quoted notification, commands change
 //! the case all together or not at all, and forged replies change nothing.
 
+mod bounce;
 mod limit;
 mod readers;
 
