@@ -7,6 +7,7 @@ mod m20261124_000002_outbox_message_id;
 mod m20261201_000003_quarantine_full_size;
 mod m20261202_000004_outbox_recipient_lower;
 mod m20261202_000005_held_mail;
+mod m20261202_000006_company_members;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_quarantine_full_size::Migration),
             Box::new(m20261202_000004_outbox_recipient_lower::Migration),
             Box::new(m20261202_000005_held_mail::Migration),
+            Box::new(m20261202_000006_company_members::Migration),
         ]
     }
 }

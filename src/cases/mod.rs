@@ -1,9 +1,11 @@
 //! The case service: the only writer of cases. Opens cases, adds messages, records events.
 
 mod change;
+mod choice;
 mod company;
 mod events;
 mod fields;
+mod members;
 mod open;
 mod parties;
 mod readers;
@@ -13,14 +15,16 @@ mod view;
 
 pub use crate::sla::Classification;
 pub use change::{reclassify, record_response, set_status};
+pub use choice::{Choice, read_choice};
 pub use company::Companies;
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
+pub use members::{Door, StoredMember, add_member, config_member, door, remove_member, stored_members};
 pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
     store_message,
 };
-pub use parties::{company_for_sender, contacts_by_email, settle_contact, sync_companies};
+pub use parties::{company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies};
 pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};

@@ -9,18 +9,23 @@ use crate::desk::Desk;
 use crate::domain::EmailAddress;
 use crate::storage::entities::{company, contact};
 
-/// The configured company that owns the sender's domain, else the mailbox's default company.
+/// The configured company the sender is a key member of, else the one that owns the sender's
+/// domain, else `fallback` (the mailbox's default company); `fallback` first when `chosen`
+/// (an agent's choice on release, or a membership stored at run time).
 pub fn company_config_for<'c>(
     config: &'c Config,
     sender: &EmailAddress,
     fallback: Option<&str>,
+    chosen: bool,
 ) -> Option<&'c CompanyConfig> {
+    let fallback = || fallback.and_then(|slug| config.company(slug));
+    if chosen && let Some(c) = fallback() {
+        return Some(c);
+    }
     let domain = sender.domain();
-    config
-        .companies
-        .iter()
-        .find(|c| c.domains.iter().any(|d| d == domain))
-        .or_else(|| fallback.and_then(|slug| config.company(slug)))
+    super::config_member(config, sender)
+        .or_else(|| config.companies.iter().find(|c| c.domains.iter().any(|d| d == domain)))
+        .or_else(fallback)
 }
 
 /// The company row for the sender, if any: from the ids synced at start-up, else created.
@@ -29,9 +34,10 @@ pub async fn company_for_sender(
     desk: &Desk,
     sender: &EmailAddress,
     fallback: Option<&str>,
+    chosen: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<(i64, CompanyConfig)>, DbErr> {
-    let Some(cfg) = company_config_for(&desk.config, sender, fallback) else { return Ok(None) };
+    let Some(cfg) = company_config_for(&desk.config, sender, fallback, chosen) else { return Ok(None) };
     let id = match desk.company_ids.get(&cfg.slug) {
         Some(id) => *id,
         None => ensure_company(db, cfg, now).await?,

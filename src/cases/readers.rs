@@ -186,6 +186,7 @@ mod tests {
             time_zone: None,
             crm_name: None,
             crm_email: Some(addr("carol@example.com")),
+            members: Vec::new(),
             notes: String::new(),
             budget_hours: 0.0,
             standard_rate: None,

@@ -55,7 +55,8 @@ impl Judge<'_> {
             if company.crm_email.as_ref().is_some_and(|crm| same(crm, sender)) {
                 return Ok(Standing::Crm);
             }
-            if company.domains.iter().any(|d| d.eq_ignore_ascii_case(sender.domain())) {
+            let member = super::config_member(self.config, sender).is_some_and(|m| m.slug == company.slug);
+            if member || company.domains.iter().any(|d| d.eq_ignore_ascii_case(sender.domain())) {
                 return Ok(Standing::Colleague);
             }
         }

@@ -9,7 +9,7 @@ use super::load::{ReadDesk, fail, open, open_read_only};
 use super::output::{self, Format, errln, outln};
 use super::{Exit, HeldCommand, describe};
 use crate::app::AppError;
-use crate::ingest::held::{self, HeldError, Listed};
+use crate::ingest::held::{self, HeldError, Listed, ReleaseOptions};
 use crate::storage::entities::held_mail::{Kind, State};
 
 #[derive(Serialize)]
@@ -51,8 +51,8 @@ pub async fn held(config: &Path, command: HeldCommand) -> Exit {
             Ok(desk) => show(&desk, id).await,
             Err(code) => code,
         },
-        HeldCommand::Release { id } => match open(config).await {
-            Ok(desk) => match held::release(&desk, id).await {
+        HeldCommand::Release { id, company, add_member } => match open(config).await {
+            Ok(desk) => match held::release(&desk, id, ReleaseOptions { company, add_member }).await {
                 Ok(outcome) => {
                     outln!("held #{id} released: {}", describe(&outcome));
                     Exit::Ok
@@ -77,7 +77,9 @@ pub async fn held(config: &Path, command: HeldCommand) -> Exit {
 fn refused(id: i64, e: &HeldError) -> Exit {
     errln!("error: {e}");
     match e {
-        HeldError::NotFound(_) | HeldError::Settled { .. } => Exit::Usage,
+        HeldError::NotFound(_) | HeldError::Settled { .. } | HeldError::NoCompany(_) | HeldError::MemberOfNothing => {
+            Exit::Usage
+        }
         HeldError::NoMailbox { .. } => Exit::Config,
         HeldError::StillFails { .. } => Exit::DataErr,
         HeldError::Ingest(_) | HeldError::Database(_) => {

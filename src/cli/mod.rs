@@ -12,6 +12,7 @@ mod ingest;
 mod load;
 pub mod logging;
 mod malloc;
+mod members;
 mod migrate;
 mod outbox;
 mod output;
@@ -83,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// A company's key members: who may open cases under `who_may_open = "members"`.
+    Members {
+        #[command(subcommand)]
+        command: MembersCommand,
+    },
     /// The agents who answer cases by email.
     Agents {
         #[command(subcommand)]
@@ -144,6 +150,20 @@ pub enum SlaTarget {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum MembersCommand {
+    /// Members from the config and those added here, of every company or of one.
+    List {
+        company: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Make ADDRESS a key member of the company with slug COMPANY (kept in the database).
+    Add { company: String, address: EmailAddress },
+    /// Remove a member added with `members add` (config members stay in the config).
+    Remove { company: String, address: EmailAddress },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum HeldCommand {
     /// What is held now (with --all, released and discarded mail too).
     List {
@@ -155,9 +175,17 @@ pub enum HeldCommand {
     /// One held message: kind, reason and its headers.
     Show { id: i64 },
     /// Run intake on it again as if it had just arrived: it opens a case (or joins the one it
-    /// names), automated or not; the SLA clock starts now. Automated mail gets no
-    /// acknowledgement.
-    Release { id: i64 },
+    /// names), automated or not, whoever sent it; the SLA clock starts now. Automated mail
+    /// gets no acknowledgement.
+    Release {
+        id: i64,
+        /// The case is this company's (a slug), whatever the sender's address says.
+        #[arg(long)]
+        company: Option<String>,
+        /// Make the sender a key member of that company (or of their domain's company).
+        #[arg(long)]
+        add_member: bool,
+    },
     /// Keep it as discarded: it stays in `held list --all`, and nothing is sent.
     Discard { id: i64 },
 }
@@ -222,6 +250,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Quarantine { command } => quarantine::quarantine(&cli.config, command).await,
         Command::Sla { command } => sla::sla(&cli.config, command).await,
         Command::Agents { command } => agents::agents(&cli.config, command).await,
+        Command::Members { command } => members::members(&cli.config, command).await,
     };
     output::finish(exit)
 }

@@ -46,6 +46,31 @@ pub struct IntakeConfig {
     pub no_reply_patterns: Vec<String>,
     pub ack_limit_per_hour: u32,
     pub error_categories: Vec<String>,
+    /// Who may open a case by writing in (a mailbox may say otherwise).
+    pub who_may_open: WhoMayOpen,
+}
+
+/// Who may open a new case. Replies on a case from its parties are never refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhoMayOpen {
+    Anyone,
+    /// Senders of a configured company: by one of its `domains`, or one of its members.
+    Companies,
+    /// A company's key members only (`[[company]] members`, `supportd members add`).
+    Members,
+}
+
+impl std::str::FromStr for WhoMayOpen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "anyone" => Ok(WhoMayOpen::Anyone),
+            "companies" => Ok(WhoMayOpen::Companies),
+            "members" => Ok(WhoMayOpen::Members),
+            other => Err(format!("expected \"anyone\", \"companies\" or \"members\", got {other:?}")),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +84,8 @@ pub struct MailboxConfig {
     pub default_severity: Severity,
     /// Slug of the company that mail from unknown senders is filed under, if any.
     pub default_company: Option<String>,
+    /// This mailbox's own `who_may_open`, else `[intake]`'s.
+    pub who_may_open: Option<WhoMayOpen>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +226,8 @@ pub struct CompanyConfig {
     pub time_zone: Option<chrono_tz::Tz>,
     pub crm_name: Option<String>,
     pub crm_email: Option<EmailAddress>,
+    /// Key members who may open cases: addresses and `*@domain` patterns, lower-case.
+    pub members: Vec<String>,
     pub notes: String,
     pub budget_hours: f64,
     pub standard_rate: Option<f64>,

@@ -65,6 +65,7 @@ pub struct RawIntake {
     pub no_reply_patterns: Option<Vec<String>>,
     pub ack_limit_per_hour: Option<i64>,
     pub error_categories: Option<Vec<String>>,
+    pub who_may_open: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -97,6 +98,7 @@ pub struct RawMailbox {
     pub default_type: Option<String>,
     pub default_severity: Option<String>,
     pub default_company: Option<String>,
+    pub who_may_open: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -206,6 +208,7 @@ pub struct RawCompany {
     pub time_zone: Option<String>,
     pub crm_name: Option<String>,
     pub crm_email: Option<String>,
+    pub members: Option<Vec<String>>,
     pub notes: Option<String>,
     pub budget_hours: Option<f64>,
     pub standard_rate: Option<f64>,

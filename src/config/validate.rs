@@ -117,6 +117,7 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
             .unwrap_or_else(|| default_no_reply.iter().map(|s| s.to_string()).collect()),
         ack_limit_per_hour: p.in_range("intake.ack_limit_per_hour", raw.ack_limit_per_hour, 1, 10_000, 10) as u32,
         error_categories: raw.error_categories.clone().unwrap_or_default(),
+        who_may_open: p.parse("intake.who_may_open", raw.who_may_open.as_deref(), WhoMayOpen::Anyone),
     }
 }
 
@@ -255,6 +256,10 @@ fn mailboxes(p: &mut Problems, raw: &[RawMailbox], base: &Path, companies: &[Com
             default_type: p.parse(&format!("{key}.default_type"), m.default_type.as_deref(), CaseType::Query),
             default_severity: p.parse(&format!("{key}.default_severity"), m.default_severity.as_deref(), Severity::S3),
             default_company,
+            who_may_open: m
+                .who_may_open
+                .as_deref()
+                .map(|w| p.parse(&format!("{key}.who_may_open"), Some(w), WhoMayOpen::Anyone)),
         };
         out.push(mailbox);
     }
@@ -558,11 +563,30 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
             time_zone: time_zone(p, &format!("{key}.time_zone"), c.time_zone.as_deref()),
             crm_name: c.crm_name.clone(),
             crm_email: c.crm_email.as_deref().and_then(|e| p.require(&format!("{key}.crm_email"), Some(e))),
+            members: members(p, &key, c.members.as_deref().unwrap_or_default()),
             notes: c.notes.clone().unwrap_or_default(),
             budget_hours: non_negative(p, &format!("{key}.budget_hours"), c.budget_hours).unwrap_or(0.0),
             standard_rate: non_negative(p, &format!("{key}.standard_rate"), c.standard_rate),
             consultancy_rate: non_negative(p, &format!("{key}.consultancy_rate"), c.consultancy_rate),
         });
+    }
+    out
+}
+
+/// `jane@acme.example` or `*@acme.example`, kept lower-case.
+fn members(p: &mut Problems, key: &str, raw: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (j, m) in raw.iter().enumerate() {
+        let member = m.trim().to_lowercase();
+        let ok = match member.strip_prefix("*@") {
+            Some(domain) => !domain.is_empty() && !domain.contains(['@', '*']),
+            None => member.parse::<EmailAddress>().is_ok(),
+        };
+        if ok {
+            out.push(member);
+        } else {
+            p.push(format!("{key}.members[{j}]"), format!("expected an address or \"*@domain\", got {m:?}"));
+        }
     }
     out
 }

@@ -40,7 +40,7 @@ impl Loaded {
             source_ref,
             declared_size: self.oversize.as_ref().map(|w| w.size),
             declared_sha256: self.oversize.as_ref().map(|w| w.sha256.clone()),
-            released: false,
+            released: None,
         }
     }
 }

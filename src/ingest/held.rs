@@ -10,7 +10,7 @@ use sea_orm::{
     QuerySelect, Set, TryInsertResult,
 };
 
-use super::{Incoming, IngestError, Outcome, ParsedMessage, ingest};
+use super::{Incoming, IngestError, Outcome, ParsedMessage, Release, ingest};
 use crate::desk::Desk;
 use crate::outbound::loop_guard::Automated;
 use crate::storage::entities::case;
@@ -24,6 +24,10 @@ pub enum HeldError {
     Settled { id: i64, state: State },
     #[error("held message #{id} names mailbox {mailbox:?}, which is not configured")]
     NoMailbox { id: i64, mailbox: String },
+    #[error("no [[company]] has slug {0:?}")]
+    NoCompany(String),
+    #[error("--add-member needs a company: name one with --company, or the sender's domain must be a company's")]
+    MemberOfNothing,
     #[error("held message #{id} could not be released: {reason}")]
     StillFails { id: i64, reason: String },
     #[error(transparent)]
@@ -111,11 +115,34 @@ pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<held_mail
     held_mail::Entity::find_by_id(id).one(db).await
 }
 
+/// What `held release` was asked to do besides.
+#[derive(Debug, Default)]
+pub struct ReleaseOptions {
+    /// The case is this company's (a slug), whatever the sender's address says.
+    pub company: Option<String>,
+    /// The sender becomes a key member of that company (or of their domain's).
+    pub add_member: bool,
+}
+
 /// Runs intake again on a held message, as if it had just arrived: it opens a case (or joins
-/// the one it names) even though it is automated, and its SLA clock starts now. Automated mail
-/// still gets no acknowledgement.
-pub async fn release(desk: &Desk, id: i64) -> Result<Outcome, HeldError> {
+/// the one it names) even though it is automated or its sender may not open cases, and its
+/// SLA clock starts now. Automated mail still gets no acknowledgement.
+pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Outcome, HeldError> {
     let row = unsettled(&desk.db, id).await?;
+    if let Some(slug) = &options.company
+        && desk.config.company(slug).is_none()
+    {
+        return Err(HeldError::NoCompany(slug.clone()));
+    }
+    let sender: Option<crate::domain::EmailAddress> = row.from_addr.parse().ok();
+    let member_of = match (&options.company, &sender) {
+        (Some(slug), _) => desk.config.company(slug),
+        (None, Some(s)) => crate::cases::company_config_for(&desk.config, s, None, false),
+        (None, None) => None,
+    };
+    if options.add_member && (member_of.is_none() || sender.is_none()) {
+        return Err(HeldError::MemberOfNothing);
+    }
     let mailbox = desk
         .config
         .mailbox(&row.mailbox)
@@ -128,7 +155,7 @@ pub async fn release(desk: &Desk, id: i64) -> Result<Outcome, HeldError> {
         source_ref: format!("held:{id}"),
         declared_size: None,
         declared_sha256: None,
-        released: true,
+        released: Some(Release { company: options.company.clone() }),
     };
     let outcome = ingest(desk, incoming).await?;
     let number = match &outcome {
@@ -147,6 +174,16 @@ pub async fn release(desk: &Desk, id: i64) -> Result<Outcome, HeldError> {
         .into_tuple::<i64>()
         .one(&desk.db)
         .await?;
+    if options.add_member
+        && let (Some(company), Some(sender)) = (member_of, &sender)
+    {
+        let company_id =
+            crate::cases::company_for_sender(&desk.db, desk, sender, Some(&company.slug), true, desk.now())
+                .await?
+                .map(|(id, _)| id)
+                .ok_or(HeldError::MemberOfNothing)?;
+        crate::cases::add_member(&desk.db, company_id, sender, desk.now()).await?;
+    }
     settle(&desk.db, row, State::Released, case_id, desk.now()).await?;
     Ok(outcome)
 }

@@ -11,7 +11,7 @@ pub mod quarantine;
 
 pub use bounded::{Loaded, Whole, read_message};
 pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
-pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};
+pub use pipeline::{Incoming, IngestError, Outcome, Release, ingest, ingest_batch};
 
 use sha2::{Digest, Sha256};
 

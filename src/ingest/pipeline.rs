@@ -12,12 +12,12 @@ use super::{ParsedMessage, held, parse, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
-use crate::cases::{self, Actor, Arrival, Companies, Judge, NewCase, Standing};
-use crate::config::MailboxConfig;
+use crate::cases::{self, Actor, Arrival, Companies, Door, Judge, NewCase, Standing};
+use crate::config::{CompanyConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::outbound::loop_guard::{self, Automated};
-use crate::outbound::{AckInput, MailError, ack_key, queue_ack, recent_acks_each};
+use crate::outbound::{AckInput, MailError, NotMemberInput, ack_key, queue_ack, queue_not_member, recent_acks_each};
 use crate::storage::entities::held_mail::Kind as HeldKind;
 use crate::storage::entities::{agent, case, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
@@ -36,8 +36,16 @@ pub struct Incoming<'a> {
     pub declared_size: Option<u64>,
     /// The whole message's SHA-256 (hex) when `raw` is only its first part, if known.
     pub declared_sha256: Option<String>,
-    /// Released by an agent from held mail: it opens a case even when it is automated.
-    pub released: bool,
+    /// Released by an agent from held mail: it opens a case even when it is automated or its
+    /// sender may not open cases.
+    pub released: Option<Release>,
+}
+
+/// How an agent released a held message (`supportd held release`).
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    /// The company (slug) the case is for, whatever the sender's address says.
+    pub company: Option<String>,
 }
 
 impl Incoming<'_> {
@@ -462,19 +470,25 @@ async fn store(
         }
     }
     // Automated mail that threads to no case opens none: it is held for an agent to review.
-    if let (Thread::New { because, .. }, Some(why)) = (&thread, &automated)
-        && !inc.released
-    {
-        let reason = format!(
-            "{}; it threads to no case{}",
-            why.reason,
-            because.as_ref().map_or(String::new(), |b| format!(" ({b})"))
-        );
-        let why = Automated { kind: why.kind, reason };
+    if let (Thread::New { because, .. }, Some(why), None) = (&thread, &automated, &inc.released) {
+        let because = because.as_ref().map_or(String::new(), |b| format!(" ({b})"));
+        let why = Automated { kind: why.kind, reason: format!("{}; it threads to no case{because}", why.reason) };
         let outcome = held::hold(txn, inc, msg, &why, now).await?;
         return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
     }
-    let company = cases::company_for_sender(txn, desk, sender, inc.mailbox.default_company.as_deref(), now).await?;
+    // So is a new case from someone who may not open one; they are told, politely.
+    let mut chosen_company = inc.released.as_ref().and_then(|r| r.company.clone());
+    if let (Thread::New { .. }, None) = (&thread, &inc.released) {
+        match cases::door(txn, cfg, inc.mailbox, sender).await? {
+            Door::Open { member_of } => chosen_company = member_of.map(|c| c.slug.clone()),
+            Door::Closed { reason, company } => {
+                let outcome = not_member(txn, desk, inc, msg, reason, company).await?;
+                return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
+            }
+        }
+    }
+    let fallback = chosen_company.as_deref().or(inc.mailbox.default_company.as_deref());
+    let company = cases::company_for_sender(txn, desk, sender, fallback, chosen_company.is_some(), now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
     let contact = cases::settle_contact(txn, known, sender, msg.from.name.as_deref(), company_id, now).await?;
     let mut recent_acks = None;
@@ -486,13 +500,14 @@ async fn store(
             follow_up(txn, desk, inc, msg, memo, on_case).await?
         }
         Thread::New { because, linked } => {
+            let (choice, summary) = cases::read_choice(&threading::clean_subject(&msg.subject, tag), &msg.text_body);
             let new = NewCase {
                 mailbox: &inc.mailbox.name,
                 company_id,
                 contact_id: contact.id,
-                summary: threading::clean_subject(&msg.subject, tag),
-                case_type: inc.mailbox.default_type,
-                severity: inc.mailbox.default_severity,
+                summary: if summary.is_empty() { "(no subject)".into() } else { summary },
+                case_type: choice.case_type.unwrap_or(inc.mailbox.default_type),
+                severity: choice.severity.unwrap_or(inc.mailbox.default_severity),
                 received_at: inc.received_at,
                 opened_because: because,
                 linked_case_id: linked,
@@ -507,7 +522,7 @@ async fn store(
                     // `BatchMemo::load` counted every sender of the batch.
                     let recent = memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default();
                     let company = company.as_ref().map(|(_, c)| c);
-                    let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company };
+                    let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company, choice: &choice };
                     let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;
                     recent_acks = Some(recent + u64::from(refused.is_none()));
                     refused
@@ -537,6 +552,27 @@ async fn store(
     };
     let company = company.map(|(id, c)| (id, c.slug));
     Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
+}
+
+/// Holds a new case's first message from someone who may not open cases, and tells them
+/// (once a day at most) who may, and whom to ask.
+async fn not_member(
+    txn: &Tx,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    reason: String,
+    company: Option<&CompanyConfig>,
+) -> Result<Outcome, StoreError> {
+    let why = Automated { kind: HeldKind::NotMember, reason };
+    let outcome = held::hold(txn, inc, msg, &why, desk.now()).await?;
+    if matches!(outcome, Outcome::Held { .. }) {
+        let input = NotMemberInput { msg, mailbox: inc.mailbox, company };
+        if let Some(why) = queue_not_member(txn, &desk.config, &desk.templates, input, desk.now()).await? {
+            info!(reason = %why, "no reply to a sender who may not open cases");
+        }
+    }
+    Ok(outcome)
 }
 
 /// A message that joins an existing case, and what it is.

@@ -94,7 +94,7 @@ pub async fn retry(desk: &Desk, id: i64) -> Result<Outcome, RetryError> {
         source_ref: format!("quarantine:{id}"),
         declared_size: None,
         declared_sha256: None,
-        released: false,
+        released: None,
     };
     let outcome = ingest(desk, incoming).await?;
     if let Outcome::Quarantined { id: again, reason } = outcome {

@@ -11,8 +11,9 @@ use super::MailError;
 use super::compose::{Composed, new_message_id};
 use super::outbox;
 use super::queue_mail;
+use crate::cases::Choice;
 use crate::config::{CompanyConfig, Config, MailboxConfig};
-use crate::domain::{CaseNumber, EmailAddress, Severity};
+use crate::domain::{CaseNumber, CaseType, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::sla::BusinessCalendar;
 use crate::storage::Tx;
@@ -24,6 +25,8 @@ pub struct AckInput<'a> {
     pub msg: &'a ParsedMessage,
     pub mailbox: &'a MailboxConfig,
     pub company: Option<&'a CompanyConfig>,
+    /// What the customer chose for the case (`cases::read_choice`).
+    pub choice: &'a Choice,
 }
 
 /// Acknowledgements queued in the last hour to each of `addresses` (a batch's senders), for
@@ -93,6 +96,7 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     let severity: Severity = case.severity.parse().unwrap_or(Severity::S3);
     let tz = input.company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
     let due = case.first_response_due.map(|d| format_due(d, tz)).unwrap_or_default();
+    let resolve = case.resolution_due.and(config.sla.target(severity).resolve);
     AckContext {
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),
@@ -102,12 +106,49 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
         severity_meaning: severity.meaning().to_owned(),
         response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
         response_due: due,
+        resolution_target: resolve.map(|r| format!("within {}", r.in_words())).unwrap_or_default(),
+        chosen: chosen(input.choice, &case.case_type, severity),
+        how_to_choose: how_to_choose(input.choice),
         support_hours: support_hours(&config.calendar),
         contact_name: input.msg.from.name.clone().unwrap_or_else(|| input.msg.from.address.to_string()),
         contact_email: input.msg.from.address.to_string(),
         company: input.company.map(|c| c.name.clone()).unwrap_or_default(),
         support_address: input.mailbox.address.to_string(),
     }
+}
+
+/// What the customer chose, and what the case is therefore: a choice not given or not
+/// understood is the mailbox's default, and the ack says so.
+fn chosen(choice: &Choice, case_type: &str, severity: Severity) -> String {
+    let sev = format!("severity {severity} ({})", severity.meaning());
+    let kind = format!("type {case_type}");
+    let mut words = match (choice.severity.is_some(), choice.case_type.is_some()) {
+        (true, true) => format!("You chose {sev} and {kind}."),
+        (true, false) => format!("You chose {sev}; the {kind} is our default."),
+        (false, true) => format!("You chose {kind}; the {sev} is our default."),
+        (false, false) => {
+            format!("You did not choose a severity or a type, so the case has our defaults: {sev}, {kind}.")
+        }
+    };
+    if !choice.invalid.is_empty() {
+        let quoted: Vec<String> = choice.invalid.iter().map(|i| format!("\"{i}\"")).collect();
+        words.push_str(&format!(" We did not understand {}, so our default applies there.", quoted.join(", ")));
+    }
+    words
+}
+
+fn how_to_choose(choice: &Choice) -> String {
+    if choice.severity.is_some() && choice.case_type.is_some() && choice.invalid.is_empty() {
+        return String::new();
+    }
+    let levels: Vec<String> = Severity::ALL.iter().map(|s| format!("{s} {}", s.level())).collect();
+    let types: Vec<&str> = CaseType::ALL.iter().map(|t| t.as_str()).collect();
+    format!(
+        "To choose when you write to us, put them in brackets in the subject, e.g. [S1] or [S2 Request], or \
+         start your message with lines such as \"Severity: S1\" and \"Type: Bug\". Severities: {}. Types: {}.",
+        levels.join(", "),
+        types.join(", ")
+    )
 }
 
 /// "Tuesday 24 November 2026, 10:00 GMT" in the customer's zone.

@@ -5,6 +5,7 @@ mod ack;
 mod compose;
 pub mod headers;
 pub mod loop_guard;
+mod not_member;
 pub mod outbox;
 #[cfg(test)]
 mod props;
@@ -18,6 +19,7 @@ mod transport;
 
 pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each};
 pub use compose::{ComposeError, Composed, compose, new_message_id, sendable};
+pub use not_member::{NotMemberInput, queue_not_member};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};
 

@@ -187,6 +187,28 @@ pub async fn acks_to_each_since(
     Ok(counts.into_iter().map(|(to, n)| (to, u64::try_from(n).unwrap_or(0))).collect())
 }
 
+/// Whether mail of `kind` went to `address` (compared without case) since `since`, stored
+/// or staged in this transaction.
+pub async fn mailed_since(tx: &Tx, kind: &str, address: &str, since: DateTime<Utc>) -> Result<bool, DbErr> {
+    let lower = address.to_ascii_lowercase();
+    let staged = tx.count_staged_mail(|row| {
+        row.kind.is_set_and(|k| k == kind) && row.envelope_to.is_set_and(|to| to.to_ascii_lowercase() == lower)
+    });
+    if staged > 0 {
+        return Ok(true);
+    }
+    let stored = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::Kind.eq(kind))
+        .filter(recipient_lower().eq(lower))
+        .filter(Column::CreatedAt.gte(since))
+        .into_tuple::<i64>()
+        .one(tx)
+        .await?;
+    Ok(stored.is_some())
+}
+
 /// `lower(envelope_to)`, which `idx_outbox_recipient_lower` indexes.
 fn recipient_lower() -> Expr {
     Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(Column::EnvelopeTo)))

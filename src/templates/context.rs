@@ -18,12 +18,34 @@ pub struct AckContext {
     pub response_target: String,
     /// When the response is due, in the customer company's time zone.
     pub response_due: String,
+    /// "within 2 business days", or "" when no resolution target applies (a Bug, a Request).
+    pub resolution_target: String,
+    /// What the customer chose and what the case therefore is, with anything not understood.
+    pub chosen: String,
+    /// "" when the customer chose both severity and type; else how to choose them.
+    pub how_to_choose: String,
     /// "Monday to Friday, 09:00–17:00 (Europe/London)".
     pub support_hours: String,
     pub contact_name: String,
     pub contact_email: String,
     /// Empty when the sender belongs to no known company.
     pub company: String,
+    pub support_address: String,
+}
+
+/// The reply to someone who may not open a case: their message is held for the agents.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotMemberContext {
+    pub contact_name: String,
+    /// The subject of their message.
+    pub subject: String,
+    /// "key members of our customers' teams" or "our customers' teams".
+    pub who_may_open: String,
+    /// The company the sender's domain belongs to; empty when none.
+    pub company: String,
+    /// That company's Client Relationship Manager, to ask for access; empty when none.
+    pub crm_name: String,
+    pub crm_email: String,
     pub support_address: String,
 }
 
@@ -188,6 +210,11 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         severity_meaning: "Medium – a subset of users affected".into(),
         response_target: "within 8 business hours".into(),
         response_due: "Tuesday 24 November 2026, 10:00 GMT".into(),
+        resolution_target: "within 3 business days".into(),
+        chosen: "You did not choose a severity or a type, so the case has our defaults: severity S3 (Medium – a \
+                 subset of users affected), type Query."
+            .into(),
+        how_to_choose: "To choose, put them in brackets in the subject, e.g. [S1] or [S2 Request].".into(),
         support_hours: "Monday to Friday, 09:00–17:00 (Europe/London)".into(),
         contact_name: "Jane Doe".into(),
         contact_email: "jane@acme.example".into(),
@@ -272,6 +299,16 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
     };
     match kind {
         "ack" => serde_json::to_value(ack).ok(),
+        "not_member" => serde_json::to_value(NotMemberContext {
+            contact_name: "Sam Smith".into(),
+            subject: "Printer offline".into(),
+            who_may_open: "key members of our customers' teams".into(),
+            company: "Acme".into(),
+            crm_name: "Carol CRM".into(),
+            crm_email: "carol@example.com".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
         "alert" => serde_json::to_value(alert).ok(),
         "notify" => serde_json::to_value(notify).ok(),
         "relay" => serde_json::to_value(relay).ok(),

@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, LimitNotes, NotifyContext, RelayContext, ResolutionContext,
-    sample_context,
+    AckContext, AgentErrorContext, AlertContext, LimitNotes, NotMemberContext, NotifyContext, RelayContext,
+    ResolutionContext, sample_context,
 };
 
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error"];
+pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member"];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ mod support;
 
 mod agents;
 mod check_config;
+mod choice;
 mod cli;
 mod concurrency;
 mod corpus;
@@ -20,6 +21,7 @@ mod hostile;
 mod imap;
 mod intake;
 mod loops;
+mod members;
 mod migrate;
 mod outbound;
 mod outbound_crash;

@@ -114,7 +114,7 @@ async fn ingest_fetched(
             source_ref: format!("imap:{}/{}:{}", mailbox.name, cfg.folder, f.uid),
             declared_size: f.declared_size,
             declared_sha256: None,
-            released: false,
+            released: None,
         })
         .collect();
     let mut done = Vec::new();

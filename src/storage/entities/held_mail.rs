@@ -56,6 +56,9 @@ pub enum Kind {
     /// From one of supportd's own addresses.
     #[sea_orm(string_value = "own_mail")]
     OwnMail,
+    /// From someone who may not open cases (`[intake] who_may_open`).
+    #[sea_orm(string_value = "not_member")]
+    NotMember,
 }
 
 impl Kind {
@@ -68,6 +71,7 @@ impl Kind {
             Kind::Spam => "spam",
             Kind::NoReply => "no_reply",
             Kind::OwnMail => "own_mail",
+            Kind::NotMember => "not_member",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod case;
 pub mod case_event;
 pub mod case_participant;
 pub mod company;
+pub mod company_member;
 pub mod contact;
 pub mod held_mail;
 pub mod ingest_failure;

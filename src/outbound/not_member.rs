@@ -1,0 +1,73 @@
+//! The polite reply to someone who may not open a case (`[intake] who_may_open`): their
+//! message is held, and they hear once a day at most who may open cases and whom to ask
+//! (their company's CRM). Never to automated mail, which is held before it gets here.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::compose::{Composed, new_message_id};
+use super::{MailError, outbox, queue_mail};
+use crate::config::{CompanyConfig, Config, MailboxConfig, WhoMayOpen};
+use crate::ingest::ParsedMessage;
+use crate::storage::Tx;
+use crate::templates::{Audience, NotMemberContext, Templates};
+
+pub struct NotMemberInput<'a> {
+    pub msg: &'a ParsedMessage,
+    pub mailbox: &'a MailboxConfig,
+    /// The company the sender's domain belongs to, if any: its CRM is whom to ask.
+    pub company: Option<&'a CompanyConfig>,
+}
+
+/// One reply per sender per day: a second message the same day is held without one.
+const ONCE_PER: Duration = Duration::hours(24);
+
+/// Queues the reply; `Some(reason)` when none is sent.
+pub async fn queue_not_member(
+    txn: &Tx,
+    config: &Config,
+    templates: &Templates,
+    input: NotMemberInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, MailError> {
+    let to = &input.msg.from.address;
+    if let Err(why) = super::sendable(to) {
+        return Ok(Some(why));
+    }
+    if outbox::mailed_since(txn, "not_member", to.as_str(), now - ONCE_PER).await? {
+        return Ok(Some(format!("{to} was told who may open cases within the last day")));
+    }
+    let policy = input.mailbox.who_may_open.unwrap_or(config.intake.who_may_open);
+    let ctx = NotMemberContext {
+        contact_name: input.msg.from.name.clone().unwrap_or_else(|| to.to_string()),
+        subject: crate::domain::text::one_line(&input.msg.subject),
+        who_may_open: match policy {
+            WhoMayOpen::Members => "key members of our customers' teams".into(),
+            _ => "our customers' teams".into(),
+        },
+        company: input.company.map(|c| c.name.clone()).unwrap_or_default(),
+        crm_name: input.company.and_then(|c| c.crm_name.clone()).unwrap_or_default(),
+        crm_email: input.company.and_then(|c| c.crm_email.as_ref()).map(|e| e.to_string()).unwrap_or_default(),
+        support_address: input.mailbox.address.to_string(),
+    };
+    let who = Audience { company_slug: input.company.map(|c| c.slug.as_str()), mailbox: Some(&input.mailbox.name) };
+    let rendered = templates.render("not_member", who, &ctx)?;
+    let message_id = new_message_id("not-member", None, input.mailbox.address.domain());
+    let parent = input.msg.message_id.as_deref();
+    let mut references = input.msg.references.clone();
+    references.extend(parent.map(str::to_owned));
+    let mail = Composed {
+        from: (config.outbound.from_name.as_deref(), &input.mailbox.address),
+        reply_to: &input.mailbox.address,
+        also_reply_to: None,
+        to: vec![(input.msg.from.name.as_deref(), to)],
+        cc: Vec::new(),
+        message_id: &message_id,
+        in_reply_to: parent,
+        references,
+        auto_submitted: Some("auto-replied"),
+        rendered: &rendered,
+        attachments: &[],
+    };
+    queue_mail(txn, "not_member", None, &mail, now).await?;
+    Ok(None)
+}

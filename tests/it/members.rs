@@ -1,0 +1,94 @@
+//! Key members only, through Dovecot: under `who_may_open = "members"` a non-member's new
+//! message is held and they hear once who may open cases and whom to ask; a member's mail
+//! opens a case; a party's reply is never held; `held release --add-member` opens the case
+//! and lets them open the next ones themselves.
+
+use crate::agent_mail::Desk;
+use crate::support::smtp::header;
+
+fn mail(from: &str, id: &str, subject: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@example.com\r\nSubject: {subject}\r\nMessage-ID: <{id}@acme.example>\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n\r\nHello.\r\n"
+    )
+    .into_bytes()
+}
+
+fn held(desk: &Desk) -> Vec<serde_json::Value> {
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_key_members_open_cases_and_a_non_member_hears_once_whom_to_ask() {
+    let desk = Desk::start(|c| {
+        let c = c.replace("who_may_open = \"anyone\"", "who_may_open = \"members\"");
+        let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+        assert!(c.contains(example), "daemon.toml shows the members key");
+        c.replace(example, "members = [\"customer1@acme.example\", \"*@it.acme.example\"]")
+    })
+    .await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    assert_eq!(desk.smtp.delivered_to("customer1@acme.example").len(), 1, "a member is acknowledged");
+
+    let sam = "Sam Smith <sam@acme.example>";
+    desk.server
+        .append(&[
+            mail(sam, "sam-1", "Need help with exports", ""),
+            mail(sam, "sam-2", "Exports again", ""),
+            mail(sam, "sam-ooo", "Automatic reply: Exports", "Auto-Submitted: auto-replied\r\n"),
+            mail("Ivy <ivy@it.acme.example>", "ivy-1", "VPN down", ""),
+            // A colleague's reply on the member's case is a party's reply: never held.
+            mail(sam, "sam-reply", &format!("Re: {tag} Printer offline"), ""),
+        ])
+        .await;
+    desk.run();
+
+    let cases = desk.sandbox.cases();
+    assert_eq!(cases.len(), 2, "the member's case and Ivy's (*@it.acme.example): {cases:?}");
+    assert_eq!(desk.case(&tag)["messages"].as_array().unwrap().len(), 2, "Sam's reply joined the case");
+    let rows = held(&desk);
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["not_member", "not_member", "auto_reply"], "{rows:?}");
+    assert!(rows[0]["reason"].as_str().unwrap().contains("sam@acme.example is not a key member"), "{rows:?}");
+
+    let to_sam = desk.smtp.delivered_to("sam@acme.example");
+    assert_eq!(to_sam.len(), 1, "one polite reply, none for the second message or the auto-reply");
+    assert_eq!(header(&to_sam[0], "Auto-Submitted").as_deref(), Some("auto-replied"));
+    let reply = supportd::ingest::parse(to_sam[0].as_bytes()).unwrap();
+    let text = reply.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Support cases are opened by key members of our customers' teams"), "{text}");
+    assert!(
+        text.contains("Carol CRM, the Client Relationship Manager for Acme Corporation, at carol@example.com"),
+        "{text}"
+    );
+    let notified: Vec<String> = desk
+        .smtp
+        .delivered_to("alice@example.com")
+        .iter()
+        .filter_map(|m| header(m, "Subject"))
+        .filter(|s| s.contains("Exports") || s.contains("exports"))
+        .collect();
+    assert!(notified.is_empty(), "no agent hears of held mail: {notified:?}");
+
+    // An agent lets Sam in: the held message opens a case, and his next one opens its own.
+    let id = rows[0]["id"].to_string();
+    let out = desk.sandbox.run(&["held", "release", &id, "--add-member"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let members = desk.sandbox.run(&["members", "list", "acme", "--format", "json"]);
+    let members: Vec<serde_json::Value> = serde_json::from_slice(&members.stdout).unwrap();
+    assert!(members.iter().any(|m| m["member"] == "sam@acme.example" && m["source"] == "added"), "{members:?}");
+    desk.server.append(&[mail(sam, "sam-3", "Exports, third time", "")]).await;
+    desk.run();
+    let summaries: Vec<String> =
+        desk.sandbox.cases().iter().map(|c| c["summary"].as_str().unwrap().to_owned()).collect();
+    assert!(summaries.contains(&"Need help with exports".to_owned()), "{summaries:?}");
+    assert!(summaries.contains(&"Exports, third time".to_owned()), "{summaries:?}");
+    assert_eq!(held(&desk).len(), 2, "the second message and the auto-reply are still held");
+
+    let out = desk.sandbox.run(&["members", "remove", "acme", "sam@acme.example"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(desk.sandbox.run(&["members", "remove", "acme", "sam@acme.example"]).status.code(), Some(64));
+    assert_eq!(desk.sandbox.run(&["members", "add", "nosuch", "sam@acme.example"]).status.code(), Some(64));
+}
