@@ -3,9 +3,10 @@
 //! the team's) in any hour, as acknowledgements are limited per customer. A flood of mail
 //! (a loop, a mail bomb, a script gone wrong) must not become a flood in the agents' inboxes.
 //!
-//! The mail that reaches the limit says so; what comes after it is composed and kept in the
-//! outbox as `limited` (never sent, visible in `supportd outbox list`, an event on its case),
-//! and the next email that does go to that address lists it.
+//! The mail that reaches the limit says so; what comes after it is kept in the outbox as
+//! `limited` with its recipient and subject, not composed (never sent, visible in `supportd
+//! outbox list`, an event on its case; the case holds everything it would have said), and
+//! the next email that does go to that address lists it.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -163,7 +164,7 @@ pub async fn queue(
         queue_mail(txn, kind, case_id, mail, now).await?;
         return Ok(true);
     };
-    queue_limited_mail(txn, kind, case_id, mail, reason, now).await?;
+    queue_limited_mail(txn, kind, case_id, mail, reason, now);
     let to = mail.to.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>().join(", ");
     // A line per held email at info: the warning went out when the limit was reached.
     tracing::info!(kind, case_id, to, "{reason}: kept in the outbox, not sent");

@@ -3,14 +3,15 @@
 //! carries the case tag, and its Reply-To is the support mailbox, with the agent's token
 //! (`support+<token>@…`) when the desk verifies replies by token.
 
-use super::{Ctx, Directory, limit};
+use super::limit::{self, Allowance};
+use super::{Ctx, Directory};
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};
-use crate::templates::{Audience, LimitNotes, NotifyContext};
+use crate::templates::{Audience, LimitNotes, NotifyContext, Rendered};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -54,17 +55,25 @@ pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -
     let company = desk.companies.of(config, notice.case);
     let ctx = context(config, agents, &notice, company);
     let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
-    let plain = templates.render("notify", who, &ctx)?;
+    // Rendered once for every recipient whose mail says nothing of the limit, when one does.
+    let mut plain: Option<Rendered> = None;
     let from = &notice.mailbox.address;
     let mut queued = 0;
     for r in &recipients {
         let allowance = limit::allowance(txn, config, desk.limits, &r.to, now).await?;
         let notes = allowance.notes();
-        // Most notifications say nothing of the limit: rendered once for all of those.
-        let with_notes = if notes == LimitNotes::default() {
-            None
-        } else {
-            Some(templates.render("notify", who, &NotifyContext { limit: notes, ..ctx.clone() })?)
+        let rendered = match &allowance {
+            // Kept, never sent: its subject is all anyone will see of it.
+            Allowance::Hold(_) => {
+                Rendered { subject: templates.render_subject("notify", who, &ctx)?, ..Rendered::default() }
+            }
+            Allowance::Send(_) if notes != LimitNotes::default() => {
+                templates.render("notify", who, &NotifyContext { limit: notes, ..ctx.clone() })?
+            }
+            Allowance::Send(_) => match &plain {
+                Some(p) => p.clone(),
+                None => plain.insert(templates.render("notify", who, &ctx)?).clone(),
+            },
         };
         let message_id = new_message_id("notify", Some(notice.case.number), from.domain());
         let mail = Composed {
@@ -77,7 +86,7 @@ pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -
             in_reply_to: None,
             references: Vec::new(),
             auto_submitted: Some("auto-generated"),
-            rendered: with_notes.as_ref().unwrap_or(&plain),
+            rendered: &rendered,
             attachments: &[],
         };
         queued +=

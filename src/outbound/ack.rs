@@ -122,17 +122,21 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
 fn chosen(choice: &Choice, case_type: &str, severity: Severity) -> String {
     let sev = format!("severity {severity} ({})", severity.meaning());
     let kind = format!("type {case_type}");
+    let quoted: Vec<String> = choice.invalid.iter().map(|i| format!("\"{i}\"")).collect();
+    let not_understood = quoted.join(", ");
     let mut words = match (choice.severity.is_some(), choice.case_type.is_some()) {
         (true, true) => format!("You chose {sev} and {kind}."),
         (true, false) => format!("You chose {sev}; the {kind} is our default."),
         (false, true) => format!("You chose {kind}; the {sev} is our default."),
-        (false, false) => {
+        (false, false) if quoted.is_empty() => {
             format!("You did not choose a severity or a type, so the case has our defaults: {sev}, {kind}.")
         }
+        (false, false) => {
+            return format!("We did not understand {not_understood}, so the case has our defaults: {sev}, {kind}.");
+        }
     };
-    if !choice.invalid.is_empty() {
-        let quoted: Vec<String> = choice.invalid.iter().map(|i| format!("\"{i}\"")).collect();
-        words.push_str(&format!(" We did not understand {}, so our default applies there.", quoted.join(", ")));
+    if !quoted.is_empty() {
+        words.push_str(&format!(" We did not understand {not_understood}, so our default applies there."));
     }
     words
 }
@@ -178,5 +182,33 @@ pub fn support_hours(cal: &BusinessCalendar) -> String {
             let days: Vec<String> = open.iter().map(|d| format!("{} {}", NAMES[*d], ranges(&cal.weekly[*d]))).collect();
             format!("{} ({zone})", days.join("; "))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(severity: Option<Severity>, case_type: Option<CaseType>, invalid: &[&str]) -> Choice {
+        Choice { severity, case_type, invalid: invalid.iter().map(|s| s.to_string()).collect() }
+    }
+
+    #[test]
+    fn the_ack_says_what_was_chosen_what_is_a_default_and_what_was_not_understood() {
+        let both = choice(Some(Severity::S1), Some(CaseType::Bug), &[]);
+        assert_eq!(
+            chosen(&both, "Bug", Severity::S1),
+            "You chose severity S1 (Critical – site offline for all users) and type Bug."
+        );
+        assert_eq!(how_to_choose(&both), "");
+        let half = choice(Some(Severity::S1), None, &["Type: Outage"]);
+        assert_eq!(
+            chosen(&half, "Query", Severity::S1),
+            "You chose severity S1 (Critical – site offline for all users); the type Query is our default. We did \
+             not understand \"Type: Outage\", so our default applies there."
+        );
+        assert!(how_to_choose(&half).contains("[S2 Request]"));
+        let none = choice(None, None, &[]);
+        assert!(chosen(&none, "Query", Severity::S3).starts_with("You did not choose a severity or a type"));
     }
 }

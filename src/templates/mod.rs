@@ -41,6 +41,7 @@ pub struct Audience<'a> {
     pub mailbox: Option<&'a str>,
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,
@@ -141,18 +142,33 @@ impl Templates {
         ctx: &impl serde::Serialize,
     ) -> Result<Rendered, TemplateError> {
         // Serialised once for the three parts (handlebars' `render` would do it per part).
-        let data = handlebars::Context::wraps(ctx)
-            .map_err(|e| TemplateError::Render { name: kind.to_owned(), message: e.to_string() })?;
-        let part = |part: &str| -> Result<String, TemplateError> {
-            let registry = if part == "html" { &self.html } else { &self.text };
-            let name = self.resolve(registry, kind, part, who);
-            registry
-                .render_with_context(&name, &data)
-                .map_err(|e| TemplateError::Render { name, message: e.to_string() })
-        };
+        let data = wrap(kind, ctx)?;
+        let part = |part: &str| self.part(kind, part, who, &data);
         // A subject is one line, whatever the template's trailing newline says.
         let subject = crate::domain::text::one_line(&part("subject")?);
         Ok(Rendered { subject, text: part("txt")?, html: part("html")? })
+    }
+
+    /// The subject alone: what a mail that is kept but never sent needs.
+    pub fn render_subject(
+        &self,
+        kind: &str,
+        who: Audience<'_>,
+        ctx: &impl serde::Serialize,
+    ) -> Result<String, TemplateError> {
+        Ok(crate::domain::text::one_line(&self.part(kind, "subject", who, &wrap(kind, ctx)?)?))
+    }
+
+    fn part(
+        &self,
+        kind: &str,
+        part: &str,
+        who: Audience<'_>,
+        data: &handlebars::Context,
+    ) -> Result<String, TemplateError> {
+        let registry = if part == "html" { &self.html } else { &self.text };
+        let name = self.resolve(registry, kind, part, who);
+        registry.render_with_context(&name, data).map_err(|e| TemplateError::Render { name, message: e.to_string() })
     }
 
     fn resolve(&self, registry: &Handlebars<'static>, kind: &str, part: &str, who: Audience<'_>) -> String {
@@ -162,6 +178,10 @@ impl Templates {
         ];
         candidates.into_iter().flatten().find(|n| registry.has_template(n)).unwrap_or_else(|| format!("{kind}.{part}"))
     }
+}
+
+fn wrap(kind: &str, ctx: &impl serde::Serialize) -> Result<handlebars::Context, TemplateError> {
+    handlebars::Context::wraps(ctx).map_err(|e| TemplateError::Render { name: kind.to_owned(), message: e.to_string() })
 }
 
 fn registry(html: bool) -> Handlebars<'static> {
