@@ -11,6 +11,8 @@ pub enum Command {
     Priority(Priority),
     Assign(Assignee),
     Category(String),
+    /// The case's company, by slug or name: for a case from an unknown sender.
+    Company(String),
     /// Caused by client-side configuration: no resolution target (`#client-config off` clears it).
     ClientConfig(bool),
     Time {
@@ -60,7 +62,8 @@ impl Commands {
     }
 }
 
-const KNOWN: &str = "#status, #severity, #type, #priority, #assign, #category, #client-config, #time, #solution, #note";
+const KNOWN: &str =
+    "#status, #severity, #type, #priority, #assign, #category, #company, #client-config, #time, #solution, #note";
 
 /// Reads the command lines at the top of `text` (blank lines between them allowed).
 pub fn parse(text: &str) -> Commands {
@@ -112,6 +115,7 @@ fn command(word: &str, value: &str) -> Result<Command, String> {
             v => Ok(Command::Assign(Assignee::Named(v.to_owned()))),
         },
         "category" => required().map(Command::Category),
+        "company" => required().map(Command::Company),
         "client-config" => match value.to_ascii_lowercase().as_str() {
             "" | "yes" | "on" | "true" => Ok(Command::ClientConfig(true)),
             "no" | "off" | "false" => Ok(Command::ClientConfig(false)),

@@ -127,6 +127,10 @@ fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model
             Command::ClientConfig(on) => class.client_config = on,
             Command::Priority(p) => plan.fields.push(FieldChange::Priority(p)),
             Command::Category(text) => plan.fields.push(FieldChange::Category(known_category(ctx.config, text))),
+            Command::Company(name) => match company_change(ctx, c, &name) {
+                Ok(change) => plan.fields.push(change),
+                Err(why) => problems.push(format!("#company {name}: {why}")),
+            },
             Command::Solution(text) => plan.fields.push(FieldChange::Solution(text)),
             Command::Assign(Assignee::Me) => plan.fields.push(FieldChange::Assignee(me)),
             Command::Assign(Assignee::Named(who)) => match ctx.agents.named(&who) {
@@ -139,6 +143,18 @@ fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model
     }
     plan.classification = (class != current).then_some(class);
     if problems.is_empty() { Ok(plan) } else { Err(problems) }
+}
+
+/// `#company acme` (a slug, or the name in any letter case).
+fn company_change(ctx: &Ctx<'_>, c: &case::Model, name: &str) -> Result<FieldChange<'static>, String> {
+    let companies = &ctx.config.companies;
+    let found = companies.iter().find(|co| co.slug == name || co.name.eq_ignore_ascii_case(name)).ok_or_else(|| {
+        let slugs: Vec<&str> = companies.iter().map(|co| co.slug.as_str()).collect();
+        format!("no [[company]] has that slug or name (known: {})", slugs.join(", "))
+    })?;
+    let id = ctx.companies.id_of(&found.slug).ok_or("the company is not stored yet; try again")?;
+    let was = ctx.companies.of(ctx.config, c).map(|co| co.slug.clone());
+    Ok(FieldChange::Company { id, slug: found.slug.clone(), was })
 }
 
 /// A category that matches a configured one but for case is written the configured way.

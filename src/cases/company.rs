@@ -34,6 +34,11 @@ impl Companies {
         self.slugs.entry(id).or_insert_with(|| slug.to_owned());
     }
 
+    /// The stored id of the company with `slug`.
+    pub fn id_of(&self, slug: &str) -> Option<i64> {
+        self.slugs.iter().find(|(_, s)| s.as_str() == slug).map(|(id, _)| *id)
+    }
+
     /// `None` for a case of no known company, or of one no longer in `[[company]]`.
     pub fn of<'c>(&self, config: &'c Config, c: &case::Model) -> Option<&'c CompanyConfig> {
         let slug = self.slugs.get(&c.company_id?)?;

@@ -1,5 +1,5 @@
 //! The case fields an agent sets that do not move SLA targets: priority, error category,
-//! assignee and solution. Each change is an event with the old and new value.
+//! assignee, solution and company. Each change is an event with the old and new value.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DbErr, Set};
@@ -16,6 +16,13 @@ pub enum FieldChange<'a> {
     Category(String),
     Assignee(&'a agent::Model),
     Solution(String),
+    /// The company (its id and slug), for a case from an unknown sender: its reference notes
+    /// then show in the case's notifications and views.
+    Company {
+        id: i64,
+        slug: String,
+        was: Option<String>,
+    },
 }
 
 /// Sets one field; an unchanged value writes nothing and records nothing.
@@ -44,6 +51,10 @@ pub async fn set_field(
         FieldChange::Solution(text) => {
             update.solution = Set(Some(text.clone()));
             ("solution", c.solution.clone(), text)
+        }
+        FieldChange::Company { id, slug, was } => {
+            update.company_id = Set(Some(id));
+            ("company", was, slug)
         }
     };
     if old.as_deref() == Some(new.as_str()) {

@@ -184,3 +184,49 @@ async fn follow_up_notifications_show_the_cases_company_whoever_writes() {
     let html = notice.html_body.clone().unwrap_or_default();
     assert!(!html.contains("Reference notes"), "{html}");
 }
+
+/// `#company` files a case from an unknown sender under a company: the change is an event,
+/// and the next notification on the case shows the company and its reference notes.
+#[tokio::test(flavor = "multi_thread")]
+async fn company_sets_the_company_and_the_next_notification_carries_its_notes() {
+    let desk = Desk::start(|c| c).await;
+    let mail = |id: &str, subject: &str| {
+        format!(
+            "From: Rob <rob@gmail.example>\r\nTo: support@example.com\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+             Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nFrom my phone.\r\n"
+        )
+        .into_bytes()
+    };
+    desk.server.append(&[mail("rob-1@gmail.example", "Acme shop down")]).await;
+    desk.run();
+    let case = desk.sandbox.cases().into_iter().find(|c| c["summary"] == "Acme shop down").expect("the case");
+    let tag = format!("[Case #{}]", case["number"].as_str().unwrap());
+    assert!(case["company"].is_null(), "an unknown sender's case has no company: {case}");
+
+    desk.agent_replies(&tag, "#company nosuch\nLooking into it.").await;
+    let refusal = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains(&tag) && !s.contains("New case")));
+    let (_, refusal) = refusal.expect("Alice hears why nothing was applied");
+    assert!(
+        normalise(&refusal.text_body).contains("#company nosuch: no [[company]] has that slug or name (known: acme)")
+    );
+
+    desk.agent_replies(&tag, "#company Acme Corporation\nLooking into it.").await;
+    let case = desk.case(&tag);
+    assert_eq!(case["company"], "Acme Corporation", "{case}");
+    let event = case["events"].as_array().unwrap().iter().find(|e| e["kind"] == "company").expect("an event");
+    assert_eq!(event["new_value"], "acme", "{event}");
+
+    desk.server.append(&[mail("rob-2@gmail.example", &format!("Re: {tag} Acme shop down"))]).await;
+    desk.run();
+    let (raw, notice) = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains(&tag) && s.contains("Customer reply")))
+        .expect("Alice hears of Rob's reply");
+    assert!(header(&raw, "Subject").unwrap().contains("(S3, Acme Corporation)"), "{raw}");
+    let text = normalise(&notice.text_body);
+    assert!(text.contains("*** Reference notes for Acme Corporation ***\nProduction site is acme.example;"), "{text}");
+}
