@@ -5,7 +5,7 @@
 
 use super::limit::{self, Allowance};
 use super::{Ctx, Directory};
-use crate::config::{CompanyConfig, Config, MailboxConfig, Notify};
+use crate::config::{CompanyConfig, Config, MailboxConfig, Notify, RouteNotify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
 use crate::ingest::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
@@ -48,11 +48,11 @@ struct Recipient<'a> {
 /// are held back by `[agents] mail_limit_per_hour`).
 pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -> Result<usize, MailError> {
     let (config, templates, agents, now) = (desk.config, desk.templates, desk.agents, desk.now);
-    let recipients = recipients(config, agents, &notice);
+    let company = desk.companies.of(config, notice.case);
+    let recipients = recipients(config, agents, &notice, company);
     if recipients.is_empty() {
         return Ok(0);
     }
-    let company = desk.companies.of(config, notice.case);
     let ctx = context(config, agents, &notice, company);
     let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
     // Rendered once for every recipient whose mail says nothing of the limit, when one does.
@@ -96,8 +96,14 @@ pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -
 }
 
 /// A follow-up goes to the assigned agent; a new case, or a follow-up on an unassigned
-/// case, to every active agent (or the team address).
-fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -> Vec<Recipient<'a>> {
+/// case, to the agents the first matching `[[route]]` names, else to every active agent (or
+/// the team address).
+fn recipients<'a>(
+    config: &Config,
+    agents: &'a Directory,
+    notice: &Notice<'_>,
+    company: Option<&CompanyConfig>,
+) -> Vec<Recipient<'a>> {
     let desk = &config.agent_desk;
     let assigned = notice.case.assignee_id.and_then(|id| agents.by_id(id)).filter(|a| a.active);
     let personal = |a: &'a agent::Model| {
@@ -108,9 +114,18 @@ fn recipients<'a>(config: &Config, agents: &'a Directory, notice: &Notice<'_>) -
         };
         Some(Recipient { to, name: Some(a.name.as_str()), reply_to })
     };
+    let named = match crate::cases::route_of(config, notice.case, company).map(|r| &r.notify) {
+        Some(RouteNotify::Agents(list)) => Some(list),
+        Some(RouteNotify::All) | None => None,
+    };
     match (notice.event, assigned, &desk.notify) {
         (_, _, Notify::Nobody) => Vec::new(),
         (Event::FollowUp | Event::CrmNote | Event::Undelivered, Some(a), _) => personal(a).into_iter().collect(),
+        (_, _, _) if let Some(list) = named => agents
+            .active()
+            .filter(|a| list.iter().any(|x| x.as_str().eq_ignore_ascii_case(&a.email)))
+            .filter_map(personal)
+            .collect(),
         (_, _, Notify::Team(team)) => {
             vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
         }

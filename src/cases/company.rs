@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 
-use crate::config::{CompanyConfig, Config};
+use crate::config::{CompanyConfig, Config, Route, Routed, route_for};
+use crate::domain::{CaseType, Severity};
 use crate::storage::entities::{case, company};
 
 /// The stored companies' slugs by id. Companies are written from `[[company]]` at start-up
@@ -44,4 +45,15 @@ impl Companies {
         let slug = self.slugs.get(&c.company_id?)?;
         config.company(slug)
     }
+}
+
+/// The first `[[route]]` that matches the case (its type, severity, company and mailbox).
+pub fn route_of<'r>(config: &'r Config, c: &case::Model, company: Option<&CompanyConfig>) -> Option<&'r Route> {
+    let routed = Routed {
+        case_type: c.case_type.parse().unwrap_or(CaseType::Query),
+        severity: c.severity.parse().unwrap_or(Severity::S3),
+        company: company.map(|co| co.slug.as_str()),
+        mailbox: &c.mailbox,
+    };
+    route_for(&config.routes, &routed)
 }

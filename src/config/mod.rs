@@ -7,6 +7,7 @@ mod model;
 mod plaintext;
 mod problems;
 mod raw;
+mod routes;
 mod secret;
 mod validate;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::*;
 pub use problems::{Problem, Problems};
+pub use routes::{Route, RouteNotify, Routed, route_for};
 pub use secret::Secret;
 
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,8 @@ pub struct Config {
     pub sla: SlaPolicy,
     pub agents: Vec<AgentConfig>,
     pub companies: Vec<CompanyConfig>,
+    /// `[[route]]`: who hears of a new case and who gets it; the first match wins.
+    pub routes: Vec<super::Route>,
     pub scheduler: SchedulerConfig,
     pub budget: BudgetConfig,
     pub agent_desk: AgentDesk,

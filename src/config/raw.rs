@@ -25,6 +25,8 @@ pub struct RawConfig {
     pub agent_desk: RawAgentDesk,
     #[serde(rename = "company")]
     pub companies: Vec<RawCompany>,
+    #[serde(rename = "route")]
+    pub routes: Vec<super::routes::RawRoute>,
     pub scheduler: RawScheduler,
     pub budget: RawBudget,
     #[serde(flatten)]

@@ -31,6 +31,8 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
     let budget = budget(&mut p, &raw.budget);
     let mut warnings = Vec::new();
     let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk, &mailboxes);
+    let known = super::routes::Known { companies: &companies, mailboxes: &mailboxes, agents: &agents };
+    let routes = super::routes::routes(&mut p, &mut warnings, &raw.routes, &known);
     super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
@@ -47,6 +49,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
         sla,
         agents,
         companies,
+        routes,
         scheduler: scheduler.expect("no problems means scheduler parsed"),
         budget,
         agent_desk,

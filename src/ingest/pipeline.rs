@@ -12,7 +12,7 @@ use super::{ParsedMessage, held, parse, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
-use crate::cases::{self, Actor, Arrival, Companies, Door, Judge, NewCase, Standing};
+use crate::cases::{self, Actor, Arrival, Companies, Door, FieldChange, Judge, NewCase, Standing};
 use crate::config::{CompanyConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
@@ -513,7 +513,12 @@ async fn store(
                 linked_case_id: linked,
                 actor,
             };
-            let case = cases::open_case(txn, cfg, new, now).await?;
+            let mut case = cases::open_case(txn, cfg, new, now).await?;
+            // A `[[route]]` may give the case to an agent as it opens.
+            let routed = cases::route_of(cfg, &case, company.as_ref().map(|(_, c)| c)).and_then(|r| r.assign.as_ref());
+            if let Some(agent) = routed.and_then(|a| memo.agents.by_address(a)) {
+                case = cases::set_field(txn, &case, FieldChange::Assignee(agent), &Actor::System, now).await?;
+            }
             // Automated mail is never acknowledged; otherwise the ack may be refused (the
             // hourly limit, an address mail cannot be sent to), which the case records.
             let refused = match &no_ack {

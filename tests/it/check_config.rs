@@ -188,3 +188,41 @@ async fn plain_imap_and_smtp_to_a_remote_host_are_refused_unless_allowed() {
     let err = String::from_utf8_lossy(&sandbox.run(&["check-config"]).stderr).into_owned();
     assert!(!err.contains("password_file:") && !err.contains("password:"), "private files: no warning: {err}");
 }
+
+/// Routes, members and who may open cases: each bad value is named by its key, and a route
+/// to an address that is no agent is a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_routes_members_and_intake_policy_are_named() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        let c = c.replace("who_may_open = \"anyone\"", "who_may_open = \"friends\"").replace(
+            "# members = [\"jane@acme.example\", \"*@it.acme.example\"]",
+            "members = [\"jane@\", \"*@acme.example\"]",
+        );
+        format!("{c}\n[[route]]\ntype = \"Outage\"\ncompany = \"nosuch\"\nnotify = [\"not an address\"]\n")
+    });
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "intake.who_may_open: expected \"anyone\", \"companies\" or \"members\", got \"friends\"",
+        "company[0].members[0]: expected an address or \"*@domain\", got \"jane@\"",
+        "route[0].type: expected a case type",
+        "route[0].company: no [[company]] has slug \"nosuch\"",
+        "route[0].notify:",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    assert!(err.contains("5 problem(s)"), "{err}");
+
+    sandbox.edit_config(|c| {
+        let c = c.replacen("who_may_open = \"friends\"", "who_may_open = \"members\"", 1);
+        let c = c.replace("members = [\"jane@\", \"*@acme.example\"]", "members = [\"*@acme.example\"]");
+        let cut = c.find("\n[[route]]").unwrap();
+        format!("{}\n[[route]]\nseverity = \"S1\"\nnotify = [\"olga@example.com\"]\n", &c[..cut])
+    });
+    let out = sandbox.run(&["check-config"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("route[0].notify: olga@example.com is no [[agent]] here"), "{text}");
+}

@@ -29,6 +29,7 @@ mod oversize;
 mod parties;
 mod quarantine;
 mod read_only;
+mod routes;
 mod sla;
 mod templates;
 mod threading;
