@@ -126,7 +126,7 @@ async fn fetch_and_parse(server: &TestMailServer, n: usize) -> f64 {
         let fetches: Vec<_> =
             s.uid_fetch(&set, "(UID INTERNALDATE BODY.PEEK[])").await.unwrap().try_collect().await.unwrap();
         for f in &fetches {
-            if supportd::ingest::parse(f.body().expect("body")).is_ok() {
+            if supportd::mail::parse(f.body().expect("body")).is_ok() {
                 parsed += 1;
             }
         }

@@ -1,6 +1,7 @@
 //! supportd: a support desk that runs over email.
 //!
 //! The way of a message is the way of the modules: `ingest -> threading -> cases -> outbound`;
+//! all of them read mail through `mail` (the parsed message), which depends on none of them;
 //! `scheduler -> sla -> cases -> outbound`. Nothing below calls back up.
 
 pub mod agents;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod desk;
 pub mod domain;
 pub mod ingest;
+pub mod mail;
 pub mod outbound;
 pub mod scheduler;
 pub mod sla;

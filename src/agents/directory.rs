@@ -65,7 +65,7 @@ impl Directory {
 pub fn new_token() -> std::io::Result<String> {
     let mut bytes = [0u8; 10];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(crate::ingest::hex(&bytes))
+    Ok(crate::mail::hex(&bytes))
 }
 
 /// Gives every agent without a reply token one (agents added before tokens existed).

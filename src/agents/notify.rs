@@ -7,7 +7,7 @@ use super::limit::{self, Allowance};
 use super::{Ctx, Directory};
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify, RouteNotify};
 use crate::domain::{CaseNumber, EmailAddress, Severity};
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};

@@ -4,7 +4,7 @@
 
 use super::{Ctx, letter, limit};
 use crate::domain::{CaseNumber, EmailAddress};
-use crate::ingest::Attachment;
+use crate::mail::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};

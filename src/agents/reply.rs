@@ -13,7 +13,7 @@ use crate::cases::{
 };
 use crate::config::{Config, MailboxConfig};
 use crate::domain::{CaseNumber, Status};
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::outbound::MailError;
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case};

@@ -5,7 +5,7 @@
 use super::auth_results;
 use crate::config::{AgentDesk, Verify};
 use crate::domain::EmailAddress;
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 
 /// `Err` says why the message is not trusted, in words fit for the agent (never the token).
 pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
@@ -78,7 +78,7 @@ mod tests {
 
     fn msg(headers: &str) -> ParsedMessage {
         let raw = format!("{headers}From: Alice <alice@example.com>\r\nSubject: x\r\n\r\nbody\r\n");
-        crate::ingest::parse(raw.as_bytes()).unwrap()
+        crate::mail::parse(raw.as_bytes()).unwrap()
     }
 
     const PASS: &str = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com; spf=pass\r\n";

@@ -115,3 +115,14 @@ fn classification(c: &case::Model) -> Classification {
         client_config: c.client_config,
     }
 }
+
+/// When the scheduler next has an alert to look at for the case (`None`: none is left).
+pub async fn set_next_alert(
+    db: &impl sea_orm::ConnectionTrait,
+    c: &case::Model,
+    next: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    let mut update: case::ActiveModel = c.clone().into();
+    update.next_alert_at = Set(next);
+    update.update(db).await.map(|_| ())
+}

@@ -14,7 +14,7 @@ mod time;
 mod view;
 
 pub use crate::sla::Classification;
-pub use change::{reclassify, record_response, set_status};
+pub use change::{reclassify, record_response, set_next_alert, set_status};
 pub use choice::{Choice, read_choice};
 pub use company::{Companies, route_of};
 pub use events::{Actor, record_event};

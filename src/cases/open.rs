@@ -4,7 +4,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use super::{Actor, record_event};
 use crate::config::Config;
 use crate::domain::{CaseType, Priority, Severity, Status};
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::storage::entities::{attachment, case, case_participant, message};
 
@@ -130,7 +130,7 @@ fn insert_message(
         Author::Customer | Author::Crm => None,
     };
     let list =
-        |parties: &[crate::ingest::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
+        |parties: &[crate::mail::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
     let mut flags = msg.flags.clone();
     flags.extend(agent.and_then(|a| a.flag.clone()));
     if matches!(author, Author::Crm) {
@@ -168,7 +168,7 @@ fn insert_message(
             filename: Set(a.filename.clone()),
             content_type: Set(a.content_type.clone()),
             size: Set(a.data.len() as i64),
-            sha256: Set(crate::ingest::sha256_hex(&a.data)),
+            sha256: Set(crate::mail::sha256_hex(&a.data)),
             data: Set(a.data.clone()),
             ..Default::default()
         })

@@ -75,7 +75,7 @@ pub fn read_message(source: impl Read, limit: u64, keep: u64, size_hint: Option<
             Err(e) => return Err(e),
         }
     }
-    let sha256 = super::hex(&hash.finalize());
+    let sha256 = crate::mail::hex(&hash.finalize());
     Ok(Loaded { raw, oversize: Some(Whole { size, sha256 }) })
 }
 
@@ -105,7 +105,7 @@ mod tests {
             assert_eq!(loaded.raw, &data[..100]);
             let whole = loaded.oversize.expect("over the limit");
             assert_eq!(whole.size, len as u64);
-            assert_eq!(whole.sha256, crate::ingest::sha256_hex(&data[..len]));
+            assert_eq!(whole.sha256, crate::mail::sha256_hex(&data[..len]));
         }
     }
 }

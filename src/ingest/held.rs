@@ -10,8 +10,9 @@ use sea_orm::{
     QuerySelect, Set, TryInsertResult,
 };
 
-use super::{Incoming, IngestError, Outcome, ParsedMessage, Release, ingest};
+use super::{Incoming, IngestError, Outcome, Release, ingest};
 use crate::desk::Desk;
+use crate::mail::ParsedMessage;
 use crate::outbound::loop_guard::Automated;
 use crate::storage::entities::case;
 use crate::storage::entities::held_mail::{self, Kind, State};

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr};
 use tracing::{Instrument, Span, debug, info, warn};
 
-use super::{ParsedMessage, held, parse, quarantine};
+use super::{held, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
@@ -16,6 +16,7 @@ use crate::cases::{self, Actor, Arrival, Companies, Door, FieldChange, Judge, Ne
 use crate::config::{CompanyConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, EmailAddress};
+use crate::mail::{ParsedMessage, parse};
 use crate::outbound::loop_guard::{self, Automated};
 use crate::outbound::{AckInput, MailError, NotMemberInput, ack_key, queue_ack, queue_not_member, recent_acks_each};
 use crate::storage::entities::held_mail::Kind as HeldKind;
@@ -113,7 +114,7 @@ async fn guarded<T>(work: impl std::future::Future<Output = Result<T, StoreError
     std::panic::AssertUnwindSafe(work)
         .catch_unwind()
         .await
-        .unwrap_or_else(|panic| Err(StoreError::Panic(super::panic_text(panic.as_ref()))))
+        .unwrap_or_else(|panic| Err(StoreError::Panic(crate::mail::panic_text(panic.as_ref()))))
 }
 
 impl From<MailError> for StoreError {

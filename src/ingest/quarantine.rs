@@ -8,9 +8,10 @@ use sea_orm::{
     QuerySelect, Set,
 };
 
-use super::{Incoming, IngestError, Outcome, ingest, sha256_hex};
+use super::{Incoming, IngestError, Outcome, ingest};
 use crate::config::IntakeConfig;
 use crate::desk::Desk;
+use crate::mail::sha256_hex;
 use crate::storage::entities::{ingest_failure, quarantine};
 
 #[derive(Debug, thiserror::Error)]

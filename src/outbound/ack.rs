@@ -14,7 +14,7 @@ use super::queue_mail;
 use crate::cases::Choice;
 use crate::config::{CompanyConfig, Config, MailboxConfig};
 use crate::domain::{CaseNumber, CaseType, EmailAddress, Severity};
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::sla::BusinessCalendar;
 use crate::storage::Tx;
 use crate::storage::entities::case;

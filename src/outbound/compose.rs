@@ -8,7 +8,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::headers::{AutoSubmitted, Subject, capped_references, one_line, phrase, usable_id};
 use crate::domain::EmailAddress;
-use crate::ingest::Attachment;
+use crate::mail::Attachment;
 use crate::templates::Rendered;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! that threads to no case is held (`ingest::held`). This says what it is and why.
 
 use crate::domain::EmailAddress;
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 pub use crate::storage::entities::held_mail::Kind;
 
 /// Automated mail: what kind, and the header or phrase that gave it away.
@@ -229,7 +229,7 @@ fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::parse;
+    use crate::mail::parse;
 
     fn reason(headers: &str) -> Option<String> {
         reason_from("Jane <jane@acme.example>", "Help", headers)

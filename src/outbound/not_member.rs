@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::compose::{Composed, new_message_id};
 use super::{MailError, outbox, queue_mail};
 use crate::config::{CompanyConfig, Config, MailboxConfig, WhoMayOpen};
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::templates::{Audience, NotMemberContext, Templates};
 

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 
 use super::selfcheck::replies_hold;
-use crate::ingest::parse;
+use crate::mail::parse;
 use crate::templates::Templates;
 
 static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {

@@ -6,7 +6,7 @@
 use super::headers::line_problems;
 use super::{Composed, compose, sendable};
 use crate::domain::{CaseTag, EmailAddress};
-use crate::ingest::{ParsedMessage, parse};
+use crate::mail::{ParsedMessage, parse};
 use crate::templates::{Audience, Rendered, Templates, sample_context};
 
 /// Renders `kind` with its sample context, the customer's own text put in `fields`.

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use tracing::info;
 
 use super::alert_mail::{People, queue_alert};
@@ -111,9 +111,7 @@ async fn escalate(
         None => 0,
     };
     let next = points.iter().filter(|p| p.at > now && !sent.contains(&key(p))).map(|p| p.at).min();
-    let mut update: case::ActiveModel = c.clone().into();
-    update.next_alert_at = Set(next);
-    update.update(txn).await?;
+    crate::cases::set_next_alert(txn, c, next).await?;
     Ok(queued)
 }
 

@@ -2,7 +2,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::cases::{Judge, Standing};
 use crate::domain::CaseTag;
-use crate::ingest::ParsedMessage;
+use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::storage::entities::{case, message, outbox};
 

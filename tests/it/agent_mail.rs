@@ -10,7 +10,7 @@ mod readers;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use supportd::ingest::{ParsedMessage, parse};
+use supportd::mail::{ParsedMessage, parse};
 
 use crate::support::smtp::header;
 use crate::support::{Backend, Sandbox, TestMailServer, TestSmtp};

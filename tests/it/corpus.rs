@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use supportd::ingest::{ParseError, parse};
+use supportd::mail::{ParseError, parse};
 use supportd::outbound::loop_guard::no_ack_reason;
 
 use crate::support::{Backend, Sandbox, TestSmtp, corpus};

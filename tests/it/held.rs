@@ -57,7 +57,7 @@ async fn held_then_released_or_discarded(backend: Backend) {
     let rows = held(&sandbox, false);
     assert_eq!(rows.len(), AUTOMATED.len(), "{rows:?}");
     for (name, kind, reason) in AUTOMATED {
-        let subject = supportd::ingest::parse(&std::fs::read(format!("{FIXTURES}/{name}")).unwrap()).unwrap().subject;
+        let subject = supportd::mail::parse(&std::fs::read(format!("{FIXTURES}/{name}")).unwrap()).unwrap().subject;
         let row = rows.iter().find(|r| r["subject"] == subject).unwrap_or_else(|| panic!("{name} is held: {rows:?}"));
         assert_eq!(row["kind"], *kind, "{name}: {row}");
         assert_eq!(row["state"], "held", "{name}");

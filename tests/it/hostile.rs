@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use supportd::ingest::parse;
+use supportd::mail::parse;
 use supportd::outbound::headers::line_problems;
 
 use crate::support::smtp::header;
@@ -16,7 +16,7 @@ fn mail(from: &str, subject: &str, extra: &str, body: &str) -> Vec<u8> {
         "From: {from}\r\nTo: support@example.com\r\n{extra}Subject: {subject}\r\n\
          Message-ID: <hostile-{}@acme.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
-        supportd::ingest::sha256_hex(format!("{from}{subject}{extra}{body}").as_bytes())
+        supportd::mail::sha256_hex(format!("{from}{subject}{extra}{body}").as_bytes())
     )
     .into_bytes()
 }

@@ -6,6 +6,7 @@ mod agent_mail;
 mod support;
 
 mod agents;
+mod boundaries;
 mod check_config;
 mod choice;
 mod cli;

@@ -56,7 +56,7 @@ async fn only_key_members_open_cases_and_a_non_member_hears_once_whom_to_ask() {
     let to_sam = desk.smtp.delivered_to("sam@acme.example");
     assert_eq!(to_sam.len(), 1, "one polite reply, none for the second message or the auto-reply");
     assert_eq!(header(&to_sam[0], "Auto-Submitted").as_deref(), Some("auto-replied"));
-    let reply = supportd::ingest::parse(to_sam[0].as_bytes()).unwrap();
+    let reply = supportd::mail::parse(to_sam[0].as_bytes()).unwrap();
     let text = reply.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("Support cases are opened by key members of our customers' teams"), "{text}");
     assert!(

@@ -46,7 +46,7 @@ fn assert_kept_first_part(row: &serde_json::Value, message: &[u8]) {
     let reason = row["reason"].as_str().expect("a reason");
     assert_eq!(reason, format!("over the size limit ({} bytes > {})", message.len(), 4 * MB));
     assert_eq!(row["full_size"].as_u64(), Some(message.len() as u64));
-    assert_eq!(row["sha256"].as_str(), Some(supportd::ingest::sha256_hex(message).as_str()));
+    assert_eq!(row["sha256"].as_str(), Some(supportd::mail::sha256_hex(message).as_str()));
     assert_eq!(row["bytes"].as_u64(), Some(64 * 1024), "only quarantine_keep_bytes are stored");
 }
 

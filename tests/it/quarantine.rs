@@ -34,7 +34,7 @@ Content-Type: text/plain; charset=x-martian\r\n\r\nK\xe4se \xff kaputt\r\n"
     // Only the first part is stored, with what the whole message was.
     assert_eq!(held[0]["bytes"].as_u64(), Some(1024 * 1024), "the first quarantine_keep_bytes kept");
     assert_eq!(held[0]["full_size"].as_u64(), Some(huge.len() as u64));
-    assert_eq!(held[0]["sha256"].as_str(), Some(supportd::ingest::sha256_hex(&huge).as_str()));
+    assert_eq!(held[0]["sha256"].as_str(), Some(supportd::mail::sha256_hex(&huge).as_str()));
 
     // The bad charset became a case, flagged, from the lossy decode; the last one too.
     let cases = sandbox.cases();

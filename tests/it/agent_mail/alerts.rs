@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use supportd::ingest::parse;
+use supportd::mail::parse;
 
 use super::{Desk, customer};
 use crate::support::smtp::header;

@@ -25,7 +25,7 @@ async fn a_bounced_acknowledgement_tells_the_agents_what_the_bounce_says() {
     assert_eq!(desk.smtp.delivered_to("customer1@acme.example").len(), 1, "nothing more to her");
     let to_alice = desk.smtp.delivered_to("alice@example.com");
     assert_eq!(to_alice.len(), 2, "the new case, then the bounce");
-    let notice = supportd::ingest::parse(to_alice[1].as_bytes()).unwrap();
+    let notice = supportd::mail::parse(to_alice[1].as_bytes()).unwrap();
     assert!(notice.subject.starts_with(&format!("{tag} Delivery failure on")), "{}", notice.subject);
     let text = notice.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("NOT DELIVERED: the customer did not receive our last email on this case"), "{text}");

@@ -30,7 +30,7 @@ async fn a_flood_of_agent_mail_yields_at_most_the_limit_and_the_rest_is_listed_l
 
     let to_alice = desk.smtp.delivered_to("alice@example.com");
     assert_eq!(to_alice.len(), LIMIT, "{events} agent-bound events, {LIMIT} emails");
-    let last = normalise(&supportd::ingest::parse(to_alice[LIMIT - 1].as_bytes()).unwrap().text_body);
+    let last = normalise(&supportd::mail::parse(to_alice[LIMIT - 1].as_bytes()).unwrap().text_body);
     assert!(last.contains(&format!("LIMIT REACHED: You have now had {LIMIT} emails")), "the last one says so: {last}");
     for earlier in &to_alice[..LIMIT - 1] {
         assert!(!earlier.contains("LIMIT REACHED"), "{earlier}");
@@ -67,7 +67,7 @@ async fn a_flood_of_agent_mail_yields_at_most_the_limit_and_the_rest_is_listed_l
     assert_eq!(to_alice.len(), LIMIT + 1);
     let next = &to_alice[LIMIT];
     assert!(header(next, "Subject").unwrap().contains("After the flood"), "{next}");
-    let text = normalise(&supportd::ingest::parse(next.as_bytes()).unwrap().text_body);
+    let text = normalise(&supportd::mail::parse(next.as_bytes()).unwrap().text_body);
     let note = format!("NOT SENT TO YOU: {} emails to you were not sent since", held.len());
     assert!(text.contains(&note), "{text}");
     for row in &held {

@@ -66,7 +66,7 @@ async fn relay_and_resolution_thread_for_the_customer_and_reach_her_colleague() 
     assert_eq!(ids(header(relay, "References")), [first.clone(), ack.clone()], "what she has seen: hers and our ack");
     let r1 = message_id(relay);
     assert_eq!(desk.agents_mail_to("colin@acme.example", &tag), relays, "the colleague receives the relay");
-    let text = normalise(&supportd::ingest::parse(relay.as_bytes()).unwrap().text_body);
+    let text = normalise(&supportd::mail::parse(relay.as_bytes()).unwrap().text_body);
     assert!(text.contains("now.\n\nKind regards,\nAlice\n--"), "{text}");
     assert!(!text.contains("Alice Smith"), "signed once: {text}");
 
@@ -88,7 +88,7 @@ async fn relay_and_resolution_thread_for_the_customer_and_reach_her_colleague() 
     assert_eq!(ids(header(relay, "In-Reply-To")), [first.as_str()], "not the bounce");
     assert_eq!(ids(header(relay, "References")), [first.clone(), ack.clone(), r1.clone()]);
     let r2 = message_id(relay);
-    let text = normalise(&supportd::ingest::parse(relay.as_bytes()).unwrap().text_body);
+    let text = normalise(&supportd::mail::parse(relay.as_bytes()).unwrap().text_body);
     assert!(text.starts_with("The spooler restarts in ten minutes.\n\nAlice Smith\n--"), "unsigned: her name: {text}");
 
     // The customer answers; the agent resolves with her own greeting and sign-off.
@@ -112,7 +112,7 @@ async fn relay_and_resolution_thread_for_the_customer_and_reach_her_colleague() 
     let cc = header(resolution, "Cc").unwrap_or_default();
     assert!(cc.contains("colin@acme.example") && cc.contains("boss@acme.example"), "Cc: {cc}");
     assert!(desk.agents_mail_to("colin@acme.example", &tag).contains(resolution), "the colleague hears of it");
-    let text = normalise(&supportd::ingest::parse(resolution.as_bytes()).unwrap().text_body);
+    let text = normalise(&supportd::mail::parse(resolution.as_bytes()).unwrap().text_body);
     assert!(text.starts_with("Hi Customer,\n\nGlad it works again.\n\nYour case"), "her greeting, once: {text}");
     assert!(!text.contains("Hello"), "{text}");
     assert!(text.contains("Restarted the print spooler"), "{text}");
