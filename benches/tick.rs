@@ -8,6 +8,7 @@ use chrono::{Duration, TimeZone, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
 use supportd::config::Config;
 use supportd::desk::{Desk, FixedClock};
+use supportd::domain::{CaseType, Priority, Severity, Status};
 use supportd::storage::entities::case;
 use supportd::templates::Templates;
 
@@ -71,10 +72,10 @@ async fn fill(desk: &Desk, now: chrono::DateTime<Utc>) {
                 number: Set(n as i64),
                 mailbox: Set("support".into()),
                 summary: Set(format!("Request {n}")),
-                case_type: Set("Query".into()),
-                severity: Set("S2".into()),
-                priority: Set("normal".into()),
-                status: Set("open".into()),
+                case_type: Set(CaseType::Query),
+                severity: Set(Severity::S2),
+                priority: Set(Priority::Normal),
+                status: Set(Status::Open),
                 client_config: Set(false),
                 created_at: Set(received),
                 updated_at: Set(received),

@@ -142,7 +142,7 @@ pub fn reply_address(support: &EmailAddress, token: &str) -> EmailAddress {
 fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Option<&CompanyConfig>) -> NotifyContext {
     let c = notice.case;
     let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
-    let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
+    let severity: Severity = c.severity;
     let msg = notice.msg;
     let message = match notice.event {
         Event::NewCase => msg.text_body.trim(),
@@ -172,11 +172,11 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         subject: c.summary.clone(),
         customer,
         company: company.map(|co| co.name.clone()).unwrap_or_else(|| "no known company".into()),
-        case_type: c.case_type.clone(),
+        case_type: c.case_type.to_string(),
         severity: severity.to_string(),
         severity_meaning: severity.meaning().to_owned(),
-        priority: c.priority.clone(),
-        status: c.status.clone(),
+        priority: c.priority.to_string(),
+        status: c.status.to_string(),
         assignee: c.assignee_id.and_then(|id| agents.by_id(id)).map_or("unassigned".into(), |a| a.name.clone()),
         response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
         response_due,

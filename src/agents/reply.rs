@@ -111,11 +111,7 @@ struct Plan<'a> {
 
 fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model) -> Result<Plan<'a>, Vec<String>> {
     let mut problems = cmds.problems;
-    let current = Classification {
-        severity: c.severity.parse().unwrap_or(crate::domain::Severity::S3),
-        case_type: c.case_type.parse().unwrap_or(crate::domain::CaseType::Query),
-        client_config: c.client_config,
-    };
+    let current = Classification { severity: c.severity, case_type: c.case_type, client_config: c.client_config };
     let mut class = current;
     let mut plan =
         Plan { classification: None, fields: Vec::new(), time: Vec::new(), status: None, note: false, text: cmds.text };
@@ -180,8 +176,8 @@ async fn apply(
     for (minutes, rate) in plan.time {
         cases::add_time(txn, config, &c, mail.agent, minutes, rate, now).await?;
     }
-    let resolving = plan.status == Some(Status::Resolved) && c.status != Status::Resolved.as_str();
-    if let Some(status) = plan.status.filter(|s| s.as_str() != c.status) {
+    let resolving = plan.status == Some(Status::Resolved) && c.status != Status::Resolved;
+    if let Some(status) = plan.status.filter(|s| *s != c.status) {
         c = cases::set_status(txn, config, &c, status, actor, now).await?;
     }
     let solution = c.solution.clone().filter(|_| resolving);

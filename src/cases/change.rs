@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, DbErr, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
-use crate::domain::{CaseType, Severity, Status};
+use crate::domain::Status;
 use crate::sla::{Classification, DueTimes};
 use crate::storage::Tx;
 use crate::storage::entities::case;
@@ -19,8 +19,8 @@ pub async fn record_response(txn: &Tx, c: &case::Model, actor: &Actor, at: DateT
     let mut update: case::ActiveModel = c.clone().into();
     update.first_response_at = Set(Some(at));
     update.updated_at = Set(at);
-    if c.status == Status::New.as_str() {
-        update.status = Set(Status::Open.to_string());
+    if c.status == Status::New {
+        update.status = Set(Status::Open);
     }
     update.next_alert_at = Set(Some(at));
     update.update(txn).await?;
@@ -39,9 +39,9 @@ pub async fn set_status(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<case::Model, DbErr> {
-    let old: Status = c.status.parse().unwrap_or(Status::Open);
+    let old: Status = c.status;
     let mut update: case::ActiveModel = c.clone().into();
-    update.status = Set(status.to_string());
+    update.status = Set(status);
     update.updated_at = Set(now);
     update.next_alert_at = Set(Some(now));
     if status == Status::Pending && old != Status::Pending {
@@ -77,8 +77,8 @@ pub async fn reclassify(
     now: DateTime<Utc>,
 ) -> Result<case::Model, DbErr> {
     let mut update: case::ActiveModel = c.clone().into();
-    update.severity = Set(to.severity.to_string());
-    update.case_type = Set(to.case_type.to_string());
+    update.severity = Set(to.severity);
+    update.case_type = Set(to.case_type);
     update.client_config = Set(to.client_config);
     let due = due_times(config, c, to, c.paused_seconds);
     if c.first_response_at.is_none() {
@@ -89,8 +89,8 @@ pub async fn reclassify(
     update.next_alert_at = Set(Some(now));
     let updated = update.update(txn).await?;
     let changes = [
-        ("severity", c.severity.clone(), to.severity.to_string()),
-        ("type", c.case_type.clone(), to.case_type.to_string()),
+        ("severity", c.severity.to_string(), to.severity.to_string()),
+        ("type", c.case_type.to_string(), to.case_type.to_string()),
         ("client_config", c.client_config.to_string(), to.client_config.to_string()),
     ];
     for (kind, old, new) in changes.into_iter().filter(|(_, old, new)| old != new) {
@@ -109,11 +109,7 @@ fn due_times(config: &Config, c: &case::Model, as_class: Classification, paused_
 /// The case's classification as stored; a value the database should never hold reads as the
 /// defaults (S3, Query) rather than failing the change.
 fn classification(c: &case::Model) -> Classification {
-    Classification {
-        severity: c.severity.parse().unwrap_or(Severity::S3),
-        case_type: c.case_type.parse().unwrap_or(CaseType::Query),
-        client_config: c.client_config,
-    }
+    Classification { severity: c.severity, case_type: c.case_type, client_config: c.client_config }
 }
 
 /// When the scheduler next has an alert to look at for the case (`None`: none is left).

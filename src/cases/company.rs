@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect};
 
 use crate::config::{CompanyConfig, Config, Route, Routed, route_for};
-use crate::domain::{CaseType, Severity};
 use crate::storage::entities::{case, company};
 
 /// The stored companies' slugs by id. Companies are written from `[[company]]` at start-up
@@ -50,8 +49,8 @@ impl Companies {
 /// The first `[[route]]` that matches the case (its type, severity, company and mailbox).
 pub fn route_of<'r>(config: &'r Config, c: &case::Model, company: Option<&CompanyConfig>) -> Option<&'r Route> {
     let routed = Routed {
-        case_type: c.case_type.parse().unwrap_or(CaseType::Query),
-        severity: c.severity.parse().unwrap_or(Severity::S3),
+        case_type: c.case_type,
+        severity: c.severity,
         company: company.map(|co| co.slug.as_str()),
         mailbox: &c.mailbox,
     };

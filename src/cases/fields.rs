@@ -36,8 +36,8 @@ pub async fn set_field(
     let mut update: case::ActiveModel = c.clone().into();
     let (kind, old, new) = match change {
         FieldChange::Priority(p) => {
-            update.priority = Set(p.to_string());
-            ("priority", Some(c.priority.clone()), p.to_string())
+            update.priority = Set(p);
+            ("priority", Some(c.priority.to_string()), p.to_string())
         }
         FieldChange::Category(text) => {
             update.error_category = Set(Some(text.clone()));

@@ -45,10 +45,10 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
         contact_id: Set(Some(new.contact_id)),
         mailbox: Set(new.mailbox.to_owned()),
         summary: Set(new.summary.clone()),
-        case_type: Set(new.case_type.to_string()),
-        severity: Set(new.severity.to_string()),
-        priority: Set(Priority::Normal.to_string()),
-        status: Set(Status::New.to_string()),
+        case_type: Set(new.case_type),
+        severity: Set(new.severity),
+        priority: Set(Priority::Normal),
+        status: Set(Status::New),
         client_config: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
@@ -211,7 +211,7 @@ pub async fn append_message(
         record_event(txn, case.id, now, actor, "message", (None, None), Some(format!("automated: {reason}")));
         return Ok(());
     }
-    let status: Status = case.status.parse().unwrap_or(Status::Open);
+    let status: Status = case.status;
     if status == Status::Pending {
         // The customer answered: the resolution clock runs again from here.
         record_event(txn, case.id, now, actor, "message", (None, None), None);
@@ -220,10 +220,10 @@ pub async fn append_message(
     let mut update: case::ActiveModel = case.clone().into();
     update.updated_at = Set(now);
     if matches!(status, Status::Pending | Status::Resolved | Status::Closed) {
-        update.status = Set(Status::Open.to_string());
+        update.status = Set(Status::Open);
     }
     if matches!(status, Status::Resolved | Status::Closed) {
-        let severity: Severity = case.severity.parse().unwrap_or(Severity::S3);
+        let severity: Severity = case.severity;
         update.first_response_at = Set(None);
         update.first_response_due = Set(Some(config.sla.respond_due(&config.calendar, severity, received_at)));
         // The scheduler works out the new target's alerts at its next tick.
@@ -242,6 +242,6 @@ pub async fn append_message(
 
 /// A closed case takes replies for `window_days` after closing; later ones open a new case.
 pub fn closed_too_long(case: &case::Model, window_days: u32, now: DateTime<Utc>) -> bool {
-    case.status == Status::Closed.as_str()
+    case.status == Status::Closed
         && case.closed_at.is_some_and(|closed| now - closed > chrono::Duration::days(i64::from(window_days)))
 }

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::CaseNumber;
+use crate::domain::{CaseNumber, Status};
 use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
     agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
@@ -278,7 +278,7 @@ async fn sla_of(
         .collect();
     let was_warned =
         |t: TargetKind, due: DateTime<Utc>| warned.iter().any(|(target, d)| target == t.as_str() && *d == due);
-    let pending = c.status == "pending";
+    let pending = c.status == Status::Pending;
     let mut facts = Vec::new();
     if let Some(due) = c.first_response_due {
         let met = c.first_response_at.is_some();
@@ -309,10 +309,10 @@ fn view(c: case::Model, names: &Names) -> CaseView {
         summary: c.summary,
         company: c.company_id.and_then(|id| names.companies.get(&id).cloned()),
         contact: c.contact_id.and_then(|id| names.contacts.get(&id).cloned()),
-        status: c.status,
-        case_type: c.case_type,
-        severity: c.severity,
-        priority: c.priority,
+        status: c.status.to_string(),
+        case_type: c.case_type.to_string(),
+        severity: c.severity.to_string(),
+        priority: c.priority.to_string(),
         error_category: c.error_category,
         assignee: c.assignee_id.and_then(|id| names.agents.get(&id).cloned()),
         client_config: c.client_config,

@@ -1,5 +1,7 @@
 use super::named_enum;
 
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseType {
     Query,

@@ -1,6 +1,8 @@
 use super::named_enum;
 
 /// How badly the customer is affected; drives the response and resolution targets.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
     S1,

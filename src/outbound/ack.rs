@@ -93,7 +93,7 @@ pub async fn queue_ack(
 fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     let case = input.case;
     let number = CaseNumber::new(case.number as u64).expect("stored case numbers start at 1");
-    let severity: Severity = case.severity.parse().unwrap_or(Severity::S3);
+    let severity: Severity = case.severity;
     let tz = input.company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
     let due = case.first_response_due.map(|d| format_due(d, tz)).unwrap_or_default();
     let resolve = case.resolution_due.and(config.sla.target(severity).resolve);
@@ -101,13 +101,13 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),
         subject: case.summary.clone(),
-        case_type: case.case_type.clone(),
+        case_type: case.case_type.to_string(),
         severity: severity.to_string(),
         severity_meaning: severity.meaning().to_owned(),
         response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
         response_due: due,
         resolution_target: resolve.map(|r| format!("within {}", r.in_words())).unwrap_or_default(),
-        chosen: chosen(input.choice, &case.case_type, severity),
+        chosen: chosen(input.choice, case.case_type.as_str(), severity),
         how_to_choose: how_to_choose(input.choice),
         support_hours: support_hours(&config.calendar),
         contact_name: input.msg.from.name.clone().unwrap_or_else(|| input.msg.from.address.to_string()),

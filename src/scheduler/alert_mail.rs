@@ -145,7 +145,7 @@ fn context(
 ) -> AlertContext {
     let cal = &desk.config.calendar;
     let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
-    let severity: Severity = c.severity.parse().unwrap_or(Severity::S3);
+    let severity: Severity = c.severity;
     let target = target_words(worst.target);
     let left = cal.business_between(now, worst.due).num_minutes();
     let headline = match worst.warn {

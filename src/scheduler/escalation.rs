@@ -120,7 +120,7 @@ async fn escalate(
 /// (`#status closed` alone) ends its alerts too. A customer's reply reopens it with a new
 /// response target, and the alerts with it.
 fn open_points(desk: &Desk, c: &case::Model) -> Vec<AlertPoint> {
-    let status: Status = c.status.parse().unwrap_or(Status::Open);
+    let status: Status = c.status;
     if matches!(status, Status::Resolved | Status::Closed) {
         return Vec::new();
     }

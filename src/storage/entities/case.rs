@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{CaseType, Priority, Severity, Status};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
 pub struct Model {
@@ -11,10 +13,10 @@ pub struct Model {
     pub contact_id: Option<i64>,
     pub mailbox: String,
     pub summary: String,
-    pub case_type: String,
-    pub severity: String,
-    pub priority: String,
-    pub status: String,
+    pub case_type: CaseType,
+    pub severity: Severity,
+    pub priority: Priority,
+    pub status: Status,
     pub error_category: Option<String>,
     /// Caused by client-side configuration: no resolution target applies.
     pub client_config: bool,
