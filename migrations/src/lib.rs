@@ -8,6 +8,7 @@ mod m20261201_000003_quarantine_full_size;
 mod m20261202_000004_outbox_recipient_lower;
 mod m20261202_000005_held_mail;
 mod m20261202_000006_company_members;
+mod m20261202_000007_case_channel;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_outbox_recipient_lower::Migration),
             Box::new(m20261202_000005_held_mail::Migration),
             Box::new(m20261202_000006_company_members::Migration),
+            Box::new(m20261202_000007_case_channel::Migration),
         ]
     }
 }

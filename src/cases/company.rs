@@ -56,3 +56,19 @@ pub fn route_of<'r>(config: &'r Config, c: &case::Model, company: Option<&Compan
     };
     route_for(&config.routes, &routed)
 }
+
+/// Gives a new case to the agent its `[[route]]` names, if any (an active agent).
+pub async fn assign_by_route(
+    txn: &crate::storage::Tx,
+    config: &Config,
+    agents: &crate::agents::Directory,
+    c: &case::Model,
+    company: Option<&CompanyConfig>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<case::Model, sea_orm::DbErr> {
+    let named = route_of(config, c, company).and_then(|r| r.assign.as_ref());
+    match named.and_then(|a| agents.by_address(a)) {
+        Some(agent) => super::set_field(txn, c, super::FieldChange::Assignee(agent), &super::Actor::System, now).await,
+        None => Ok(c.clone()),
+    }
+}

@@ -16,7 +16,7 @@ mod view;
 pub use crate::sla::Classification;
 pub use change::{reclassify, record_response, set_next_alert, set_status};
 pub use choice::{Choice, read_choice};
-pub use company::{Companies, route_of};
+pub use company::{Companies, assign_by_route, route_of};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use members::{Door, StoredMember, add_member, config_member, door, remove_member, stored_members};

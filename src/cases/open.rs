@@ -3,7 +3,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
-use crate::domain::{CaseType, Priority, Severity, Status};
+use crate::domain::{CaseType, Channel, Priority, Severity, Status};
 use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::storage::entities::{attachment, case, case_participant, message};
@@ -11,6 +11,7 @@ use crate::storage::entities::{attachment, case, case_participant, message};
 /// What a new case starts with.
 pub struct NewCase<'a> {
     pub mailbox: &'a str,
+    pub channel: Channel,
     pub company_id: Option<i64>,
     pub contact_id: i64,
     /// The customer's subject without reply prefixes or tag.
@@ -44,6 +45,7 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
         company_id: Set(new.company_id),
         contact_id: Set(Some(new.contact_id)),
         mailbox: Set(new.mailbox.to_owned()),
+        channel: Set(new.channel),
         summary: Set(new.summary.clone()),
         case_type: Set(new.case_type),
         severity: Set(new.severity),

@@ -16,6 +16,8 @@ use crate::storage::entities::{
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
     pub number: CaseNumber,
+    /// How the request came: `email`, `phone`, `chat` or `web`.
+    pub channel: String,
     pub summary: String,
     pub company: Option<String>,
     pub contact: Option<String>,
@@ -305,6 +307,7 @@ async fn sla_of(
 
 fn view(c: case::Model, names: &Names) -> CaseView {
     CaseView {
+        channel: c.channel.to_string(),
         number: CaseNumber::new(c.number as u64).expect("case numbers start at 1"),
         summary: c.summary,
         company: c.company_id.and_then(|id| names.companies.get(&id).cloned()),

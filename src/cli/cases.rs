@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use super::load::{ReadDesk, fail, open_read_only};
+use super::load::{ReadDesk, fail, open, open_read_only};
 use super::output::{self, Format, Zone};
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
@@ -10,6 +10,12 @@ use crate::domain::CaseNumber;
 use crate::sla::{TargetState, TargetView};
 
 pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
+    if matches!(command, CasesCommand::Open { .. } | CasesCommand::Log { .. }) {
+        return match open(config).await {
+            Ok(desk) => super::by_hand::by_hand(&desk, command).await,
+            Err(code) => code,
+        };
+    }
     let desk = match open_read_only(config).await {
         Ok(d) => d,
         Err(code) => return code,
@@ -17,6 +23,7 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
     match command {
         CasesCommand::List { format } => list(&desk, format).await,
         CasesCommand::Show { number, format } => show(&desk, number, format).await,
+        CasesCommand::Open { .. } | CasesCommand::Log { .. } => unreachable!("handled above"),
     }
 }
 
@@ -26,13 +33,14 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let header = ["CASE", "STATUS", "SEV", "TYPE", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
+    let header = ["CASE", "STATUS", "SEV", "TYPE", "CHANNEL", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
     output::rows(format, &cases, &header, |c| {
         vec![
             c.number.to_string(),
             c.status.clone(),
             c.severity.clone(),
             c.case_type.clone(),
+            c.channel.clone(),
             c.company.clone().unwrap_or_else(|| "-".into()),
             c.contact.clone().unwrap_or_else(|| "-".into()),
             zone.time(Some(c.created_at)),
@@ -69,7 +77,12 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     if !d.cc.is_empty() {
         outln!("  cc {}", d.cc.join(", "));
     }
-    outln!("  created {} · updated {}", zone.time(Some(c.created_at)), zone.time(Some(c.updated_at)));
+    outln!(
+        "  by {} · created {} · updated {}",
+        c.channel,
+        zone.time(Some(c.created_at)),
+        zone.time(Some(c.updated_at))
+    );
     outln!(
         "  assigned {} · category {}{}",
         c.assignee.as_deref().unwrap_or("-"),

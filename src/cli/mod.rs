@@ -4,6 +4,7 @@
 //! for a well-formed argument naming something that does not exist.
 
 mod agents;
+mod by_hand;
 mod cases;
 mod check_config;
 mod exit;
@@ -25,7 +26,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::domain::{CaseNumber, CaseType, EmailAddress, Severity};
+use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
 
 pub use exit::Exit;
 pub use ingest::describe;
@@ -217,6 +218,57 @@ pub enum CasesCommand {
         number: CaseNumber,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Open a case for a request that came by phone, chat or a web form (or an email
+    /// forwarded by hand): the same numbering, SLA, routing and notifications as mail.
+    Open {
+        #[arg(long)]
+        channel: Channel,
+        /// The company's slug.
+        #[arg(long)]
+        company: String,
+        /// The customer's address: replies and the acknowledgement go there.
+        #[arg(long)]
+        contact: EmailAddress,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        summary: String,
+        #[arg(long = "type")]
+        case_type: Option<CaseType>,
+        #[arg(long)]
+        severity: Option<Severity>,
+        /// What the customer said, from a file (`-` for standard input).
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// When the customer called or wrote (RFC 3339); the SLA clock starts here. Now when
+        /// left out.
+        #[arg(long, value_parser = instant)]
+        received_at: Option<DateTime<Utc>>,
+        /// Acknowledge by email too.
+        #[arg(long, conflicts_with = "no_ack")]
+        ack: bool,
+        /// No acknowledgement (the default).
+        #[arg(long)]
+        no_ack: bool,
+        /// The agent who took the request (a name or an address).
+        #[arg(long = "as")]
+        by: Option<String>,
+    },
+    /// Log a call or chat on a case: kept on it, a first response when it had none, and with
+    /// --minutes a time entry.
+    Log {
+        number: CaseNumber,
+        #[arg(long)]
+        channel: Channel,
+        /// The agent who had the call (a name or an address).
+        #[arg(long = "as")]
+        by: String,
+        #[arg(long)]
+        text: String,
+        /// Time spent, as for #time: 45m, 1h30m, 1.5h.
+        #[arg(long)]
+        minutes: Option<WorkTime>,
     },
 }
 

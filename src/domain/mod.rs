@@ -3,6 +3,7 @@
 mod case_number;
 mod case_tag;
 mod case_type;
+mod channel;
 mod duration;
 mod email_address;
 mod priority;
@@ -13,6 +14,7 @@ pub mod text;
 pub use case_number::CaseNumber;
 pub use case_tag::CaseTag;
 pub use case_type::CaseType;
+pub use channel::Channel;
 pub use duration::{BusinessDuration, MAX_WORK_MINUTES, WorkTime};
 pub use email_address::EmailAddress;
 pub use priority::Priority;

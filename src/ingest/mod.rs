@@ -2,6 +2,7 @@
 //! the one pipeline, which parses, threads and stores it in a single transaction.
 
 mod bounded;
+pub mod by_hand;
 pub mod held;
 pub mod imap;
 pub mod maildir;

@@ -12,10 +12,10 @@ use super::{held, quarantine};
 use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
-use crate::cases::{self, Actor, Arrival, Companies, Door, FieldChange, Judge, NewCase, Standing};
+use crate::cases::{self, Actor, Arrival, Companies, Door, Judge, NewCase, Standing};
 use crate::config::{CompanyConfig, MailboxConfig};
 use crate::desk::Desk;
-use crate::domain::{CaseNumber, EmailAddress};
+use crate::domain::{CaseNumber, Channel, EmailAddress};
 use crate::mail::{ParsedMessage, parse};
 use crate::outbound::loop_guard::{self, Automated};
 use crate::outbound::{AckInput, MailError, NotMemberInput, ack_key, queue_ack, queue_not_member, recent_acks_each};
@@ -504,6 +504,7 @@ async fn store(
             let (choice, summary) = cases::read_choice(&threading::clean_subject(&msg.subject, tag), &msg.text_body);
             let new = NewCase {
                 mailbox: &inc.mailbox.name,
+                channel: Channel::Email,
                 company_id,
                 contact_id: contact.id,
                 summary: if summary.is_empty() { "(no subject)".into() } else { summary },
@@ -514,12 +515,10 @@ async fn store(
                 linked_case_id: linked,
                 actor,
             };
-            let mut case = cases::open_case(txn, cfg, new, now).await?;
+            let case = cases::open_case(txn, cfg, new, now).await?;
             // A `[[route]]` may give the case to an agent as it opens.
-            let routed = cases::route_of(cfg, &case, company.as_ref().map(|(_, c)| c)).and_then(|r| r.assign.as_ref());
-            if let Some(agent) = routed.and_then(|a| memo.agents.by_address(a)) {
-                case = cases::set_field(txn, &case, FieldChange::Assignee(agent), &Actor::System, now).await?;
-            }
+            let routed_company = company.as_ref().map(|(_, c)| c);
+            let case = cases::assign_by_route(txn, cfg, &memo.agents, &case, routed_company, now).await?;
             // Automated mail is never acknowledged; otherwise the ack may be refused (the
             // hourly limit, an address mail cannot be sent to), which the case records.
             let refused = match &no_ack {

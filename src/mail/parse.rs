@@ -63,6 +63,30 @@ pub enum ParseError {
 }
 
 impl ParsedMessage {
+    /// A request that came by another channel (a phone call, a chat, a web form), written
+    /// down by an agent: stored on its case like a message, under its own Message-ID.
+    pub fn by_hand(from: Party, subject: &str, body: &str, message_id: String) -> ParsedMessage {
+        ParsedMessage {
+            dedup_key: format!("by-hand:{message_id}"),
+            message_id: Some(message_id),
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            from,
+            to: Vec::new(),
+            cc: Vec::new(),
+            subject: crate::domain::text::one_line(subject),
+            text_body: body.to_owned(),
+            html_body: None,
+            attachments: Vec::new(),
+            headers: Vec::new(),
+            content_type: "text/plain".into(),
+            quoted_ids: Vec::new(),
+            carries_report: false,
+            delivery_status: None,
+            flags: Vec::new(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }

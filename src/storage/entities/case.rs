@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{CaseType, Priority, Severity, Status};
+use crate::domain::{CaseType, Channel, Priority, Severity, Status};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
@@ -12,6 +12,8 @@ pub struct Model {
     pub company_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub mailbox: String,
+    /// How the request came: email, or a phone call, chat or web form an agent logged.
+    pub channel: Channel,
     pub summary: String,
     pub case_type: CaseType,
     pub severity: Severity,

@@ -1,0 +1,79 @@
+//! `supportd cases open|log`: requests and conversations that came by phone, chat or a web
+//! form, through the same door as mail (`ingest::by_hand`).
+
+use std::io::Read;
+
+use super::output::{errln, outln};
+use super::{CasesCommand, Exit};
+use crate::desk::Desk;
+use crate::ingest::by_hand::{ByHandError, Interaction, Logged, log_interaction, open_by_hand};
+
+pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
+    let result = match command {
+        CasesCommand::Open {
+            channel,
+            company,
+            contact,
+            name,
+            summary,
+            case_type,
+            severity,
+            body_file,
+            received_at,
+            ack,
+            no_ack: _,
+            by,
+        } => {
+            let body = match body_file.as_deref().map(read_body).transpose() {
+                Ok(body) => body.unwrap_or_default(),
+                Err(e) => {
+                    errln!("error: cannot read the body: {e}");
+                    return Exit::NoInput;
+                }
+            };
+            let interaction = Interaction {
+                channel,
+                company: &company,
+                contact: &contact,
+                name: name.as_deref(),
+                summary: &summary,
+                case_type,
+                severity,
+                body: &body,
+                received_at: received_at.unwrap_or_else(|| desk.now()),
+                ack,
+                by: by.as_deref(),
+            };
+            open_by_hand(desk, interaction).await.map(|number| outln!("opened case {number} ({channel})"))
+        }
+        CasesCommand::Log { number, channel, by, text, minutes } => {
+            let logged = Logged { number, channel, by: &by, text: &text, minutes };
+            log_interaction(desk, logged).await.map(|()| outln!("logged a {channel} on case {number}"))
+        }
+        CasesCommand::List { .. } | CasesCommand::Show { .. } => unreachable!("read-only commands"),
+    };
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(e @ (ByHandError::NoCompany(_) | ByHandError::NoAgent(..) | ByHandError::NoCase(_))) => {
+            errln!("error: {e}");
+            Exit::Usage
+        }
+        Err(e @ ByHandError::NoMailbox) => {
+            errln!("error: {e}");
+            Exit::Config
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            Exit::TempFail
+        }
+    }
+}
+
+fn read_body(path: &std::path::Path) -> std::io::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut body = String::new();
+        std::io::stdin().read_to_string(&mut body)?;
+        return Ok(body);
+    }
+    std::fs::read_to_string(path)
+}

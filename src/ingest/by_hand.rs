@@ -1,0 +1,149 @@
+//! Requests that reach the desk by another channel than email (a phone call, a chat, a web
+//! form), opened or logged by an agent on the command line: the same numbering, SLA, routing,
+//! notifications and (when asked) acknowledgement as a case that came by mail.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+
+use crate::agents::{Ctx, Directory, Event, Ledger, Notice, queue_notifications};
+use crate::cases::{self, Actor, AgentMark, Arrival, Choice, Companies, NewCase};
+use crate::desk::Desk;
+use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
+use crate::mail::{ParsedMessage, Party};
+use crate::outbound::{AckInput, MailError, new_message_id, queue_ack, recent_acks_each};
+use crate::storage::begin_write;
+use crate::storage::entities::{agent, case};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ByHandError {
+    #[error("no [[company]] has slug {0:?}")]
+    NoCompany(String),
+    #[error("--as {0}: {1}")]
+    NoAgent(String, String),
+    #[error("no case {0}")]
+    NoCase(CaseNumber),
+    #[error("no mailbox is configured, and a case needs one (its address answers the customer)")]
+    NoMailbox,
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+/// A request an agent opens a case for.
+pub struct Interaction<'a> {
+    pub channel: Channel,
+    pub company: &'a str,
+    pub contact: &'a EmailAddress,
+    pub name: Option<&'a str>,
+    pub summary: &'a str,
+    pub case_type: Option<CaseType>,
+    pub severity: Option<Severity>,
+    pub body: &'a str,
+    /// When the customer called or wrote: the SLA clock starts here.
+    pub received_at: DateTime<Utc>,
+    /// Acknowledge by email too (a caller usually needs no email).
+    pub ack: bool,
+    /// The agent who took it (a name or an address).
+    pub by: Option<&'a str>,
+}
+
+pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber, ByHandError> {
+    let (cfg, now) = (&desk.config, desk.now());
+    let company_cfg = cfg.company(i.company).ok_or_else(|| ByHandError::NoCompany(i.company.to_owned()))?;
+    let mailbox = cfg.mailboxes.first().ok_or(ByHandError::NoMailbox)?;
+    let txn = begin_write(&desk.db).await?;
+    let agents = Directory::load(&txn).await?;
+    let by = match i.by {
+        Some(who) => Some(agents.named(who).map_err(|e| ByHandError::NoAgent(who.to_owned(), e))?.clone()),
+        None => None,
+    };
+    let company = cases::company_for_sender(&txn, desk, i.contact, Some(&company_cfg.slug), true, now).await?;
+    let company_id = company.as_ref().map(|(id, _)| *id);
+    let known = cases::contacts_by_email(&txn, &[i.contact]).await?.remove(i.contact);
+    let contact = cases::settle_contact(&txn, known, i.contact, i.name, company_id, now).await?;
+    let party = Party { name: i.name.map(str::to_owned), address: i.contact.clone() };
+    let message_id = new_message_id(i.channel.as_str(), None, mailbox.address.domain());
+    let msg = ParsedMessage::by_hand(party, i.summary, i.body, message_id);
+    let actor = by.as_ref().and_then(|a| a.email.parse().ok()).map_or(Actor::System, Actor::Agent);
+    let new = NewCase {
+        mailbox: &mailbox.name,
+        channel: i.channel,
+        company_id,
+        contact_id: contact.id,
+        summary: msg.subject.clone(),
+        case_type: i.case_type.unwrap_or(mailbox.default_type),
+        severity: i.severity.unwrap_or(mailbox.default_severity),
+        received_at: i.received_at,
+        opened_because: Some(format!("opened by hand from a {} request", i.channel)),
+        linked_case_id: None,
+        actor,
+    };
+    let mut case = cases::open_case(&txn, cfg, new, now).await?;
+    let companies = Companies::load(&txn).await?;
+    case = cases::assign_by_route(&txn, cfg, &agents, &case, companies.of(cfg, &case), now).await?;
+    let arrival = Arrival { raw: i.body.as_bytes(), mailbox: &mailbox.name, received_at: i.received_at };
+    cases::store_message(&txn, case.id, &msg, arrival, None, true).await?;
+    let mut ack_problem = None;
+    if i.ack {
+        let recent = recent_acks_each(&txn, &[i.contact], now).await?.into_values().next().unwrap_or(0);
+        let choice = Choice { severity: i.severity, case_type: i.case_type, invalid: Vec::new() };
+        let company = company.as_ref().map(|(_, c)| c);
+        let input = AckInput { case: &case, msg: &msg, mailbox, company, choice: &choice };
+        ack_problem = queue_ack(&txn, cfg, &desk.templates, input, recent, now).await?;
+    }
+    let limits = Ledger::default();
+    let ctx =
+        Ctx { config: cfg, templates: &desk.templates, agents: &agents, companies: &companies, limits: &limits, now };
+    let notice = Notice {
+        event: Event::NewCase,
+        case: &case,
+        msg: &msg,
+        mailbox,
+        ack_problem: ack_problem.as_deref(),
+        undelivered: None,
+    };
+    queue_notifications(&txn, &ctx, notice).await?;
+    txn.commit().await?;
+    Ok(CaseNumber::new(case.number as u64).expect("case numbers start at 1"))
+}
+
+/// A call or chat on a case, logged by the agent who had it: kept on the case (never sent),
+/// a first response when the case had none, and with `minutes` a time entry.
+pub struct Logged<'a> {
+    pub number: CaseNumber,
+    pub channel: Channel,
+    pub by: &'a str,
+    pub text: &'a str,
+    pub minutes: Option<WorkTime>,
+}
+
+pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandError> {
+    let (cfg, now) = (&desk.config, desk.now());
+    let txn = begin_write(&desk.db).await?;
+    let agents = Directory::load(&txn).await?;
+    let agent: agent::Model = agents.named(l.by).map_err(|e| ByHandError::NoAgent(l.by.to_owned(), e))?.clone();
+    let c = case::Entity::find()
+        .filter(case::Column::Number.eq(l.number.get() as i64))
+        .one(&txn)
+        .await?
+        .ok_or(ByHandError::NoCase(l.number))?;
+    let address: EmailAddress =
+        agent.email.parse().map_err(|_| ByHandError::NoAgent(l.by.to_owned(), "no address".into()))?;
+    let party = Party { name: Some(agent.name.clone()), address: address.clone() };
+    let mailbox = cfg.mailbox(&c.mailbox).or(cfg.mailboxes.first()).ok_or(ByHandError::NoMailbox)?;
+    let message_id = new_message_id(l.channel.as_str(), Some(c.number), mailbox.address.domain());
+    let msg = ParsedMessage::by_hand(party, &format!("{} with the customer", l.channel), l.text, message_id);
+    let arrival = Arrival { raw: l.text.as_bytes(), mailbox: &mailbox.name, received_at: now };
+    let flag = Some(format!("a {} logged by {}", l.channel, agent.name));
+    cases::store_agent_message(&txn, c.id, &msg, arrival, AgentMark { agent_id: agent.id, internal: false, flag });
+    let actor = Actor::Agent(address);
+    cases::record_event(&txn, c.id, now, &actor, "interaction", (None, Some(l.channel.to_string())), None);
+    // Talking to the customer answers them, as a relayed reply does.
+    cases::record_response(&txn, &c, &actor, now).await?;
+    if let Some(minutes) = l.minutes {
+        cases::add_time(&txn, cfg, &c, &agent, minutes.minutes(), crate::agents::Rate::Standard, now).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
