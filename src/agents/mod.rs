@@ -16,5 +16,5 @@ pub use directory::{Directory, fill_missing_tokens, new_token};
 pub use limit::Ledger;
 pub use notify::{Event, Notice, queue_notifications, reply_address};
 pub use relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
-pub use reply::{AgentMail, Ctx, Handled, handle_agent_mail};
+pub use reply::{AgentMail, Ctx, Handled, apply_commands, handle_agent_mail};
 pub use verify::check as verify;

@@ -213,6 +213,25 @@ async fn apply(
     Ok(what)
 }
 
+/// `#commands` given another way than by email (`supportd cases update`): the same parsing,
+/// validation, events and mail to the customer as a reply carrying them; `mail` is the
+/// agent's change written down as a message of the case. `Err` lists what was refused, and
+/// then nothing was applied.
+pub async fn apply_commands(
+    txn: &Tx,
+    ctx: &Ctx<'_>,
+    mail: AgentMail<'_>,
+    c: case::Model,
+    commands: &str,
+) -> Result<Result<&'static str, Vec<String>>, MailError> {
+    let plan = match plan(parse_commands(commands), ctx, mail.agent, &c) {
+        Ok(plan) => plan,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let actor = Actor::Agent(mail.msg.from.address.clone());
+    Ok(Ok(apply(txn, ctx, &mail, c, plan, &actor).await?))
+}
+
 fn keep_note(txn: &Tx, c: &case::Model, mail: &AgentMail<'_>, flag: Option<String>) {
     let mark = AgentMark { agent_id: mail.agent.id, internal: true, flag };
     cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);

@@ -6,7 +6,7 @@ use std::io::Read;
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::desk::Desk;
-use crate::ingest::by_hand::{ByHandError, Interaction, Logged, log_interaction, open_by_hand};
+use crate::ingest::by_hand::{ByHandError, Interaction, Logged, log_interaction, open_by_hand, update_by_hand};
 
 pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
     let result = match command {
@@ -50,6 +50,43 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
             let logged = Logged { number, channel, by: &by, text: &text, minutes };
             log_interaction(desk, logged).await.map(|()| outln!("logged a {channel} on case {number}"))
         }
+        CasesCommand::Update {
+            number,
+            by,
+            status,
+            severity,
+            case_type,
+            priority,
+            assign,
+            category,
+            solution,
+            client_config,
+            company,
+        } => {
+            // The command lines a reply would carry, checked and applied the same way.
+            let fields = [
+                ("status", status),
+                ("severity", severity),
+                ("type", case_type),
+                ("priority", priority),
+                ("assign", assign),
+                ("category", category),
+                ("company", company),
+                ("client-config", client_config),
+                ("solution", solution),
+            ];
+            let commands: Vec<String> = fields
+                .into_iter()
+                .filter_map(|(name, value)| value.map(|v| format!("#{name} {}", crate::domain::text::one_line(&v))))
+                .collect();
+            if commands.is_empty() {
+                errln!(
+                    "error: nothing to change: give --status, --severity, --type, --priority, --assign, --category, --company, --client-config or --solution"
+                );
+                return Exit::Usage;
+            }
+            update_by_hand(desk, number, &by, &commands.join("\n")).await.map(|what| outln!("case {number}: {what}"))
+        }
         CasesCommand::List { .. } | CasesCommand::Show { .. } => unreachable!("read-only commands"),
     };
     match result {
@@ -57,6 +94,10 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
         Err(e @ (ByHandError::NoCompany(_) | ByHandError::NoAgent(..) | ByHandError::NoCase(_))) => {
             errln!("error: {e}");
             Exit::Usage
+        }
+        Err(e @ ByHandError::Refused(_)) => {
+            errln!("error: {e}");
+            Exit::DataErr
         }
         Err(e @ ByHandError::NoMailbox) => {
             errln!("error: {e}");

@@ -255,6 +255,34 @@ pub enum CasesCommand {
         #[arg(long = "as")]
         by: Option<String>,
     },
+    /// Change a case as the `#commands` of a reply do: the same checks, events and mail to
+    /// the customer (a resolution notice when it resolves a case with a solution).
+    Update {
+        number: CaseNumber,
+        /// The agent who makes the change (a name or an address).
+        #[arg(long = "as")]
+        by: String,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        severity: Option<String>,
+        #[arg(long = "type")]
+        case_type: Option<String>,
+        #[arg(long)]
+        priority: Option<String>,
+        #[arg(long)]
+        assign: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        solution: Option<String>,
+        /// `--client-config` (on), or `--client-config off`.
+        #[arg(long, num_args = 0..=1, default_missing_value = "on")]
+        client_config: Option<String>,
+        /// The company's slug or name, for a case from an unknown sender.
+        #[arg(long)]
+        company: Option<String>,
+    },
     /// Log a call or chat on a case: kept on it, a first response when it had none, and with
     /// --minutes a time entry.
     Log {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::agents::{Ctx, Directory, Event, Ledger, Notice, queue_notifications};
+use crate::agents::{AgentMail, Ctx, Directory, Event, Ledger, Notice, apply_commands, queue_notifications};
 use crate::cases::{self, Actor, AgentMark, Arrival, Choice, Companies, NewCase};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
@@ -22,6 +22,8 @@ pub enum ByHandError {
     NoAgent(String, String),
     #[error("no case {0}")]
     NoCase(CaseNumber),
+    #[error("nothing was applied: {}", .0.join("; "))]
+    Refused(Vec<String>),
     #[error("no mailbox is configured, and a case needs one (its address answers the customer)")]
     NoMailbox,
     #[error(transparent)]
@@ -146,4 +148,38 @@ pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandErr
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// `supportd cases update`: `#commands` from the command line (`commands` is their text, one
+/// per line), applied as the agent's reply carrying them would be. What it did, for the agent.
+pub async fn update_by_hand(
+    desk: &Desk,
+    number: CaseNumber,
+    by: &str,
+    commands: &str,
+) -> Result<&'static str, ByHandError> {
+    let (cfg, now) = (&desk.config, desk.now());
+    let txn = begin_write(&desk.db).await?;
+    let agents = Directory::load(&txn).await?;
+    let agent = agents.named(by).map_err(|e| ByHandError::NoAgent(by.to_owned(), e))?;
+    let c = case::Entity::find()
+        .filter(case::Column::Number.eq(number.get() as i64))
+        .one(&txn)
+        .await?
+        .ok_or(ByHandError::NoCase(number))?;
+    let address: EmailAddress =
+        agent.email.parse().map_err(|_| ByHandError::NoAgent(by.to_owned(), "no address".into()))?;
+    let mailbox = cfg.mailbox(&c.mailbox).or(cfg.mailboxes.first()).ok_or(ByHandError::NoMailbox)?;
+    let message_id = new_message_id("update", Some(c.number), mailbox.address.domain());
+    let party = Party { name: Some(agent.name.clone()), address };
+    let msg = ParsedMessage::by_hand(party, "cases update", commands, message_id);
+    let arrival = Arrival { raw: commands.as_bytes(), mailbox: &mailbox.name, received_at: now };
+    let companies = Companies::load(&txn).await?;
+    let limits = Ledger::default();
+    let ctx =
+        Ctx { config: cfg, templates: &desk.templates, agents: &agents, companies: &companies, limits: &limits, now };
+    let mail = AgentMail { msg: &msg, arrival, mailbox, agent, automated: None };
+    let what = apply_commands(&txn, &ctx, mail, c, commands).await?.map_err(ByHandError::Refused)?;
+    txn.commit().await?;
+    Ok(what)
 }

@@ -166,7 +166,7 @@ fn each_clients_quoting_is_cut_at_the_marker_and_its_attribution() {
 }
 
 /// Line endings and format=flowed soft breaks aside.
-fn normalise(s: &str) -> String {
+pub fn normalise(s: &str) -> String {
     s.replace("\r\n", "\n").lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim().to_owned()
 }
 

@@ -137,3 +137,59 @@ async fn a_phone_call_opens_a_case_through_the_same_door_and_a_logged_call_answe
     }
     assert_eq!(desk.sandbox.run(&["cases", "open", "--channel", "fax"]).status.code(), Some(2));
 }
+
+/// `cases update` is the command-line twin of the `#commands`: the same checks and messages,
+/// the same events, the same resolution notice to the customer.
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_update_changes_a_case_as_the_commands_do() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let refused =
+        desk.sandbox.run(&["cases", "update", &number, "--as", "alice", "--severity", "S9", "--priority", "high"]);
+    assert_eq!(refused.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("nothing was applied: #severity S9: expected a severity (S1, S2, S3, S4), got \"S9\""),
+        "{err}"
+    );
+    assert_eq!(desk.case(&tag)["priority"], "normal", "nothing applied");
+
+    let out = run(
+        &desk,
+        &["cases", "update", &number, "--as", "alice", "--severity", "S2", "--priority", "high", "--assign", "me"],
+    );
+    assert!(out.contains("commands applied"), "{out}");
+    let case = desk.case(&tag);
+    assert_eq!((case["severity"].as_str(), case["priority"].as_str()), (Some("S2"), Some("high")));
+    assert_eq!(case["assignee"], "alice@example.com");
+    let kinds = crate::agent_mail::event_kinds(&case);
+    for kind in ["severity", "priority", "assignee"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind}: {kinds:?}");
+    }
+
+    let out = run(
+        &desk,
+        &[
+            "cases",
+            "update",
+            &number,
+            "--as",
+            "alice",
+            "--solution",
+            "Restarted the print spooler.",
+            "--status",
+            "resolved",
+        ],
+    );
+    assert!(out.contains("resolution sent to the customer"), "{out}");
+    desk.run();
+    let to_her = desk.smtp.delivered_to("customer1@acme.example");
+    let resolution = to_her.last().unwrap();
+    assert!(
+        crate::agent_mail::normalise(&supportd::mail::parse(resolution.as_bytes()).unwrap().text_body)
+            .contains("Restarted the print spooler.")
+    );
+    assert_eq!(desk.case(&tag)["status"], "resolved");
+    assert_eq!(desk.sandbox.run(&["cases", "update", &number, "--as", "alice"]).status.code(), Some(64));
+}
