@@ -230,7 +230,7 @@ async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView
             kind: o.kind,
             to: o.envelope_to,
             subject: o.subject,
-            status: o.status,
+            status: o.status.to_string(),
             attempts: o.attempts,
             last_error: o.last_error,
             created_at: o.created_at,
@@ -249,7 +249,7 @@ pub struct SlaLine {
 
 /// Cases not resolved or closed, with where they stand against their targets.
 pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTime<Utc>) -> Result<Vec<SlaLine>, DbErr> {
-    let open = ["new", "open", "pending"];
+    let open = [Status::New, Status::Open, Status::Pending];
     let cases = case::Entity::find()
         .filter(case::Column::Status.is_in(open))
         .order_by_asc(case::Column::Number)

@@ -47,7 +47,7 @@ pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
                     id: r.id,
                     case_id: r.case_id,
                     kind: r.kind,
-                    status: r.status,
+                    status: r.status.to_string(),
                     attempts: r.attempts,
                     to: r.envelope_to,
                     subject: r.subject,

@@ -10,17 +10,19 @@ use sea_orm::{
 use crate::storage::Tx;
 use crate::storage::entities::outbox::{self, Column, Entity};
 
-pub const QUEUED: &str = "queued";
-pub const SENDING: &str = "sending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
-/// Composed but never to be sent: mail to an agent over `[agents] mail_limit_per_hour`,
-/// kept so that the operator can see it and the agent's next email can list it.
-pub const LIMITED: &str = "limited";
+pub use crate::storage::entities::outbox::OutboxStatus;
+
+pub const QUEUED: OutboxStatus = OutboxStatus::Queued;
+pub const SENDING: OutboxStatus = OutboxStatus::Sending;
+pub const SENT: OutboxStatus = OutboxStatus::Sent;
+pub const FAILED: OutboxStatus = OutboxStatus::Failed;
+/// Never to be sent: mail to an agent over `[agents] mail_limit_per_hour`, kept so that the
+/// operator can see it and the agent's next email can list it.
+pub const LIMITED: OutboxStatus = OutboxStatus::Limited;
 /// Every status but `limited`, as a list: `status IN (…)` walks `idx_outbox_recipient_status`
 /// past the held rows, where `status != 'limited'` would read every one of them (a flood
 /// holds thousands, and each new mail to that agent would read them all again).
-const NOT_HELD: [&str; 4] = [QUEUED, SENDING, SENT, FAILED];
+const NOT_HELD: [OutboxStatus; 4] = [QUEUED, SENDING, SENT, FAILED];
 
 pub struct NewRow {
     pub case_id: Option<i64>,
@@ -42,7 +44,7 @@ pub fn enqueue_limited(tx: &Tx, row: NewRow, reason: &str, now: DateTime<Utc>) {
     tx.stage_mail(active(row, LIMITED, Some(reason.to_owned()), now));
 }
 
-fn active(row: NewRow, status: &str, last_error: Option<String>, now: DateTime<Utc>) -> outbox::ActiveModel {
+fn active(row: NewRow, status: OutboxStatus, last_error: Option<String>, now: DateTime<Utc>) -> outbox::ActiveModel {
     outbox::ActiveModel {
         case_id: Set(row.case_id),
         kind: Set(row.kind.to_owned()),
@@ -51,7 +53,7 @@ fn active(row: NewRow, status: &str, last_error: Option<String>, now: DateTime<U
         envelope_to: Set(row.envelope_to.join(",")),
         subject: Set(row.subject),
         raw: Set(row.raw),
-        status: Set(status.into()),
+        status: Set(status),
         attempts: Set(0),
         last_error: Set(last_error),
         next_attempt_at: Set(now),
@@ -226,7 +228,7 @@ pub async fn sent_to_since(
     let staged = tx.count_staged_mail(|row| {
         row.kind.is_set_and(|k| kinds.contains(&k.as_str()))
             && row.envelope_to.is_set_and(|to| to == address)
-            && row.status.is_set_and(|s| s != LIMITED)
+            && row.status.is_set_and(|s| *s != LIMITED)
     });
     // Sorted here: with ORDER BY, SQLite prefers the (recipient, time) index and reads the
     // held rows too.

@@ -16,7 +16,7 @@ pub async fn auto_close(desk: &Desk) -> Result<usize, DbErr> {
     let cutoff = now - Duration::days(i64::from(days));
     let txn = begin_write(&desk.db).await?;
     let stale = case::Entity::find()
-        .filter(case::Column::Status.eq(Status::Resolved.as_str()))
+        .filter(case::Column::Status.eq(Status::Resolved))
         .filter(case::Column::ResolvedAt.lte(cutoff))
         .all(&txn)
         .await?;

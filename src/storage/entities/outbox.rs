@@ -15,7 +15,7 @@ pub struct Model {
     pub subject: String,
     /// The complete message, rendered once so that every attempt sends the same bytes.
     pub raw: Vec<u8>,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at: DateTimeUtc,
@@ -28,3 +28,24 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where an outgoing mail stands. `Limited`: never to be sent (mail to an agent over
+/// `[agents] mail_limit_per_hour`), kept so that the operator can see it.
+#[derive(sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+    Limited,
+}
+
+crate::domain::named_enum!(OutboxStatus, "an outbox status", {
+    Queued => "queued",
+    Sending => "sending",
+    Sent => "sent",
+    Failed => "failed",
+    Limited => "limited",
+});
