@@ -166,8 +166,9 @@ pub async fn queue(
     };
     queue_limited_mail(txn, kind, case_id, mail, reason, now);
     let to = mail.to.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>().join(", ");
-    // A line per held email at info: the warning went out when the limit was reached.
-    tracing::info!(kind, case_id, to, "{reason}: kept in the outbox, not sent");
+    // At debug: the warning went out when the limit was reached, and each held email is an
+    // event on its case; a flood must not become a flood of log lines too.
+    tracing::debug!(kind, case_id, to, "{reason}: kept in the outbox, not sent");
     if let Some(case_id) = case_id {
         let detail = format!("{kind} to {to} not sent: {reason}");
         record_event(txn, case_id, now, &Actor::System, "agent_mail_limited", (None, None), Some(detail));

@@ -24,7 +24,9 @@ pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
     store_message,
 };
-pub use parties::{company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies};
+pub use parties::{
+    NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies,
+};
 pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};

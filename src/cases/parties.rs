@@ -113,6 +113,35 @@ pub async fn contacts_by_email(
     Ok(addresses.iter().filter_map(|a| Some(((*a).clone(), by_email.remove(a.as_str())?))).collect())
 }
 
+/// A new sender to add as a contact: address, display name, company id.
+pub type NewContact = (EmailAddress, Option<String>, Option<i64>);
+
+/// Adds the contacts of a batch's new senders in one statement and returns them by address
+/// (a backlog of new customers would otherwise cost a statement each). A contact another
+/// process added meanwhile is kept as it is and returned too.
+pub async fn add_contacts(
+    db: &impl ConnectionTrait,
+    new: &[NewContact],
+    now: DateTime<Utc>,
+) -> Result<HashMap<EmailAddress, contact::Model>, DbErr> {
+    if new.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = new.iter().map(|(address, name, company_id)| contact::ActiveModel {
+        email: Set(address.to_string()),
+        name: Set(name.clone()),
+        company_id: Set(*company_id),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    contact::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([contact::Column::Email])
+        .exec_without_returning(db)
+        .await?;
+    let addresses: Vec<&EmailAddress> = new.iter().map(|(a, _, _)| a).collect();
+    contacts_by_email(db, &addresses).await
+}
+
 /// The contact for an address, created on first contact; a newly learnt name is kept.
 /// `found` is the stored row as the caller looked it up (`contacts_by_email`), `None` when
 /// there was none. One statement at most.

@@ -13,7 +13,7 @@ use crate::agents::{
     AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
 };
 use crate::cases::{self, Actor, Arrival, Companies, Door, Judge, NewCase, Standing};
-use crate::config::{CompanyConfig, MailboxConfig};
+use crate::config::{CompanyConfig, MailboxConfig, WhoMayOpen};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, Channel, EmailAddress};
 use crate::mail::{ParsedMessage, parse};
@@ -145,9 +145,12 @@ struct BatchMemo {
 }
 
 impl BatchMemo {
-    /// The agents, and the contacts and recent acknowledgements of the batch's senders: three
-    /// queries for the batch instead of several per message.
-    async fn load(txn: &Tx, prepared: &[Prepared], now: DateTime<Utc>) -> Result<BatchMemo, DbErr> {
+    /// The agents, and the contacts and recent acknowledgements of the batch's senders: a few
+    /// queries for the batch instead of several per message. The batch's new customers (mail a
+    /// person wrote, to a mailbox anyone may write to) get their contacts here, in one
+    /// statement.
+    async fn load(desk: &Desk, txn: &Tx, batch: &[Incoming<'_>], prepared: &[Prepared]) -> Result<BatchMemo, DbErr> {
+        let now = desk.now();
         let mut senders: Vec<&EmailAddress> = prepared
             .iter()
             .filter_map(|p| match p {
@@ -157,11 +160,15 @@ impl BatchMemo {
             .collect();
         senders.sort();
         senders.dedup();
+        let agents = Directory::load(txn).await?;
+        let mut contacts = cases::contacts_by_email(txn, &senders).await?;
+        let new = new_customers(desk, &agents, &contacts, batch, prepared);
+        contacts.extend(cases::add_contacts(txn, &new, now).await?);
         Ok(BatchMemo {
-            agents: Directory::load(txn).await?,
+            agents,
             companies: Companies::load(txn).await?,
             limits: Ledger::default(),
-            contacts: cases::contacts_by_email(txn, &senders).await?,
+            contacts,
             recent_acks: recent_acks_each(txn, &senders, now).await?,
         })
     }
@@ -190,6 +197,46 @@ impl BatchMemo {
             self.contacts.insert(sender.clone(), contact);
         }
     }
+}
+
+/// The senders of the batch with no contact yet whose mail will open or join a case for sure
+/// enough to add them ahead: not an agent, not automated, to a mailbox anyone may write to,
+/// each once with the name and company of their first message.
+fn new_customers(
+    desk: &Desk,
+    agents: &Directory,
+    known: &HashMap<EmailAddress, contact::Model>,
+    batch: &[Incoming<'_>],
+    prepared: &[Prepared],
+) -> Vec<cases::NewContact> {
+    let cfg = &desk.config;
+    let own = own_addresses(desk);
+    let mut seen = HashSet::new();
+    let mut new = Vec::new();
+    for (inc, p) in batch.iter().zip(prepared) {
+        let Prepared::Parsed(msg, _) = p else { continue };
+        let sender = &msg.from.address;
+        let anyone = inc.mailbox.who_may_open.unwrap_or(cfg.intake.who_may_open) == WhoMayOpen::Anyone;
+        if !anyone
+            || known.contains_key(sender)
+            || agents.by_address(sender).is_some()
+            || loop_guard::automated(msg, &own, &cfg.intake.no_reply_patterns).is_some()
+            || !seen.insert(sender.clone())
+        {
+            continue;
+        }
+        let company = cases::company_config_for(cfg, sender, inc.mailbox.default_company.as_deref(), false);
+        let company_id = match company {
+            Some(c) => match desk.company_ids.get(&c.slug) {
+                Some(id) => Some(*id),
+                // Not stored yet: the message's own path adds company and contact.
+                None => continue,
+            },
+            None => None,
+        };
+        new.push((sender.clone(), msg.from.name.clone(), company_id));
+    }
+    new
 }
 
 /// What storing one message learnt, for the memo.
@@ -295,7 +342,7 @@ async fn store_batch_with(
     let t0 = std::time::Instant::now();
     let txn = begin_write(&desk.db).await?;
     let mut seen = stored_keys(&txn, prepared).await?;
-    let mut memo = BatchMemo::load(&txn, prepared, desk.now()).await?;
+    let mut memo = BatchMemo::load(desk, &txn, batch, prepared).await?;
     let mut results = Vec::with_capacity(batch.len());
     for (inc, p) in batch.iter().zip(prepared) {
         let result = match p {
