@@ -54,6 +54,7 @@ async fn held_then_released_or_discarded(backend: Backend) {
     run(&sandbox, &["run", "--once"]);
     assert!(sandbox.cases().is_empty(), "no case opened");
     assert!(sink.messages().is_empty(), "nothing sent: no acknowledgement, no notification");
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM contacts").await, 0, "a robot becomes no contact");
     let rows = held(&sandbox, false);
     assert_eq!(rows.len(), AUTOMATED.len(), "{rows:?}");
     for (name, kind, reason) in AUTOMATED {

@@ -53,6 +53,8 @@ async fn only_key_members_open_cases_and_a_non_member_hears_once_whom_to_ask() {
     assert_eq!(kinds, ["not_member", "not_member", "auto_reply"], "{rows:?}");
     assert!(rows[0]["reason"].as_str().unwrap().contains("sam@acme.example is not a key member"), "{rows:?}");
 
+    let contacts = desk.sandbox.count("SELECT COUNT(*) FROM contacts WHERE email = 'sam@acme.example'").await;
+    assert_eq!(contacts, 1, "Sam is a contact by his reply on the member's case, once");
     let to_sam = desk.smtp.delivered_to("sam@acme.example");
     assert_eq!(to_sam.len(), 1, "one polite reply, none for the second message or the auto-reply");
     assert_eq!(header(&to_sam[0], "Auto-Submitted").as_deref(), Some("auto-replied"));
