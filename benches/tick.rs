@@ -8,7 +8,7 @@ use chrono::{Duration, TimeZone, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database, EntityTrait};
 use supportd::config::Config;
 use supportd::desk::{Desk, FixedClock};
-use supportd::domain::{CaseType, Priority, Severity, Status};
+use supportd::domain::{CaseNumber, CaseType, Priority, Severity, Status};
 use supportd::storage::entities::case;
 use supportd::templates::Templates;
 
@@ -69,7 +69,7 @@ async fn fill(desk: &Desk, now: chrono::DateTime<Utc>) {
             let n = chunk * 1000 + i + 1;
             let next = if n <= DUE { now - Duration::minutes(1) } else { now + Duration::days(30) };
             case::ActiveModel {
-                number: Set(n as i64),
+                number: Set(CaseNumber::new(n as u64).unwrap()),
                 mailbox: Set("support".into()),
                 summary: Set(format!("Request {n}")),
                 case_type: Set(CaseType::Query),

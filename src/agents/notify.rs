@@ -6,7 +6,7 @@
 use super::limit::{self, Allowance};
 use super::{Ctx, Directory};
 use crate::config::{CompanyConfig, Config, MailboxConfig, Notify, RouteNotify};
-use crate::domain::{CaseNumber, EmailAddress, Severity};
+use crate::domain::{EmailAddress, Severity};
 use crate::mail::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
 use crate::storage::Tx;
@@ -141,7 +141,7 @@ pub fn reply_address(support: &EmailAddress, token: &str) -> EmailAddress {
 
 fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Option<&CompanyConfig>) -> NotifyContext {
     let c = notice.case;
-    let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
+    let number = c.number;
     let severity: Severity = c.severity;
     let msg = notice.msg;
     let message = match notice.event {

@@ -3,7 +3,7 @@
 //! `cases::readers`); or, when the reply did nothing, an email telling the agent why.
 
 use super::{Ctx, letter, limit};
-use crate::domain::{CaseNumber, EmailAddress};
+use crate::domain::EmailAddress;
 use crate::mail::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
@@ -40,10 +40,10 @@ pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bo
         config.mailboxes.iter().map(|m| m.address.clone()).chain([config.outbound.from.clone()]).collect();
     let Some(readers) = crate::cases::readers(txn, c, company, &own).await? else { return Ok(false) };
     if let Err(why) = crate::outbound::sendable(&readers.to.address) {
-        tracing::warn!(case = c.number, "{why}; the reply is kept as a note");
+        tracing::warn!(case = %c.number, "{why}; the reply is kept as a note");
         return Ok(false);
     }
-    let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
+    let number = c.number;
     let contact_name = readers.to.name.clone().unwrap_or_else(|| readers.to.address.to_string());
     let agent_name = relay.agent.name.clone();
     let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
@@ -116,7 +116,7 @@ pub async fn queue_refusal(txn: &Tx, desk: &Ctx<'_>, r: Refusal<'_>) -> Result<(
     let (config, templates, now) = (desk.config, desk.templates, desk.now);
     let Ok(to) = r.agent.email.parse::<EmailAddress>() else { return Ok(()) };
     let allowance = limit::allowance(txn, config, desk.limits, &to, now).await?;
-    let number = r.case.and_then(|c| CaseNumber::new(c.number as u64).ok());
+    let number = r.case.map(|c| c.number);
     let ctx = AgentErrorContext {
         case_number: number.map(|n| n.to_string()).unwrap_or_default(),
         case_tag: number.map(|n| config.intake.case_tag.render(n)).unwrap_or_default(),

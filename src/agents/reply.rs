@@ -68,7 +68,7 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
         }
         return Ok(Handled::NoCase(format!("from agent {} but names no case", agent.email)));
     };
-    let number = CaseNumber::new(case.number as u64).expect("case numbers start at 1");
+    let number = case.number;
     let actor = Actor::Agent(msg.from.address.clone());
     if let Some(reason) = mail.automated {
         keep_note(txn, &case, &mail, Some(format!("automated: {reason}")));

@@ -3,7 +3,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
-use crate::domain::{CaseType, Channel, Priority, Severity, Status};
+use crate::domain::{CaseNumber, CaseType, Channel, Priority, Severity, Status};
 use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::storage::entities::{attachment, case, case_participant, message};
@@ -41,7 +41,7 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
     );
     let next_alert_at = points.iter().map(|p| p.at).min();
     let case = case::ActiveModel {
-        number: Set(number),
+        number: Set(CaseNumber::new(number.unsigned_abs()).map_err(|e| DbErr::Custom(e.to_string()))?),
         company_id: Set(new.company_id),
         contact_id: Set(Some(new.contact_id)),
         mailbox: Set(new.mailbox.to_owned()),

@@ -135,7 +135,7 @@ pub async fn show_case(
     number: CaseNumber,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseDetail>, DbErr> {
-    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? else {
+    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await? else {
         return Ok(None);
     };
     let mut names = Names::default();
@@ -208,7 +208,7 @@ pub async fn show_case(
         .map(|p| p.email)
         .collect();
     let linked_case = match c.linked_case_id {
-        Some(id) => case::Entity::find_by_id(id).one(db).await?.and_then(|l| CaseNumber::new(l.number as u64).ok()),
+        Some(id) => case::Entity::find_by_id(id).one(db).await?.map(|l| l.number),
         None => None,
     };
     let sent = sent_on(db, c.id).await?;
@@ -308,7 +308,7 @@ async fn sla_of(
 fn view(c: case::Model, names: &Names) -> CaseView {
     CaseView {
         channel: c.channel.to_string(),
-        number: CaseNumber::new(c.number as u64).expect("case numbers start at 1"),
+        number: c.number,
         summary: c.summary,
         company: c.company_id.and_then(|id| names.companies.get(&id).cloned()),
         contact: c.contact_id.and_then(|id| names.contacts.get(&id).cloned()),

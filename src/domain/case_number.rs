@@ -5,8 +5,9 @@ use super::ParseError;
 
 /// A case's public number. Displayed zero-padded to six digits (wider when needed);
 /// this is the one place that format lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CaseNumber(u64);
+/// Stored as the database's signed 64-bit integer (`cases.number`), never 0 or negative.
+#[derive(sea_orm::DeriveValueType, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CaseNumber(i64);
 
 impl CaseNumber {
     pub fn new(n: u64) -> Result<Self, ParseError> {
@@ -14,13 +15,16 @@ impl CaseNumber {
             return Err(ParseError::new("case numbers start at 1"));
         }
         // The database column is a signed 64-bit integer: a larger number names no case.
-        if i64::try_from(n).is_err() {
-            return Err(ParseError::new(format!("case number {n} is too large")));
-        }
-        Ok(Self(n))
+        let stored = i64::try_from(n).map_err(|_| ParseError::new(format!("case number {n} is too large")))?;
+        Ok(Self(stored))
     }
 
     pub fn get(self) -> u64 {
+        self.0.unsigned_abs()
+    }
+
+    /// As the database stores it.
+    pub fn as_i64(self) -> i64 {
         self.0
     }
 

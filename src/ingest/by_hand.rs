@@ -107,7 +107,7 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
     };
     queue_notifications(&txn, &ctx, notice).await?;
     txn.commit().await?;
-    Ok(CaseNumber::new(case.number as u64).expect("case numbers start at 1"))
+    Ok(case.number)
 }
 
 /// A call or chat on a case, logged by the agent who had it: kept on the case (never sent),
@@ -126,7 +126,7 @@ pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandErr
     let agents = Directory::load(&txn).await?;
     let agent: agent::Model = agents.named(l.by).map_err(|e| ByHandError::NoAgent(l.by.to_owned(), e))?.clone();
     let c = case::Entity::find()
-        .filter(case::Column::Number.eq(l.number.get() as i64))
+        .filter(case::Column::Number.eq(l.number))
         .one(&txn)
         .await?
         .ok_or(ByHandError::NoCase(l.number))?;
@@ -163,7 +163,7 @@ pub async fn update_by_hand(
     let agents = Directory::load(&txn).await?;
     let agent = agents.named(by).map_err(|e| ByHandError::NoAgent(by.to_owned(), e))?;
     let c = case::Entity::find()
-        .filter(case::Column::Number.eq(number.get() as i64))
+        .filter(case::Column::Number.eq(number))
         .one(&txn)
         .await?
         .ok_or(ByHandError::NoCase(number))?;

@@ -160,7 +160,7 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     };
     let outcome = ingest(desk, incoming).await?;
     let number = match &outcome {
-        Outcome::Opened { case, .. } | Outcome::Appended { case } | Outcome::FromAgent { case, .. } => case.get(),
+        Outcome::Opened { case, .. } | Outcome::Appended { case } | Outcome::FromAgent { case, .. } => *case,
         Outcome::Quarantined { reason, .. } | Outcome::Held { reason, .. } => {
             return Err(HeldError::StillFails { id, reason: reason.clone() });
         }
@@ -171,7 +171,7 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     let case_id = case::Entity::find()
         .select_only()
         .column(case::Column::Id)
-        .filter(case::Column::Number.eq(number as i64))
+        .filter(case::Column::Number.eq(number))
         .into_tuple::<i64>()
         .one(&desk.db)
         .await?;

@@ -512,8 +512,7 @@ async fn store(
     if let Thread::Existing { case, .. } = &thread {
         let window = cfg.intake.reopen_window_days;
         if cases::closed_too_long(case, window, now) {
-            let because =
-                format!("reply to case {} closed more than {window} days ago", tag.render(case_number(case.number)));
+            let because = format!("reply to case {} closed more than {window} days ago", tag.render(case.number));
             thread = Thread::New { because: Some(because), linked: Some(case.id) };
         }
     }
@@ -599,7 +598,7 @@ async fn store(
                 queue_notifications(txn, &memo.ctx(desk), notice).await?;
             }
             cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
-            Outcome::Opened { case: case_number(case.number), acknowledged }
+            Outcome::Opened { case: case.number, acknowledged }
         }
     };
     let company = company.map(|(id, c)| (id, c.slug));
@@ -658,11 +657,11 @@ async fn follow_up(
             let what = msg.delivery_status.as_deref().unwrap_or("see the bounce below");
             (Event::Undelivered, Some(what))
         }
-        Some(_) => return Ok(Outcome::Appended { case: case_number(case.number) }),
+        Some(_) => return Ok(Outcome::Appended { case: case.number }),
     };
     let notice = Notice { event, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered };
     queue_notifications(txn, &memo.ctx(desk), notice).await?;
-    Ok(Outcome::Appended { case: case_number(case.number) })
+    Ok(Outcome::Appended { case: case.number })
 }
 
 /// The company's CRM writing on a case (a reply to an alert or a report): an internal note
@@ -682,7 +681,7 @@ async fn crm_note(
     let notice =
         Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered: None };
     queue_notifications(txn, &memo.ctx(desk), notice).await?;
-    Ok(Outcome::Appended { case: case_number(case.number) })
+    Ok(Outcome::Appended { case: case.number })
 }
 
 fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {
@@ -706,10 +705,6 @@ async fn from_agent(
         Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
         Handled::NoCase(reason) => keep_in_quarantine(txn, desk, inc, reason).await?,
     })
-}
-
-fn case_number(n: i64) -> CaseNumber {
-    CaseNumber::new(n as u64).expect("case numbers are allocated from 1")
 }
 
 /// Never answer ourselves: every support address and the outbound sender.

@@ -13,7 +13,7 @@ use super::outbox;
 use super::queue_mail;
 use crate::cases::Choice;
 use crate::config::{CompanyConfig, Config, MailboxConfig};
-use crate::domain::{CaseNumber, CaseType, EmailAddress, Severity};
+use crate::domain::{CaseType, EmailAddress, Severity};
 use crate::mail::ParsedMessage;
 use crate::sla::BusinessCalendar;
 use crate::storage::Tx;
@@ -92,7 +92,7 @@ pub async fn queue_ack(
 
 fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     let case = input.case;
-    let number = CaseNumber::new(case.number as u64).expect("stored case numbers start at 1");
+    let number = case.number;
     let severity: Severity = case.severity;
     let tz = input.company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
     let due = case.first_response_due.map(|d| format_due(d, tz)).unwrap_or_default();

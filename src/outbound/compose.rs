@@ -133,10 +133,10 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
 }
 
 /// A Message-ID unique across processes and restarts: time, process and a counter.
-pub fn new_message_id(kind: &str, case_number: Option<i64>, domain: &str) -> String {
+pub fn new_message_id(kind: &str, case_number: Option<crate::domain::CaseNumber>, domain: &str) -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let now = chrono::Utc::now();
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let case = case_number.map(|n| format!("{n:06}.")).unwrap_or_default();
+    let case = case_number.map(|n| format!("{n}.")).unwrap_or_default();
     format!("supportd.{case}{kind}.{}.{}.{seq}@{domain}", now.format("%Y%m%d%H%M%S%f"), std::process::id())
 }

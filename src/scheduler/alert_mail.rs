@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::config::Recipient;
 use crate::desk::Desk;
-use crate::domain::{CaseNumber, EmailAddress, Severity};
+use crate::domain::{EmailAddress, Severity};
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::sla::{AlertPoint, BusinessCalendar, TargetKind, WarnPoint};
 use crate::storage::Tx;
@@ -144,7 +144,7 @@ fn context(
     now: DateTime<Utc>,
 ) -> AlertContext {
     let cal = &desk.config.calendar;
-    let number = CaseNumber::new(c.number as u64).expect("case numbers start at 1");
+    let number = c.number;
     let severity: Severity = c.severity;
     let target = target_words(worst.target);
     let left = cal.business_between(now, worst.due).num_minutes();

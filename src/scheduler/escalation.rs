@@ -105,7 +105,7 @@ async fn escalate(
     let queued = match worst {
         Some(worst) => {
             let mails = queue_alert(txn, desk, people, c, &worst, &recorded, now).await?;
-            info!(case = c.number, target = worst.target.as_str(), level = %worst.level, mails, "alert queued");
+            info!(case = %c.number, target = worst.target.as_str(), level = %worst.level, mails, "alert queued");
             mails
         }
         None => 0,

@@ -33,7 +33,7 @@ pub async fn resolve(db: &Tx, judge: &Judge<'_>, msg: &ParsedMessage, automated:
     let tag = &judge.config.intake.case_tag;
     let sender = &msg.from.address;
     if let Some(number) = tag.find(&msg.subject) {
-        let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await? else {
+        let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await? else {
             let because = format!("subject tag {} names no existing case", tag.render(number));
             return Ok(Thread::New { because: Some(because), linked: None });
         };
@@ -48,7 +48,7 @@ pub async fn resolve(db: &Tx, judge: &Judge<'_>, msg: &ParsedMessage, automated:
     if standing.is_party() || automated && ours {
         return Ok(Thread::Existing { case: Box::new(c), standing });
     }
-    let number = crate::domain::CaseNumber::new(c.number as u64).map(|n| tag.render(n)).unwrap_or_default();
+    let number = Some(c.number).map(|n| tag.render(n)).unwrap_or_default();
     Ok(Thread::new_case(format!("sender {sender} is not a party to case {number}, which the message refers to"), &c))
 }
 
@@ -56,7 +56,7 @@ pub async fn resolve(db: &Tx, judge: &Judge<'_>, msg: &ParsedMessage, automated:
 /// company's cases), else the message it replies to.
 pub async fn case_for_agent(db: &Tx, tag: &CaseTag, msg: &ParsedMessage) -> Result<Option<case::Model>, DbErr> {
     if let Some(number) = tag.find(&msg.subject)
-        && let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number.get() as i64)).one(db).await?
+        && let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await?
     {
         return Ok(Some(c));
     }

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{CaseType, Channel, Priority, Severity, Status};
+use crate::domain::{CaseNumber, CaseType, Channel, Priority, Severity, Status};
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "cases")]
@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     #[sea_orm(unique)]
-    pub number: i64,
+    pub number: CaseNumber,
     pub company_id: Option<i64>,
     pub contact_id: Option<i64>,
     pub mailbox: String,
