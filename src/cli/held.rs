@@ -122,8 +122,7 @@ async fn show(desk: &ReadDesk, id: i64) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let end = h.raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| h.raw.windows(2).position(|w| w == b"\n\n"));
-    let headers = String::from_utf8_lossy(&h.raw[..end.unwrap_or(h.raw.len())]);
+    let headers = crate::mail::header_section(&h.raw);
     outln!("held #{} ({}) · {} · mailbox {}", h.id, h.state.as_str(), h.kind.as_str(), h.mailbox);
     outln!("  received {} from {}", zone.time(Some(h.received_at)), h.source_ref.as_deref().unwrap_or("-"));
     outln!("  reason   {}", h.reason);

@@ -103,8 +103,7 @@ async fn show(desk: &ReadDesk, id: i64, format: Format) -> Exit {
         }
         Err(e) => return fail(&AppError::Database(e)),
     };
-    let end = q.raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| q.raw.windows(2).position(|w| w == b"\n\n"));
-    let headers = String::from_utf8_lossy(&q.raw[..end.unwrap_or(q.raw.len())]).into_owned();
+    let headers = crate::mail::header_section(&q.raw).into_owned();
     let row = Row {
         id: q.id,
         mailbox: q.mailbox,

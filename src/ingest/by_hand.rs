@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::agents::{AgentMail, Ctx, Directory, Event, Ledger, Notice, apply_commands, queue_notifications};
 use crate::cases::{self, Actor, AgentMark, Arrival, Choice, Companies, NewCase};
+use crate::config::{Config, MailboxConfig};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
 use crate::mail::{ParsedMessage, Party};
@@ -124,22 +125,13 @@ pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandErr
     let (cfg, now) = (&desk.config, desk.now());
     let txn = begin_write(&desk.db).await?;
     let agents = Directory::load(&txn).await?;
-    let agent: agent::Model = agents.named(l.by).map_err(|e| ByHandError::NoAgent(l.by.to_owned(), e))?.clone();
-    let c = case::Entity::find()
-        .filter(case::Column::Number.eq(l.number))
-        .one(&txn)
-        .await?
-        .ok_or(ByHandError::NoCase(l.number))?;
-    let address: EmailAddress =
-        agent.email.parse().map_err(|_| ByHandError::NoAgent(l.by.to_owned(), "no address".into()))?;
-    let party = Party { name: Some(agent.name.clone()), address: address.clone() };
-    let mailbox = cfg.mailbox(&c.mailbox).or(cfg.mailboxes.first()).ok_or(ByHandError::NoMailbox)?;
-    let message_id = new_message_id(l.channel.as_str(), Some(c.number), mailbox.address.domain());
-    let msg = ParsedMessage::by_hand(party, &format!("{} with the customer", l.channel), l.text, message_id);
+    let subject = format!("{} with the customer", l.channel);
+    let written = Written { by: l.by, number: l.number, kind: l.channel.as_str(), subject: &subject, text: l.text };
+    let OnCase { agent, case: c, mailbox, msg } = on_case(&txn, cfg, &agents, written).await?;
     let arrival = Arrival { raw: l.text.as_bytes(), mailbox: &mailbox.name, received_at: now };
     let flag = Some(format!("a {} logged by {}", l.channel, agent.name));
     cases::store_agent_message(&txn, c.id, &msg, arrival, AgentMark { agent_id: agent.id, internal: false, flag });
-    let actor = Actor::Agent(address);
+    let actor = Actor::Agent(msg.from.address.clone());
     cases::record_event(&txn, c.id, now, &actor, "interaction", (None, Some(l.channel.to_string())), None);
     // Talking to the customer answers them, as a relayed reply does.
     cases::record_response(&txn, &c, &actor, now).await?;
@@ -161,25 +153,55 @@ pub async fn update_by_hand(
     let (cfg, now) = (&desk.config, desk.now());
     let txn = begin_write(&desk.db).await?;
     let agents = Directory::load(&txn).await?;
-    let agent = agents.named(by).map_err(|e| ByHandError::NoAgent(by.to_owned(), e))?;
-    let c = case::Entity::find()
-        .filter(case::Column::Number.eq(number))
-        .one(&txn)
-        .await?
-        .ok_or(ByHandError::NoCase(number))?;
-    let address: EmailAddress =
-        agent.email.parse().map_err(|_| ByHandError::NoAgent(by.to_owned(), "no address".into()))?;
-    let mailbox = cfg.mailbox(&c.mailbox).or(cfg.mailboxes.first()).ok_or(ByHandError::NoMailbox)?;
-    let message_id = new_message_id("update", Some(c.number), mailbox.address.domain());
-    let party = Party { name: Some(agent.name.clone()), address };
-    let msg = ParsedMessage::by_hand(party, "cases update", commands, message_id);
+    let written = Written { by, number, kind: "update", subject: "cases update", text: commands };
+    let OnCase { agent, case: c, mailbox, msg } = on_case(&txn, cfg, &agents, written).await?;
     let arrival = Arrival { raw: commands.as_bytes(), mailbox: &mailbox.name, received_at: now };
     let companies = Companies::load(&txn).await?;
     let limits = Ledger::default();
     let ctx =
         Ctx { config: cfg, templates: &desk.templates, agents: &agents, companies: &companies, limits: &limits, now };
-    let mail = AgentMail { msg: &msg, arrival, mailbox, agent, automated: None };
+    let mail = AgentMail { msg: &msg, arrival, mailbox, agent: &agent, automated: None };
     let what = apply_commands(&txn, &ctx, mail, c, commands).await?.map_err(ByHandError::Refused)?;
     txn.commit().await?;
     Ok(what)
+}
+
+/// What an agent did on a case, written down as a message of the case.
+struct Written<'a> {
+    /// The agent (a name or an address).
+    by: &'a str,
+    number: CaseNumber,
+    /// Names the message in its Message-ID.
+    kind: &'a str,
+    subject: &'a str,
+    text: &'a str,
+}
+
+struct OnCase<'c> {
+    agent: agent::Model,
+    case: case::Model,
+    mailbox: &'c MailboxConfig,
+    msg: ParsedMessage,
+}
+
+/// The agent, the case and its mailbox that `w` names, and `w` as the agent's message.
+async fn on_case<'c>(
+    txn: &crate::storage::Tx,
+    cfg: &'c Config,
+    agents: &Directory,
+    w: Written<'_>,
+) -> Result<OnCase<'c>, ByHandError> {
+    let agent = agents.named(w.by).map_err(|e| ByHandError::NoAgent(w.by.to_owned(), e))?.clone();
+    let c = case::Entity::find()
+        .filter(case::Column::Number.eq(w.number))
+        .one(txn)
+        .await?
+        .ok_or(ByHandError::NoCase(w.number))?;
+    let address: EmailAddress =
+        agent.email.parse().map_err(|_| ByHandError::NoAgent(w.by.to_owned(), "no address".into()))?;
+    let mailbox = cfg.mailbox(&c.mailbox).or(cfg.mailboxes.first()).ok_or(ByHandError::NoMailbox)?;
+    let message_id = new_message_id(w.kind, Some(c.number), mailbox.address.domain());
+    let party = Party { name: Some(agent.name.clone()), address };
+    let msg = ParsedMessage::by_hand(party, w.subject, w.text, message_id);
+    Ok(OnCase { agent, case: c, mailbox, msg })
 }

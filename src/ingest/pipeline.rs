@@ -154,7 +154,7 @@ impl BatchMemo {
         let mut senders: Vec<&EmailAddress> = prepared
             .iter()
             .filter_map(|p| match p {
-                Prepared::Parsed(m, _) => Some(&m.from.address),
+                Prepared::Parsed(m, _, _) => Some(&m.from.address),
                 Prepared::Quarantine(_) => None,
             })
             .collect();
@@ -210,17 +210,16 @@ fn new_customers(
     prepared: &[Prepared],
 ) -> Vec<cases::NewContact> {
     let cfg = &desk.config;
-    let own = own_addresses(desk);
     let mut seen = HashSet::new();
     let mut new = Vec::new();
     for (inc, p) in batch.iter().zip(prepared) {
-        let Prepared::Parsed(msg, _) = p else { continue };
+        let Prepared::Parsed(msg, _, automated) = p else { continue };
         let sender = &msg.from.address;
         let anyone = inc.mailbox.who_may_open.unwrap_or(cfg.intake.who_may_open) == WhoMayOpen::Anyone;
         if !anyone
             || known.contains_key(sender)
             || agents.by_address(sender).is_some()
-            || loop_guard::automated(msg, &own, &cfg.intake.no_reply_patterns).is_some()
+            || automated.is_some()
             || !seen.insert(sender.clone())
         {
             continue;
@@ -249,7 +248,8 @@ struct Learnt {
 
 /// What the checks before the transaction made of a message.
 enum Prepared {
-    Parsed(Box<ParsedMessage>, Span),
+    /// The message, its log span, and what kind of automated mail it is (if it is).
+    Parsed(Box<ParsedMessage>, Span, Option<Automated>),
     Quarantine(String),
 }
 
@@ -257,7 +257,8 @@ enum Prepared {
 /// committed for any message unless the whole batch commits, so a source may mark a
 /// message processed exactly when its result is `Ok`.
 pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Outcome, IngestError>> {
-    let prepared: Vec<Prepared> = batch.iter().map(|inc| prepare(desk, inc)).collect();
+    let own = own_addresses(desk);
+    let prepared: Vec<Prepared> = batch.iter().map(|inc| prepare(desk, &own, inc)).collect();
     match store_batch(desk, batch, &prepared).await {
         Ok(results) => {
             log_outcomes(&prepared, &results);
@@ -270,7 +271,7 @@ pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Out
     }
 }
 
-fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
+fn prepare(desk: &Desk, own: &[EmailAddress], inc: &Incoming<'_>) -> Prepared {
     let limit = desk.config.intake.max_message_size;
     let size = inc.full_size();
     if size > limit {
@@ -285,7 +286,8 @@ fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
                 source = %inc.source_ref,
                 case = tracing::field::Empty,
             );
-            Prepared::Parsed(Box::new(msg), span)
+            let automated = loop_guard::automated(&msg, own, &desk.config.intake.no_reply_patterns);
+            Prepared::Parsed(Box::new(msg), span, automated)
         }
     }
 }
@@ -293,7 +295,7 @@ fn prepare(desk: &Desk, inc: &Incoming<'_>) -> Prepared {
 /// Logged after the commit, so the log never claims what the database does not hold.
 fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>]) {
     for (p, result) in prepared.iter().zip(results) {
-        let Prepared::Parsed(_, span) = p else { continue };
+        let Prepared::Parsed(_, span, _) = p else { continue };
         let _enter = span.enter();
         match result {
             Ok(Outcome::Opened { case, acknowledged }) => {
@@ -347,12 +349,12 @@ async fn store_batch_with(
     for (inc, p) in batch.iter().zip(prepared) {
         let result = match p {
             Prepared::Quarantine(reason) => quarantine_in(&txn, desk, inc, reason.clone(), None).await?,
-            Prepared::Parsed(msg, _) if !seen.insert(msg.dedup_key.clone()) => Ok(Outcome::Duplicate),
-            Prepared::Parsed(msg, span) if careful => {
-                one_message(&txn, desk, inc, msg, &mut memo).instrument(span.clone()).await?
+            Prepared::Parsed(msg, _, _) if !seen.insert(msg.dedup_key.clone()) => Ok(Outcome::Duplicate),
+            Prepared::Parsed(msg, span, automated) if careful => {
+                one_message(&txn, desk, inc, msg, automated.as_ref(), &mut memo).instrument(span.clone()).await?
             }
-            Prepared::Parsed(msg, span) => {
-                match guarded(store(&txn, desk, inc, msg, &memo)).instrument(span.clone()).await {
+            Prepared::Parsed(msg, span, automated) => {
+                match guarded(store(&txn, desk, inc, msg, automated.as_ref(), &memo)).instrument(span.clone()).await {
                     Ok((outcome, learnt)) => {
                         memo.learn(&msg.from.address, learnt);
                         Ok(outcome)
@@ -387,7 +389,7 @@ async fn stored_keys(txn: &Tx, prepared: &[Prepared]) -> Result<HashSet<String>,
     let keys: Vec<&str> = prepared
         .iter()
         .filter_map(|p| match p {
-            Prepared::Parsed(m, _) => Some(m.dedup_key.as_str()),
+            Prepared::Parsed(m, _, _) => Some(m.dedup_key.as_str()),
             Prepared::Quarantine(_) => None,
         })
         .collect();
@@ -412,6 +414,7 @@ async fn one_message(
     desk: &Desk,
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
+    automated: Option<&Automated>,
     memo: &mut BatchMemo,
 ) -> Result<Result<Outcome, IngestError>, DbErr> {
     let mut attempt = 0;
@@ -419,7 +422,7 @@ async fn one_message(
         attempt += 1;
         let savepoint = txn.savepoint().await?;
         let stored = guarded(async {
-            let stored = store(&savepoint, desk, inc, msg, memo).await?;
+            let stored = store(&savepoint, desk, inc, msg, automated, memo).await?;
             savepoint.flush().await?;
             Ok::<_, StoreError>(stored)
         });
@@ -487,6 +490,7 @@ async fn store(
     desk: &Desk,
     inc: &Incoming<'_>,
     msg: &ParsedMessage,
+    automated: Option<&Automated>,
     memo: &BatchMemo,
 ) -> Result<(Outcome, Learnt), StoreError> {
     let cfg = &desk.config;
@@ -494,7 +498,8 @@ async fn store(
     let sender = &msg.from.address;
     test_trigger(msg);
     let own = own_addresses(desk);
-    let automated = loop_guard::automated(msg, &own, &cfg.intake.no_reply_patterns);
+    // Read once, before the transaction (`prepare`).
+    let automated = automated.cloned();
     let no_ack = automated.as_ref().map(|a| a.reason.clone());
     if let Some(agent) = memo.agents.by_address(sender) {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;

@@ -16,3 +16,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A raw message's header section (up to the first blank line), as text: what says who sent
+/// a kept message and how it came.
+pub fn header_section(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
+    String::from_utf8_lossy(&raw[..end.unwrap_or(raw.len())])
+}

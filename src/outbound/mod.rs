@@ -49,15 +49,7 @@ pub fn queue_limited_mail(
     reason: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) {
-    let row = outbox::NewRow {
-        case_id,
-        kind,
-        message_id: mail.message_id.to_owned(),
-        envelope_from: mail.from.1.to_string(),
-        envelope_to: mail.to.iter().chain(mail.sendable_cc()).map(|(_, a)| a.to_string()).collect(),
-        subject: mail.rendered.subject.clone(),
-        raw: Vec::new(),
-    };
+    let row = row_of(kind, case_id, mail, Vec::new());
     outbox::enqueue_limited(txn, row, reason, now);
 }
 
@@ -67,15 +59,20 @@ fn new_row(kind: &'static str, case_id: Option<i64>, mail: &Composed<'_>) -> Res
             tracing::warn!(kind, case_id, "{why}; left out of the Cc");
         }
     }
-    Ok(outbox::NewRow {
+    Ok(row_of(kind, case_id, mail, compose(mail)?))
+}
+
+/// The outbox row of `mail`, with `raw` as its bytes (empty for mail that is never sent).
+fn row_of(kind: &'static str, case_id: Option<i64>, mail: &Composed<'_>, raw: Vec<u8>) -> outbox::NewRow {
+    outbox::NewRow {
         case_id,
         kind,
         message_id: mail.message_id.to_owned(),
         envelope_from: mail.from.1.to_string(),
         envelope_to: mail.to.iter().chain(mail.sendable_cc()).map(|(_, a)| a.to_string()).collect(),
         subject: mail.rendered.subject.clone(),
-        raw: compose(mail)?,
-    })
+        raw,
+    }
 }
 
 /// Why a message could not be put in the outbox: rendering, composing or storing it.

@@ -115,23 +115,26 @@ impl Tx {
     /// Message-ID, so that a look-up by those ids sees it. Most replies answer older mail:
     /// then nothing is written early, and the batch keeps its few multi-row statements.
     pub async fn flush_for_message_ids(&self, ids: &[&str]) -> Result<(), DbErr> {
-        let staged = {
-            let s = self.staged();
-            let has = |id: Option<&str>| id.is_some_and(|id| ids.contains(&id));
+        let has = |id: Option<&str>| id.is_some_and(|id| ids.contains(&id));
+        self.flush_if(|s| {
             s.messages.iter().any(|(m, _)| has(m.message_id.try_as_ref().and_then(|v| v.as_deref())))
                 || s.mail.iter().any(|m| has(m.message_id.try_as_ref().map(String::as_str)))
-        };
-        if staged { self.flush().await } else { Ok(()) }
+        })
+        .await
     }
 
     /// Writes the staged rows if any message or mail among them belongs to case `case_id`.
     pub async fn flush_for_case(&self, case_id: i64) -> Result<(), DbErr> {
-        let staged = {
-            let s = self.staged();
+        self.flush_if(|s| {
             s.messages.iter().any(|(m, _)| m.case_id.try_as_ref() == Some(&case_id))
                 || s.mail.iter().any(|m| m.case_id.try_as_ref() == Some(&Some(case_id)))
-        };
-        if staged { self.flush().await } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn flush_if(&self, needed: impl Fn(&Staged) -> bool) -> Result<(), DbErr> {
+        let needed = needed(&self.staged());
+        if needed { self.flush().await } else { Ok(()) }
     }
 
     /// Writes the staged rows, so that the queries after it see them.
