@@ -188,6 +188,15 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     died.map_or(Ok(()), |why| Err(AppError::TaskDied(why)))
 }
 
+/// The pause before the next pass: the poll interval, doubled per failure in a row, but never
+/// more than 30 s (or the poll interval, when that is longer). The database is back after a
+/// failover within seconds to minutes, and a longer pause would leave the mail waiting
+/// after it is.
+fn retry_pause(poll_interval: Duration, failures: u32) -> Duration {
+    let ceiling = poll_interval.max(Duration::from_secs(30));
+    poll_interval.saturating_mul(2u32.pow(failures.min(6))).min(ceiling)
+}
+
 /// Polls one mailbox until cancelled; errors are logged and retried with backoff, so the
 /// task never silently ends.
 async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, cancel: CancellationToken) {
@@ -205,10 +214,23 @@ async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, can
                 warn!(mailbox = %mailbox.name, error = %e, failures, "mailbox pass failed; retrying");
             }
         }
-        let pause = mailbox.poll_interval * 2u32.pow(failures.min(6));
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = tokio::time::sleep(pause.min(Duration::from_secs(300))) => {}
+            _ = tokio::time::sleep(retry_pause(mailbox.poll_interval, failures)) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_passes_back_off_to_at_most_30_seconds() {
+        let poll = Duration::from_secs(2);
+        let pauses: Vec<u64> = (0..9).map(|f| retry_pause(poll, f).as_secs()).collect();
+        assert_eq!(pauses, [2, 4, 8, 16, 30, 30, 30, 30, 30]);
+        // A mailbox polled less often than that is never polled more often for failing.
+        assert_eq!(retry_pause(Duration::from_secs(60), 3), Duration::from_secs(60));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod entities;
 mod read_only;
+mod stale_sessions;
 mod tx;
 mod unavailable;
 
@@ -77,7 +78,8 @@ fn options(cfg: &DatabaseConfig) -> ConnectOptions {
         .min_connections(0)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_postgres_pool_opts(stale_sessions::close_read_only_sessions);
     opts
 }
 

@@ -10,6 +10,8 @@ use sea_orm::sqlx::postgres::PgDatabaseError;
 use sea_orm::sqlx::sqlite::SqliteError;
 use sea_orm::{DbErr, RuntimeErr};
 
+const READ_ONLY_TRANSACTION: &str = "25006";
+
 /// Errors that mean "the database is not there, or cannot be written, right now".
 pub fn is_unavailable(e: &DbErr) -> bool {
     match e {
@@ -35,6 +37,9 @@ fn database_unavailable(db: &dyn DatabaseError) -> bool {
         return code.is_some_and(sqlite_code_unavailable);
     }
     if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+        if pg.code() == READ_ONLY_TRANSACTION {
+            super::stale_sessions::saw_read_only();
+        }
         return sqlstate_unavailable(pg.code());
     }
     false
@@ -60,7 +65,11 @@ fn sqlite_code_unavailable(code: i32) -> bool {
 /// (53: disk full, out of memory, too many connections), the server shutting down or starting
 /// (57P) and its own I/O errors (58030).
 fn sqlstate_unavailable(code: &str) -> bool {
-    code.starts_with("08") || code == "25006" || code.starts_with("53") || code.starts_with("57P") || code == "58030"
+    code.starts_with("08")
+        || code == READ_ONLY_TRANSACTION
+        || code.starts_with("53")
+        || code.starts_with("57P")
+        || code == "58030"
 }
 
 /// I/O errors that a later attempt may not meet: a full or read-only disk, permissions an

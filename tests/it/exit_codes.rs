@@ -141,6 +141,32 @@ async fn the_running_daemon_retries_while_postgres_is_read_only() {
     assert_eq!(sandbox.cases().len(), 1);
 }
 
+/// A pooled session opened while the database was read-only keeps that default after the
+/// database takes writes again. The pool closes it at the next checkout instead of handing it
+/// out for ever: one write fails (temporary), the next one runs on a fresh session.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_opened_while_postgres_was_read_only_is_not_reused() {
+    let sandbox = Sandbox::new(Backend::Postgres).await;
+    let (server, name) = sandbox.db.url.rsplit_once('/').expect("postgres://server/name");
+    let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to postgres");
+    let alter = |setting: &str| format!("ALTER DATABASE {name} {setting}");
+    admin.execute_unprepared(&alter("SET default_transaction_read_only = on")).await.expect("read-only");
+    // One connection, so a stale session would be the only one there is.
+    let cfg = supportd::config::DatabaseConfig { url: sandbox.db.url.clone(), max_connections: 1 };
+    let db = supportd::storage::connect(&cfg).await.expect("connect");
+    db.execute_unprepared("SELECT 1").await.expect("a read-only session reads");
+    admin.execute_unprepared(&alter("RESET default_transaction_read_only")).await.expect("writable");
+    admin.close().await.ok();
+    let write = "CREATE TABLE probe (x integer)";
+    let stale = db.execute_unprepared(write).await.expect_err("the old session is still read-only");
+    assert!(supportd::storage::is_unavailable(&stale), "a temporary failure: {stale}");
+    for attempt in 1..=2 {
+        let again = db.execute_unprepared(write).await;
+        assert!(again.is_ok(), "write {attempt} after the failure runs on a fresh session: {again:?}");
+        db.execute_unprepared("DROP TABLE probe").await.expect("drop");
+    }
+}
+
 /// `supportd cases list | head -1`: the reader leaves after the first bytes. The command
 /// ends quietly with its own exit code, not with a panic on the broken pipe (exit 101).
 #[tokio::test(flavor = "multi_thread")]
