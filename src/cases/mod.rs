@@ -1,10 +1,12 @@
-//! The case service: the only writer of cases. Opens cases, adds messages, records events.
+//! The case service: the only writer of cases. Every request comes in through `intake`;
+//! the rest opens cases, adds messages, records events and changes fields.
 
 mod change;
 mod choice;
 mod company;
 mod events;
 mod fields;
+pub mod intake;
 mod members;
 mod open;
 mod parties;

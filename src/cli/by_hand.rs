@@ -1,12 +1,12 @@
 //! `supportd cases open|log`: requests and conversations that came by phone, chat or a web
-//! form, through the same door as mail (`ingest::by_hand`).
+//! form, through the same door as mail (`cases::intake`).
 
 use std::io::Read;
 
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
+use crate::cases::intake::{ByHandError, Interaction, Logged, log_interaction, open_by_hand, update_by_hand};
 use crate::desk::Desk;
-use crate::ingest::by_hand::{ByHandError, Interaction, Logged, log_interaction, open_by_hand, update_by_hand};
 
 pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
     let result = match command {

@@ -276,4 +276,9 @@ impl Config {
     pub fn company(&self, slug: &str) -> Option<&CompanyConfig> {
         self.companies.iter().find(|c| c.slug == slug)
     }
+
+    /// Our own addresses, which are never answered: every support address and the outbound sender.
+    pub fn own_addresses(&self) -> Vec<EmailAddress> {
+        self.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(self.outbound.from.clone())).collect()
+    }
 }

@@ -1,19 +1,15 @@
-//! Held mail: what reached the desk but opened no case. Automated mail (a bounce, an
-//! out-of-office, a read receipt, list mail) that threads to no case is kept here with its
-//! kind and reason instead of opening an SLA case that would notify and alert people for
-//! nothing. An agent reviews it with `supportd held list`, and releases it (intake runs again
-//! as if it had just arrived: the SLA clock starts at the release) or discards it.
+//! Held mail under review: what reached the desk but opened no case (intake holds it:
+//! `cases::intake`). An agent reviews it with `supportd held list`, and releases it (intake
+//! runs again as if it had just arrived: the SLA clock starts at the release) or discards it.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, TryInsertResult,
+    QuerySelect, Set,
 };
 
 use super::{Incoming, IngestError, Outcome, Release, ingest};
 use crate::desk::Desk;
-use crate::mail::ParsedMessage;
-use crate::outbound::loop_guard::Automated;
 use crate::storage::entities::case;
 use crate::storage::entities::held_mail::{self, Kind, State};
 
@@ -50,52 +46,6 @@ pub struct Listed {
     pub state: State,
     pub settled_at: Option<DateTime<Utc>>,
     pub case_id: Option<i64>,
-}
-
-/// Keeps `msg` with why it was held. The same message delivered again is a duplicate.
-pub async fn hold(
-    db: &impl ConnectionTrait,
-    inc: &Incoming<'_>,
-    msg: &ParsedMessage,
-    why: &Automated,
-    now: DateTime<Utc>,
-) -> Result<Outcome, DbErr> {
-    // PostgreSQL text holds no NUL; a hostile subject may carry one.
-    let clean = |s: &str| s.replace('\0', "");
-    let row = held_mail::ActiveModel {
-        mailbox: Set(inc.mailbox.name.clone()),
-        source_ref: Set(Some(inc.source_ref.clone())),
-        kind: Set(why.kind),
-        reason: Set(clean(&why.reason)),
-        from_addr: Set(msg.from.address.to_string()),
-        subject: Set(clean(&msg.subject)),
-        message_id: Set(msg.message_id.as_deref().map(clean)),
-        dedup_key: Set(msg.dedup_key.clone()),
-        raw: Set(inc.raw.to_vec()),
-        received_at: Set(inc.received_at),
-        created_at: Set(now),
-        state: Set(State::Held),
-        ..Default::default()
-    };
-    // Not RETURNING the row, which would read the stored bytes back.
-    let insert = held_mail::Entity::insert(row)
-        .on_conflict_do_nothing_on([held_mail::Column::DedupKey])
-        .exec_without_returning(db)
-        .await?;
-    Ok(match insert {
-        TryInsertResult::Inserted(_) => {
-            let id = held_mail::Entity::find()
-                .select_only()
-                .column(held_mail::Column::Id)
-                .filter(held_mail::Column::DedupKey.eq(msg.dedup_key.as_str()))
-                .into_tuple::<i64>()
-                .one(db)
-                .await?
-                .ok_or_else(|| DbErr::RecordNotFound("the held message just written".into()))?;
-            Outcome::Held { id, kind: why.kind, reason: why.reason.clone() }
-        }
-        TryInsertResult::Conflicted | TryInsertResult::Empty => Outcome::Duplicate,
-    })
 }
 
 /// Every held message, oldest first; with `all`, released and discarded ones too.

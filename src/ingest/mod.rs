@@ -2,12 +2,12 @@
 //! the one pipeline, which parses, threads and stores it in a single transaction.
 
 mod bounded;
-pub mod by_hand;
 pub mod held;
 pub mod imap;
 pub mod maildir;
 mod pipeline;
 pub mod quarantine;
 
+pub use crate::cases::intake::Release;
 pub use bounded::{Loaded, Whole, read_message};
-pub use pipeline::{Incoming, IngestError, Outcome, Release, ingest, ingest_batch};
+pub use pipeline::{Incoming, IngestError, Outcome, ingest, ingest_batch};

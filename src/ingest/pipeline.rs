@@ -8,21 +8,19 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr};
 use tracing::{Instrument, Span, debug, info, warn};
 
-use super::{held, quarantine};
-use crate::agents::{
-    AgentMail, Ctx as AgentCtx, Directory, Event, Handled, Ledger, Notice, handle_agent_mail, queue_notifications,
-};
-use crate::cases::{self, Actor, Arrival, Companies, Door, Judge, NewCase, Standing};
-use crate::config::{CompanyConfig, MailboxConfig, WhoMayOpen};
+use super::quarantine;
+use crate::agents::{AgentMail, Ctx as AgentCtx, Directory, Handled, Ledger, handle_agent_mail};
+use crate::cases::intake::{self, IntakeError, Learnt, Release};
+use crate::cases::{self, Arrival, Companies};
+use crate::config::{MailboxConfig, WhoMayOpen};
 use crate::desk::Desk;
-use crate::domain::{CaseNumber, Channel, EmailAddress};
+use crate::domain::{CaseNumber, EmailAddress};
 use crate::mail::{ParsedMessage, parse};
 use crate::outbound::loop_guard::{self, Automated};
-use crate::outbound::{AckInput, MailError, NotMemberInput, ack_key, queue_ack, queue_not_member, recent_acks_each};
+use crate::outbound::{MailError, ack_key, recent_acks_each};
 use crate::storage::entities::held_mail::Kind as HeldKind;
-use crate::storage::entities::{agent, case, contact, message};
+use crate::storage::entities::{agent, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
-use crate::threading::{self, Thread};
 
 /// A message as a source hands it over.
 pub struct Incoming<'a> {
@@ -40,13 +38,6 @@ pub struct Incoming<'a> {
     /// Released by an agent from held mail: it opens a case even when it is automated or its
     /// sender may not open cases.
     pub released: Option<Release>,
-}
-
-/// How an agent released a held message (`supportd held release`).
-#[derive(Debug, Clone, Default)]
-pub struct Release {
-    /// The company (slug) the case is for, whatever the sender's address says.
-    pub company: Option<String>,
 }
 
 impl Incoming<'_> {
@@ -84,6 +75,17 @@ pub enum Outcome {
     },
 }
 
+impl From<intake::Outcome> for Outcome {
+    fn from(o: intake::Outcome) -> Self {
+        match o {
+            intake::Outcome::Opened { case, acknowledged } => Outcome::Opened { case, acknowledged },
+            intake::Outcome::Appended { case } => Outcome::Appended { case },
+            intake::Outcome::Held { id, kind, reason } => Outcome::Held { id, kind, reason },
+            intake::Outcome::HeldBefore => Outcome::Duplicate,
+        }
+    }
+}
+
 /// The message stays at its source for the next pass.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -115,6 +117,15 @@ async fn guarded<T>(work: impl std::future::Future<Output = Result<T, StoreError
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| Err(StoreError::Panic(crate::mail::panic_text(panic.as_ref()))))
+}
+
+impl From<IntakeError> for StoreError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::Db(db) => StoreError::Db(db),
+            IntakeError::Mail(mail) => StoreError::Ack(mail),
+        }
+    }
 }
 
 impl From<MailError> for StoreError {
@@ -238,14 +249,6 @@ fn new_customers(
     new
 }
 
-/// What storing one message learnt, for the memo.
-struct Learnt {
-    /// The sender's company (id, slug), which may have been stored just now.
-    company: Option<(i64, String)>,
-    contact: Option<contact::Model>,
-    recent_acks: Option<u64>,
-}
-
 /// What the checks before the transaction made of a message.
 enum Prepared {
     /// The message, its log span, and what kind of automated mail it is (if it is).
@@ -257,7 +260,7 @@ enum Prepared {
 /// committed for any message unless the whole batch commits, so a source may mark a
 /// message processed exactly when its result is `Ok`.
 pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Outcome, IngestError>> {
-    let own = own_addresses(desk);
+    let own = desk.config.own_addresses();
     let prepared: Vec<Prepared> = batch.iter().map(|inc| prepare(desk, &own, inc)).collect();
     match store_batch(desk, batch, &prepared).await {
         Ok(results) => {
@@ -485,6 +488,7 @@ async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: S
     Ok(Outcome::Quarantined { id, reason })
 }
 
+/// One message: an agent's goes to `agents`, anyone else's through the cases service's door.
 async fn store(
     txn: &Tx,
     desk: &Desk,
@@ -493,200 +497,25 @@ async fn store(
     automated: Option<&Automated>,
     memo: &BatchMemo,
 ) -> Result<(Outcome, Learnt), StoreError> {
-    let cfg = &desk.config;
-    let now = desk.now();
     let sender = &msg.from.address;
     test_trigger(msg);
-    let own = own_addresses(desk);
-    // Read once, before the transaction (`prepare`).
-    let automated = automated.cloned();
-    let no_ack = automated.as_ref().map(|a| a.reason.clone());
     if let Some(agent) = memo.agents.by_address(sender) {
-        let outcome = from_agent(txn, desk, inc, msg, memo, agent, no_ack.as_deref()).await?;
-        return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
+        let outcome = from_agent(txn, desk, inc, msg, memo, agent, automated.map(|a| a.reason.as_str())).await?;
+        return Ok((outcome, Learnt::default()));
     }
-    let known = memo.contacts.get(sender).cloned();
-    let tag = &cfg.intake.case_tag;
-    let judge = Judge {
-        config: cfg,
-        agents: &memo.agents,
-        companies: &memo.companies,
-        sender_contact: known.as_ref().map(|c| c.id),
+    let email = intake::Email {
+        msg,
+        arrival: arrival(inc),
+        mailbox: inc.mailbox,
+        source_ref: &inc.source_ref,
+        automated,
+        released: inc.released.as_ref(),
+        contact: memo.contacts.get(sender).cloned(),
+        // `BatchMemo::load` counted every sender of the batch.
+        recent_acks: memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default(),
     };
-    let mut thread = threading::resolve(txn, &judge, msg, automated.is_some()).await?;
-    if let Thread::Existing { case, .. } = &thread {
-        let window = cfg.intake.reopen_window_days;
-        if cases::closed_too_long(case, window, now) {
-            let because = format!("reply to case {} closed more than {window} days ago", tag.render(case.number));
-            thread = Thread::New { because: Some(because), linked: Some(case.id) };
-        }
-    }
-    // Automated mail that threads to no case opens none: it is held for an agent to review.
-    if let (Thread::New { because, .. }, Some(why), None) = (&thread, &automated, &inc.released) {
-        let because = because.as_ref().map_or(String::new(), |b| format!(" ({b})"));
-        let why = Automated { kind: why.kind, reason: format!("{}; it threads to no case{because}", why.reason) };
-        let outcome = held::hold(txn, inc, msg, &why, now).await?;
-        return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
-    }
-    // So is a new case from someone who may not open one; they are told, politely.
-    let mut chosen_company = inc.released.as_ref().and_then(|r| r.company.clone());
-    if let (Thread::New { .. }, None) = (&thread, &inc.released) {
-        match cases::door(txn, cfg, inc.mailbox, sender).await? {
-            Door::Open { member_of } => chosen_company = member_of.map(|c| c.slug.clone()),
-            Door::Closed { reason, company } => {
-                let outcome = not_member(txn, desk, inc, msg, reason, company).await?;
-                return Ok((outcome, Learnt { company: None, contact: None, recent_acks: None }));
-            }
-        }
-    }
-    let fallback = chosen_company.as_deref().or(inc.mailbox.default_company.as_deref());
-    let company = cases::company_for_sender(txn, desk, sender, fallback, chosen_company.is_some(), now).await?;
-    let company_id = company.as_ref().map(|(id, _)| *id);
-    let contact = cases::settle_contact(txn, known, sender, msg.from.name.as_deref(), company_id, now).await?;
-    let mut recent_acks = None;
-    let actor = Actor::Customer(sender.clone());
-    let outcome = match thread {
-        Thread::Existing { case, standing: Standing::Crm } => crm_note(txn, desk, inc, msg, memo, &case).await?,
-        Thread::Existing { case, standing } => {
-            let on_case = OnCase { case: &case, by_party: standing.is_party(), automated };
-            follow_up(txn, desk, inc, msg, memo, on_case).await?
-        }
-        Thread::New { because, linked } => {
-            let (choice, summary) = cases::read_choice(&threading::clean_subject(&msg.subject, tag), &msg.text_body);
-            let new = NewCase {
-                mailbox: &inc.mailbox.name,
-                channel: Channel::Email,
-                company_id,
-                contact_id: contact.id,
-                summary: if summary.is_empty() { "(no subject)".into() } else { summary },
-                case_type: choice.case_type.unwrap_or(inc.mailbox.default_type),
-                severity: choice.severity.unwrap_or(inc.mailbox.default_severity),
-                received_at: inc.received_at,
-                opened_because: because,
-                linked_case_id: linked,
-                actor,
-            };
-            let case = cases::open_case(txn, cfg, new, now).await?;
-            // A `[[route]]` may give the case to an agent as it opens.
-            let routed_company = company.as_ref().map(|(_, c)| c);
-            let case = cases::assign_by_route(txn, cfg, &memo.agents, &case, routed_company, now).await?;
-            // Automated mail is never acknowledged; otherwise the ack may be refused (the
-            // hourly limit, an address mail cannot be sent to), which the case records.
-            let refused = match &no_ack {
-                Some(_) => None,
-                None => {
-                    // `BatchMemo::load` counted every sender of the batch.
-                    let recent = memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default();
-                    let company = company.as_ref().map(|(_, c)| c);
-                    let input = AckInput { case: &case, msg, mailbox: inc.mailbox, company, choice: &choice };
-                    let refused = queue_ack(txn, cfg, &desk.templates, input, recent, now).await?;
-                    recent_acks = Some(recent + u64::from(refused.is_none()));
-                    refused
-                }
-            };
-            if let Some(why) = &refused {
-                cases::record_event(txn, case.id, now, &Actor::System, "ack_skipped", (None, None), Some(why.clone()));
-            }
-            let reason = no_ack.or_else(|| refused.clone());
-            let acknowledged = reason.is_none();
-            // Mail from our own addresses (a notification come back) must not notify again.
-            if !own.contains(sender) {
-                let ack_problem = refused.as_deref();
-                let notice = Notice {
-                    event: Event::NewCase,
-                    case: &case,
-                    msg,
-                    mailbox: inc.mailbox,
-                    ack_problem,
-                    undelivered: None,
-                };
-                queue_notifications(txn, &memo.ctx(desk), notice).await?;
-            }
-            cases::store_message(txn, case.id, msg, arrival(inc), reason, true).await?;
-            Outcome::Opened { case: case.number, acknowledged }
-        }
-    };
-    let company = company.map(|(id, c)| (id, c.slug));
-    Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
-}
-
-/// Holds a new case's first message from someone who may not open cases, and tells them
-/// (once a day at most) who may, and whom to ask.
-async fn not_member(
-    txn: &Tx,
-    desk: &Desk,
-    inc: &Incoming<'_>,
-    msg: &ParsedMessage,
-    reason: String,
-    company: Option<&CompanyConfig>,
-) -> Result<Outcome, StoreError> {
-    let why = Automated { kind: HeldKind::NotMember, reason };
-    let outcome = held::hold(txn, inc, msg, &why, desk.now()).await?;
-    if matches!(outcome, Outcome::Held { .. }) {
-        let input = NotMemberInput { msg, mailbox: inc.mailbox, company };
-        if let Some(why) = queue_not_member(txn, &desk.config, &desk.templates, input, desk.now()).await? {
-            info!(reason = %why, "no reply to a sender who may not open cases");
-        }
-    }
-    Ok(outcome)
-}
-
-/// A message that joins an existing case, and what it is.
-struct OnCase<'a> {
-    case: &'a case::Model,
-    /// False for a report about our own mail from a stranger's server: it adds no one.
-    by_party: bool,
-    /// Why it is automated mail (an out-of-office, a bounce), which changes nothing.
-    automated: Option<Automated>,
-}
-
-/// A customer-side message on its case: stored, the case moved on, the agents told (the
-/// case's company and notes, not the sender's).
-async fn follow_up(
-    txn: &Tx,
-    desk: &Desk,
-    inc: &Incoming<'_>,
-    msg: &ParsedMessage,
-    memo: &BatchMemo,
-    on: OnCase<'_>,
-) -> Result<Outcome, StoreError> {
-    let (cfg, now, case) = (&desk.config, desk.now(), on.case);
-    let actor = Actor::Customer(msg.from.address.clone());
-    let reason = on.automated.as_ref().map(|a| a.reason.clone());
-    cases::append_message(txn, cfg, case, &actor, reason.as_deref(), inc.received_at, now).await?;
-    cases::store_message(txn, case.id, msg, arrival(inc), reason, on.by_party).await?;
-    // Automated mail changes nothing and tells no one, except that mail we sent bounced.
-    let (event, undelivered) = match &on.automated {
-        None => (Event::FollowUp, None),
-        Some(a) if a.kind == HeldKind::Bounce => {
-            let what = msg.delivery_status.as_deref().unwrap_or("see the bounce below");
-            (Event::Undelivered, Some(what))
-        }
-        Some(_) => return Ok(Outcome::Appended { case: case.number }),
-    };
-    let notice = Notice { event, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered };
-    queue_notifications(txn, &memo.ctx(desk), notice).await?;
-    Ok(Outcome::Appended { case: case.number })
-}
-
-/// The company's CRM writing on a case (a reply to an alert or a report): an internal note
-/// for the assigned agent (all agents when unassigned). No new case, no acknowledgement.
-async fn crm_note(
-    txn: &Tx,
-    desk: &Desk,
-    inc: &Incoming<'_>,
-    msg: &ParsedMessage,
-    memo: &BatchMemo,
-    case: &case::Model,
-) -> Result<Outcome, StoreError> {
-    let now = desk.now();
-    cases::store_crm_note(txn, case.id, msg, arrival(inc));
-    let actor = Actor::Customer(msg.from.address.clone());
-    cases::record_event(txn, case.id, now, &actor, "crm_note", (None, None), None);
-    let notice =
-        Notice { event: Event::CrmNote, case, msg, mailbox: inc.mailbox, ack_problem: None, undelivered: None };
-    queue_notifications(txn, &memo.ctx(desk), notice).await?;
-    Ok(Outcome::Appended { case: case.number })
+    let (outcome, learnt) = intake::email(txn, desk, &memo.ctx(desk), email).await?;
+    Ok((outcome.into(), learnt))
 }
 
 fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {
@@ -710,12 +539,6 @@ async fn from_agent(
         Handled::OnCase { case, what } => Outcome::FromAgent { case, what },
         Handled::NoCase(reason) => keep_in_quarantine(txn, desk, inc, reason).await?,
     })
-}
-
-/// Never answer ourselves: every support address and the outbound sender.
-fn own_addresses(desk: &Desk) -> Vec<EmailAddress> {
-    let cfg = &desk.config;
-    cfg.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(cfg.outbound.from.clone())).collect()
 }
 
 /// Debug builds only: a message whose subject contains `$SUPPORTD_TEST_PANIC_ON` panics here,

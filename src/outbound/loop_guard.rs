@@ -1,6 +1,6 @@
 //! Mail that must never be acknowledged: auto-replies, bounces, lists, spam verdicts and
 //! supportd's own messages. Such mail joins the case it threads to and changes nothing; mail
-//! that threads to no case is held (`ingest::held`). This says what it is and why.
+//! that threads to no case is held (`cases::intake`). This says what it is and why.
 
 use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;

@@ -64,3 +64,27 @@ fn only_the_cases_service_writes_case_rows() {
         .collect();
     assert!(cases.iter().any(|(_, t)| t.contains("case::ActiveModel")), "the patterns match real writes");
 }
+
+/// One door: a case is opened, and a customer acknowledged, only in `cases::intake`, whatever
+/// the channel (ingest hands mail over; `cases open` goes through the same `new_case::open`).
+#[test]
+fn cases_open_and_acknowledgements_go_out_only_through_intake() {
+    let calls = ["open_case(", "queue_ack(", "append_message("];
+    let offenders: Vec<String> = rust_files(Path::new(SRC))
+        .into_iter()
+        .map(|p| (p.strip_prefix(SRC).unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .filter(|(rel, _)| !rel.starts_with("cases/"))
+        .filter(|(_, text)| {
+            calls.iter().any(|c| text.lines().any(|l| l.contains(c) && !l.trim_start().starts_with("pub async fn")))
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    assert!(offenders.is_empty(), "these open cases or acknowledge outside cases::intake: {offenders:?}");
+    let intake = std::fs::read_to_string(Path::new(SRC).join("cases/intake/new_case.rs")).unwrap();
+    assert!(calls[..2].iter().all(|c| intake.contains(c)), "the patterns match the real calls");
+    let door = ["cases/intake/email.rs", "cases/intake/by_hand.rs"];
+    for file in door {
+        let text = std::fs::read_to_string(Path::new(SRC).join(file)).unwrap();
+        assert!(text.contains("new_case::open("), "{file} opens its cases through new_case::open");
+    }
+}

@@ -1,17 +1,20 @@
 //! Requests that reach the desk by another channel than email (a phone call, a chat, a web
-//! form), opened or logged by an agent on the command line: the same numbering, SLA, routing,
-//! notifications and (when asked) acknowledgement as a case that came by mail.
+//! form), opened or logged by an agent on the command line: the same door as mail
+//! (`new_case::open`: numbering, SLA, routing, notifications and, when asked, the
+//! acknowledgement).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::agents::{AgentMail, Ctx, Directory, Event, Ledger, Notice, apply_commands, queue_notifications};
+use super::IntakeError;
+use super::new_case::{self, Ack, Request};
+use crate::agents::{AgentMail, Ctx, Directory, Ledger, apply_commands};
 use crate::cases::{self, Actor, AgentMark, Arrival, Choice, Companies, NewCase};
 use crate::config::{Config, MailboxConfig};
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
 use crate::mail::{ParsedMessage, Party};
-use crate::outbound::{AckInput, MailError, new_message_id, queue_ack, recent_acks_each};
+use crate::outbound::{MailError, new_message_id, recent_acks_each};
 use crate::storage::begin_write;
 use crate::storage::entities::{agent, case};
 
@@ -31,6 +34,15 @@ pub enum ByHandError {
     Mail(#[from] MailError),
     #[error("database: {0}")]
     Database(#[from] DbErr),
+}
+
+impl From<IntakeError> for ByHandError {
+    fn from(e: IntakeError) -> Self {
+        match e {
+            IntakeError::Db(db) => ByHandError::Database(db),
+            IntakeError::Mail(mail) => ByHandError::Mail(mail),
+        }
+    }
 }
 
 /// A request an agent opens a case for.
@@ -82,31 +94,27 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
         linked_case_id: None,
         actor,
     };
-    let mut case = cases::open_case(&txn, cfg, new, now).await?;
-    let companies = Companies::load(&txn).await?;
-    case = cases::assign_by_route(&txn, cfg, &agents, &case, companies.of(cfg, &case), now).await?;
-    let arrival = Arrival { raw: i.body.as_bytes(), mailbox: &mailbox.name, received_at: i.received_at };
-    cases::store_message(&txn, case.id, &msg, arrival, None, true).await?;
-    let mut ack_problem = None;
-    if i.ack {
-        let recent = recent_acks_each(&txn, &[i.contact], now).await?.into_values().next().unwrap_or(0);
-        let choice = Choice { severity: i.severity, case_type: i.case_type, invalid: Vec::new() };
-        let company = company.as_ref().map(|(_, c)| c);
-        let input = AckInput { case: &case, msg: &msg, mailbox, company, choice: &choice };
-        ack_problem = queue_ack(&txn, cfg, &desk.templates, input, recent, now).await?;
-    }
-    let limits = Ledger::default();
+    let ack = match i.ack {
+        true => {
+            Ack::Send { recent: recent_acks_each(&txn, &[i.contact], now).await?.into_values().next().unwrap_or(0) }
+        }
+        false => Ack::NotAsked,
+    };
+    let choice = Choice { severity: i.severity, case_type: i.case_type, invalid: Vec::new() };
+    let request = Request {
+        new,
+        msg: &msg,
+        arrival: Arrival { raw: i.body.as_bytes(), mailbox: &mailbox.name, received_at: i.received_at },
+        mailbox,
+        company: company.as_ref().map(|(_, c)| c),
+        choice: &choice,
+        ack,
+        notify: true,
+    };
+    let (companies, limits) = (Companies::load(&txn).await?, Ledger::default());
     let ctx =
         Ctx { config: cfg, templates: &desk.templates, agents: &agents, companies: &companies, limits: &limits, now };
-    let notice = Notice {
-        event: Event::NewCase,
-        case: &case,
-        msg: &msg,
-        mailbox,
-        ack_problem: ack_problem.as_deref(),
-        undelivered: None,
-    };
-    queue_notifications(&txn, &ctx, notice).await?;
+    let (case, _) = new_case::open(&txn, &ctx, request).await?;
     txn.commit().await?;
     Ok(case.number)
 }
