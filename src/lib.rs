@@ -1,6 +1,6 @@
 //! supportd: a support desk that runs over email.
 //!
-//! The way of a message is the way of the modules: `ingest -> threading -> cases -> outbound`;
+//! The way of a message is the way of the modules: `ingest -> cases::intake (threading) -> outbound`;
 //! all of them read mail through `mail` (the parsed message), which depends on none of them;
 //! `scheduler -> sla -> cases -> outbound`. Nothing below calls back up.
 
