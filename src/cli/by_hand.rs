@@ -48,7 +48,7 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
         }
         CasesCommand::Log { number, channel, by, text, minutes } => {
             let logged = Logged { number, channel, by: &by, text: &text, minutes };
-            log_interaction(desk, logged).await.map(|()| outln!("logged a {channel} on case {number}"))
+            log_interaction(desk, logged).await.map(|()| outln!("logged a {} on case {number}", channel.exchange()))
         }
         CasesCommand::Update {
             number,

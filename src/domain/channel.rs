@@ -13,3 +13,15 @@ pub enum Channel {
 }
 
 named_enum!(Channel, "a channel", { Email => "email", Phone => "phone", Chat => "chat", Web => "web" });
+
+impl Channel {
+    /// One exchange on this channel, in words: "a phone call on case 000123".
+    pub fn exchange(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Phone => "phone call",
+            Channel::Chat => "chat",
+            Channel::Web => "web form",
+        }
+    }
+}

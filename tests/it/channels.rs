@@ -75,7 +75,7 @@ async fn a_phone_call_opens_a_case_through_the_same_door_and_a_logged_call_answe
             "30m",
         ],
     );
-    assert_eq!(logged.trim(), "logged a phone on case 000001");
+    assert_eq!(logged.trim(), "logged a phone call on case 000001");
     let case = desk.case("[Case #000001]");
     assert!(case["first_response_at"].is_string(), "the call answered the customer: {case}");
     assert_eq!(case["time"][0]["minutes"], 30, "{case}");

@@ -133,11 +133,11 @@ pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandErr
     let (cfg, now) = (&desk.config, desk.now());
     let txn = begin_write(&desk.db).await?;
     let agents = Directory::load(&txn).await?;
-    let subject = format!("{} with the customer", l.channel);
+    let subject = format!("A {} with the customer", l.channel.exchange());
     let written = Written { by: l.by, number: l.number, kind: l.channel.as_str(), subject: &subject, text: l.text };
     let OnCase { agent, case: c, mailbox, msg } = on_case(&txn, cfg, &agents, written).await?;
     let arrival = Arrival { raw: l.text.as_bytes(), mailbox: &mailbox.name, received_at: now };
-    let flag = Some(format!("a {} logged by {}", l.channel, agent.name));
+    let flag = Some(format!("a {} logged by {}", l.channel.exchange(), agent.name));
     cases::store_agent_message(&txn, c.id, &msg, arrival, AgentMark { agent_id: agent.id, internal: false, flag });
     let actor = Actor::Agent(msg.from.address.clone());
     cases::record_event(&txn, c.id, now, &actor, "interaction", (None, Some(l.channel.to_string())), None);
