@@ -14,6 +14,7 @@ pub mod domain;
 pub mod ingest;
 pub mod mail;
 pub mod outbound;
+pub mod reports;
 pub mod scheduler;
 pub mod sla;
 pub mod storage;

@@ -18,15 +18,17 @@ mod migrate;
 mod outbox;
 mod output;
 mod quarantine;
+mod report;
 mod run;
 mod sla;
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, WorkTime};
+use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Severity, Status, WorkTime};
+use crate::reports::Format as ReportFormat;
 
 pub use exit::Exit;
 pub use ingest::describe;
@@ -99,6 +101,64 @@ pub enum Command {
     Sla {
         #[command(subcommand)]
         command: SlaCommand,
+    },
+    /// Reports for customers and the support lead: cases, SLA attainment.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+/// Which cases a report covers: those created in the period (days of the support calendar's
+/// zone, both included), of one company, with these statuses or channels.
+#[derive(Debug, clap::Args)]
+pub struct ReportScope {
+    /// The company's slug.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// The first day (2026-11-01).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// The last day, included (2026-11-30).
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// Only these statuses (new, open, pending, resolved, closed; repeat or separate by commas).
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<Status>,
+    /// Only these channels (email, phone, chat, web).
+    #[arg(long, value_delimiter = ',')]
+    pub channel: Vec<Channel>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// One row per case: the twelve fields of the support terms (company, customer, number,
+    /// summary, error category, status, type, severity, priority, created, last update,
+    /// solution), then channel, business hours to first response and to resolution, and
+    /// whether each target was met, breached or exempt.
+    Cases {
+        #[command(flatten)]
+        scope: ReportScope,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        /// CSV for Excel: a byte-order mark first, so it reads the file as UTF-8.
+        #[arg(long)]
+        excel: bool,
+        /// Write to this file (complete or not at all) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Per company and severity: the share of responses and resolutions within target,
+    /// median and 90th-percentile business hours to each, breaches.
+    Sla {
+        #[command(flatten)]
+        scope: ReportScope,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        #[arg(long)]
+        excel: bool,
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -331,6 +391,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Sla { command } => sla::sla(&cli.config, command).await,
         Command::Agents { command } => agents::agents(&cli.config, command).await,
         Command::Members { command } => members::members(&cli.config, command).await,
+        Command::Report { command } => report::report(&cli.config, command).await,
     };
     output::finish(exit)
 }

@@ -76,6 +76,43 @@ pub fn finish(exit: Exit) -> Exit {
     if exit == Exit::Ok && STDOUT.failed.load(Ordering::Relaxed) { Exit::IoErr } else { exit }
 }
 
+/// Standard output as a writer for output that streams (reports), under the same rule as
+/// `outln!`: once the reader has gone, what follows is dropped and the writes succeed.
+pub struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if STDOUT.closed.load(Ordering::Relaxed) {
+            return Ok(buf.len());
+        }
+        match io::stdout().lock().write_all(buf) {
+            Ok(()) => Ok(buf.len()),
+            Err(e) => {
+                STDOUT.closed.store(true, Ordering::Relaxed);
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    return Ok(buf.len());
+                }
+                STDOUT.failed.store(true, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if STDOUT.closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        io::stdout().lock().flush().or_else(|e| {
+            STDOUT.closed.store(true, Ordering::Relaxed);
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            STDOUT.failed.store(true, Ordering::Relaxed);
+            Err(e)
+        })
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {

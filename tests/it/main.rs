@@ -31,6 +31,7 @@ mod oversize;
 mod parties;
 mod quarantine;
 mod read_only;
+mod reports;
 mod routes;
 mod sla;
 mod templates;

@@ -1,0 +1,87 @@
+//! `supportd report cases|sla`: the desk's work for a customer or the support lead, on the
+//! terminal, in a file, or piped on (`report cases --format csv | …`).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::load::{ReadDesk, open_read_only};
+use super::output::{Stdout, errln};
+use super::{Exit, ReportCommand, ReportScope};
+use crate::reports::{self, Format, ReportError, Scope};
+
+pub async fn report(config: &Path, command: ReportCommand) -> Exit {
+    let desk = match open_read_only(config).await {
+        Ok(desk) => desk,
+        Err(code) => return code,
+    };
+    let done = match command {
+        ReportCommand::Cases { scope, format, excel, output } => {
+            let scope = scope.into();
+            to_output(output.as_deref(), async |out| cases(&desk, &scope, format, excel, out).await).await
+        }
+        ReportCommand::Sla { scope, format, excel, output } => {
+            let scope = scope.into();
+            to_output(output.as_deref(), async |out| {
+                let lines = reports::sla_figures(&desk.db, &desk.config, &scope, desk.now()).await?;
+                reports::write_sla(&lines, format, excel, out)
+            })
+            .await
+        }
+    };
+    match done {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            errln!("error: {e}");
+            match e {
+                ReportError::NoCompany(_) => Exit::Usage,
+                ReportError::Io(_) | ReportError::Csv(_) => Exit::IoErr,
+                ReportError::Database(db) if crate::storage::is_unavailable(&db) => Exit::TempFail,
+                ReportError::Database(_) => Exit::Software,
+            }
+        }
+    }
+}
+
+async fn cases(
+    desk: &ReadDesk,
+    scope: &Scope,
+    format: Format,
+    excel: bool,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let count = reports::write_cases(&desk.db, &desk.config, scope, format, excel, out, desk.now()).await?;
+    tracing::debug!(count, "cases reported");
+    Ok(())
+}
+
+/// Runs `write` into standard output, or into `path`: written beside it first and renamed
+/// when complete, so a failed report never leaves half a file where a whole one was.
+async fn to_output(
+    path: Option<&Path>,
+    write: impl AsyncFnOnce(&mut dyn Write) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let Some(path) = path else {
+        let mut out = BufWriter::new(Stdout);
+        write(&mut out).await?;
+        return Ok(out.flush()?);
+    };
+    let part = PathBuf::from(format!("{}.part", path.display()));
+    let mut out = BufWriter::new(File::create(&part)?);
+    let written = async {
+        write(&mut out).await?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok::<_, ReportError>(std::fs::rename(&part, path)?)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    written
+}
+
+impl From<ReportScope> for Scope {
+    fn from(s: ReportScope) -> Scope {
+        Scope { company: s.company, from: s.from, to: s.to, statuses: s.status, channels: s.channel }
+    }
+}

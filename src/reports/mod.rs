@@ -1,0 +1,30 @@
+//! Reports of the desk's work, for customers and the support lead: every case with the twelve
+//! fields the support terms promise (`cases`), SLA attainment (`sla`). Each reads the cases
+//! as the database yields them and writes to any `io::Write`, so the same report goes to a
+//! terminal, a file or a mail's attachment.
+
+mod attainment;
+mod cases;
+mod scope;
+mod sla;
+mod write;
+
+pub use attainment::{Attainment, CaseSla, case_sla};
+pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
+pub use scope::{Companies, Scope, start_of};
+pub use sla::{SlaLine, sla_figures, write_sla};
+pub use write::{Format, Rows};
+
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("no company has slug {0:?}")]
+    NoCompany(String),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("cannot write the report: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("cannot write the report: {0}")]
+    Csv(#[from] csv::Error),
+}

@@ -1,0 +1,137 @@
+//! Which cases a report covers, and the companies it names.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use futures::Stream;
+use sea_orm::sea_query::JoinType;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
+    StreamTrait,
+};
+
+use super::ReportError;
+use crate::config::Config;
+use crate::domain::{Channel, Status};
+use crate::storage::entities::{case, company, contact};
+
+/// What a report covers. A case is in the period when it was created in it; dates are days
+/// of the support calendar's zone, `to` included.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// A company's slug.
+    pub company: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Only these statuses (all when empty).
+    pub statuses: Vec<Status>,
+    /// Only these channels (all when empty).
+    pub channels: Vec<Channel>,
+}
+
+/// The stored companies, by id, with the zone each one's times are shown in.
+pub struct Companies {
+    by_id: HashMap<i64, (company::Model, Tz)>,
+    /// The support calendar's zone, for cases of no company.
+    default_zone: Tz,
+}
+
+impl Companies {
+    pub async fn load(db: &DatabaseConnection, config: &Config) -> Result<Companies, DbErr> {
+        let default_zone = config.calendar.time_zone;
+        let by_id = company::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let zone = config.company(&c.slug).and_then(|cfg| cfg.time_zone).unwrap_or(default_zone);
+                (c.id, (c, zone))
+            })
+            .collect();
+        Ok(Companies { by_id, default_zone })
+    }
+
+    pub fn get(&self, id: Option<i64>) -> Option<&company::Model> {
+        id.and_then(|id| self.by_id.get(&id)).map(|(c, _)| c)
+    }
+
+    pub fn zone(&self, id: Option<i64>) -> Tz {
+        id.and_then(|id| self.by_id.get(&id)).map_or(self.default_zone, |(_, z)| *z)
+    }
+
+    pub fn by_slug(&self, slug: &str) -> Option<&company::Model> {
+        self.by_id.values().map(|(c, _)| c).find(|c| c.slug == slug)
+    }
+
+    /// Every company, by name.
+    pub fn all(&self) -> Vec<&company::Model> {
+        let mut all: Vec<&company::Model> = self.by_id.values().map(|(c, _)| c).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+}
+
+/// The first instant of `day` in `zone` (the next one that exists, across a DST gap).
+pub fn start_of(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match zone.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        None => zone.from_utc_datetime(&midnight).with_timezone(&Utc),
+    }
+}
+
+impl Scope {
+    /// `[from, to)` as instants.
+    pub fn bounds(&self, zone: Tz) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let from = self.from.map(|d| start_of(d, zone));
+        let to = self.to.and_then(|d| d.checked_add_days(Days::new(1))).map(|d| start_of(d, zone));
+        (from, to)
+    }
+
+    fn condition(&self, config: &Config, companies: &Companies) -> Result<Condition, ReportError> {
+        let mut cond = Condition::all();
+        if let Some(slug) = &self.company {
+            let c = companies.by_slug(slug).ok_or_else(|| ReportError::NoCompany(slug.clone()))?;
+            cond = cond.add(case::Column::CompanyId.eq(c.id));
+        }
+        let (from, to) = self.bounds(config.calendar.time_zone);
+        if let Some(from) = from {
+            cond = cond.add(case::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = to {
+            cond = cond.add(case::Column::CreatedAt.lt(to));
+        }
+        if !self.statuses.is_empty() {
+            cond = cond.add(case::Column::Status.is_in(self.statuses.iter().map(|s| s.as_str())));
+        }
+        if !self.channels.is_empty() {
+            cond = cond.add(case::Column::Channel.is_in(self.channels.iter().map(|c| c.as_str())));
+        }
+        Ok(cond)
+    }
+}
+
+fn contact_of_case() -> RelationDef {
+    case::Entity::belongs_to(contact::Entity).from(case::Column::ContactId).to(contact::Column::Id).into()
+}
+
+/// The scope's cases with their contacts, by case number, as the database yields them: memory
+/// stays flat however many there are.
+pub async fn cases<'a>(
+    db: &'a DatabaseConnection,
+    config: &Config,
+    companies: &Companies,
+    scope: &Scope,
+) -> Result<impl Stream<Item = Result<(case::Model, Option<contact::Model>), DbErr>> + 'a, ReportError>
+where
+    DatabaseConnection: StreamTrait,
+{
+    let cond = scope.condition(config, companies)?;
+    let query = case::Entity::find()
+        .join(JoinType::LeftJoin, contact_of_case())
+        .select_also(contact::Entity)
+        .filter(cond)
+        .order_by_asc(case::Column::Number);
+    Ok(query.stream(db).await?)
+}

@@ -1,0 +1,132 @@
+//! Rows of a report, written as they come in one of four formats. CSV is RFC 4180 in UTF-8
+//! through the `csv` crate (with `excel`, a byte-order mark first, which Excel needs to read
+//! UTF-8); JSON is one array of objects; the table is for a terminal (a few columns, long
+//! text cut); HTML is a table for a browser or a mail.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::ReportError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Table,
+    Html,
+}
+
+/// A column of the terminal table: which field, under what heading, how wide.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub field: usize,
+    pub heading: &'static str,
+    pub width: usize,
+}
+
+pub const fn column(field: usize, heading: &'static str, width: usize) -> Column {
+    Column { field, heading, width }
+}
+
+pub struct Rows<'w> {
+    kind: Kind<'w>,
+}
+
+enum Kind<'w> {
+    Csv(Box<csv::Writer<&'w mut dyn Write>>),
+    Json { out: &'w mut dyn Write, first: bool },
+    Table { out: &'w mut dyn Write, columns: Vec<Column> },
+    Html { out: &'w mut dyn Write },
+}
+
+impl<'w> Rows<'w> {
+    /// Starts the output with its headers; `table` names the columns a terminal table shows.
+    pub fn start(
+        format: Format,
+        excel: bool,
+        out: &'w mut dyn Write,
+        headers: &[&str],
+        table: &[Column],
+    ) -> Result<Rows<'w>, ReportError> {
+        let kind = match format {
+            Format::Csv => {
+                if excel {
+                    out.write_all("\u{feff}".as_bytes())?;
+                }
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(headers)?;
+                Kind::Csv(Box::new(w))
+            }
+            Format::Json => {
+                out.write_all(b"[")?;
+                Kind::Json { out, first: true }
+            }
+            Format::Table => {
+                let columns = table.to_vec();
+                let head: Vec<(String, usize)> = columns.iter().map(|c| (c.heading.to_owned(), c.width)).collect();
+                table_line(out, &head)?;
+                Kind::Table { out, columns }
+            }
+            Format::Html => {
+                out.write_all(b"<table class=\"report\">\n<thead><tr>")?;
+                for h in headers {
+                    write!(out, "<th>{}</th>", handlebars::html_escape(h))?;
+                }
+                out.write_all(b"</tr></thead>\n<tbody>\n")?;
+                Kind::Html { out }
+            }
+        };
+        Ok(Rows { kind })
+    }
+
+    /// One row: `value` for JSON, `fields` (in header order) for the rest.
+    pub fn row(&mut self, value: &impl Serialize, fields: &[String]) -> Result<(), ReportError> {
+        match &mut self.kind {
+            Kind::Csv(w) => w.write_record(fields)?,
+            Kind::Json { out, first } => {
+                out.write_all(if *first { b"\n  " } else { b",\n  " })?;
+                serde_json::to_writer(&mut **out, value).map_err(std::io::Error::other)?;
+                *first = false;
+            }
+            Kind::Table { out, columns } => {
+                let cells: Vec<(String, usize)> = columns.iter().map(|c| (fields[c.field].clone(), c.width)).collect();
+                table_line(&mut **out, &cells)?;
+            }
+            Kind::Html { out } => {
+                out.write_all(b"<tr>")?;
+                for f in fields {
+                    write!(out, "<td>{}</td>", handlebars::html_escape(f))?;
+                }
+                out.write_all(b"</tr>\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<(), ReportError> {
+        match self.kind {
+            Kind::Csv(mut w) => w.flush()?,
+            Kind::Json { out, first } => out.write_all(if first { b"]\n" } else { b"\n]\n" })?,
+            Kind::Table { out, .. } => out.flush()?,
+            Kind::Html { out } => out.write_all(b"</tbody>\n</table>\n")?,
+        }
+        Ok(())
+    }
+}
+
+/// A table line: each cell padded to its column's width, longer text cut (at a character).
+fn table_line(out: &mut dyn Write, cells: &[(String, usize)]) -> std::io::Result<()> {
+    let line: Vec<String> = cells
+        .iter()
+        .map(|(text, width)| {
+            let flat = text.replace(['\n', '\r', '\t'], " ");
+            let cut: String = match flat.chars().count() > *width {
+                true => flat.chars().take(width.saturating_sub(1)).chain(std::iter::once('…')).collect(),
+                false => flat,
+            };
+            format!("{cut:<width$}")
+        })
+        .collect();
+    writeln!(out, "{}", line.join("  ").trim_end())
+}

@@ -1,0 +1,350 @@
+//! `supportd report cases|sla` on a seeded desk: cases by email, phone and chat for two
+//! companies, resolved, pending, breached, exempt, each opened and changed at a fixed time
+//! (`SUPPORTD_NOW`) through the same commands an agent uses. SQLite and PostgreSQL.
+
+use std::collections::HashMap;
+
+use crate::support::{Backend, Sandbox};
+
+/// When the reports are read: Wednesday 2 December 2026, 12:00 UTC.
+const NOW: &str = "2026-12-02T12:00:00Z";
+
+fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
+    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Opens a case by hand at `received` (the clock stands there too).
+fn open(sandbox: &Sandbox, received: &str, channel: &str, company: &str, contact: &str, rest: &[&str]) {
+    let mut args = vec!["cases", "open", "--channel", channel, "--company", company, "--contact", contact];
+    args.extend(["--received-at", received, "--as", "alice"]);
+    args.extend(rest);
+    at(sandbox, received, &args);
+}
+
+/// The seeded desk; the comments say what each case is against its targets at `NOW`.
+async fn seeded(backend: Backend) -> Sandbox {
+    let sandbox = Sandbox::new(backend).await;
+    sandbox.edit_config(|c| {
+        c.replace(
+            "[budget]\n",
+            "[[company]]\nname = \"Globex\"\nslug = \"globex\"\ndomains = [\"globex.example\"]\n\n[budget]\n",
+        )
+    });
+    // 1: S1 by phone, answered in 30 min, resolved in 1 business hour: both met.
+    open(
+        &sandbox,
+        "2026-11-02T10:00:00Z",
+        "phone",
+        "acme",
+        "jane@acme.example",
+        &["--name", "Jane Doe", "--summary", "Checkout down", "--severity", "S1"],
+    );
+    at(
+        &sandbox,
+        "2026-11-02T10:30:00Z",
+        &["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called back"],
+    );
+    at(
+        &sandbox,
+        "2026-11-02T11:00:00Z",
+        &[
+            "cases",
+            "update",
+            "1",
+            "--as",
+            "alice",
+            "--category",
+            "Configuration",
+            "--solution",
+            "Cleared the cache",
+            "--status",
+            "resolved",
+        ],
+    );
+    // 2: an S2 Bug by chat, never answered: response breached, resolution exempt (a Bug). Its
+    // summary has a comma and quotes for CSV to quote, and a line break the summary drops.
+    open(
+        &sandbox,
+        "2026-11-03T09:00:00Z",
+        "chat",
+        "globex",
+        "bob@globex.example",
+        &["--summary", "Export, \"quoted\"\nand two lines", "--severity", "S2", "--type", "Bug"],
+    );
+    // 3: S2, answered in 30 min, then pending (waiting on the customer): resolution paused.
+    open(
+        &sandbox,
+        "2026-11-10T09:00:00Z",
+        "web",
+        "acme",
+        "jane@acme.example",
+        &["--name", "Jane Doe", "--summary", "Slow reports", "--severity", "S2"],
+    );
+    at(
+        &sandbox,
+        "2026-11-10T09:30:00Z",
+        &["cases", "log", "3", "--channel", "phone", "--as", "alice", "--text", "Asked for logs"],
+    );
+    at(&sandbox, "2026-11-10T10:00:00Z", &["cases", "update", "3", "--as", "alice", "--status", "pending"]);
+    // 4: S1, answered in 30 min, resolved after 17 business hours: resolution breached (8 h).
+    open(
+        &sandbox,
+        "2026-11-16T09:00:00Z",
+        "email",
+        "acme",
+        "kim@acme.example",
+        &["--name", "Kim", "--summary", "Login loop", "--severity", "S1"],
+    );
+    at(
+        &sandbox,
+        "2026-11-16T09:30:00Z",
+        &["cases", "log", "4", "--channel", "phone", "--as", "alice", "--text", "On it"],
+    );
+    at(
+        &sandbox,
+        "2026-11-18T10:00:00Z",
+        &["cases", "update", "4", "--as", "alice", "--solution", "Reset sessions", "--status", "resolved"],
+    );
+    // 5: S3 by email this morning: both targets still running.
+    open(
+        &sandbox,
+        "2026-12-02T09:00:00Z",
+        "email",
+        "acme",
+        "jane@acme.example",
+        &["--name", "Jane Doe", "--summary", "New user", "--severity", "S3"],
+    );
+    sandbox
+}
+
+fn csv_rows(text: &str) -> (Vec<String>, Vec<HashMap<String, String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().expect("headers").iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|r| headers.iter().cloned().zip(r.expect("a record").iter().map(str::to_owned)).collect())
+        .collect();
+    (headers, rows)
+}
+
+fn numbers(sandbox: &Sandbox, filter: &[&str]) -> Vec<String> {
+    let mut args = vec!["report", "cases", "--format", "csv"];
+    args.extend(filter);
+    csv_rows(&at(sandbox, NOW, &args)).1.into_iter().map(|r| r["Case Number"].clone()).collect()
+}
+
+async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
+    let sandbox = seeded(backend).await;
+    let (headers, rows) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    let twelve = [
+        "Company Name",
+        "Customer Name",
+        "Case Number",
+        "Summary of Issue",
+        "Error Category",
+        "Case Status",
+        "Case Type",
+        "Case Severity",
+        "Case Priority",
+        "Date Created",
+        "Date of Last Update",
+        "Solution",
+    ];
+    assert_eq!(headers[..12], twelve, "the terms' twelve fields, in their order");
+    let extra = [
+        "Channel",
+        "First Response (business hours)",
+        "Resolution (business hours)",
+        "Response Target",
+        "Resolution Target",
+    ];
+    assert_eq!(headers[12..], extra);
+    assert_eq!(rows.len(), 5);
+    let row = |n: usize| &rows[n - 1];
+    let expect = |n: usize, values: &[(&str, &str)]| {
+        for (column, value) in values {
+            assert_eq!(row(n)[*column], *value, "case {n}, {column}");
+        }
+    };
+    // Acme shows its times in New York (EST in November), Globex in the calendar's London.
+    expect(
+        1,
+        &[
+            ("Company Name", "Acme Corporation"),
+            ("Customer Name", "Jane Doe"),
+            ("Case Number", "000001"),
+            ("Summary of Issue", "Checkout down"),
+            ("Error Category", "Configuration"),
+            ("Case Status", "resolved"),
+            ("Case Type", "Query"),
+            ("Case Severity", "S1"),
+            ("Case Priority", "normal"),
+            ("Date Created", "2026-11-02 05:00 -05:00"),
+            ("Date of Last Update", "2026-11-02 06:00 -05:00"),
+            ("Solution", "Cleared the cache"),
+            ("Channel", "phone"),
+            ("First Response (business hours)", "0.50"),
+            ("Resolution (business hours)", "1.00"),
+            ("Response Target", "met"),
+            ("Resolution Target", "met"),
+        ],
+    );
+    expect(
+        2,
+        &[
+            ("Company Name", "Globex"),
+            ("Customer Name", "bob@globex.example"),
+            ("Summary of Issue", "Export, \"quoted\" and two lines"),
+            ("Error Category", ""),
+            ("Case Status", "new"),
+            ("Case Type", "Bug"),
+            ("Case Severity", "S2"),
+            ("Date Created", "2026-11-03 09:00 +00:00"),
+            ("Solution", ""),
+            ("Channel", "chat"),
+            ("First Response (business hours)", ""),
+            ("Resolution (business hours)", ""),
+            ("Response Target", "breached"),
+            ("Resolution Target", "exempt"),
+        ],
+    );
+    expect(
+        3,
+        &[("Case Status", "pending"), ("Channel", "web"), ("Response Target", "met"), ("Resolution Target", "paused")],
+    );
+    expect(
+        4,
+        &[
+            ("Customer Name", "Kim"),
+            ("Solution", "Reset sessions"),
+            ("Resolution (business hours)", "17.00"),
+            ("Resolution Target", "breached"),
+        ],
+    );
+    expect(
+        5,
+        &[("Channel", "email"), ("Response Target", "running"), ("Resolution Target", "running"), ("Solution", "")],
+    );
+
+    assert_eq!(numbers(&sandbox, &["--company", "acme"]), ["000001", "000003", "000004", "000005"]);
+    assert_eq!(numbers(&sandbox, &["--company", "globex"]), ["000002"]);
+    assert_eq!(numbers(&sandbox, &["--from", "2026-11-03", "--to", "2026-11-16"]), ["000002", "000003", "000004"]);
+    assert_eq!(numbers(&sandbox, &["--from", "2026-12-01"]), ["000005"]);
+    assert_eq!(numbers(&sandbox, &["--status", "resolved"]), ["000001", "000004"]);
+    assert_eq!(numbers(&sandbox, &["--status", "new,pending"]), ["000002", "000003", "000005"]);
+    assert_eq!(numbers(&sandbox, &["--channel", "chat", "--channel", "phone"]), ["000001", "000002"]);
+    let unknown = sandbox.cmd(&["report", "cases", "--company", "initech"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(64), "{}", String::from_utf8_lossy(&unknown.stderr));
+
+    // Excel's byte-order mark; JSON and HTML carry the same rows; a file is written whole.
+    let excel = at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--excel"]);
+    assert!(excel.starts_with('\u{feff}') && excel[3..].starts_with("Company Name,"), "{excel:.40}");
+    let json: serde_json::Value =
+        serde_json::from_str(&at(&sandbox, NOW, &["report", "cases", "--format", "json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 5);
+    assert_eq!(json[1]["customer"], "bob@globex.example");
+    assert_eq!(json[0]["created"], "2026-11-02T05:00:00-05:00");
+    assert_eq!(json[0]["first_response_hours"], 0.5);
+    let html = at(&sandbox, NOW, &["report", "cases", "--format", "html"]);
+    assert!(html.contains("<td>Export, &quot;quoted&quot; and two lines</td>"), "{html}");
+    let file = sandbox.path("november.csv");
+    at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--output", file.to_str().unwrap()]);
+    assert_eq!(csv_rows(&std::fs::read_to_string(&file).unwrap()).1.len(), 5);
+    let table = at(&sandbox, NOW, &["report", "cases"]);
+    assert_eq!(table.lines().count(), 6, "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_cases_has_the_twelve_fields_and_filters_on_sqlite() {
+    report_cases_has_the_twelve_fields_and_filters(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_cases_has_the_twelve_fields_and_filters_on_postgres() {
+    report_cases_has_the_twelve_fields_and_filters(Backend::Postgres).await;
+}
+
+/// The figures, worked out by hand from the seeded cases (see `seeded`).
+async fn report_sla_matches_the_figures_worked_out_by_hand(backend: Backend) {
+    let sandbox = seeded(backend).await;
+    let (_, rows) = csv_rows(&at(&sandbox, NOW, &["report", "sla", "--format", "csv"]));
+    let line = |company: &str, severity: &str| {
+        rows.iter()
+            .find(|r| r["Company"] == company && r["Severity"] == severity)
+            .unwrap_or_else(|| panic!("{company} {severity}: {rows:?}"))
+    };
+    assert_eq!(rows.len(), 4, "Acme S1, S2, S3 and Globex S2");
+    let expect = |company: &str, severity: &str, values: &[(&str, &str)]| {
+        for (column, value) in values {
+            assert_eq!(line(company, severity)[*column], *value, "{company} {severity}, {column}");
+        }
+    };
+    // Cases 1 and 4: both answered in 30 min; resolved in 1 h (met) and 17 h (breached).
+    expect(
+        "Acme Corporation",
+        "S1",
+        &[
+            ("Cases", "2"),
+            ("Responses Met", "2"),
+            ("Responses Decided", "2"),
+            ("Responses Met %", "100.0"),
+            ("Resolutions Met", "1"),
+            ("Resolutions Decided", "2"),
+            ("Resolutions Met %", "50.0"),
+            ("Exempt", "0"),
+            ("No Target", "0"),
+            ("Median First Response (h)", "0.50"),
+            ("P90 First Response (h)", "0.50"),
+            ("Median Resolution (h)", "1.00"),
+            ("P90 Resolution (h)", "17.00"),
+            ("Breaches", "1"),
+        ],
+    );
+    // Case 3: answered; its resolution paused, so not decided.
+    expect(
+        "Acme Corporation",
+        "S2",
+        &[
+            ("Cases", "1"),
+            ("Responses Met %", "100.0"),
+            ("Resolutions Decided", "0"),
+            ("Resolutions Met %", ""),
+            ("Breaches", "0"),
+        ],
+    );
+    // Case 5: nothing decided yet.
+    expect(
+        "Acme Corporation",
+        "S3",
+        &[("Responses Decided", "0"), ("Responses Met %", ""), ("Median First Response (h)", "")],
+    );
+    // Case 2: the response breached; a Bug has no resolution target.
+    expect(
+        "Globex",
+        "S2",
+        &[
+            ("Responses Met", "0"),
+            ("Responses Decided", "1"),
+            ("Responses Met %", "0.0"),
+            ("Exempt", "1"),
+            ("Resolutions Decided", "0"),
+            ("Breaches", "1"),
+        ],
+    );
+    let (_, acme_only) =
+        csv_rows(&at(&sandbox, NOW, &["report", "sla", "--format", "csv", "--company", "acme", "--to", "2026-11-30"]));
+    let lines: Vec<(&str, &str)> = acme_only.iter().map(|r| (r["Company"].as_str(), r["Severity"].as_str())).collect();
+    assert_eq!(lines, [("Acme Corporation", "S1"), ("Acme Corporation", "S2")]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_sla_matches_the_figures_worked_out_by_hand_on_sqlite() {
+    report_sla_matches_the_figures_worked_out_by_hand(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_sla_matches_the_figures_worked_out_by_hand_on_postgres() {
+    report_sla_matches_the_figures_worked_out_by_hand(Backend::Postgres).await;
+}
