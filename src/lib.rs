@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod app;
+pub mod budget;
 pub mod cases;
 pub mod cli;
 pub mod config;

@@ -9,6 +9,7 @@ mod m20261202_000004_outbox_recipient_lower;
 mod m20261202_000005_held_mail;
 mod m20261202_000006_company_members;
 mod m20261202_000007_case_channel;
+mod m20261202_000008_budget;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_held_mail::Migration),
             Box::new(m20261202_000006_company_members::Migration),
             Box::new(m20261202_000007_case_channel::Migration),
+            Box::new(m20261202_000008_budget::Migration),
         ]
     }
 }

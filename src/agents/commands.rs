@@ -31,7 +31,7 @@ pub enum Assignee {
     Named(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Rate {
     Standard,
     Consultancy,

@@ -46,8 +46,8 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
             };
             open_by_hand(desk, interaction).await.map(|number| outln!("opened case {number} ({channel})"))
         }
-        CasesCommand::Log { number, channel, by, text, minutes } => {
-            let logged = Logged { number, channel, by: &by, text: &text, minutes };
+        CasesCommand::Log { number, channel, by, text, minutes, rate } => {
+            let logged = Logged { number, channel, by: &by, text: &text, minutes, rate };
             log_interaction(desk, logged).await.map(|()| outln!("logged a {} on case {number}", channel.exchange()))
         }
         CasesCommand::Update {

@@ -4,6 +4,7 @@
 //! for a well-formed argument naming something that does not exist.
 
 mod agents;
+mod budget;
 mod by_hand;
 mod cases;
 mod check_config;
@@ -102,10 +103,15 @@ pub enum Command {
         #[command(subcommand)]
         command: SlaCommand,
     },
-    /// Reports for customers and the support lead: cases, SLA attainment.
+    /// Reports for customers and the support lead: cases, SLA attainment, the budget.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// A company's pre-purchased support budget.
+    Budget {
+        #[command(subcommand)]
+        command: BudgetCommand,
     },
 }
 
@@ -131,6 +137,21 @@ pub struct ReportScope {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum BudgetCommand {
+    /// Record a top-up of HOURS standard hours for the company with slug COMPANY (re-arms
+    /// the `[budget] warn_at` alerts).
+    Add {
+        company: String,
+        hours: f64,
+        #[arg(long)]
+        note: Option<String>,
+        /// The day it was bought (today when left out).
+        #[arg(long)]
+        at: Option<NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// One row per case: the twelve fields of the support terms (company, customer, number,
     /// summary, error category, status, type, severity, priority, created, last update,
@@ -145,6 +166,21 @@ pub enum ReportCommand {
         #[arg(long)]
         excel: bool,
         /// Write to this file (complete or not at all) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Per company: the support budget bought, used and left (standard hours), and what the
+    /// period's time cost; with --timesheet, the period's time entries.
+    Budget {
+        #[command(flatten)]
+        scope: ReportScope,
+        /// List the time entries (date, case, agent, kind, minutes, standard hours, cost).
+        #[arg(long)]
+        timesheet: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+        #[arg(long)]
+        excel: bool,
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -357,6 +393,10 @@ pub enum CasesCommand {
         /// Time spent, as for #time: 45m, 1h30m, 1.5h.
         #[arg(long)]
         minutes: Option<WorkTime>,
+        /// The rate the time is billed at: a consultancy hour draws consultancy_rate /
+        /// standard_rate standard hours from the budget.
+        #[arg(long, value_enum, default_value_t = crate::agents::Rate::Standard)]
+        rate: crate::agents::Rate,
     },
 }
 
@@ -392,6 +432,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Agents { command } => agents::agents(&cli.config, command).await,
         Command::Members { command } => members::members(&cli.config, command).await,
         Command::Report { command } => report::report(&cli.config, command).await,
+        Command::Budget { command } => budget::budget(&cli.config, command).await,
     };
     output::finish(exit)
 }

@@ -1,4 +1,4 @@
-//! `supportd report cases|sla`: the desk's work for a customer or the support lead, on the
+//! `supportd report cases|sla|budget`: the desk's work for a customer or the support lead, on the
 //! terminal, in a file, or piped on (`report cases --format csv | …`).
 
 use std::fs::File;
@@ -19,6 +19,17 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
         ReportCommand::Cases { scope, format, excel, output } => {
             let scope = scope.into();
             to_output(output.as_deref(), async |out| cases(&desk, &scope, format, excel, out).await).await
+        }
+        ReportCommand::Budget { scope, timesheet, format, excel, output } => {
+            let scope = scope.into();
+            to_output(output.as_deref(), async |out| match timesheet {
+                true => reports::write_timesheet(&desk.db, &desk.config, &scope, format, excel, out).await.map(|_| ()),
+                false => {
+                    let lines = reports::budget_lines(&desk.db, &desk.config, &scope).await?;
+                    reports::write_budget(&lines, format, excel, out)
+                }
+            })
+            .await
         }
         ReportCommand::Sla { scope, format, excel, output } => {
             let scope = scope.into();

@@ -266,6 +266,9 @@ pub struct BudgetConfig {
     pub currency: String,
     pub standard_rate: f64,
     pub consultancy_rate: f64,
+    /// Alert the CRM and the agents when a company's remaining budget falls to these
+    /// percentages of what it bought, highest first.
+    pub warn_at: Vec<u8>,
 }
 
 impl Config {

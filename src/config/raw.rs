@@ -239,6 +239,7 @@ pub struct RawBudget {
     pub currency: Option<String>,
     pub standard_rate: Option<f64>,
     pub consultancy_rate: Option<f64>,
+    pub warn_at: Option<Vec<String>>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

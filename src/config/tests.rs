@@ -403,3 +403,13 @@ fn an_invalid_config_still_names_its_warnings_and_templates_folder() {
         other => panic!("expected problems, got {other:?}"),
     }
 }
+
+#[test]
+fn budget_thresholds_default_and_a_bad_one_is_named() {
+    assert_eq!(load(MINIMAL).unwrap().budget.warn_at, [25, 10, 0]);
+    let c = load(&format!("{MINIMAL}\n[budget]\nwarn_at = [\"5%\", \"50%\", \"5%\"]\n")).unwrap();
+    assert_eq!(c.budget.warn_at, [50, 5], "highest first, once each");
+    let bad = problems(&format!("{MINIMAL}\n[budget]\nwarn_at = [\"50%\", \"ten\", \"150%\"]\n"));
+    assert!(bad.iter().any(|p| p.starts_with("budget.warn_at[1]") && p.contains("\"ten\"")), "{bad:?}");
+    assert!(bad.iter().any(|p| p.starts_with("budget.warn_at[2]")), "{bad:?}");
+}

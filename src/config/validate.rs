@@ -689,5 +689,23 @@ fn budget(p: &mut Problems, raw: &RawBudget) -> BudgetConfig {
     if standard_rate == 0.0 {
         p.push("budget.standard_rate", "must be above 0: consultancy hours are counted in standard hours");
     }
-    BudgetConfig { currency: raw.currency.clone().unwrap_or_else(|| "EUR".into()), standard_rate, consultancy_rate }
+    let mut warn_at = Vec::new();
+    let defaults = ["25%".to_owned(), "10%".to_owned(), "0%".to_owned()];
+    for (i, w) in raw.warn_at.as_deref().unwrap_or(&defaults).iter().enumerate() {
+        match w.trim().strip_suffix('%').map(|n| n.trim().parse::<u8>()) {
+            Some(Ok(n)) if n <= 100 => warn_at.push(n),
+            _ => p.push(
+                format!("budget.warn_at[{i}]"),
+                format!("{w:?}: expected a percentage of the budget left, 0% to 100% (\"25%\")"),
+            ),
+        }
+    }
+    warn_at.sort_unstable_by(|a, b| b.cmp(a));
+    warn_at.dedup();
+    BudgetConfig {
+        currency: raw.currency.clone().unwrap_or_else(|| "EUR".into()),
+        standard_rate,
+        consultancy_rate,
+        warn_at,
+    }
 }

@@ -1,15 +1,18 @@
 //! Reports of the desk's work, for customers and the support lead: every case with the twelve
-//! fields the support terms promise (`cases`), SLA attainment (`sla`). Each reads the cases
+//! fields the support terms promise (`cases`), SLA attainment (`sla`), the support budget
+//! and its timesheet (`budget`). Each reads the cases
 //! as the database yields them and writes to any `io::Write`, so the same report goes to a
 //! terminal, a file or a mail's attachment.
 
 mod attainment;
+mod budget;
 mod cases;
 mod scope;
 mod sla;
 mod write;
 
 pub use attainment::{Attainment, CaseSla, case_sla};
+pub use budget::{BudgetLine, TimesheetRow, budget_lines, write_budget, write_timesheet};
 pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
 pub use scope::{Companies, Scope, start_of};
 pub use sla::{SlaLine, sla_figures, write_sla};

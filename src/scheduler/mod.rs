@@ -1,5 +1,5 @@
-//! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts) and
-//! closing cases resolved without reply. A tick ends when its outbox rows are committed;
+//! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts, a
+//! support budget running low) and closing cases resolved without reply. A tick ends when its outbox rows are committed;
 //! delivery is the sender's work.
 
 mod alert_mail;
@@ -15,11 +15,13 @@ pub use escalation::{TickError, TickStats, tick};
 
 use crate::desk::Desk;
 
-/// Runs `tick` at each time of `[scheduler] escalations`, in the calendar's time zone.
+/// Runs `tick` (and the budget alerts) at each time of `[scheduler] escalations`, in the
+/// calendar's time zone.
 pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
     let schedule = desk.config.scheduler.escalations.clone();
     on_schedule(&desk, &schedule, "escalations", &cancel, || async {
-        tick(&desk).await.map(|_| ()).map_err(|e| e.to_string())
+        tick(&desk).await.map_err(|e| e.to_string())?;
+        crate::budget::budget_tick(&desk).await.map(|_| ()).map_err(|e| e.to_string())
     })
     .await
 }

@@ -33,6 +33,23 @@ pub struct AckContext {
     pub support_address: String,
 }
 
+/// A company's support budget reached a `[budget] warn_at` threshold: for its CRM and the agents.
+#[derive(Debug, Clone, Serialize)]
+pub struct BudgetContext {
+    pub company: String,
+    /// The threshold reached: `10%`.
+    pub threshold: String,
+    pub purchased_hours: String,
+    pub used_hours: String,
+    pub remaining_hours: String,
+    /// What is left, as a share of what was bought: `8%`.
+    pub remaining_pct: String,
+    /// The remaining hours at the standard rate: `EUR 1,250.00`.
+    pub remaining_money: String,
+    pub crm_name: String,
+    pub support_address: String,
+}
+
 /// The reply to someone who may not open a case: their message is held for the agents.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotMemberContext {
@@ -306,6 +323,18 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             company: "Acme".into(),
             crm_name: "Carol CRM".into(),
             crm_email: "carol@example.com".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
+        "budget" => serde_json::to_value(BudgetContext {
+            company: "Acme Corporation".into(),
+            threshold: "10%".into(),
+            purchased_hours: "40".into(),
+            used_hours: "36.5".into(),
+            remaining_hours: "3.5".into(),
+            remaining_pct: "9%".into(),
+            remaining_money: "EUR 350.00".into(),
+            crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
         })
         .ok(),

@@ -3,6 +3,7 @@
 //! and `mailbox/<name>/`, resolved per file: mailbox, then company, then default.
 //! Strict mode: an unknown variable is an error, not an empty string.
 
+mod builtin;
 mod context;
 mod wording;
 
@@ -11,14 +12,14 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, LimitNotes, NotMemberContext, NotifyContext, RelayContext,
-    ResolutionContext, sample_context,
+    AckContext, AgentErrorContext, AlertContext, BudgetContext, LimitNotes, NotMemberContext, NotifyContext,
+    RelayContext, ResolutionContext, sample_context,
 };
 
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member"];
+pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget"];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,14 @@ impl Templates {
                 broken.insert(name.to_owned());
             }
         }
+        for (name, source) in builtin::BUILTIN {
+            if !t.has(name) && !t.has_partial(name) && !broken.contains(*name) {
+                tracing::debug!(template = name, "not in the templates folder: the built-in one applies");
+                if let Err(e) = t.register(name, source) {
+                    problems.push(format!("built-in {name}"), wording::compile_error(e.reason()));
+                }
+            }
+        }
         for kind in KINDS {
             for part in PARTS {
                 let name = format!("{kind}.{part}");
@@ -100,6 +109,14 @@ impl Templates {
 
     fn has(&self, name: &str) -> bool {
         self.text.has_template(name) || self.html.has_template(name)
+    }
+
+    /// `partials/signature.html`, registered as the HTML registry's `signature`.
+    fn has_partial(&self, name: &str) -> bool {
+        let Some(partial) = name.strip_prefix("partials/") else { return false };
+        let (short, part) = partial.rsplit_once('.').unwrap_or((partial, ""));
+        let registry = if part == "html" { &self.html } else { &self.text };
+        registry.has_template(short)
     }
 
     /// Renders every template and override with a sample holding every documented variable,

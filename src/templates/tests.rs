@@ -69,3 +69,23 @@ fn the_mail_limit_shows_only_when_there_is_something_to_say() {
         }
     }
 }
+
+/// A templates folder copied from an older release, before the budget mail existed, still
+/// loads: a kind or partial missing from the folder falls back to the built-in one, and a
+/// file in the folder still overrides it.
+#[test]
+fn a_folder_without_a_newer_kind_falls_back_to_the_built_in_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ack.subject.hbs"), "Case {{case_number}} is open").unwrap();
+    let t = Templates::load(dir.path()).expect("an almost empty folder loads");
+    let budget = t.render("budget", Audience::default(), &sample("budget", &[])).unwrap();
+    assert!(budget.subject.starts_with("Support budget of Acme Corporation: 3.5 h left"), "{}", budget.subject);
+    assert!(
+        budget.text.ends_with("-- \nThe Support Team\nsupport@example.com\n"),
+        "the signature partial: {}",
+        budget.text
+    );
+    let ack = t.render("ack", Audience::default(), &sample("ack", &[])).unwrap();
+    assert_eq!(ack.subject, "Case 000123 is open", "the folder's own file wins");
+    assert_eq!(builtin::BUILTIN.len(), KINDS.len() * PARTS.len() + 10, "every shipped kind and partial is built in");
+}

@@ -7,6 +7,7 @@ mod support;
 
 mod agents;
 mod boundaries;
+mod budget;
 mod channels;
 mod check_config;
 mod choice;

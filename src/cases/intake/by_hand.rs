@@ -127,6 +127,7 @@ pub struct Logged<'a> {
     pub by: &'a str,
     pub text: &'a str,
     pub minutes: Option<WorkTime>,
+    pub rate: crate::agents::Rate,
 }
 
 pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandError> {
@@ -144,7 +145,7 @@ pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandErr
     // Talking to the customer answers them, as a relayed reply does.
     cases::record_response(&txn, &c, &actor, now).await?;
     if let Some(minutes) = l.minutes {
-        cases::add_time(&txn, cfg, &c, &agent, minutes.minutes(), crate::agents::Rate::Standard, now).await?;
+        cases::add_time(&txn, cfg, &c, &agent, minutes.minutes(), l.rate, now).await?;
     }
     txn.commit().await?;
     Ok(())

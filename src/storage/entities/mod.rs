@@ -3,6 +3,8 @@
 pub mod agent;
 pub mod alert_sent;
 pub mod attachment;
+pub mod budget_alert_sent;
+pub mod budget_purchase;
 pub mod case;
 pub mod case_event;
 pub mod case_participant;

@@ -1,0 +1,174 @@
+//! The support budget: time logged at the standard and the consultancy rate draws it down,
+//! a top-up adds to it, `report budget` shows hours and money, and crossing a `[budget]
+//! warn_at` threshold mails the CRM and each agent once, never again on a restart, until a
+//! top-up re-arms it. Acme bought 40 h; rates 100 and 150 EUR (the shipped daemon.toml).
+
+use std::collections::HashMap;
+
+use crate::support::{Backend, Sandbox};
+
+fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
+    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn log(sandbox: &Sandbox, now: &str, time: &str, rate: &str) {
+    let args = [
+        "cases",
+        "log",
+        "1",
+        "--channel",
+        "phone",
+        "--as",
+        "alice",
+        "--text",
+        "Work",
+        "--minutes",
+        time,
+        "--rate",
+        rate,
+    ];
+    at(sandbox, now, &args);
+}
+
+/// The budget mails written so far: (recipient, subject) of each, in order.
+fn budget_mails(sandbox: &Sandbox) -> Vec<(String, String)> {
+    let mut mails = Vec::new();
+    for name in sandbox.files_in("var/outbox") {
+        let raw = std::fs::read_to_string(sandbox.path(&format!("var/outbox/{name}"))).unwrap();
+        if !raw.contains("Message-ID: <supportd.budget.") {
+            continue;
+        }
+        let header =
+            |h: &str| raw.lines().find_map(|l| l.strip_prefix(&format!("{h}: "))).unwrap_or_default().to_owned();
+        mails.push((header("To"), header("Subject")));
+    }
+    mails
+}
+
+/// `run --once`: the scheduler's tick (with the budget alerts) and the outbox.
+fn tick(sandbox: &Sandbox, now: &str) -> Vec<(String, String)> {
+    let before = budget_mails(sandbox).len();
+    at(sandbox, now, &["run", "--once"]);
+    budget_mails(sandbox).split_off(before)
+}
+
+fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader.records().map(|r| headers.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    let open = [
+        "cases",
+        "open",
+        "--channel",
+        "phone",
+        "--company",
+        "acme",
+        "--contact",
+        "jane@acme.example",
+        "--summary",
+        "Migration",
+        "--as",
+        "alice",
+    ];
+    at(&sandbox, "2026-11-02T09:00:00Z", &open);
+    log(&sandbox, "2026-11-02T10:00:00Z", "14h", "standard");
+    log(&sandbox, "2026-11-03T10:00:00Z", "14h", "standard");
+    assert_eq!(tick(&sandbox, "2026-11-03T11:00:00Z"), [], "28 of 40 h used: 30% left, no threshold reached");
+
+    // 2 consultancy hours draw 3 standard hours: 9 h left, 22.5%.
+    log(&sandbox, "2026-11-04T10:00:00Z", "2h", "consultancy");
+    let mails = tick(&sandbox, "2026-11-04T11:00:00Z");
+    let to: Vec<&str> = mails.iter().map(|(to, _)| to.as_str()).collect();
+    assert_eq!(to.len(), 2, "{mails:?}");
+    assert!(
+        to.iter().any(|t| t.contains("carol@example.com")) && to.iter().any(|t| t.contains("alice@example.com")),
+        "{to:?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .all(|(_, s)| s.starts_with("Support budget of Acme Corporation: 9 h left") && s.ends_with("below 25%")),
+        "{mails:?}"
+    );
+    assert_eq!(tick(&sandbox, "2026-11-04T12:00:00Z"), [], "once: a restart sends nothing again");
+
+    // 5 more hours: 4 h left, exactly 10%.
+    log(&sandbox, "2026-11-05T10:00:00Z", "5h", "standard");
+    let mails = tick(&sandbox, "2026-11-05T11:00:00Z");
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert!(mails.iter().all(|(_, s)| s.ends_with("below 10%")), "{mails:?}");
+    assert_eq!(tick(&sandbox, "2026-11-05T12:00:00Z"), []);
+
+    // A top-up of 20 h: 24 of 60 h left (40%); it re-arms the thresholds.
+    let added = at(&sandbox, "2026-12-01T09:00:00Z", &["budget", "add", "acme", "20", "--note", "December top-up"]);
+    assert_eq!(added.trim(), "added 20 h to acme: 24 of 60 h left (40%)");
+    assert_eq!(tick(&sandbox, "2026-12-01T09:30:00Z"), []);
+    log(&sandbox, "2026-12-01T10:00:00Z", "10h", "standard");
+    let mails = tick(&sandbox, "2026-12-01T11:00:00Z");
+    assert_eq!(mails.len(), 2, "14 of 60 h left crosses 25% again: {mails:?}");
+
+    // Hours and money: 43 standard hours at 100 and 2 consultancy hours at 150.
+    let all =
+        csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &["report", "budget", "--format", "csv", "--company", "acme"]));
+    assert_eq!(all.len(), 1);
+    let acme = &all[0];
+    let expect = [
+        ("Company", "Acme Corporation"),
+        ("Currency", "EUR"),
+        ("Purchased (h)", "60.00"),
+        ("Used (h)", "46.00"),
+        ("Remaining (h)", "14.00"),
+        ("Remaining %", "23.3"),
+        ("Used in Period (h)", "46.00"),
+        ("Cost in Period", "4600.00"),
+        ("Remaining at Standard Rate", "1400.00"),
+    ];
+    for (column, value) in expect {
+        assert_eq!(acme[column], value, "{column}");
+    }
+    let november = ["report", "budget", "--format", "csv", "--from", "2026-11-01", "--to", "2026-11-30"];
+    let november = csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &november));
+    let acme = november.iter().find(|r| r["Company"] == "Acme Corporation").unwrap();
+    assert_eq!((acme["Used in Period (h)"].as_str(), acme["Cost in Period"].as_str()), ("36.00", "3600.00"));
+    assert_eq!(acme["Remaining (h)"], "14.00", "what is left is as of now");
+
+    let sheet = ["report", "budget", "--timesheet", "--format", "csv", "--from", "2026-11-04", "--to", "2026-11-05"];
+    let sheet = csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &sheet));
+    assert_eq!(sheet.len(), 2, "{sheet:?}");
+    let first: Vec<&str> =
+        ["Date", "Company", "Case Number", "Agent", "Kind", "Minutes", "Standard Hours", "Currency", "Cost"]
+            .iter()
+            .map(|c| sheet[0][*c].as_str())
+            .collect();
+    assert_eq!(
+        first,
+        [
+            "2026-11-04 05:00",
+            "Acme Corporation",
+            "000001",
+            "Alice Smith",
+            "consultancy",
+            "120",
+            "3.00",
+            "EUR",
+            "300.00"
+        ]
+    );
+    assert_eq!((sheet[1]["Kind"].as_str(), sheet[1]["Cost"].as_str()), ("standard", "500.00"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_sqlite() {
+    the_budget_draws_down_alerts_once_per_threshold_and_reports(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_postgres() {
+    the_budget_draws_down_alerts_once_per_threshold_and_reports(Backend::Postgres).await;
+}
