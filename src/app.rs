@@ -34,6 +34,8 @@ pub enum AppError {
     Imap(#[from] ImapError),
     #[error("scheduler: {0}")]
     Tick(scheduler::TickError),
+    #[error("monthly report: {0}")]
+    Monthly(#[from] crate::reports::ReportError),
     #[error("{0}")]
     Clock(String),
     /// A long-running task ended while the daemon was meant to be running: exit non-zero
@@ -54,6 +56,9 @@ impl AppError {
             AppError::Tick(scheduler::TickError::Database(e) | scheduler::TickError::Mail(MailError::Database(e))) => {
                 storage::is_unavailable(e)
             }
+            AppError::Monthly(
+                crate::reports::ReportError::Database(e) | crate::reports::ReportError::Mail(MailError::Database(e)),
+            ) => storage::is_unavailable(e),
             _ => false,
         }
     }
@@ -122,6 +127,7 @@ pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
     let transport = Transport::from_config(&desk.config.outbound.transport)?;
     scheduler::tick(desk).await.map_err(AppError::Tick)?;
     crate::budget::budget_tick(desk).await.map_err(|e| AppError::Tick(scheduler::TickError::Mail(e)))?;
+    scheduler::monthly_reports(desk).await?;
     scheduler::auto_close(desk).await?;
     summary.sent = outbound::drain(desk, &transport, &never).await?;
     Ok(summary)

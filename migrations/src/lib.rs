@@ -10,6 +10,7 @@ mod m20261202_000005_held_mail;
 mod m20261202_000006_company_members;
 mod m20261202_000007_case_channel;
 mod m20261202_000008_budget;
+mod m20261202_000009_reports_sent;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_company_members::Migration),
             Box::new(m20261202_000007_case_channel::Migration),
             Box::new(m20261202_000008_budget::Migration),
+            Box::new(m20261202_000009_reports_sent::Migration),
         ]
     }
 }

@@ -53,7 +53,8 @@ pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -
     if recipients.is_empty() {
         return Ok(0);
     }
-    let ctx = context(config, agents, &notice, company);
+    let mut ctx = context(config, agents, &notice, company);
+    ctx.budget = desk.companies.budget_of(notice.case).map(|s| s.describe()).unwrap_or_default();
     let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
     // Rendered once for every recipient whose mail says nothing of the limit, when one does.
     let mut plain: Option<Rendered> = None;
@@ -181,6 +182,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         response_target: format!("within {}", config.sla.target(severity).respond.in_words()),
         response_due,
         reference_notes: company.map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
+        budget: String::new(),
         message,
         message_cut,
         ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),

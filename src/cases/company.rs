@@ -15,6 +15,8 @@ use crate::storage::entities::{case, company};
 #[derive(Debug, Default)]
 pub struct Companies {
     slugs: HashMap<i64, String>,
+    /// Where each company's support budget stands, as the batch began.
+    budgets: HashMap<i64, crate::budget::Standing>,
 }
 
 impl Companies {
@@ -26,7 +28,7 @@ impl Companies {
             .into_tuple()
             .all(db)
             .await?;
-        Ok(Companies { slugs: rows.into_iter().collect() })
+        Ok(Companies { slugs: rows.into_iter().collect(), budgets: crate::budget::standings(db).await? })
     }
 
     /// A company stored after the load (one added to the config while running).
@@ -37,6 +39,11 @@ impl Companies {
     /// The stored id of the company with `slug`.
     pub fn id_of(&self, slug: &str) -> Option<i64> {
         self.slugs.iter().find(|(_, s)| s.as_str() == slug).map(|(id, _)| *id)
+    }
+
+    /// The budget of the case's company, when it bought one.
+    pub fn budget_of(&self, c: &case::Model) -> Option<crate::budget::Standing> {
+        self.budgets.get(&c.company_id?).copied().filter(|s| s.purchased > 0.0)
     }
 
     /// `None` for a case of no known company, or of one no longer in `[[company]]`.

@@ -100,6 +100,8 @@ pub struct CaseDetail {
     pub linked_case: Option<CaseNumber>,
     /// The company's special handling instructions, shown wherever an agent handles the case.
     pub reference_notes: Option<String>,
+    /// The company's support budget, when it bought one: `12.5 of 40 h left (31%)`.
+    pub budget: Option<String>,
     pub time: Vec<TimeView>,
     pub messages: Vec<MessageView>,
     /// Mail we sent, oldest first.
@@ -140,10 +142,13 @@ pub async fn show_case(
     };
     let mut names = Names::default();
     let mut reference_notes = None;
+    let mut budget = None;
     if let Some(id) = c.company_id
         && let Some(co) = company::Entity::find_by_id(id).one(db).await?
     {
         reference_notes = Some(co.notes).filter(|n| !n.is_empty());
+        let standing = crate::budget::standing(db, id).await?;
+        budget = (standing.purchased > 0.0).then(|| standing.describe());
         names.companies.insert(id, co.name);
     }
     if let Some(id) = c.contact_id
@@ -214,7 +219,7 @@ pub async fn show_case(
     let sent = sent_on(db, c.id).await?;
     let sla = sla_of(db, config, &c, now).await?;
     let case = view(c, &names);
-    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, time, messages, sent, events }))
+    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, budget, time, messages, sent, events }))
 }
 
 async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView>, DbErr> {

@@ -100,6 +100,9 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     if let Some(notes) = &d.reference_notes {
         outln!("\nReference notes: {notes}");
     }
+    if let Some(budget) = &d.budget {
+        outln!("\nSupport budget: {budget}");
+    }
     if let Some(solution) = &c.solution {
         outln!("\nSolution: {solution}");
     }

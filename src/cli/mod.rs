@@ -184,6 +184,17 @@ pub enum ReportCommand {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Queue a company's report for a period (as the monthly one: summary, SLA chart, cases
+    /// and timesheet as CSV) to its CRM, or to --to; the sender delivers it.
+    Send {
+        /// The company's slug.
+        company: String,
+        /// 2026-11, or 2026-11-01..2026-11-15.
+        #[arg(long)]
+        month: crate::reports::Period,
+        #[arg(long)]
+        to: Option<EmailAddress>,
+    },
     /// Per company and severity: the share of responses and resolutions within target,
     /// median and 90th-percentile business hours to each, breaches.
     Sla {

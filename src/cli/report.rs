@@ -5,12 +5,22 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::load::{ReadDesk, open_read_only};
-use super::output::{Stdout, errln};
+use super::load::{ReadDesk, fail, open, open_read_only};
+use super::output::{Stdout, errln, outln};
 use super::{Exit, ReportCommand, ReportScope};
-use crate::reports::{self, Format, ReportError, Scope};
+use crate::app::AppError;
+use crate::desk::Desk;
+use crate::domain::EmailAddress;
+use crate::reports::{self, Format, Period, ReportError, Scope};
+use crate::storage::entities::company;
 
 pub async fn report(config: &Path, command: ReportCommand) -> Exit {
+    if let ReportCommand::Send { company, month, to } = command {
+        return match open(config).await {
+            Ok(desk) => send(&desk, &company, &month, to.as_ref()).await,
+            Err(code) => code,
+        };
+    }
     let desk = match open_read_only(config).await {
         Ok(desk) => desk,
         Err(code) => return code,
@@ -31,6 +41,7 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
             })
             .await
         }
+        ReportCommand::Send { .. } => unreachable!("sent above"),
         ReportCommand::Sla { scope, format, excel, output } => {
             let scope = scope.into();
             to_output(output.as_deref(), async |out| {
@@ -47,6 +58,7 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
             match e {
                 ReportError::NoCompany(_) => Exit::Usage,
                 ReportError::Io(_) | ReportError::Csv(_) => Exit::IoErr,
+                ReportError::Mail(_) => Exit::Software,
                 ReportError::Database(db) if crate::storage::is_unavailable(&db) => Exit::TempFail,
                 ReportError::Database(_) => Exit::Software,
             }
@@ -59,7 +71,7 @@ async fn cases(
     scope: &Scope,
     format: Format,
     excel: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<(), ReportError> {
     let count = reports::write_cases(&desk.db, &desk.config, scope, format, excel, out, desk.now()).await?;
     tracing::debug!(count, "cases reported");
@@ -70,7 +82,7 @@ async fn cases(
 /// when complete, so a failed report never leaves half a file where a whole one was.
 async fn to_output(
     path: Option<&Path>,
-    write: impl AsyncFnOnce(&mut dyn Write) -> Result<(), ReportError>,
+    write: impl AsyncFnOnce(&mut (dyn Write + Send)) -> Result<(), ReportError>,
 ) -> Result<(), ReportError> {
     let Some(path) = path else {
         let mut out = BufWriter::new(Stdout);
@@ -94,5 +106,45 @@ async fn to_output(
 impl From<ReportScope> for Scope {
     fn from(s: ReportScope) -> Scope {
         Scope { company: s.company, from: s.from, to: s.to, statuses: s.status, channels: s.channel }
+    }
+}
+
+/// `report send`: the company's report, queued in one transaction.
+async fn send(desk: &Desk, slug: &str, period: &Period, to: Option<&EmailAddress>) -> Exit {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let found = company::Entity::find().filter(company::Column::Slug.eq(slug)).one(&desk.db).await;
+    let c = match found {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            errln!("error: no [[company]] has slug {slug:?}");
+            return Exit::Usage;
+        }
+        Err(e) => return fail(&AppError::Database(e)),
+    };
+    let crm: Option<EmailAddress> = c.crm_email.as_deref().and_then(|e| e.parse().ok());
+    let Some(address) = to.cloned().or(crm) else {
+        errln!("error: {slug} has no crm_email: name a recipient with --to");
+        return Exit::Usage;
+    };
+    let name = if to.is_some() { None } else { c.crm_name.as_deref() };
+    let queued = async {
+        let report = reports::company_report(&desk.db, &desk.config, &c, period, desk.now()).await?;
+        let txn = crate::storage::begin_write(&desk.db).await?;
+        let recipients = [(name, &address)];
+        reports::queue_report(&txn, &desk.config, &desk.templates, &c, &report, &recipients, desk.now()).await?;
+        txn.commit().await?;
+        Ok::<_, ReportError>(report.cases)
+    };
+    match queued.await {
+        Ok(cases) => {
+            let plural = if cases == 1 { "" } else { "s" };
+            outln!("queued the {} report of {slug} ({cases} case{plural}) to {address}", period.label());
+            Exit::Ok
+        }
+        Err(ReportError::Database(e)) => fail(&AppError::Database(e)),
+        Err(e) => {
+            errln!("error: {e}");
+            Exit::Software
+        }
     }
 }

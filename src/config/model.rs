@@ -247,6 +247,10 @@ pub struct SchedulerConfig {
     pub warning_recipients: Vec<Recipient>,
     pub breach_recipients: Vec<Recipient>,
     pub auto_close_after_days: u32,
+    /// When each CRM gets their company's report of the month before; `None` when `"off"`.
+    pub monthly_report: Option<cron::Schedule>,
+    /// Send it for a month without cases or time too.
+    pub monthly_report_when_quiet: bool,
 }
 
 /// One recipient rule of an alert level.

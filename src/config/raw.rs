@@ -229,6 +229,8 @@ pub struct RawScheduler {
     pub warning_recipients: Option<Vec<String>>,
     pub breach_recipients: Option<Vec<String>>,
     pub auto_close_after_days: Option<i64>,
+    pub monthly_report: Option<String>,
+    pub monthly_report_when_quiet: Option<bool>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -621,6 +621,10 @@ fn scheduler(p: &mut Problems, raw: &RawScheduler) -> Option<SchedulerConfig> {
     };
     let escalations = cron_at("scheduler.escalations", raw.escalations.as_deref(), "0 * * * * *");
     let auto_close = cron_at("scheduler.auto_close", raw.auto_close.as_deref(), "0 0 * * * *");
+    let monthly_report = match raw.monthly_report.as_deref().map(str::trim) {
+        Some("off") => None,
+        given => cron_at("scheduler.monthly_report", given, "0 0 8 1 * *"),
+    };
     let defaults = ["75%".to_owned(), "15m".to_owned()];
     let mut warn_at = Vec::new();
     for (i, w) in raw.warn_at.as_deref().unwrap_or(&defaults).iter().enumerate() {
@@ -655,6 +659,8 @@ fn scheduler(p: &mut Problems, raw: &RawScheduler) -> Option<SchedulerConfig> {
         warning_recipients,
         breach_recipients,
         auto_close_after_days,
+        monthly_report,
+        monthly_report_when_quiet: raw.monthly_report_when_quiet.unwrap_or(false),
     })
 }
 

@@ -166,7 +166,12 @@ pub async fn budget_lines(
     Ok(lines)
 }
 
-pub fn write_budget(lines: &[BudgetLine], format: Format, excel: bool, out: &mut dyn Write) -> Result<(), ReportError> {
+pub fn write_budget(
+    lines: &[BudgetLine],
+    format: Format,
+    excel: bool,
+    out: &mut (dyn Write + Send),
+) -> Result<(), ReportError> {
     let mut rows = Rows::start(format, excel, out, &HEADERS, &TABLE)?;
     for l in lines {
         let fields = [
@@ -192,7 +197,7 @@ pub async fn write_timesheet(
     scope: &Scope,
     format: Format,
     excel: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<usize, ReportError> {
     let companies = Companies::load(db, config).await?;
     let agents: HashMap<i64, String> =

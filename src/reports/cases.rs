@@ -155,18 +155,29 @@ pub async fn write_cases(
     scope: &Scope,
     format: Format,
     excel: bool,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
     now: DateTime<Utc>,
 ) -> Result<usize, ReportError> {
-    let companies = Companies::load(db, config).await?;
     let mut rows = Rows::start(format, excel, out, &HEADERS, &TABLE)?;
+    let count = each_row(db, config, scope, now, |row| rows.row(row, &row.fields())).await?;
+    rows.finish()?;
+    Ok(count)
+}
+
+/// Calls `f` with each case's row, as the database yields them; how many there were.
+pub async fn each_row(
+    db: &DatabaseConnection,
+    config: &Config,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    mut f: impl FnMut(&CaseRow) -> Result<(), ReportError>,
+) -> Result<usize, ReportError> {
+    let companies = Companies::load(db, config).await?;
     let mut stream = Box::pin(scope::cases(db, config, &companies, scope).await?);
     let mut count = 0;
     while let Some((c, who)) = stream.try_next().await? {
-        let row = CaseRow::new(config, &companies, &c, who.as_ref(), now);
-        rows.row(&row, &row.fields())?;
+        f(&CaseRow::new(config, &companies, &c, who.as_ref(), now))?;
         count += 1;
     }
-    rows.finish()?;
     Ok(count)
 }

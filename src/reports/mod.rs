@@ -7,6 +7,10 @@
 mod attainment;
 mod budget;
 mod cases;
+mod chart;
+mod company;
+mod mail;
+mod period;
 mod scope;
 mod sla;
 mod write;
@@ -14,6 +18,10 @@ mod write;
 pub use attainment::{Attainment, CaseSla, case_sla};
 pub use budget::{BudgetLine, TimesheetRow, budget_lines, write_budget, write_timesheet};
 pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
+pub use chart::Chart;
+pub use company::{CompanyReport, company_report};
+pub use mail::queue_report;
+pub use period::Period;
 pub use scope::{Companies, Scope, start_of};
 pub use sla::{SlaLine, sla_figures, write_sla};
 pub use write::{Format, Rows};
@@ -30,4 +38,7 @@ pub enum ReportError {
     Io(#[from] std::io::Error),
     #[error("cannot write the report: {0}")]
     Csv(#[from] csv::Error),
+    /// The report's mail could not be queued (a template failed, say).
+    #[error(transparent)]
+    Mail(#[from] crate::outbound::MailError),
 }

@@ -157,7 +157,12 @@ pub async fn sla_figures(
     Ok(tallies.into_values().map(Tally::finish).collect())
 }
 
-pub fn write_sla(lines: &[SlaLine], format: Format, excel: bool, out: &mut dyn Write) -> Result<(), ReportError> {
+pub fn write_sla(
+    lines: &[SlaLine],
+    format: Format,
+    excel: bool,
+    out: &mut (dyn Write + Send),
+) -> Result<(), ReportError> {
     let mut rows = Rows::start(format, excel, out, &HEADERS, &TABLE)?;
     let num = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.1}"));
     let hours = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.2}"));

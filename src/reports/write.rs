@@ -34,10 +34,10 @@ pub struct Rows<'w> {
 }
 
 enum Kind<'w> {
-    Csv(Box<csv::Writer<&'w mut dyn Write>>),
-    Json { out: &'w mut dyn Write, first: bool },
-    Table { out: &'w mut dyn Write, columns: Vec<Column> },
-    Html { out: &'w mut dyn Write },
+    Csv(Box<csv::Writer<&'w mut (dyn Write + Send)>>),
+    Json { out: &'w mut (dyn Write + Send), first: bool },
+    Table { out: &'w mut (dyn Write + Send), columns: Vec<Column> },
+    Html { out: &'w mut (dyn Write + Send) },
 }
 
 impl<'w> Rows<'w> {
@@ -45,7 +45,7 @@ impl<'w> Rows<'w> {
     pub fn start(
         format: Format,
         excel: bool,
-        out: &'w mut dyn Write,
+        out: &'w mut (dyn Write + Send),
         headers: &[&str],
         table: &[Column],
     ) -> Result<Rows<'w>, ReportError> {
@@ -116,7 +116,7 @@ impl<'w> Rows<'w> {
 }
 
 /// A table line: each cell padded to its column's width, longer text cut (at a character).
-fn table_line(out: &mut dyn Write, cells: &[(String, usize)]) -> std::io::Result<()> {
+fn table_line(out: &mut (dyn Write + Send), cells: &[(String, usize)]) -> std::io::Result<()> {
     let line: Vec<String> = cells
         .iter()
         .map(|(text, width)| {

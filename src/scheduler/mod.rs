@@ -1,10 +1,12 @@
 //! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts, a
-//! support budget running low) and closing cases resolved without reply. A tick ends when its outbox rows are committed;
+//! support budget running low), each CRM's monthly report, and closing cases resolved
+//! without reply. A tick ends when its outbox rows are committed;
 //! delivery is the sender's work.
 
 mod alert_mail;
 mod auto_close;
 mod escalation;
+mod monthly;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
@@ -12,6 +14,7 @@ use tracing::warn;
 
 pub use auto_close::auto_close;
 pub use escalation::{TickError, TickStats, tick};
+pub use monthly::monthly_reports;
 
 use crate::desk::Desk;
 
@@ -21,7 +24,8 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
     let schedule = desk.config.scheduler.escalations.clone();
     on_schedule(&desk, &schedule, "escalations", &cancel, || async {
         tick(&desk).await.map_err(|e| e.to_string())?;
-        crate::budget::budget_tick(&desk).await.map(|_| ()).map_err(|e| e.to_string())
+        crate::budget::budget_tick(&desk).await.map_err(|e| e.to_string())?;
+        monthly_reports(&desk).await.map(|_| ()).map_err(|e| e.to_string())
     })
     .await
 }

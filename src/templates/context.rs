@@ -50,6 +50,46 @@ pub struct BudgetContext {
     pub support_address: String,
 }
 
+/// A company's report for a period (monthly, or on request), for its CRM.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportContext {
+    pub company: String,
+    /// `November 2026`.
+    pub period: String,
+    /// Cases created in the period.
+    pub cases: u64,
+    /// `12 by email, 3 by phone`; empty without cases.
+    pub by_channel: String,
+    /// Of those, resolved or closed now, and still open.
+    pub resolved: u64,
+    pub open: u64,
+    /// One line per severity with cases.
+    pub sla: Vec<ReportSlaLine>,
+    /// `12.5 of 40 h left, EUR 1,250.00`; empty when the company bought no budget.
+    pub budget: String,
+    /// The period's time: `6.5 h (EUR 650.00)`.
+    pub budget_used: String,
+    /// The chart's file name among the attachments.
+    pub chart: String,
+    pub crm_name: String,
+    pub support_address: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportSlaLine {
+    pub severity: String,
+    pub cases: u64,
+    /// `9 of 10 (90%)`, or `none decided`.
+    pub responses: String,
+    pub resolutions: String,
+    /// Cases without a resolution target (exempt type, client-side configuration, S4).
+    pub exempt: u64,
+    /// `1.5 h`, or `-`.
+    pub median_response: String,
+    pub median_resolution: String,
+    pub breaches: u64,
+}
+
 /// The reply to someone who may not open a case: their message is held for the agents.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotMemberContext {
@@ -134,6 +174,8 @@ pub struct NotifyContext {
     pub response_due: String,
     /// The company's reference notes (special handling instructions).
     pub reference_notes: String,
+    /// Its support budget: "12.5 of 40 h left (31%)"; empty when it bought none.
+    pub budget: String,
     /// The customer's message (for a follow-up, its new text only), cut at
     /// `[agents] excerpt_bytes`.
     pub message: String,
@@ -272,6 +314,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         response_target: "within 8 business hours".into(),
         response_due: "Tuesday 24 November 2026, 10:00 GMT".into(),
         reference_notes: "Never restart production during US hours.".into(),
+        budget: "12.5 of 40 h left (31%)".into(),
         message: "The printer on floor 2 is offline.".into(),
         message_cut: "(first 64 kB of 24 MB shown; the whole message is kept on the case)".into(),
         ack_problem: "the address jane.@acme.example cannot be sent to".into(),
@@ -334,6 +377,30 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             remaining_hours: "3.5".into(),
             remaining_pct: "9%".into(),
             remaining_money: "EUR 350.00".into(),
+            crm_name: "Carol CRM".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
+        "report" => serde_json::to_value(ReportContext {
+            company: "Acme Corporation".into(),
+            period: "November 2026".into(),
+            cases: 15,
+            by_channel: "12 by email, 3 by phone".into(),
+            resolved: 11,
+            open: 4,
+            sla: vec![ReportSlaLine {
+                severity: "S2".into(),
+                cases: 5,
+                responses: "4 of 5 (80%)".into(),
+                resolutions: "3 of 3 (100%)".into(),
+                exempt: 1,
+                median_response: "1.5 h".into(),
+                median_resolution: "9 h".into(),
+                breaches: 1,
+            }],
+            budget: "12.5 of 40 h left, EUR 1,250.00".into(),
+            budget_used: "6.5 h (EUR 650.00)".into(),
+            chart: "sla-2026-11.png".into(),
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
         })

@@ -13,13 +13,14 @@ use handlebars::Handlebars;
 
 pub use context::{
     AckContext, AgentErrorContext, AlertContext, BudgetContext, LimitNotes, NotMemberContext, NotifyContext,
-    RelayContext, ResolutionContext, sample_context,
+    RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
 };
 
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] = &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget"];
+pub const KINDS: &[&str] =
+    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report"];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]

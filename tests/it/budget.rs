@@ -161,6 +161,35 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
         ]
     );
     assert_eq!((sheet[1]["Kind"].as_str(), sheet[1]["Cost"].as_str()), ("standard", "500.00"));
+
+    // Agents see what is left wherever they handle the company's case.
+    let shown = at(&sandbox, "2026-12-02T12:00:00Z", &["cases", "show", "1"]);
+    assert!(shown.contains("\nSupport budget: 14 of 60 h left (23%)\n"), "{shown}");
+    sandbox.edit_config(|c| c.replace("notify = \"none\"", "notify = \"each\""));
+    let second = [
+        "cases",
+        "open",
+        "--channel",
+        "chat",
+        "--company",
+        "acme",
+        "--contact",
+        "jane@acme.example",
+        "--summary",
+        "Another",
+        "--as",
+        "alice",
+    ];
+    at(&sandbox, "2026-12-02T12:00:00Z", &second);
+    at(&sandbox, "2026-12-02T12:00:00Z", &["run", "--once"]);
+    let notified: Vec<String> = sandbox
+        .files_in("var/outbox")
+        .iter()
+        .map(|n| std::fs::read_to_string(sandbox.path(&format!("var/outbox/{n}"))).unwrap())
+        .filter(|m| m.contains("Message-ID: <supportd.000002.notify."))
+        .collect();
+    assert_eq!(notified.len(), 1);
+    assert!(notified[0].contains("Budget:   14 of 60 h left (23%)"), "{}", notified[0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -26,6 +26,7 @@ mod intake;
 mod loops;
 mod members;
 mod migrate;
+mod monthly;
 mod outbound;
 mod outbound_crash;
 mod oversize;

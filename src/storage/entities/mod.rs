@@ -17,4 +17,5 @@ pub mod mailbox_state;
 pub mod message;
 pub mod outbox;
 pub mod quarantine;
+pub mod report_sent;
 pub mod time_entry;

@@ -1,0 +1,134 @@
+//! Each CRM's month: at `[scheduler] monthly_report` time on the 1st (SUPPORTD_NOW), each
+//! company's CRM gets the report of November once, with its own cases only, the cases as
+//! CSV and an SLA chart as a PNG that decodes; the next tick, or a restart, sends nothing.
+//! `report send` sends one by hand.
+
+use mail_parser::{MessageParser, MimeHeaders};
+
+use crate::support::{Backend, Sandbox};
+
+fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
+    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn open(sandbox: &Sandbox, received: &str, company: &str, contact: &str, summary: &str) {
+    let args = [
+        "cases",
+        "open",
+        "--channel",
+        "email",
+        "--company",
+        company,
+        "--contact",
+        contact,
+        "--summary",
+        summary,
+        "--severity",
+        "S2",
+        "--received-at",
+        received,
+        "--as",
+        "alice",
+    ];
+    at(sandbox, received, &args);
+}
+
+/// The report mails written so far, raw.
+fn reports(sandbox: &Sandbox) -> Vec<Vec<u8>> {
+    sandbox
+        .files_in("var/outbox")
+        .iter()
+        .map(|n| std::fs::read(sandbox.path(&format!("var/outbox/{n}"))).unwrap())
+        .filter(|m| String::from_utf8_lossy(m).contains("Message-ID: <supportd.report."))
+        .collect()
+}
+
+/// (width, height, pixels that are not white) of a PNG.
+fn decode_png(bytes: &[u8]) -> (u32, u32, usize) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).expect("its pixels");
+    let inked = pixels.chunks(3).filter(|p| *p != [255, 255, 255]).count();
+    (info.width, info.height, inked)
+}
+
+async fn each_crm_gets_their_month_once(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    sandbox.edit_config(|c| {
+        c.replace(
+            "[budget]\n",
+            "[[company]]\nname = \"Globex\"\nslug = \"globex\"\ndomains = [\"globex.example\"]\ncrm_name = \"Dave\"\ncrm_email = \"dave@example.com\"\n\n[budget]\n",
+        )
+    });
+    open(&sandbox, "2026-11-02T10:00:00Z", "acme", "jane@acme.example", "Checkout down");
+    at(
+        &sandbox,
+        "2026-11-02T10:30:00Z",
+        &["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called", "--minutes", "1h"],
+    );
+    open(&sandbox, "2026-11-10T10:00:00Z", "acme", "jane@acme.example", "Slow search");
+    open(&sandbox, "2026-11-12T10:00:00Z", "globex", "bob@globex.example", "Export fails");
+    open(&sandbox, "2026-10-20T10:00:00Z", "acme", "jane@acme.example", "An October case");
+    at(&sandbox, "2026-11-30T17:00:00Z", &["run", "--once"]);
+    assert!(reports(&sandbox).is_empty(), "nothing before the 1st");
+
+    at(&sandbox, "2026-12-01T08:00:00Z", &["run", "--once"]);
+    let mails = reports(&sandbox);
+    assert_eq!(mails.len(), 2, "one per CRM");
+    let parser = MessageParser::default();
+    for raw in &mails {
+        let m = parser.parse(raw).expect("a mail");
+        let to = m.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_owned();
+        let (company, cases) = match to.as_str() {
+            "carol@example.com" => ("Acme Corporation", vec!["000001", "000002"]),
+            "dave@example.com" => ("Globex", vec!["000003"]),
+            other => panic!("a report to {other}"),
+        };
+        assert_eq!(m.subject(), Some(format!("Support report for {company}, November 2026").as_str()));
+        let text = m.body_text(0).unwrap();
+        assert!(text.contains(&format!("Cases opened: {} (", cases.len())), "{text}");
+        let file = |name: &str| {
+            m.attachments()
+                .find(|a| a.attachment_name() == Some(name))
+                .unwrap_or_else(|| panic!("{name} attached to {to}"))
+                .contents()
+                .to_vec()
+        };
+        let csv = String::from_utf8(file("cases-2026-11.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        assert_eq!(reader.headers().unwrap().get(0), Some("Company Name"));
+        let numbers: Vec<String> = reader.records().map(|r| r.unwrap()[2].to_owned()).collect();
+        assert_eq!(numbers, cases, "{to} sees their own company's November only");
+        let (width, height, inked) = decode_png(&file("sla-2026-11.png"));
+        assert_eq!((width, height), (640, 320));
+        assert!(inked > 2_000, "the chart has bars and axes: {inked} pixels");
+        if company == "Acme Corporation" {
+            let sheet = String::from_utf8(file("timesheet-2026-11.csv")).unwrap();
+            assert_eq!(sheet.lines().count(), 2, "one time entry: {sheet}");
+        }
+    }
+    at(&sandbox, "2026-12-01T08:01:00Z", &["run", "--once"]);
+    at(&sandbox, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(reports(&sandbox).len(), 2, "a later tick, or a restart, sends nothing again");
+
+    let sent = at(
+        &sandbox,
+        "2026-12-02T09:00:00Z",
+        &["report", "send", "acme", "--month", "2026-10", "--to", "lead@example.com"],
+    );
+    assert_eq!(sent.trim(), "queued the October 2026 report of acme (1 case) to lead@example.com");
+    at(&sandbox, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    assert_eq!(reports(&sandbox).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_crm_gets_their_month_once_on_sqlite() {
+    each_crm_gets_their_month_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_crm_gets_their_month_once_on_postgres() {
+    each_crm_gets_their_month_once(Backend::Postgres).await;
+}
