@@ -105,6 +105,7 @@ async fn seed_agents(desk: &Desk) -> Result<(), DbErr> {
             .to_owned();
         agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await?;
     }
+    crate::reports::fill_report_tokens(&desk.db).await?;
     crate::agents::fill_missing_tokens(&desk.db).await
 }
 

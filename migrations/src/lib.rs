@@ -11,6 +11,7 @@ mod m20261202_000006_company_members;
 mod m20261202_000007_case_channel;
 mod m20261202_000008_budget;
 mod m20261202_000009_reports_sent;
+mod m20261202_000010_company_report_token;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_case_channel::Migration),
             Box::new(m20261202_000008_budget::Migration),
             Box::new(m20261202_000009_reports_sent::Migration),
+            Box::new(m20261202_000010_company_report_token::Migration),
         ]
     }
 }

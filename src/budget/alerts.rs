@@ -118,17 +118,22 @@ async fn queue(
     };
     let rendered = desk.templates.render("budget", Audience { company_slug: Some(&c.slug), mailbox: None }, &ctx)?;
     let crm: Option<EmailAddress> = c.crm_email.as_deref().and_then(|e| e.parse().ok());
+    let crm_first = crm.is_some();
     let mut to: Vec<(Option<&str>, EmailAddress)> = crm.into_iter().map(|a| (c.crm_name.as_deref(), a)).collect();
     for a in agents.active() {
         if let Ok(address) = a.email.parse::<EmailAddress>() {
             to.push((Some(a.name.as_str()), address));
         }
     }
-    for (name, address) in &to {
+    // The CRM's copy carries the company's token: a `#report` sent back is verified as theirs.
+    let token_reply = c.report_token.as_deref().filter(|_| cfg.agent_desk.verify.uses_token());
+    let token_reply = token_reply.map(|t| crate::agents::reply_address(support, t));
+    for (i, (name, address)) in to.iter().enumerate() {
         let message_id = new_message_id("budget", None, support.domain());
+        let is_crm = i == 0 && crm_first;
         let mail = Composed {
             from: (cfg.outbound.from_name.as_deref(), support),
-            reply_to: support,
+            reply_to: token_reply.as_ref().filter(|_| is_crm).unwrap_or(support),
             also_reply_to: None,
             to: vec![(*name, address)],
             cc: Vec::new(),

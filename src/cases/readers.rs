@@ -186,6 +186,7 @@ mod tests {
             time_zone: None,
             crm_name: None,
             crm_email: Some(addr("carol@example.com")),
+            csm_email: None,
             members: Vec::new(),
             notes: String::new(),
             budget_hours: 0.0,

@@ -67,6 +67,7 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::Appended { case } => format!("added to case {case}"),
         Outcome::FromAgent { case, what } => format!("agent's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
+        Outcome::ReportSent { company, period } => format!("the {period} report of {company} queued to its CRM"),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
         Outcome::Held { id, kind, reason } => {
             format!("held as #{id} ({}: {reason}); see `supportd held list`", kind.as_str())

@@ -228,6 +228,8 @@ pub struct CompanyConfig {
     pub time_zone: Option<chrono_tz::Tz>,
     pub crm_name: Option<String>,
     pub crm_email: Option<EmailAddress>,
+    /// The Customer Success Manager, who may request the company's report like its CRM.
+    pub csm_email: Option<EmailAddress>,
     /// Key members who may open cases: addresses and `*@domain` patterns, lower-case.
     pub members: Vec<String>,
     pub notes: String,

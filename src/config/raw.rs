@@ -213,6 +213,7 @@ pub struct RawCompany {
     pub members: Option<Vec<String>>,
     pub notes: Option<String>,
     pub budget_hours: Option<f64>,
+    pub csm_email: Option<String>,
     pub standard_rate: Option<f64>,
     pub consultancy_rate: Option<f64>,
     #[serde(flatten)]

@@ -566,6 +566,7 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
             time_zone: time_zone(p, &format!("{key}.time_zone"), c.time_zone.as_deref()),
             crm_name: c.crm_name.clone(),
             crm_email: c.crm_email.as_deref().and_then(|e| p.require(&format!("{key}.crm_email"), Some(e))),
+            csm_email: c.csm_email.as_deref().and_then(|e| p.require(&format!("{key}.csm_email"), Some(e))),
             members: members(p, &key, c.members.as_deref().unwrap_or_default()),
             notes: c.notes.clone().unwrap_or_default(),
             budget_hours: non_negative(p, &format!("{key}.budget_hours"), c.budget_hours).unwrap_or(0.0),

@@ -114,6 +114,9 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         Outcome::Quarantined { reason, .. } | Outcome::Held { reason, .. } => {
             return Err(HeldError::StillFails { id, reason: reason.clone() });
         }
+        Outcome::ReportSent { .. } => {
+            return Err(HeldError::StillFails { id, reason: "a #report request opens no case".into() });
+        }
         Outcome::Duplicate => {
             return Err(HeldError::StillFails { id, reason: "it is stored on a case already".into() });
         }

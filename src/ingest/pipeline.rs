@@ -67,6 +67,11 @@ pub enum Outcome {
         id: i64,
         reason: String,
     },
+    /// A company's report, sent to its CRM who asked for it by `#report`.
+    ReportSent {
+        company: String,
+        period: String,
+    },
     /// Automated mail that threads to no case, kept for an agent to release or discard.
     Held {
         id: i64,
@@ -104,6 +109,9 @@ enum StoreError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Ack(MailError),
+    /// A `#report` request could not be answered.
+    #[error(transparent)]
+    Report(crate::reports::ReportError),
     /// A bug met by this message's input: it fails this message, never the daemon.
     #[error("processing panicked: {0}")]
     Panic(String),
@@ -117,6 +125,16 @@ async fn guarded<T>(work: impl std::future::Future<Output = Result<T, StoreError
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| Err(StoreError::Panic(crate::mail::panic_text(panic.as_ref()))))
+}
+
+impl From<crate::reports::ReportError> for StoreError {
+    fn from(e: crate::reports::ReportError) -> Self {
+        use crate::reports::ReportError as R;
+        match e {
+            R::Database(db) | R::Mail(MailError::Database(db)) => StoreError::Db(db),
+            other => StoreError::Report(other),
+        }
+    }
 }
 
 impl From<IntakeError> for StoreError {
@@ -314,6 +332,7 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
                 info!(what, "agent's email handled");
             }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
+            Ok(Outcome::ReportSent { company, period }) => info!(%company, %period, "report sent on request"),
             Ok(Outcome::Held { id, kind, reason }) => {
                 info!(held_id = id, kind = kind.as_str(), %reason, "automated mail held: it threads to no case")
             }
@@ -514,8 +533,32 @@ async fn store(
         // `BatchMemo::load` counted every sender of the batch.
         recent_acks: memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default(),
     };
+    if automated.is_none()
+        && let Some(request) = crate::reports::request::parse(&msg.text_body)
+    {
+        return Ok((report_request(txn, desk, &email, request).await?, Learnt::default()));
+    }
     let (outcome, learnt) = intake::email(txn, desk, &memo.ctx(desk), email).await?;
     Ok((outcome.into(), learnt))
+}
+
+/// A `#report` request: the report goes to the CRM who asked, or nothing does and the
+/// request is held with the reason.
+async fn report_request(
+    txn: &Tx,
+    desk: &Desk,
+    email: &intake::Email<'_>,
+    request: Result<crate::reports::request::Request, String>,
+) -> Result<Outcome, StoreError> {
+    use crate::reports::request::{Answer, answer, log_refusal};
+    match answer(txn, desk, email.msg, request, desk.now()).await? {
+        Answer::Sent { company, period } => Ok(Outcome::ReportSent { company, period: period.key() }),
+        Answer::Refused(why) => {
+            log_refusal(&email.msg.from.address, &why);
+            let held = Automated { kind: HeldKind::ReportRequest, reason: why };
+            Ok(intake::hold(txn, email, &held, desk.now()).await?.into())
+        }
+    }
 }
 
 fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {

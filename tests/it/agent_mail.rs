@@ -6,6 +6,7 @@
 mod bounce;
 mod limit;
 mod readers;
+mod report_request;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

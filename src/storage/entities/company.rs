@@ -18,6 +18,8 @@ pub struct Model {
     pub budget_hours: f64,
     pub standard_rate: Option<f64>,
     pub consultancy_rate: Option<f64>,
+    /// The CRM's secret for `#report` requests (in the Reply-To of mail sent to them).
+    pub report_token: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

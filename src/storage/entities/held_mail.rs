@@ -59,6 +59,9 @@ pub enum Kind {
     /// From someone who may not open cases (`[intake] who_may_open`).
     #[sea_orm(string_value = "not_member")]
     NotMember,
+    /// A `#report` request that was refused (not from the company's CRM, or not verified).
+    #[sea_orm(string_value = "report_request")]
+    ReportRequest,
 }
 
 impl Kind {
@@ -72,6 +75,7 @@ impl Kind {
             Kind::NoReply => "no_reply",
             Kind::OwnMail => "own_mail",
             Kind::NotMember => "not_member",
+            Kind::ReportRequest => "report_request",
         }
     }
 }

@@ -1,0 +1,116 @@
+//! `#report` by email, through Dovecot and the SMTP receiver: Acme's CRM replies to mail the
+//! desk sent her (its Reply-To carries Acme's token) with `#report 2026-11` and receives
+//! Acme's November report with the cases as CSV; a stranger, the same CRM asking for another
+//! company, and a request without the token get nothing, and each is held with its reason.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::Desk;
+use crate::support::smtp::header;
+
+fn at(desk: &Desk, now: &str, args: &[&str]) {
+    let out = desk.sandbox.cmd(args).env("SUPPORTD_NOW", now).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn request(from: &str, to: &str, body: &str) -> Vec<u8> {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: Re: Support report\r\nMessage-ID: <request-{}@example.com>\r\n\
+         Date: Wed, 02 Dec 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n",
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+    .into_bytes()
+}
+
+/// The reports the SMTP receiver got for `to`: (subject, the cases CSV's case numbers).
+fn reports_to(desk: &Desk, to: &str) -> Vec<(String, Vec<String>)> {
+    desk.sent_to(to)
+        .into_iter()
+        .filter(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.starts_with("Support report for")))
+        .map(|(raw, parsed)| {
+            let csv =
+                parsed.attachments.iter().find(|a| a.filename.as_deref().is_some_and(|n| n.starts_with("cases-")));
+            let csv = csv.expect("the cases attached").data.clone();
+            let mut reader = csv::Reader::from_reader(csv.as_slice());
+            let numbers = reader.records().map(|r| r.unwrap()[2].to_owned()).collect();
+            (header(&raw, "Subject").unwrap(), numbers)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
+    // No monthly reports here: only what is asked for.
+    let desk = Desk::start(|c| {
+        c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"").replace(
+            "[budget]\n",
+            "[[company]]\nname = \"Globex\"\nslug = \"globex\"\ndomains = [\"globex.example\"]\ncrm_name = \"Dave\"\ncrm_email = \"dave@example.com\"\n\n[budget]\n",
+        )
+    })
+    .await;
+    let open = |company: &str, contact: &str, at_: &str| {
+        let args = [
+            "cases",
+            "open",
+            "--channel",
+            "phone",
+            "--company",
+            company,
+            "--contact",
+            contact,
+            "--summary",
+            "Help",
+            "--received-at",
+            at_,
+            "--as",
+            "alice",
+        ];
+        at(&desk, at_, &args);
+    };
+    open("acme", "jane@acme.example", "2026-11-03T10:00:00Z");
+    open("globex", "bob@globex.example", "2026-11-04T10:00:00Z");
+    open("acme", "jane@acme.example", "2026-11-05T10:00:00Z");
+    // The desk has mailed Carol before (October's report); its Reply-To carries Acme's token.
+    at(&desk, "2026-12-01T12:00:00Z", &["report", "send", "acme", "--month", "2026-10"]);
+    desk.run();
+    let (raw, _) = desk
+        .sent_to("carol@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("October 2026")))
+        .expect("October's report to Carol");
+    let reply_to = header(&raw, "Reply-To").unwrap();
+    assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "{reply_to}");
+
+    desk.server
+        .append(&[request("Carol CRM <carol@example.com>", &reply_to, "#report 2026-11\r\n\r\nThanks, Carol")])
+        .await;
+    desk.run();
+    let got = reports_to(&desk, "carol@example.com");
+    assert_eq!(got.len(), 2, "October's, then the one she asked for");
+    assert_eq!(got[1].0, "Support report for Acme Corporation, November 2026");
+    assert_eq!(got[1].1, ["000001", "000003"], "Acme's November cases only");
+
+    // A stranger; Carol asking for Globex; Dave (Globex's CRM) writing without his token.
+    desk.server.append(&[request("Mallory <mallory@evil.example>", "support@example.com", "#report 2026-11")]).await;
+    desk.server.append(&[request("Carol CRM <carol@example.com>", &reply_to, "#report globex 2026-11")]).await;
+    desk.server.append(&[request("Dave <dave@example.com>", "support@example.com", "#report 2026-11")]).await;
+    desk.run();
+    assert!(desk.sent_to("mallory@evil.example").is_empty(), "nothing to a stranger");
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 2, "not Globex's to Carol");
+    assert!(reports_to(&desk, "dave@example.com").is_empty(), "not without the token");
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let refused: Vec<(&str, &str)> = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "report_request")
+        .map(|h| (h["from"].as_str().unwrap(), h["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused.len(), 3, "{held:#}");
+    assert!(refused[0].1.contains("is no company's CRM"), "{refused:?}");
+    assert!(refused[1].1.contains("may not have the report of \"globex\""), "{refused:?}");
+    assert!(refused[2].1.contains("could not be verified"), "{refused:?}");
+    assert!(desk.sandbox.cases().len() == 3, "a request opens no case");
+}
