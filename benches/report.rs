@@ -45,9 +45,27 @@ async fn run(backend: &str, url: &str) {
     let templates = Templates::load(&config.templates_dir).expect("templates");
     let desk = supportd::app::open_desk(config, templates).await.expect("database");
     fill(&desk.db).await;
+    if backend == "SQLite" {
+        // Real history is in the database file, not in a write-ahead log of 100,000 fresh rows.
+        desk.db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.expect("checkpoint");
+    }
     let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
     let scope = Scope::default();
 
+    // What the driver alone takes to read the SLA columns of every case: the floor under
+    // both reports on this backend.
+    let floor = {
+        use futures::TryStreamExt;
+        use sea_orm::{EntityTrait, QuerySelect};
+        let t = Instant::now();
+        let query = case::Entity::find()
+            .select_only()
+            .columns(supportd::reports::SlaFacts::COLUMNS)
+            .into_model::<supportd::reports::SlaFacts>();
+        let mut rows = Box::pin(query.stream(&desk.db).await.expect("stream"));
+        while rows.try_next().await.expect("a row").is_some() {}
+        t.elapsed()
+    };
     let t = Instant::now();
     let mut out = CountingSink(0);
     let rows = supportd::reports::write_cases(&desk.db, &desk.config, &scope, Format::Csv, false, &mut out, now)
@@ -59,7 +77,7 @@ async fn run(backend: &str, url: &str) {
     let sla_time = t.elapsed();
     println!(
         "{backend}: report cases over {rows} cases: {cases_time:.2?} ({:.1} MB of CSV; goal < 1 s); \
-         report sla: {sla_time:.2?} ({} lines; goal < 1 s)",
+         report sla: {sla_time:.2?} ({} lines; goal < 1 s); reading the SLA columns alone: {floor:.2?}",
         out.0 as f64 / 1e6,
         lines.len()
     );

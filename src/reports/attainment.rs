@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::domain::Status;
+use crate::domain::{CaseType, Severity, Status};
 use crate::storage::entities::case;
 
 /// Where a case stands against one target.
@@ -55,15 +55,70 @@ pub struct CaseSla {
     pub resolution: Attainment,
 }
 
-/// When the case was resolved, if it is resolved or closed now (a reopened case is not).
-pub fn resolved_at(c: &case::Model) -> Option<DateTime<Utc>> {
-    matches!(c.status, Status::Resolved | Status::Closed).then(|| c.resolved_at.or(c.closed_at)).flatten()
+/// What of a case its targets depend on: the columns an SLA report reads, and no more.
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
+pub struct SlaFacts {
+    pub company_id: Option<i64>,
+    pub severity: Severity,
+    pub case_type: CaseType,
+    pub status: Status,
+    pub client_config: bool,
+    pub sla_started_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub first_response_due: Option<DateTime<Utc>>,
+    pub resolution_due: Option<DateTime<Utc>>,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub paused_seconds: i64,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
-pub fn case_sla(config: &Config, c: &case::Model, now: DateTime<Utc>) -> CaseSla {
+impl SlaFacts {
+    /// The columns, in the struct's order, for a query that selects only them.
+    pub const COLUMNS: [case::Column; 13] = [
+        case::Column::CompanyId,
+        case::Column::Severity,
+        case::Column::CaseType,
+        case::Column::Status,
+        case::Column::ClientConfig,
+        case::Column::SlaStartedAt,
+        case::Column::FirstResponseAt,
+        case::Column::FirstResponseDue,
+        case::Column::ResolutionDue,
+        case::Column::PausedSince,
+        case::Column::PausedSeconds,
+        case::Column::ResolvedAt,
+        case::Column::ClosedAt,
+    ];
+
+    pub fn of(c: &case::Model) -> SlaFacts {
+        SlaFacts {
+            company_id: c.company_id,
+            severity: c.severity,
+            case_type: c.case_type,
+            status: c.status,
+            client_config: c.client_config,
+            sla_started_at: c.sla_started_at,
+            first_response_at: c.first_response_at,
+            first_response_due: c.first_response_due,
+            resolution_due: c.resolution_due,
+            paused_since: c.paused_since,
+            paused_seconds: c.paused_seconds,
+            resolved_at: c.resolved_at,
+            closed_at: c.closed_at,
+        }
+    }
+
+    /// When the case was resolved, if it is resolved or closed now (a reopened case is not).
+    pub fn resolved(&self) -> Option<DateTime<Utc>> {
+        matches!(self.status, Status::Resolved | Status::Closed).then(|| self.resolved_at.or(self.closed_at)).flatten()
+    }
+}
+
+pub fn case_sla(config: &Config, c: &SlaFacts, now: DateTime<Utc>) -> CaseSla {
     let cal = &config.calendar;
     let start = c.sla_started_at;
-    let resolved = resolved_at(c);
+    let resolved = c.resolved();
     let business = |end: DateTime<Utc>| cal.business_between(start, end.max(start));
     let first_response_minutes = c.first_response_at.map(|t| business(t).num_minutes());
     let response = match (c.first_response_due, c.first_response_at) {

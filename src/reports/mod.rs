@@ -16,7 +16,7 @@ mod scope;
 mod sla;
 mod write;
 
-pub use attainment::{Attainment, CaseSla, case_sla};
+pub use attainment::{Attainment, CaseSla, SlaFacts, case_sla};
 pub use budget::{BudgetLine, TimesheetRow, budget_lines, write_budget, write_timesheet};
 pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
 pub use chart::Chart;

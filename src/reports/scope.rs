@@ -8,7 +8,6 @@ use futures::Stream;
 use sea_orm::sea_query::JoinType;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, RelationDef,
-    StreamTrait,
 };
 
 use super::ReportError;
@@ -116,22 +115,40 @@ fn contact_of_case() -> RelationDef {
     case::Entity::belongs_to(contact::Entity).from(case::Column::ContactId).to(contact::Column::Id).into()
 }
 
-/// The scope's cases with their contacts, by case number, as the database yields them: memory
-/// stays flat however many there are.
-pub async fn cases<'a>(
+/// The scope's cases with their customers, by case number, as the database yields them:
+/// memory stays flat however many there are.
+pub async fn case_lines<'a>(
     db: &'a DatabaseConnection,
     config: &Config,
     companies: &Companies,
     scope: &Scope,
-) -> Result<impl Stream<Item = Result<(case::Model, Option<contact::Model>), DbErr>> + 'a, ReportError>
-where
-    DatabaseConnection: StreamTrait,
-{
+) -> Result<impl Stream<Item = Result<super::cases::CaseLine, DbErr>> + 'a, ReportError> {
     let cond = scope.condition(config, companies)?;
     let query = case::Entity::find()
+        .select_only()
+        .columns(super::cases::CaseLine::COLUMNS)
+        .columns(super::attainment::SlaFacts::COLUMNS)
+        .column_as(contact::Column::Name, "contact_name")
+        .column_as(contact::Column::Email, "contact_email")
         .join(JoinType::LeftJoin, contact_of_case())
-        .select_also(contact::Entity)
         .filter(cond)
-        .order_by_asc(case::Column::Number);
+        .order_by_asc(case::Column::Number)
+        .into_model::<super::cases::CaseLine>();
+    Ok(query.stream(db).await?)
+}
+
+/// The scope's cases, only what their targets depend on: the SLA report's read.
+pub async fn sla_facts<'a>(
+    db: &'a DatabaseConnection,
+    config: &Config,
+    companies: &Companies,
+    scope: &Scope,
+) -> Result<impl Stream<Item = Result<super::attainment::SlaFacts, DbErr>> + 'a, ReportError> {
+    let cond = scope.condition(config, companies)?;
+    let query = case::Entity::find()
+        .select_only()
+        .columns(super::attainment::SlaFacts::COLUMNS)
+        .filter(cond)
+        .into_model::<super::attainment::SlaFacts>();
     Ok(query.stream(db).await?)
 }

@@ -143,8 +143,8 @@ pub async fn sla_figures(
 ) -> Result<Vec<SlaLine>, ReportError> {
     let companies = Companies::load(db, config).await?;
     let mut tallies: BTreeMap<(bool, String, Severity), Tally> = BTreeMap::new();
-    let mut stream = Box::pin(scope::cases(db, config, &companies, scope).await?);
-    while let Some((c, _)) = stream.try_next().await? {
+    let mut stream = Box::pin(scope::sla_facts(db, config, &companies, scope).await?);
+    while let Some(c) = stream.try_next().await? {
         let name = companies.get(c.company_id).map(|co| co.name.clone());
         let key = (name.is_none(), name.unwrap_or_else(|| "(no company)".into()), c.severity);
         let sla = case_sla(config, &c, now);
