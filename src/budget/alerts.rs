@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::{Standing, hours, standings};
 use crate::agents::Directory;
@@ -90,7 +90,7 @@ async fn newly_reached(
         ])
         .exec_without_returning(txn)
         .await?;
-    Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0).then_some(lowest))
+    Ok(crate::storage::inserted(&inserted).then_some(lowest))
 }
 
 /// One email to the CRM and one to each active agent; how many were queued.

@@ -507,7 +507,8 @@ async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: S
     Ok(Outcome::Quarantined { id, reason })
 }
 
-/// One message: an agent's goes to `agents`, anyone else's through the cases service's door.
+/// One message: a `#report` request goes to `reports`, an agent's mail to `agents`, anyone
+/// else's through the cases service's door.
 async fn store(
     txn: &Tx,
     desk: &Desk,
@@ -518,10 +519,6 @@ async fn store(
 ) -> Result<(Outcome, Learnt), StoreError> {
     let sender = &msg.from.address;
     test_trigger(msg);
-    if let Some(agent) = memo.agents.by_address(sender) {
-        let outcome = from_agent(txn, desk, inc, msg, memo, agent, automated.map(|a| a.reason.as_str())).await?;
-        return Ok((outcome, Learnt::default()));
-    }
     let email = intake::Email {
         msg,
         arrival: arrival(inc),
@@ -533,13 +530,36 @@ async fn store(
         // `BatchMemo::load` counted every sender of the batch.
         recent_acks: memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default(),
     };
-    if automated.is_none()
-        && let Some(request) = crate::reports::request::parse(&msg.text_body)
-    {
+    let agent = memo.agents.by_address(sender);
+    if let Some(request) = report_request_in(desk, inc, msg, automated, agent.is_some()) {
         return Ok((report_request(txn, desk, &email, request).await?, Learnt::default()));
+    }
+    if let Some(agent) = agent {
+        let outcome = from_agent(txn, desk, inc, msg, memo, agent, automated.map(|a| a.reason.as_str())).await?;
+        return Ok((outcome, Learnt::default()));
     }
     let (outcome, learnt) = intake::email(txn, desk, &memo.ctx(desk), email).await?;
     Ok((outcome.into(), learnt))
+}
+
+/// The `#report` request the message is, if it is one: a first line a company's CRM or CSM
+/// wrote (an agent too may be one), or a well-formed `#report` line from anyone else but an
+/// agent (refused and held; an agent's goes to `agents`, which answers it). A customer's
+/// "#report is broken" is an ordinary message; automated mail and a release from held mail
+/// are never requests.
+fn report_request_in(
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+    automated: Option<&Automated>,
+    agent: bool,
+) -> Option<Result<crate::reports::request::Request, String>> {
+    use crate::reports::request::{is_reporter, parse};
+    if automated.is_some() || inc.released.is_some() {
+        return None;
+    }
+    let reporter = is_reporter(&desk.config, &msg.from.address);
+    parse(&msg.text_body).filter(|r| reporter || (r.is_ok() && !agent))
 }
 
 /// A `#report` request: the report goes to the CRM who asked, or nothing does and the
@@ -553,6 +573,7 @@ async fn report_request(
     use crate::reports::request::{Answer, answer, log_refusal};
     match answer(txn, desk, email.msg, request, desk.now()).await? {
         Answer::Sent { company, period } => Ok(Outcome::ReportSent { company, period: period.key() }),
+        Answer::AnsweredBefore => Ok(Outcome::Duplicate),
         Answer::Refused(why) => {
             log_refusal(&email.msg.from.address, &why);
             let held = Automated { kind: HeldKind::ReportRequest, reason: why };

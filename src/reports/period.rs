@@ -61,6 +61,10 @@ impl std::str::FromStr for Period {
             let from = a.trim().parse::<NaiveDate>().map_err(|_| bad())?;
             let to = b.trim().parse::<NaiveDate>().map_err(|_| bad())?;
             // A year at most: a report is read by people, and a longer one is a mistake.
+            let plausible = |d: NaiveDate| (2000..=2200).contains(&d.year());
+            if !plausible(from) || !plausible(to) {
+                return Err(bad());
+            }
             if to < from || (to - from).num_days() > 366 {
                 return Err(format!("{s:?}: the last day must follow the first, within a year"));
             }
@@ -96,7 +100,16 @@ mod tests {
             ("2026-11-01..2026-11-15".into(), "1 November 2026 to 15 November 2026".into())
         );
         assert!(!half.is_month());
-        for bad in ["2026-13", "2026", "november", "2026-11-30..2026-11-01", "2020-01-01..2026-01-01", "99999-01", ""] {
+        for bad in [
+            "-262143-03-01..-262143-03-31",
+            "2026-13",
+            "2026",
+            "november",
+            "2026-11-30..2026-11-01",
+            "2020-01-01..2026-01-01",
+            "99999-01",
+            "",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
     }

@@ -49,13 +49,28 @@ pub fn parse(text: &str) -> Option<Result<Request, String>> {
 
 /// What came of a request: the report queued for a company, or why it was refused.
 pub enum Answer {
-    Sent { company: String, period: Period },
+    Sent {
+        company: String,
+        period: Period,
+    },
     Refused(String),
+    /// This very message was answered before (delivered twice, or a crash before its source
+    /// marked it done): nothing is sent again.
+    AnsweredBefore,
 }
 
-/// The companies `sender` is the CRM or CSM of.
+/// At most one report on request per company in this time: a loop or a flood of requests
+/// must not mail report after report.
+const ONE_PER: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Whether `sender` is some company's CRM or CSM.
+pub fn is_reporter(config: &Config, sender: &EmailAddress) -> bool {
+    !companies_of(config, sender).is_empty()
+}
+
+/// The companies `sender` is the CRM or CSM of (addresses compared without case).
 fn companies_of<'c>(config: &'c Config, sender: &EmailAddress) -> Vec<&'c CompanyConfig> {
-    let is = |a: &Option<EmailAddress>| a.as_ref().is_some_and(|a| a == sender);
+    let is = |a: &Option<EmailAddress>| a.as_ref().is_some_and(|a| a.as_str().eq_ignore_ascii_case(sender.as_str()));
     config.companies.iter().filter(|c| is(&c.crm_email) || is(&c.csm_email)).collect()
 }
 
@@ -91,6 +106,9 @@ pub async fn answer(
     if let Err(why) = crate::agents::verify(&cfg.agent_desk, row.report_token.as_deref(), msg) {
         return Ok(Answer::Refused(format!("the request could not be verified: {why}")));
     }
+    if let Some(answer) = ledger(txn, row.id, &msg.dedup_key, now).await? {
+        return Ok(answer);
+    }
     let period = request
         .period
         .unwrap_or_else(|| Period::previous_month(now.with_timezone(&cfg.calendar.time_zone).date_naive()));
@@ -99,6 +117,42 @@ pub async fn answer(
     queue_report(txn, cfg, &desk.templates, &row, &report, &[(name, sender)], now).await?;
     info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
     Ok(Answer::Sent { company: row.slug, period })
+}
+
+/// Records the request (its dedup key) so that it is answered once; refuses a second request
+/// for the company within `ONE_PER`. `None`: go on and answer.
+async fn ledger(txn: &Tx, company_id: i64, dedup_key: &str, now: DateTime<Utc>) -> Result<Option<Answer>, DbErr> {
+    use crate::storage::entities::report_sent;
+    let recent = report_sent::Entity::find()
+        .filter(report_sent::Column::CompanyId.eq(company_id))
+        .filter(report_sent::Column::Kind.eq("request"))
+        .filter(report_sent::Column::SentAt.gt(now - ONE_PER))
+        .one(txn)
+        .await?;
+    if let Some(r) = recent {
+        if r.period == dedup_key {
+            return Ok(Some(Answer::AnsweredBefore));
+        }
+        return Ok(Some(Answer::Refused(
+            "a report was sent on request less than 5 minutes ago; ask again later".into(),
+        )));
+    }
+    let row = report_sent::ActiveModel {
+        company_id: Set(company_id),
+        kind: Set("request".into()),
+        period: Set(dedup_key.to_owned()),
+        sent_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = report_sent::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            report_sent::Column::CompanyId,
+            report_sent::Column::Kind,
+            report_sent::Column::Period,
+        ])
+        .exec_without_returning(txn)
+        .await?;
+    Ok((!crate::storage::inserted(&inserted)).then_some(Answer::AnsweredBefore))
 }
 
 /// Gives every company without one its `#report` token.

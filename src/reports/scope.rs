@@ -74,10 +74,13 @@ impl Companies {
 /// The first instant of `day` in `zone` (the next one that exists, across a DST gap).
 pub fn start_of(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
     let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    match zone.from_local_datetime(&midnight).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => zone.from_utc_datetime(&midnight).with_timezone(&Utc),
-    }
+    // Midnight may fall in a clock change's gap (America/Santiago): the day starts at the
+    // first local time that exists.
+    (0..=8)
+        .find_map(|half_hours| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::minutes(30 * half_hours))).earliest()
+        })
+        .map_or_else(|| zone.from_utc_datetime(&midnight).with_timezone(&Utc), |t| t.with_timezone(&Utc))
 }
 
 impl Scope {

@@ -83,7 +83,12 @@ impl<'w> Rows<'w> {
     /// One row: `value` for JSON, `fields` (in header order) for the rest.
     pub fn row(&mut self, value: &impl Serialize, fields: &[String]) -> Result<(), ReportError> {
         match &mut self.kind {
-            Kind::Csv(w) => w.write_record(fields)?,
+            Kind::Csv(w) => {
+                for f in fields {
+                    w.write_field(inert(f).as_bytes())?;
+                }
+                w.write_record(std::iter::empty::<&[u8]>())?;
+            }
             Kind::Json { out, first } => {
                 out.write_all(if *first { b"\n  " } else { b",\n  " })?;
                 serde_json::to_writer(&mut **out, value).map_err(std::io::Error::other)?;
@@ -115,6 +120,17 @@ impl<'w> Rows<'w> {
     }
 }
 
+/// A CSV cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`
+/// or a tab is prefixed with `'` (OWASP's advice against CSV injection); numbers stay numbers.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match cell.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => cell.parse::<f64>().is_err(),
+        _ => false,
+    };
+    if risky { format!("'{cell}").into() } else { cell.into() }
+}
+
 /// A table line: each cell padded to its column's width, longer text cut (at a character).
 fn table_line(out: &mut (dyn Write + Send), cells: &[(String, usize)]) -> std::io::Result<()> {
     let line: Vec<String> = cells
@@ -129,4 +145,20 @@ fn table_line(out: &mut (dyn Write + Send), cells: &[(String, usize)]) -> std::i
         })
         .collect();
     writeln!(out, "{}", line.join("  ").trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn formulas_are_made_inert_and_numbers_are_not() {
+        assert_eq!(inert("=HYPERLINK(\"http://evil/\")"), "'=HYPERLINK(\"http://evil/\")");
+        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("+1+cmd"), "'+1+cmd");
+        assert_eq!(inert("-2+3"), "'-2+3");
+        assert_eq!(inert("-2.50"), "-2.50", "a negative number of hours left");
+        assert_eq!(inert("Printer offline"), "Printer offline");
+        assert_eq!(inert(""), "");
+    }
 }

@@ -23,9 +23,16 @@ use crate::desk::Desk;
 pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
     let schedule = desk.config.scheduler.escalations.clone();
     on_schedule(&desk, &schedule, "escalations", &cancel, || async {
-        tick(&desk).await.map_err(|e| e.to_string())?;
-        crate::budget::budget_tick(&desk).await.map_err(|e| e.to_string())?;
-        monthly_reports(&desk).await.map(|_| ()).map_err(|e| e.to_string())
+        // Each job runs whatever the others did: a failing alert must not stop the reports.
+        let failed: Vec<String> = [
+            tick(&desk).await.err().map(|e| format!("escalations: {e}")),
+            crate::budget::budget_tick(&desk).await.err().map(|e| format!("budget alerts: {e}")),
+            monthly_reports(&desk).await.err().map(|e| format!("monthly reports: {e}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
     })
     .await
 }

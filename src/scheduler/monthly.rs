@@ -4,7 +4,7 @@
 //! up within a week, and a month already sent is never sent again.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use tracing::info;
 
 use crate::desk::Desk;
@@ -39,15 +39,22 @@ pub async fn monthly_reports(desk: &Desk) -> Result<usize, ReportError> {
         .into_iter()
         .map(|r| r.company_id)
         .collect();
-    let mut queued = 0;
+    let (mut queued, mut failed) = (0, None);
     for c in company::Entity::find().all(&desk.db).await? {
         if sent.contains(&c.id) || cfg.company(&c.slug).is_none() {
             continue;
         }
         let Some(crm) = c.crm_email.as_deref().and_then(|e| e.parse::<EmailAddress>().ok()) else { continue };
-        queued += one_company(desk, &c, &crm, &month, now).await?;
+        // One company's failure (a broken template override) must not cost the others theirs.
+        match one_company(desk, &c, &crm, &month, now).await {
+            Ok(n) => queued += n,
+            Err(e) => {
+                tracing::error!(company = %c.slug, month = %month.key(), error = %e, "monthly report failed");
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(queued)
+    failed.map_or(Ok(queued), Err)
 }
 
 /// The report's mail and its ledger row commit together, or neither does.
@@ -77,7 +84,7 @@ async fn one_company(
         ])
         .exec_without_returning(&txn)
         .await?;
-    if !matches!(inserted, TryInsertResult::Inserted(_)) {
+    if !crate::storage::inserted(&inserted) {
         return Ok(0);
     }
     // A quiet month is recorded as done, so it is not looked at again.

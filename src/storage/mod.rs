@@ -71,6 +71,12 @@ pub async fn connect(cfg: &DatabaseConfig) -> Result<DatabaseConnection, Storage
     Database::connect(opts).await.map_err(StorageError::Connect)
 }
 
+/// Whether an `INSERT … ON CONFLICT DO NOTHING` run with `exec_without_returning` wrote its
+/// row: sea-orm reports a conflict there as `Inserted(0)`, not `Conflicted`.
+pub fn inserted(result: &sea_orm::TryInsertResult<u64>) -> bool {
+    matches!(result, sea_orm::TryInsertResult::Inserted(n) if *n > 0)
+}
+
 /// What every connection shares, reading or writing.
 fn options(cfg: &DatabaseConfig) -> ConnectOptions {
     let mut opts = ConnectOptions::new(postgres_url(&cfg.url));

@@ -4,7 +4,7 @@
 //! new request from someone who may not open cases, who is told so, politely.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 use tracing::info;
 
 use super::{Email, IntakeError, Outcome};
@@ -44,8 +44,8 @@ pub async fn hold(
         .on_conflict_do_nothing_on([held_mail::Column::DedupKey])
         .exec_without_returning(db)
         .await?;
-    Ok(match insert {
-        TryInsertResult::Inserted(_) => {
+    Ok(match crate::storage::inserted(&insert) {
+        true => {
             let id = held_mail::Entity::find()
                 .select_only()
                 .column(held_mail::Column::Id)
@@ -56,7 +56,7 @@ pub async fn hold(
                 .ok_or_else(|| DbErr::RecordNotFound("the held message just written".into()))?;
             Outcome::Held { id, kind: why.kind, reason: why.reason.clone() }
         }
-        TryInsertResult::Conflicted | TryInsertResult::Empty => Outcome::HeldBefore,
+        false => Outcome::HeldBefore,
     })
 }
 

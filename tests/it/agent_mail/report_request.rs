@@ -82,14 +82,22 @@ async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
     let reply_to = header(&raw, "Reply-To").unwrap();
     assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "{reply_to}");
 
-    desk.server
-        .append(&[request("Carol CRM <carol@example.com>", &reply_to, "#report 2026-11\r\n\r\nThanks, Carol")])
-        .await;
+    let asked = request("Carol CRM <carol@example.com>", &reply_to, "#report 2026-11\r\n\r\nThanks, Carol");
+    desk.server.append(std::slice::from_ref(&asked)).await;
     desk.run();
     let got = reports_to(&desk, "carol@example.com");
     assert_eq!(got.len(), 2, "October's, then the one she asked for");
     assert_eq!(got[1].0, "Support report for Acme Corporation, November 2026");
     assert_eq!(got[1].1, ["000001", "000003"], "Acme's November cases only");
+    // The same request delivered again is answered once.
+    desk.server.append(&[asked]).await;
+    desk.run();
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 2, "not twice for one request");
+    // A customer's mail that merely starts with the word is an ordinary request for help.
+    let jane = request("Jane <jane@acme.example>", "support@example.com", "#report is broken on the dashboard");
+    desk.server.append(&[jane]).await;
+    desk.run();
+    assert_eq!(desk.sandbox.cases().len(), 4, "Jane's mail opened a case");
 
     // A stranger; Carol asking for Globex; Dave (Globex's CRM) writing without his token.
     desk.server.append(&[request("Mallory <mallory@evil.example>", "support@example.com", "#report 2026-11")]).await;
@@ -112,5 +120,5 @@ async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
     assert!(refused[0].1.contains("is no company's CRM"), "{refused:?}");
     assert!(refused[1].1.contains("may not have the report of \"globex\""), "{refused:?}");
     assert!(refused[2].1.contains("could not be verified"), "{refused:?}");
-    assert!(desk.sandbox.cases().len() == 3, "a request opens no case");
+    assert_eq!(desk.sandbox.cases().len(), 4, "a request opens no case");
 }
