@@ -104,7 +104,7 @@ async fn queue(
 ) -> Result<usize, MailError> {
     let cfg = &desk.config;
     let (standard, _) = crate::cases::rates(cfg, Some(c));
-    let support = cfg.mailboxes.first().map_or(&cfg.outbound.from, |m| &m.address);
+    let support = cfg.support_address();
     let ctx = BudgetContext {
         company: c.name.clone(),
         threshold: format!("{threshold}%"),
@@ -126,8 +126,7 @@ async fn queue(
         }
     }
     // The CRM's copy carries the company's token: a `#report` sent back is verified as theirs.
-    let token_reply = c.report_token.as_deref().filter(|_| cfg.agent_desk.verify.uses_token());
-    let token_reply = token_reply.map(|t| crate::agents::reply_address(support, t));
+    let token_reply = crate::reports::report_reply_to(cfg, c);
     for (i, (name, address)) in to.iter().enumerate() {
         let message_id = new_message_id("budget", None, support.domain());
         let is_crm = i == 0 && crm_first;

@@ -151,6 +151,19 @@ pub enum BudgetCommand {
     },
 }
 
+/// Where and how a report is written.
+#[derive(Debug, clap::Args)]
+pub struct ReportOutput {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// CSV for Excel: a byte-order mark first, so it reads the file as UTF-8.
+    #[arg(long)]
+    pub excel: bool,
+    /// Write to this file (complete or not at all) instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// One row per case: the twelve fields of the support terms (company, customer, number,
@@ -160,14 +173,8 @@ pub enum ReportCommand {
     Cases {
         #[command(flatten)]
         scope: ReportScope,
-        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-        format: ReportFormat,
-        /// CSV for Excel: a byte-order mark first, so it reads the file as UTF-8.
-        #[arg(long)]
-        excel: bool,
-        /// Write to this file (complete or not at all) instead of standard output.
-        #[arg(long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: ReportOutput,
     },
     /// Per company: the support budget bought, used and left (standard hours), and what the
     /// period's time cost; with --timesheet, the period's time entries.
@@ -177,12 +184,8 @@ pub enum ReportCommand {
         /// List the time entries (date, case, agent, kind, minutes, standard hours, cost).
         #[arg(long)]
         timesheet: bool,
-        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-        format: ReportFormat,
-        #[arg(long)]
-        excel: bool,
-        #[arg(long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: ReportOutput,
     },
     /// Queue a company's report for a period (as the monthly one: summary, SLA chart, cases
     /// and timesheet as CSV) to its CRM, or to --to; the sender delivers it.
@@ -200,12 +203,8 @@ pub enum ReportCommand {
     Sla {
         #[command(flatten)]
         scope: ReportScope,
-        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-        format: ReportFormat,
-        #[arg(long)]
-        excel: bool,
-        #[arg(long)]
-        output: Option<PathBuf>,
+        #[command(flatten)]
+        out: ReportOutput,
     },
 }
 

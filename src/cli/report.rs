@@ -26,13 +26,14 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
         Err(code) => return code,
     };
     let done = match command {
-        ReportCommand::Cases { scope, format, excel, output } => {
+        ReportCommand::Cases { scope, out: o } => {
             let scope = scope.into();
-            to_output(output.as_deref(), async |out| cases(&desk, &scope, format, excel, out).await).await
+            to_output(o.output.as_deref(), async |out| cases(&desk, &scope, o.format, o.excel, out).await).await
         }
-        ReportCommand::Budget { scope, timesheet, format, excel, output } => {
+        ReportCommand::Budget { scope, timesheet, out: o } => {
             let scope = scope.into();
-            to_output(output.as_deref(), async |out| match timesheet {
+            let (format, excel) = (o.format, o.excel);
+            to_output(o.output.as_deref(), async |out| match timesheet {
                 true => reports::write_timesheet(&desk.db, &desk.config, &scope, format, excel, out).await.map(|_| ()),
                 false => {
                     let lines = reports::budget_lines(&desk.db, &desk.config, &scope).await?;
@@ -42,11 +43,11 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
             .await
         }
         ReportCommand::Send { .. } => unreachable!("sent above"),
-        ReportCommand::Sla { scope, format, excel, output } => {
+        ReportCommand::Sla { scope, out: o } => {
             let scope = scope.into();
-            to_output(output.as_deref(), async |out| {
+            to_output(o.output.as_deref(), async |out| {
                 let lines = reports::sla_figures(&desk.db, &desk.config, &scope, desk.now()).await?;
-                reports::write_sla(&lines, format, excel, out)
+                reports::write_sla(&lines, o.format, o.excel, out)
             })
             .await
         }

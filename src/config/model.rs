@@ -286,6 +286,12 @@ impl Config {
         self.companies.iter().find(|c| c.slug == slug)
     }
 
+    /// The address mail that belongs to no mailbox (reports, budget alerts) comes from and is
+    /// answered at: the first mailbox's, else the outbound sender.
+    pub fn support_address(&self) -> &EmailAddress {
+        self.mailboxes.first().map_or(&self.outbound.from, |m| &m.address)
+    }
+
     /// Our own addresses, which are never answered: every support address and the outbound sender.
     pub fn own_addresses(&self) -> Vec<EmailAddress> {
         self.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(self.outbound.from.clone())).collect()

@@ -91,24 +91,6 @@ impl SlaFacts {
         case::Column::ClosedAt,
     ];
 
-    pub fn of(c: &case::Model) -> SlaFacts {
-        SlaFacts {
-            company_id: c.company_id,
-            severity: c.severity,
-            case_type: c.case_type,
-            status: c.status,
-            client_config: c.client_config,
-            sla_started_at: c.sla_started_at,
-            first_response_at: c.first_response_at,
-            first_response_due: c.first_response_due,
-            resolution_due: c.resolution_due,
-            paused_since: c.paused_since,
-            paused_seconds: c.paused_seconds,
-            resolved_at: c.resolved_at,
-            closed_at: c.closed_at,
-        }
-    }
-
     /// When the case was resolved, if it is resolved or closed now (a reopened case is not).
     pub fn resolved(&self) -> Option<DateTime<Utc>> {
         matches!(self.status, Status::Resolved | Status::Closed).then(|| self.resolved_at.or(self.closed_at)).flatten()

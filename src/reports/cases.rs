@@ -14,7 +14,7 @@ use super::attainment::{Attainment, SlaFacts, case_sla};
 use super::scope::{self, Companies, Scope};
 use super::write::{Column, Format, Rows, column};
 use crate::config::Config;
-use crate::domain::{CaseNumber, CaseType, Channel, Priority, Severity, Status};
+use crate::domain::{CaseNumber, Channel, Priority};
 use crate::storage::entities::case;
 
 /// The column headers: the terms' twelve, then ours.
@@ -66,19 +66,9 @@ pub struct CaseLine {
     pub solution: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    pub company_id: Option<i64>,
-    pub severity: Severity,
-    pub case_type: CaseType,
-    pub status: Status,
-    pub client_config: bool,
-    pub sla_started_at: DateTime<Utc>,
-    pub first_response_at: Option<DateTime<Utc>>,
-    pub first_response_due: Option<DateTime<Utc>>,
-    pub resolution_due: Option<DateTime<Utc>>,
-    pub paused_since: Option<DateTime<Utc>>,
-    pub paused_seconds: i64,
-    pub resolved_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
+    /// What its targets depend on, read from the same row.
+    #[sea_orm(nested)]
+    pub facts: SlaFacts,
 }
 
 impl CaseLine {
@@ -93,24 +83,6 @@ impl CaseLine {
         case::Column::UpdatedAt,
         case::Column::Solution,
     ];
-
-    fn facts(&self) -> SlaFacts {
-        SlaFacts {
-            company_id: self.company_id,
-            severity: self.severity,
-            case_type: self.case_type,
-            status: self.status,
-            client_config: self.client_config,
-            sla_started_at: self.sla_started_at,
-            first_response_at: self.first_response_at,
-            first_response_due: self.first_response_due,
-            resolution_due: self.resolution_due,
-            paused_since: self.paused_since,
-            paused_seconds: self.paused_seconds,
-            resolved_at: self.resolved_at,
-            closed_at: self.closed_at,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -139,23 +111,23 @@ pub struct CaseRow {
 
 impl CaseRow {
     pub fn new(config: &Config, companies: &Companies, c: &CaseLine, now: DateTime<Utc>) -> CaseRow {
-        let facts = c.facts();
-        let zone = companies.zone(c.company_id);
-        let sla = case_sla(config, &facts, now);
+        let facts = &c.facts;
+        let zone = companies.zone(facts.company_id);
+        let sla = case_sla(config, facts, now);
         let customer = match (&c.contact_name, &c.contact_email) {
             (Some(name), _) if !name.trim().is_empty() => name.clone(),
             (_, Some(email)) => email.clone(),
             _ => String::new(),
         };
         CaseRow {
-            company: companies.get(c.company_id).map_or(String::new(), |co| co.name.clone()),
+            company: companies.get(facts.company_id).map_or(String::new(), |co| co.name.clone()),
             customer,
             case_number: c.number.to_string(),
             summary: c.summary.clone(),
             error_category: c.error_category.clone().unwrap_or_default(),
-            status: c.status.as_str(),
-            case_type: c.case_type.as_str(),
-            severity: c.severity.as_str(),
+            status: facts.status.as_str(),
+            case_type: facts.case_type.as_str(),
+            severity: facts.severity.as_str(),
             priority: c.priority.as_str(),
             created: in_zone(c.created_at, zone),
             last_update: in_zone(c.updated_at, zone),

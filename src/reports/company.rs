@@ -106,7 +106,7 @@ pub async fn company_report(
             .map_or(String::new(), |b| format!("{} h ({})", hours(b.period_hours), money(currency, b.period_cost))),
         chart: format!("sla-{key}.png"),
         crm_name: c.crm_name.clone().unwrap_or_default(),
-        support_address: config.mailboxes.first().map_or(&config.outbound.from, |m| &m.address).to_string(),
+        support_address: config.support_address().to_string(),
     };
     Ok(CompanyReport { context, attachments, cases, time_entries })
 }

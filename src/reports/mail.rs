@@ -11,6 +11,13 @@ use crate::templates::{Audience, Templates};
 
 use super::CompanyReport;
 
+/// Where the company's CRM answers mail we send them so that a `#report` is verified as
+/// theirs: the support address with the company's token, when replies are verified by token.
+pub fn report_reply_to(config: &Config, c: &company::Model) -> Option<EmailAddress> {
+    let token = c.report_token.as_deref().filter(|_| config.agent_desk.verify.uses_token())?;
+    Some(reply_address(config.support_address(), token))
+}
+
 /// Queues `report` to each of `to`; how many mails.
 pub async fn queue_report(
     txn: &Tx,
@@ -23,13 +30,12 @@ pub async fn queue_report(
 ) -> Result<usize, MailError> {
     let rendered =
         templates.render("report", Audience { company_slug: Some(&c.slug), mailbox: None }, &report.context)?;
-    let support = config.mailboxes.first().map_or(&config.outbound.from, |m| &m.address);
+    let support = config.support_address();
     // The CRM's and CSM's copies carry the company's token, so a `#report` they send back
     // by replying is verified as theirs.
     let theirs = config.company(&c.slug).map(|cc| [cc.crm_email.clone(), cc.csm_email.clone()]);
     let is_theirs = |a: &EmailAddress| theirs.iter().flatten().flatten().any(|t| t == a);
-    let uses_token = config.agent_desk.verify.uses_token();
-    let token_reply = c.report_token.as_deref().filter(|_| uses_token).map(|t| reply_address(support, t));
+    let token_reply = report_reply_to(config, c);
     for recipient in to {
         let reply_to = match &token_reply {
             Some(token) if is_theirs(recipient.1) => token,
@@ -52,4 +58,35 @@ pub async fn queue_report(
         queue_mail(txn, "report", None, &mail, now).await?;
     }
     Ok(to.len())
+}
+
+/// Records in the ledger that `kind` (`monthly`, `request`) went to the company for `period`
+/// (a month's key, or the request's dedup key); false when it was recorded before, by this
+/// process or another one at the same moment: then it must not go again.
+pub async fn record_sent(
+    txn: &Tx,
+    company_id: i64,
+    kind: &str,
+    period: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, Set};
+
+    use crate::storage::entities::report_sent;
+    let row = report_sent::ActiveModel {
+        company_id: Set(company_id),
+        kind: Set(kind.to_owned()),
+        period: Set(period.to_owned()),
+        sent_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = report_sent::Entity::insert(row)
+        .on_conflict_do_nothing_on([
+            report_sent::Column::CompanyId,
+            report_sent::Column::Kind,
+            report_sent::Column::Period,
+        ])
+        .exec_without_returning(txn)
+        .await?;
+    Ok(crate::storage::inserted(&inserted))
 }

@@ -21,7 +21,7 @@ pub use budget::{BudgetLine, TimesheetRow, budget_lines, write_budget, write_tim
 pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
 pub use chart::Chart;
 pub use company::{CompanyReport, company_report};
-pub use mail::queue_report;
+pub use mail::{queue_report, record_sent, report_reply_to};
 pub use period::Period;
 pub use request::fill_report_tokens;
 pub use scope::{Companies, Scope, start_of};

@@ -137,22 +137,8 @@ async fn ledger(txn: &Tx, company_id: i64, dedup_key: &str, now: DateTime<Utc>) 
             "a report was sent on request less than 5 minutes ago; ask again later".into(),
         )));
     }
-    let row = report_sent::ActiveModel {
-        company_id: Set(company_id),
-        kind: Set("request".into()),
-        period: Set(dedup_key.to_owned()),
-        sent_at: Set(now),
-        ..Default::default()
-    };
-    let inserted = report_sent::Entity::insert(row)
-        .on_conflict_do_nothing_on([
-            report_sent::Column::CompanyId,
-            report_sent::Column::Kind,
-            report_sent::Column::Period,
-        ])
-        .exec_without_returning(txn)
-        .await?;
-    Ok((!crate::storage::inserted(&inserted)).then_some(Answer::AnsweredBefore))
+    let first = super::record_sent(txn, company_id, "request", dedup_key, now).await?;
+    Ok((!first).then_some(Answer::AnsweredBefore))
 }
 
 /// Gives every company without one its `#report` token.

@@ -4,12 +4,12 @@
 //! up within a week, and a month already sent is never sent again.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tracing::info;
 
 use crate::desk::Desk;
 use crate::domain::EmailAddress;
-use crate::reports::{Period, ReportError, company_report, queue_report};
+use crate::reports::{Period, ReportError, company_report, queue_report, record_sent};
 use crate::storage::begin_write;
 use crate::storage::entities::{company, report_sent};
 
@@ -69,22 +69,7 @@ async fn one_company(
     let report = company_report(&desk.db, cfg, c, month, now).await?;
     let quiet = report.cases == 0 && report.time_entries == 0;
     let txn = begin_write(&desk.db).await?;
-    let row = report_sent::ActiveModel {
-        company_id: Set(c.id),
-        kind: Set("monthly".into()),
-        period: Set(month.key()),
-        sent_at: Set(now),
-        ..Default::default()
-    };
-    let inserted = report_sent::Entity::insert(row)
-        .on_conflict_do_nothing_on([
-            report_sent::Column::CompanyId,
-            report_sent::Column::Kind,
-            report_sent::Column::Period,
-        ])
-        .exec_without_returning(&txn)
-        .await?;
-    if !crate::storage::inserted(&inserted) {
+    if !record_sent(&txn, c.id, "monthly", &month.key(), now).await? {
         return Ok(0);
     }
     // A quiet month is recorded as done, so it is not looked at again.
