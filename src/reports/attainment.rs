@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::packed;
 use crate::config::Config;
 use crate::domain::{CaseType, Severity, Status};
 use crate::storage::entities::case;
@@ -56,12 +57,17 @@ pub struct CaseSla {
 }
 
 /// What of a case its targets depend on: the columns an SLA report reads, and no more.
-#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
+/// `Deserialize` reads it from `packed`'s JSON array, in `COLUMNS` order.
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult, serde::Deserialize)]
 pub struct SlaFacts {
     pub company_id: Option<i64>,
+    #[serde(deserialize_with = "packed::parsed")]
     pub severity: Severity,
+    #[serde(deserialize_with = "packed::parsed")]
     pub case_type: CaseType,
+    #[serde(deserialize_with = "packed::parsed")]
     pub status: Status,
+    #[serde(deserialize_with = "packed::flag")]
     pub client_config: bool,
     pub sla_started_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,

@@ -1,18 +1,21 @@
 //! `report cases`: one row per case with the twelve fields the support terms promise, in
 //! their order, then the channel and how the case did against its targets.
 
+use std::borrow::Cow;
 use std::io::Write;
+use std::sync::LazyLock;
 
+use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use super::ReportError;
 use super::attainment::{Attainment, SlaFacts, case_sla};
 use super::scope::{self, Companies, Scope};
 use super::write::{Column, Format, Rows, column};
+use super::{ReportError, packed};
 use crate::config::Config;
 use crate::domain::{CaseNumber, Channel, Priority};
 use crate::storage::entities::case;
@@ -54,12 +57,17 @@ const TABLE: [Column; 10] = [
 
 /// What the report reads of a case and its customer: only the columns it shows or needs
 /// for the targets (reading fewer columns is most of a report's speed on SQLite).
-#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+/// `Deserialize` reads it from `packed`'s JSON array: `COLUMNS`, the contact's two, then
+/// the facts as an array of their own.
+#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Deserialize)]
 pub struct CaseLine {
+    #[serde(deserialize_with = "packed::case_number")]
     pub number: CaseNumber,
     pub summary: String,
     pub error_category: Option<String>,
+    #[serde(deserialize_with = "packed::parsed")]
     pub priority: Priority,
+    #[serde(deserialize_with = "packed::parsed")]
     pub channel: Channel,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -85,14 +93,15 @@ impl CaseLine {
     ];
 }
 
+/// A case's row, borrowing its text from the case's line and the companies.
 #[derive(Debug, Clone, Serialize)]
-pub struct CaseRow {
-    pub company: String,
+pub struct CaseRow<'a> {
+    pub company: &'a str,
     /// The person who submitted the case: their display name, else their address.
-    pub customer: String,
+    pub customer: &'a str,
     pub case_number: String,
-    pub summary: String,
-    pub error_category: String,
+    pub summary: &'a str,
+    pub error_category: &'a str,
     pub status: &'static str,
     pub case_type: &'static str,
     pub severity: &'static str,
@@ -101,7 +110,7 @@ pub struct CaseRow {
     pub created: DateTime<FixedOffset>,
     pub last_update: DateTime<FixedOffset>,
     /// Only once the case is resolved or closed.
-    pub solution: String,
+    pub solution: &'a str,
     pub channel: &'static str,
     pub first_response_hours: Option<f64>,
     pub resolution_hours: Option<f64>,
@@ -109,29 +118,29 @@ pub struct CaseRow {
     pub resolution_target: Attainment,
 }
 
-impl CaseRow {
-    pub fn new(config: &Config, companies: &Companies, c: &CaseLine, now: DateTime<Utc>) -> CaseRow {
+impl<'a> CaseRow<'a> {
+    pub fn new(config: &Config, companies: &'a Companies, c: &'a CaseLine, now: DateTime<Utc>) -> CaseRow<'a> {
         let facts = &c.facts;
         let zone = companies.zone(facts.company_id);
         let sla = case_sla(config, facts, now);
         let customer = match (&c.contact_name, &c.contact_email) {
-            (Some(name), _) if !name.trim().is_empty() => name.clone(),
-            (_, Some(email)) => email.clone(),
-            _ => String::new(),
+            (Some(name), _) if !name.trim().is_empty() => name,
+            (_, Some(email)) => email,
+            _ => "",
         };
         CaseRow {
-            company: companies.get(facts.company_id).map_or(String::new(), |co| co.name.clone()),
+            company: companies.get(facts.company_id).map_or("", |co| co.name.as_str()),
             customer,
             case_number: c.number.to_string(),
-            summary: c.summary.clone(),
-            error_category: c.error_category.clone().unwrap_or_default(),
+            summary: &c.summary,
+            error_category: c.error_category.as_deref().unwrap_or_default(),
             status: facts.status.as_str(),
             case_type: facts.case_type.as_str(),
             severity: facts.severity.as_str(),
             priority: c.priority.as_str(),
             created: in_zone(c.created_at, zone),
             last_update: in_zone(c.updated_at, zone),
-            solution: facts.resolved().and(c.solution.clone()).unwrap_or_default(),
+            solution: facts.resolved().and(c.solution.as_deref()).unwrap_or_default(),
             channel: c.channel.as_str(),
             first_response_hours: sla.first_response_minutes.map(hours),
             resolution_hours: sla.resolution_minutes.map(hours),
@@ -141,21 +150,21 @@ impl CaseRow {
     }
 
     /// The row as text, in `HEADERS` order.
-    pub fn fields(&self) -> [String; 17] {
-        let opt = |h: Option<f64>| h.map_or(String::new(), |h| format!("{h:.2}"));
+    pub fn fields(&self) -> [Cow<'a, str>; 17] {
+        let opt = |h: Option<f64>| h.map_or(Cow::Borrowed(""), |h| format!("{h:.2}").into());
         [
-            self.company.clone(),
-            self.customer.clone(),
-            self.case_number.clone(),
-            self.summary.clone(),
-            self.error_category.clone(),
+            self.company.into(),
+            self.customer.into(),
+            self.case_number.clone().into(),
+            self.summary.into(),
+            self.error_category.into(),
             self.status.into(),
             self.case_type.into(),
             self.severity.into(),
             self.priority.into(),
-            local_time(self.created),
-            local_time(self.last_update),
-            self.solution.clone(),
+            local_time(self.created).into(),
+            local_time(self.last_update).into(),
+            self.solution.into(),
             self.channel.into(),
             opt(self.first_response_hours),
             opt(self.resolution_hours),
@@ -171,7 +180,10 @@ fn in_zone(t: DateTime<Utc>, zone: Tz) -> DateTime<FixedOffset> {
 
 /// `2026-11-03 10:00 -05:00`: what a spreadsheet shows, with the offset that makes it exact.
 pub fn local_time(t: DateTime<FixedOffset>) -> String {
-    t.format("%Y-%m-%d %H:%M %:z").to_string()
+    // Parsed once: a report formats two times per case.
+    static FORMAT: LazyLock<Vec<Item<'static>>> =
+        LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M %:z").parse_to_owned().expect("a valid format"));
+    t.format_with_items(FORMAT.iter()).to_string()
 }
 
 /// Business hours, to the hundredth.

@@ -10,6 +10,7 @@ mod cases;
 mod chart;
 mod company;
 mod mail;
+mod packed;
 mod period;
 pub mod request;
 mod scope;

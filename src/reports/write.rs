@@ -81,11 +81,11 @@ impl<'w> Rows<'w> {
     }
 
     /// One row: `value` for JSON, `fields` (in header order) for the rest.
-    pub fn row(&mut self, value: &impl Serialize, fields: &[String]) -> Result<(), ReportError> {
+    pub fn row(&mut self, value: &impl Serialize, fields: &[impl AsRef<str>]) -> Result<(), ReportError> {
         match &mut self.kind {
             Kind::Csv(w) => {
                 for f in fields {
-                    w.write_field(inert(f).as_bytes())?;
+                    w.write_field(inert(f.as_ref()).as_bytes())?;
                 }
                 w.write_record(std::iter::empty::<&[u8]>())?;
             }
@@ -95,13 +95,14 @@ impl<'w> Rows<'w> {
                 *first = false;
             }
             Kind::Table { out, columns } => {
-                let cells: Vec<(String, usize)> = columns.iter().map(|c| (fields[c.field].clone(), c.width)).collect();
+                let cells: Vec<(String, usize)> =
+                    columns.iter().map(|c| (fields[c.field].as_ref().to_owned(), c.width)).collect();
                 table_line(&mut **out, &cells)?;
             }
             Kind::Html { out } => {
                 out.write_all(b"<tr>")?;
                 for f in fields {
-                    write!(out, "<td>{}</td>", handlebars::html_escape(f))?;
+                    write!(out, "<td>{}</td>", handlebars::html_escape(f.as_ref()))?;
                 }
                 out.write_all(b"</tr>\n")?;
             }

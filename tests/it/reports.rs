@@ -256,6 +256,50 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
     assert_eq!(table.lines().count(), 6, "{table}");
 }
 
+/// Reports read cases a page of numbers at a time, several pages at once (on SQLite each page
+/// as one JSON row): across page boundaries every case comes once, in number order, with
+/// the same values as the case it was copied from.
+async fn report_cases_reads_every_page_in_order(backend: Backend) {
+    let sandbox = seeded(backend).await;
+    let columns = "company_id, contact_id, mailbox, channel, summary, case_type, severity, priority, status, \
+                   error_category, client_config, created_at, updated_at, sla_started_at, first_response_at, \
+                   first_response_due, resolution_due, paused_since, paused_seconds, resolved_at, closed_at, solution";
+    sandbox
+        .sql(&format!(
+            "INSERT INTO cases (number, {columns}) \
+             WITH RECURSIVE n(x) AS (SELECT 6 UNION ALL SELECT x + 1 FROM n WHERE x < 4600) \
+             SELECT n.x, {columns} FROM n, cases WHERE cases.number = 4"
+        ))
+        .await;
+    let (_, rows) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    let numbers: Vec<u32> = rows.iter().map(|r| r["Case Number"].parse().unwrap()).collect();
+    assert_eq!(numbers, (1..=4600).collect::<Vec<u32>>(), "every case once, in order");
+    let without_number = |r: &HashMap<String, String>| {
+        let mut r = r.clone();
+        r.remove("Case Number");
+        r
+    };
+    for n in [6, 2000, 2001, 4001, 4600] {
+        assert_eq!(without_number(&rows[n - 1]), without_number(&rows[3]), "case {n} is a copy of case 4");
+    }
+    let globex = at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--company", "globex"]);
+    assert_eq!(csv_rows(&globex).1.len(), 1, "a filter applies on every page");
+    let sla = at(&sandbox, NOW, &["report", "sla", "--format", "json"]);
+    let lines: Vec<serde_json::Value> = serde_json::from_str(&sla).unwrap();
+    let cases: u64 = lines.iter().map(|l| l["cases"].as_u64().unwrap()).sum();
+    assert_eq!(cases, 4600, "report sla counts every case of every page: {sla}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_cases_reads_every_page_in_order_on_sqlite() {
+    report_cases_reads_every_page_in_order(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_cases_reads_every_page_in_order_on_postgres() {
+    report_cases_reads_every_page_in_order(Backend::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn report_cases_has_the_twelve_fields_and_filters_on_sqlite() {
     report_cases_has_the_twelve_fields_and_filters(Backend::Sqlite).await;
