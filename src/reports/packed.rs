@@ -6,23 +6,16 @@
 
 use std::str::FromStr;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, IdenStatic, QueryTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryTrait, Statement};
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error};
 
-use crate::storage::entities::case;
-
 /// `json_array("a", "b", …)` of a query's output columns; `nested` goes last, as one more
 /// array (a struct's nested struct).
-pub fn json_array(columns: &[&str], nested: Option<String>) -> String {
-    let quoted = columns.iter().map(|c| format!("\"{c}\""));
+pub fn json_array<'c>(columns: impl IntoIterator<Item = &'c str>, nested: Option<String>) -> String {
+    let quoted = columns.into_iter().map(|c| format!("\"{c}\""));
     let all: Vec<String> = quoted.chain(nested).collect();
     format!("json_array({})", all.join(", "))
-}
-
-/// The names of `columns`, as a query that selects them names its output.
-pub fn names(columns: &[case::Column]) -> Vec<String> {
-    columns.iter().map(|c| c.as_str().to_owned()).collect()
 }
 
 /// The rows of `query`, one JSON array each as `row` builds it, in `order_by`'s order.
@@ -69,9 +62,9 @@ mod tests {
 
     #[test]
     fn the_array_lists_the_columns_then_the_nested_array() {
-        let inner = json_array(&["b", "c"], None);
+        let inner = json_array(["b", "c"], None);
         assert_eq!(
-            json_array(&["number", "summary"], Some(inner)),
+            json_array(["number", "summary"], Some(inner)),
             r#"json_array("number", "summary", json_array("b", "c"))"#
         );
     }

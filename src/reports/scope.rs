@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use sea_orm::sea_query::JoinType;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef, Select,
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef, Select,
 };
 
 use serde::de::DeserializeOwned;
@@ -124,62 +124,59 @@ fn contact_of_case() -> RelationDef {
     case::Entity::belongs_to(contact::Entity).from(case::Column::ContactId).to(contact::Column::Id).into()
 }
 
-/// Cases are read a page of case numbers at a time, [`AHEAD`] pages at once on separate
-/// connections, so the database builds one page while the report writes another. Memory
-/// stays bounded by `PAGE * AHEAD` rows however many cases there are.
+/// On SQLite cases are read a page of case numbers at a time, each page as one row
+/// (`packed`), [`AHEAD`] pages at once on separate connections so SQLite builds one page
+/// while the report writes another; memory stays bounded by `PAGE * AHEAD` rows. Other
+/// databases hand rows over cheaply and stream them one by one.
 const PAGE: i64 = 2_000;
 const AHEAD: usize = 2;
 
-/// How a report reads a page of cases: the query for a condition; on SQLite, the JSON
-/// array each row is read as (`packed`), and the column that orders them.
+/// How a report reads cases: the query for a condition; on SQLite, the JSON array each
+/// row is read as (`packed`), and the column that orders them.
 struct Read<F> {
     select: F,
     packed_row: String,
     order_by: Option<&'static str>,
 }
 
-/// The scope's cases, as `read` reads them, in case-number order.
-fn paged<'a, M, F>(
+/// The scope's cases, as `read` reads them, in the order its query gives.
+async fn read<'a, M, F>(
     db: &'a DatabaseConnection,
     cond: Condition,
     read: Read<F>,
-) -> impl Stream<Item = Result<M, DbErr>> + 'a
+) -> Result<BoxStream<'a, Result<M, DbErr>>, DbErr>
 where
     M: FromQueryResult + DeserializeOwned + Send + 'a,
     F: Fn(Condition) -> Select<case::Entity> + Send + 'a,
 {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(Box::pin((read.select)(cond).into_model::<M>().stream(db).await?));
+    }
     let range = case::Entity::find()
         .select_only()
         .column_as(case::Column::Number.min(), "lo")
         .column_as(case::Column::Number.max(), "hi")
         .filter(cond.clone())
         .into_tuple::<(Option<i64>, Option<i64>)>()
-        .one(db);
-    futures::stream::once(range)
-        .map_ok(move |range| {
-            let (lo, hi) = match range {
-                Some((Some(lo), Some(hi))) => (lo, hi),
-                _ => (1, 0),
-            };
-            let pages = (lo..=hi).step_by(PAGE as usize).map(move |first| (first, (first + PAGE - 1).min(hi)));
-            let reads: Vec<BoxFuture<'a, Result<Vec<M>, DbErr>>> = pages
-                .map(|(first, last)| {
-                    let query = (read.select)(cond.clone().add(case::Column::Number.between(first, last)));
-                    match db.get_database_backend() {
-                        DbBackend::Sqlite => {
-                            let (row, order_by) = (read.packed_row.clone(), read.order_by);
-                            Box::pin(async move { packed::page(db, query, &row, order_by).await }) as BoxFuture<'a, _>
-                        }
-                        _ => Box::pin(query.into_model::<M>().all(db)),
-                    }
-                })
-                .collect();
-            futures::stream::iter(reads)
-                .buffered(AHEAD)
-                .map_ok(|rows| futures::stream::iter(rows.into_iter().map(Ok)))
-                .try_flatten()
-        })
-        .try_flatten()
+        .one(db)
+        .await?;
+    let (lo, hi) = match range {
+        Some((Some(lo), Some(hi))) => (lo, hi),
+        _ => (1, 0),
+    };
+    let pages = (lo..=hi).step_by(PAGE as usize).map(move |first| (first, (first + PAGE - 1).min(hi)));
+    let page = move |(first, last)| {
+        let query = (read.select)(cond.clone().add(case::Column::Number.between(first, last)));
+        let row = read.packed_row.clone();
+        async move { packed::page::<M>(db, query, &row, read.order_by).await }
+    };
+    Ok(Box::pin(
+        futures::stream::iter(pages)
+            .map(page)
+            .buffered(AHEAD)
+            .map_ok(|rows| futures::stream::iter(rows.into_iter().map(Ok)))
+            .try_flatten(),
+    ))
 }
 
 /// The scope's cases with their customers, by case number, as the database yields them:
@@ -202,12 +199,9 @@ pub async fn case_lines<'a>(
             .filter(cond)
             .order_by_asc(case::Column::Number)
     };
-    let mut columns = packed::names(&CaseLine::COLUMNS);
-    columns.extend(["contact_name".to_owned(), "contact_email".to_owned()]);
-    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let facts = sla_facts_row();
-    let packed_row = packed::json_array(&columns, Some(facts));
-    Ok(paged(db, cond, Read { select, packed_row, order_by: Some("number") }))
+    let columns = CaseLine::COLUMNS.iter().map(|c| c.as_str()).chain(["contact_name", "contact_email"]);
+    let packed_row = packed::json_array(columns, Some(sla_facts_row()));
+    Ok(read(db, cond, Read { select, packed_row, order_by: Some("number") }).await?)
 }
 
 /// The scope's cases, only what their targets depend on: the SLA report's read.
@@ -219,10 +213,9 @@ pub async fn sla_facts<'a>(
 ) -> Result<impl Stream<Item = Result<SlaFacts, DbErr>> + 'a, ReportError> {
     let cond = scope.condition(config, companies)?;
     let select = |cond| case::Entity::find().select_only().columns(SlaFacts::COLUMNS).filter(cond);
-    Ok(paged(db, cond, Read { select, packed_row: sla_facts_row(), order_by: None }))
+    Ok(read(db, cond, Read { select, packed_row: sla_facts_row(), order_by: None }).await?)
 }
 
 fn sla_facts_row() -> String {
-    let columns = packed::names(&SlaFacts::COLUMNS);
-    packed::json_array(&columns.iter().map(String::as_str).collect::<Vec<_>>(), None)
+    packed::json_array(SlaFacts::COLUMNS.iter().map(|c| c.as_str()), None)
 }
