@@ -69,13 +69,20 @@ pub struct SlaFacts {
     pub status: Status,
     #[serde(deserialize_with = "packed::flag")]
     pub client_config: bool,
+    #[serde(deserialize_with = "packed::time")]
     pub sla_started_at: DateTime<Utc>,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub first_response_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub first_response_due: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub resolution_due: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub paused_since: Option<DateTime<Utc>>,
     pub paused_seconds: i64,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "packed::maybe_time")]
     pub closed_at: Option<DateTime<Utc>>,
 }
 

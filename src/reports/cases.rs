@@ -3,10 +3,8 @@
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::sync::LazyLock;
 
-use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
 use sea_orm::DatabaseConnection;
@@ -69,7 +67,9 @@ pub struct CaseLine {
     pub priority: Priority,
     #[serde(deserialize_with = "packed::parsed")]
     pub channel: Channel,
+    #[serde(deserialize_with = "packed::time")]
     pub created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "packed::time")]
     pub updated_at: DateTime<Utc>,
     pub solution: Option<String>,
     pub contact_name: Option<String>,
@@ -179,11 +179,25 @@ fn in_zone(t: DateTime<Utc>, zone: Tz) -> DateTime<FixedOffset> {
 }
 
 /// `2026-11-03 10:00 -05:00`: what a spreadsheet shows, with the offset that makes it exact.
+/// Written directly (a report writes two per case; chrono's formatter walks its items for
+/// each); chrono formats what that cannot: a five-digit year, an offset of odd seconds.
 pub fn local_time(t: DateTime<FixedOffset>) -> String {
-    // Parsed once: a report formats two times per case.
-    static FORMAT: LazyLock<Vec<Item<'static>>> =
-        LazyLock::new(|| StrftimeItems::new("%Y-%m-%d %H:%M %:z").parse_to_owned().expect("a valid format"));
-    t.format_with_items(FORMAT.iter()).to_string()
+    let offset = t.offset().local_minus_utc();
+    if !(0..=9999).contains(&t.year()) || offset % 60 != 0 {
+        return t.format("%Y-%m-%d %H:%M %:z").to_string();
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let minutes = offset.unsigned_abs() / 60;
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} {sign}{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// Business hours, to the hundredth.
@@ -223,4 +237,39 @@ pub async fn each_row(
         count += 1;
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{FixedOffset, TimeZone};
+    use proptest::prelude::*;
+
+    use super::local_time;
+
+    fn chrono_writes(t: chrono::DateTime<FixedOffset>) -> String {
+        t.format("%Y-%m-%d %H:%M %:z").to_string()
+    }
+
+    #[test]
+    fn times_are_written_with_their_offset() {
+        let zone = FixedOffset::west_opt(5 * 3600).unwrap();
+        assert_eq!(local_time(zone.with_ymd_and_hms(2026, 11, 3, 10, 0, 0).unwrap()), "2026-11-03 10:00 -05:00");
+        let india = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+        assert_eq!(local_time(india.with_ymd_and_hms(2026, 1, 9, 7, 5, 59).unwrap()), "2026-01-09 07:05 +05:30");
+        // What only chrono writes: a local mean time's odd seconds, a year past 9999.
+        let lmt = FixedOffset::east_opt(-(4 * 3600 + 56 * 60 + 2)).unwrap();
+        let old = lmt.with_ymd_and_hms(1880, 1, 1, 12, 0, 0).unwrap();
+        assert_eq!(local_time(old), chrono_writes(old));
+        let far = FixedOffset::east_opt(0).unwrap().with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(local_time(far), chrono_writes(far));
+    }
+
+    proptest! {
+        #[test]
+        fn times_are_written_as_chrono_writes_them(secs in -2_208_988_800i64..4_102_444_800, quarter_hours in -48i32..=56) {
+            let zone = FixedOffset::east_opt(quarter_hours * 900).unwrap();
+            let t = chrono::DateTime::from_timestamp(secs, 0).unwrap().with_timezone(&zone);
+            prop_assert_eq!(local_time(t), chrono_writes(t));
+        }
+    }
 }
