@@ -22,6 +22,13 @@ pub enum Command {
     Solution(String),
     /// The whole message is an internal note: nothing is relayed.
     Note,
+    /// `#escalate hosting Database server unreachable`: a team by its `[[team]]` name.
+    Escalate {
+        team: String,
+        reason: String,
+    },
+    /// `#deescalate [team]`: ends the escalation (to that team, or every one open).
+    Deescalate(Option<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +69,8 @@ impl Commands {
     }
 }
 
-const KNOWN: &str =
-    "#status, #severity, #type, #priority, #assign, #category, #company, #client-config, #time, #solution, #note";
+const KNOWN: &str = "#status, #severity, #type, #priority, #assign, #category, #company, #client-config, #time, \
+                     #solution, #note, #escalate, #deescalate";
 
 /// Reads the command lines at the top of `text` (blank lines between them allowed).
 pub fn parse(text: &str) -> Commands {
@@ -124,8 +131,19 @@ fn command(word: &str, value: &str) -> Result<Command, String> {
         "time" => time(value),
         "solution" => required().map(Command::Solution),
         "note" => Ok(Command::Note),
+        "escalate" => escalate(value),
+        "deescalate" => Ok(Command::Deescalate(value.split_whitespace().next().map(str::to_ascii_lowercase))),
         _ => Err(format!("unknown command (known: {KNOWN})")),
     }
+}
+
+/// A team's name, then the reason in the agent's words.
+fn escalate(value: &str) -> Result<Command, String> {
+    let (team, reason) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
+    if team.is_empty() {
+        return Err("needs a team, as in #escalate hosting Database server unreachable".into());
+    }
+    Ok(Command::Escalate { team: team.to_ascii_lowercase(), reason: reason.trim().to_owned() })
 }
 
 /// A `WorkTime` (`45m`, `1h30m`, `1.5h`, plain minutes; at most 24 hours), then an optional
@@ -204,6 +222,31 @@ mod tests {
         let c = parse("\n\nThanks, the fix is live.\n#1 is the ticket number");
         assert!(c.commands.is_empty() && c.problems.is_empty());
         assert_eq!(c.text, "Thanks, the fix is live.\n#1 is the ticket number");
+    }
+
+    #[test]
+    fn escalations_name_a_team_and_a_reason() {
+        let c = parse(
+            "#escalate Hosting Database server unreachable
+#escalate account
+#deescalate
+#deescalate hosting",
+        );
+        assert_eq!(
+            c.commands,
+            [
+                Command::Escalate { team: "hosting".into(), reason: "Database server unreachable".into() },
+                Command::Escalate { team: "account".into(), reason: String::new() },
+                Command::Deescalate(None),
+                Command::Deescalate(Some("hosting".into())),
+            ]
+        );
+        let c = parse(
+            "#escalate
+Text",
+        );
+        assert!(c.commands.is_empty());
+        assert!(c.problems[0].starts_with("#escalate: needs a team"), "{:?}", c.problems);
     }
 
     #[test]

@@ -135,10 +135,26 @@ fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model
             },
             Command::Time { minutes, rate } => plan.time.push((minutes, rate)),
             Command::Note => plan.note = true,
+            Command::Escalate { team, .. } => problems.push(format!("#escalate {team}: {}", not_yet(ctx, &team))),
+            Command::Deescalate(team) => {
+                let team = team.map(|t| format!(" {t}")).unwrap_or_default();
+                problems.push(format!("#deescalate{team}: this case is not escalated"))
+            }
         }
     }
     plan.classification = (class != current).then_some(class);
     if problems.is_empty() { Ok(plan) } else { Err(problems) }
+}
+
+/// Why `#escalate TEAM` cannot be applied: no such team (naming those there are), or, for
+/// now, that supportd does not send escalations yet.
+fn not_yet(ctx: &Ctx<'_>, team: &str) -> String {
+    let teams: Vec<&str> = ctx.config.teams.iter().map(|t| t.name.as_str()).collect();
+    match (ctx.config.team(team), teams.is_empty()) {
+        (Some(_), _) => "escalation by mail to a team is not built yet (nothing was sent to the team)".into(),
+        (None, true) => format!("no [[team]] is named {team:?}: none is configured"),
+        (None, false) => format!("no [[team]] is named {team:?} (teams: {})", teams.join(", ")),
+    }
 }
 
 /// `#company acme` (a slug, or the name in any letter case).

@@ -9,6 +9,7 @@ mod problems;
 mod raw;
 mod routes;
 mod secret;
+mod teams;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub use model::*;
 pub use problems::{Problem, Problems};
 pub use routes::{Route, RouteNotify, Routed, route_for};
 pub use secret::Secret;
+pub use teams::TeamConfig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -24,6 +24,8 @@ pub struct Config {
     pub companies: Vec<CompanyConfig>,
     /// `[[route]]`: who hears of a new case and who gets it; the first match wins.
     pub routes: Vec<super::Route>,
+    /// `[[team]]`: who a case can be escalated to.
+    pub teams: Vec<super::TeamConfig>,
     pub scheduler: SchedulerConfig,
     pub budget: BudgetConfig,
     pub agent_desk: AgentDesk,
@@ -280,6 +282,10 @@ pub struct BudgetConfig {
 impl Config {
     pub fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
         self.mailboxes.iter().find(|m| m.name == name)
+    }
+
+    pub fn team(&self, name: &str) -> Option<&super::TeamConfig> {
+        self.teams.iter().find(|t| t.name == name)
     }
 
     pub fn company(&self, slug: &str) -> Option<&CompanyConfig> {

@@ -27,6 +27,8 @@ pub struct RawConfig {
     pub companies: Vec<RawCompany>,
     #[serde(rename = "route")]
     pub routes: Vec<super::routes::RawRoute>,
+    #[serde(rename = "team")]
+    pub teams: Vec<super::teams::RawTeam>,
     pub scheduler: RawScheduler,
     pub budget: RawBudget,
     #[serde(flatten)]

@@ -413,3 +413,77 @@ fn budget_thresholds_default_and_a_bad_one_is_named() {
     assert!(bad.iter().any(|p| p.starts_with("budget.warn_at[1]") && p.contains("\"ten\"")), "{bad:?}");
     assert!(bad.iter().any(|p| p.starts_with("budget.warn_at[2]")), "{bad:?}");
 }
+
+#[test]
+fn teams_are_read_with_their_titles_and_members() {
+    let c = load(&format!(
+        r#"{MINIMAL}
+[[team]]
+name = "hosting"
+address = "hosting@example.com"
+members = ["ops-lead@example.com"]
+
+[[team]]
+name = "account"
+address = "accounts@example.com"
+title = "Account management"
+"#
+    ))
+    .unwrap();
+    let hosting = c.team("hosting").unwrap();
+    assert_eq!(hosting.title, "Hosting team");
+    assert!(hosting.speaks_for(&"ops-lead@example.com".parse().unwrap()));
+    assert!(hosting.speaks_for(&"hosting@example.com".parse().unwrap()));
+    assert!(!hosting.speaks_for(&"accounts@example.com".parse().unwrap()));
+    assert_eq!(c.team("account").unwrap().title, "Account management");
+    assert!(c.team("nowhere").is_none());
+}
+
+#[test]
+fn a_team_that_would_loop_or_clash_is_refused_by_key() {
+    let p = problems(&format!(
+        r#"{MINIMAL}
+[[agent]]
+name = "Alice"
+email = "alice@example.com"
+
+[[team]]
+name = "hosting"
+address = "support+hosting@example.com"
+
+[[team]]
+name = "engineering"
+address = "eng@example.com"
+members = ["alice@example.com"]
+
+[[team]]
+name = "ops"
+address = "ops@example.com"
+
+[[team]]
+name = "ops"
+address = "ops2@example.com"
+
+[[team]]
+name = "Site Ops"
+address = "site@example.com"
+
+[[team]]
+name = "shared"
+address = "ops@example.com"
+
+[[team]]
+address = "nameless@example.com"
+colour = "red"
+"#
+    ));
+    let has = |key: &str, text: &str| p.iter().any(|l| l.starts_with(key) && l.contains(text));
+    assert!(has("team[0].address", "is a support address"), "{p:#?}");
+    assert!(has("team[1].members[0]", "agent Alice"), "{p:#?}");
+    assert!(has("team[3].name", "another [[team]] is named \"ops\""), "{p:#?}");
+    assert!(has("team[4].name", "lower-case letters"), "{p:#?}");
+    assert!(has("team[5]", "shares an address with team \"ops\""), "{p:#?}");
+    assert!(has("team[6].name", "missing"), "{p:#?}");
+    assert!(has("team[6].colour", "unknown key"), "{p:#?}");
+    assert_eq!(p.len(), 7, "{p:#?}");
+}

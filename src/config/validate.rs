@@ -33,6 +33,16 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
     let agent_desk = super::agent_desk::agent_desk(&mut p, &mut warnings, &raw.agent_desk, &mailboxes);
     let known = super::routes::Known { companies: &companies, mailboxes: &mailboxes, agents: &agents };
     let routes = super::routes::routes(&mut p, &mut warnings, &raw.routes, &known);
+    let ours = super::teams::Ours {
+        mailboxes: &mailboxes,
+        outbound_from: outbound.as_ref().map(|o| &o.from),
+        agents: &agents,
+        agents_address: match &agent_desk.notify {
+            super::Notify::Team(address) => Some(address),
+            _ => None,
+        },
+    };
+    let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
@@ -50,6 +60,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
         agents,
         companies,
         routes,
+        teams,
         scheduler: scheduler.expect("no problems means scheduler parsed"),
         budget,
         agent_desk,

@@ -4,6 +4,7 @@
 //! the case all together or not at all, and forged replies change nothing.
 
 mod bounce;
+mod escalation;
 mod limit;
 mod readers;
 mod report_request;

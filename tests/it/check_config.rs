@@ -226,3 +226,33 @@ async fn bad_routes_members_and_intake_policy_are_named() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("route[0].notify: olga@example.com is no [[agent]] here"), "{text}");
 }
+
+/// The four teams the shipped daemon.toml documents load once uncommented; a team that would
+/// loop (at a plus-address of the support mailbox, or an agent's) is refused with its key,
+/// and `run` refuses it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn documented_teams_load_and_a_team_that_would_loop_is_refused() {
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        let start = c.find("# [[team]]").expect("daemon.toml documents teams");
+        let end = c[start..].find("\n\n").map_or(c.len(), |e| start + e);
+        let teams = c[start..end].lines().map(|l| l.strip_prefix("# ").unwrap_or(l)).collect::<Vec<_>>().join("\n");
+        assert_eq!(teams.matches("[[team]]").count(), 4, "{teams}");
+        format!("{}{}{}", &c[..start], teams, &c[end..])
+    });
+    let out = sandbox.run(&["check-config"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+
+    sandbox.edit_config(|c| {
+        let c = c.replace("address = \"hosting@example.com\"", "address = \"Support+hosting@example.com\"");
+        c.replace("members = [\"lead.dev@example.com\"]", "members = [\"alice@example.com\"]")
+    });
+    for args in [&["check-config"][..], &["run", "--once"][..]] {
+        let out = sandbox.run(args);
+        assert_eq!(out.status.code(), Some(78), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("team[2].address: Support+hosting@example.com is a support address"), "{err}");
+        assert!(err.contains("team[0].members[0]: alice@example.com is agent Alice Smith's address"), "{err}");
+    }
+}

@@ -1,0 +1,163 @@
+//! `[[team]]`: the Engineering, Operations, Hosting and Account teams a case can be
+//! escalated to (`#escalate hosting`). A team is reached at its own address; its answers
+//! come back to the case through the support address, so that address must not be one of
+//! ours or an agent's (the team's mail would be read as ours and loop).
+
+use serde::Deserialize;
+
+use super::Problems;
+use super::model::{AgentConfig, MailboxConfig};
+use super::raw::Unknown;
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamConfig {
+    /// What agents write after `#escalate`: lower-case letters, digits and dashes.
+    pub name: String,
+    /// The team's mailing address: escalations go there.
+    pub address: EmailAddress,
+    /// Besides the address, who may answer for the team.
+    pub members: Vec<EmailAddress>,
+    /// How mail names the team ("Hosting team").
+    pub title: String,
+}
+
+impl TeamConfig {
+    /// Whether `sender` writes for the team: its address or one of its members.
+    pub fn speaks_for(&self, sender: &EmailAddress) -> bool {
+        self.address == *sender || self.members.contains(sender)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawTeam {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub members: Option<Vec<String>>,
+    pub title: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// What a team's addresses must not be.
+pub struct Ours<'a> {
+    pub mailboxes: &'a [MailboxConfig],
+    pub outbound_from: Option<&'a EmailAddress>,
+    pub agents: &'a [AgentConfig],
+    /// `[agents] notify = "team@…"`: where the agents read their notifications.
+    pub agents_address: Option<&'a EmailAddress>,
+}
+
+impl Ours<'_> {
+    /// Why mail from or to `address` would be read as the desk's or an agent's, if it would.
+    fn claims(&self, address: &EmailAddress) -> Option<String> {
+        let ours = self.mailboxes.iter().map(|m| &m.address).chain(self.outbound_from);
+        if let Some(own) = ours.into_iter().find(|own| same_mailbox(own, address)) {
+            return Some(format!("{address} is a support address ({own}): escalations would come back to the desk"));
+        }
+        if self.agents_address == Some(address) {
+            return Some(format!("{address} is where the agents are notified ([agents] notify)"));
+        }
+        let agent = self.agents.iter().find(|a| a.email == *address || a.aliases.contains(address));
+        agent.map(|a| format!("{address} is agent {}'s address: the team's answers would be read as theirs", a.name))
+    }
+}
+
+/// `support+x@example.com` is delivered to `support@example.com`.
+fn same_mailbox(own: &EmailAddress, address: &EmailAddress) -> bool {
+    let base = |a: &EmailAddress| a.local_part().split('+').next().unwrap_or_default().to_ascii_lowercase();
+    own.domain() == address.domain() && base(own) == base(address)
+}
+
+pub fn teams(p: &mut Problems, raw: &[RawTeam], ours: &Ours<'_>) -> Vec<TeamConfig> {
+    let mut out: Vec<TeamConfig> = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        let key = format!("team[{i}]");
+        let Some(team) = team(p, &key, t, ours) else { continue };
+        if out.iter().any(|o| o.name == team.name) {
+            p.push(format!("{key}.name"), format!("another [[team]] is named {:?}", team.name));
+            continue;
+        }
+        let shared = out.iter().find(|o| o.speaks_for(&team.address) || team.members.iter().any(|m| o.speaks_for(m)));
+        if let Some(other) = shared {
+            let why = format!("shares an address with team {:?}: an answer could not be told apart", other.name);
+            p.push(key, why);
+            continue;
+        }
+        out.push(team);
+    }
+    out
+}
+
+fn team(p: &mut Problems, key: &str, t: &RawTeam, ours: &Ours<'_>) -> Option<TeamConfig> {
+    p.unknown_keys(key, &t.unknown);
+    let name = match t.name.as_deref().map(str::trim) {
+        None => {
+            p.push(format!("{key}.name"), "missing (required)");
+            None
+        }
+        Some(n) if is_team_name(n) => Some(n.to_owned()),
+        Some(n) => {
+            let why = format!("expected lower-case letters, digits and dashes (as in `#escalate hosting`), got {n:?}");
+            p.push(format!("{key}.name"), why);
+            None
+        }
+    };
+    let mut checked = |field: String, text: Option<&str>| -> Option<EmailAddress> {
+        let address: EmailAddress = p.require(&field, text)?;
+        match ours.claims(&address) {
+            Some(why) => {
+                p.push(field, why);
+                None
+            }
+            None => Some(address),
+        }
+    };
+    let address = checked(format!("{key}.address"), t.address.as_deref());
+    let members: Vec<Option<EmailAddress>> =
+        t.members.iter().flatten().enumerate().map(|(j, m)| checked(format!("{key}.members[{j}]"), Some(m))).collect();
+    let (name, address) = (name?, address?);
+    let members = members.into_iter().collect::<Option<Vec<_>>>()?;
+    let title = t.title.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| default_title(&name));
+    Some(TeamConfig { name, address, members, title })
+}
+
+fn is_team_name(name: &str) -> bool {
+    name.len() <= 40
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `hosting` → "Hosting team".
+fn default_title(name: &str) -> String {
+    let mut chars = name.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+    format!("{} team", first.chain(chars).collect::<String>().replace('-', " "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_come_from_names() {
+        assert_eq!(default_title("hosting"), "Hosting team");
+        assert_eq!(default_title("site-ops"), "Site ops team");
+    }
+
+    #[test]
+    fn plus_addresses_of_a_support_address_are_ours() {
+        let own: EmailAddress = "support@example.com".parse().unwrap();
+        assert!(same_mailbox(&own, &"support+hosting@example.com".parse().unwrap()));
+        assert!(same_mailbox(&own, &"Support@EXAMPLE.com".parse().unwrap()));
+        assert!(!same_mailbox(&own, &"hosting@example.com".parse().unwrap()));
+        assert!(!same_mailbox(&own, &"support@hosting.example.com".parse().unwrap()));
+    }
+
+    #[test]
+    fn names_are_words_an_agent_can_type() {
+        assert!(is_team_name("hosting") && is_team_name("tier-2"));
+        assert!(!is_team_name("Hosting") && !is_team_name("2nd") && !is_team_name("a b") && !is_team_name(""));
+    }
+}
