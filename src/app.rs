@@ -106,6 +106,7 @@ async fn seed_agents(desk: &Desk) -> Result<(), DbErr> {
         agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await?;
     }
     crate::reports::fill_report_tokens(&desk.db).await?;
+    crate::teams::sync_teams(&desk.db, &desk.config, now).await?;
     crate::agents::fill_missing_tokens(&desk.db).await
 }
 

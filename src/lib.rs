@@ -19,5 +19,6 @@ pub mod reports;
 pub mod scheduler;
 pub mod sla;
 pub mod storage;
+pub mod teams;
 pub mod templates;
 pub mod threading;

@@ -12,6 +12,7 @@ mod m20261202_000007_case_channel;
 mod m20261202_000008_budget;
 mod m20261202_000009_reports_sent;
 mod m20261202_000010_company_report_token;
+mod m20261203_000011_escalations;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_budget::Migration),
             Box::new(m20261202_000009_reports_sent::Migration),
             Box::new(m20261202_000010_company_report_token::Migration),
+            Box::new(m20261203_000011_escalations::Migration),
         ]
     }
 }

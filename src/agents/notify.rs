@@ -21,6 +21,8 @@ pub enum Event {
     CrmNote,
     /// Mail we sent on the case (an acknowledgement, a reply) bounced.
     Undelivered,
+    /// A team the case is escalated to answered (kept as an internal note).
+    TeamAnswer,
 }
 
 /// What happened on a case. The notification shows the case's company (its name, reference
@@ -121,7 +123,9 @@ fn recipients<'a>(
     };
     match (notice.event, assigned, &desk.notify) {
         (_, _, Notify::Nobody) => Vec::new(),
-        (Event::FollowUp | Event::CrmNote | Event::Undelivered, Some(a), _) => personal(a).into_iter().collect(),
+        (Event::FollowUp | Event::CrmNote | Event::Undelivered | Event::TeamAnswer, Some(a), _) => {
+            personal(a).into_iter().collect()
+        }
         (_, _, _) if let Some(list) = named => agents
             .active()
             .filter(|a| list.iter().any(|x| x.as_str().eq_ignore_ascii_case(&a.email)))
@@ -148,6 +152,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
     let message = match notice.event {
         Event::NewCase => msg.text_body.trim(),
         Event::FollowUp | Event::CrmNote => crate::threading::new_text(&msg.text_body, None).trim(),
+        Event::TeamAnswer => crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker)).trim(),
         Event::Undelivered => msg.text_body.trim(),
     };
     let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
@@ -167,6 +172,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
             Event::FollowUp => "Customer reply".into(),
             Event::CrmNote => "CRM note on".into(),
             Event::Undelivered => "Delivery failure on".into(),
+            Event::TeamAnswer => "Team answer on".into(),
         },
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),
@@ -187,6 +193,13 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         message_cut,
         ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),
         undelivered: notice.undelivered.unwrap_or_default().to_owned(),
+        message_heading: match notice.event {
+            Event::NewCase | Event::FollowUp => "Customer's message",
+            Event::CrmNote => "The CRM's note",
+            Event::Undelivered => "The bounce",
+            Event::TeamAnswer => "The team's answer",
+        }
+        .into(),
         attachments: msg.attachments.iter().filter_map(|a| a.filename.clone()).collect::<Vec<_>>().join(", "),
         limit: LimitNotes::default(),
     }
@@ -194,7 +207,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
 
 /// At most `max` bytes of `text`, cut at a character boundary, and a note of what was left
 /// out ("" when nothing was): a 24 MB message must not make a 50 MB notification.
-fn excerpt(text: &str, max: usize) -> (String, String) {
+pub fn excerpt(text: &str, max: usize) -> (String, String) {
     if text.len() <= max {
         return (text.to_owned(), String::new());
     }
@@ -207,7 +220,7 @@ fn excerpt(text: &str, max: usize) -> (String, String) {
     (text[..cut].to_owned(), note)
 }
 
-fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     match bytes {
         b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
         b if b >= 1024 => format!("{} kB", b / 1024),

@@ -16,7 +16,8 @@ use crate::domain::{CaseNumber, Status};
 use crate::mail::ParsedMessage;
 use crate::outbound::MailError;
 use crate::storage::Tx;
-use crate::storage::entities::{agent, case};
+use crate::storage::entities::{agent, case, escalation};
+use crate::teams::{self, Escalation, Target};
 use crate::templates::Templates;
 
 pub struct AgentMail<'a> {
@@ -85,7 +86,8 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
         return Ok(Handled::OnCase { case: number, what: "unverified agent reply kept as a note" });
     }
     let text = crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker));
-    let plan = match plan(parse_commands(text), ctx, agent, &case) {
+    let escalated = teams::current(txn, case.id).await?;
+    let plan = match plan(parse_commands(text), ctx, agent, &case, &escalated) {
         Ok(plan) => plan,
         Err(problems) => {
             keep_note(txn, &case, &mail, Some("commands rejected".into()));
@@ -105,16 +107,35 @@ struct Plan<'a> {
     fields: Vec<FieldChange<'a>>,
     time: Vec<(u32, Rate)>,
     status: Option<Status>,
+    /// Teams to escalate to, each with the agent's reason.
+    escalate: Vec<(Target<'a>, Option<String>)>,
+    /// Current escalations `#deescalate` ends.
+    deescalate: Vec<escalation::Model>,
     note: bool,
     text: String,
 }
 
-fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model) -> Result<Plan<'a>, Vec<String>> {
+fn plan<'a>(
+    cmds: Commands,
+    ctx: &Ctx<'a>,
+    me: &'a agent::Model,
+    c: &case::Model,
+    escalated: &[escalation::Model],
+) -> Result<Plan<'a>, Vec<String>> {
     let mut problems = cmds.problems;
     let current = Classification { severity: c.severity, case_type: c.case_type, client_config: c.client_config };
     let mut class = current;
-    let mut plan =
-        Plan { classification: None, fields: Vec::new(), time: Vec::new(), status: None, note: false, text: cmds.text };
+    let mut plan = Plan {
+        classification: None,
+        fields: Vec::new(),
+        time: Vec::new(),
+        status: None,
+        escalate: Vec::new(),
+        deescalate: Vec::new(),
+        note: false,
+        text: cmds.text,
+    };
+    let company = ctx.companies.of(ctx.config, c);
     for command in cmds.commands {
         match command {
             Command::Status(s) => plan.status = Some(s),
@@ -135,26 +156,26 @@ fn plan<'a>(cmds: Commands, ctx: &Ctx<'a>, me: &'a agent::Model, c: &case::Model
             },
             Command::Time { minutes, rate } => plan.time.push((minutes, rate)),
             Command::Note => plan.note = true,
-            Command::Escalate { team, .. } => problems.push(format!("#escalate {team}: {}", not_yet(ctx, &team))),
-            Command::Deescalate(team) => {
-                let team = team.map(|t| format!(" {t}")).unwrap_or_default();
-                problems.push(format!("#deescalate{team}: this case is not escalated"))
-            }
+            Command::Escalate { team, reason } => match teams::target(ctx.config, company, escalated, &team) {
+                Ok(t) if plan.escalate.iter().any(|(p, _)| p.name() == t.name()) => {}
+                Ok(t) => plan.escalate.push((t, Some(reason).filter(|r| !r.is_empty()))),
+                Err(why) => problems.push(format!("#escalate {team}: {why}")),
+            },
+            Command::Deescalate(team) => match teams::ending(escalated, team.as_deref()) {
+                Ok(rows) => {
+                    plan.deescalate.extend(rows);
+                    plan.deescalate.sort_by_key(|r| r.id);
+                    plan.deescalate.dedup_by_key(|r| r.id);
+                }
+                Err(why) => {
+                    let team = team.map(|t| format!(" {t}")).unwrap_or_default();
+                    problems.push(format!("#deescalate{team}: {why}"))
+                }
+            },
         }
     }
     plan.classification = (class != current).then_some(class);
     if problems.is_empty() { Ok(plan) } else { Err(problems) }
-}
-
-/// Why `#escalate TEAM` cannot be applied: no such team (naming those there are), or, for
-/// now, that supportd does not send escalations yet.
-fn not_yet(ctx: &Ctx<'_>, team: &str) -> String {
-    let teams: Vec<&str> = ctx.config.teams.iter().map(|t| t.name.as_str()).collect();
-    match (ctx.config.team(team), teams.is_empty()) {
-        (Some(_), _) => "escalation by mail to a team is not built yet (nothing was sent to the team)".into(),
-        (None, true) => format!("no [[team]] is named {team:?}: none is configured"),
-        (None, false) => format!("no [[team]] is named {team:?} (teams: {})", teams.join(", ")),
-    }
 }
 
 /// `#company acme` (a slug, or the name in any letter case).
@@ -195,6 +216,18 @@ async fn apply(
     let resolving = plan.status == Some(Status::Resolved) && c.status != Status::Resolved;
     if let Some(status) = plan.status.filter(|s| *s != c.status) {
         c = cases::set_status(txn, config, &c, status, actor, now).await?;
+    }
+    teams::deescalate(txn, plan.deescalate, &c, actor, now).await?;
+    for (target, reason) in &plan.escalate {
+        let e = Escalation {
+            case: &c,
+            target: *target,
+            reason: reason.as_deref(),
+            by: mail.agent,
+            actor,
+            support: &mail.mailbox.address,
+        };
+        teams::escalate(txn, ctx, e).await?;
     }
     let solution = c.solution.clone().filter(|_| resolving);
     let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
@@ -240,7 +273,8 @@ pub async fn apply_commands(
     c: case::Model,
     commands: &str,
 ) -> Result<Result<&'static str, Vec<String>>, MailError> {
-    let plan = match plan(parse_commands(commands), ctx, mail.agent, &c) {
+    let escalated = teams::current(txn, c.id).await?;
+    let plan = match plan(parse_commands(commands), ctx, mail.agent, &c, &escalated) {
         Ok(plan) => plan,
         Err(problems) => return Ok(Err(problems)),
     };

@@ -20,11 +20,18 @@ pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Re
     }
 }
 
-/// The agent's token in `support+<token>@…` of any recipient (To, Cc, Delivered-To,
-/// X-Original-To): replying to a notification keeps its Reply-To.
+/// The agent's token in `support+<token>@…` of any recipient: replying to a notification
+/// keeps its Reply-To.
 fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
-    let refused = || Err("it was not sent to your personal reply address (reply to a case notification)".to_owned());
-    let Some(token) = token.filter(|t| !t.is_empty()) else { return refused() };
+    match token {
+        Some(token) if carries_token(msg, token) => Ok(()),
+        _ => Err("it was not sent to your personal reply address (reply to a case notification)".to_owned()),
+    }
+}
+
+/// Whether an address the message was sent to (To, Cc, Delivered-To, X-Original-To) is
+/// `…+<token>@…`. An empty token is carried by nothing.
+pub fn carries_token(msg: &ParsedMessage, token: &str) -> bool {
     let headers = ["delivered-to", "x-original-to"];
     let trace = msg.headers.iter().filter(|(n, _)| headers.contains(&n.as_str())).map(|(_, v)| v.as_str());
     let listed = msg.to.iter().chain(&msg.cc).map(|p| p.address.as_str());
@@ -32,7 +39,7 @@ fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
         let local = addr.trim().trim_matches(['<', '>']).rsplit_once('@').map(|(l, _)| l).unwrap_or_default();
         local.split_once('+').is_some_and(|(_, t)| t == token)
     };
-    if listed.chain(trace).any(carries) { Ok(()) } else { refused() }
+    !token.is_empty() && listed.chain(trace).any(carries)
 }
 
 /// Only the topmost `Authentication-Results` counts, and only from the trusted server:

@@ -11,6 +11,8 @@ pub enum Actor {
     System,
     Customer(EmailAddress),
     Agent(EmailAddress),
+    /// Someone answering for a `[[team]]` the case was escalated to.
+    Team(EmailAddress),
 }
 
 impl std::fmt::Display for Actor {
@@ -19,6 +21,7 @@ impl std::fmt::Display for Actor {
             Actor::System => f.write_str("system"),
             Actor::Customer(a) => write!(f, "customer:{a}"),
             Actor::Agent(a) => write!(f, "agent:{a}"),
+            Actor::Team(a) => write!(f, "team:{a}"),
         }
     }
 }

@@ -24,7 +24,7 @@ pub use fields::{FieldChange, set_field};
 pub use members::{Door, StoredMember, add_member, config_member, door, remove_member, stored_members};
 pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
-    store_message,
+    store_message, store_team_note,
 };
 pub use parties::{
     NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies,

@@ -89,10 +89,17 @@ pub fn store_crm_note(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arri
     insert_message(txn, case_id, msg, arrival, None, Author::Crm);
 }
 
+/// Stores a message from a team the case was escalated to as an internal note; `flag` says
+/// what it is ("an answer from the Hosting team") or why it did nothing.
+pub fn store_team_note(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>, flag: String) {
+    insert_message(txn, case_id, msg, arrival, None, Author::Team(flag));
+}
+
 /// Who wrote a stored message, besides its From address.
 enum Author {
     Customer,
     Crm,
+    Team(String),
     Agent(AgentMark),
 }
 
@@ -129,14 +136,16 @@ fn insert_message(
 ) {
     let agent = match &author {
         Author::Agent(mark) => Some(mark),
-        Author::Customer | Author::Crm => None,
+        Author::Customer | Author::Crm | Author::Team(_) => None,
     };
     let list =
         |parties: &[crate::mail::Party]| parties.iter().map(|p| p.address.to_string()).collect::<Vec<_>>().join(", ");
     let mut flags = msg.flags.clone();
     flags.extend(agent.and_then(|a| a.flag.clone()));
-    if matches!(author, Author::Crm) {
-        flags.push("a note from the company's CRM".into());
+    match &author {
+        Author::Crm => flags.push("a note from the company's CRM".into()),
+        Author::Team(flag) => flags.push(flag.clone()),
+        Author::Customer | Author::Agent(_) => {}
     }
     let row = message::ActiveModel {
         case_id: Set(case_id),
@@ -158,7 +167,7 @@ fn insert_message(
         no_ack_reason: Set(no_ack_reason),
         flags: Set((!flags.is_empty()).then(|| flags.join("; "))),
         agent_id: Set(agent.map(|a| a.agent_id)),
-        internal: Set(agent.is_some_and(|a| a.internal) || matches!(author, Author::Crm)),
+        internal: Set(agent.is_some_and(|a| a.internal) || matches!(author, Author::Crm | Author::Team(_))),
         ..Default::default()
     };
     let attachments = msg

@@ -37,6 +37,8 @@ pub struct CaseView {
     pub resolution_due: Option<DateTime<Utc>>,
     pub solution: Option<String>,
     pub opened_because: Option<String>,
+    /// The teams the case is escalated to now (`#escalate`).
+    pub with_teams: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,6 +109,8 @@ pub struct CaseDetail {
     /// Mail we sent, oldest first.
     pub sent: Vec<SentView>,
     pub events: Vec<EventView>,
+    /// Its escalations to other teams, current (no `until`) and past, oldest first.
+    pub escalations: Vec<crate::teams::Escalated>,
 }
 
 /// Company names, contact and agent addresses by id, for views of many cases.
@@ -115,6 +119,8 @@ struct Names {
     companies: HashMap<i64, String>,
     contacts: HashMap<i64, String>,
     agents: HashMap<i64, String>,
+    /// Case id to the teams it is escalated to now.
+    with_teams: HashMap<i64, Vec<String>>,
 }
 
 async fn party_names(db: &impl ConnectionTrait) -> Result<Names, DbErr> {
@@ -122,6 +128,7 @@ async fn party_names(db: &impl ConnectionTrait) -> Result<Names, DbErr> {
         companies: company::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect(),
         contacts: contact::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.email)).collect(),
         agents: agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect(),
+        with_teams: crate::teams::with_teams(db).await?,
     })
 }
 
@@ -218,8 +225,23 @@ pub async fn show_case(
     };
     let sent = sent_on(db, c.id).await?;
     let sla = sla_of(db, config, &c, now).await?;
+    let escalations = crate::teams::of_case(db, c.id).await?;
+    let current = escalations.iter().filter(|e| e.until.is_none()).map(|e| e.team.clone()).collect();
+    names.with_teams.insert(c.id, current);
     let case = view(c, &names);
-    Ok(Some(CaseDetail { case, sla, cc, linked_case, reference_notes, budget, time, messages, sent, events }))
+    Ok(Some(CaseDetail {
+        case,
+        sla,
+        cc,
+        linked_case,
+        reference_notes,
+        budget,
+        time,
+        messages,
+        sent,
+        events,
+        escalations,
+    }))
 }
 
 async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView>, DbErr> {
@@ -329,6 +351,7 @@ fn view(c: case::Model, names: &Names) -> CaseView {
         first_response_due: c.first_response_due,
         first_response_at: c.first_response_at,
         resolution_due: c.resolution_due,
+        with_teams: names.with_teams.get(&c.id).cloned().unwrap_or_default(),
         solution: c.solution,
         opened_because: c.opened_because,
     }

@@ -97,6 +97,7 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     if let Some(linked) = d.linked_case {
         outln!("  linked to case {linked}");
     }
+    print_escalations(d, zone);
     if let Some(notes) = &d.reference_notes {
         outln!("\nReference notes: {notes}");
     }
@@ -124,6 +125,24 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
         };
         let detail = e.detail.as_deref().map(|d| format!(" · {d}")).unwrap_or_default();
         outln!("  {} {} {}{change}{detail}", zone.time(Some(e.at)), e.actor, e.kind);
+    }
+}
+
+/// "with hosting since …" for each current escalation, then the past ones.
+fn print_escalations(d: &CaseDetail, zone: Zone) {
+    for e in &d.escalations {
+        let why = e.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        match e.until {
+            None => outln!("  with {} since {} (by {}){why}", e.team, zone.time(Some(e.since)), e.by),
+            Some(until) => outln!(
+                "  was with {} from {} to {} (by {}, ended by {}){why}",
+                e.team,
+                zone.time(Some(e.since)),
+                zone.time(Some(until)),
+                e.by,
+                e.ended_by.as_deref().unwrap_or("-")
+            ),
+        }
     }
 }
 

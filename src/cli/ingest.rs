@@ -66,6 +66,7 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::Opened { case, acknowledged: false } => format!("opened case {case}; no acknowledgement"),
         Outcome::Appended { case } => format!("added to case {case}"),
         Outcome::FromAgent { case, what } => format!("agent's email on case {case}: {what}"),
+        Outcome::FromTeam { case, what } => format!("a team's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
         Outcome::ReportSent { company, period } => format!("the {period} report of {company} queued to its CRM"),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),

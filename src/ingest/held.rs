@@ -110,7 +110,10 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     };
     let outcome = ingest(desk, incoming).await?;
     let number = match &outcome {
-        Outcome::Opened { case, .. } | Outcome::Appended { case } | Outcome::FromAgent { case, .. } => *case,
+        Outcome::Opened { case, .. }
+        | Outcome::Appended { case }
+        | Outcome::FromAgent { case, .. }
+        | Outcome::FromTeam { case, .. } => *case,
         Outcome::Quarantined { reason, .. } | Outcome::Held { reason, .. } => {
             return Err(HeldError::StillFails { id, reason: reason.clone() });
         }

@@ -21,6 +21,7 @@ use crate::outbound::{MailError, ack_key, recent_acks_each};
 use crate::storage::entities::held_mail::Kind as HeldKind;
 use crate::storage::entities::{agent, contact, message};
 use crate::storage::{Tx, begin_write, is_unavailable};
+use crate::teams::{TeamMail, Teams, handle_team_mail};
 
 /// A message as a source hands it over.
 pub struct Incoming<'a> {
@@ -58,6 +59,11 @@ pub enum Outcome {
     },
     /// An agent's email, stored on its case; `what` came of it (relayed, a note, refused).
     FromAgent {
+        case: CaseNumber,
+        what: &'static str,
+    },
+    /// Mail from a team a case was escalated to, kept on its case as an internal note.
+    FromTeam {
         case: CaseNumber,
         what: &'static str,
     },
@@ -164,6 +170,7 @@ pub async fn ingest(desk: &Desk, inc: Incoming<'_>) -> Result<Outcome, IngestErr
 /// after a message's savepoint commits, and the memo dies with its transaction.
 struct BatchMemo {
     agents: Directory,
+    teams: Teams,
     companies: Companies,
     limits: Ledger,
     /// Stored contacts of the batch's senders (absent: none at the start of the batch).
@@ -195,6 +202,7 @@ impl BatchMemo {
         contacts.extend(cases::add_contacts(txn, &new, now).await?);
         Ok(BatchMemo {
             agents,
+            teams: Teams::load(txn, &desk.config).await?,
             companies: Companies::load(txn).await?,
             limits: Ledger::default(),
             contacts,
@@ -248,6 +256,7 @@ fn new_customers(
         if !anyone
             || known.contains_key(sender)
             || agents.by_address(sender).is_some()
+            || cfg.teams.iter().any(|t| t.speaks_for(sender))
             || automated.is_some()
             || !seen.insert(sender.clone())
         {
@@ -330,6 +339,10 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
             Ok(Outcome::FromAgent { case, what }) => {
                 span.record("case", case.to_string());
                 info!(what, "agent's email handled");
+            }
+            Ok(Outcome::FromTeam { case, what }) => {
+                span.record("case", case.to_string());
+                info!(what, "a team's email handled");
             }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
             Ok(Outcome::ReportSent { company, period }) => info!(%company, %period, "report sent on request"),
@@ -507,8 +520,8 @@ async fn keep_in_quarantine(txn: &Tx, desk: &Desk, inc: &Incoming<'_>, reason: S
     Ok(Outcome::Quarantined { id, reason })
 }
 
-/// One message: a `#report` request goes to `reports`, an agent's mail to `agents`, anyone
-/// else's through the cases service's door.
+/// One message: a `#report` request goes to `reports`, an agent's mail to `agents`, a
+/// team's to `teams`, anyone else's through the cases service's door.
 async fn store(
     txn: &Tx,
     desk: &Desk,
@@ -536,6 +549,20 @@ async fn store(
     }
     if let Some(agent) = agent {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, automated.map(|a| a.reason.as_str())).await?;
+        return Ok((outcome, Learnt::default()));
+    }
+    if let Some(team) = memo.teams.of_mail(msg) {
+        let mail = TeamMail {
+            msg,
+            arrival: arrival(inc),
+            mailbox: inc.mailbox,
+            team,
+            automated: automated.map(|a| a.reason.as_str()),
+        };
+        let outcome = match handle_team_mail(txn, &memo.ctx(desk), mail).await? {
+            Handled::OnCase { case, what } => Outcome::FromTeam { case, what },
+            Handled::NoCase(reason) => keep_in_quarantine(txn, desk, inc, reason).await?,
+        };
         return Ok((outcome, Learnt::default()));
     }
     let (outcome, learnt) = intake::email(txn, desk, &memo.ctx(desk), email).await?;

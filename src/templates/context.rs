@@ -188,6 +188,9 @@ pub struct NotifyContext {
     /// "" unless mail we sent on the case bounced: then what the bounce says (the recipient,
     /// the status and the server's diagnostic), or that the message below has the details.
     pub undelivered: String,
+    /// What `message` is: "Customer's message", "The bounce", "The CRM's note", "The team's
+    /// answer".
+    pub message_heading: String,
     /// Names of the customer's attachments, comma-separated; empty when none.
     pub attachments: String,
     #[serde(flatten)]
@@ -243,6 +246,82 @@ pub struct AgentErrorContext {
     pub support_address: String,
     #[serde(flatten)]
     pub limit: LimitNotes,
+}
+
+/// A case escalated to a team (or, for account matters, to the company's CRM).
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationContext {
+    /// The first line: the team's reply is cut above it.
+    pub reply_marker: String,
+    /// "Hosting team", or the CRM's name for account matters.
+    pub team: String,
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    pub company: String,
+    /// "Jane Doe <jane@acme.example>".
+    pub customer: String,
+    pub case_type: String,
+    pub severity: String,
+    pub severity_meaning: String,
+    pub priority: String,
+    pub status: String,
+    pub assignee: String,
+    /// The agent who escalated.
+    pub escalated_by: String,
+    /// Why, in the agent's words; empty when they gave none.
+    pub reason: String,
+    /// "due Tuesday 1 December 2026, 10:00 CET (within 4 business hours)", or "met …".
+    pub response: String,
+    /// Likewise, or "none: Bugs have no resolution target".
+    pub resolution: String,
+    pub reference_notes: String,
+    /// The customer's messages so far, oldest first, within `[agents] excerpt_bytes`.
+    pub messages: Vec<BriefMessage>,
+    /// "" when every message is whole, else what was left out.
+    pub messages_cut: String,
+    /// "report.pdf (120 kB), screen.png (2 MB)"; empty when none.
+    pub attachments: String,
+    pub support_address: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefMessage {
+    pub from: String,
+    /// In the support calendar's zone.
+    pub at: String,
+    pub text: String,
+}
+
+fn sample_escalation() -> EscalationContext {
+    EscalationContext {
+        reply_marker: "##- Please type your reply above this line -##".into(),
+        team: "Hosting team".into(),
+        case_number: "000123".into(),
+        case_tag: "[Case #000123]".into(),
+        subject: "Site down".into(),
+        company: "Acme Corporation".into(),
+        customer: "Jane Doe <jane@acme.example>".into(),
+        case_type: "Query".into(),
+        severity: "S1".into(),
+        severity_meaning: "Critical – site offline for all users".into(),
+        priority: "urgent".into(),
+        status: "open".into(),
+        assignee: "Jo Agent".into(),
+        escalated_by: "Jo Agent".into(),
+        reason: "Database server unreachable".into(),
+        response: "met".into(),
+        resolution: "due Tuesday 1 December 2026, 10:00 CET".into(),
+        reference_notes: "Hosted on the EU cluster.".into(),
+        messages: vec![BriefMessage {
+            from: "Jane Doe <jane@acme.example>".into(),
+            at: "Monday 30 November 2026, 09:12 CET".into(),
+            text: "The site shows a database error.".into(),
+        }],
+        messages_cut: String::new(),
+        attachments: "error.png (12 kB)".into(),
+        support_address: "support@example.com".into(),
+    }
 }
 
 fn sample_limit_notes() -> LimitNotes {
@@ -321,6 +400,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         undelivered: "Final-Recipient: rfc822; jane@acme.example; Status: 5.1.1; Diagnostic-Code: smtp; 550 5.1.1 \
                       User unknown"
             .into(),
+        message_heading: "Customer's message".into(),
         attachments: "screenshot.png".into(),
         limit: sample_limit_notes(),
     };
@@ -410,6 +490,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         "relay" => serde_json::to_value(relay).ok(),
         "resolution" => serde_json::to_value(resolution).ok(),
         "agent_error" => serde_json::to_value(agent_error).ok(),
+        "escalation" => serde_json::to_value(sample_escalation()).ok(),
         _ => None,
     }
 }

@@ -12,15 +12,15 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, BudgetContext, LimitNotes, NotMemberContext, NotifyContext,
-    RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
+    AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
+    NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
 };
 
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
 pub const KINDS: &[&str] =
-    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report"];
+    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report", "escalation"];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]

@@ -71,7 +71,7 @@ impl Desk {
     }
 
     /// Alice's notification of the case `tag`: (Message-ID, Reply-To, subject).
-    fn notification(&self, tag: &str) -> (String, String, String) {
+    pub fn notification(&self, tag: &str) -> (String, String, String) {
         let (raw, _) = self
             .sent_to("alice@example.com")
             .into_iter()

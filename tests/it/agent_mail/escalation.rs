@@ -1,7 +1,12 @@
 //! Escalation to the Engineering, Operations, Hosting and Account teams (`#escalate`), by
 //! mail through Dovecot and the SMTP receiver.
 
-use super::{Desk, event_kinds, normalise};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use supportd::mail::ParsedMessage;
+
+use super::{Desk, MARKER, event_kinds, normalise};
+use crate::support::smtp::header;
 
 const TEAMS: &str = "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n\n\
                      [[team]]\nname = \"engineering\"\naddress = \"engineering@example.com\"\n";
@@ -27,4 +32,189 @@ async fn escalating_to_an_unknown_team_applies_nothing_and_lists_the_teams() {
         text.contains("#escalate nowhere: no [[team]] is named \"nowhere\" (teams: hosting, engineering)"),
         "{text}"
     );
+}
+
+const BOB: &str = "\n[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n";
+
+/// The team's mail: its one brief of `tag`, raw and parsed.
+fn brief(desk: &Desk, team: &str, tag: &str) -> (String, ParsedMessage) {
+    let mut briefs: Vec<_> = desk
+        .sent_to(team)
+        .into_iter()
+        .filter(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains(tag) && s.contains("Escalated to")))
+        .collect();
+    assert_eq!(briefs.len(), 1, "one brief of {tag} to {team}");
+    briefs.pop().unwrap()
+}
+
+/// Someone answers the team's brief of `tag` from `from`, to `to` (by default the brief's
+/// Reply-To), with `body` above the quoted brief.
+async fn team_answers(desk: &Desk, team: &str, tag: &str, from: &str, to: Option<&str>, body: &str) {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let (raw, _) = brief(desk, team, tag);
+    let reply_to = header(&raw, "Reply-To").unwrap();
+    let id = header(&raw, "Message-ID").unwrap();
+    let subject = header(&raw, "Subject").unwrap();
+    let mail = format!(
+        "From: {from}\r\nTo: {}\r\nSubject: Re: {subject}\r\nMessage-ID: <team-{}@example.com>\r\n\
+         In-Reply-To: {id}\r\nReferences: {id}\r\nDate: Mon, 23 Nov 2026 11:00:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n> {MARKER}\r\n> {tag} is escalated\r\n",
+        to.unwrap_or(&reply_to),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    );
+    desk.server.append(&[mail.into_bytes()]).await;
+    desk.run();
+}
+
+fn escalations(case: &serde_json::Value) -> Vec<serde_json::Value> {
+    case["escalations"].as_array().expect("escalations").clone()
+}
+
+/// The brief carries what the team needs without the desk (the case tag, the company's
+/// reference notes, the SLA clocks, why, the customer's message) and a Reply-To of its own;
+/// the customer hears nothing; the case records who escalated to whom and why. Two teams at
+/// once, and `#deescalate` ends one.
+#[tokio::test(flavor = "multi_thread")]
+async fn escalating_briefs_the_team_records_who_and_why_and_deescalate_ends_it() {
+    let desk = Desk::start(|c| c + TEAMS).await;
+    let tag = desk.customer_writes(1, "Checkout times out").await;
+    let before = desk.sent_to("customer1@acme.example").len();
+    desk.agent_replies(&tag, "#escalate hosting Database server unreachable\n#escalate engineering").await;
+
+    let (raw, msg) = brief(&desk, "hosting@example.com", &tag);
+    let subject = header(&raw, "Subject").unwrap();
+    assert!(subject.contains("Escalated to Hosting team") && subject.contains("Checkout times out"), "{subject}");
+    let text = normalise(&msg.text_body);
+    for want in [
+        "is escalated to the Hosting team by Alice Smith",
+        "Why: Database server unreachable",
+        "Production site is acme.example; never restart it during US business hours.",
+        "Response:   due ",
+        "Customer 1 <customer1@acme.example>",
+        "The printer on floor 2 shows OFFLINE.",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from the brief:\n{text}");
+    }
+    let reply_to = header(&raw, "Reply-To").unwrap();
+    let (_, alices, _) = desk.notification(&tag);
+    assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "{reply_to}");
+    assert_ne!(reply_to, alices, "the team has a token of its own");
+    let engineering = normalise(&brief(&desk, "engineering@example.com", &tag).1.text_body);
+    assert!(
+        engineering.contains("escalated to the Engineering team") && !engineering.contains("Why:"),
+        "{engineering}"
+    );
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), before, "the customer is not told");
+
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!(["hosting", "engineering"]), "{case}");
+    let all = escalations(&case);
+    assert_eq!(all[0]["team"], "hosting");
+    assert_eq!(all[0]["by"], "agent:alice@example.com");
+    assert_eq!(all[0]["reason"], "Database server unreachable");
+    assert!(all[0]["since"].is_string() && all[0]["until"].is_null(), "{case}");
+    let escalated: Vec<_> = case["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "escalated").collect();
+    assert_eq!(escalated.len(), 2, "{case}");
+    assert_eq!(escalated[0]["new_value"], "hosting");
+    assert_eq!(escalated[0]["detail"], "Database server unreachable");
+
+    desk.agent_replies(&tag, "#deescalate engineering").await;
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!(["hosting"]), "{case}");
+    let ended = &escalations(&case)[1];
+    assert_eq!(ended["team"], "engineering");
+    assert_eq!(ended["ended_by"], "agent:alice@example.com");
+    assert!(ended["until"].is_string(), "{case}");
+    assert!(event_kinds(&case).contains(&"escalation_ended".to_owned()));
+}
+
+/// The team's answer is an internal note for the assigned agent only, never relayed; a
+/// forged answer (the team's From without its token) changes nothing and tells no one;
+/// `#return` ends the escalation.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_teams_answer_is_a_note_for_the_agent_and_return_ends_the_escalation() {
+    let desk = Desk::start(|c| c + TEAMS + BOB).await;
+    let tag = desk.customer_writes(1, "Checkout times out").await;
+    desk.agent_replies(&tag, "#assign me\n#escalate hosting Database server unreachable").await;
+    let to_customer = desk.sent_to("customer1@acme.example").len();
+    let answers = |who: &str| {
+        desk.sent_to(who)
+            .into_iter()
+            .filter(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer on")))
+            .count()
+    };
+
+    team_answers(
+        &desk,
+        "hosting@example.com",
+        &tag,
+        "Hosting <hosting@example.com>",
+        Some("support@example.com"),
+        "#return all fine, forged",
+    )
+    .await;
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!(["hosting"]), "a forged #return changes nothing: {case}");
+    assert!(event_kinds(&case).contains(&"unverified_team_reply".to_owned()), "{case}");
+    assert_eq!(answers("alice@example.com"), 0, "a forged answer tells no one");
+
+    team_answers(
+        &desk,
+        "hosting@example.com",
+        &tag,
+        "Hosting <hosting@example.com>",
+        None,
+        "The database disk was full; we are moving it.",
+    )
+    .await;
+    let case = desk.case(&tag);
+    let note = case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["text_body"].as_str().unwrap().contains("disk was full") && m["from"] == "hosting@example.com");
+    let note = note.unwrap_or_else(|| panic!("the answer is on the case: {case}"));
+    assert_eq!(note["internal"], true, "{note}");
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), to_customer, "nothing relayed to the customer");
+    assert_eq!(answers("alice@example.com"), 1, "the assigned agent hears of it");
+    assert_eq!(answers("bob@example.com"), 0, "only the assigned agent");
+    let (_, notice) = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer on")))
+        .unwrap();
+    let text = normalise(&notice.text_body);
+    assert!(text.contains("The team's answer") && text.contains("The database disk was full"), "{text}");
+    assert!(!text.contains("is escalated"), "the quoted brief is cut: {text}");
+    assert_eq!(case["with_teams"], serde_json::json!(["hosting"]));
+
+    team_answers(
+        &desk,
+        "hosting@example.com",
+        &tag,
+        "Hosting <hosting@example.com>",
+        None,
+        "#return Moved to a bigger disk.",
+    )
+    .await;
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!([]), "{case}");
+    let done = &escalations(&case)[0];
+    assert_eq!(done["ended_by"], "team:hosting@example.com");
+    assert_eq!(done["end_note"], "Moved to a bigger disk.");
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), to_customer, "still nothing relayed");
+    assert_eq!(answers("alice@example.com"), 2);
+}
+
+/// With no `account` team, account matters go to the company's CRM, threaded back to the case.
+#[tokio::test(flavor = "multi_thread")]
+async fn escalating_to_account_without_an_account_team_reaches_the_crm() {
+    let desk = Desk::start(|c| c + TEAMS).await;
+    let tag = desk.customer_writes(1, "Renewal of our contract").await;
+    desk.agent_replies(&tag, "#escalate account The customer asks about renewal terms").await;
+    let (raw, msg) = brief(&desk, "carol@example.com", &tag);
+    assert!(header(&raw, "To").unwrap().contains("Carol CRM"), "{raw}");
+    assert!(normalise(&msg.text_body).contains("Why: The customer asks about renewal terms"));
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!(["account"]), "{case}");
 }

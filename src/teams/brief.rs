@@ -1,0 +1,176 @@
+//! The mail that escalates a case: everything the team needs without opening the desk (the
+//! case, its SLA clocks, the company's reference notes, why, and the customer's messages so
+//! far within `[agents] excerpt_bytes`), with a Reply-To that carries the team's token so
+//! its answer comes back to the case and proves it answers our mail.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::agents::{Ctx, excerpt, human_size, reply_address};
+use crate::config::Config;
+use crate::domain::EmailAddress;
+use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
+use crate::storage::Tx;
+use crate::storage::entities::{agent, attachment, case, message};
+use crate::templates::{Audience, BriefMessage, EscalationContext};
+
+/// How many of the customer's latest messages a brief quotes.
+const MESSAGES: u64 = 20;
+
+/// Whom the brief goes to: a team (answers verified by its token) or the company's CRM
+/// (whose answers are already theirs: see `cases::Standing::Crm`).
+pub struct Brief<'a> {
+    pub case: &'a case::Model,
+    pub to: &'a EmailAddress,
+    /// "Hosting team", or the CRM's name.
+    pub title: &'a str,
+    pub token: Option<&'a str>,
+    pub by: &'a agent::Model,
+    pub reason: Option<&'a str>,
+    pub support: &'a EmailAddress,
+}
+
+pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), MailError> {
+    let (config, c) = (ctx.config, b.case);
+    // The customer's message of this batch may still be staged.
+    txn.flush_for_case(c.id).await?;
+    let company = ctx.companies.of(config, c);
+    let quoted = customer_messages(txn, config, c.id).await?;
+    let severity = c.severity;
+    let assignee = c.assignee_id.and_then(|id| ctx.agents.by_id(id)).map_or("unassigned".into(), |a| a.name.clone());
+    let view = EscalationContext {
+        reply_marker: config.agent_desk.reply_marker.clone(),
+        team: b.title.to_owned(),
+        case_number: c.number.to_string(),
+        case_tag: config.intake.case_tag.render(c.number),
+        subject: c.summary.clone(),
+        company: company.map(|co| co.name.clone()).unwrap_or_else(|| "no known company".into()),
+        customer: quoted.messages.first().map(|m| m.from.clone()).unwrap_or_else(|| "unknown".into()),
+        case_type: c.case_type.to_string(),
+        severity: severity.to_string(),
+        severity_meaning: severity.meaning().to_owned(),
+        priority: c.priority.to_string(),
+        status: c.status.to_string(),
+        assignee,
+        escalated_by: b.by.name.clone(),
+        reason: b.reason.unwrap_or_default().to_owned(),
+        response: clock(config, c.first_response_due, c.first_response_at, "no response target"),
+        resolution: clock(config, c.resolution_due, c.resolved_at, "no resolution target applies"),
+        reference_notes: company.map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
+        messages: quoted.messages,
+        messages_cut: quoted.cut,
+        attachments: quoted.attachments,
+        support_address: b.support.to_string(),
+    };
+    let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
+    let rendered = ctx.templates.render("escalation", who, &view)?;
+    let reply_to = b.token.map_or_else(|| b.support.clone(), |t| reply_address(b.support, t));
+    let message_id = new_message_id("escalation", Some(c.number), b.support.domain());
+    let mail = Composed {
+        from: (config.outbound.from_name.as_deref(), b.support),
+        reply_to: &reply_to,
+        also_reply_to: None,
+        to: vec![(Some(b.title), b.to)],
+        cc: Vec::new(),
+        message_id: &message_id,
+        in_reply_to: None,
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+        rendered: &rendered,
+        attachments: &[],
+    };
+    queue_mail(txn, "escalation", Some(c.id), &mail, ctx.now).await
+}
+
+/// "met Monday …" once answered, "due …" before, `none` when there is no target.
+fn clock(
+    config: &Config,
+    due: Option<chrono::DateTime<chrono::Utc>>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    none: &str,
+) -> String {
+    let zone = config.calendar.time_zone;
+    match (at, due) {
+        (Some(at), Some(due)) if at <= due => {
+            format!("met {} (was due {})", format_due(at, zone), format_due(due, zone))
+        }
+        (Some(at), Some(due)) => format!("met late {} (was due {})", format_due(at, zone), format_due(due, zone)),
+        (None, Some(due)) => format!("due {}", format_due(due, zone)),
+        (_, None) => none.to_owned(),
+    }
+}
+
+/// A message of the customer's, as much as a brief shows of it.
+#[derive(FromQueryResult)]
+struct Said {
+    id: i64,
+    from_addr: String,
+    from_name: Option<String>,
+    received_at: DateTime<Utc>,
+    text_body: String,
+}
+
+/// What a brief quotes of the case.
+struct Quoted {
+    messages: Vec<BriefMessage>,
+    /// "" when nothing was cut.
+    cut: String,
+    /// Names and sizes of their attachments.
+    attachments: String,
+}
+
+/// The customer side's latest messages, oldest first, their new text only, within
+/// `excerpt_bytes` in all; and the names and sizes of their attachments (never the data).
+async fn customer_messages(db: &impl ConnectionTrait, config: &Config, case_id: i64) -> Result<Quoted, DbErr> {
+    let mut rows = message::Entity::find()
+        .select_only()
+        .columns([message::Column::Id, message::Column::FromAddr, message::Column::FromName])
+        .columns([message::Column::ReceivedAt, message::Column::TextBody])
+        .filter(message::Column::CaseId.eq(case_id))
+        .filter(message::Column::Direction.eq("in"))
+        .filter(message::Column::Internal.eq(false))
+        .order_by_desc(message::Column::ReceivedAt)
+        .order_by_desc(message::Column::Id)
+        .limit(MESSAGES)
+        .into_model::<Said>()
+        .all(db)
+        .await?;
+    rows.reverse();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut left = config.agent_desk.excerpt_bytes;
+    let mut cut = false;
+    let zone = config.calendar.time_zone;
+    let messages = rows
+        .into_iter()
+        .map(|m| {
+            let (text, note) = excerpt(crate::threading::new_text(&m.text_body, None).trim(), left);
+            left = left.saturating_sub(text.len());
+            cut |= !note.is_empty();
+            let from = m.from_name.map_or_else(|| m.from_addr.clone(), |n| format!("{n} <{}>", m.from_addr));
+            BriefMessage { from, at: format_due(m.received_at, zone), text }
+        })
+        .collect();
+    let files: Vec<(Option<String>, i64)> = attachment::Entity::find()
+        .select_only()
+        .columns([attachment::Column::Filename, attachment::Column::Size])
+        .filter(attachment::Column::MessageId.is_in(ids))
+        .order_by_asc(attachment::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let attachments = files
+        .into_iter()
+        .map(|(name, size)| {
+            format!("{} ({})", name.unwrap_or_else(|| "unnamed".into()), human_size(size.max(0) as u64))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cut = if cut {
+        "(some messages are cut short; the whole messages are kept on the case)".into()
+    } else {
+        String::new()
+    };
+    Ok(Quoted { messages, cut, attachments })
+}

@@ -1,0 +1,111 @@
+//! The escalations of each case: opened by `#escalate`, ended by the team's `#return` or an
+//! agent's `#deescalate`. Written directly in the caller's transaction, like the case.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+
+use crate::cases::Actor;
+use crate::storage::entities::escalation;
+
+/// One escalation as `cases show` and the reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalated {
+    pub team: String,
+    pub by: String,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub ended_by: Option<String>,
+    pub end_note: Option<String>,
+}
+
+impl From<escalation::Model> for Escalated {
+    fn from(e: escalation::Model) -> Self {
+        Escalated {
+            team: e.team,
+            by: e.escalated_by,
+            reason: e.reason,
+            since: e.started_at,
+            until: e.ended_at,
+            ended_by: e.ended_by,
+            end_note: e.end_note,
+        }
+    }
+}
+
+pub async fn open(
+    db: &impl ConnectionTrait,
+    case_id: i64,
+    team: &str,
+    by: &Actor,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = escalation::ActiveModel {
+        case_id: Set(case_id),
+        team: Set(team.to_owned()),
+        escalated_by: Set(by.to_string()),
+        reason: Set(reason.map(str::to_owned)),
+        started_at: Set(now),
+        ..Default::default()
+    };
+    escalation::Entity::insert(row).exec(db).await?;
+    Ok(())
+}
+
+/// The case's current escalations, oldest first.
+pub async fn current(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<escalation::Model>, DbErr> {
+    escalation::Entity::find()
+        .filter(escalation::Column::CaseId.eq(case_id))
+        .filter(escalation::Column::EndedAt.is_null())
+        .order_by_asc(escalation::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The teams each escalated case is with now, by case id.
+pub async fn with_teams(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let rows: Vec<(i64, String)> = escalation::Entity::find()
+        .select_only()
+        .columns([escalation::Column::CaseId, escalation::Column::Team])
+        .filter(escalation::Column::EndedAt.is_null())
+        .order_by_asc(escalation::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut with: HashMap<i64, Vec<String>> = HashMap::new();
+    for (case_id, team) in rows {
+        with.entry(case_id).or_default().push(team);
+    }
+    Ok(with)
+}
+
+/// Every escalation of the case, current and past, oldest first.
+pub async fn of_case(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<Escalated>, DbErr> {
+    let rows = escalation::Entity::find()
+        .filter(escalation::Column::CaseId.eq(case_id))
+        .order_by_asc(escalation::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Escalated::from).collect())
+}
+
+pub async fn end(
+    db: &impl ConnectionTrait,
+    row: escalation::Model,
+    by: &Actor,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut update: escalation::ActiveModel = row.into();
+    update.ended_at = Set(Some(now));
+    update.ended_by = Set(Some(by.to_string()));
+    update.end_note = Set(note.filter(|n| !n.is_empty()).map(str::to_owned));
+    update.update(db).await?;
+    Ok(())
+}
