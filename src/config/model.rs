@@ -266,6 +266,8 @@ pub enum Recipient {
     Crm,
     /// `[scheduler] escalation_email`.
     Escalation,
+    /// The teams the case is escalated to now (`#escalate`).
+    Team,
     Address(EmailAddress),
 }
 

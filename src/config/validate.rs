@@ -686,12 +686,13 @@ fn recipients(p: &mut Problems, key: &str, given: Option<&[String]>, default: &[
             "agents" => Some(Recipient::Agents),
             "crm" => Some(Recipient::Crm),
             "escalation" => Some(Recipient::Escalation),
+            "team" => Some(Recipient::Team),
             other => match other.parse() {
                 Ok(a) => Some(Recipient::Address(a)),
                 Err(_) => {
                     p.push(
                         format!("{key}[{i}]"),
-                        format!("expected agents, crm, escalation or an email address, got {other:?}"),
+                        format!("expected agents, crm, escalation, team or an email address, got {other:?}"),
                     );
                     None
                 }

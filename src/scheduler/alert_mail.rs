@@ -14,21 +14,29 @@ use crate::domain::{EmailAddress, Severity};
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::sla::{AlertPoint, BusinessCalendar, TargetKind, WarnPoint};
 use crate::storage::Tx;
-use crate::storage::entities::{agent, case, company, contact};
+use crate::storage::entities::{agent, case, company, contact, escalation};
 use crate::templates::{AlertContext, Audience, Rendered};
 
-/// The companies, contacts and agents a tick's alerts name, read once per tick.
+/// The companies, contacts, agents and escalations a tick's alerts name, read once per tick.
 pub struct People {
     companies: HashMap<i64, company::Model>,
     contacts: HashMap<i64, contact::Model>,
     agents: HashMap<i64, agent::Model>,
+    /// The current escalations of the tick's cases, by case id.
+    escalations: HashMap<i64, Vec<escalation::Model>>,
 }
 
 impl People {
     pub async fn load(txn: &Tx, cases: &[case::Model]) -> Result<People, DbErr> {
         let contact_ids: Vec<i64> = cases.iter().filter_map(|c| c.contact_id).collect();
         let contacts = contact::Entity::find().filter(contact::Column::Id.is_in(contact_ids)).all(txn).await?;
+        let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+        let mut escalations: HashMap<i64, Vec<escalation::Model>> = HashMap::new();
+        for e in crate::teams::current_of(txn, &case_ids).await? {
+            escalations.entry(e.case_id).or_default().push(e);
+        }
         Ok(People {
+            escalations,
             companies: company::Entity::find().all(txn).await?.into_iter().map(|c| (c.id, c)).collect(),
             contacts: contacts.into_iter().map(|c| (c.id, c)).collect(),
             agents: agent::Entity::find().all(txn).await?.into_iter().map(|a| (a.id, a)).collect(),
@@ -50,9 +58,8 @@ pub async fn queue_alert(
     now: DateTime<Utc>,
 ) -> Result<usize, MailError> {
     let company = c.company_id.and_then(|id| people.companies.get(&id));
-    let contact = c.contact_id.and_then(|id| people.contacts.get(&id));
     let to = recipients(desk, people, c, company, worst.is_breach());
-    let for_desk = context(desk, c, company, contact, worst, all, now);
+    let for_desk = context(desk, people, c, worst, all, now);
     let for_crm = AlertContext { reference_notes: String::new(), ..for_desk.clone() };
     let mut queued = 0;
     for (to, ctx) in [(&to.desk, &for_desk), (&to.crm, &for_crm)] {
@@ -124,6 +131,10 @@ fn recipients(
             }
             Recipient::Crm => crm.extend(company.and_then(|co| co.crm_email.as_deref()).and_then(|e| e.parse().ok())),
             Recipient::Escalation => to.extend(cfg.escalation_email.clone()),
+            Recipient::Team => {
+                let with = people.escalations.get(&c.id).into_iter().flatten();
+                to.extend(with.filter_map(|e| desk.config.team(&e.team)).map(|t| t.address.clone()))
+            }
             Recipient::Address(a) => to.push(a.clone()),
         }
     }
@@ -136,14 +147,15 @@ fn recipients(
 
 fn context(
     desk: &Desk,
+    people: &People,
     c: &case::Model,
-    company: Option<&company::Model>,
-    contact: Option<&contact::Model>,
     worst: &AlertPoint,
     all: &[AlertPoint],
     now: DateTime<Utc>,
 ) -> AlertContext {
     let cal = &desk.config.calendar;
+    let company = c.company_id.and_then(|id| people.companies.get(&id));
+    let contact = c.contact_id.and_then(|id| people.contacts.get(&id));
     let number = c.number;
     let severity: Severity = c.severity;
     let target = target_words(worst.target);
@@ -175,7 +187,22 @@ fn context(
             .collect::<Vec<_>>()
             .join(", "),
         reference_notes: company.map(|co| co.notes.clone()).unwrap_or_default(),
+        escalated: escalated(desk, people.escalations.get(&c.id).map_or(&[], Vec::as_slice)),
     }
+}
+
+/// "the Hosting team (since …) and the company's CRM (since …)".
+fn escalated(desk: &Desk, with: &[escalation::Model]) -> String {
+    let zone = desk.config.calendar.time_zone;
+    let whom = |e: &escalation::Model| match desk.config.team(&e.team) {
+        Some(t) => format!("the {}", t.title),
+        None => "the company's CRM (account matters)".to_owned(),
+    };
+    let each: Vec<String> = with
+        .iter()
+        .map(|e| format!("{} (since {})", whom(e), crate::outbound::format_due(e.started_at, zone)))
+        .collect();
+    each.join(" and ")
 }
 
 fn target_words(target: TargetKind) -> &'static str {

@@ -68,6 +68,16 @@ pub async fn current(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<esca
         .await
 }
 
+/// The current escalations of the cases `ids`.
+pub async fn current_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<escalation::Model>, DbErr> {
+    escalation::Entity::find()
+        .filter(escalation::Column::CaseId.is_in(ids.iter().copied()))
+        .filter(escalation::Column::EndedAt.is_null())
+        .order_by_asc(escalation::Column::Id)
+        .all(db)
+        .await
+}
+
 /// The teams each escalated case is with now, by case id.
 pub async fn with_teams(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<String>>, DbErr> {
     let rows: Vec<(i64, String)> = escalation::Entity::find()

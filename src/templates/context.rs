@@ -134,6 +134,9 @@ pub struct AlertContext {
     pub levels: String,
     /// The company's reference notes (special handling instructions); empty in the CRM's alert.
     pub reference_notes: String,
+    /// Whom the case is escalated to now: "the Hosting team (since Monday 30 November 2026,
+    /// 10:00 GMT)"; empty when it is with no team.
+    pub escalated: String,
 }
 
 /// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
@@ -374,6 +377,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         time_left: "1 h".into(),
         levels: "first response 75% of the target used".into(),
         reference_notes: "Never restart production during US hours.".into(),
+        escalated: "the Hosting team (since Friday 20 November 2026, 09:30 GMT)".into(),
     };
     let tag = || "[Case #000123]".to_owned();
     let notify = NotifyContext {

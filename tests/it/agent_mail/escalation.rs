@@ -218,3 +218,38 @@ async fn escalating_to_account_without_an_account_team_reaches_the_crm() {
     let case = desk.case(&tag);
     assert_eq!(case["with_teams"], serde_json::json!(["account"]), "{case}");
 }
+
+/// Support's targets keep running while a case is with a team: the breach names the team,
+/// and with "team" in `breach_recipients` the team (and only the one it is with) gets it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_breach_on_an_escalated_case_names_the_team_and_copies_it() {
+    let with_team = |c: String| {
+        let shipped = "breach_recipients = [\"agents\", \"crm\", \"escalation\"]";
+        assert!(c.contains(shipped), "the shipped breach_recipients");
+        c.replace(shipped, "breach_recipients = [\"agents\", \"escalation\", \"team\"]") + TEAMS
+    };
+    let desk = Desk::start(with_team).await;
+    let tag = desk.customer_writes(1, "Checkout times out").await;
+    desk.agent_replies(&tag, "#escalate hosting Database server unreachable").await;
+    desk.run_at(chrono::Utc::now() + chrono::Duration::days(7));
+    let alerts: Vec<(String, ParsedMessage)> = desk
+        .smtp
+        .messages()
+        .into_iter()
+        .filter(|raw| header(raw, "Message-ID").is_some_and(|id| id.contains(".alert-breach")))
+        .map(|raw| {
+            let parsed = supportd::mail::parse(raw.as_bytes()).unwrap();
+            (raw, parsed)
+        })
+        .collect();
+    // Both targets lapsed a week later: one mail names the worse, as ever.
+    let subjects: Vec<&String> = alerts.iter().map(|a| &a.1.subject).collect();
+    assert_eq!(alerts.len(), 1, "one breach mail for the desk: {subjects:?}");
+    let (raw, msg) = &alerts[0];
+    let to = header(raw, "To").unwrap();
+    assert!(to.contains("hosting@example.com") && to.contains("alice@example.com"), "{to}");
+    assert!(!to.contains("engineering@example.com"), "only the team the case is with: {to}");
+    let text = normalise(&msg.text_body);
+    assert!(text.contains("Escalated to the Hosting team (since "), "{text}");
+    assert!(text.contains("the target is still Support's"), "{text}");
+}
