@@ -254,6 +254,7 @@ async fn apply(
         (true, _) => "reply relayed to the customer",
         (false, true) => "internal note",
         (false, false) if public => "no customer address that mail can be sent to; kept as a note",
+        (false, false) if !plan.escalate.is_empty() => "escalated; nothing was sent to the customer",
         (false, false) => "commands applied; nothing to relay",
     };
     let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };

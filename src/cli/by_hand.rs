@@ -1,5 +1,6 @@
-//! `supportd cases open|log`: requests and conversations that came by phone, chat or a web
-//! form, through the same door as mail (`cases::intake`).
+//! `supportd cases open|log|update|escalate|deescalate`: requests and conversations that
+//! came by phone, chat or a web form, through the same door as mail (`cases::intake`), and
+//! changes made from the command line as a reply's `#commands` would make them.
 
 use std::io::Read;
 
@@ -7,6 +8,7 @@ use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::cases::intake::{ByHandError, Interaction, Logged, log_interaction, open_by_hand, update_by_hand};
 use crate::desk::Desk;
+use crate::domain::text::one_line;
 
 pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
     let result = match command {
@@ -77,7 +79,7 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
             ];
             let commands: Vec<String> = fields
                 .into_iter()
-                .filter_map(|(name, value)| value.map(|v| format!("#{name} {}", crate::domain::text::one_line(&v))))
+                .filter_map(|(name, value)| value.map(|v| format!("#{name} {}", one_line(&v))))
                 .collect();
             if commands.is_empty() {
                 errln!(
@@ -86,6 +88,14 @@ pub async fn by_hand(desk: &Desk, command: CasesCommand) -> Exit {
                 return Exit::Usage;
             }
             update_by_hand(desk, number, &by, &commands.join("\n")).await.map(|what| outln!("case {number}: {what}"))
+        }
+        CasesCommand::Escalate { number, team, by, reason } => {
+            let line = format!("#escalate {team} {}", reason.as_deref().map(one_line).unwrap_or_default());
+            update_by_hand(desk, number, &by, line.trim_end()).await.map(|what| outln!("case {number}: {what}"))
+        }
+        CasesCommand::Deescalate { number, team, by } => {
+            let line = format!("#deescalate {}", team.unwrap_or_default());
+            update_by_hand(desk, number, &by, line.trim_end()).await.map(|what| outln!("case {number}: {what}"))
         }
         CasesCommand::List { .. } | CasesCommand::Show { .. } => unreachable!("read-only commands"),
     };

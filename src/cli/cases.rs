@@ -10,7 +10,7 @@ use crate::domain::CaseNumber;
 use crate::sla::{TargetState, TargetView};
 
 pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
-    if matches!(command, CasesCommand::Open { .. } | CasesCommand::Log { .. } | CasesCommand::Update { .. }) {
+    if !matches!(command, CasesCommand::List { .. } | CasesCommand::Show { .. }) {
         return match open(config).await {
             Ok(desk) => super::by_hand::by_hand(&desk, command).await,
             Err(code) => code,
@@ -23,9 +23,7 @@ pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
     match command {
         CasesCommand::List { format } => list(&desk, format).await,
         CasesCommand::Show { number, format } => show(&desk, number, format).await,
-        CasesCommand::Open { .. } | CasesCommand::Log { .. } | CasesCommand::Update { .. } => {
-            unreachable!("handled above")
-        }
+        _ => unreachable!("changes are handled above"),
     }
 }
 

@@ -389,6 +389,26 @@ pub enum CasesCommand {
         #[arg(long)]
         company: Option<String>,
     },
+    /// Escalate a case to a `[[team]]` (as `#escalate TEAM reason` in a reply): the team gets
+    /// the case's brief, and its answers come back to the case as internal notes.
+    Escalate {
+        number: CaseNumber,
+        /// A `[[team]]` name; `account` reaches the company's CRM when no account team is set.
+        team: String,
+        /// The agent who escalates (a name or an address).
+        #[arg(long = "as")]
+        by: String,
+        /// Why, for the team.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// End an escalation (as `#deescalate [TEAM]`): the named team's, or all of them.
+    Deescalate {
+        number: CaseNumber,
+        team: Option<String>,
+        #[arg(long = "as")]
+        by: String,
+    },
     /// Log a call or chat on a case: kept on it, a first response when it had none, and with
     /// --minutes a time entry.
     Log {

@@ -253,3 +253,46 @@ async fn a_breach_on_an_escalated_case_names_the_team_and_copies_it() {
     assert!(text.contains("Escalated to the Hosting team (since "), "{text}");
     assert!(text.contains("the target is still Support's"), "{text}");
 }
+
+/// `cases escalate` and `cases deescalate` are the command-line twins of the commands, and
+/// `cases show` says whom the case is with and since when.
+#[tokio::test(flavor = "multi_thread")]
+async fn cases_escalate_and_deescalate_work_from_the_command_line() {
+    let desk = Desk::start(|c| c + TEAMS).await;
+    let tag = desk.customer_writes(1, "Checkout times out").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let run = |args: &[&str]| {
+        let out = desk.sandbox.run(args);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["cases", "escalate", &number, "nowhere", "--as", "alice"]);
+    assert_eq!(code, Some(65), "{err}");
+    assert!(err.contains("no [[team]] is named \"nowhere\" (teams: hosting, engineering)"), "{err}");
+
+    let (code, out, err) =
+        run(&["cases", "escalate", &number, "hosting", "--as", "alice", "--reason", "Database server unreachable"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("escalated; nothing was sent to the customer"), "{out}");
+    desk.run();
+    let (_, msg) = brief(&desk, "hosting@example.com", &tag);
+    assert!(normalise(&msg.text_body).contains("Why: Database server unreachable"));
+    let (_, shown, _) = run(&["cases", "show", &number]);
+    assert!(
+        shown.contains("with hosting since ")
+            && shown.contains("(by agent:alice@example.com): Database server unreachable"),
+        "{shown}"
+    );
+
+    let (code, _, err) = run(&["cases", "deescalate", &number, "engineering", "--as", "alice"]);
+    assert_eq!(code, Some(65), "{err}");
+    assert!(err.contains("this case is not with engineering (it is with hosting)"), "{err}");
+    let (code, _, err) = run(&["cases", "deescalate", &number, "--as", "alice"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, shown, _) = run(&["cases", "show", &number]);
+    assert!(shown.contains("was with hosting from ") && shown.contains("ended by agent:alice@example.com"), "{shown}");
+    assert_eq!(desk.case(&tag)["with_teams"], serde_json::json!([]));
+}
