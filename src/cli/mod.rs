@@ -198,6 +198,21 @@ pub enum ReportCommand {
         #[arg(long)]
         to: Option<EmailAddress>,
     },
+    /// Per team: escalations that started in the period, the cases, how many are current,
+    /// and the median and 90th-percentile business hours with the team.
+    Escalations {
+        /// The company's slug.
+        #[arg(long)]
+        company: Option<String>,
+        /// The first day (2026-11-01).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// The last day, included (2026-11-30).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        #[command(flatten)]
+        out: ReportOutput,
+    },
     /// Per company and severity: the share of responses and resolutions within target,
     /// median and 90th-percentile business hours to each, breaches.
     Sla {

@@ -1,5 +1,5 @@
-//! `supportd report cases|sla|budget`: the desk's work for a customer or the support lead, on the
-//! terminal, in a file, or piped on (`report cases --format csv | …`).
+//! `supportd report cases|sla|budget|escalations`: the desk's work for a customer or the
+//! support lead, on the terminal, in a file, or piped on (`report cases --format csv | …`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -43,6 +43,14 @@ pub async fn report(config: &Path, command: ReportCommand) -> Exit {
             .await
         }
         ReportCommand::Send { .. } => unreachable!("sent above"),
+        ReportCommand::Escalations { company, from, to, out: o } => {
+            let scope = Scope { company, from, to, statuses: Vec::new(), channels: Vec::new() };
+            to_output(o.output.as_deref(), async |out| {
+                let lines = reports::escalation_figures(&desk.db, &desk.config, &scope, desk.now()).await?;
+                reports::write_escalations(&lines, o.format, o.excel, out)
+            })
+            .await
+        }
         ReportCommand::Sla { scope, out: o } => {
             let scope = scope.into();
             to_output(o.output.as_deref(), async |out| {

@@ -1,6 +1,6 @@
 //! Reports of the desk's work, for customers and the support lead: every case with the twelve
 //! fields the support terms promise (`cases`), SLA attainment (`sla`), the support budget
-//! and its timesheet (`budget`). Each reads the cases
+//! and its timesheet (`budget`), escalations to other teams (`escalations`). Each reads the cases
 //! as the database yields them and writes to any `io::Write`, so the same report goes to a
 //! terminal, a file or a mail's attachment.
 
@@ -9,6 +9,7 @@ mod budget;
 mod cases;
 mod chart;
 mod company;
+mod escalations;
 mod mail;
 mod packed;
 mod period;
@@ -22,6 +23,7 @@ pub use budget::{BudgetLine, TimesheetRow, budget_lines, write_budget, write_tim
 pub use cases::{CaseRow, HEADERS as CASE_HEADERS, write_cases};
 pub use chart::Chart;
 pub use company::{CompanyReport, company_report};
+pub use escalations::{EscalationLine, escalation_figures, write_escalations};
 pub use mail::{queue_report, record_sent, report_reply_to};
 pub use period::Period;
 pub use request::fill_report_tokens;

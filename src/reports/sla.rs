@@ -124,7 +124,7 @@ fn pct(part: u64, whole: u64) -> Option<f64> {
 }
 
 /// The `p`th percentile by nearest rank, in hours to the hundredth.
-fn rank(minutes: &mut [i64], p: usize) -> Option<f64> {
+pub(super) fn rank(minutes: &mut [i64], p: usize) -> Option<f64> {
     if minutes.is_empty() {
         return None;
     }

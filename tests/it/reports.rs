@@ -392,3 +392,67 @@ async fn report_sla_matches_the_figures_worked_out_by_hand_on_sqlite() {
 async fn report_sla_matches_the_figures_worked_out_by_hand_on_postgres() {
     report_sla_matches_the_figures_worked_out_by_hand(Backend::Postgres).await;
 }
+
+/// `report escalations`: per team, the escalations that started in the period, and the
+/// business hours each spent with the team (one not ended yet counts until now).
+async fn report_escalations_counts_each_team_with_its_business_hours(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    sandbox.edit_config(|c| {
+        c + "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n\n\
+             [[team]]\nname = \"engineering\"\naddress = \"engineering@example.com\"\n"
+    });
+    for n in 1..=3 {
+        let summary = format!("Checkout down {n}");
+        open(&sandbox, "2026-11-23T09:00:00Z", "phone", "acme", "jane@acme.example", &["--summary", &summary]);
+    }
+    let escalate = |now: &str, case: &str, team: &str| {
+        at(&sandbox, now, &["cases", "escalate", case, team, "--as", "alice", "--reason", "Disk full"]);
+    };
+    let deescalate = |now: &str, case: &str| at(&sandbox, now, &["cases", "deescalate", case, "--as", "alice"]);
+    // Hosting: 3.5 business hours on Monday; Tuesday 16:00 to Wednesday 10:00 is 2 h.
+    escalate("2026-11-23T10:00:00Z", "1", "hosting");
+    deescalate("2026-11-23T13:30:00Z", "1");
+    escalate("2026-11-24T16:00:00Z", "1", "hosting");
+    deescalate("2026-11-25T10:00:00Z", "1");
+    // Engineering: case 2 since Monday 09:00 and not back at NOW (Wednesday 2 December,
+    // 12:00): seven business days and 3 h, 59 h.
+    escalate("2026-11-23T09:00:00Z", "2", "engineering");
+    // Case 3 escalated the week after: left out of a period that ends on the 27th.
+    escalate("2026-11-30T09:00:00Z", "3", "hosting");
+
+    let json =
+        at(&sandbox, NOW, &["report", "escalations", "--from", "2026-11-23", "--to", "2026-11-27", "--format", "json"]);
+    let lines: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let want = serde_json::json!([
+        {"team": "engineering", "escalations": 1, "cases": 1, "current": 1, "ended": 0,
+         "median_hours_with_team": 59.0, "p90_hours_with_team": 59.0},
+        {"team": "hosting", "escalations": 2, "cases": 1, "current": 0, "ended": 2,
+         "median_hours_with_team": 2.0, "p90_hours_with_team": 3.5},
+    ]);
+    assert_eq!(lines, want, "{json}");
+    let all = at(&sandbox, NOW, &["report", "escalations", "--format", "csv"]);
+    let (headers, rows) = csv_rows(&all);
+    assert_eq!(
+        headers,
+        ["Team", "Escalations", "Cases", "Current", "Ended", "Median Hours With Team", "P90 Hours With Team"]
+    );
+    let hosting = rows.iter().find(|r| r["Team"] == "hosting").expect("hosting");
+    assert_eq!(
+        (hosting["Escalations"].as_str(), hosting["Cases"].as_str(), hosting["Current"].as_str()),
+        ("3", "2", "1")
+    );
+    let acme = at(&sandbox, NOW, &["report", "escalations", "--company", "acme", "--format", "csv"]);
+    assert_eq!(csv_rows(&acme).1.len(), 2, "both teams' lines are Acme's: {acme}");
+    let unknown = sandbox.run(&["report", "escalations", "--company", "nobody"]);
+    assert_eq!(unknown.status.code(), Some(64), "{}", String::from_utf8_lossy(&unknown.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_escalations_counts_each_team_with_its_business_hours_on_sqlite() {
+    report_escalations_counts_each_team_with_its_business_hours(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_escalations_counts_each_team_with_its_business_hours_on_postgres() {
+    report_escalations_counts_each_team_with_its_business_hours(Backend::Postgres).await;
+}
