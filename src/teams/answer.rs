@@ -3,13 +3,16 @@
 //! `#return [text]` on its first line ends the escalation. Mail that cannot be shown to be
 //! the team's, or that is about a case never escalated to it, is kept and changes nothing.
 
-use super::{Team, record};
+use sea_orm::DbErr;
+
+use super::{ACCOUNT, Team, record};
 use crate::agents::{Ctx, Event, Handled, Notice, carries_token, queue_notifications, verify};
 use crate::cases::{self, Actor, Arrival, record_event};
 use crate::config::MailboxConfig;
 use crate::mail::ParsedMessage;
 use crate::outbound::MailError;
 use crate::storage::Tx;
+use crate::storage::entities::{case, escalation};
 
 pub struct TeamMail<'a> {
     pub msg: &'a ParsedMessage,
@@ -51,9 +54,7 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
     if let Some(note) = returned(text) {
         let open = record::current(txn, case.id).await?.into_iter().find(|e| e.team == team.name);
         if let Some(open) = open {
-            record::end(txn, open, &actor, Some(note), ctx.now).await?;
-            let detail = Some(note.to_owned()).filter(|n| !n.is_empty());
-            record_event(txn, case.id, ctx.now, &actor, "escalation_ended", (Some(team.name.clone()), None), detail);
+            end(txn, ctx, case.id, open, &actor, note).await?;
             what = "team returned the case";
         }
     }
@@ -67,6 +68,35 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
     };
     queue_notifications(txn, ctx, notice).await?;
     Ok(Handled::OnCase { case: number, what })
+}
+
+/// The company's CRM answering an account escalation (`#escalate account` with no account
+/// team): `#return [text]` on the first line ends it. The answer itself is a CRM note
+/// (`cases::intake`); `true` when an escalation ended.
+pub async fn crm_answer(txn: &Tx, ctx: &Ctx<'_>, case: &case::Model, msg: &ParsedMessage) -> Result<bool, DbErr> {
+    let text = crate::threading::new_text(&msg.text_body, Some(&ctx.config.agent_desk.reply_marker));
+    let Some(note) = returned(text) else { return Ok(false) };
+    let Some(open) = record::current(txn, case.id).await?.into_iter().find(|e| e.team == ACCOUNT) else {
+        return Ok(false);
+    };
+    let actor = Actor::Customer(msg.from.address.clone());
+    end(txn, ctx, case.id, open, &actor, note).await?;
+    Ok(true)
+}
+
+async fn end(
+    txn: &Tx,
+    ctx: &Ctx<'_>,
+    case_id: i64,
+    open: escalation::Model,
+    actor: &Actor,
+    note: &str,
+) -> Result<(), DbErr> {
+    let team = open.team.clone();
+    record::end(txn, open, actor, Some(note), ctx.now).await?;
+    let detail = Some(note.to_owned()).filter(|n| !n.is_empty());
+    record_event(txn, case_id, ctx.now, actor, "escalation_ended", (Some(team), None), detail);
+    Ok(())
 }
 
 /// The text after `#return` when the answer's first line is one (`#return`, `#Return done`).

@@ -9,7 +9,7 @@ mod directory;
 mod escalate;
 mod record;
 
-pub use answer::{TeamMail, handle_team_mail};
+pub use answer::{TeamMail, crm_answer, handle_team_mail};
 pub use brief::{Brief, queue_brief};
 pub use directory::{Team, Teams, sync_teams};
 pub use escalate::{Escalation, Target, deescalate, ending, escalate, target};

@@ -52,6 +52,7 @@ pub(super) async fn crm_note(
     cases::store_crm_note(txn, case.id, msg, e.arrival);
     let actor = Actor::Customer(msg.from.address.clone());
     cases::record_event(txn, case.id, ctx.now, &actor, "crm_note", (None, None), None);
+    crate::teams::crm_answer(txn, ctx, case, msg).await?;
     let notice = Notice { event: Event::CrmNote, case, msg, mailbox: e.mailbox, ack_problem: None, undelivered: None };
     queue_notifications(txn, ctx, notice).await?;
     Ok(Outcome::Appended { case: case.number })

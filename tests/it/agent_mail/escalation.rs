@@ -217,6 +217,23 @@ async fn escalating_to_account_without_an_account_team_reaches_the_crm() {
     assert!(normalise(&msg.text_body).contains("Why: The customer asks about renewal terms"));
     let case = desk.case(&tag);
     assert_eq!(case["with_teams"], serde_json::json!(["account"]), "{case}");
+
+    // The CRM answers as CRMs do (a note for the agents), and `#return` hands the case back.
+    let to_customer = desk.sent_to("customer1@acme.example").len();
+    team_answers(
+        &desk,
+        "carol@example.com",
+        &tag,
+        "Carol CRM <carol@example.com>",
+        None,
+        "#return Renewal terms sent.",
+    )
+    .await;
+    let case = desk.case(&tag);
+    assert_eq!(case["with_teams"], serde_json::json!([]), "{case}");
+    assert_eq!(escalations(&case)[0]["end_note"], "Renewal terms sent.");
+    assert!(event_kinds(&case).contains(&"crm_note".to_owned()), "{case}");
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), to_customer, "nothing relayed to the customer");
 }
 
 /// Support's targets keep running while a case is with a team: the breach names the team,
