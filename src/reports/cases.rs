@@ -17,9 +17,10 @@ use super::{ReportError, packed};
 use crate::config::Config;
 use crate::domain::{CaseNumber, Channel, Priority};
 use crate::storage::entities::case;
+use crate::teams::Escalated;
 
 /// The column headers: the terms' twelve, then ours.
-pub const HEADERS: [&str; 17] = [
+pub const HEADERS: [&str; 18] = [
     "Company Name",
     "Customer Name",
     "Case Number",
@@ -37,6 +38,7 @@ pub const HEADERS: [&str; 17] = [
     "Resolution (business hours)",
     "Response Target",
     "Resolution Target",
+    "Escalations",
 ];
 
 /// The columns a terminal table shows, with their widths (seventeen would not fit).
@@ -116,10 +118,20 @@ pub struct CaseRow<'a> {
     pub resolution_hours: Option<f64>,
     pub response_target: Attainment,
     pub resolution_target: Attainment,
+    /// To other teams, current and past, oldest first.
+    pub escalations: &'a [Escalated],
+    #[serde(skip)]
+    zone: Tz,
 }
 
 impl<'a> CaseRow<'a> {
-    pub fn new(config: &Config, companies: &'a Companies, c: &'a CaseLine, now: DateTime<Utc>) -> CaseRow<'a> {
+    pub fn new(
+        config: &Config,
+        companies: &'a Companies,
+        c: &'a CaseLine,
+        escalations: &'a [Escalated],
+        now: DateTime<Utc>,
+    ) -> CaseRow<'a> {
         let facts = &c.facts;
         let zone = companies.zone(facts.company_id);
         let sla = case_sla(config, facts, now);
@@ -146,11 +158,13 @@ impl<'a> CaseRow<'a> {
             resolution_hours: sla.resolution_minutes.map(hours),
             response_target: sla.response,
             resolution_target: sla.resolution,
+            escalations,
+            zone,
         }
     }
 
     /// The row as text, in `HEADERS` order.
-    pub fn fields(&self) -> [Cow<'a, str>; 17] {
+    pub fn fields(&self) -> [Cow<'a, str>; 18] {
         let opt = |h: Option<f64>| h.map_or(Cow::Borrowed(""), |h| format!("{h:.2}").into());
         [
             self.company.into(),
@@ -170,7 +184,22 @@ impl<'a> CaseRow<'a> {
             opt(self.resolution_hours),
             self.response_target.as_str().into(),
             self.resolution_target.as_str().into(),
+            self.escalations_text(),
         ]
+    }
+
+    /// `hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by agent:jo@example.com;
+    /// engineering since …`, in the company's zone.
+    fn escalations_text(&self) -> Cow<'a, str> {
+        if self.escalations.is_empty() {
+            return Cow::Borrowed("");
+        }
+        let at = |t: DateTime<Utc>| local_time(in_zone(t, self.zone));
+        let each = self.escalations.iter().map(|e| match e.until {
+            Some(until) => format!("{} {} to {} by {}", e.team, at(e.since), at(until), e.by),
+            None => format!("{} since {} by {}", e.team, at(e.since), e.by),
+        });
+        each.collect::<Vec<_>>().join("; ").into()
     }
 }
 
@@ -230,10 +259,12 @@ pub async fn each_row(
     mut f: impl FnMut(&CaseRow) -> Result<(), ReportError>,
 ) -> Result<usize, ReportError> {
     let companies = Companies::load(db, config).await?;
+    let escalations = crate::teams::by_case_number(db).await?;
     let mut stream = Box::pin(scope::case_lines(db, config, &companies, scope).await?);
     let mut count = 0;
     while let Some(c) = stream.try_next().await? {
-        f(&CaseRow::new(config, &companies, &c, now))?;
+        let escalated = escalations.get(&c.number).map_or(&[][..], Vec::as_slice);
+        f(&CaseRow::new(config, &companies, &c, escalated, now))?;
         count += 1;
     }
     Ok(count)

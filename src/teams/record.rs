@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 
 use crate::cases::Actor;
-use crate::storage::entities::escalation;
+use crate::domain::CaseNumber;
+use crate::storage::entities::{case, escalation};
 
 /// One escalation as `cases show` and the reports show it.
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +95,29 @@ pub async fn with_teams(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<St
         with.entry(case_id).or_default().push(team);
     }
     Ok(with)
+}
+
+/// Every escalation there is, by the number of its case, oldest first: what `report cases`
+/// shows beside each case. One row per escalation, however many cases there are.
+pub async fn by_case_number(db: &impl ConnectionTrait) -> Result<HashMap<CaseNumber, Vec<Escalated>>, DbErr> {
+    let escalated = Query::select().column(escalation::Column::CaseId).from(escalation::Entity).to_owned();
+    let numbers: HashMap<i64, CaseNumber> = case::Entity::find()
+        .select_only()
+        .columns([case::Column::Id, case::Column::Number])
+        .filter(case::Column::Id.in_subquery(escalated))
+        .into_tuple::<(i64, CaseNumber)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let rows = escalation::Entity::find().order_by_asc(escalation::Column::Id).all(db).await?;
+    let mut by_number: HashMap<CaseNumber, Vec<Escalated>> = HashMap::new();
+    for e in rows {
+        if let Some(number) = numbers.get(&e.case_id) {
+            by_number.entry(*number).or_default().push(e.into());
+        }
+    }
+    Ok(by_number)
 }
 
 /// Every escalation of the case, current and past, oldest first.

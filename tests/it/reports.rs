@@ -159,6 +159,7 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
         "Resolution (business hours)",
         "Response Target",
         "Resolution Target",
+        "Escalations",
     ];
     assert_eq!(headers[12..], extra);
     assert_eq!(rows.len(), 5);
@@ -441,6 +442,14 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
         (hosting["Escalations"].as_str(), hosting["Cases"].as_str(), hosting["Current"].as_str()),
         ("3", "2", "1")
     );
+    // `report cases` shows each case's escalations in the company's zone (New York).
+    let (_, cases) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    assert_eq!(
+        cases[0]["Escalations"],
+        "hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by agent:alice@example.com; \
+         hosting 2026-11-24 11:00 -05:00 to 2026-11-25 05:00 -05:00 by agent:alice@example.com"
+    );
+    assert_eq!(cases[1]["Escalations"], "engineering since 2026-11-23 04:00 -05:00 by agent:alice@example.com");
     let acme = at(&sandbox, NOW, &["report", "escalations", "--company", "acme", "--format", "csv"]);
     assert_eq!(csv_rows(&acme).1.len(), 2, "both teams' lines are Acme's: {acme}");
     let unknown = sandbox.run(&["report", "escalations", "--company", "nobody"]);
