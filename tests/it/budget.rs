@@ -2,16 +2,7 @@
 //! a top-up adds to it, `report budget` shows hours and money, and crossing a `[budget]
 //! warn_at` threshold mails the CRM and each agent once, never again on a restart, until a
 //! top-up re-arms it. Acme bought 40 h; rates 100 and 150 EUR (the shipped daemon.toml).
-
-use std::collections::HashMap;
-
-use crate::support::{Backend, Sandbox};
-
-fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
-    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
+use crate::support::{Backend, Sandbox, csv_rows};
 
 fn log(sandbox: &Sandbox, now: &str, time: &str, rate: &str) {
     let args = [
@@ -29,7 +20,7 @@ fn log(sandbox: &Sandbox, now: &str, time: &str, rate: &str) {
         "--rate",
         rate,
     ];
-    at(sandbox, now, &args);
+    sandbox.run_at(now, &args);
 }
 
 /// The budget mails written so far: (recipient, subject) of each, in order.
@@ -50,14 +41,8 @@ fn budget_mails(sandbox: &Sandbox) -> Vec<(String, String)> {
 /// `run --once`: the scheduler's tick (with the budget alerts) and the outbox.
 fn tick(sandbox: &Sandbox, now: &str) -> Vec<(String, String)> {
     let before = budget_mails(sandbox).len();
-    at(sandbox, now, &["run", "--once"]);
+    sandbox.run_at(now, &["run", "--once"]);
     budget_mails(sandbox).split_off(before)
-}
-
-fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    reader.records().map(|r| headers.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect()).collect()
 }
 
 async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Backend) {
@@ -76,7 +61,7 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
         "--as",
         "alice",
     ];
-    at(&sandbox, "2026-11-02T09:00:00Z", &open);
+    sandbox.run_at("2026-11-02T09:00:00Z", &open);
     log(&sandbox, "2026-11-02T10:00:00Z", "14h", "standard");
     log(&sandbox, "2026-11-03T10:00:00Z", "14h", "standard");
     assert_eq!(tick(&sandbox, "2026-11-03T11:00:00Z"), [], "28 of 40 h used: 30% left, no threshold reached");
@@ -106,7 +91,7 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
     assert_eq!(tick(&sandbox, "2026-11-05T12:00:00Z"), []);
 
     // A top-up of 20 h: 24 of 60 h left (40%); it re-arms the thresholds.
-    let added = at(&sandbox, "2026-12-01T09:00:00Z", &["budget", "add", "acme", "20", "--note", "December top-up"]);
+    let added = sandbox.run_at("2026-12-01T09:00:00Z", &["budget", "add", "acme", "20", "--note", "December top-up"]);
     assert_eq!(added.trim(), "added 20 h to acme: 24 of 60 h left (40%)");
     assert_eq!(tick(&sandbox, "2026-12-01T09:30:00Z"), []);
     log(&sandbox, "2026-12-01T10:00:00Z", "10h", "standard");
@@ -114,8 +99,9 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
     assert_eq!(mails.len(), 2, "14 of 60 h left crosses 25% again: {mails:?}");
 
     // Hours and money: 43 standard hours at 100 and 2 consultancy hours at 150.
-    let all =
-        csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &["report", "budget", "--format", "csv", "--company", "acme"]));
+    let all = csv_rows(
+        &sandbox.run_at("2026-12-02T12:00:00Z", &["report", "budget", "--format", "csv", "--company", "acme"]),
+    );
     assert_eq!(all.len(), 1);
     let acme = &all[0];
     let expect = [
@@ -133,13 +119,13 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
         assert_eq!(acme[column], value, "{column}");
     }
     let november = ["report", "budget", "--format", "csv", "--from", "2026-11-01", "--to", "2026-11-30"];
-    let november = csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &november));
+    let november = csv_rows(&sandbox.run_at("2026-12-02T12:00:00Z", &november));
     let acme = november.iter().find(|r| r["Company"] == "Acme Corporation").unwrap();
     assert_eq!((acme["Used in Period (h)"].as_str(), acme["Cost in Period"].as_str()), ("36.00", "3600.00"));
     assert_eq!(acme["Remaining (h)"], "14.00", "what is left is as of now");
 
     let sheet = ["report", "budget", "--timesheet", "--format", "csv", "--from", "2026-11-04", "--to", "2026-11-05"];
-    let sheet = csv_rows(&at(&sandbox, "2026-12-02T12:00:00Z", &sheet));
+    let sheet = csv_rows(&sandbox.run_at("2026-12-02T12:00:00Z", &sheet));
     assert_eq!(sheet.len(), 2, "{sheet:?}");
     let first: Vec<&str> =
         ["Date", "Company", "Case Number", "Agent", "Kind", "Minutes", "Standard Hours", "Currency", "Cost"]
@@ -163,7 +149,7 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
     assert_eq!((sheet[1]["Kind"].as_str(), sheet[1]["Cost"].as_str()), ("standard", "500.00"));
 
     // Agents see what is left wherever they handle the company's case.
-    let shown = at(&sandbox, "2026-12-02T12:00:00Z", &["cases", "show", "1"]);
+    let shown = sandbox.run_at("2026-12-02T12:00:00Z", &["cases", "show", "1"]);
     assert!(shown.contains("\nSupport budget: 14 of 60 h left (23%)\n"), "{shown}");
     sandbox.edit_config(|c| c.replace("notify = \"none\"", "notify = \"each\""));
     let second = [
@@ -180,8 +166,8 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
         "--as",
         "alice",
     ];
-    at(&sandbox, "2026-12-02T12:00:00Z", &second);
-    at(&sandbox, "2026-12-02T12:00:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-12-02T12:00:00Z", &second);
+    sandbox.run_at("2026-12-02T12:00:00Z", &["run", "--once"]);
     let notified: Vec<String> = sandbox
         .files_in("var/outbox")
         .iter()

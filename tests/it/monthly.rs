@@ -7,12 +7,6 @@ use mail_parser::{MessageParser, MimeHeaders};
 
 use crate::support::{Backend, Sandbox};
 
-fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
-    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
 fn open(sandbox: &Sandbox, received: &str, company: &str, contact: &str, summary: &str) {
     let args = [
         "cases",
@@ -32,7 +26,7 @@ fn open(sandbox: &Sandbox, received: &str, company: &str, contact: &str, summary
         "--as",
         "alice",
     ];
-    at(sandbox, received, &args);
+    sandbox.run_at(received, &args);
 }
 
 /// The report mails written so far, raw.
@@ -63,18 +57,17 @@ async fn each_crm_gets_their_month_once(backend: Backend) {
         )
     });
     open(&sandbox, "2026-11-02T10:00:00Z", "acme", "jane@acme.example", "Checkout down");
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-02T10:30:00Z",
         &["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called", "--minutes", "1h"],
     );
     open(&sandbox, "2026-11-10T10:00:00Z", "acme", "jane@acme.example", "Slow search");
     open(&sandbox, "2026-11-12T10:00:00Z", "globex", "bob@globex.example", "Export fails");
     open(&sandbox, "2026-10-20T10:00:00Z", "acme", "jane@acme.example", "An October case");
-    at(&sandbox, "2026-11-30T17:00:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-11-30T17:00:00Z", &["run", "--once"]);
     assert!(reports(&sandbox).is_empty(), "nothing before the 1st");
 
-    at(&sandbox, "2026-12-01T08:00:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-12-01T08:00:00Z", &["run", "--once"]);
     let mails = reports(&sandbox);
     assert_eq!(mails.len(), 2, "one per CRM");
     let parser = MessageParser::default();
@@ -109,17 +102,14 @@ async fn each_crm_gets_their_month_once(backend: Backend) {
             assert_eq!(sheet.lines().count(), 2, "one time entry: {sheet}");
         }
     }
-    at(&sandbox, "2026-12-01T08:01:00Z", &["run", "--once"]);
-    at(&sandbox, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-12-01T08:01:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-12-02T09:00:00Z", &["run", "--once"]);
     assert_eq!(reports(&sandbox).len(), 2, "a later tick, or a restart, sends nothing again");
 
-    let sent = at(
-        &sandbox,
-        "2026-12-02T09:00:00Z",
-        &["report", "send", "acme", "--month", "2026-10", "--to", "lead@example.com"],
-    );
+    let sent = sandbox
+        .run_at("2026-12-02T09:00:00Z", &["report", "send", "acme", "--month", "2026-10", "--to", "lead@example.com"]);
     assert_eq!(sent.trim(), "queued the October 2026 report of acme (1 case) to lead@example.com");
-    at(&sandbox, "2026-12-02T09:00:00Z", &["run", "--once"]);
+    sandbox.run_at("2026-12-02T09:00:00Z", &["run", "--once"]);
     assert_eq!(reports(&sandbox).len(), 3);
 }
 

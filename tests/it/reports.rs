@@ -4,23 +4,17 @@
 
 use std::collections::HashMap;
 
-use crate::support::{Backend, Sandbox};
+use crate::support::{Backend, Sandbox, csv_table};
 
 /// When the reports are read: Wednesday 2 December 2026, 12:00 UTC.
 const NOW: &str = "2026-12-02T12:00:00Z";
-
-fn at(sandbox: &Sandbox, now: &str, args: &[&str]) -> String {
-    let out = sandbox.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
 
 /// Opens a case by hand at `received` (the clock stands there too).
 fn open(sandbox: &Sandbox, received: &str, channel: &str, company: &str, contact: &str, rest: &[&str]) {
     let mut args = vec!["cases", "open", "--channel", channel, "--company", company, "--contact", contact];
     args.extend(["--received-at", received, "--as", "alice"]);
     args.extend(rest);
-    at(sandbox, received, &args);
+    sandbox.run_at(received, &args);
 }
 
 /// The seeded desk; the comments say what each case is against its targets at `NOW`.
@@ -41,13 +35,11 @@ async fn seeded(backend: Backend) -> Sandbox {
         "jane@acme.example",
         &["--name", "Jane Doe", "--summary", "Checkout down", "--severity", "S1"],
     );
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-02T10:30:00Z",
         &["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called back"],
     );
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-02T11:00:00Z",
         &[
             "cases",
@@ -82,12 +74,11 @@ async fn seeded(backend: Backend) -> Sandbox {
         "jane@acme.example",
         &["--name", "Jane Doe", "--summary", "Slow reports", "--severity", "S2"],
     );
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-10T09:30:00Z",
         &["cases", "log", "3", "--channel", "phone", "--as", "alice", "--text", "Asked for logs"],
     );
-    at(&sandbox, "2026-11-10T10:00:00Z", &["cases", "update", "3", "--as", "alice", "--status", "pending"]);
+    sandbox.run_at("2026-11-10T10:00:00Z", &["cases", "update", "3", "--as", "alice", "--status", "pending"]);
     // 4: S1, answered in 30 min, resolved after 17 business hours: resolution breached (8 h).
     open(
         &sandbox,
@@ -97,13 +88,11 @@ async fn seeded(backend: Backend) -> Sandbox {
         "kim@acme.example",
         &["--name", "Kim", "--summary", "Login loop", "--severity", "S1"],
     );
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-16T09:30:00Z",
         &["cases", "log", "4", "--channel", "phone", "--as", "alice", "--text", "On it"],
     );
-    at(
-        &sandbox,
+    sandbox.run_at(
         "2026-11-18T10:00:00Z",
         &["cases", "update", "4", "--as", "alice", "--solution", "Reset sessions", "--status", "resolved"],
     );
@@ -119,25 +108,15 @@ async fn seeded(backend: Backend) -> Sandbox {
     sandbox
 }
 
-fn csv_rows(text: &str) -> (Vec<String>, Vec<HashMap<String, String>>) {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = reader.headers().expect("headers").iter().map(str::to_owned).collect();
-    let rows = reader
-        .records()
-        .map(|r| headers.iter().cloned().zip(r.expect("a record").iter().map(str::to_owned)).collect())
-        .collect();
-    (headers, rows)
-}
-
 fn numbers(sandbox: &Sandbox, filter: &[&str]) -> Vec<String> {
     let mut args = vec!["report", "cases", "--format", "csv"];
     args.extend(filter);
-    csv_rows(&at(sandbox, NOW, &args)).1.into_iter().map(|r| r["Case Number"].clone()).collect()
+    csv_table(&sandbox.run_at(NOW, &args)).1.into_iter().map(|r| r["Case Number"].clone()).collect()
 }
 
 async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
     let sandbox = seeded(backend).await;
-    let (headers, rows) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    let (headers, rows) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
     let twelve = [
         "Company Name",
         "Customer Name",
@@ -240,20 +219,20 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
     assert_eq!(unknown.status.code(), Some(64), "{}", String::from_utf8_lossy(&unknown.stderr));
 
     // Excel's byte-order mark; JSON and HTML carry the same rows; a file is written whole.
-    let excel = at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--excel"]);
+    let excel = sandbox.run_at(NOW, &["report", "cases", "--format", "csv", "--excel"]);
     assert!(excel.starts_with('\u{feff}') && excel[3..].starts_with("Company Name,"), "{excel:.40}");
     let json: serde_json::Value =
-        serde_json::from_str(&at(&sandbox, NOW, &["report", "cases", "--format", "json"])).unwrap();
+        serde_json::from_str(&sandbox.run_at(NOW, &["report", "cases", "--format", "json"])).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 5);
     assert_eq!(json[1]["customer"], "bob@globex.example");
     assert_eq!(json[0]["created"], "2026-11-02T05:00:00-05:00");
     assert_eq!(json[0]["first_response_hours"], 0.5);
-    let html = at(&sandbox, NOW, &["report", "cases", "--format", "html"]);
+    let html = sandbox.run_at(NOW, &["report", "cases", "--format", "html"]);
     assert!(html.contains("<td>Export, &quot;quoted&quot; and two lines</td>"), "{html}");
     let file = sandbox.path("november.csv");
-    at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--output", file.to_str().unwrap()]);
-    assert_eq!(csv_rows(&std::fs::read_to_string(&file).unwrap()).1.len(), 5);
-    let table = at(&sandbox, NOW, &["report", "cases"]);
+    sandbox.run_at(NOW, &["report", "cases", "--format", "csv", "--output", file.to_str().unwrap()]);
+    assert_eq!(csv_table(&std::fs::read_to_string(&file).unwrap()).1.len(), 5);
+    let table = sandbox.run_at(NOW, &["report", "cases"]);
     assert_eq!(table.lines().count(), 6, "{table}");
 }
 
@@ -272,7 +251,7 @@ async fn report_cases_reads_every_page_in_order(backend: Backend) {
              SELECT n.x, {columns} FROM n, cases WHERE cases.number = 4"
         ))
         .await;
-    let (_, rows) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    let (_, rows) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
     let numbers: Vec<u32> = rows.iter().map(|r| r["Case Number"].parse().unwrap()).collect();
     assert_eq!(numbers, (1..=4600).collect::<Vec<u32>>(), "every case once, in order");
     let without_number = |r: &HashMap<String, String>| {
@@ -283,9 +262,9 @@ async fn report_cases_reads_every_page_in_order(backend: Backend) {
     for n in [6, 2000, 2001, 4001, 4600] {
         assert_eq!(without_number(&rows[n - 1]), without_number(&rows[3]), "case {n} is a copy of case 4");
     }
-    let globex = at(&sandbox, NOW, &["report", "cases", "--format", "csv", "--company", "globex"]);
-    assert_eq!(csv_rows(&globex).1.len(), 1, "a filter applies on every page");
-    let sla = at(&sandbox, NOW, &["report", "sla", "--format", "json"]);
+    let globex = sandbox.run_at(NOW, &["report", "cases", "--format", "csv", "--company", "globex"]);
+    assert_eq!(csv_table(&globex).1.len(), 1, "a filter applies on every page");
+    let sla = sandbox.run_at(NOW, &["report", "sla", "--format", "json"]);
     let lines: Vec<serde_json::Value> = serde_json::from_str(&sla).unwrap();
     let cases: u64 = lines.iter().map(|l| l["cases"].as_u64().unwrap()).sum();
     assert_eq!(cases, 4600, "report sla counts every case of every page: {sla}");
@@ -314,7 +293,7 @@ async fn report_cases_has_the_twelve_fields_and_filters_on_postgres() {
 /// The figures, worked out by hand from the seeded cases (see `seeded`).
 async fn report_sla_matches_the_figures_worked_out_by_hand(backend: Backend) {
     let sandbox = seeded(backend).await;
-    let (_, rows) = csv_rows(&at(&sandbox, NOW, &["report", "sla", "--format", "csv"]));
+    let (_, rows) = csv_table(&sandbox.run_at(NOW, &["report", "sla", "--format", "csv"]));
     let line = |company: &str, severity: &str| {
         rows.iter()
             .find(|r| r["Company"] == company && r["Severity"] == severity)
@@ -378,8 +357,9 @@ async fn report_sla_matches_the_figures_worked_out_by_hand(backend: Backend) {
             ("Breaches", "1"),
         ],
     );
-    let (_, acme_only) =
-        csv_rows(&at(&sandbox, NOW, &["report", "sla", "--format", "csv", "--company", "acme", "--to", "2026-11-30"]));
+    let (_, acme_only) = csv_table(
+        &sandbox.run_at(NOW, &["report", "sla", "--format", "csv", "--company", "acme", "--to", "2026-11-30"]),
+    );
     let lines: Vec<(&str, &str)> = acme_only.iter().map(|r| (r["Company"].as_str(), r["Severity"].as_str())).collect();
     assert_eq!(lines, [("Acme Corporation", "S1"), ("Acme Corporation", "S2")]);
 }
@@ -407,9 +387,9 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
         open(&sandbox, "2026-11-23T09:00:00Z", "phone", "acme", "jane@acme.example", &["--summary", &summary]);
     }
     let escalate = |now: &str, case: &str, team: &str| {
-        at(&sandbox, now, &["cases", "escalate", case, team, "--as", "alice", "--reason", "Disk full"]);
+        sandbox.run_at(now, &["cases", "escalate", case, team, "--as", "alice", "--reason", "Disk full"]);
     };
-    let deescalate = |now: &str, case: &str| at(&sandbox, now, &["cases", "deescalate", case, "--as", "alice"]);
+    let deescalate = |now: &str, case: &str| sandbox.run_at(now, &["cases", "deescalate", case, "--as", "alice"]);
     // Hosting: 3.5 business hours on Monday; Tuesday 16:00 to Wednesday 10:00 is 2 h.
     escalate("2026-11-23T10:00:00Z", "1", "hosting");
     deescalate("2026-11-23T13:30:00Z", "1");
@@ -421,8 +401,8 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
     // Case 3 escalated the week after: left out of a period that ends on the 27th.
     escalate("2026-11-30T09:00:00Z", "3", "hosting");
 
-    let json =
-        at(&sandbox, NOW, &["report", "escalations", "--from", "2026-11-23", "--to", "2026-11-27", "--format", "json"]);
+    let json = sandbox
+        .run_at(NOW, &["report", "escalations", "--from", "2026-11-23", "--to", "2026-11-27", "--format", "json"]);
     let lines: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     let want = serde_json::json!([
         {"team": "engineering", "escalations": 1, "cases": 1, "current": 1, "ended": 0,
@@ -431,8 +411,8 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
          "median_hours_with_team": 2.0, "p90_hours_with_team": 3.5},
     ]);
     assert_eq!(lines, want, "{json}");
-    let all = at(&sandbox, NOW, &["report", "escalations", "--format", "csv"]);
-    let (headers, rows) = csv_rows(&all);
+    let all = sandbox.run_at(NOW, &["report", "escalations", "--format", "csv"]);
+    let (headers, rows) = csv_table(&all);
     assert_eq!(
         headers,
         ["Team", "Escalations", "Cases", "Current", "Ended", "Median Hours With Team", "P90 Hours With Team"]
@@ -443,15 +423,15 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
         ("3", "2", "1")
     );
     // `report cases` shows each case's escalations in the company's zone (New York).
-    let (_, cases) = csv_rows(&at(&sandbox, NOW, &["report", "cases", "--format", "csv"]));
+    let (_, cases) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
     assert_eq!(
         cases[0]["Escalations"],
         "hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by agent:alice@example.com; \
          hosting 2026-11-24 11:00 -05:00 to 2026-11-25 05:00 -05:00 by agent:alice@example.com"
     );
     assert_eq!(cases[1]["Escalations"], "engineering since 2026-11-23 04:00 -05:00 by agent:alice@example.com");
-    let acme = at(&sandbox, NOW, &["report", "escalations", "--company", "acme", "--format", "csv"]);
-    assert_eq!(csv_rows(&acme).1.len(), 2, "both teams' lines are Acme's: {acme}");
+    let acme = sandbox.run_at(NOW, &["report", "escalations", "--company", "acme", "--format", "csv"]);
+    assert_eq!(csv_table(&acme).1.len(), 2, "both teams' lines are Acme's: {acme}");
     let unknown = sandbox.run(&["report", "escalations", "--company", "nobody"]);
     assert_eq!(unknown.status.code(), Some(64), "{}", String::from_utf8_lossy(&unknown.stderr));
 }

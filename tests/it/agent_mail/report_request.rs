@@ -8,11 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::Desk;
 use crate::support::smtp::header;
 
-fn at(desk: &Desk, now: &str, args: &[&str]) {
-    let out = desk.sandbox.cmd(args).env("SUPPORTD_NOW", now).output().unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn request(from: &str, to: &str, body: &str) -> Vec<u8> {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
     format!(
@@ -66,13 +61,13 @@ async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
             "--as",
             "alice",
         ];
-        at(&desk, at_, &args);
+        desk.sandbox.run_at(at_, &args);
     };
     open("acme", "jane@acme.example", "2026-11-03T10:00:00Z");
     open("globex", "bob@globex.example", "2026-11-04T10:00:00Z");
     open("acme", "jane@acme.example", "2026-11-05T10:00:00Z");
     // The desk has mailed Carol before (October's report); its Reply-To carries Acme's token.
-    at(&desk, "2026-12-01T12:00:00Z", &["report", "send", "acme", "--month", "2026-10"]);
+    desk.sandbox.run_at("2026-12-01T12:00:00Z", &["report", "send", "acme", "--month", "2026-10"]);
     desk.run();
     let (raw, _) = desk
         .sent_to("carol@example.com")

@@ -13,6 +13,22 @@ pub use immutable::Immutable;
 pub use sandbox::Sandbox;
 pub use smtp::TestSmtp;
 
+/// A CSV report's headers and its rows, each by header.
+pub fn csv_table(text: &str) -> (Vec<String>, Vec<std::collections::HashMap<String, String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().expect("headers").iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|r| headers.iter().cloned().zip(r.expect("a record").iter().map(str::to_owned)).collect())
+        .collect();
+    (headers, rows)
+}
+
+/// A CSV report's rows, each by header.
+pub fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    csv_table(text).1
+}
+
 /// A message from a customer of the configured company `acme.example`.
 pub fn customer_mail(n: usize, subject: &str) -> Vec<u8> {
     format!(

@@ -77,6 +77,13 @@ impl Sandbox {
         self.cmd(args).output().expect("run supportd")
     }
 
+    /// Runs `args` with the clock at `now` (`SUPPORTD_NOW`), which must succeed; its output.
+    pub fn run_at(&self, now: &str, args: &[&str]) -> String {
+        let out = self.cmd(args).env("SUPPORTD_NOW", now).output().expect("run supportd");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
     /// `supportd ingest` with `raw` on stdin, the way a mail server's pipe delivers it, and
     /// whether all of it was written. A writer thread, so that a command that stops reading
     /// early cannot block the test.
