@@ -62,7 +62,11 @@ impl MigrationTrait for Migration {
             .table(Escalations::Table)
             .col(Escalations::CaseId)
             .to_owned();
-        m.create_index(by_case).await
+        m.create_index(by_case).await?;
+        // One current escalation per case and team, even with several daemons racing.
+        let once = "CREATE UNIQUE INDEX IF NOT EXISTS idx_escalations_current \
+                    ON escalations (case_id, team) WHERE ended_at IS NULL";
+        m.get_connection().execute_unprepared(once).await.map(|_| ())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -135,7 +135,10 @@ fn plan<'a>(
         note: false,
         text: cmds.text,
     };
-    let company = ctx.companies.of(ctx.config, c);
+    // The case's company once the reply's `#company` is applied: `#escalate account` goes
+    // to that company's CRM.
+    let mut company = ctx.companies.of(ctx.config, c);
+    let (mut escalate, mut deescalate) = (Vec::new(), Vec::new());
     for command in cmds.commands {
         match command {
             Command::Status(s) => plan.status = Some(s),
@@ -145,7 +148,12 @@ fn plan<'a>(
             Command::Priority(p) => plan.fields.push(FieldChange::Priority(p)),
             Command::Category(text) => plan.fields.push(FieldChange::Category(known_category(ctx.config, text))),
             Command::Company(name) => match company_change(ctx, c, &name) {
-                Ok(change) => plan.fields.push(change),
+                Ok(change) => {
+                    if let FieldChange::Company { slug, .. } = &change {
+                        company = ctx.config.company(slug);
+                    }
+                    plan.fields.push(change)
+                }
                 Err(why) => problems.push(format!("#company {name}: {why}")),
             },
             Command::Solution(text) => plan.fields.push(FieldChange::Solution(text)),
@@ -156,24 +164,13 @@ fn plan<'a>(
             },
             Command::Time { minutes, rate } => plan.time.push((minutes, rate)),
             Command::Note => plan.note = true,
-            Command::Escalate { team, reason } => match teams::target(ctx.config, company, escalated, &team) {
-                Ok(t) if plan.escalate.iter().any(|(p, _)| p.name() == t.name()) => {}
-                Ok(t) => plan.escalate.push((t, Some(reason).filter(|r| !r.is_empty()))),
-                Err(why) => problems.push(format!("#escalate {team}: {why}")),
-            },
-            Command::Deescalate(team) => match teams::ending(escalated, team.as_deref()) {
-                Ok(rows) => {
-                    plan.deescalate.extend(rows);
-                    plan.deescalate.sort_by_key(|r| r.id);
-                    plan.deescalate.dedup_by_key(|r| r.id);
-                }
-                Err(why) => {
-                    let team = team.map(|t| format!(" {t}")).unwrap_or_default();
-                    problems.push(format!("#deescalate{team}: {why}"))
-                }
-            },
+            Command::Escalate { team, reason } => escalate.push((team, reason)),
+            Command::Deescalate(team) => deescalate.push(team),
         }
     }
+    let asked = teams::Asked { escalate, deescalate };
+    let planned = teams::plan(ctx.config, company, escalated, asked, &mut problems);
+    (plan.escalate, plan.deescalate) = (planned.escalate, planned.end);
     plan.classification = (class != current).then_some(class);
     if problems.is_empty() { Ok(plan) } else { Err(problems) }
 }

@@ -15,6 +15,13 @@ pub enum Actor {
     Team(EmailAddress),
 }
 
+impl Actor {
+    /// How the audit trail writes the agent with address `email`.
+    pub fn agent(email: &str) -> String {
+        format!("agent:{email}")
+    }
+}
+
 impl std::fmt::Display for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

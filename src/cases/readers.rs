@@ -106,6 +106,8 @@ async fn written(txn: &Tx, case_id: i64) -> Result<Vec<Written>, DbErr> {
         .columns([M::Id, M::FromAddr, M::FromName, M::MessageId, M::ReceivedAt, M::NoAckReason])
         .filter(M::CaseId.eq(case_id))
         .filter(M::Direction.eq("in"))
+        // The CRM's and the teams' notes: ours, never the customer's side.
+        .filter(M::Internal.eq(false))
         .order_by_asc(M::ReceivedAt)
         .order_by_asc(M::Id)
         .into_tuple()

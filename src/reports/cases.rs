@@ -188,7 +188,7 @@ impl<'a> CaseRow<'a> {
         ]
     }
 
-    /// `hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by agent:jo@example.com;
+    /// `hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by Jo Smith;
     /// engineering since …`, in the company's zone.
     fn escalations_text(&self) -> Cow<'a, str> {
         if self.escalations.is_empty() {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
@@ -60,9 +61,12 @@ pub async fn escalation_figures(
     if let Some(slug) = &scope.company {
         let companies = Companies::load(db, config).await?;
         let company = companies.by_slug(slug).ok_or_else(|| ReportError::NoCompany(slug.clone()))?;
-        let of_company = case::Entity::find().filter(case::Column::CompanyId.eq(company.id));
-        let ids: Vec<i64> = of_company.all(db).await?.into_iter().map(|c| c.id).collect();
-        cond = cond.add(escalation::Column::CaseId.is_in(ids));
+        let of_company = Query::select()
+            .column(case::Column::Id)
+            .from(case::Entity)
+            .and_where(case::Column::CompanyId.eq(company.id))
+            .to_owned();
+        cond = cond.add(escalation::Column::CaseId.in_subquery(of_company));
     }
     let rows = escalation::Entity::find().filter(cond).order_by_asc(escalation::Column::Id).all(db).await?;
     let mut teams: BTreeMap<String, (EscalationLine, Vec<i64>, Vec<i64>)> = BTreeMap::new();

@@ -3,16 +3,16 @@
 //! `#return [text]` on its first line ends the escalation. Mail that cannot be shown to be
 //! the team's, or that is about a case never escalated to it, is kept and changes nothing.
 
-use sea_orm::DbErr;
+use sea_orm::{DbErr, EntityTrait};
 
 use super::{ACCOUNT, Team, record};
-use crate::agents::{Ctx, Event, Handled, Notice, carries_token, queue_notifications, verify};
+use crate::agents::{Ctx, Event, Handled, Notice, queue_notifications, verify};
 use crate::cases::{self, Actor, Arrival, record_event};
 use crate::config::MailboxConfig;
 use crate::mail::ParsedMessage;
 use crate::outbound::MailError;
 use crate::storage::Tx;
-use crate::storage::entities::{case, escalation};
+use crate::storage::entities::{case, company, escalation};
 
 pub struct TeamMail<'a> {
     pub msg: &'a ParsedMessage,
@@ -35,9 +35,9 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
         return Ok(Handled::OnCase { case: number, what: "automated mail from a team kept as a note" });
     }
     let actor = Actor::Team(msg.from.address.clone());
-    // The token proves the mail answers ours; without it, the desk's policy decides.
-    let verified = if carries_token(msg, &mail.team.token) { Ok(()) } else { verify(&config.agent_desk, None, msg) };
-    if let Err(why) = verified {
+    // As for agents: the team's token in the address replied to, and/or the receiving
+    // server's Authentication-Results, as `[agents] verify` says.
+    if let Err(why) = verify(&config.agent_desk, Some(&mail.team.token), msg) {
         keep(format!("unverified mail claiming to be the {}'s: {why}", team.title));
         record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why));
         return Ok(Handled::OnCase { case: number, what: "unverified team reply kept as a note" });
@@ -71,8 +71,9 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
 }
 
 /// The company's CRM answering an account escalation (`#escalate account` with no account
-/// team): `#return [text]` on the first line ends it. The answer itself is a CRM note
-/// (`cases::intake`); `true` when an escalation ended.
+/// team): `#return [text]` on the first line ends it, verified as the CRM's `#report` is
+/// (the company's token, or Authentication-Results). The answer itself is a CRM note
+/// (`cases::intake`), whatever this says; `true` when an escalation ended.
 pub async fn crm_answer(txn: &Tx, ctx: &Ctx<'_>, case: &case::Model, msg: &ParsedMessage) -> Result<bool, DbErr> {
     let text = crate::threading::new_text(&msg.text_body, Some(&ctx.config.agent_desk.reply_marker));
     let Some(note) = returned(text) else { return Ok(false) };
@@ -80,6 +81,15 @@ pub async fn crm_answer(txn: &Tx, ctx: &Ctx<'_>, case: &case::Model, msg: &Parse
         return Ok(false);
     };
     let actor = Actor::Customer(msg.from.address.clone());
+    let company = match case.company_id {
+        Some(id) => company::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    let token = company.and_then(|co| co.report_token);
+    if let Err(why) = verify(&ctx.config.agent_desk, token.as_deref(), msg) {
+        record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why));
+        return Ok(false);
+    }
     end(txn, ctx, case.id, open, &actor, note).await?;
     Ok(true)
 }
@@ -92,10 +102,10 @@ async fn end(
     actor: &Actor,
     note: &str,
 ) -> Result<(), DbErr> {
-    let team = open.team.clone();
-    record::end(txn, open, actor, Some(note), ctx.now).await?;
-    let detail = Some(note.to_owned()).filter(|n| !n.is_empty());
-    record_event(txn, case_id, ctx.now, actor, "escalation_ended", (Some(team), None), detail);
+    if record::end(txn, &open, actor, Some(note), ctx.now).await? {
+        let detail = Some(note.to_owned()).filter(|n| !n.is_empty());
+        record_event(txn, case_id, ctx.now, actor, "escalation_ended", (Some(open.team), None), detail);
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::agents::{Ctx, excerpt, human_size, reply_address};
@@ -27,6 +27,9 @@ pub struct Brief<'a> {
     /// "Hosting team", or the CRM's name.
     pub title: &'a str,
     pub token: Option<&'a str>,
+    /// A team, inside the desk: only a team's brief has the company's reference notes (the
+    /// CRM's has none, as the CRM's alerts have none).
+    pub team: bool,
     pub by: &'a agent::Model,
     pub reason: Option<&'a str>,
     pub support: &'a EmailAddress,
@@ -58,7 +61,7 @@ pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), Ma
         reason: b.reason.unwrap_or_default().to_owned(),
         response: clock(config, c.first_response_due, c.first_response_at, "no response target"),
         resolution: clock(config, c.resolution_due, c.resolved_at, "no resolution target applies"),
-        reference_notes: company.map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
+        reference_notes: company.filter(|_| b.team).map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
         messages: quoted.messages,
         messages_cut: quoted.cut,
         attachments: quoted.attachments,
@@ -124,25 +127,37 @@ struct Quoted {
 /// The customer side's latest messages, oldest first, their new text only, within
 /// `excerpt_bytes` in all; and the names and sizes of their attachments (never the data).
 async fn customer_messages(db: &impl ConnectionTrait, config: &Config, case_id: i64) -> Result<Quoted, DbErr> {
-    let mut rows = message::Entity::find()
+    use message::Column as M;
+    let customer_side =
+        Condition::all().add(M::CaseId.eq(case_id)).add(M::Direction.eq("in")).add(M::Internal.eq(false));
+    // A follow-up with a `no_ack_reason` is automated (a bounce, an out-of-office): left out,
+    // but for the message that opened the case (its ack may have been refused).
+    let opening: Option<i64> = message::Entity::find()
         .select_only()
-        .columns([message::Column::Id, message::Column::FromAddr, message::Column::FromName])
-        .columns([message::Column::ReceivedAt, message::Column::TextBody])
-        .filter(message::Column::CaseId.eq(case_id))
-        .filter(message::Column::Direction.eq("in"))
-        .filter(message::Column::Internal.eq(false))
-        .order_by_desc(message::Column::ReceivedAt)
-        .order_by_desc(message::Column::Id)
+        .column(M::Id)
+        .filter(customer_side.clone())
+        .order_by_asc(M::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let by_people = Condition::any().add(M::NoAckReason.is_null()).add(M::Id.eq(opening.unwrap_or_default()));
+    let rows = message::Entity::find()
+        .select_only()
+        .columns([M::Id, M::FromAddr, M::FromName, M::ReceivedAt, M::TextBody])
+        .filter(customer_side)
+        .filter(by_people)
+        .order_by_desc(M::ReceivedAt)
+        .order_by_desc(M::Id)
         .limit(MESSAGES)
         .into_model::<Said>()
         .all(db)
         .await?;
-    rows.reverse();
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut left = config.agent_desk.excerpt_bytes;
     let mut cut = false;
     let zone = config.calendar.time_zone;
-    let messages = rows
+    // The newest first: the budget goes to what the customer said last.
+    let mut messages: Vec<BriefMessage> = rows
         .into_iter()
         .map(|m| {
             let (text, note) = excerpt(crate::threading::new_text(&m.text_body, None).trim(), left);
@@ -152,6 +167,7 @@ async fn customer_messages(db: &impl ConnectionTrait, config: &Config, case_id: 
             BriefMessage { from, at: format_due(m.received_at, zone), text }
         })
         .collect();
+    messages.reverse();
     let files: Vec<(Option<String>, i64)> = attachment::Entity::find()
         .select_only()
         .columns([attachment::Column::Filename, attachment::Column::Size])

@@ -42,11 +42,11 @@ impl Teams {
         self.teams.iter().find(|t| t.config.name == name)
     }
 
-    /// The team a message is from: one whose token an address it was sent to carries, else
-    /// one its sender speaks for (the team's address or a member).
+    /// The team a message's sender speaks for (the team's address or a member). A token
+    /// alone makes no one a team: it is in a Reply-To that a customer Cc'd on the team's
+    /// answer can reply to, so it only verifies the team's own people (`answer`).
     pub fn of_mail(&self, msg: &ParsedMessage) -> Option<&Team> {
-        let by_token = self.teams.iter().find(|t| crate::agents::carries_token(msg, &t.token));
-        by_token.or_else(|| self.teams.iter().find(|t| t.config.speaks_for(&msg.from.address)))
+        self.teams.iter().find(|t| t.config.speaks_for(&msg.from.address))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::config::{CompanyConfig, Config, TeamConfig};
 use crate::domain::EmailAddress;
 use crate::outbound::MailError;
 use crate::storage::Tx;
-use crate::storage::entities::{agent, case, escalation, team};
+use crate::storage::entities::{agent, case, company, escalation, team};
 
 /// Where an escalation goes.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +36,7 @@ impl Target<'_> {
 
 /// Where `#escalate name` goes on a case of `company` that is with `current` teams now;
 /// `Err` says why it cannot, naming the teams there are.
-pub fn target<'a>(
+fn target<'a>(
     config: &'a Config,
     company: Option<&'a CompanyConfig>,
     current: &[escalation::Model],
@@ -66,7 +66,7 @@ pub fn target<'a>(
 }
 
 /// The current escalations `#deescalate [team]` ends: the named one, or all of them.
-pub fn ending(current: &[escalation::Model], team: Option<&str>) -> Result<Vec<escalation::Model>, String> {
+fn ending(current: &[escalation::Model], team: Option<&str>) -> Result<Vec<escalation::Model>, String> {
     let with: Vec<&str> = current.iter().map(|e| e.team.as_str()).collect();
     let ended: Vec<escalation::Model> =
         current.iter().filter(|e| team.is_none_or(|t| e.team.eq_ignore_ascii_case(t))).cloned().collect();
@@ -77,6 +77,50 @@ pub fn ending(current: &[escalation::Model], team: Option<&str>) -> Result<Vec<e
         Some(t) if !with.is_empty() => format!("this case is not with {t} (it is with {})", with.join(", ")),
         _ => "this case is not escalated".into(),
     })
+}
+
+/// What a reply's `#escalate` and `#deescalate` lines ask, in their order.
+pub struct Asked {
+    /// Team names and reasons (empty when none was given).
+    pub escalate: Vec<(String, String)>,
+    /// The team to end, or all.
+    pub deescalate: Vec<Option<String>>,
+}
+
+/// What the reply will do: checked whole before anything is applied.
+pub struct Planned<'a> {
+    pub escalate: Vec<(Target<'a>, Option<String>)>,
+    pub end: Vec<escalation::Model>,
+}
+
+/// `#deescalate` first, so that `#deescalate hosting` then `#escalate hosting` starts
+/// afresh; each team once; problems are added to `problems`, one line per command.
+pub fn plan<'a>(
+    config: &'a Config,
+    company: Option<&'a CompanyConfig>,
+    current: &[escalation::Model],
+    asked: Asked,
+    problems: &mut Vec<String>,
+) -> Planned<'a> {
+    let mut end: Vec<escalation::Model> = Vec::new();
+    for team in asked.deescalate {
+        match ending(current, team.as_deref()) {
+            Ok(rows) => end.extend(rows.into_iter().filter(|r| !end.iter().any(|e| e.id == r.id)).collect::<Vec<_>>()),
+            Err(why) => {
+                problems.push(format!("#deescalate{}: {why}", team.map(|t| format!(" {t}")).unwrap_or_default()))
+            }
+        }
+    }
+    let still: Vec<escalation::Model> = current.iter().filter(|c| !end.iter().any(|e| e.id == c.id)).cloned().collect();
+    let mut escalate: Vec<(Target<'a>, Option<String>)> = Vec::new();
+    for (team, reason) in asked.escalate {
+        match target(config, company, &still, &team) {
+            Ok(t) if escalate.iter().any(|(p, _)| p.name() == t.name()) => {}
+            Ok(t) => escalate.push((t, Some(reason).filter(|r| !r.is_empty()))),
+            Err(why) => problems.push(format!("#escalate {team}: {why}")),
+        }
+    }
+    Planned { escalate, end }
 }
 
 /// One escalation as a reply or `cases escalate` asks for it.
@@ -94,11 +138,13 @@ pub async fn escalate(txn: &Tx, ctx: &Ctx<'_>, e: Escalation<'_>) -> Result<(), 
     let name = e.target.name();
     record::open(txn, c.id, name, e.actor, e.reason, now).await?;
     record_event(txn, c.id, now, e.actor, "escalated", (None, Some(name.to_owned())), e.reason.map(str::to_owned));
-    let (to, title, token) = match e.target {
-        Target::Team(t) => (&t.address, t.title.as_str(), Some(token_of(txn, &t.name).await?)),
-        Target::Crm { name, address } => (address, name, None),
+    // The CRM's answers are verified by the company's token, as their `#report` is.
+    let (to, title, token, team) = match e.target {
+        Target::Team(t) => (&t.address, t.title.as_str(), Some(token_of(txn, &t.name).await?), true),
+        Target::Crm { name, address } => (address, name, crm_token(txn, c).await?, false),
     };
-    let brief = Brief { case: c, to, title, token: token.as_deref(), by: e.by, reason: e.reason, support: e.support };
+    let token = token.as_deref();
+    let brief = Brief { case: c, to, title, token, team, by: e.by, reason: e.reason, support: e.support };
     queue_brief(txn, ctx, brief).await
 }
 
@@ -110,11 +156,16 @@ pub async fn deescalate(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     for row in rows {
-        let team = row.team.clone();
-        record::end(txn, row, actor, None, now).await?;
-        record_event(txn, c.id, now, actor, "escalation_ended", (Some(team), None), None);
+        if record::end(txn, &row, actor, None, now).await? {
+            record_event(txn, c.id, now, actor, "escalation_ended", (Some(row.team), None), None);
+        }
     }
     Ok(())
+}
+
+async fn crm_token(txn: &Tx, c: &case::Model) -> Result<Option<String>, DbErr> {
+    let Some(id) = c.company_id else { return Ok(None) };
+    Ok(company::Entity::find_by_id(id).one(txn).await?.and_then(|co| co.report_token))
 }
 
 /// Made at start (`sync_teams`) for every configured team.

@@ -12,7 +12,7 @@ mod record;
 pub use answer::{TeamMail, crm_answer, handle_team_mail};
 pub use brief::{Brief, queue_brief};
 pub use directory::{Team, Teams, sync_teams};
-pub use escalate::{Escalation, Target, deescalate, ending, escalate, target};
+pub use escalate::{Asked, Escalation, Planned, Target, deescalate, escalate, plan};
 pub use record::{Escalated, by_case_number, current, current_of, end, of_case, open, with_teams};
 
 /// `#escalate account` with no `[[team]] name = "account"`: the company's CRM is the

@@ -5,14 +5,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
 use crate::cases::Actor;
 use crate::domain::CaseNumber;
-use crate::storage::entities::{case, escalation};
+use crate::storage::entities::{agent, case, escalation};
 
 /// One escalation as `cases show` and the reports show it.
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +96,8 @@ pub async fn with_teams(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<St
 }
 
 /// Every escalation there is, by the number of its case, oldest first: what `report cases`
-/// shows beside each case. One row per escalation, however many cases there are.
+/// shows beside each case, and so the CRMs' reports. `by` is the agent's name there: the
+/// desk's addresses stay inside it. One row per escalation, however many cases there are.
 pub async fn by_case_number(db: &impl ConnectionTrait) -> Result<HashMap<CaseNumber, Vec<Escalated>>, DbErr> {
     let escalated = Query::select().column(escalation::Column::CaseId).from(escalation::Entity).to_owned();
     let numbers: HashMap<i64, CaseNumber> = case::Entity::find()
@@ -110,11 +109,15 @@ pub async fn by_case_number(db: &impl ConnectionTrait) -> Result<HashMap<CaseNum
         .await?
         .into_iter()
         .collect();
+    let names: HashMap<String, String> =
+        agent::Entity::find().all(db).await?.into_iter().map(|a| (Actor::agent(&a.email), a.name)).collect();
     let rows = escalation::Entity::find().order_by_asc(escalation::Column::Id).all(db).await?;
     let mut by_number: HashMap<CaseNumber, Vec<Escalated>> = HashMap::new();
     for e in rows {
         if let Some(number) = numbers.get(&e.case_id) {
-            by_number.entry(*number).or_default().push(e.into());
+            let mut e = Escalated::from(e);
+            e.by = names.get(&e.by).cloned().unwrap_or_else(|| "an agent".into());
+            by_number.entry(*number).or_default().push(e);
         }
     }
     Ok(by_number)
@@ -130,17 +133,25 @@ pub async fn of_case(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<Esca
     Ok(rows.into_iter().map(Escalated::from).collect())
 }
 
+/// Ends `row` unless it has ended meanwhile (another daemon's `#return`); whether this did.
 pub async fn end(
     db: &impl ConnectionTrait,
-    row: escalation::Model,
+    row: &escalation::Model,
     by: &Actor,
     note: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let mut update: escalation::ActiveModel = row.into();
-    update.ended_at = Set(Some(now));
-    update.ended_by = Set(Some(by.to_string()));
-    update.end_note = Set(note.filter(|n| !n.is_empty()).map(str::to_owned));
-    update.update(db).await?;
-    Ok(())
+) -> Result<bool, DbErr> {
+    let ended = escalation::ActiveModel {
+        ended_at: Set(Some(now)),
+        ended_by: Set(Some(by.to_string())),
+        end_note: Set(note.filter(|n| !n.is_empty()).map(str::to_owned)),
+        ..Default::default()
+    };
+    let done = escalation::Entity::update_many()
+        .set(ended)
+        .filter(escalation::Column::Id.eq(row.id))
+        .filter(escalation::Column::EndedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
 }

@@ -5,6 +5,7 @@
 
 mod bounce;
 mod escalation;
+mod escalation_hostile;
 mod limit;
 mod readers;
 mod report_request;

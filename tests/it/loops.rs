@@ -123,7 +123,7 @@ async fn reports_about_our_mail_attach_to_its_case() {
     let bounce = supportd::mail::parse(notices[1].as_bytes()).unwrap();
     assert!(bounce.subject.starts_with("[Case #000001] Delivery failure on"), "{}", bounce.subject);
     let text = bounce.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("NOT DELIVERED: the customer did not receive our last email on this case"), "{text}");
+    assert!(text.contains("NOT DELIVERED: an email we sent on this case did not arrive"), "{text}");
     assert!(
         text.contains(
             "Final-Recipient: rfc822; gone@acme.example; Action: failed; Status: 5.1.1; \

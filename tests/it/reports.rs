@@ -426,10 +426,10 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
     let (_, cases) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
     assert_eq!(
         cases[0]["Escalations"],
-        "hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by agent:alice@example.com; \
-         hosting 2026-11-24 11:00 -05:00 to 2026-11-25 05:00 -05:00 by agent:alice@example.com"
+        "hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by Alice Smith; \
+         hosting 2026-11-24 11:00 -05:00 to 2026-11-25 05:00 -05:00 by Alice Smith"
     );
-    assert_eq!(cases[1]["Escalations"], "engineering since 2026-11-23 04:00 -05:00 by agent:alice@example.com");
+    assert_eq!(cases[1]["Escalations"], "engineering since 2026-11-23 04:00 -05:00 by Alice Smith");
     let acme = sandbox.run_at(NOW, &["report", "escalations", "--company", "acme", "--format", "csv"]);
     assert_eq!(csv_table(&acme).1.len(), 2, "both teams' lines are Acme's: {acme}");
     let unknown = sandbox.run(&["report", "escalations", "--company", "nobody"]);

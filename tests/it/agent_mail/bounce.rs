@@ -28,7 +28,7 @@ async fn a_bounced_acknowledgement_tells_the_agents_what_the_bounce_says() {
     let notice = supportd::mail::parse(to_alice[1].as_bytes()).unwrap();
     assert!(notice.subject.starts_with(&format!("{tag} Delivery failure on")), "{}", notice.subject);
     let text = notice.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("NOT DELIVERED: the customer did not receive our last email on this case"), "{text}");
+    assert!(text.contains("NOT DELIVERED: an email we sent on this case did not arrive"), "{text}");
     assert!(text.contains("Final-Recipient: rfc822; customer1@acme.example"), "{text}");
     assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1 user unknown"), "{text}");
 }

@@ -8,7 +8,7 @@ use supportd::mail::ParsedMessage;
 use super::{Desk, MARKER, event_kinds, normalise};
 use crate::support::smtp::header;
 
-const TEAMS: &str = "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n\n\
+pub(super) const TEAMS: &str = "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n\n\
                      [[team]]\nname = \"engineering\"\naddress = \"engineering@example.com\"\n";
 
 /// An unknown team is refused like any invalid command: nothing applied, nothing relayed,
@@ -37,7 +37,7 @@ async fn escalating_to_an_unknown_team_applies_nothing_and_lists_the_teams() {
 const BOB: &str = "\n[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n";
 
 /// The team's mail: its one brief of `tag`, raw and parsed.
-fn brief(desk: &Desk, team: &str, tag: &str) -> (String, ParsedMessage) {
+pub(super) fn brief(desk: &Desk, team: &str, tag: &str) -> (String, ParsedMessage) {
     let mut briefs: Vec<_> = desk
         .sent_to(team)
         .into_iter()
@@ -49,7 +49,7 @@ fn brief(desk: &Desk, team: &str, tag: &str) -> (String, ParsedMessage) {
 
 /// Someone answers the team's brief of `tag` from `from`, to `to` (by default the brief's
 /// Reply-To), with `body` above the quoted brief.
-async fn team_answers(desk: &Desk, team: &str, tag: &str, from: &str, to: Option<&str>, body: &str) {
+pub(super) async fn team_answers(desk: &Desk, team: &str, tag: &str, from: &str, to: Option<&str>, body: &str) {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
     let (raw, _) = brief(desk, team, tag);
     let reply_to = header(&raw, "Reply-To").unwrap();
@@ -66,7 +66,7 @@ async fn team_answers(desk: &Desk, team: &str, tag: &str, from: &str, to: Option
     desk.run();
 }
 
-fn escalations(case: &serde_json::Value) -> Vec<serde_json::Value> {
+pub(super) fn escalations(case: &serde_json::Value) -> Vec<serde_json::Value> {
     case["escalations"].as_array().expect("escalations").clone()
 }
 
