@@ -121,6 +121,7 @@ async fn escalating_briefs_the_team_records_who_and_why_and_deescalate_ends_it()
     desk.agent_replies(&tag, "#deescalate engineering").await;
     let case = desk.case(&tag);
     assert_eq!(case["with_teams"], serde_json::json!(["hosting"]), "{case}");
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), before, "a reply of commands only tells her nothing");
     let ended = &escalations(&case)[1];
     assert_eq!(ended["team"], "engineering");
     assert_eq!(ended["ended_by"], "agent:alice@example.com");
@@ -312,4 +313,20 @@ async fn cases_escalate_and_deescalate_work_from_the_command_line() {
     let (_, shown, _) = run(&["cases", "show", &number]);
     assert!(shown.contains("was with hosting from ") && shown.contains("ended by agent:alice@example.com"), "{shown}");
     assert_eq!(desk.case(&tag)["with_teams"], serde_json::json!([]));
+}
+
+/// A reply that escalates and has text for the customer relays the text, as any reply does.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_escalating_reply_with_text_relays_the_text_to_the_customer() {
+    let desk = Desk::start(|c| c + TEAMS).await;
+    let tag = desk.customer_writes(1, "Checkout times out").await;
+    let before = desk.sent_to("customer1@acme.example").len();
+    desk.agent_replies(&tag, "#escalate engineering Stack trace attached\nWe have asked our engineers to look at it.")
+        .await;
+    let to_her = desk.sent_to("customer1@acme.example");
+    assert_eq!(to_her.len(), before + 1, "the relay");
+    let text = normalise(&to_her.last().unwrap().1.text_body);
+    assert!(text.contains("We have asked our engineers to look at it.") && !text.contains("#escalate"), "{text}");
+    assert!(!text.contains("Stack trace attached"), "the reason is for the team: {text}");
+    brief(&desk, "engineering@example.com", &tag);
 }
