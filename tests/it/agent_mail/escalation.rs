@@ -108,6 +108,8 @@ async fn escalating_briefs_the_team_records_who_and_why_and_deescalate_ends_it()
 
     let case = desk.case(&tag);
     assert_eq!(case["with_teams"], serde_json::json!(["hosting", "engineering"]), "{case}");
+    let listed = desk.sandbox.cases().into_iter().find(|c| c["summary"] == "Checkout times out").unwrap();
+    assert_eq!(listed["with_teams"], serde_json::json!(["hosting", "engineering"]), "cases list: {listed}");
     let all = escalations(&case);
     assert_eq!(all[0]["team"], "hosting");
     assert_eq!(all[0]["by"], "agent:alice@example.com");
