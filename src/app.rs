@@ -164,7 +164,9 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(outbound::run_sender(desk.clone(), transport, wake.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
+    tasks.spawn(crate::service::watchdog(shutdown.clone()));
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
+    crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
     let died = tokio::select! {
         biased;
         _ = shutdown.cancelled() => None,
@@ -181,6 +183,7 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
         }
         None => info!("shutting down: finishing the work in hand"),
     }
+    crate::service::stopping();
     let drained = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(joined) = tasks.join_next().await {
             if let Err(e) = joined {

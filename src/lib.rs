@@ -17,6 +17,7 @@ pub mod mail;
 pub mod outbound;
 pub mod reports;
 pub mod scheduler;
+pub mod service;
 pub mod sla;
 pub mod storage;
 pub mod teams;

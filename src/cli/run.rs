@@ -71,6 +71,7 @@ async fn open_retrying(path: &Path, shutdown: &CancellationToken) -> Result<Opti
             Ok(desk) => return Ok(Some(desk)),
             Err(e) if e.is_unavailable() => {
                 warn!(error = %e, retry_in = ?pause, "the database cannot be used now; retrying");
+                crate::service::status(&format!("waiting for the database: {e}"));
             }
             Err(e) => return Err(fail(&e)),
         }

@@ -35,6 +35,7 @@ mod quarantine;
 mod read_only;
 mod reports;
 mod routes;
+mod service;
 mod sla;
 mod templates;
 mod threading;

@@ -1,0 +1,80 @@
+//! supportd under systemd: `Type=notify` readiness, status, watchdog and stopping through a
+//! real `$NOTIFY_SOCKET`, and the shipped unit as `systemd-analyze` reads it.
+
+use std::os::unix::net::UnixDatagram;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::support::sandbox::{BIN, Daemon};
+use crate::support::{Backend, Sandbox};
+
+const UNIT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/supportd.service"));
+
+/// The service manager's side: every datagram until one holds `line`, or a panic after a
+/// minute (the socket's read timeout, not a sleep).
+fn receive_until(socket: &UnixDatagram, line: &str, heard: &mut Vec<String>) {
+    let mut buf = vec![0u8; 4096];
+    while !heard.iter().any(|m| m.lines().any(|l| l == line)) {
+        let n = socket.recv(&mut buf).unwrap_or_else(|e| panic!("no {line:?} from supportd ({e}); heard {heard:?}"));
+        heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_manager_hears_ready_watchdog_and_stopping() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let path = sandbox.path("notify.sock");
+    let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
+    socket.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut run = sandbox.cmd(&["run"]);
+    // A watchdog of 0.4 s: supportd pings every 0.2 s.
+    run.env("NOTIFY_SOCKET", &path).env("WATCHDOG_USEC", "400000").env_remove("WATCHDOG_PID");
+    let mut daemon = Daemon::spawn(run);
+    let mut heard = Vec::new();
+    receive_until(&socket, "READY=1", &mut heard);
+    let ready = heard.iter().find(|m| m.contains("READY=1")).unwrap();
+    assert!(ready.lines().any(|l| l == "STATUS=reading 1 mailbox(es)"), "{ready:?}");
+    // READY comes after the migrations and the tasks: the log says so first.
+    daemon.wait_for("supportd ready", Duration::from_secs(10));
+    receive_until(&socket, "WATCHDOG=1", &mut heard);
+    assert!(!heard.iter().any(|m| m.contains("STOPPING=1")), "{heard:?}");
+    daemon.signal(libc::SIGTERM);
+    receive_until(&socket, "STOPPING=1", &mut heard);
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+/// The unit as systemd would load it (with this build's binary in place of the installed
+/// one), and how exposed its hardening leaves the service: printed, and held to "OK".
+#[test]
+fn the_shipped_unit_verifies_and_its_exposure_is_low() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("supportd.service");
+    std::fs::write(&unit, UNIT.replace("/usr/local/bin/supportd", BIN)).unwrap();
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect("systemd-analyze (Debian package systemd) is needed to check deploy/supportd.service");
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(verify.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    assert!(UNIT.contains("Type=notify") && UNIT.contains("StateDirectory=supportd"));
+
+    let security = Command::new("systemd-analyze").args(["security", "--offline=true"]).arg(&unit).output().unwrap();
+    let report = String::from_utf8_lossy(&security.stdout);
+    let overall = report.lines().find(|l| l.contains("Overall exposure level")).unwrap_or_else(|| panic!("{report}"));
+    println!("{overall}");
+    let level: f64 = overall.split(':').nth(1).and_then(|s| s.split_whitespace().next()).unwrap().parse().unwrap();
+    assert!(level <= 2.0, "exposure {level}: {overall}");
+}
+
+/// The sysusers.d entry creates the user the unit runs as, with the state directory as home.
+#[test]
+fn the_sysusers_entry_is_the_units_user() {
+    let entry = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/sysusers.d/supportd.conf"));
+    let line = entry.lines().find(|l| l.starts_with("u ")).expect("a u line");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields[1], "supportd");
+    assert!(line.ends_with("/var/lib/supportd"), "{line}");
+    assert!(UNIT.contains("User=supportd") && UNIT.contains("ReadWritePaths=/var/lib/supportd"));
+}
