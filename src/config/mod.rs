@@ -3,6 +3,7 @@
 
 mod advice;
 mod agent_desk;
+mod env;
 mod model;
 mod plaintext;
 mod problems;
@@ -35,16 +36,33 @@ pub enum ConfigError {
 impl Config {
     /// Reads and validates the file; relative paths resolve from the file's folder, because
     /// systemd starts the daemon in `/`.
+    /// `SUPPORTD_<TABLE>__<KEY>` variables override the file's keys (see `env`).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self::from_toml(&text, &path, &base)
+        let mut doc = parse(&text, &path)?;
+        let overrides = env::overrides(std::env::vars());
+        let mut problems = Problems::default();
+        env::apply(&mut doc, &overrides, &mut problems);
+        if !problems.is_empty() {
+            let templates_dir = base.join("templates");
+            return Err(ConfigError::Invalid { path, problems, warnings: Vec::new(), templates_dir });
+        }
+        for o in &overrides {
+            tracing::info!(variable = %o.var, "configuration key set from the environment");
+        }
+        Self::from_table(doc, &path, &base)
     }
 
     pub fn from_toml(text: &str, path: &Path, base: &Path) -> Result<Config, ConfigError> {
-        let raw: raw::RawConfig = toml::from_str(text)
-            .map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string().trim_end().to_owned() })?;
+        Self::from_table(parse(text, path)?, path, base)
+    }
+
+    fn from_table(doc: toml::Table, path: &Path, base: &Path) -> Result<Config, ConfigError> {
+        let raw: raw::RawConfig = toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Syntax { path: path.into(), message: e.to_string().trim_end().to_owned() }
+        })?;
         let templates_dir = raw.templates_dir(base);
         validate::validate(raw, path, base).map_err(|(problems, warnings)| ConfigError::Invalid {
             path: path.into(),
@@ -53,6 +71,11 @@ impl Config {
             templates_dir,
         })
     }
+}
+
+fn parse(text: &str, path: &Path) -> Result<toml::Table, ConfigError> {
+    toml::from_str(text)
+        .map_err(|e| ConfigError::Syntax { path: path.into(), message: e.to_string().trim_end().to_owned() })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod corpus;
 mod crash;
 mod durability;
 mod embedded_default;
+mod environment;
 mod escalation;
 mod exit_codes;
 mod held;
