@@ -183,7 +183,6 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
         }
         None => info!("shutting down: finishing the work in hand"),
     }
-    crate::service::stopping();
     let drained = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(joined) = tasks.join_next().await {
             if let Err(e) = joined {

@@ -1,7 +1,8 @@
 //! What the service manager hears (systemd's `Type=notify`, through `$NOTIFY_SOCKET`):
-//! `READY=1` once migrations ran and every task started, `STATUS=` lines while waiting
-//! and running, `STOPPING=1` when shutdown begins, and `WATCHDOG=1` at half the
-//! `WatchdogSec` interval while the runtime is alive. Without `$NOTIFY_SOCKET` (a terminal,
+//! `READY=1` once migrations ran and every task started (again after a reload), `STATUS=`
+//! lines while waiting and running, `RELOADING=1` on a SIGHUP that will reload,
+//! `STOPPING=1` when shutdown begins, and `WATCHDOG=1` at half the `WatchdogSec` interval
+//! while the runtime is alive. Without `$NOTIFY_SOCKET` (a terminal,
 //! a container, the tests) every call does nothing.
 
 use std::time::Duration;
@@ -17,6 +18,15 @@ pub fn ready(status: &str) {
 
 pub fn status(status: &str) {
     send(&[NotifyState::Status(status)]);
+}
+
+/// A SIGHUP's reload began; `READY=1` follows when the tasks run again (systemd 253 and
+/// later want the monotonic time with it).
+pub fn reloading() {
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => send(&[NotifyState::Reloading, now]),
+        Err(_) => send(&[NotifyState::Reloading]),
+    }
 }
 
 pub fn stopping() {

@@ -1,44 +1,100 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::Exit;
 use super::load::{fail, load_checked, open};
 use super::output::errln;
 use crate::app;
+use crate::config::Config;
 use crate::desk::Desk;
+use crate::templates::Templates;
 
 pub async fn run(path: &Path, once: bool) -> Exit {
     if once {
         return run_once(path).await;
     }
     let shutdown = CancellationToken::new();
-    let mut term = match signal(SignalKind::terminate()) {
+    let signals = match Signals::listen() {
         Ok(s) => s,
         Err(e) => {
-            errln!("error: cannot listen for SIGTERM: {e}");
+            errln!("error: cannot listen for signals: {e}");
             return Exit::Software;
         }
     };
-    let token = shutdown.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => info!("SIGTERM received"),
-            _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
-        }
-        token.cancel();
-    });
-    let desk = match open_retrying(path, &shutdown).await {
+    let (reload_tx, mut reloads) = mpsc::channel(1);
+    tokio::spawn(signals.handle(path.to_path_buf(), shutdown.clone(), reload_tx));
+    let mut desk = match open_retrying(path, &shutdown).await {
         Ok(Some(d)) => d,
         Ok(None) => return Exit::Ok,
         Err(code) => return code,
     };
-    match app::run(desk, shutdown).await {
-        Ok(()) => Exit::Ok,
-        Err(e) => fail(&e),
+    // Each reload ends the running tasks (their work in hand finished) and starts them
+    // again on the new configuration: mailboxes, agents and teams may all have changed.
+    loop {
+        let generation = shutdown.child_token();
+        let running = app::run(desk, generation.clone());
+        tokio::pin!(running);
+        let (config, templates) = tokio::select! {
+            done = &mut running => return done.map_or_else(|e| fail(&e), |()| Exit::Ok),
+            Some(next) = reloads.recv() => next,
+        };
+        generation.cancel();
+        if let Err(e) = running.await {
+            return fail(&e);
+        }
+        desk = match app::open_desk(config, templates).await {
+            Ok(d) => d,
+            Err(e) => return fail(&e),
+        };
+        info!("configuration and templates reloaded");
+    }
+}
+
+/// SIGTERM and SIGINT stop the daemon; SIGHUP reloads it.
+struct Signals {
+    term: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn listen() -> std::io::Result<Signals> {
+        Ok(Signals { term: signal(SignalKind::terminate())?, hup: signal(SignalKind::hangup())? })
+    }
+
+    /// A SIGHUP's configuration and templates are checked before anything stops: when they
+    /// are bad, the running ones stay and the problems are logged.
+    async fn handle(mut self, path: PathBuf, shutdown: CancellationToken, reload: mpsc::Sender<(Config, Templates)>) {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => info!("SIGTERM received"),
+                _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
+                _ = self.hup.recv() => {
+                    match load_checked(&path) {
+                        Ok(next) => {
+                            info!("SIGHUP received: reloading the configuration and templates");
+                            crate::service::reloading();
+                            if reload.send(next).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => {
+                            error!("SIGHUP received, but the configuration or templates have problems (above): \
+                                    the running ones stay");
+                            crate::service::ready("reload refused: the configuration or templates have problems");
+                        }
+                    }
+                    continue;
+                }
+            }
+            crate::service::stopping();
+            shutdown.cancel();
+            return;
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::sandbox::{BIN, Daemon};
-use crate::support::{Backend, Sandbox};
+use crate::support::{Backend, Sandbox, customer_mail};
 
 const UNIT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/supportd.service"));
 
@@ -77,4 +77,36 @@ fn the_sysusers_entry_is_the_units_user() {
     assert_eq!(fields[1], "supportd");
     assert!(line.ends_with("/var/lib/supportd"), "{line}");
     assert!(UNIT.contains("User=supportd") && UNIT.contains("ReadWritePaths=/var/lib/supportd"));
+}
+
+/// SIGHUP checks the new templates first: broken ones leave the running ones (logged) and
+/// the next acknowledgement goes out as before; good ones take over without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_good_templates_and_keeps_the_running_ones_when_broken() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut daemon = sandbox.spawn_daemon();
+    daemon.wait_for("supportd ready", Duration::from_secs(60));
+    let ack = sandbox.path("templates/ack.txt.hbs");
+    let shipped = std::fs::read_to_string(&ack).unwrap();
+    std::fs::write(&ack, "{{#if}} broken").unwrap();
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("the running ones stay", Duration::from_secs(30));
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for_count(" sent", 1, Duration::from_secs(30));
+    let first = sandbox.outbox_messages();
+    assert_eq!(first.len(), 1, "one acknowledgement");
+    assert!(first[0].contains("Printer offline") && !first[0].contains("broken"), "{}", first[0]);
+
+    std::fs::write(&ack, format!("RELOADED-MARKER\n{shipped}")).unwrap();
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("configuration and templates reloaded", Duration::from_secs(30));
+    daemon.wait_for_count("supportd ready", 2, Duration::from_secs(30));
+    sandbox.drop_mail("2.eml", &customer_mail(2, "Scanner offline"));
+    daemon.wait_for_count(" sent", 2, Duration::from_secs(30));
+    let second: Vec<String> = sandbox.outbox_messages().into_iter().filter(|m| m.contains("Scanner offline")).collect();
+    assert_eq!(second.len(), 1);
+    assert!(second[0].contains("RELOADED-MARKER"), "{}", second[0]);
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
 }
