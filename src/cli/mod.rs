@@ -14,6 +14,7 @@ mod ingest;
 mod load;
 pub mod logging;
 mod malloc;
+mod manual;
 mod members;
 mod migrate;
 mod outbox;
@@ -58,6 +59,17 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the manual page (roff: `supportd man | man -l -`), or with --dir write one page
+    /// per command there.
+    Man {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print shell completions: `supportd completions bash > /etc/bash_completion.d/supportd`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Validate the configuration and templates; print every problem; exit 78 if any.
     CheckConfig,
     /// Ingest messages from files, or one message from stdin (for a mail server's pipe).
@@ -467,6 +479,8 @@ pub async fn dispatch(cli: Cli) -> Exit {
     let exit = match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,
+        Command::Man { dir } => manual::man(dir.as_deref()),
+        Command::Completions { shell } => manual::completions(shell),
         Command::Run { once } => run::run(&cli.config, once).await,
         Command::Ingest { mailbox, files } => ingest::ingest(&cli.config, mailbox.as_deref(), &files).await,
         Command::Cases { command } => cases::cases(&cli.config, command).await,

@@ -25,6 +25,7 @@ mod hostile;
 mod imap;
 mod intake;
 mod loops;
+mod manual;
 mod members;
 mod migrate;
 mod monthly;
