@@ -42,6 +42,8 @@ pub enum AppError {
     /// so the service manager restarts the whole daemon rather than leave it half-alive.
     #[error("a task stopped unexpectedly: {0}")]
     TaskDied(String),
+    #[error("cannot listen on {addr} ([http] listen): {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 impl AppError {
@@ -50,6 +52,8 @@ impl AppError {
             AppError::Storage(e) => e.is_unavailable(),
             AppError::Database(e) => storage::is_unavailable(e),
             AppError::Maildir(MaildirError::Unavailable(_)) => true,
+            // Another process holds the port: perhaps the one this replaces, still stopping.
+            AppError::Listen { .. } => true,
             // The server may be back on the next run.
             AppError::Imap(ImapError::Database(e)) => storage::is_unavailable(e),
             AppError::Imap(_) => true,
@@ -165,6 +169,10 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::service::watchdog(shutdown.clone()));
+    if let Some(addr) = desk.config.http.listen {
+        let listener = crate::web::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
+        tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));
+    }
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
     crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
     let died = tokio::select! {
@@ -216,6 +224,7 @@ async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, can
         match mailbox_pass(&desk, &mailbox, &cancel).await {
             Ok(stats) => {
                 failures = 0;
+                crate::metrics::metrics().fetched(&mailbox.name, desk.now());
                 if stats.processed > 0 {
                     wake.notify_one();
                 }

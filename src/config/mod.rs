@@ -4,6 +4,7 @@
 mod advice;
 mod agent_desk;
 mod env;
+mod http;
 mod model;
 mod plaintext;
 mod problems;
@@ -15,6 +16,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use http::HttpConfig;
 pub use model::*;
 pub use problems::{Problem, Problems};
 pub use routes::{Route, RouteNotify, Routed, route_for};

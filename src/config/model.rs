@@ -29,6 +29,7 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub budget: BudgetConfig,
     pub agent_desk: AgentDesk,
+    pub http: super::HttpConfig,
     /// Accepted, but worth saying: printed by `check-config`, logged by `run`.
     pub warnings: Vec<super::Problem>,
 }

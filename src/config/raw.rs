@@ -31,6 +31,7 @@ pub struct RawConfig {
     pub teams: Vec<super::teams::RawTeam>,
     pub scheduler: RawScheduler,
     pub budget: RawBudget,
+    pub http: super::http::RawHttp,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -43,6 +43,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
         },
     };
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
+    let http = super::http::http(&mut p, &raw.http, base);
     super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
@@ -64,6 +65,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
         scheduler: scheduler.expect("no problems means scheduler parsed"),
         budget,
         agent_desk,
+        http,
         warnings,
     })
 }

@@ -86,6 +86,22 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// As `/metrics` labels it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Opened { .. } => "opened",
+            Outcome::Appended { .. } => "appended",
+            Outcome::FromAgent { .. } => "from_agent",
+            Outcome::FromTeam { .. } => "from_team",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Quarantined { .. } => "quarantined",
+            Outcome::ReportSent { .. } => "report_sent",
+            Outcome::Held { .. } => "held",
+        }
+    }
+}
+
 impl From<intake::Outcome> for Outcome {
     fn from(o: intake::Outcome) -> Self {
         match o {
@@ -292,11 +308,26 @@ pub async fn ingest_batch(desk: &Desk, batch: &[Incoming<'_>]) -> Vec<Result<Out
     match store_batch(desk, batch, &prepared).await {
         Ok(results) => {
             log_outcomes(&prepared, &results);
+            count_outcomes(desk, batch, &results);
             results
         }
         Err(e) => {
             warn!(error = %e, messages = batch.len(), "database unavailable; the batch is left for the next pass");
-            batch.iter().map(|_| Err(IngestError::Unavailable(e.to_string()))).collect()
+            let failed: Vec<_> = batch.iter().map(|_| Err(IngestError::Unavailable(e.to_string()))).collect();
+            count_outcomes(desk, batch, &failed);
+            failed
+        }
+    }
+}
+
+/// For `/metrics`, after the commit: each message's outcome, and how long it waited.
+fn count_outcomes(desk: &Desk, batch: &[Incoming<'_>], results: &[Result<Outcome, IngestError>]) {
+    let m = crate::metrics::metrics();
+    let now = desk.now();
+    for (inc, result) in batch.iter().zip(results) {
+        m.count_ingested(&inc.mailbox.name, result.as_ref().map_or("failed", Outcome::name));
+        if result.is_ok() {
+            m.ingest_lag.observe((now - inc.received_at).num_milliseconds().max(0) as f64 / 1000.0);
         }
     }
 }

@@ -35,18 +35,22 @@ async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<
     match transport.send(row).await {
         Ok(()) => {
             outbox::mark_sent(&desk.db, row.id, desk.now()).await?;
+            crate::metrics::metrics().count_sent(&row.kind);
             info!(to = %row.envelope_to, subject = %row.subject, "sent");
         }
         Err(SendError::Permanent(e)) => {
+            crate::metrics::metrics().count_send_failure(&row.kind);
             outbox::mark_failed(&desk.db, row.id, &e).await?;
             warn!(error = %e, "delivery failed for good");
         }
         Err(e) if row.attempts >= desk.config.outbound.max_attempts as i32 => {
+            crate::metrics::metrics().count_send_failure(&row.kind);
             let e = format!("gave up after {} attempts: {e}", row.attempts);
             outbox::mark_failed(&desk.db, row.id, &e).await?;
             warn!(error = %e, "delivery failed");
         }
         Err(e) => {
+            crate::metrics::metrics().count_send_failure(&row.kind);
             let out = &desk.config.outbound;
             let next = desk.now() + backoff(row.attempts, out.retry_initial, out.retry_max);
             outbox::mark_retry(&desk.db, row.id, &e.to_string(), next).await?;

@@ -23,6 +23,7 @@ use crate::desk::Desk;
 pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
     let schedule = desk.config.scheduler.escalations.clone();
     on_schedule(&desk, &schedule, "escalations", &cancel, || async {
+        let started = std::time::Instant::now();
         // Each job runs whatever the others did: a failing alert must not stop the reports.
         let failed: Vec<String> = [
             tick(&desk).await.err().map(|e| format!("escalations: {e}")),
@@ -32,6 +33,7 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
         .into_iter()
         .flatten()
         .collect();
+        crate::metrics::metrics().tick_seconds.observe(started.elapsed().as_secs_f64());
         if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
     })
     .await

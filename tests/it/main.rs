@@ -41,3 +41,4 @@ mod service;
 mod sla;
 mod templates;
 mod threading;
+mod web;

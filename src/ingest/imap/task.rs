@@ -66,6 +66,7 @@ async fn serve(
     info!(mailbox = %mailbox.name, idle = caps.idle, "IMAP connected");
     loop {
         let stats = pass(desk, mailbox, cfg, caps, &mut session, cancel).await?;
+        crate::metrics::metrics().fetched(&mailbox.name, desk.now());
         if stats.processed > 0 {
             wake.notify_one();
         }

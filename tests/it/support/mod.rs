@@ -2,6 +2,7 @@ pub mod cert;
 pub mod corpus;
 pub mod db;
 pub mod dovecot;
+pub mod http;
 pub mod immutable;
 pub mod sandbox;
 pub mod smtp;

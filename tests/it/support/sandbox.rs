@@ -70,6 +70,8 @@ impl Sandbox {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         c.arg("--config").arg(self.path("daemon.toml")).args(args).env("RUST_LOG", "info,sqlx=warn");
+        // Daemons of tests running side by side each get a port of their own (logged).
+        c.env("SUPPORTD_HTTP__LISTEN", "127.0.0.1:0");
         c
     }
 

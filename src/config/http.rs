@@ -1,0 +1,99 @@
+//! `[http]`: the read-only web server (live view, case pages, JSON, `/metrics`, health).
+//! On by default at 127.0.0.1:8025; `listen = ""` turns it off. Anywhere but loopback it
+//! must ask for the `[http]` token (`token_env` or `token_file`): the pages show customers'
+//! mail.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::Problems;
+use super::raw::Unknown;
+use super::secret::{Secret, Sources, resolve_from};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8025";
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// `None`: no web server.
+    pub listen: Option<SocketAddr>,
+    /// Asked of every request (`Authorization: Bearer …`, or basic auth with it as the
+    /// password); `None` only on loopback.
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub token_env: Option<String>,
+    pub token_file: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+pub fn http(p: &mut Problems, raw: &RawHttp, base: &Path) -> HttpConfig {
+    p.unknown_keys("http", &raw.unknown);
+    let sources = Sources {
+        names: ["token", "token_env", "token_file"],
+        value: None,
+        env: raw.token_env.as_deref(),
+        file: raw.token_file.as_deref(),
+    };
+    let token = resolve_from(p, "http", sources, base).filter(|t| !t.expose().is_empty());
+    let listen = match raw.listen.as_deref().unwrap_or(DEFAULT_LISTEN).trim() {
+        "" => None,
+        text => match text.parse::<SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                p.push(
+                    "http.listen",
+                    format!("expected an address and port such as {DEFAULT_LISTEN}, or \"\" for none, got {text:?}"),
+                );
+                None
+            }
+        },
+    };
+    if let Some(addr) = listen
+        && !addr.ip().is_loopback()
+        && token.is_none()
+    {
+        p.push(
+            "http.listen",
+            format!(
+                "{addr} is reachable from other machines: set [http] token_env or token_file, or listen on 127.0.0.1"
+            ),
+        );
+    }
+    HttpConfig { listen, token }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(toml_text: &str) -> (Option<HttpConfig>, Vec<String>) {
+        let raw: RawHttp = toml::from_str(toml_text).unwrap();
+        let mut p = Problems::default();
+        let config = http(&mut p, &raw, Path::new("/nonexistent"));
+        let problems: Vec<String> = p.iter().map(|x| x.to_string()).collect();
+        (problems.is_empty().then_some(config), problems)
+    }
+
+    #[test]
+    fn loopback_by_default_off_when_empty_and_elsewhere_only_with_a_token() {
+        let (config, _) = read("");
+        assert_eq!(config.unwrap().listen, Some(DEFAULT_LISTEN.parse().unwrap()));
+        assert_eq!(read("listen = \"\"").0.unwrap().listen, None);
+        let (_, problems) = read("listen = \"0.0.0.0:8025\"");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("http.listen: 0.0.0.0:8025 is reachable from other machines"), "{problems:?}");
+        // SAFETY: a variable only this test reads.
+        unsafe { std::env::set_var("SUPPORTD_TEST_HTTP_TOKEN", "s3cret") };
+        let (config, problems) = read("listen = \"[::]:8025\"\ntoken_env = \"SUPPORTD_TEST_HTTP_TOKEN\"");
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(config.unwrap().token.unwrap().expose(), "s3cret");
+        assert_eq!(read("listen = \"localhost\"").1.len(), 1, "an address and a port");
+    }
+}

@@ -1,0 +1,5 @@
+//! `/healthz`: the process answers.
+
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}

@@ -1,0 +1,110 @@
+//! The read-only web server of `supportd run`: health, Prometheus metrics that move as mail
+//! comes and goes, the cases as JSON, and the token off loopback.
+
+use std::time::Duration;
+
+use crate::support::http::get;
+use crate::support::sandbox::Daemon;
+use crate::support::{Backend, Sandbox, customer_mail};
+
+/// The address the daemon says it listens on (`127.0.0.1:0` in tests: a port of its own).
+fn address(daemon: &mut Daemon) -> String {
+    daemon.wait_for("web server listening", Duration::from_secs(60));
+    let line = daemon.seen.iter().find(|l| l.contains("web server listening")).unwrap();
+    let at = line.find("address=").expect("the address is logged") + "address=".len();
+    line[at..].split_whitespace().next().unwrap().trim_matches('"').to_owned()
+}
+
+/// Each sample line of the exposition: `name{labels} value`; the text ends with `# EOF`.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF: {text}");
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').unwrap_or_else(|| panic!("not a sample: {l:?}"));
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number in {l:?}"));
+            assert!(series.starts_with("supportd_"), "{l:?}");
+            assert_eq!(series.contains('{'), series.ends_with('}'), "{l:?}");
+            (series.to_owned(), value)
+        })
+        .collect()
+}
+
+fn value(samples: &[(String, f64)], series: &str) -> Option<f64> {
+    samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_metrics_and_json_answer_and_the_counters_move_with_the_mail() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut daemon = sandbox.spawn_daemon();
+    let addr = address(&mut daemon);
+    let health = get(&addr, "/healthz", None);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    let csp = health.header("content-security-policy").expect("a Content-Security-Policy");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+
+    let before = samples(&get(&addr, "/metrics", None).body);
+    assert_eq!(value(&before, "supportd_messages_ingested_total{mailbox=\"support\",outcome=\"opened\"}"), None);
+    assert!(before.iter().any(|(s, _)| s.starts_with("supportd_build_info{")), "{before:?}");
+
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    let reply = get(&addr, "/metrics", None);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    let after = samples(&reply.body);
+    for (series, want) in [
+        ("supportd_messages_ingested_total{mailbox=\"support\",outcome=\"opened\"}", 1.0),
+        ("supportd_mail_sent_total{kind=\"ack\"}", 1.0),
+        ("supportd_open_cases{severity=\"S3\",status=\"new\"}", 1.0),
+        ("supportd_outbox_mail{status=\"sent\"}", 1.0),
+        ("supportd_ingest_lag_seconds_count", 1.0),
+        ("supportd_cases_breached{target=\"respond\"}", 0.0),
+        ("supportd_held_mail", 0.0),
+    ] {
+        assert_eq!(value(&after, series), Some(want), "{series} in {after:?}");
+    }
+    assert!(value(&after, "supportd_mailbox_last_fetch_timestamp_seconds{mailbox=\"support\"}").unwrap() > 1.7e9);
+
+    let cases: serde_json::Value = serde_json::from_str(&get(&addr, "/api/cases", None).body).unwrap();
+    assert_eq!(cases.as_array().map(Vec::len), Some(1), "{cases}");
+    let one = get(&addr, "/api/cases/000001", None);
+    let case: serde_json::Value = serde_json::from_str(&one.body).unwrap();
+    assert_eq!(
+        (one.status, case["number"].as_str(), case["summary"].as_str()),
+        (200, Some("000001"), Some("Printer offline"))
+    );
+    assert_eq!(get(&addr, "/api/cases/999999", None).status, 404);
+    assert_eq!(get(&addr, "/api/cases/nope", None).status, 400);
+    let sla: serde_json::Value = serde_json::from_str(&get(&addr, "/api/sla", None).body).unwrap();
+    assert_eq!(sla[0]["number"], "000001", "{sla}");
+    assert_eq!(get(&addr, "/nothing-here", None).status, 404);
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+}
+
+/// Off loopback the pages need the token: check-config refuses a listen address without
+/// one, and with one a request without it gets 401.
+#[tokio::test(flavor = "multi_thread")]
+async fn off_loopback_the_token_is_required() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let refused = sandbox.cmd(&["check-config"]).env("SUPPORTD_HTTP__LISTEN", "0.0.0.0:8025").output().unwrap();
+    assert_eq!(refused.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("http.listen: 0.0.0.0:8025 is reachable from other machines"), "{err}");
+
+    std::fs::write(sandbox.path("http.token"), "s3cret-token\n").unwrap();
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_HTTP__LISTEN", "0.0.0.0:0").env("SUPPORTD_HTTP__TOKEN_FILE", "http.token");
+    let mut daemon = Daemon::spawn(run);
+    let port = address(&mut daemon).rsplit_once(':').unwrap().1.to_owned();
+    let addr = format!("127.0.0.1:{port}");
+    let denied = get(&addr, "/api/cases", None);
+    assert_eq!(denied.status, 401);
+    assert!(denied.header("www-authenticate").is_some_and(|h| h.starts_with("Basic")));
+    assert_eq!(get(&addr, "/metrics", Some("Bearer wrong")).status, 401);
+    assert_eq!(get(&addr, "/api/cases", Some("Bearer s3cret-token")).status, 200);
+    // A browser's basic auth, any user name: "lead:s3cret-token".
+    assert_eq!(get(&addr, "/api/sla", Some("Basic bGVhZDpzM2NyZXQtdG9rZW4=")).status, 200);
+    assert_eq!(get(&addr, "/healthz", None).status, 200, "health needs no token");
+}
