@@ -224,7 +224,7 @@ async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, can
         match mailbox_pass(&desk, &mailbox, &cancel).await {
             Ok(stats) => {
                 failures = 0;
-                crate::metrics::metrics().fetched(&mailbox.name, desk.now());
+                crate::health::fetched(&mailbox.name, desk.now());
                 if stats.processed > 0 {
                     wake.notify_one();
                 }
@@ -232,6 +232,7 @@ async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, can
             Err(e) => {
                 failures += 1;
                 warn!(mailbox = %mailbox.name, error = %e, failures, "mailbox pass failed; retrying");
+                crate::health::failed(&mailbox.name, &e.to_string());
             }
         }
         tokio::select! {

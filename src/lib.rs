@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod desk;
 pub mod domain;
+pub mod health;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;

@@ -4,6 +4,7 @@
 mod advice;
 mod agent_desk;
 mod env;
+mod health;
 mod http;
 mod model;
 mod plaintext;
@@ -16,6 +17,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use health::HealthConfig;
 pub use http::HttpConfig;
 pub use model::*;
 pub use problems::{Problem, Problems};

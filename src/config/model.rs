@@ -30,6 +30,7 @@ pub struct Config {
     pub budget: BudgetConfig,
     pub agent_desk: AgentDesk,
     pub http: super::HttpConfig,
+    pub health: super::HealthConfig,
     /// Accepted, but worth saying: printed by `check-config`, logged by `run`.
     pub warnings: Vec<super::Problem>,
 }

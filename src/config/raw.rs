@@ -32,6 +32,7 @@ pub struct RawConfig {
     pub scheduler: RawScheduler,
     pub budget: RawBudget,
     pub http: super::http::RawHttp,
+    pub health: super::health::RawHealth,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -44,6 +44,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
     };
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
+    let health = super::health::health(&mut p, &raw.health);
     super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
@@ -66,6 +67,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
         budget,
         agent_desk,
         http,
+        health,
         warnings,
     })
 }
@@ -176,7 +178,7 @@ pub(super) fn parse_size(text: &str) -> Result<u64, String> {
 /// loops multiply intervals (by up to 64), which must stay far from `Duration`'s limit.
 const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
-fn interval(p: &mut Problems, key: &str, value: Option<&str>, default: Duration) -> Duration {
+pub(super) fn interval(p: &mut Problems, key: &str, value: Option<&str>, default: Duration) -> Duration {
     let Some(text) = value else { return default };
     parse_interval(text).unwrap_or_else(|why| {
         p.push(key, why);

@@ -37,6 +37,7 @@ pub async fn serve(desk: Desk, listener: TcpListener, shutdown: CancellationToke
 fn router(desk: Desk) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/cases", get(api::cases))
         .route("/api/cases/{number}", get(api::case))

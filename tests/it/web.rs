@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::support::http::get;
+use crate::support::http::{get, wait_for};
 use crate::support::sandbox::Daemon;
-use crate::support::{Backend, Sandbox, customer_mail};
+use crate::support::{Backend, Sandbox, TestMailServer, customer_mail};
 
 /// The address the daemon says it listens on (`127.0.0.1:0` in tests: a port of its own).
 fn address(daemon: &mut Daemon) -> String {
@@ -107,4 +107,26 @@ async fn off_loopback_the_token_is_required() {
     // A browser's basic auth, any user name: "lead:s3cret-token".
     assert_eq!(get(&addr, "/api/sla", Some("Basic bGVhZDpzM2NyZXQtdG9rZW4=")).status, 200);
     assert_eq!(get(&addr, "/healthz", None).status, 200, "health needs no token");
+}
+
+/// `/readyz` is ready once every mailbox fetched, unready (naming the mailbox and its
+/// error) when Dovecot has been gone past the limit, and ready again when it is back.
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_follows_the_imap_server() {
+    let mut server = TestMailServer::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| c + &server.mailbox_toml("plain", ""));
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_HEALTH__MAILBOX_SILENT_AFTER", "2s");
+    let mut daemon = Daemon::spawn(run);
+    let addr = address(&mut daemon);
+    wait_for(&addr, "/readyz", Duration::from_secs(30), |r| r.status == 200 && r.body == "ready\n");
+    server.stop();
+    let unready = wait_for(&addr, "/readyz", Duration::from_secs(30), |r| r.status == 503);
+    assert!(unready.body.contains("mailbox imap: no successful fetch for"), "{}", unready.body);
+    assert!(unready.body.contains("last error:"), "the error is named: {}", unready.body);
+    assert!(!unready.body.contains("mailbox support"), "the Maildir is fine: {}", unready.body);
+    assert_eq!(get(&addr, "/healthz", None).status, 200, "the process still answers");
+    server.restart();
+    wait_for(&addr, "/readyz", Duration::from_secs(90), |r| r.status == 200);
 }

@@ -42,6 +42,7 @@ pub async fn run_mailbox(
                 failures = if *connected { 1 } else { failures + 1 };
                 let delay = backoff(failures);
                 warn!(mailbox = %mailbox.name, error = %e, retry_in = ?delay, "IMAP connection failed; reconnecting");
+                crate::health::failed(&mailbox.name, &e.to_string());
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = tokio::time::sleep(delay) => {}
@@ -66,7 +67,7 @@ async fn serve(
     info!(mailbox = %mailbox.name, idle = caps.idle, "IMAP connected");
     loop {
         let stats = pass(desk, mailbox, cfg, caps, &mut session, cancel).await?;
-        crate::metrics::metrics().fetched(&mailbox.name, desk.now());
+        crate::health::fetched(&mailbox.name, desk.now());
         if stats.processed > 0 {
             wake.notify_one();
         }

@@ -51,3 +51,17 @@ fn unchunk(mut body: &str) -> String {
     }
     out
 }
+
+/// Asks `path` until its reply passes `ok` (a state the daemon reaches in its own time, such
+/// as readiness after a mailbox recovers), or panics after `timeout` with the last reply.
+pub fn wait_for(addr: &str, path: &str, timeout: Duration, ok: impl Fn(&Reply) -> bool) -> Reply {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let reply = get(addr, path, None);
+        if ok(&reply) {
+            return reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "{path} never became as wanted: {} {}", reply.status, reply.body);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
