@@ -9,6 +9,8 @@ pub enum Exit {
     DataErr = 65,
     /// The input could not be read (a file given to `ingest`).
     NoInput = 66,
+    /// A service does not answer (`supportd health`: the daemon's web server).
+    Unavailable = 69,
     /// A bug or an unexpected state: see the log.
     Software = 70,
     /// The output could not be written (not a reader that left: a full disk under `> file`).

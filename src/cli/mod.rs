@@ -9,6 +9,7 @@ mod by_hand;
 mod cases;
 mod check_config;
 mod exit;
+mod health;
 mod held;
 mod ingest;
 mod load;
@@ -65,6 +66,9 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Ask the running daemon's /healthz (at [http] listen): exit 0 when it answers, 69 when
+    /// not. For a container's HEALTHCHECK, which has no curl.
+    Health,
     /// Print shell completions: `supportd completions bash > /etc/bash_completion.d/supportd`.
     Completions {
         #[arg(value_enum)]
@@ -480,6 +484,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,
         Command::Man { dir } => manual::man(dir.as_deref()),
+        Command::Health => health::health(&cli.config),
         Command::Completions { shell } => manual::completions(shell),
         Command::Run { once } => run::run(&cli.config, once).await,
         Command::Ingest { mailbox, files } => ingest::ingest(&cli.config, mailbox.as_deref(), &files).await,

@@ -130,3 +130,35 @@ async fn readyz_follows_the_imap_server() {
     server.restart();
     wait_for(&addr, "/readyz", Duration::from_secs(90), |r| r.status == 200);
 }
+
+/// `supportd health` (the container's HEALTHCHECK) is 0 while the daemon answers, 69 after.
+#[tokio::test(flavor = "multi_thread")]
+async fn supportd_health_asks_the_running_daemon() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut daemon = sandbox.spawn_daemon();
+    let addr = address(&mut daemon);
+    let ask = || sandbox.cmd(&["health"]).env("SUPPORTD_HTTP__LISTEN", &addr).output().unwrap();
+    let up = ask();
+    assert_eq!((up.status.code(), String::from_utf8_lossy(&up.stdout).trim()), (Some(0), "ok"));
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    let down = ask();
+    assert_eq!(down.status.code(), Some(69), "{}", String::from_utf8_lossy(&down.stderr));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("does not answer"));
+}
+
+/// The Containerfile as a container runtime reads it: two stages, a non-root user, the state
+/// as a volume, the health check through `supportd health`. (No runtime runs here to build it.)
+#[test]
+fn the_containerfile_runs_as_a_user_with_its_state_on_a_volume() {
+    let file = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/Containerfile"));
+    let instructions: Vec<&str> =
+        file.lines().filter(|l| !l.starts_with('#') && !l.starts_with(' ') && !l.trim().is_empty()).collect();
+    let first = |word: &str| instructions.iter().find(|l| l.starts_with(word)).copied();
+    assert_eq!(instructions.iter().filter(|l| l.starts_with("FROM ")).count(), 2, "multi-stage");
+    assert_eq!(first("USER "), Some("USER supportd"));
+    assert_eq!(first("VOLUME "), Some("VOLUME [\"/var/lib/supportd\"]"));
+    assert!(first("HEALTHCHECK ").is_some_and(|h| h.ends_with("CMD [\"supportd\", \"health\"]")));
+    assert!(file.contains("COPY --from=build /src/target/release/supportd /usr/local/bin/supportd"));
+    assert!(file.contains("ln -s /var/lib/supportd /etc/supportd/var"), "var/ of daemon.toml is the volume");
+}
