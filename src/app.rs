@@ -153,6 +153,7 @@ async fn mailbox_pass(
 /// Runs until `shutdown` is cancelled, then lets each task finish the unit in hand.
 pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError> {
     let transport = Arc::new(Transport::from_config(&desk.config.outbound.transport)?);
+    crate::health::started(desk.now());
     let wake = Arc::new(Notify::new());
     let mut tasks = JoinSet::new();
     for mailbox in desk.config.mailboxes.clone() {

@@ -13,6 +13,7 @@ mod m20261202_000008_budget;
 mod m20261202_000009_reports_sent;
 mod m20261202_000010_company_report_token;
 mod m20261203_000011_escalations;
+mod m20261203_000012_health_alarms;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_reports_sent::Migration),
             Box::new(m20261202_000010_company_report_token::Migration),
             Box::new(m20261203_000011_escalations::Migration),
+            Box::new(m20261203_000012_health_alarms::Migration),
         ]
     }
 }

@@ -292,3 +292,26 @@ pub async fn limited_to_since(
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<outbox::Model>, DbErr> {
     Entity::find().order_by_asc(Column::Id).all(db).await
 }
+
+/// The mail not sent yet (queued, or claimed and sending): how much, and its oldest.
+#[derive(Debug, Clone)]
+pub struct Unsent {
+    pub count: u64,
+    pub oldest_at: DateTime<Utc>,
+    /// Why the oldest has not gone yet, when a try failed.
+    pub oldest_error: Option<String>,
+}
+
+pub async fn unsent(db: &impl ConnectionTrait) -> Result<Option<Unsent>, DbErr> {
+    let waiting = || Entity::find().filter(Column::Status.is_in([QUEUED, SENDING]));
+    let oldest: Option<(DateTime<Utc>, Option<String>)> = waiting()
+        .select_only()
+        .columns([Column::CreatedAt, Column::LastError])
+        .order_by_asc(Column::CreatedAt)
+        .order_by_asc(Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some((oldest_at, oldest_error)) = oldest else { return Ok(None) };
+    Ok(Some(Unsent { count: waiting().count(db).await?, oldest_at, oldest_error }))
+}

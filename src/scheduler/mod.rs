@@ -29,6 +29,7 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
             tick(&desk).await.err().map(|e| format!("escalations: {e}")),
             crate::budget::budget_tick(&desk).await.err().map(|e| format!("budget alerts: {e}")),
             monthly_reports(&desk).await.err().map(|e| format!("monthly reports: {e}")),
+            crate::health::alarm_tick(&desk).await.err().map(|e| format!("health alarms: {e}")),
         ]
         .into_iter()
         .flatten()

@@ -124,15 +124,7 @@ async fn outbox_figures(
         .into_tuple()
         .all(db)
         .await?;
-    let unsent = [OutboxStatus::Queued, OutboxStatus::Sending];
-    let oldest: Option<DateTime<Utc>> = outbox::Entity::find()
-        .select_only()
-        .column_as(outbox::Column::CreatedAt.min(), "oldest")
-        .filter(outbox::Column::Status.is_in(unsent))
-        .into_tuple()
-        .one(db)
-        .await?
-        .flatten();
+    let oldest = crate::outbound::outbox::unsent(db).await?.map(|u| u.oldest_at);
     Ok((rows, oldest.map_or(0, |t| (now - t).num_seconds().max(0))))
 }
 

@@ -20,6 +20,7 @@ mod embedded_default;
 mod environment;
 mod escalation;
 mod exit_codes;
+mod health_alarms;
 mod held;
 mod hostile;
 mod imap;

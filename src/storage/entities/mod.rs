@@ -12,6 +12,7 @@ pub mod company;
 pub mod company_member;
 pub mod contact;
 pub mod escalation;
+pub mod health_alarm;
 pub mod held_mail;
 pub mod ingest_failure;
 pub mod mailbox_state;

@@ -1,5 +1,10 @@
-//! How the daemon's own parts are doing, as `/readyz` reports it: when each mailbox last
-//! fetched without an error, and the last error since. Written by the mailbox tasks.
+//! How the daemon's own parts are doing, as `/readyz` reports it and `alarms` mails it:
+//! when each mailbox last fetched without an error, and the last error since. Written by
+//! the mailbox tasks.
+
+mod alarms;
+
+pub use alarms::alarm_tick;
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -14,6 +19,17 @@ pub struct MailboxHealth {
 }
 
 static MAILBOXES: LazyLock<Mutex<HashMap<String, MailboxHealth>>> = LazyLock::new(Default::default);
+
+/// When this process started serving: a mailbox that never fetched is silent from then.
+static STARTED: LazyLock<Mutex<Option<DateTime<Utc>>>> = LazyLock::new(Default::default);
+
+pub fn started(at: DateTime<Utc>) {
+    STARTED.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(at);
+}
+
+pub fn started_at() -> Option<DateTime<Utc>> {
+    *STARTED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A pass of `mailbox` succeeded at `at`.
 pub fn fetched(mailbox: &str, at: DateTime<Utc>) {

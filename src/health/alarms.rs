@@ -1,0 +1,139 @@
+//! Health alarms by mail, at each scheduler tick: `[health] notify` hears once when a
+//! mailbox goes silent (naming its last error: authentication failed, TLS, a timeout) or
+//! the outbox is stuck, and once when it recovers. The ledger (`health_alarms`, one open
+//! row per subject) makes that once across restarts and instances; the mail goes through
+//! the outbox in the same transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use tracing::{info, warn};
+
+use crate::desk::Desk;
+use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
+use crate::storage::Tx;
+use crate::storage::entities::health_alarm;
+use crate::templates::Rendered;
+
+/// One thing that can be sick, and what is wrong with it now (`None`: it is well).
+struct Check {
+    subject: String,
+    sick: Option<String>,
+}
+
+pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
+    if desk.config.health.notify.is_empty() {
+        return Ok(());
+    }
+    let now = desk.now();
+    let mut checks: Vec<Check> = desk.config.mailboxes.iter().map(|m| mailbox(desk, m, now)).collect();
+    checks.push(outbox(desk, now).await?);
+    for check in checks {
+        settle(desk, check, now).await?;
+    }
+    Ok(())
+}
+
+fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) -> Check {
+    let limit = desk.config.health.mailbox_silent_after.max(m.poll_interval * 2);
+    let health = super::mailbox(&m.name);
+    let since = health.last_ok.or_else(super::started_at).unwrap_or(now);
+    let quiet = (now - since).to_std().unwrap_or_default();
+    let sick = (quiet > limit).then(|| {
+        let error = health.error.map(|e| format!("; the last error: {e}")).unwrap_or_default();
+        let what = if health.last_ok.is_some() { "has not fetched successfully" } else { "has not fetched once" };
+        format!("the mailbox {} {what} for {} (the limit is {}){error}", m.name, minutes(quiet), minutes(limit))
+    });
+    Check { subject: format!("mailbox:{}", m.name), sick }
+}
+
+async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
+    let limit = desk.config.health.outbox_stuck_after;
+    let unsent = crate::outbound::outbox::unsent(&desk.db).await?;
+    let sick = unsent.and_then(|u| {
+        let waited = (now - u.oldest_at).to_std().unwrap_or_default();
+        (waited > limit).then(|| {
+            let error = u.oldest_error.map(|e| format!("; the last error: {e}")).unwrap_or_default();
+            format!(
+                "{} mail(s) unsent; the oldest has waited {} (the limit is {}){error}",
+                u.count,
+                minutes(waited),
+                minutes(limit)
+            )
+        })
+    });
+    Ok(Check { subject: "outbox".into(), sick })
+}
+
+/// Raises an incident not yet open, or clears one that is, with its mail; nothing else.
+async fn settle(desk: &Desk, check: Check, now: DateTime<Utc>) -> Result<(), MailError> {
+    let open = health_alarm::Entity::find()
+        .filter(health_alarm::Column::Subject.eq(&check.subject))
+        .filter(health_alarm::Column::ClearedAt.is_null())
+        .one(&desk.db)
+        .await?;
+    let txn = Tx::begin(&desk.db).await?;
+    let (subject, text) = match (check.sick, open) {
+        (Some(detail), None) => {
+            let row = health_alarm::ActiveModel {
+                subject: Set(check.subject.clone()),
+                detail: Set(detail.clone()),
+                raised_at: Set(now),
+                ..Default::default()
+            };
+            health_alarm::Entity::insert(row).exec(&txn).await?;
+            warn!(subject = %check.subject, %detail, "health alarm raised");
+            (
+                format!("supportd alarm: {}", check.subject),
+                format!("{detail}.\n\nAnother mail follows when it recovers.\n"),
+            )
+        }
+        (None, Some(row)) => {
+            let was = row.detail.clone();
+            let since = row.raised_at;
+            let mut cleared: health_alarm::ActiveModel = row.into();
+            cleared.cleared_at = Set(Some(now));
+            health_alarm::Entity::update(cleared).exec(&txn).await?;
+            info!(subject = %check.subject, "health alarm cleared");
+            let lasted = minutes((now - since).to_std().unwrap_or_default());
+            (
+                format!("supportd recovered: {}", check.subject),
+                format!("{} is well again after {lasted}.\n\nIt was: {was}.\n", check.subject),
+            )
+        }
+        _ => return Ok(()),
+    };
+    queue(desk, &txn, subject, text, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn queue(desk: &Desk, txn: &Tx, subject: String, text: String, now: DateTime<Utc>) -> Result<(), MailError> {
+    let from = &desk.config.outbound.from;
+    let html = format!("<pre>{}</pre>", handlebars::html_escape(&text));
+    let rendered = Rendered { subject, text, html };
+    let message_id = new_message_id("health", None, from.domain());
+    let mail = Composed {
+        from: (desk.config.outbound.from_name.as_deref(), from),
+        reply_to: from,
+        also_reply_to: None,
+        to: desk.config.health.notify.iter().map(|a| (None, a)).collect(),
+        cc: Vec::new(),
+        message_id: &message_id,
+        in_reply_to: None,
+        references: Vec::new(),
+        auto_submitted: Some("auto-generated"),
+        rendered: &rendered,
+        attachments: &[],
+    };
+    queue_mail(txn, "health", None, &mail, now).await
+}
+
+/// "45 s", "12 min", "3 h 5 min".
+fn minutes(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
