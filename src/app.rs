@@ -153,7 +153,11 @@ async fn mailbox_pass(
 /// Runs until `shutdown` is cancelled, then lets each task finish the unit in hand.
 pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError> {
     let transport = Arc::new(Transport::from_config(&desk.config.outbound.transport)?);
-    crate::health::started(desk.now());
+    // Bound before any task starts: a port that cannot be had stops nothing half-begun.
+    let listener = match desk.config.http.listen {
+        Some(addr) => Some(crate::web::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?),
+        None => None,
+    };
     let wake = Arc::new(Notify::new());
     let mut tasks = JoinSet::new();
     for mailbox in desk.config.mailboxes.clone() {
@@ -170,8 +174,7 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::service::watchdog(shutdown.clone()));
-    if let Some(addr) = desk.config.http.listen {
-        let listener = crate::web::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
+    if let Some(listener) = listener {
         tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));
     }
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
@@ -220,6 +223,7 @@ fn retry_pause(poll_interval: Duration, failures: u32) -> Duration {
 /// Polls one mailbox until cancelled; errors are logged and retried with backoff, so the
 /// task never silently ends.
 async fn mailbox_loop(desk: Desk, mailbox: MailboxConfig, wake: Arc<Notify>, cancel: CancellationToken) {
+    crate::health::watching(&mailbox.name, desk.now());
     let mut failures: u32 = 0;
     while !cancel.is_cancelled() {
         match mailbox_pass(&desk, &mailbox, &cancel).await {

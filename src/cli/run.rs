@@ -9,7 +9,7 @@ use tracing::{error, info, warn};
 use super::Exit;
 use super::load::{fail, load_checked, open};
 use super::output::errln;
-use crate::app;
+use crate::app::{self, AppError};
 use crate::config::Config;
 use crate::desk::Desk;
 use crate::templates::Templates;
@@ -33,25 +33,44 @@ pub async fn run(path: &Path, once: bool) -> Exit {
         Ok(None) => return Exit::Ok,
         Err(code) => return code,
     };
-    // Each reload ends the running tasks (their work in hand finished) and starts them
-    // again on the new configuration: mailboxes, agents and teams may all have changed.
+    // A reload opens the new desk while the old one runs (a database it cannot reach leaves
+    // the old one running), then ends the running tasks (their work in hand finished) and
+    // starts them on the new configuration: mailboxes, agents and teams may all have
+    // changed. A new configuration whose port cannot be had goes back to the old one.
+    let mut before: Option<Desk> = None;
     loop {
         let generation = shutdown.child_token();
-        let running = app::run(desk, generation.clone());
+        let running = app::run(desk.clone(), generation.clone());
         tokio::pin!(running);
-        let (config, templates) = tokio::select! {
-            done = &mut running => return done.map_or_else(|e| fail(&e), |()| Exit::Ok),
-            Some(next) = reloads.recv() => next,
+        let next = loop {
+            tokio::select! {
+                done = &mut running => match done {
+                    Ok(()) => return Exit::Ok,
+                    Err(e @ AppError::Listen { .. }) if before.is_some() && !shutdown.is_cancelled() => {
+                        error!(error = %e, "the new configuration cannot start; going back to the one before");
+                        break (before.take().expect("checked"), "the configuration before restored");
+                    }
+                    Err(e) => return fail(&e),
+                },
+                Some((config, templates)) = reloads.recv() => match app::open_desk(config, templates).await {
+                    Ok(new) => {
+                        generation.cancel();
+                        if let Err(e) = (&mut running).await {
+                            return fail(&e);
+                        }
+                        before = Some(desk.clone());
+                        break (new, "configuration and templates reloaded");
+                    }
+                    Err(e) => {
+                        error!(error = %e, "the new configuration cannot be opened: the running one stays");
+                        crate::service::ready("reload refused: the new configuration cannot be opened");
+                    }
+                },
+            }
         };
-        generation.cancel();
-        if let Err(e) = running.await {
-            return fail(&e);
-        }
-        desk = match app::open_desk(config, templates).await {
-            Ok(d) => d,
-            Err(e) => return fail(&e),
-        };
-        info!("configuration and templates reloaded");
+        let said;
+        (desk, said) = next;
+        info!("{said}");
     }
 }
 

@@ -69,7 +69,9 @@ fn set(doc: &mut Table, path: &[Step], text: &str) -> Result<(), String> {
     if matches!(slot, Value::Table(t) if !t.is_empty()) {
         return Err("names a table, not a key".into());
     }
-    *slot = typed(slot, text)?;
+    // A secret is text whatever it looks like: `123456` is a password, not a number.
+    let secret = matches!(path.last(), Some(Step::Key(k)) if k.contains("password") || k.contains("token"));
+    *slot = if secret { Value::String(text.to_owned()) } else { typed(slot, text)? };
     Ok(())
 }
 
@@ -150,6 +152,7 @@ mod tests {
                 ("SUPPORTD_MAILBOX__0__PORT", "143"),
                 ("SUPPORTD_MAILBOX__0__PASSWORD_ENV", "IMAP_PASSWORD"),
                 ("SUPPORTD_HTTP__LISTEN", "0.0.0.0:8025"),
+                ("SUPPORTD_OUTBOUND__PASSWORD", "123456"),
                 ("SUPPORTD_NOW", "2026-12-01T09:00:00Z"),
                 ("PATH", "/usr/bin"),
             ],
@@ -162,6 +165,7 @@ mod tests {
         assert_eq!(doc["mailbox"][0]["password_env"].as_str(), Some("IMAP_PASSWORD"));
         assert_eq!(doc["http"]["listen"].as_str(), Some("0.0.0.0:8025"), "a new table and key");
         assert!(!doc.contains_key("now"), "SUPPORTD_NOW is no override");
+        assert_eq!(doc["outbound"]["password"].as_str(), Some("123456"), "a secret stays text");
     }
 
     #[test]

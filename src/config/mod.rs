@@ -46,7 +46,9 @@ impl Config {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut doc = parse(&text, &path)?;
-        let overrides = env::overrides(std::env::vars());
+        // A variable that is not Unicode cannot be one of ours (and must not stop us).
+        let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        let overrides = env::overrides(vars);
         let mut problems = Problems::default();
         env::apply(&mut doc, &overrides, &mut problems);
         if !problems.is_empty() {

@@ -5,7 +5,8 @@
 //! the outbox in the same transaction.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
 use tracing::{info, warn};
 
 use crate::desk::Desk;
@@ -14,10 +15,20 @@ use crate::storage::Tx;
 use crate::storage::entities::health_alarm;
 use crate::templates::Rendered;
 
-/// One thing that can be sick, and what is wrong with it now (`None`: it is well).
+/// One thing that can be sick, and how it is now.
 struct Check {
     subject: String,
-    sick: Option<String>,
+    state: State,
+}
+
+enum State {
+    /// What is wrong.
+    Sick(String),
+    /// Well since this instant: an open alarm raised before it clears.
+    Well(DateTime<Utc>),
+    /// Not known yet (a mailbox this process has not fetched yet, within its limit): a
+    /// restart must not mail a recovery nobody saw.
+    Unknown,
 }
 
 pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
@@ -36,14 +47,23 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
 fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) -> Check {
     let limit = desk.config.health.mailbox_silent_after.max(m.poll_interval * 2);
     let health = super::mailbox(&m.name);
-    let since = health.last_ok.or_else(super::started_at).unwrap_or(now);
+    let since = health.last_ok.or(health.watched_since).unwrap_or(now);
     let quiet = (now - since).to_std().unwrap_or_default();
-    let sick = (quiet > limit).then(|| {
-        let error = health.error.map(|e| format!("; the last error: {e}")).unwrap_or_default();
-        let what = if health.last_ok.is_some() { "has not fetched successfully" } else { "has not fetched once" };
-        format!("the mailbox {} {what} for {} (the limit is {}){error}", m.name, minutes(quiet), minutes(limit))
-    });
-    Check { subject: format!("mailbox:{}", m.name), sick }
+    let state = match health.last_ok {
+        _ if quiet > limit => {
+            let error = health.error.map(|e| format!("; the last error: {e}")).unwrap_or_default();
+            let what = if health.last_ok.is_some() { "has not fetched successfully" } else { "has not fetched once" };
+            State::Sick(format!(
+                "the mailbox {} {what} for {} (the limit is {}){error}",
+                m.name,
+                minutes(quiet),
+                minutes(limit)
+            ))
+        }
+        Some(at) => State::Well(at),
+        None => State::Unknown,
+    };
+    Check { subject: format!("mailbox:{}", m.name), state }
 }
 
 async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
@@ -61,7 +81,7 @@ async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
             )
         })
     });
-    Ok(Check { subject: "outbox".into(), sick })
+    Ok(Check { subject: "outbox".into(), state: sick.map_or(State::Well(now), State::Sick) })
 }
 
 /// Raises an incident not yet open, or clears one that is, with its mail; nothing else.
@@ -72,27 +92,38 @@ async fn settle(desk: &Desk, check: Check, now: DateTime<Utc>) -> Result<(), Mai
         .one(&desk.db)
         .await?;
     let txn = Tx::begin(&desk.db).await?;
-    let (subject, text) = match (check.sick, open) {
-        (Some(detail), None) => {
+    let (subject, text) = match (check.state, open) {
+        (State::Sick(detail), None) => {
             let row = health_alarm::ActiveModel {
                 subject: Set(check.subject.clone()),
                 detail: Set(detail.clone()),
                 raised_at: Set(now),
                 ..Default::default()
             };
-            health_alarm::Entity::insert(row).exec(&txn).await?;
+            match health_alarm::Entity::insert(row).exec(&txn).await {
+                Ok(_) => {}
+                // Another instance raised it first: its mail is the one.
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
             warn!(subject = %check.subject, %detail, "health alarm raised");
             (
                 format!("supportd alarm: {}", check.subject),
                 format!("{detail}.\n\nAnother mail follows when it recovers.\n"),
             )
         }
-        (None, Some(row)) => {
-            let was = row.detail.clone();
-            let since = row.raised_at;
-            let mut cleared: health_alarm::ActiveModel = row.into();
-            cleared.cleared_at = Set(Some(now));
-            health_alarm::Entity::update(cleared).exec(&txn).await?;
+        (State::Well(well_since), Some(row)) if well_since > row.raised_at => {
+            let (was, since) = (row.detail.clone(), row.raised_at);
+            let cleared = health_alarm::Entity::update_many()
+                .col_expr(health_alarm::Column::ClearedAt, Expr::value(now))
+                .filter(health_alarm::Column::Id.eq(row.id))
+                .filter(health_alarm::Column::ClearedAt.is_null())
+                .exec(&txn)
+                .await?;
+            if cleared.rows_affected == 0 {
+                // Another instance cleared it (and mailed the recovery).
+                return Ok(());
+            }
             info!(subject = %check.subject, "health alarm cleared");
             let lasted = minutes((now - since).to_std().unwrap_or_default());
             (

@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Default)]
 pub struct MailboxHealth {
+    /// When this process began reading the mailbox (its first task, not a reload's).
+    pub watched_since: Option<DateTime<Utc>>,
     pub last_ok: Option<DateTime<Utc>>,
     /// The error of the last failed pass, until one succeeds.
     pub error: Option<String>,
@@ -20,22 +22,20 @@ pub struct MailboxHealth {
 
 static MAILBOXES: LazyLock<Mutex<HashMap<String, MailboxHealth>>> = LazyLock::new(Default::default);
 
-/// When this process started serving: a mailbox that never fetched is silent from then.
-static STARTED: LazyLock<Mutex<Option<DateTime<Utc>>>> = LazyLock::new(Default::default);
-
-pub fn started(at: DateTime<Utc>) {
-    STARTED.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(at);
-}
-
-pub fn started_at() -> Option<DateTime<Utc>> {
-    *STARTED.lock().unwrap_or_else(|e| e.into_inner())
+/// A task begins reading `mailbox`: one that never fetched is silent from its first start
+/// (a mailbox added by a reload, from the reload).
+pub fn watching(mailbox: &str, at: DateTime<Utc>) {
+    let mut all = MAILBOXES.lock().unwrap_or_else(|e| e.into_inner());
+    all.entry(mailbox.to_owned()).or_default().watched_since.get_or_insert(at);
 }
 
 /// A pass of `mailbox` succeeded at `at`.
 pub fn fetched(mailbox: &str, at: DateTime<Utc>) {
     crate::metrics::metrics().fetched(mailbox, at);
     let mut all = MAILBOXES.lock().unwrap_or_else(|e| e.into_inner());
-    *all.entry(mailbox.to_owned()).or_default() = MailboxHealth { last_ok: Some(at), error: None };
+    let health = all.entry(mailbox.to_owned()).or_default();
+    health.watched_since.get_or_insert(at);
+    (health.last_ok, health.error) = (Some(at), None);
 }
 
 /// A pass or a connection of `mailbox` failed.

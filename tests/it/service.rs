@@ -110,3 +110,39 @@ async fn sighup_reloads_good_templates_and_keeps_the_running_ones_when_broken() 
     let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+/// A reload that cannot take effect leaves the daemon running on what it had: a database
+/// it cannot reach, a web port another process holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_that_cannot_take_effect_keeps_the_running_configuration() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut run = sandbox.cmd(&["run"]);
+    // The file's [http] listen, not the tests' environment, so that the reload can change it.
+    run.env_remove("SUPPORTD_HTTP__LISTEN");
+    sandbox.edit_config(|c| c.replace("listen = \"127.0.0.1:8025\"", "listen = \"127.0.0.1:0\""));
+    let mut daemon = Daemon::spawn(run);
+    daemon.wait_for("supportd ready", Duration::from_secs(60));
+
+    let file = std::fs::read_to_string(sandbox.path("daemon.toml")).unwrap();
+    let unreachable = "url = \"postgres://supportd@127.0.0.1:1/nowhere\"";
+    sandbox.edit_config(|c| c.replace("url = \"sqlite://var/supportd.db?mode=rwc\"", unreachable));
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("cannot be opened: the running one stays", Duration::from_secs(60));
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    std::fs::write(
+        sandbox.path("daemon.toml"),
+        file.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{port}\"")),
+    )
+    .unwrap();
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("going back to the one before", Duration::from_secs(60));
+    daemon.wait_for("the configuration before restored", Duration::from_secs(10));
+
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for("opened case", Duration::from_secs(30));
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}

@@ -33,6 +33,7 @@ pub async fn run_mailbox(
     wake: Arc<Notify>,
     cancel: CancellationToken,
 ) {
+    crate::health::watching(&mailbox.name, desk.now());
     let mut failures = 0u32;
     while !cancel.is_cancelled() {
         let connected = &mut false;
