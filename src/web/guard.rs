@@ -18,6 +18,11 @@ pub async fn guard(State(desk): State<Desk>, request: Request, next: Next) -> Re
     // HEALTHCHECK asks it without the token.
     let open = request.uri().path() == "/healthz";
     let mut response = match desk.config.http.token.as_ref() {
+        // Without a token only loopback serves, and only to a loopback name: a page elsewhere
+        // whose name resolves to 127.0.0.1 (DNS rebinding) must not read the desk's mail.
+        None if !open && !local_host(request.headers()) => {
+            (StatusCode::MISDIRECTED_REQUEST, "ask for localhost, 127.0.0.1 or [::1]\n").into_response()
+        }
         Some(token) if !open && !authorized(request.headers(), token.expose()) => {
             let mut denied = (StatusCode::UNAUTHORIZED, "a token is needed: Authorization: Bearer …\n").into_response();
             denied.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"supportd\""));
@@ -45,6 +50,17 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         _ => return false,
     };
     constant_time_eq(secret.as_bytes(), token.as_bytes())
+}
+
+/// Whether the request's Host is a loopback name (`localhost`, `127.0.0.1`, `[::1]`, with
+/// any port).
+fn local_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn basic_password(encoded: &str) -> Option<String> {
@@ -83,5 +99,21 @@ mod tests {
         assert!(!authorized(&with("Basic !!!"), "s3cret"));
         assert!(!authorized(&with("s3cret"), "s3cret"));
         assert!(!authorized(&HeaderMap::new(), "s3cret"));
+    }
+
+    #[test]
+    fn only_loopback_names_are_local() {
+        let host = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(value).unwrap());
+            local_host(&h)
+        };
+        for ok in ["localhost:8025", "127.0.0.1:8025", "[::1]:8025", "LOCALHOST", "127.0.0.2"] {
+            assert!(host(ok), "{ok}");
+        }
+        for not in ["evil.example:8025", "evil.example", "127.0.0.1.evil.example", "[::2]:80", "localhost.evil"] {
+            assert!(!host(not), "{not}");
+        }
+        assert!(!local_host(&HeaderMap::new()), "no Host");
     }
 }

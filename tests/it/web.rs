@@ -79,6 +79,9 @@ async fn health_metrics_and_json_answer_and_the_counters_move_with_the_mail() {
     let sla: serde_json::Value = serde_json::from_str(&get(&addr, "/api/sla", None).body).unwrap();
     assert_eq!(sla[0]["number"], "000001", "{sla}");
     assert_eq!(get(&addr, "/nothing-here", None).status, 404);
+    // DNS rebinding: a page whose name resolves to 127.0.0.1 asks with its own Host.
+    let rebound = crate::support::http::get_with_host(&addr, "/api/cases", "evil.example");
+    assert_eq!(rebound.status, 421, "{}", rebound.body);
     daemon.signal(libc::SIGTERM);
     assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
 }

@@ -20,10 +20,19 @@ impl Reply {
 
 /// `GET path` from `addr`, with `Authorization: auth` when given.
 pub fn get(addr: &str, path: &str, auth: Option<&str>) -> Reply {
+    request(addr, path, addr, auth)
+}
+
+/// `GET path` from `addr` naming another host, as a rebound page's browser would.
+pub fn get_with_host(addr: &str, path: &str, host: &str) -> Reply {
+    request(addr, path, host, None)
+}
+
+fn request(addr: &str, path: &str, host: &str, auth: Option<&str>) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the reply");
     let text = String::from_utf8_lossy(&raw).into_owned();
