@@ -4,6 +4,7 @@
 //! message and the outgoing mail commit together.
 
 use chrono::{DateTime, Utc};
+use sea_orm::DbErr;
 
 use super::limit::Ledger;
 use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
@@ -86,8 +87,9 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
         return Ok(Handled::OnCase { case: number, what: "unverified agent reply kept as a note" });
     }
     let text = crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker));
-    let escalated = teams::current(txn, case.id).await?;
-    let plan = match plan(parse_commands(text), ctx, agent, &case, &escalated) {
+    let cmds = parse_commands(text);
+    let escalated = escalations_if_asked(txn, &cmds, case.id).await?;
+    let plan = match plan(cmds, ctx, agent, &case, &escalated) {
         Ok(plan) => plan,
         Err(problems) => {
             keep_note(txn, &case, &mail, Some("commands rejected".into()));
@@ -173,6 +175,13 @@ fn plan<'a>(
     (plan.escalate, plan.deescalate) = (planned.escalate, planned.end);
     plan.classification = (class != current).then_some(class);
     if problems.is_empty() { Ok(plan) } else { Err(problems) }
+}
+
+/// The case's current escalations, read only when a command is about them: most replies
+/// are not, and need no query.
+async fn escalations_if_asked(txn: &Tx, cmds: &Commands, case_id: i64) -> Result<Vec<escalation::Model>, DbErr> {
+    let asked = cmds.commands.iter().any(|c| matches!(c, Command::Escalate { .. } | Command::Deescalate(_)));
+    if asked { teams::current(txn, case_id).await } else { Ok(Vec::new()) }
 }
 
 /// `#company acme` (a slug, or the name in any letter case).
@@ -271,8 +280,9 @@ pub async fn apply_commands(
     c: case::Model,
     commands: &str,
 ) -> Result<Result<&'static str, Vec<String>>, MailError> {
-    let escalated = teams::current(txn, c.id).await?;
-    let plan = match plan(parse_commands(commands), ctx, mail.agent, &c, &escalated) {
+    let cmds = parse_commands(commands);
+    let escalated = escalations_if_asked(txn, &cmds, c.id).await?;
+    let plan = match plan(cmds, ctx, mail.agent, &c, &escalated) {
         Ok(plan) => plan,
         Err(problems) => return Ok(Err(problems)),
     };
