@@ -79,19 +79,8 @@ pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -
             },
         };
         let message_id = new_message_id("notify", Some(notice.case.number), from.domain());
-        let mail = Composed {
-            from: (config.outbound.from_name.as_deref(), from),
-            reply_to: &r.reply_to,
-            also_reply_to: None,
-            to: vec![(r.name, &r.to)],
-            cc: Vec::new(),
-            message_id: &message_id,
-            in_reply_to: None,
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-            rendered: &rendered,
-            attachments: &[],
-        };
+        let from = (config.outbound.from_name.as_deref(), from);
+        let mail = Composed::notice(from, &r.reply_to, vec![(r.name, &r.to)], &message_id, &rendered);
         queued +=
             usize::from(limit::queue(txn, desk.limits, "notify", Some(notice.case.id), &mail, &allowance, now).await?);
     }

@@ -130,19 +130,9 @@ async fn queue(
     for (i, (name, address)) in to.iter().enumerate() {
         let message_id = new_message_id("budget", None, support.domain());
         let is_crm = i == 0 && crm_first;
-        let mail = Composed {
-            from: (cfg.outbound.from_name.as_deref(), support),
-            reply_to: token_reply.as_ref().filter(|_| is_crm).unwrap_or(support),
-            also_reply_to: None,
-            to: vec![(*name, address)],
-            cc: Vec::new(),
-            message_id: &message_id,
-            in_reply_to: None,
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-            rendered: &rendered,
-            attachments: &[],
-        };
+        let reply_to = token_reply.as_ref().filter(|_| is_crm).unwrap_or(support);
+        let from = (cfg.outbound.from_name.as_deref(), support);
+        let mail = Composed::notice(from, reply_to, vec![(*name, address)], &message_id, &rendered);
         queue_mail(txn, "budget", None, &mail, desk.now()).await?;
     }
     Ok(to.len())

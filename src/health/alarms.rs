@@ -143,19 +143,8 @@ async fn queue(desk: &Desk, txn: &Tx, subject: String, text: String, now: DateTi
     let html = format!("<pre>{}</pre>", handlebars::html_escape(&text));
     let rendered = Rendered { subject, text, html };
     let message_id = new_message_id("health", None, from.domain());
-    let mail = Composed {
-        from: (desk.config.outbound.from_name.as_deref(), from),
-        reply_to: from,
-        also_reply_to: None,
-        to: desk.config.health.notify.iter().map(|a| (None, a)).collect(),
-        cc: Vec::new(),
-        message_id: &message_id,
-        in_reply_to: None,
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-        rendered: &rendered,
-        attachments: &[],
-    };
+    let to = desk.config.health.notify.iter().map(|a| (None, a)).collect();
+    let mail = Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, &rendered);
     queue_mail(txn, "health", None, &mail, now).await
 }
 

@@ -40,7 +40,31 @@ pub struct Composed<'a> {
     pub attachments: &'a [Attachment],
 }
 
-impl Composed<'_> {
+impl<'a> Composed<'a> {
+    /// Mail the desk writes of itself (a notification, an alert, a report, a brief): marked
+    /// `Auto-Submitted: auto-generated`, threading nothing, with no Cc and no attachments.
+    pub fn notice(
+        from: (Option<&'a str>, &'a EmailAddress),
+        reply_to: &'a EmailAddress,
+        to: Vec<(Option<&'a str>, &'a EmailAddress)>,
+        message_id: &'a str,
+        rendered: &'a Rendered,
+    ) -> Composed<'a> {
+        Composed {
+            from,
+            reply_to,
+            also_reply_to: None,
+            to,
+            cc: Vec::new(),
+            message_id,
+            in_reply_to: None,
+            references: Vec::new(),
+            auto_submitted: Some("auto-generated"),
+            rendered,
+            attachments: &[],
+        }
+    }
+
     /// The Cc's lettre can send to; `queue_mail` logs the others.
     pub fn sendable_cc(&self) -> impl Iterator<Item = &(Option<&str>, &EmailAddress)> {
         self.cc.iter().filter(|(_, a)| sendable(a).is_ok())

@@ -42,18 +42,10 @@ pub async fn queue_report(
             _ => support,
         };
         let message_id = new_message_id("report", None, support.domain());
+        let from = (config.outbound.from_name.as_deref(), support);
         let mail = Composed {
-            from: (config.outbound.from_name.as_deref(), support),
-            reply_to,
-            also_reply_to: None,
-            to: vec![*recipient],
-            cc: Vec::new(),
-            message_id: &message_id,
-            in_reply_to: None,
-            references: Vec::new(),
-            auto_submitted: Some("auto-generated"),
-            rendered: &rendered,
             attachments: &report.attachments,
+            ..Composed::notice(from, reply_to, vec![*recipient], &message_id, &rendered)
         };
         queue_mail(txn, "report", None, &mail, now).await?;
     }

@@ -85,19 +85,8 @@ async fn queue_one(
 ) -> Result<(), MailError> {
     let from = &desk.config.outbound.from;
     let message_id = new_message_id(&format!("alert-{}", level.replace('%', "pct")), Some(c.number), from.domain());
-    let mail = Composed {
-        from: (desk.config.outbound.from_name.as_deref(), from),
-        reply_to: from,
-        also_reply_to: None,
-        to: to.iter().map(|a| (None, a)).collect(),
-        message_id: &message_id,
-        in_reply_to: None,
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-        rendered,
-        cc: Vec::new(),
-        attachments: &[],
-    };
+    let to = to.iter().map(|a| (None, a)).collect();
+    let mail = Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, rendered);
     queue_mail(txn, "alert", Some(c.id), &mail, now).await?;
     Ok(())
 }

@@ -71,19 +71,8 @@ pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), Ma
     let rendered = ctx.templates.render("escalation", who, &view)?;
     let reply_to = b.token.map_or_else(|| b.support.clone(), |t| reply_address(b.support, t));
     let message_id = new_message_id("escalation", Some(c.number), b.support.domain());
-    let mail = Composed {
-        from: (config.outbound.from_name.as_deref(), b.support),
-        reply_to: &reply_to,
-        also_reply_to: None,
-        to: vec![(Some(b.title), b.to)],
-        cc: Vec::new(),
-        message_id: &message_id,
-        in_reply_to: None,
-        references: Vec::new(),
-        auto_submitted: Some("auto-generated"),
-        rendered: &rendered,
-        attachments: &[],
-    };
+    let from = (config.outbound.from_name.as_deref(), b.support);
+    let mail = Composed::notice(from, &reply_to, vec![(Some(b.title), b.to)], &message_id, &rendered);
     queue_mail(txn, "escalation", Some(c.id), &mail, ctx.now).await
 }
 

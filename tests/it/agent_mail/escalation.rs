@@ -36,6 +36,14 @@ async fn escalating_to_an_unknown_team_applies_nothing_and_lists_the_teams() {
 
 const BOB: &str = "\n[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n";
 
+/// The shipped config with the teams, and breaches copied to the teams a case is with
+/// instead of the CRM.
+pub(super) fn with_team_breaches(c: String) -> String {
+    let shipped = "breach_recipients = [\"agents\", \"crm\", \"escalation\"]";
+    assert!(c.contains(shipped), "the shipped breach_recipients");
+    c.replace(shipped, "breach_recipients = [\"agents\", \"escalation\", \"team\"]") + TEAMS
+}
+
 /// The team's mail: its one brief of `tag`, raw and parsed.
 pub(super) fn brief(desk: &Desk, team: &str, tag: &str) -> (String, ParsedMessage) {
     let mut briefs: Vec<_> = desk
@@ -243,12 +251,7 @@ async fn escalating_to_account_without_an_account_team_reaches_the_crm() {
 /// and with "team" in `breach_recipients` the team (and only the one it is with) gets it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_breach_on_an_escalated_case_names_the_team_and_copies_it() {
-    let with_team = |c: String| {
-        let shipped = "breach_recipients = [\"agents\", \"crm\", \"escalation\"]";
-        assert!(c.contains(shipped), "the shipped breach_recipients");
-        c.replace(shipped, "breach_recipients = [\"agents\", \"escalation\", \"team\"]") + TEAMS
-    };
-    let desk = Desk::start(with_team).await;
+    let desk = Desk::start(with_team_breaches).await;
     let tag = desk.customer_writes(1, "Checkout times out").await;
     desk.agent_replies(&tag, "#escalate hosting Database server unreachable").await;
     desk.run_at(chrono::Utc::now() + chrono::Duration::days(7));

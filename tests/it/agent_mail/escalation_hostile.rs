@@ -3,7 +3,7 @@
 //! briefs the new company's CRM, a team gone from the config is named as what it was, a
 //! bounced brief is not blamed on the customer, the brief keeps what the customer said last.
 
-use super::escalation::{TEAMS, brief, escalations, team_answers};
+use super::escalation::{TEAMS, brief, escalations, team_answers, with_team_breaches};
 use super::{Desk, event_kinds, normalise};
 use crate::support::smtp::header;
 
@@ -59,11 +59,7 @@ async fn the_crm_brief_is_the_cases_company_and_a_forged_return_changes_nothing(
 /// team removed from the config is still named in alerts, as what it was.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_team_can_be_briefed_afresh_and_a_removed_team_keeps_its_name() {
-    let with_team = |c: String| {
-        let shipped = "breach_recipients = [\"agents\", \"crm\", \"escalation\"]";
-        c.replace(shipped, "breach_recipients = [\"agents\", \"escalation\", \"team\"]") + TEAMS
-    };
-    let desk = Desk::start(with_team).await;
+    let desk = Desk::start(with_team_breaches).await;
     let tag = desk.customer_writes(1, "Checkout times out").await;
     desk.agent_replies(&tag, "#escalate hosting Database server unreachable").await;
     desk.agent_replies(&tag, "#deescalate hosting\n#escalate hosting It is back").await;
