@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -224,7 +224,7 @@ pub async fn show_case(
         None => None,
     };
     let sent = sent_on(db, c.id).await?;
-    let sla = sla_of(db, config, &c, now).await?;
+    let sla = sla_of(config, &c, &warned_of(db, c.id).await?, now);
     let escalations = crate::teams::of_case(db, c.id).await?;
     let current = escalations.iter().filter(|e| e.until.is_none()).map(|e| e.team.clone()).collect();
     names.with_teams.insert(c.id, current);
@@ -274,7 +274,8 @@ pub struct SlaLine {
     pub sla: Vec<TargetView>,
 }
 
-/// Cases not resolved or closed, with where they stand against their targets.
+/// Cases not resolved or closed, with where they stand against their targets: four queries,
+/// whatever the number of cases (the live view asks this at each refresh).
 pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTime<Utc>) -> Result<Vec<SlaLine>, DbErr> {
     let open = [Status::New, Status::Open, Status::Pending];
     let cases = case::Entity::find()
@@ -283,30 +284,34 @@ pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTim
         .all(db)
         .await?;
     let names = party_names(db).await?;
-    let mut lines = Vec::with_capacity(cases.len());
-    for c in cases {
-        let sla = sla_of(db, config, &c, now).await?;
-        lines.push(SlaLine { case: view(c, &names), sla });
-    }
-    Ok(lines)
-}
-
-async fn sla_of(
-    db: &impl ConnectionTrait,
-    config: &Config,
-    c: &case::Model,
-    now: DateTime<Utc>,
-) -> Result<Vec<TargetView>, DbErr> {
-    let warned: Vec<(String, DateTime<Utc>)> = alert_sent::Entity::find()
-        .filter(alert_sent::Column::CaseId.eq(c.id))
+    let open_ids = case::Entity::find().select_only().column(case::Column::Id).filter(case::Column::Status.is_in(open));
+    let mut warned: HashMap<i64, Vec<alert_sent::Model>> = HashMap::new();
+    for a in alert_sent::Entity::find()
+        .filter(alert_sent::Column::CaseId.in_subquery(sea_orm::QueryTrait::into_query(open_ids)))
         .all(db)
         .await?
+    {
+        warned.entry(a.case_id).or_default().push(a);
+    }
+    Ok(cases
         .into_iter()
-        .filter(|a| a.level != "breach")
-        .map(|a| (a.target, a.due_at))
-        .collect();
-    let was_warned =
-        |t: TargetKind, due: DateTime<Utc>| warned.iter().any(|(target, d)| target == t.as_str() && *d == due);
+        .map(|c| {
+            let sla = sla_of(config, &c, warned.get(&c.id).map_or(&[], Vec::as_slice), now);
+            SlaLine { case: view(c, &names), sla }
+        })
+        .collect())
+}
+
+async fn warned_of(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<alert_sent::Model>, DbErr> {
+    alert_sent::Entity::find().filter(alert_sent::Column::CaseId.eq(case_id)).all(db).await
+}
+
+/// Each target's view; `alerts` are the case's rows of `alerts_sent` (a warning sent for
+/// the target's current due time makes it "warned").
+fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: DateTime<Utc>) -> Vec<TargetView> {
+    let was_warned = |t: TargetKind, due: DateTime<Utc>| {
+        alerts.iter().any(|a| a.level != "breach" && a.target == t.as_str() && a.due_at == due)
+    };
     let pending = c.status == Status::Pending;
     let mut facts = Vec::new();
     if let Some(due) = c.first_response_due {
@@ -329,7 +334,7 @@ async fn sla_of(
             warned: was_warned(TargetKind::Resolve, due),
         });
     }
-    Ok(facts.iter().map(|f| target_view(&config.calendar, f, now)).collect())
+    facts.iter().map(|f| target_view(&config.calendar, f, now)).collect()
 }
 
 fn view(c: case::Model, names: &Names) -> CaseView {

@@ -9,6 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
 use tracing::{info, warn};
 
+use super::age;
 use crate::desk::Desk;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
@@ -56,8 +57,8 @@ fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) ->
             State::Sick(format!(
                 "the mailbox {} {what} for {} (the limit is {}){error}",
                 m.name,
-                minutes(quiet),
-                minutes(limit)
+                age(quiet),
+                age(limit)
             ))
         }
         Some(at) => State::Well(at),
@@ -76,8 +77,8 @@ async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
             format!(
                 "{} mail(s) unsent; the oldest has waited {} (the limit is {}){error}",
                 u.count,
-                minutes(waited),
-                minutes(limit)
+                age(waited),
+                age(limit)
             )
         })
     });
@@ -125,7 +126,7 @@ async fn settle(desk: &Desk, check: Check, now: DateTime<Utc>) -> Result<(), Mai
                 return Ok(());
             }
             info!(subject = %check.subject, "health alarm cleared");
-            let lasted = minutes((now - since).to_std().unwrap_or_default());
+            let lasted = age((now - since).to_std().unwrap_or_default());
             (
                 format!("supportd recovered: {}", check.subject),
                 format!("{} is well again after {lasted}.\n\nIt was: {was}.\n", check.subject),
@@ -146,14 +147,4 @@ async fn queue(desk: &Desk, txn: &Tx, subject: String, text: String, now: DateTi
     let to = desk.config.health.notify.iter().map(|a| (None, a)).collect();
     let mail = Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, &rendered);
     queue_mail(txn, "health", None, &mail, now).await
-}
-
-/// "45 s", "12 min", "3 h 5 min".
-fn minutes(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
-    }
 }

@@ -47,3 +47,13 @@ pub fn failed(mailbox: &str, error: &str) {
 pub fn mailbox(mailbox: &str) -> MailboxHealth {
     MAILBOXES.lock().unwrap_or_else(|e| e.into_inner()).get(mailbox).cloned().unwrap_or_default()
 }
+
+/// A span of wall-clock time for people: "45 s", "12 min", "3 h 5 min".
+pub fn age(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}

@@ -17,7 +17,7 @@ mod smtp_stream;
 pub mod tls;
 mod transport;
 
-pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each};
+pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each, support_hours};
 pub use compose::{ComposeError, Composed, compose, new_message_id, sendable};
 pub use not_member::{NotMemberInput, queue_not_member};
 pub use sender::{drain, run_sender};

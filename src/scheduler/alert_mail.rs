@@ -12,7 +12,7 @@ use crate::config::Recipient;
 use crate::desk::Desk;
 use crate::domain::{EmailAddress, Severity};
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
-use crate::sla::{AlertPoint, BusinessCalendar, TargetKind, WarnPoint};
+use crate::sla::{AlertPoint, BusinessCalendar, TargetKind, WarnPoint, span};
 use crate::storage::Tx;
 use crate::storage::entities::{agent, case, company, contact, escalation};
 use crate::templates::{AlertContext, Audience, Rendered};
@@ -208,28 +208,5 @@ fn level_words(cal: &BusinessCalendar, p: &AlertPoint) -> String {
         Some(WarnPoint::Elapsed(percent)) => format!("{percent}% of the target used"),
         Some(WarnPoint::Left(d)) => format!("{} left", span(d.minutes(cal.day_minutes()) as i64)),
         None => "breached".to_owned(),
-    }
-}
-
-/// Business minutes as "1 h 30 min", "2 h", "45 min".
-fn span(minutes: i64) -> String {
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::span;
-
-    #[test]
-    fn spans_read_as_hours_and_minutes() {
-        assert_eq!(span(90), "1 h 30 min");
-        assert_eq!(span(120), "2 h");
-        assert_eq!(span(45), "45 min");
-        assert_eq!(span(0), "0 min");
-        assert_eq!(span(19 * 60 + 5), "19 h 5 min");
     }
 }

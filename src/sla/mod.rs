@@ -11,4 +11,4 @@ mod state;
 pub use alerts::{AlertPoint, TargetKind, WarnPoint, alert_points, case_alert_points};
 pub use calendar::{BusinessCalendar, Opening};
 pub use policy::{Classification, DueTimes, SlaPolicy, Target};
-pub use state::{TargetFacts, TargetState, TargetView, target_view};
+pub use state::{TargetFacts, TargetState, TargetView, span, target_view};

@@ -53,3 +53,26 @@ pub fn target_view(cal: &BusinessCalendar, facts: &TargetFacts, now: DateTime<Ut
     };
     TargetView { target: facts.target.as_str(), due: facts.due, business_minutes_left: left, state }
 }
+
+/// Business minutes as "1 h 30 min", "2 h", "45 min".
+pub fn span(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_as_hours_and_minutes() {
+        assert_eq!(span(90), "1 h 30 min");
+        assert_eq!(span(120), "2 h");
+        assert_eq!(span(45), "45 min");
+        assert_eq!(span(0), "0 min");
+        assert_eq!(span(19 * 60 + 5), "19 h 5 min");
+    }
+}

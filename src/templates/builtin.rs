@@ -43,4 +43,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("partials/signature.txt", include_str!("../../templates/partials/signature.txt.hbs")),
     ("partials/support_hours.html", include_str!("../../templates/partials/support_hours.html.hbs")),
     ("partials/support_hours.txt", include_str!("../../templates/partials/support_hours.txt.hbs")),
+    ("partials/page.html", include_str!("../../templates/partials/page.html.hbs")),
+    ("partials/case_line.html", include_str!("../../templates/partials/case_line.html.hbs")),
+    ("web/live.html", include_str!("../../templates/web/live.html.hbs")),
+    ("web/case.html", include_str!("../../templates/web/case.html.hbs")),
 ];
+
+/// The web pages' stylesheet, `templates/web/style.css`.
+pub const STYLESHEET: &str = include_str!("../../templates/web/style.css");

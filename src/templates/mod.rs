@@ -5,6 +5,7 @@
 
 mod builtin;
 mod context;
+mod pages;
 mod wording;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,11 @@ use handlebars::Handlebars;
 pub use context::{
     AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
     NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
+};
+
+pub use pages::{
+    Budget, CaseLine, CasePage, Clock, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, PageEvent,
+    PageMessage, PageSent, Queue,
 };
 
 use crate::config::Problems;
@@ -34,6 +40,8 @@ pub struct Templates {
     text: Handlebars<'static>,
     /// HTML parts: values HTML-escaped.
     html: Handlebars<'static>,
+    /// The web pages' `web/style.css`, served as `/style.css`.
+    stylesheet: String,
 }
 
 /// Who a message is for, to pick overrides.
@@ -53,7 +61,8 @@ pub struct Rendered {
 impl Templates {
     /// Compiles every template under `dir`; every problem is reported with file and line.
     pub fn load(dir: &Path) -> Result<Templates, Problems> {
-        let mut t = Templates { text: registry(false), html: registry(true) };
+        let mut t =
+            Templates { text: registry(false), html: registry(true), stylesheet: builtin::STYLESHEET.to_owned() };
         let mut problems = Problems::default();
         let mut broken = std::collections::HashSet::new();
         let mut files = Vec::new();
@@ -61,6 +70,13 @@ impl Templates {
             .unwrap_or_else(|e| problems.push("templates.dir", format!("cannot read {}: {e}", dir.display())));
         for file in files {
             let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+            if rel == "web/style.css" {
+                match std::fs::read_to_string(&file) {
+                    Ok(css) => t.stylesheet = css,
+                    Err(e) => problems.push("templates/web/style.css", format!("cannot read: {e}")),
+                }
+                continue;
+            }
             let Some(name) = rel.strip_suffix(".hbs") else { continue };
             let source = match std::fs::read_to_string(&file) {
                 Ok(s) => s,
@@ -89,6 +105,12 @@ impl Templates {
                 if !t.has(&name) && !broken.contains(&name) {
                     problems.push(format!("templates/{kind}.{part}.hbs"), "missing");
                 }
+            }
+        }
+        for page in pages::PAGES {
+            let name = format!("web/{page}.html");
+            if !t.has(&name) && !broken.contains(&name) {
+                problems.push(format!("templates/{name}.hbs"), "missing");
             }
         }
         // Rendering goes on past syntax errors, so one run reports every problem.
@@ -134,10 +156,14 @@ impl Templates {
             names.sort();
             for name in names {
                 let kind = name.rsplit('/').next().and_then(|f| f.split('.').next()).unwrap_or_default();
-                let Some(sample) = sample_context(kind) else {
+                let (sample, what, known) = match name.strip_prefix("web/") {
+                    Some(_) => (pages::sample_page(kind), "page", pages::PAGES),
+                    None => (sample_context(kind), "message kind", KINDS),
+                };
+                let Some(sample) = sample else {
                     problems.push(
                         format!("templates/{name}.hbs"),
-                        format!("unknown message kind {kind:?} (known: {})", KINDS.join(", ")),
+                        format!("unknown {what} {kind:?} (known: {})", known.join(", ")),
                     );
                     continue;
                 };
@@ -165,6 +191,17 @@ impl Templates {
         // A subject is one line, whatever the template's trailing newline says.
         let subject = crate::domain::text::one_line(&part("subject")?);
         Ok(Rendered { subject, text: part("txt")?, html: part("html")? })
+    }
+
+    /// The web page `name` (`live`, `case`): `templates/web/<name>.html.hbs`, HTML-escaped.
+    pub fn render_page(&self, name: &str, ctx: &impl serde::Serialize) -> Result<String, TemplateError> {
+        let name = format!("web/{name}.html");
+        self.html.render(&name, ctx).map_err(|e| TemplateError::Render { name, message: e.to_string() })
+    }
+
+    /// The web pages' stylesheet.
+    pub fn stylesheet(&self) -> &str {
+        &self.stylesheet
     }
 
     /// The subject alone: what a mail that is kept but never sent needs.

@@ -87,5 +87,29 @@ fn a_folder_without_a_newer_kind_falls_back_to_the_built_in_templates() {
     );
     let ack = t.render("ack", Audience::default(), &sample("ack", &[])).unwrap();
     assert_eq!(ack.subject, "Case 000123 is open", "the folder's own file wins");
-    assert_eq!(builtin::BUILTIN.len(), KINDS.len() * PARTS.len() + 10, "every shipped kind and partial is built in");
+    let page = t.render_page("live", &pages::sample_page("live").unwrap()).unwrap();
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"style.css\">"), "the page layout: {page}");
+    assert!(t.stylesheet().contains("--breached"), "the built-in stylesheet");
+    let mut shipped = Vec::new();
+    super::collect_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut shipped).unwrap();
+    let shipped = shipped
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "hbs"))
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "company" || c.as_os_str() == "mailbox"))
+        .count();
+    assert_eq!(builtin::BUILTIN.len(), shipped, "every shipped template and partial is built in");
+}
+
+/// A page template is checked like a mail's: a variable the page lacks names the file and line,
+/// and an unknown page says which pages exist.
+#[test]
+fn a_page_template_with_an_unknown_variable_or_name_is_refused_with_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("web")).unwrap();
+    std::fs::write(dir.path().join("web/live.html.hbs"), "{{#> page}}\n{{open_cases}}\n{{/page}}").unwrap();
+    std::fs::write(dir.path().join("web/wallboard.html.hbs"), "<p>hi</p>").unwrap();
+    let problems = Templates::load(dir.path()).err().expect("refused").to_string();
+    assert!(problems.contains("templates/web/live.html.hbs:2"), "{problems}");
+    assert!(problems.contains("unknown variable {{open_cases}}"), "{problems}");
+    assert!(problems.contains("unknown page \"wallboard\" (known: live, case)"), "{problems}");
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::desk::Desk;
 
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; \
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; \
                    base-uri 'none'; form-action 'none'";
 
 pub async fn guard(State(desk): State<Desk>, request: Request, next: Next) -> Response {

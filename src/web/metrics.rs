@@ -112,7 +112,7 @@ fn gauge(n: i64) -> Gauge {
 }
 
 /// Rows by status, and the age in seconds of the oldest not yet sent (0 when none).
-async fn outbox_figures(
+pub(super) async fn outbox_figures(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
 ) -> Result<(Vec<(OutboxStatus, i64)>, i64), DbErr> {

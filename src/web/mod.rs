@@ -1,5 +1,5 @@
 //! The read-only web server (`[http]`): health for the service manager and load balancers,
-//! `/metrics` for Prometheus, and the cases as JSON. Nothing it serves writes anything.
+//! `/metrics` for Prometheus, the live view and case pages, and the cases as JSON. Nothing it serves writes anything.
 //! Every response forbids scripts and framing (Content-Security-Policy), and off loopback
 //! every request needs the `[http]` token.
 
@@ -7,6 +7,7 @@ mod api;
 mod guard;
 mod health;
 mod metrics;
+mod pages;
 
 use std::net::SocketAddr;
 
@@ -36,6 +37,9 @@ pub async fn serve(desk: Desk, listener: TcpListener, shutdown: CancellationToke
 
 fn router(desk: Desk) -> Router {
     Router::new()
+        .route("/", get(pages::live))
+        .route("/cases/{number}", get(pages::case))
+        .route("/style.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))

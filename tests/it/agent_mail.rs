@@ -117,7 +117,7 @@ impl Desk {
     }
 }
 
-fn customer(n: usize, subject: &str, body: &str) -> Vec<u8> {
+pub fn customer(n: usize, subject: &str, body: &str) -> Vec<u8> {
     format!(
         "From: Customer {n} <customer{n}@acme.example>\r\nTo: support@example.com\r\nCc: Boss <boss@acme.example>\r\n\
          Subject: {subject}\r\nMessage-ID: <customer-{n}-{}@acme.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\

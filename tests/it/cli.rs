@@ -1,9 +1,6 @@
 //! The commands people read: exit codes for bad arguments (2) and missing things (64), times
 //! in the calendar's zone, and what `cases show` tells about a case.
 
-use std::time::{Duration, SystemTime};
-
-use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use supportd::cases::{Actor, record_response};
 use supportd::storage::{begin_write, entities::case};
@@ -16,18 +13,6 @@ fn stdout(out: &std::process::Output) -> String {
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("an RFC 3339 instant")
-}
-
-/// Delivers `raw` as received at `received` (the Maildir file's time is the receipt time).
-fn deliver_at(sandbox: &Sandbox, name: &str, raw: &[u8], received: &str) {
-    sandbox.drop_mail(name, raw);
-    let when = SystemTime::UNIX_EPOCH + Duration::from_secs(at(received).timestamp() as u64);
-    let file = std::fs::File::options().write(true).open(sandbox.path("var/inbox/new").join(name)).expect("open");
-    file.set_modified(when).expect("set the receipt time");
 }
 
 /// A value that does not parse is clap's usage error, 2, and says which argument; a
@@ -70,7 +55,7 @@ async fn times_in_tables_are_in_the_calendar_zone_and_named() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     // Wednesday 1 July 2026, 10:00 UTC = 11:00 in London (BST); S3 responds within 8
     // business hours: Thursday 11:00 BST.
-    deliver_at(&sandbox, "1.eml", &customer_mail(1, "Printer offline"), "2026-07-01T10:00:00Z");
+    sandbox.deliver_at("1.eml", &customer_mail(1, "Printer offline"), "2026-07-01T10:00:00Z");
     let out = sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", "2026-07-01T10:00:00Z").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let list = stdout(&sandbox.run(&["cases", "list"]));

@@ -3,8 +3,6 @@
 //! right recipients; an answered case gets none; a pending case does not breach its
 //! resolution target while paused.
 
-use std::time::{Duration, SystemTime};
-
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use supportd::cases::{Actor, record_response, set_status};
@@ -21,14 +19,7 @@ async fn desk_with_s2_case() -> Sandbox {
         c.replace("default_severity = \"S3\"", "default_severity = \"S2\"")
             .replace("escalation_email = \"support-lead@example.com\"", "escalation_email = \"lead@example.com\"")
     });
-    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
-    let received = SystemTime::UNIX_EPOCH + Duration::from_secs(at("2026-11-19T15:00:00Z").timestamp() as u64);
-    std::fs::File::options()
-        .write(true)
-        .open(sandbox.path("var/inbox/new/1.eml"))
-        .unwrap()
-        .set_modified(received)
-        .unwrap();
+    sandbox.deliver_at("1.eml", &customer_mail(1, "Printer offline"), "2026-11-19T15:00:00Z");
     run_at(&sandbox, "2026-11-19T15:01:00Z");
     sandbox
 }
@@ -169,10 +160,7 @@ async fn two_daemons_on_postgres_send_each_alert_once() {
     let sandbox = Sandbox::new(Backend::Postgres).await;
     sandbox.edit_config(|c| c.replace("default_severity = \"S3\"", "default_severity = \"S2\""));
     for n in 0..20 {
-        sandbox.drop_mail(&format!("{n}.eml"), &customer_mail(n, &format!("Request {n}")));
-        let received = SystemTime::UNIX_EPOCH + Duration::from_secs(at("2026-11-19T15:00:00Z").timestamp() as u64);
-        let path = sandbox.path(&format!("var/inbox/new/{n}.eml"));
-        std::fs::File::options().write(true).open(path).unwrap().set_modified(received).unwrap();
+        sandbox.deliver_at(&format!("{n}.eml"), &customer_mail(n, &format!("Request {n}")), "2026-11-19T15:00:00Z");
     }
     run_at(&sandbox, "2026-11-19T15:01:00Z");
     for now in ["2026-11-20T10:00:00Z", "2026-11-20T10:45:00Z", "2026-11-20T11:00:00Z"] {

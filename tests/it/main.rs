@@ -43,3 +43,4 @@ mod sla;
 mod templates;
 mod threading;
 mod web;
+mod web_pages;

@@ -7,14 +7,6 @@ use crate::support::http::{get, wait_for};
 use crate::support::sandbox::Daemon;
 use crate::support::{Backend, Sandbox, TestMailServer, customer_mail};
 
-/// The address the daemon says it listens on (`127.0.0.1:0` in tests: a port of its own).
-fn address(daemon: &mut Daemon) -> String {
-    daemon.wait_for("web server listening", Duration::from_secs(60));
-    let line = daemon.seen.iter().find(|l| l.contains("web server listening")).unwrap();
-    let at = line.find("address=").expect("the address is logged") + "address=".len();
-    line[at..].split_whitespace().next().unwrap().trim_matches('"').to_owned()
-}
-
 /// Each sample line of the exposition: `name{labels} value`; the text ends with `# EOF`.
 fn samples(text: &str) -> Vec<(String, f64)> {
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF: {text}");
@@ -38,7 +30,7 @@ fn value(samples: &[(String, f64)], series: &str) -> Option<f64> {
 async fn health_metrics_and_json_answer_and_the_counters_move_with_the_mail() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     let mut daemon = sandbox.spawn_daemon();
-    let addr = address(&mut daemon);
+    let addr = daemon.web_address();
     let health = get(&addr, "/healthz", None);
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
     let csp = health.header("content-security-policy").expect("a Content-Security-Policy");
@@ -100,7 +92,7 @@ async fn off_loopback_the_token_is_required() {
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_HTTP__LISTEN", "0.0.0.0:0").env("SUPPORTD_HTTP__TOKEN_FILE", "http.token");
     let mut daemon = Daemon::spawn(run);
-    let port = address(&mut daemon).rsplit_once(':').unwrap().1.to_owned();
+    let port = daemon.web_address().rsplit_once(':').unwrap().1.to_owned();
     let addr = format!("127.0.0.1:{port}");
     let denied = get(&addr, "/api/cases", None);
     assert_eq!(denied.status, 401);
@@ -122,7 +114,7 @@ async fn readyz_follows_the_imap_server() {
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_HEALTH__MAILBOX_SILENT_AFTER", "2s");
     let mut daemon = Daemon::spawn(run);
-    let addr = address(&mut daemon);
+    let addr = daemon.web_address();
     wait_for(&addr, "/readyz", Duration::from_secs(30), |r| r.status == 200 && r.body == "ready\n");
     server.stop();
     let unready = wait_for(&addr, "/readyz", Duration::from_secs(30), |r| r.status == 503);
@@ -139,7 +131,7 @@ async fn readyz_follows_the_imap_server() {
 async fn supportd_health_asks_the_running_daemon() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     let mut daemon = sandbox.spawn_daemon();
-    let addr = address(&mut daemon);
+    let addr = daemon.web_address();
     let ask = || sandbox.cmd(&["health"]).env("SUPPORTD_HTTP__LISTEN", &addr).output().unwrap();
     let up = ask();
     assert_eq!((up.status.code(), String::from_utf8_lossy(&up.stdout).trim()), (Some(0), "ok"));

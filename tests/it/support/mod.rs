@@ -1,3 +1,4 @@
+pub mod browser;
 pub mod cert;
 pub mod corpus;
 pub mod db;

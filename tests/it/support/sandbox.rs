@@ -114,6 +114,16 @@ impl Sandbox {
         std::fs::rename(&tmp, self.path("var/inbox/new").join(name)).expect("deliver message");
     }
 
+    /// Delivers `raw` as received at `received` (RFC 3339): the Maildir file's time is the
+    /// receipt time.
+    pub fn deliver_at(&self, name: &str, raw: &[u8], received: &str) {
+        self.drop_mail(name, raw);
+        let at: chrono::DateTime<chrono::Utc> = received.parse().expect("an RFC 3339 instant");
+        let when = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(at.timestamp() as u64);
+        let file = std::fs::File::options().write(true).open(self.path("var/inbox/new").join(name)).expect("open");
+        file.set_modified(when).expect("set the receipt time");
+    }
+
     pub fn files_in(&self, rel: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path(rel))
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
@@ -207,6 +217,15 @@ impl Daemon {
 
     pub fn wait_for(&mut self, needle: &str, timeout: Duration) {
         self.wait_for_count(needle, 1, timeout);
+    }
+
+    /// The address the web server says it listens on (`127.0.0.1:0` in tests: a port of
+    /// its own).
+    pub fn web_address(&mut self) -> String {
+        self.wait_for("web server listening", Duration::from_secs(60));
+        let line = self.seen.iter().find(|l| l.contains("web server listening")).unwrap();
+        let at = line.find("address=").expect("the address is logged") + "address=".len();
+        line[at..].split_whitespace().next().unwrap().trim_matches('"').to_owned()
     }
 
     pub fn signal(&self, signal: i32) {

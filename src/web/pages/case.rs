@@ -1,0 +1,93 @@
+//! `/cases/NNNNNN`: one case as `cases show` knows it, for reading.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DbErr;
+
+use super::words::{case_line, when};
+use crate::cases::{CaseDetail, EventView, show_case};
+use crate::desk::Desk;
+use crate::domain::CaseNumber;
+use crate::teams::Escalated;
+use crate::templates::{CasePage, PageEvent, PageMessage, PageSent};
+
+pub async fn page(desk: &Desk, number: CaseNumber, now: DateTime<Utc>) -> Result<Option<CasePage>, DbErr> {
+    let Some(d) = show_case(&desk.db, &desk.config, number, now).await? else { return Ok(None) };
+    Ok(Some(worded(desk.config.calendar.time_zone, d, now)))
+}
+
+fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
+    let c = &d.case;
+    CasePage {
+        title: format!("Case {}: {}", c.number, c.summary),
+        root: "../".into(),
+        refresh_seconds: 0,
+        generated: when(zone, now),
+        case_type: c.case_type.clone(),
+        priority: c.priority.clone(),
+        channel: c.channel.clone(),
+        created: when(zone, c.created_at),
+        updated: when(zone, c.updated_at),
+        error_category: c.error_category.clone().unwrap_or_default(),
+        solution: c.solution.clone().unwrap_or_default(),
+        opened_because: c.opened_because.clone().unwrap_or_default(),
+        cc: d.cc.join(", "),
+        reference_notes: d.reference_notes.clone().unwrap_or_default(),
+        budget: d.budget.clone().unwrap_or_default(),
+        case: case_line(zone, c, &d.sla),
+        messages: d
+            .messages
+            .into_iter()
+            .map(|m| PageMessage {
+                direction: m.direction,
+                from: m.from,
+                subject: m.subject,
+                received: when(zone, m.received_at),
+                internal: m.internal,
+                flags: [m.no_ack_reason.map(|r| format!("not acknowledged: {r}")), m.flags]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                body: m.text_body,
+            })
+            .collect(),
+        events: d.events.iter().map(|e| event(zone, e)).collect(),
+        sent: d
+            .sent
+            .into_iter()
+            .map(|s| PageSent {
+                kind: s.kind,
+                to: s.to,
+                subject: s.subject,
+                status: s.status,
+                when: when(zone, s.sent_at.unwrap_or(s.created_at)),
+                error: s.last_error.unwrap_or_default(),
+            })
+            .collect(),
+        escalations: d.escalations.iter().map(|e| escalation(zone, e)).collect(),
+    }
+}
+
+/// "status: new → open (customer replied)".
+fn event(zone: chrono_tz::Tz, e: &EventView) -> PageEvent {
+    let change = match (&e.old_value, &e.new_value) {
+        (Some(old), Some(new)) => format!(": {old} → {new}"),
+        (None, Some(new)) => format!(": {new}"),
+        (Some(old), None) => format!(": {old} → (none)"),
+        (None, None) => String::new(),
+    };
+    let detail = e.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+    PageEvent { at: when(zone, e.at), actor: e.actor.clone(), what: format!("{}{change}{detail}", e.kind) }
+}
+
+/// "hosting since Fri 20 Nov 2026 09:30 GMT, by ann@example.com: disk full; until …".
+fn escalation(zone: chrono_tz::Tz, e: &Escalated) -> String {
+    let why = e.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+    let end = match e.until {
+        Some(t) => {
+            format!("; ended {}{}", when(zone, t), e.ended_by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default())
+        }
+        None => "; open".into(),
+    };
+    format!("{} since {}, by {}{why}{end}", e.team, when(zone, e.since), e.by)
+}

@@ -1,0 +1,275 @@
+//! `/`: what a support lead watches. Every list is bounded, and no query reads a message's
+//! raw bytes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::words::{case_line, when};
+use crate::cases::{SlaLine, sla_status};
+use crate::desk::Desk;
+use crate::sla::TargetState;
+use crate::storage::entities::outbox::OutboxStatus;
+use crate::storage::entities::{agent, company, held_mail, outbox, quarantine};
+use crate::templates::{Budget, CaseLine, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
+
+/// How often the page reloads itself.
+const REFRESH_SECONDS: u32 = 30;
+/// Rows shown of held and quarantined mail, and of mail waiting in the outbox.
+const SHOWN: u64 = 20;
+
+pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
+    let zone = desk.config.calendar.time_zone;
+    let mut open = sla_status(&desk.db, &desk.config, now).await?;
+    open.sort_by_key(|l| urgency(l, now));
+    let cases: Vec<CaseLine> = open.iter().map(|l| case_line(zone, &l.case, &l.sla)).collect();
+    let breached = cases.iter().filter(|c| c.state == "breached").cloned().collect();
+    let at_risk = open.iter().zip(&cases).filter(|(l, _)| at_risk(l, now)).map(|(_, c)| c.clone()).collect();
+    let db = &desk.db;
+    Ok(LivePage {
+        title: format!("supportd: {} open", cases.len()),
+        root: String::new(),
+        generated: when(zone, now),
+        refresh_seconds: REFRESH_SECONDS,
+        support_hours: crate::outbound::support_hours(&desk.config.calendar),
+        open_count: cases.len() as u64,
+        by_status: count_by(&open, |l| l.case.status.clone()),
+        by_severity: count_by(&open, |l| l.case.severity.clone()),
+        by_company: count_by(&open, |l| l.case.company.clone().unwrap_or_else(|| "(no company)".into())),
+        queues: queues(db, &cases).await?,
+        cases,
+        breached,
+        at_risk,
+        held_count: held_mail::Entity::find()
+            .filter(held_mail::Column::State.eq(held_mail::State::Held))
+            .count(db)
+            .await?,
+        held: held(db, zone).await?,
+        quarantined_count: quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(db).await?,
+        quarantined: quarantined(db, zone).await?,
+        outbox: outbox_health(db, zone, now).await?,
+        budgets: budgets(desk).await?,
+        mailboxes: mailboxes(desk, zone),
+    })
+}
+
+/// Breached first, then warned, then the least business time left.
+fn urgency(l: &SlaLine, _now: DateTime<Utc>) -> (u8, i64) {
+    let live =
+        l.sla.iter().filter(|t| matches!(t.state, TargetState::Ok | TargetState::Warned | TargetState::Breached));
+    let rank = |s: TargetState| match s {
+        TargetState::Breached => 0,
+        TargetState::Warned => 1,
+        _ => 2,
+    };
+    live.map(|t| (rank(t.state), t.business_minutes_left)).min().unwrap_or((3, i64::MAX))
+}
+
+/// Warned of, or due within the hour (as `/metrics` counts "at risk").
+fn at_risk(l: &SlaLine, now: DateTime<Utc>) -> bool {
+    l.sla
+        .iter()
+        .any(|t| t.state == TargetState::Warned || (t.state == TargetState::Ok && t.due <= now + Duration::hours(1)))
+}
+
+fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for l in open {
+        *counts.entry(key(l)).or_default() += 1;
+    }
+    counts.into_iter().map(|(name, count)| Count { name, count }).collect()
+}
+
+/// Every active agent's open cases (none is a queue too), then cases of agents no longer
+/// active, then the unassigned.
+async fn queues(db: &impl ConnectionTrait, cases: &[CaseLine]) -> Result<Vec<Queue>, DbErr> {
+    let active: Vec<String> = agent::Entity::find()
+        .select_only()
+        .column(agent::Column::Email)
+        .filter(agent::Column::Active.eq(true))
+        .order_by_asc(agent::Column::Email)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_agent: BTreeMap<&str, Vec<CaseLine>> = active.iter().map(|a| (a.as_str(), Vec::new())).collect();
+    for c in cases.iter().filter(|c| !c.assignee.is_empty()) {
+        by_agent.entry(c.assignee.as_str()).or_default().push(c.clone());
+    }
+    let unassigned: Vec<CaseLine> = cases.iter().filter(|c| c.assignee.is_empty()).cloned().collect();
+    let mut queues: Vec<Queue> = by_agent
+        .into_iter()
+        .map(|(agent, cases)| Queue { agent: agent.to_owned(), count: cases.len() as u64, cases })
+        .collect();
+    if !unassigned.is_empty() {
+        queues.push(Queue { agent: "Unassigned".into(), count: unassigned.len() as u64, cases: unassigned });
+    }
+    Ok(queues)
+}
+
+async fn held(db: &impl ConnectionTrait, zone: Tz) -> Result<Vec<KeptMail>, DbErr> {
+    let rows: Vec<(i64, String, String, String, String, DateTime<Utc>)> = held_mail::Entity::find()
+        .select_only()
+        .columns([
+            held_mail::Column::Id,
+            held_mail::Column::Mailbox,
+            held_mail::Column::FromAddr,
+            held_mail::Column::Subject,
+            held_mail::Column::Reason,
+            held_mail::Column::ReceivedAt,
+        ])
+        .filter(held_mail::Column::State.eq(held_mail::State::Held))
+        .order_by_desc(held_mail::Column::Id)
+        .limit(SHOWN)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, mailbox, from, subject, reason, at)| KeptMail {
+            id,
+            mailbox,
+            from,
+            subject,
+            reason,
+            received: when(zone, at),
+        })
+        .collect())
+}
+
+async fn quarantined(db: &impl ConnectionTrait, zone: Tz) -> Result<Vec<KeptMail>, DbErr> {
+    let rows: Vec<(i64, Option<String>, String, DateTime<Utc>)> = quarantine::Entity::find()
+        .select_only()
+        .columns([
+            quarantine::Column::Id,
+            quarantine::Column::Mailbox,
+            quarantine::Column::Reason,
+            quarantine::Column::ReceivedAt,
+        ])
+        .filter(quarantine::Column::Released.eq(false))
+        .order_by_desc(quarantine::Column::Id)
+        .limit(SHOWN)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, mailbox, reason, at)| KeptMail {
+            id,
+            mailbox: mailbox.unwrap_or_else(|| "pipe".into()),
+            from: String::new(),
+            subject: String::new(),
+            reason,
+            received: when(zone, at),
+        })
+        .collect())
+}
+
+async fn outbox_health(db: &impl ConnectionTrait, zone: Tz, now: DateTime<Utc>) -> Result<OutboxHealth, DbErr> {
+    let (by_status, oldest) = crate::web::metrics::outbox_figures(db, now).await?;
+    let lines = |statuses: Vec<OutboxStatus>, newest_first: bool, n: u64| {
+        let mut q = outbox::Entity::find()
+            .select_only()
+            .columns([
+                outbox::Column::Id,
+                outbox::Column::Status,
+                outbox::Column::EnvelopeTo,
+                outbox::Column::Subject,
+                outbox::Column::Attempts,
+                outbox::Column::LastError,
+                outbox::Column::CreatedAt,
+            ])
+            .filter(outbox::Column::Status.is_in(statuses))
+            .limit(n);
+        q = if newest_first { q.order_by_desc(outbox::Column::Id) } else { q.order_by_asc(outbox::Column::Id) };
+        q.into_tuple::<(i64, OutboxStatus, String, String, i32, Option<String>, DateTime<Utc>)>().all(db)
+    };
+    let line = |(id, status, to, subject, attempts, error, at): (
+        i64,
+        OutboxStatus,
+        String,
+        String,
+        i32,
+        Option<String>,
+        DateTime<Utc>,
+    )| OutboxLine {
+        id,
+        status: status.to_string(),
+        to,
+        subject,
+        attempts,
+        error: error.unwrap_or_default(),
+        queued: when(zone, at),
+    };
+    let waiting = lines(vec![OutboxStatus::Queued, OutboxStatus::Sending], false, SHOWN).await?;
+    let failed = lines(vec![OutboxStatus::Failed], true, SHOWN / 2).await?;
+    Ok(OutboxHealth {
+        by_status: by_status.into_iter().map(|(s, n)| Count { name: s.to_string(), count: n as u64 }).collect(),
+        oldest_unsent: if oldest > 0 {
+            crate::health::age(std::time::Duration::from_secs(oldest as u64))
+        } else {
+            String::new()
+        },
+        waiting: waiting.into_iter().map(line).collect(),
+        failed: failed.into_iter().map(line).collect(),
+    })
+}
+
+/// Companies that bought a budget: what is left, and whether a `[budget] warn_at`
+/// threshold was reached.
+async fn budgets(desk: &Desk) -> Result<Vec<Budget>, DbErr> {
+    let standings = crate::budget::standings(&desk.db).await?;
+    let names: Vec<(i64, String)> = company::Entity::find()
+        .select_only()
+        .columns([company::Column::Id, company::Column::Name])
+        .order_by_asc(company::Column::Name)
+        .into_tuple()
+        .all(&desk.db)
+        .await?;
+    let warn_at = desk.config.budget.warn_at.iter().copied().max().map_or(0.0, f64::from);
+    let hours = crate::budget::hours;
+    Ok(names
+        .into_iter()
+        .filter_map(|(id, company)| {
+            let s = standings.get(&id)?;
+            let pct = s.remaining_pct()?;
+            let state = if s.remaining() < 0.0 {
+                "overdrawn"
+            } else if pct <= warn_at {
+                "low"
+            } else {
+                "ok"
+            };
+            Some(Budget {
+                company,
+                purchased: hours(s.purchased),
+                used: hours(s.used),
+                remaining: hours(s.remaining()),
+                remaining_pct: format!("{pct:.0}%"),
+                state: state.into(),
+            })
+        })
+        .collect())
+}
+
+fn mailboxes(desk: &Desk, zone: Tz) -> Vec<Mailbox> {
+    desk.config
+        .mailboxes
+        .iter()
+        .map(|m| {
+            let h = crate::health::mailbox(&m.name);
+            let state = match (&h.error, h.last_ok) {
+                (Some(_), _) => "failing",
+                (None, Some(_)) => "ok",
+                (None, None) => "waiting",
+            };
+            Mailbox {
+                name: m.name.clone(),
+                state: state.into(),
+                last_fetch: h.last_ok.map(|t| when(zone, t)).unwrap_or_default(),
+                error: h.error.unwrap_or_default(),
+            }
+        })
+        .collect()
+}

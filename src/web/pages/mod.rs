@@ -1,0 +1,54 @@
+//! The web pages: `/`, the live view of the desk, and `/cases/NNNNNN`, one case. Rendered on
+//! the server from `templates/web/`, HTML-escaped, no script: the live view reloads itself
+//! with a meta refresh, so it works without JavaScript and on a phone.
+
+mod case;
+mod live;
+mod words;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sea_orm::DbErr;
+
+use crate::desk::Desk;
+use crate::domain::CaseNumber;
+
+pub async fn live(State(desk): State<Desk>) -> Response {
+    match live::page(&desk, desk.now()).await {
+        Ok(page) => html(&desk, "live", &page),
+        Err(e) => unavailable(e),
+    }
+}
+
+pub async fn case(State(desk): State<Desk>, Path(number): Path<String>) -> Response {
+    let Ok(number) = number.parse::<CaseNumber>() else {
+        return (StatusCode::BAD_REQUEST, "not a case number\n").into_response();
+    };
+    match case::page(&desk, number, desk.now()).await {
+        Ok(Some(page)) => html(&desk, "case", &page),
+        Ok(None) => (StatusCode::NOT_FOUND, format!("no case {number}\n")).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+pub async fn stylesheet(State(desk): State<Desk>) -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], desk.templates.stylesheet().to_owned()).into_response()
+}
+
+fn html(desk: &Desk, name: &str, page: &impl serde::Serialize) -> Response {
+    match desk.templates.render_page(name, page) {
+        Ok(body) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
+        Err(e) => {
+            // check-config renders every page with a sample, so this is a template that
+            // needs a value the sample lacks: say so rather than serve half a page.
+            tracing::warn!(error = %e, "a web page could not be rendered");
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("the page could not be rendered: {e}\n")).into_response()
+        }
+    }
+}
+
+fn unavailable(e: DbErr) -> Response {
+    tracing::warn!(error = %e, "a web page could not be read");
+    (StatusCode::SERVICE_UNAVAILABLE, format!("the database cannot be read now: {e}\n")).into_response()
+}

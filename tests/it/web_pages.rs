@@ -1,0 +1,84 @@
+//! The live view and the case pages as a support lead sees them: opened in headless
+//! Chromium while `supportd run` reads a real Dovecot mailbox and sends through the SMTP
+//! receiver. A breached case is marked in words and colour, internal notes are marked, and
+//! a customer's `<script>` and `<img onerror>` stay text: the browser runs nothing.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::agent_mail::{Desk, customer};
+use crate::support::browser::{dump_dom, screenshot};
+use crate::support::http::get;
+use crate::support::sandbox::Daemon;
+
+/// Script that, if it ever ran, would leave its mark on the page.
+const XSS: &str =
+    "<script>document.body.dataset.xss='script'</script><img src=x onerror=\"document.body.dataset.xss='img'\">";
+
+/// The part of `dom` inside `<section id="{id}">`.
+fn section<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom.find(&format!("<section id=\"{id}\"")).unwrap_or_else(|| panic!("no section {id} in {dom}"));
+    let rest = &dom[start..];
+    &rest[..rest.find("</section>").expect("the section ends")]
+}
+
+fn ran_nothing(dom: &str) {
+    assert!(!dom.contains("data-xss"), "a payload ran: {dom}");
+    assert!(!dom.contains("<script") && !dom.contains("<img"), "a payload became an element: {dom}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_customer_script() {
+    let desk = Desk::start(|c| c).await;
+    desk.server.append(&[customer(1, &format!("Site down {XSS}"), &format!("Our home page is blank. {XSS}"))]).await;
+    desk.run();
+    desk.server.append(&[customer(2, "[S4] Printer offline", "The printer on floor 2 shows OFFLINE.")]).await;
+    desk.run();
+    let tag = "[Case #000002]";
+    desk.agent_replies(tag, "We are looking at the printer now.").await;
+    desk.agent_replies(tag, "#note\nTheir print server's certificate expired; asked ops.").await;
+
+    // Two weeks on, the first case's response target has long lapsed; the second was answered.
+    let later = (Utc::now() + chrono::Duration::days(14)).to_rfc3339();
+    let mut run = desk.sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", &later);
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    daemon.wait_for("IMAP connected", Duration::from_secs(60));
+
+    let reply = get(&addr, "/", None);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    let csp = reply.header("content-security-policy").expect("a CSP");
+    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "no script may run: {csp}");
+    let css = get(&addr, "/style.css", None);
+    assert!(css.status == 200 && css.header("content-type").is_some_and(|t| t.starts_with("text/css")));
+
+    let live = dump_dom(&format!("http://{addr}/"));
+    assert!(live.contains("data-case=\"000001\"") && live.contains("data-case=\"000002\""), "{live}");
+    let breached = section(&live, "breached");
+    assert!(breached.contains("<tr class=\"case breached\" data-case=\"000001\">"), "{breached}");
+    assert!(breached.contains("<strong>Breached</strong> first response"), "said in words: {breached}");
+    assert!(!breached.contains("000002"), "the answered case is not breached: {breached}");
+    assert!(live.contains("http-equiv=\"refresh\""), "the view refreshes itself");
+    assert!(live.contains("Site down &lt;script&gt;document.body.dataset.xss"), "the subject is shown as text");
+    ran_nothing(&live);
+    screenshot(&format!("http://{addr}/"), "live-view.png");
+
+    let first = dump_dom(&format!("http://{addr}/cases/000001"));
+    assert!(first.contains("Our home page is blank. &lt;script&gt;"), "the body is shown as text: {first}");
+    assert!(section(&first, "targets").contains("Breached"), "{first}");
+    ran_nothing(&first);
+    screenshot(&format!("http://{addr}/cases/000001"), "case-000001.png");
+
+    let second = dump_dom(&format!("http://{addr}/cases/000002"));
+    let messages = section(&second, "messages");
+    assert_eq!(messages.matches("Internal note</strong>").count(), 1, "one note among the messages: {messages}");
+    let note = &messages[messages.find("Internal note").unwrap()..];
+    assert!(note.contains("certificate expired"), "the note is the one marked: {messages}");
+    assert!(messages.contains("We are looking at the printer now."), "{messages}");
+    assert!(section(&second, "targets").contains("<strong>Met</strong> first response"), "{second}");
+    assert_eq!(get(&addr, "/cases/999999", None).status, 404);
+    assert_eq!(get(&addr, "/cases/..%2Fetc", None).status, 400);
+}
