@@ -182,6 +182,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         message_cut,
         ack_problem: notice.ack_problem.unwrap_or_default().to_owned(),
         undelivered: notice.undelivered.unwrap_or_default().to_owned(),
+        case_url: config.http.case_url(number),
         message_heading: match notice.event {
             Event::NewCase | Event::FollowUp => "Customer's message",
             Event::CrmNote => "The CRM's note",

@@ -21,6 +21,16 @@ pub struct HttpConfig {
     /// Asked of every request (`Authorization: Bearer …`, or basic auth with it as the
     /// password); `None` only on loopback.
     pub token: Option<Secret>,
+    /// Where people reach the pages (`https://desk.example.com/`, ending in `/`): agents'
+    /// notifications and alerts link to the case page under it. `None`: no links.
+    pub public_url: Option<String>,
+}
+
+impl HttpConfig {
+    /// The case page's address for people, or "" without `public_url`.
+    pub fn case_url(&self, number: crate::domain::CaseNumber) -> String {
+        self.public_url.as_ref().map(|base| format!("{base}cases/{number}")).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +39,7 @@ pub struct RawHttp {
     pub listen: Option<String>,
     pub token_env: Option<String>,
     pub token_file: Option<String>,
+    pub public_url: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -66,7 +77,31 @@ pub fn http(p: &mut Problems, raw: &RawHttp, base: &Path) -> HttpConfig {
             ),
         );
     }
-    HttpConfig { listen, token }
+    let public_url = raw.public_url.as_deref().and_then(|u| public_url(p, u));
+    HttpConfig { listen, token, public_url }
+}
+
+/// An http(s) address with a host, that links can be made of: it goes into mail as it is,
+/// so nothing that could break out of an attribute or a line.
+fn public_url(p: &mut Problems, text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    let safe = |c: char| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '`' | '\\' | '?' | '#');
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && rest.chars().all(safe) => {
+            Some(if text.ends_with('/') { text.to_owned() } else { format!("{text}/") })
+        }
+        _ => {
+            p.push(
+                "http.public_url",
+                format!("expected an http:// or https:// address such as https://desk.example.com/, got {text:?}"),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -95,5 +130,18 @@ mod tests {
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(config.unwrap().token.unwrap().expose(), "s3cret");
         assert_eq!(read("listen = \"localhost\"").1.len(), 1, "an address and a port");
+    }
+
+    #[test]
+    fn public_url_is_an_http_address_that_ends_in_a_slash() {
+        let url = |text: &str| read(&format!("public_url = {text:?}"));
+        assert_eq!(url("https://desk.example.com").0.unwrap().public_url.as_deref(), Some("https://desk.example.com/"));
+        let config = url("http://10.0.0.5:8025/support/").0.unwrap();
+        assert_eq!(config.case_url("000042".parse().unwrap()), "http://10.0.0.5:8025/support/cases/000042");
+        assert_eq!(read("").0.unwrap().case_url("000042".parse().unwrap()), "", "no links without it");
+        for bad in ["desk.example.com", "ftp://desk", "https://", "https:///x", "https://a\"><script>", "https://a b"] {
+            let (_, problems) = url(bad);
+            assert!(problems.len() == 1 && problems[0].starts_with("http.public_url: expected"), "{bad}: {problems:?}");
+        }
     }
 }

@@ -60,7 +60,8 @@ pub async fn queue_alert(
     let company = c.company_id.and_then(|id| people.companies.get(&id));
     let to = recipients(desk, people, c, company, worst.is_breach());
     let for_desk = context(desk, people, c, worst, all, now);
-    let for_crm = AlertContext { reference_notes: String::new(), ..for_desk.clone() };
+    // The case page shows the reference notes too, and the CRM may not reach the desk's pages.
+    let for_crm = AlertContext { reference_notes: String::new(), case_url: String::new(), ..for_desk.clone() };
     let mut queued = 0;
     for (to, ctx) in [(&to.desk, &for_desk), (&to.crm, &for_crm)] {
         if to.is_empty() {
@@ -177,6 +178,7 @@ fn context(
             .join(", "),
         reference_notes: company.map(|co| co.notes.clone()).unwrap_or_default(),
         escalated: escalated(desk, people.escalations.get(&c.id).map_or(&[], Vec::as_slice)),
+        case_url: desk.config.http.case_url(number),
     }
 }
 

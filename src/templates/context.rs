@@ -137,6 +137,8 @@ pub struct AlertContext {
     /// Whom the case is escalated to now: "the Hosting team (since Monday 30 November 2026,
     /// 10:00 GMT)"; empty when it is with no team.
     pub escalated: String,
+    /// The case page (`[http] public_url`), or "" without one.
+    pub case_url: String,
 }
 
 /// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
@@ -198,6 +200,8 @@ pub struct NotifyContext {
     pub attachments: String,
     #[serde(flatten)]
     pub limit: LimitNotes,
+    /// The case page (`[http] public_url`), or "" without one.
+    pub case_url: String,
 }
 
 /// An agent's reply as the customer receives it.
@@ -378,6 +382,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         levels: "first response 75% of the target used".into(),
         reference_notes: "Never restart production during US hours.".into(),
         escalated: "the Hosting team (since Friday 20 November 2026, 09:30 GMT)".into(),
+        case_url: "https://desk.example.com/cases/000123".into(),
     };
     let tag = || "[Case #000123]".to_owned();
     let notify = NotifyContext {
@@ -407,6 +412,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         message_heading: "Customer's message".into(),
         attachments: "screenshot.png".into(),
         limit: sample_limit_notes(),
+        case_url: "https://desk.example.com/cases/000123".into(),
     };
     let relay = RelayContext {
         case_number: "000123".into(),

@@ -30,7 +30,7 @@ fn ran_nothing(dom: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_customer_script() {
-    let desk = Desk::start(|c| c).await;
+    let desk = Desk::start(|c| c.replace("[http]\n", "[http]\npublic_url = \"https://desk.example.com/\"\n")).await;
     desk.server.append(&[customer(1, &format!("Site down {XSS}"), &format!("Our home page is blank. {XSS}"))]).await;
     desk.run();
     desk.server.append(&[customer(2, "[S4] Printer offline", "The printer on floor 2 shows OFFLINE.")]).await;
@@ -39,10 +39,13 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     desk.agent_replies(tag, "We are looking at the printer now.").await;
     desk.agent_replies(tag, "#note\nTheir print server's certificate expired; asked ops.").await;
 
+    let (notified, _) = desk.sent_to("alice@example.com").into_iter().find(|(raw, _)| raw.contains("000002")).unwrap();
+    assert!(notified.contains("Case page: https://desk.example.com/cases/000002"), "a link to the page: {notified}");
+
     // Two weeks on, the first case's response target has long lapsed; the second was answered.
     let later = (Utc::now() + chrono::Duration::days(14)).to_rfc3339();
     let mut run = desk.sandbox.cmd(&["run"]);
-    run.env("SUPPORTD_NOW", &later);
+    run.env("SUPPORTD_NOW", &later).env("SUPPORTD_SCHEDULER__ESCALATIONS", "* * * * * *");
     let mut daemon = Daemon::spawn(run);
     let addr = daemon.web_address();
     daemon.wait_for("IMAP connected", Duration::from_secs(60));
@@ -80,5 +83,14 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(messages.contains("We are looking at the printer now."), "{messages}");
     assert!(section(&second, "targets").contains("<strong>Met</strong> first response"), "{second}");
     assert_eq!(get(&addr, "/cases/999999", None).status, 404);
+
+    // The breach alerts: the desk's links to the case page, the CRM's (no reference notes) does not.
+    daemon.wait_for("to=carol@example.com", Duration::from_secs(60));
+    daemon.wait_for("to=alice@example.com", Duration::from_secs(60));
+    let alert = |to: &str| {
+        desk.sent_to(to).into_iter().map(|(raw, _)| raw).find(|raw| raw.contains("target breached")).expect("an alert")
+    };
+    assert!(alert("alice@example.com").contains("Case page: https://desk.example.com/cases/000001"));
+    assert!(!alert("carol@example.com").contains("desk.example.com/cases"), "the CRM's copy has no link");
     assert_eq!(get(&addr, "/cases/..%2Fetc", None).status, 400);
 }
