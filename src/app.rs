@@ -173,6 +173,7 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(outbound::run_sender(desk.clone(), transport, wake.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
+    tasks.spawn(crate::health::run_alarms(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::service::watchdog(shutdown.clone()));
     if let Some(listener) = listener {
         tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));

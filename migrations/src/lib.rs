@@ -14,6 +14,7 @@ mod m20261202_000009_reports_sent;
 mod m20261202_000010_company_report_token;
 mod m20261203_000011_escalations;
 mod m20261203_000012_health_alarms;
+mod m20261204_000013_outbox_failed_at;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_company_report_token::Migration),
             Box::new(m20261203_000011_escalations::Migration),
             Box::new(m20261203_000012_health_alarms::Migration),
+            Box::new(m20261204_000013_outbox_failed_at::Migration),
         ]
     }
 }

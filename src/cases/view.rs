@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -41,7 +43,9 @@ pub struct CaseView {
     pub with_teams: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Read with only its own columns: never the raw message or its HTML (a case's attachments
+/// can be many megabytes, and the live pages ask for this often).
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct MessageView {
     pub direction: String,
     pub message_id: Option<String>,
@@ -78,7 +82,7 @@ pub struct EventView {
 
 /// Mail supportd wrote on the case (acknowledgement, notifications, relays, alerts) and
 /// where it stands in the outbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
 pub struct SentView {
     pub outbox_id: i64,
     pub kind: String,
@@ -123,18 +127,49 @@ struct Names {
     with_teams: HashMap<i64, Vec<String>>,
 }
 
-async fn party_names(db: &impl ConnectionTrait) -> Result<Names, DbErr> {
+/// The names the cases in `scope` refer to (every case when `None`): two columns of each
+/// table, and only the rows those cases name, so an open-case view does not read every
+/// contact ever seen.
+async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Result<Names, DbErr> {
+    let referred = |column: case::Column| {
+        let mut q = sea_orm::sea_query::Query::select();
+        q.column(column).from(case::Entity);
+        if let Some(statuses) = scope {
+            q.and_where(case::Column::Status.is_in(statuses.iter().copied()));
+        }
+        q
+    };
+    let companies: Vec<(i64, String)> = company::Entity::find()
+        .select_only()
+        .columns([company::Column::Id, company::Column::Name])
+        .filter(company::Column::Id.in_subquery(referred(case::Column::CompanyId)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let contacts: Vec<(i64, String)> = contact::Entity::find()
+        .select_only()
+        .columns([contact::Column::Id, contact::Column::Email])
+        .filter(contact::Column::Id.in_subquery(referred(case::Column::ContactId)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let agents: Vec<(i64, String)> = agent::Entity::find()
+        .select_only()
+        .columns([agent::Column::Id, agent::Column::Email])
+        .into_tuple()
+        .all(db)
+        .await?;
     Ok(Names {
-        companies: company::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.name)).collect(),
-        contacts: contact::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.email)).collect(),
-        agents: agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect(),
+        companies: companies.into_iter().collect(),
+        contacts: contacts.into_iter().collect(),
+        agents: agents.into_iter().collect(),
         with_teams: crate::teams::with_teams(db).await?,
     })
 }
 
 pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbErr> {
     let cases = case::Entity::find().order_by_asc(case::Column::Number).all(db).await?;
-    let names = party_names(db).await?;
+    let names = party_names(db, None).await?;
     Ok(cases.into_iter().map(|c| view(c, &names)).collect())
 }
 
@@ -179,23 +214,23 @@ pub async fn show_case(
         })
         .collect();
     let messages = message::Entity::find()
+        .select_only()
+        .columns([
+            message::Column::Direction,
+            message::Column::MessageId,
+            message::Column::Subject,
+            message::Column::ReceivedAt,
+            message::Column::NoAckReason,
+            message::Column::Flags,
+            message::Column::Internal,
+            message::Column::TextBody,
+        ])
+        .column_as(message::Column::FromAddr, "from")
         .filter(message::Column::CaseId.eq(c.id))
         .order_by_asc(message::Column::Id)
+        .into_model::<MessageView>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|m| MessageView {
-            direction: m.direction,
-            message_id: m.message_id,
-            from: m.from_addr,
-            subject: m.subject,
-            received_at: m.received_at,
-            no_ack_reason: m.no_ack_reason,
-            flags: m.flags,
-            internal: m.internal,
-            text_body: m.text_body,
-        })
-        .collect();
+        .await?;
     let events = case_event::Entity::find()
         .filter(case_event::Column::CaseId.eq(c.id))
         .order_by_asc(case_event::Column::Id)
@@ -245,25 +280,24 @@ pub async fn show_case(
 }
 
 async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView>, DbErr> {
-    let rows = outbox::Entity::find()
+    outbox::Entity::find()
+        .select_only()
+        .columns([
+            outbox::Column::Kind,
+            outbox::Column::Subject,
+            outbox::Column::Status,
+            outbox::Column::Attempts,
+            outbox::Column::LastError,
+            outbox::Column::CreatedAt,
+            outbox::Column::SentAt,
+        ])
+        .column_as(outbox::Column::Id, "outbox_id")
+        .column_as(outbox::Column::EnvelopeTo, "to")
         .filter(outbox::Column::CaseId.eq(case_id))
         .order_by_asc(outbox::Column::Id)
+        .into_model::<SentView>()
         .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|o| SentView {
-            outbox_id: o.id,
-            kind: o.kind,
-            to: o.envelope_to,
-            subject: o.subject,
-            status: o.status.to_string(),
-            attempts: o.attempts,
-            last_error: o.last_error,
-            created_at: o.created_at,
-            sent_at: o.sent_at,
-        })
-        .collect())
+        .await
 }
 
 /// One line of `sla status`: a case that is not closed, with its targets.
@@ -283,7 +317,7 @@ pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTim
         .order_by_asc(case::Column::Number)
         .all(db)
         .await?;
-    let names = party_names(db).await?;
+    let names = party_names(db, Some(&open)).await?;
     let open_ids = case::Entity::find().select_only().column(case::Column::Id).filter(case::Column::Status.is_in(open));
     let mut warned: HashMap<i64, Vec<alert_sent::Model>> = HashMap::new();
     for a in alert_sent::Entity::find()

@@ -1,19 +1,22 @@
-//! Health alarms by mail, at each scheduler tick: `[health] notify` hears once when a
-//! mailbox goes silent (naming its last error: authentication failed, TLS, a timeout) or
-//! the outbox is stuck, and once when it recovers. The ledger (`health_alarms`, one open
-//! row per subject) makes that once across restarts and instances; the mail goes through
-//! the outbox in the same transaction.
+//! Health alarms by mail, every `[health] check_interval`: `[health] notify` hears once when
+//! a mailbox goes silent (naming its last error: authentication failed, TLS, a timeout), the
+//! outbox is stuck, mail failed permanently, the quarantine or the held mail grows past its
+//! limit, or the scheduler is late, and once when it recovers. The ledger (`health_alarms`,
+//! one open row per subject) makes that once across restarts and instances; the mail goes
+//! through the outbox in the same transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::age;
 use crate::desk::Desk;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
-use crate::storage::entities::health_alarm;
+use crate::storage::entities::outbox::OutboxStatus;
+use crate::storage::entities::{health_alarm, held_mail, outbox as outbox_row, quarantine};
 use crate::templates::Rendered;
 
 /// One thing that can be sick, and how it is now.
@@ -32,6 +35,28 @@ enum State {
     Unknown,
 }
 
+/// How far back mail that failed permanently keeps the `outbox:failed` alarm raised.
+const FAILED_WITHIN_HOURS: i64 = 24;
+
+/// Checks the desk every `[health] check_interval` until cancelled. Its own task, so a
+/// scheduler stuck in a tick cannot silence the alarm about it.
+pub async fn run_alarms(desk: Desk, cancel: CancellationToken) {
+    if desk.config.health.notify.is_empty() {
+        return cancel.cancelled().await;
+    }
+    let mut every = tokio::time::interval(desk.config.health.check_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = alarm_tick(&desk).await {
+            warn!(error = %e, "health alarms could not be checked; the next check retries");
+        }
+    }
+}
+
 pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
     if desk.config.health.notify.is_empty() {
         return Ok(());
@@ -39,6 +64,10 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
     let now = desk.now();
     let mut checks: Vec<Check> = desk.config.mailboxes.iter().map(|m| mailbox(desk, m, now)).collect();
     checks.push(outbox(desk, now).await?);
+    checks.push(failed(desk, now).await?);
+    let (quarantined, held) = kept(desk, now).await?;
+    checks.extend([quarantined, held]);
+    checks.push(scheduler(desk, now));
     for check in checks {
         settle(desk, check, now).await?;
     }
@@ -46,7 +75,7 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
 }
 
 fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) -> Check {
-    let limit = desk.config.health.mailbox_silent_after.max(m.poll_interval * 2);
+    let limit = super::silent_limit(&desk.config, m);
     let health = super::mailbox(&m.name);
     let since = health.last_ok.or(health.watched_since).unwrap_or(now);
     let quiet = (now - since).to_std().unwrap_or_default();
@@ -83,6 +112,85 @@ async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
         })
     });
     Ok(Check { subject: "outbox".into(), state: sick.map_or(State::Well(now), State::Sick) })
+}
+
+/// Mail given up on within the last day: each one is a customer, agent or CRM who was not
+/// told something. Well again once a day passes without one (or each is queued again).
+async fn failed(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
+    let recent = || {
+        outbox_row::Entity::find()
+            .filter(outbox_row::Column::Status.eq(OutboxStatus::Failed))
+            .filter(outbox_row::Column::FailedAt.gt(now - Duration::hours(FAILED_WITHIN_HOURS)))
+    };
+    let count = recent().count(&desk.db).await?;
+    let newest = recent().order_by_desc(outbox_row::Column::FailedAt).one(&desk.db).await?;
+    let state = match newest {
+        Some(row) if count > 0 => State::Sick(format!(
+            "{count} mail(s) failed permanently in the last {FAILED_WITHIN_HOURS} h; the newest, outbox #{} ({}) to {}, \
+             said: {} (supportd outbox list shows them, supportd outbox retry ID sends one again)",
+            row.id,
+            row.kind,
+            row.envelope_to,
+            row.last_error.unwrap_or_default()
+        )),
+        _ => State::Well(now),
+    };
+    Ok(Check { subject: "failed_mail".into(), state })
+}
+
+/// The quarantine and the held mail against their limits: (quarantine, held).
+async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> {
+    let health = &desk.config.health;
+    let quarantined = quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(&desk.db).await?;
+    let held =
+        held_mail::Entity::find().filter(held_mail::Column::State.eq(held_mail::State::Held)).count(&desk.db).await?;
+    let judge = |subject: &str, n: u64, limit: u64, what: &str, see: &str| Check {
+        subject: subject.into(),
+        state: if n > limit {
+            State::Sick(format!("{n} {what} (the limit is {limit}); {see}"))
+        } else {
+            State::Well(now)
+        },
+    };
+    Ok((
+        judge(
+            "quarantine",
+            quarantined,
+            health.quarantine_limit,
+            "messages are in quarantine",
+            "supportd quarantine list shows why",
+        ),
+        judge("held", held, health.held_limit, "automated messages are held", "supportd held list shows them"),
+    ))
+}
+
+/// Late when the tick due after the last good one (or after the start) has not come
+/// `scheduler_late_after` past its time: alerts and reports wait on it.
+fn scheduler(desk: &Desk, now: DateTime<Utc>) -> Check {
+    let board = super::scheduler();
+    let late_after = desk.config.health.scheduler_late_after;
+    let tz = desk.config.calendar.time_zone;
+    let state = match board.last_ok.or(board.started) {
+        None => State::Unknown,
+        Some(since) => {
+            let due = desk.config.scheduler.escalations.after(&since.with_timezone(&tz)).next();
+            let late = due.map(|d| (now - d.with_timezone(&Utc)).to_std().unwrap_or_default());
+            match (late, board.last_ok) {
+                (Some(late), _) if late > late_after => {
+                    let error = board.error.map(|e| format!("; the last tick failed: {e}")).unwrap_or_default();
+                    State::Sick(format!(
+                        "the scheduler is {} late for a tick (the limit is {}): warnings, breach alerts and reports \
+                         wait{error}",
+                        age(late),
+                        age(late_after)
+                    ))
+                }
+                (_, Some(at)) => State::Well(at),
+                (_, None) => State::Unknown,
+            }
+        }
+    };
+    Check { subject: "scheduler".into(), state }
 }
 
 /// Raises an incident not yet open, or clears one that is, with its mail; nothing else.

@@ -1,10 +1,10 @@
 //! How the daemon's own parts are doing, as `/readyz` reports it and `alarms` mails it:
-//! when each mailbox last fetched without an error, and the last error since. Written by
-//! the mailbox tasks.
+//! when each mailbox last fetched without an error, and the last error since (written by
+//! the mailbox tasks), and when the scheduler last ticked (written by the scheduler).
 
 mod alarms;
 
-pub use alarms::alarm_tick;
+pub use alarms::{alarm_tick, run_alarms};
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -42,6 +42,45 @@ pub fn fetched(mailbox: &str, at: DateTime<Utc>) {
 pub fn failed(mailbox: &str, error: &str) {
     let mut all = MAILBOXES.lock().unwrap_or_else(|e| e.into_inner());
     all.entry(mailbox.to_owned()).or_default().error = Some(error.to_owned());
+}
+
+/// The scheduler's ticks, as the alarms judge whether it is late.
+#[derive(Debug, Clone, Default)]
+pub struct SchedulerHealth {
+    /// When this process's scheduler first started (not a reload's).
+    pub started: Option<DateTime<Utc>>,
+    pub last_ok: Option<DateTime<Utc>>,
+    /// Why the last tick failed, until one succeeds.
+    pub error: Option<String>,
+}
+
+static SCHEDULER: LazyLock<Mutex<SchedulerHealth>> = LazyLock::new(Default::default);
+
+fn scheduler_board() -> std::sync::MutexGuard<'static, SchedulerHealth> {
+    SCHEDULER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn scheduler_started(at: DateTime<Utc>) {
+    scheduler_board().started.get_or_insert(at);
+}
+
+/// A tick finished: `error` says what failed in it.
+pub fn scheduler_ticked(at: DateTime<Utc>, error: Option<String>) {
+    let mut board = scheduler_board();
+    match error {
+        None => (board.last_ok, board.error) = (Some(at), None),
+        Some(e) => board.error = Some(e),
+    }
+}
+
+pub fn scheduler() -> SchedulerHealth {
+    scheduler_board().clone()
+}
+
+/// How long `mailbox` may go without a good fetch before it counts as silent:
+/// `[health] mailbox_silent_after`, or two poll intervals when longer (IDLE renews only then).
+pub fn silent_limit(config: &crate::config::Config, mailbox: &crate::config::MailboxConfig) -> std::time::Duration {
+    config.health.mailbox_silent_after.max(mailbox.poll_interval * 2)
 }
 
 pub fn mailbox(mailbox: &str) -> MailboxHealth {

@@ -141,7 +141,7 @@ pub async fn mark_retry(db: &impl ConnectionTrait, id: i64, error: &str, next: D
     .await
 }
 
-pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Result<(), DbErr> {
+pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     set(
         db,
         id,
@@ -149,6 +149,7 @@ pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str) -> Res
             (Column::Status, Expr::value(FAILED)),
             (Column::LastError, Expr::value(error)),
             (Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None)),
+            (Column::FailedAt, Expr::value(now)),
         ],
     )
     .await

@@ -40,13 +40,13 @@ async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<
         }
         Err(SendError::Permanent(e)) => {
             crate::metrics::metrics().count_send_failure(&row.kind);
-            outbox::mark_failed(&desk.db, row.id, &e).await?;
+            outbox::mark_failed(&desk.db, row.id, &e, desk.now()).await?;
             warn!(error = %e, "delivery failed for good");
         }
         Err(e) if row.attempts >= desk.config.outbound.max_attempts as i32 => {
             crate::metrics::metrics().count_send_failure(&row.kind);
             let e = format!("gave up after {} attempts: {e}", row.attempts);
-            outbox::mark_failed(&desk.db, row.id, &e).await?;
+            outbox::mark_failed(&desk.db, row.id, &e, desk.now()).await?;
             warn!(error = %e, "delivery failed");
         }
         Err(e) => {

@@ -1,6 +1,7 @@
 //! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts, a
 //! support budget running low), each CRM's monthly report, and closing cases resolved
-//! without reply. A tick ends when its outbox rows are committed;
+//! without reply. (Health alarms run on their own, `health::run_alarms`: a stuck scheduler
+//! must not silence the alarm about it.) A tick ends when its outbox rows are committed;
 //! delivery is the sender's work.
 
 mod alert_mail;
@@ -22,6 +23,7 @@ use crate::desk::Desk;
 /// calendar's time zone.
 pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
     let schedule = desk.config.scheduler.escalations.clone();
+    crate::health::scheduler_started(desk.now());
     on_schedule(&desk, &schedule, "escalations", &cancel, || async {
         let started = std::time::Instant::now();
         // Each job runs whatever the others did: a failing alert must not stop the reports.
@@ -29,13 +31,14 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
             tick(&desk).await.err().map(|e| format!("escalations: {e}")),
             crate::budget::budget_tick(&desk).await.err().map(|e| format!("budget alerts: {e}")),
             monthly_reports(&desk).await.err().map(|e| format!("monthly reports: {e}")),
-            crate::health::alarm_tick(&desk).await.err().map(|e| format!("health alarms: {e}")),
         ]
         .into_iter()
         .flatten()
         .collect();
         crate::metrics::metrics().tick_seconds.observe(started.elapsed().as_secs_f64());
-        if failed.is_empty() { Ok(()) } else { Err(failed.join("; ")) }
+        let failed = (!failed.is_empty()).then(|| failed.join("; "));
+        crate::health::scheduler_ticked(desk.now(), failed.clone());
+        failed.map_or(Ok(()), Err)
     })
     .await
 }

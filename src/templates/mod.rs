@@ -253,7 +253,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             collect_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "hbs") {
+        } else if path.extension().is_some_and(|e| e == "hbs") || path.ends_with("web/style.css") {
             out.push(path);
         }
     }

@@ -10,7 +10,7 @@ pub const PAGES: &[&str] = &["live", "case"];
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseLine {
     pub number: String,
-    /// The case page's address, relative to the site (`cases/000123`).
+    /// The case page's address, relative to the live view (`cases/000123`).
     pub link: String,
     pub summary: String,
     pub company: String,
@@ -38,7 +38,7 @@ pub struct Clock {
     pub label: String,
     /// Business time: `2 h 15 min left`, `45 min over`; "" once met.
     pub left: String,
-    /// The due time in the support time zone.
+    /// The due time in the support time zone; "" once met or while paused.
     pub due: String,
 }
 
@@ -106,7 +106,8 @@ pub struct Budget {
 #[derive(Debug, Clone, Serialize)]
 pub struct Mailbox {
     pub name: String,
-    /// `ok`, `failing` or `waiting` (no pass yet).
+    /// `ok`; `silent` (no good fetch within its limit, as `/readyz` and the alarms judge);
+    /// `failing` (its last pass failed); `waiting` (no pass yet).
     pub state: String,
     pub last_fetch: String,
     pub error: String,
@@ -129,7 +130,7 @@ pub struct LivePage {
     /// Open cases, most urgent first.
     pub cases: Vec<CaseLine>,
     pub breached: Vec<CaseLine>,
-    /// Warned of, or due within the hour.
+    /// Not breached, but warned of or within an hour of business time of a target.
     pub at_risk: Vec<CaseLine>,
     pub queues: Vec<Queue>,
     pub held_count: u64,
@@ -267,7 +268,15 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
                     error: "421".into(),
                     queued: "t".into(),
                 }],
-                failed: vec![],
+                failed: vec![OutboxLine {
+                    id: 2,
+                    status: "failed".into(),
+                    to: "gone@acme.example".into(),
+                    subject: "s".into(),
+                    attempts: 1,
+                    error: "550 5.1.1 user unknown".into(),
+                    queued: "t".into(),
+                }],
             },
             budgets: vec![Budget {
                 company: "Acme".into(),
@@ -317,7 +326,7 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
                 subject: "s".into(),
                 status: "sent".into(),
                 when: "t".into(),
-                error: "".into(),
+                error: "421 try later".into(),
             }],
             escalations: vec!["hosting since t".into()],
         }),

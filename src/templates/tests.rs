@@ -78,6 +78,10 @@ fn a_folder_without_a_newer_kind_falls_back_to_the_built_in_templates() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ack.subject.hbs"), "Case {{case_number}} is open").unwrap();
     let t = Templates::load(dir.path()).expect("an almost empty folder loads");
+    assert!(t.stylesheet().contains("--breached"), "the built-in stylesheet");
+    std::fs::create_dir(dir.path().join("web")).unwrap();
+    std::fs::write(dir.path().join("web/style.css"), "body { color: navy; }").unwrap();
+    assert_eq!(Templates::load(dir.path()).unwrap().stylesheet(), "body { color: navy; }", "the folder's own wins");
     let budget = t.render("budget", Audience::default(), &sample("budget", &[])).unwrap();
     assert!(budget.subject.starts_with("Support budget of Acme Corporation: 3.5 h left"), "{}", budget.subject);
     assert!(
@@ -89,7 +93,6 @@ fn a_folder_without_a_newer_kind_falls_back_to_the_built_in_templates() {
     assert_eq!(ack.subject, "Case 000123 is open", "the folder's own file wins");
     let page = t.render_page("live", &pages::sample_page("live").unwrap()).unwrap();
     assert!(page.contains("<link rel=\"stylesheet\" href=\"style.css\">"), "the page layout: {page}");
-    assert!(t.stylesheet().contains("--breached"), "the built-in stylesheet");
     let mut shipped = Vec::new();
     super::collect_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut shipped).unwrap();
     let shipped = shipped

@@ -23,6 +23,11 @@ pub async fn guard(State(desk): State<Desk>, request: Request, next: Next) -> Re
         None if !open && !local_host(request.headers()) => {
             (StatusCode::MISDIRECTED_REQUEST, "ask for localhost, 127.0.0.1 or [::1]\n").into_response()
         }
+        // A reverse proxy on this machine makes every request look local: a desk served
+        // through one needs the token like any other that others can reach.
+        None if !open && proxied(request.headers()) => {
+            (StatusCode::FORBIDDEN, "a request through a proxy needs [http] token_env or token_file\n").into_response()
+        }
         Some(token) if !open && !authorized(request.headers(), token.expose()) => {
             let mut denied = (StatusCode::UNAUTHORIZED, "a token is needed: Authorization: Bearer …\n").into_response();
             denied.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"supportd\""));
@@ -61,6 +66,13 @@ fn local_host(headers: &HeaderMap) -> bool {
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     };
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a proxy forwarded the request (it says so in one of these headers).
+fn proxied(headers: &HeaderMap) -> bool {
+    ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "via"]
+        .iter()
+        .any(|name| headers.contains_key(*name))
 }
 
 fn basic_password(encoded: &str) -> Option<String> {
@@ -115,5 +127,15 @@ mod tests {
             assert!(!host(not), "{not}");
         }
         assert!(!local_host(&HeaderMap::new()), "no Host");
+    }
+
+    #[test]
+    fn a_forwarded_request_reads_as_proxied() {
+        assert!(!proxied(&HeaderMap::new()));
+        for name in ["Forwarded", "X-Forwarded-For", "X-Real-IP", "Via"] {
+            let mut h = HeaderMap::new();
+            h.insert(axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_static("x"));
+            assert!(proxied(&h), "{name}");
+        }
     }
 }

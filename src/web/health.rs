@@ -30,7 +30,7 @@ pub async fn readyz(State(desk): State<Desk>) -> (StatusCode, String) {
 
 /// Why `mailbox` counts as silent at `now`, if it does.
 fn silent(config: &Config, mailbox: &MailboxConfig, now: DateTime<Utc>) -> Option<String> {
-    let limit = config.health.mailbox_silent_after.max(mailbox.poll_interval * 2);
+    let limit = crate::health::silent_limit(config, mailbox);
     let health = crate::health::mailbox(&mailbox.name);
     let error = health.error.map(|e| format!(" (last error: {e})")).unwrap_or_default();
     let name = &mailbox.name;

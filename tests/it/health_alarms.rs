@@ -8,14 +8,21 @@ use crate::support::sandbox::Daemon;
 use crate::support::smtp::header;
 use crate::support::{Backend, Sandbox, TestMailServer, TestSmtp, customer_mail};
 
-/// Alarms to ops@example.com, the limits at two seconds, a tick every second.
+/// Alarms to ops@example.com, the limits at two seconds, a check and a scheduler tick every
+/// second.
 fn daemon(sandbox: &Sandbox) -> Daemon {
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_HEALTH__NOTIFY", "[\"ops@example.com\"]")
         .env("SUPPORTD_HEALTH__MAILBOX_SILENT_AFTER", "2s")
         .env("SUPPORTD_HEALTH__OUTBOX_STUCK_AFTER", "2s")
+        .env("SUPPORTD_HEALTH__SCHEDULER_LATE_AFTER", "2s")
+        .env("SUPPORTD_HEALTH__CHECK_INTERVAL", "1s")
         .env("SUPPORTD_SCHEDULER__ESCALATIONS", "* * * * * *");
     Daemon::spawn(run)
+}
+
+fn text(raw: &str) -> String {
+    supportd::mail::parse(raw.as_bytes()).unwrap().text_body
 }
 
 fn to_ops(smtp: &TestSmtp, subject: &str) -> Vec<String> {
@@ -94,4 +101,88 @@ async fn a_stuck_outbox_raises_one_alarm_and_its_recovery_one_mail() {
     assert!(text.contains("mail(s) unsent; the oldest has waited") && text.contains("the last error"), "{text}");
     assert_eq!(to_ops(&smtp, "supportd recovered: outbox").len(), 1);
     assert_eq!(smtp.delivered_to("customer1@acme.example").len(), 1, "the acknowledgement went too");
+}
+
+/// A customer's address the relay refuses for good: the acknowledgement fails, ops hear of
+/// it once (whom, and what the relay said), and once more when it is sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_that_fails_for_good_raises_one_alarm_and_sending_it_again_clears_it() {
+    let smtp = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&smtp.outbound_toml());
+    smtp.set_control("FAILN 1 RCPT 550 5.1.1 no such user");
+    let mut daemon = daemon(&sandbox);
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for("health alarm raised", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    let alarm = to_ops(&smtp, "supportd alarm: failed_mail");
+    assert_eq!(alarm.len(), 1);
+    let said = text(&alarm[0]);
+    assert!(said.contains("1 mail(s) failed permanently in the last 24 h"), "{said}");
+    assert!(said.contains("(ack) to customer1@acme.example") && said.contains("550): 5.1.1 no such user"), "{said}");
+
+    let failed = sandbox.outbox_rows().into_iter().find(|r| r["status"] == "failed").expect("the failed ack");
+    let out = sandbox.run(&["outbox", "retry", &failed["id"].to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    daemon.wait_for("health alarm cleared", Duration::from_secs(60));
+    daemon.wait_for_count(" sent", 3, Duration::from_secs(30));
+    assert_eq!(to_ops(&smtp, "supportd recovered: failed_mail").len(), 1);
+    assert_eq!(to_ops(&smtp, "supportd alarm:").len(), 1, "one alarm for the incident");
+    assert_eq!(smtp.delivered_to("customer1@acme.example").len(), 1, "the acknowledgement went the second time");
+}
+
+/// More quarantined messages than `quarantine_limit`: one alarm saying how many; a higher
+/// limit (SIGHUP) clears it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quarantine_past_its_limit_raises_one_alarm_and_a_higher_limit_clears_it() {
+    let smtp = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&smtp.outbound_toml());
+    sandbox.edit_config(|c| c.replace("[health]\n", "[health]\nquarantine_limit = 1\n"));
+    let mut daemon = daemon(&sandbox);
+    for n in 0..2 {
+        let no_sender = format!("Subject: who am I\r\nMessage-ID: <nosender-{n}@x.example>\r\n\r\nNo From.\r\n");
+        sandbox.drop_mail(&format!("{n}.eml"), no_sender.as_bytes());
+    }
+    daemon.wait_for("health alarm raised", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    let alarm = to_ops(&smtp, "supportd alarm: quarantine");
+    assert_eq!(alarm.len(), 1);
+    assert!(text(&alarm[0]).contains("2 messages are in quarantine (the limit is 1)"), "{}", text(&alarm[0]));
+
+    sandbox.edit_config(|c| c.replace("quarantine_limit = 1", "quarantine_limit = 5"));
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_for("health alarm cleared", Duration::from_secs(60));
+    daemon.wait_for_count(" sent", 2, Duration::from_secs(30));
+    assert_eq!(to_ops(&smtp, "supportd recovered: quarantine").len(), 1);
+    assert_eq!(to_ops(&smtp, "supportd alarm:").len(), 1);
+}
+
+/// A tick stuck on a lock (another session holds the budget table) is late: the alarm task,
+/// which does not wait on the scheduler, says so once; the tick that finishes when the lock
+/// goes clears it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduler_stuck_in_a_tick_raises_one_alarm_and_its_next_tick_clears_it() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let smtp = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Postgres).await;
+    sandbox.set_outbound(&smtp.outbound_toml());
+    let mut daemon = daemon(&sandbox);
+    daemon.wait_for("web server listening", Duration::from_secs(60));
+    let db = sea_orm::Database::connect(&sandbox.db.url).await.unwrap();
+    let lock = db.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE budget_purchases IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    daemon.wait_for("health alarm raised", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    let alarm = to_ops(&smtp, "supportd alarm: scheduler");
+    assert_eq!(alarm.len(), 1);
+    let said = text(&alarm[0]);
+    assert!(said.contains("the scheduler is") && said.contains("late for a tick (the limit is 2 s)"), "{said}");
+
+    lock.rollback().await.unwrap();
+    daemon.wait_for("health alarm cleared", Duration::from_secs(60));
+    daemon.wait_for_count(" sent", 2, Duration::from_secs(30));
+    assert_eq!(to_ops(&smtp, "supportd recovered: scheduler").len(), 1);
+    assert_eq!(to_ops(&smtp, "supportd alarm:").len(), 1);
+    db.close().await.ok();
 }

@@ -98,7 +98,14 @@ async fn off_loopback_the_token_is_required() {
     assert_eq!(denied.status, 401);
     assert!(denied.header("www-authenticate").is_some_and(|h| h.starts_with("Basic")));
     assert_eq!(get(&addr, "/metrics", Some("Bearer wrong")).status, 401);
+    for page in ["/", "/cases/000001", "/style.css", "/readyz"] {
+        assert_eq!(get(&addr, page, None).status, 401, "{page}");
+    }
     assert_eq!(get(&addr, "/api/cases", Some("Bearer s3cret-token")).status, 200);
+    let live = get(&addr, "/", Some("Bearer s3cret-token"));
+    assert!(live.status == 200 && live.body.contains("Support desk: 0 open"), "{}", live.body);
+    // With the token, a proxied request is one like any other.
+    assert_eq!(crate::support::http::get_via_proxy(&addr, "/healthz").status, 200);
     // A browser's basic auth, any user name: "lead:s3cret-token".
     assert_eq!(get(&addr, "/api/sla", Some("Basic bGVhZDpzM2NyZXQtdG9rZW4=")).status, 200);
     assert_eq!(get(&addr, "/healthz", None).status, 200, "health needs no token");

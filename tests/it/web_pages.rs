@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::agent_mail::{Desk, customer};
 use crate::support::browser::{dump_dom, screenshot};
-use crate::support::http::get;
+use crate::support::http::{get, get_via_proxy};
 use crate::support::sandbox::Daemon;
 
 /// Script that, if it ever ran, would leave its mark on the page.
@@ -55,8 +55,7 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/html")));
     let csp = reply.header("content-security-policy").expect("a CSP");
     assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "no script may run: {csp}");
-    let css = get(&addr, "/style.css", None);
-    assert!(css.status == 200 && css.header("content-type").is_some_and(|t| t.starts_with("text/css")));
+    assert_eq!(get_via_proxy(&addr, "/").status, 403, "a proxied request needs the token");
 
     let live = dump_dom(&format!("http://{addr}/"));
     assert!(live.contains("data-case=\"000001\"") && live.contains("data-case=\"000002\""), "{live}");
@@ -67,12 +66,21 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(live.contains("http-equiv=\"refresh\""), "the view refreshes itself");
     assert!(live.contains("Site down &lt;script&gt;document.body.dataset.xss"), "the subject is shown as text");
     ran_nothing(&live);
+    // The links as the page has them, followed from where the page is.
+    assert!(live.contains("<link rel=\"stylesheet\" href=\"style.css\">"), "{live}");
+    assert!(live.contains("<a href=\"cases/000001\">000001</a>"), "{live}");
+    let css = get(&addr, "/style.css", None);
+    assert!(css.status == 200 && css.header("content-type").is_some_and(|t| t.starts_with("text/css")));
+    assert!(section(&live, "queues").contains("Unassigned (2)"), "{live}");
+    assert!(section(&live, "at-risk").contains("No case has been warned of"), "both are breached or met");
+    assert!(section(&live, "outbox").contains("Nothing is waiting to be sent."), "{live}");
     screenshot(&format!("http://{addr}/"), "live-view.png");
 
     let first = dump_dom(&format!("http://{addr}/cases/000001"));
     assert!(first.contains("Our home page is blank. &lt;script&gt;"), "the body is shown as text: {first}");
     assert!(section(&first, "targets").contains("Breached"), "{first}");
     ran_nothing(&first);
+    assert!(first.contains("<link rel=\"stylesheet\" href=\"../style.css\">"), "from /cases/: {first}");
     screenshot(&format!("http://{addr}/cases/000001"), "case-000001.png");
 
     let second = dump_dom(&format!("http://{addr}/cases/000002"));

@@ -22,6 +22,8 @@ pub struct Model {
     pub claimed_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// When it was given up on (migration 13; empty for rows that failed before it).
+    pub failed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,16 +1,16 @@
-//! `/`: what a support lead watches. Every list is bounded, and no query reads a message's
-//! raw bytes.
+//! `/`: what a support lead watches. Every open case is listed (that is the point); held,
+//! quarantined and outbox mail are capped; no query reads a message's raw bytes.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::words::{case_line, when};
 use crate::cases::{SlaLine, sla_status};
 use crate::desk::Desk;
-use crate::sla::TargetState;
+use crate::sla::{TargetState, TargetView};
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{agent, company, held_mail, outbox, quarantine};
 use crate::templates::{Budget, CaseLine, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
@@ -23,10 +23,10 @@ const SHOWN: u64 = 20;
 pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     let zone = desk.config.calendar.time_zone;
     let mut open = sla_status(&desk.db, &desk.config, now).await?;
-    open.sort_by_key(|l| urgency(l, now));
+    open.sort_by_key(|l| urgency(&l.sla));
     let cases: Vec<CaseLine> = open.iter().map(|l| case_line(zone, &l.case, &l.sla)).collect();
     let breached = cases.iter().filter(|c| c.state == "breached").cloned().collect();
-    let at_risk = open.iter().zip(&cases).filter(|(l, _)| at_risk(l, now)).map(|(_, c)| c.clone()).collect();
+    let at_risk = open.iter().zip(&cases).filter(|(l, _)| at_risk(&l.sla)).map(|(_, c)| c.clone()).collect();
     let db = &desk.db;
     Ok(LivePage {
         title: format!("supportd: {} open", cases.len()),
@@ -51,14 +51,14 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
         quarantined: quarantined(db, zone).await?,
         outbox: outbox_health(db, zone, now).await?,
         budgets: budgets(desk).await?,
-        mailboxes: mailboxes(desk, zone),
+        mailboxes: mailboxes(desk, zone, now),
     })
 }
 
 /// Breached first, then warned, then the least business time left.
-fn urgency(l: &SlaLine, _now: DateTime<Utc>) -> (u8, i64) {
+fn urgency(targets: &[TargetView]) -> (u8, i64) {
     let live =
-        l.sla.iter().filter(|t| matches!(t.state, TargetState::Ok | TargetState::Warned | TargetState::Breached));
+        targets.iter().filter(|t| matches!(t.state, TargetState::Ok | TargetState::Warned | TargetState::Breached));
     let rank = |s: TargetState| match s {
         TargetState::Breached => 0,
         TargetState::Warned => 1,
@@ -67,11 +67,14 @@ fn urgency(l: &SlaLine, _now: DateTime<Utc>) -> (u8, i64) {
     live.map(|t| (rank(t.state), t.business_minutes_left)).min().unwrap_or((3, i64::MAX))
 }
 
-/// Warned of, or due within the hour (as `/metrics` counts "at risk").
-fn at_risk(l: &SlaLine, now: DateTime<Utc>) -> bool {
-    l.sla
-        .iter()
-        .any(|t| t.state == TargetState::Warned || (t.state == TargetState::Ok && t.due <= now + Duration::hours(1)))
+/// Not breached, but warned of or within an hour of business time of a target. (`/metrics`
+/// counts wall-clock hours instead: what a pager should wake someone for.)
+fn at_risk(targets: &[TargetView]) -> bool {
+    let breached = targets.iter().any(|t| t.state == TargetState::Breached);
+    let close = |t: &TargetView| {
+        t.state == TargetState::Warned || (t.state == TargetState::Ok && t.business_minutes_left <= 60)
+    };
+    !breached && targets.iter().any(close)
 }
 
 fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
@@ -82,8 +85,8 @@ fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
     counts.into_iter().map(|(name, count)| Count { name, count }).collect()
 }
 
-/// Every active agent's open cases (none is a queue too), then cases of agents no longer
-/// active, then the unassigned.
+/// Every active agent's open cases (none is a queue too) and those of agents no longer
+/// active, by address; then the unassigned.
 async fn queues(db: &impl ConnectionTrait, cases: &[CaseLine]) -> Result<Vec<Queue>, DbErr> {
     let active: Vec<String> = agent::Entity::find()
         .select_only()
@@ -167,7 +170,7 @@ async fn quarantined(db: &impl ConnectionTrait, zone: Tz) -> Result<Vec<KeptMail
 }
 
 async fn outbox_health(db: &impl ConnectionTrait, zone: Tz, now: DateTime<Utc>) -> Result<OutboxHealth, DbErr> {
-    let (by_status, oldest) = crate::web::metrics::outbox_figures(db, now).await?;
+    let (by_status, _) = crate::web::metrics::outbox_figures(db, now).await?;
     let lines = |statuses: Vec<OutboxStatus>, newest_first: bool, n: u64| {
         let mut q = outbox::Entity::find()
             .select_only()
@@ -204,13 +207,10 @@ async fn outbox_health(db: &impl ConnectionTrait, zone: Tz, now: DateTime<Utc>) 
     };
     let waiting = lines(vec![OutboxStatus::Queued, OutboxStatus::Sending], false, SHOWN).await?;
     let failed = lines(vec![OutboxStatus::Failed], true, SHOWN / 2).await?;
+    let oldest = waiting.first().map(|w| crate::health::age((now - w.6).to_std().unwrap_or_default()));
     Ok(OutboxHealth {
         by_status: by_status.into_iter().map(|(s, n)| Count { name: s.to_string(), count: n as u64 }).collect(),
-        oldest_unsent: if oldest > 0 {
-            crate::health::age(std::time::Duration::from_secs(oldest as u64))
-        } else {
-            String::new()
-        },
+        oldest_unsent: oldest.unwrap_or_default(),
         waiting: waiting.into_iter().map(line).collect(),
         failed: failed.into_iter().map(line).collect(),
     })
@@ -253,13 +253,19 @@ async fn budgets(desk: &Desk) -> Result<Vec<Budget>, DbErr> {
         .collect())
 }
 
-fn mailboxes(desk: &Desk, zone: Tz) -> Vec<Mailbox> {
+/// Each mailbox as `/readyz` and the alarms judge it: `silent` past its limit without a
+/// good fetch, `failing` while its last pass failed, `waiting` for its first.
+fn mailboxes(desk: &Desk, zone: Tz, now: DateTime<Utc>) -> Vec<Mailbox> {
     desk.config
         .mailboxes
         .iter()
         .map(|m| {
             let h = crate::health::mailbox(&m.name);
+            let limit = crate::health::silent_limit(&desk.config, m);
+            let since = h.last_ok.or(h.watched_since).unwrap_or(now);
+            let silent = (now - since).to_std().unwrap_or_default() > limit;
             let state = match (&h.error, h.last_ok) {
+                _ if silent => "silent",
                 (Some(_), _) => "failing",
                 (None, Some(_)) => "ok",
                 (None, None) => "waiting",
@@ -272,4 +278,40 @@ fn mailboxes(desk: &Desk, zone: Tz) -> Vec<Mailbox> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
+        states
+            .iter()
+            .map(|&(state, left)| TargetView { target: "respond", due: Utc::now(), business_minutes_left: left, state })
+            .collect()
+    }
+
+    #[test]
+    fn at_risk_is_warned_or_within_an_hour_of_business_time_and_never_breached() {
+        assert!(at_risk(&targets(&[(TargetState::Warned, 300)])));
+        assert!(at_risk(&targets(&[(TargetState::Ok, 60)])));
+        assert!(!at_risk(&targets(&[(TargetState::Ok, 61)])));
+        let both = targets(&[(TargetState::Breached, -5), (TargetState::Warned, 30)]);
+        assert!(!at_risk(&both), "breached is its own list");
+        assert!(!at_risk(&targets(&[(TargetState::Paused, 10), (TargetState::Met, 0)])));
+    }
+
+    #[test]
+    fn breached_cases_come_first_then_warned_then_the_least_time_left() {
+        let mut cases = [
+            targets(&[(TargetState::Ok, 30)]),
+            targets(&[(TargetState::Met, 0)]),
+            targets(&[(TargetState::Warned, 90)]),
+            targets(&[(TargetState::Ok, 10), (TargetState::Breached, -20)]),
+            targets(&[(TargetState::Ok, 5)]),
+        ];
+        cases.sort_by_key(|t| urgency(t));
+        let order: Vec<(u8, i64)> = cases.iter().map(|t| urgency(t)).collect();
+        assert_eq!(order, [(0, -20), (1, 90), (2, 5), (2, 30), (3, i64::MAX)]);
+    }
 }

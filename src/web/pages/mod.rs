@@ -43,12 +43,13 @@ fn html(desk: &Desk, name: &str, page: &impl serde::Serialize) -> Response {
             // check-config renders every page with a sample, so this is a template that
             // needs a value the sample lacks: say so rather than serve half a page.
             tracing::warn!(error = %e, "a web page could not be rendered");
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("the page could not be rendered: {e}\n")).into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered: the log says why\n").into_response()
         }
     }
 }
 
 fn unavailable(e: DbErr) -> Response {
+    // The details (a database's host, user or path) go to the log, not to the browser.
     tracing::warn!(error = %e, "a web page could not be read");
-    (StatusCode::SERVICE_UNAVAILABLE, format!("the database cannot be read now: {e}\n")).into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, "the database cannot be read now: the log says why\n").into_response()
 }

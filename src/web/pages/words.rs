@@ -29,7 +29,11 @@ pub fn clock(zone: Tz, t: &TargetView) -> Clock {
             TargetState::Paused => "paused while pending".into(),
             _ => left,
         },
-        due: when(zone, t.due),
+        // A paused clock's due time moves when it resumes; a met one's no longer matters.
+        due: match t.state {
+            TargetState::Met | TargetState::Paused => String::new(),
+            _ => when(zone, t.due),
+        },
     }
 }
 

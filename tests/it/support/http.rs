@@ -20,19 +20,25 @@ impl Reply {
 
 /// `GET path` from `addr`, with `Authorization: auth` when given.
 pub fn get(addr: &str, path: &str, auth: Option<&str>) -> Reply {
-    request(addr, path, addr, auth)
+    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    request(addr, path, addr, &auth)
+}
+
+/// `GET path` as a reverse proxy on this machine forwards it.
+pub fn get_via_proxy(addr: &str, path: &str) -> Reply {
+    request(addr, path, addr, "X-Forwarded-For: 203.0.113.7\r\n")
 }
 
 /// `GET path` from `addr` naming another host, as a rebound page's browser would.
 pub fn get_with_host(addr: &str, path: &str, host: &str) -> Reply {
-    request(addr, path, host, None)
+    request(addr, path, host, "")
 }
 
-fn request(addr: &str, path: &str, host: &str, auth: Option<&str>) -> Reply {
+/// `extra`: header lines, each ending in CRLF.
+fn request(addr: &str, path: &str, host: &str, extra: &str) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the reply");
     let text = String::from_utf8_lossy(&raw).into_owned();
