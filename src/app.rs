@@ -175,6 +175,7 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::health::run_alarms(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::service::watchdog(shutdown.clone()));
+    tasks.spawn(crate::service::report_status(desk.clone(), shutdown.clone()));
     if let Some(listener) = listener {
         tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));
     }

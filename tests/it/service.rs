@@ -13,9 +13,13 @@ const UNIT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/sup
 /// The service manager's side: every datagram until one holds `line`, or a panic after a
 /// minute (the socket's read timeout, not a sleep).
 fn receive_until(socket: &UnixDatagram, line: &str, heard: &mut Vec<String>) {
+    receive_matching(socket, |l| l == line, heard);
+}
+
+fn receive_matching(socket: &UnixDatagram, matches: impl Fn(&str) -> bool, heard: &mut Vec<String>) {
     let mut buf = vec![0u8; 4096];
-    while !heard.iter().any(|m| m.lines().any(|l| l == line)) {
-        let n = socket.recv(&mut buf).unwrap_or_else(|e| panic!("no {line:?} from supportd ({e}); heard {heard:?}"));
+    while !heard.iter().any(|m| m.lines().any(&matches)) {
+        let n = socket.recv(&mut buf).unwrap_or_else(|e| panic!("not heard from supportd ({e}); heard {heard:?}"));
         heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
     }
 }
@@ -28,7 +32,10 @@ async fn the_service_manager_hears_ready_watchdog_and_stopping() {
     socket.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut run = sandbox.cmd(&["run"]);
     // A watchdog of 0.4 s: supportd pings every 0.2 s.
-    run.env("NOTIFY_SOCKET", &path).env("WATCHDOG_USEC", "400000").env_remove("WATCHDOG_PID");
+    run.env("NOTIFY_SOCKET", &path)
+        .env("WATCHDOG_USEC", "400000")
+        .env_remove("WATCHDOG_PID")
+        .env("SUPPORTD_HEALTH__CHECK_INTERVAL", "1s");
     let mut daemon = Daemon::spawn(run);
     let mut heard = Vec::new();
     receive_until(&socket, "READY=1", &mut heard);
@@ -37,6 +44,10 @@ async fn the_service_manager_hears_ready_watchdog_and_stopping() {
     // READY comes after the migrations and the tasks: the log says so first.
     daemon.wait_for("supportd ready", Duration::from_secs(10));
     receive_until(&socket, "WATCHDOG=1", &mut heard);
+    // The desk's standing, once its mailbox fetched: the outbox holds the acknowledgement
+    // until the sender takes it, so its depth is 0 or 1.
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    receive_matching(&socket, |l| l.starts_with("STATUS=1 of 1 mailbox(es) fetching; outbox: "), &mut heard);
     assert!(!heard.iter().any(|m| m.contains("STOPPING=1")), "{heard:?}");
     daemon.signal(libc::SIGTERM);
     receive_until(&socket, "STOPPING=1", &mut heard);
