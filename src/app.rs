@@ -180,7 +180,11 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
         tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));
     }
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
-    crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
+    // A SIGTERM during a reload's start: the manager heard STOPPING=1, and READY=1 after it
+    // would read as a service that came back.
+    if !shutdown.is_cancelled() {
+        crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
+    }
     let died = tokio::select! {
         biased;
         _ = shutdown.cancelled() => None,
@@ -197,7 +201,8 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
         }
         None => info!("shutting down: finishing the work in hand"),
     }
-    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+    let limit = drain_limit(&desk.config);
+    let drained = tokio::time::timeout(limit, async {
         while let Some(joined) = tasks.join_next().await {
             if let Err(e) = joined {
                 error!(error = %e, "a task ended abnormally");
@@ -206,11 +211,22 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     })
     .await;
     if drained.is_err() {
-        warn!("tasks did not finish within 10 s; aborting them");
+        warn!(limit = ?limit, "tasks did not finish in time; aborting them");
         tasks.shutdown().await;
     }
     info!("stopped");
     died.map_or(Ok(()), |why| Err(AppError::TaskDied(why)))
+}
+
+/// How long the tasks may take to finish the work in hand: 10 s, or an SMTP send's whole
+/// timeout when longer. A send cut off after the server took the mail, but before it was
+/// recorded as sent, would send it again.
+fn drain_limit(config: &crate::config::Config) -> Duration {
+    let send = match &config.outbound.transport {
+        crate::config::Transport::Smtp(smtp) => smtp.timeout + Duration::from_secs(5),
+        crate::config::Transport::File { .. } => Duration::ZERO,
+    };
+    send.max(Duration::from_secs(10))
 }
 
 /// The pause before the next pass: the poll interval, doubled per failure in a row, but never

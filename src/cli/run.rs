@@ -1,8 +1,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -26,8 +28,8 @@ pub async fn run(path: &Path, once: bool) -> Exit {
             return Exit::Software;
         }
     };
-    let (reload_tx, mut reloads) = mpsc::channel(1);
-    tokio::spawn(signals.handle(path.to_path_buf(), shutdown.clone(), reload_tx));
+    let reloads = Reloads::default();
+    tokio::spawn(signals.handle(path.to_path_buf(), shutdown.clone(), reloads.clone()));
     let mut desk = match open_retrying(path, &shutdown).await {
         Ok(Some(d)) => d,
         Ok(None) => return Exit::Ok,
@@ -52,7 +54,12 @@ pub async fn run(path: &Path, once: bool) -> Exit {
                     }
                     Err(e) => return fail(&e),
                 },
-                Some((config, templates)) = reloads.recv() => match app::open_desk(config, templates).await {
+                Some((config, templates)) = reloads.next() => match app::open_desk(config, templates).await {
+                    // SIGTERM came while the new desk opened: nothing more starts.
+                    Ok(_) if shutdown.is_cancelled() => {
+                        let _ = (&mut running).await;
+                        return Exit::Ok;
+                    }
                     Ok(new) => {
                         generation.cancel();
                         if let Err(e) = (&mut running).await {
@@ -74,6 +81,28 @@ pub async fn run(path: &Path, once: bool) -> Exit {
     }
 }
 
+/// The newest checked configuration a SIGHUP brought, for the main loop to start. The
+/// signal handler never waits on it: SIGHUPs during a reload fold into one (the newest
+/// wins), and a SIGTERM is always heard.
+#[derive(Clone, Default)]
+struct Reloads {
+    next: Arc<Mutex<Option<(Config, Templates)>>>,
+    ready: Arc<Notify>,
+}
+
+impl Reloads {
+    fn offer(&self, next: (Config, Templates)) {
+        *self.next.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+        self.ready.notify_one();
+    }
+
+    /// The newest offer, once there is one.
+    async fn next(&self) -> Option<(Config, Templates)> {
+        self.ready.notified().await;
+        self.next.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 /// SIGTERM and SIGINT stop the daemon; SIGHUP reloads it.
 struct Signals {
     term: Signal,
@@ -87,7 +116,7 @@ impl Signals {
 
     /// A SIGHUP's configuration and templates are checked before anything stops: when they
     /// are bad, the running ones stay and the problems are logged.
-    async fn handle(mut self, path: PathBuf, shutdown: CancellationToken, reload: mpsc::Sender<(Config, Templates)>) {
+    async fn handle(mut self, path: PathBuf, shutdown: CancellationToken, reload: Reloads) {
         loop {
             tokio::select! {
                 _ = self.term.recv() => info!("SIGTERM received"),
@@ -97,9 +126,7 @@ impl Signals {
                         Ok(next) => {
                             info!("SIGHUP received: reloading the configuration and templates");
                             crate::service::reloading();
-                            if reload.send(next).await.is_err() {
-                                return;
-                            }
+                            reload.offer(next);
                         }
                         Err(_) => {
                             error!("SIGHUP received, but the configuration or templates have problems (above): \

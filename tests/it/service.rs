@@ -157,3 +157,19 @@ async fn a_reload_that_cannot_take_effect_keeps_the_running_configuration() {
     let status = daemon.wait_exit(Duration::from_secs(10)).expect("exits after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+/// SIGHUPs that come faster than reloads fold into one (the newest configuration wins), and
+/// a SIGTERM among them still stops the daemon: the signal handler never waits on a reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_sighups_folds_into_reloads_and_sigterm_still_stops_the_daemon() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut daemon = sandbox.spawn_daemon();
+    daemon.wait_for("supportd ready", Duration::from_secs(60));
+    for _ in 0..5 {
+        daemon.signal(libc::SIGHUP);
+    }
+    daemon.wait_for("configuration and templates reloaded", Duration::from_secs(30));
+    daemon.signal(libc::SIGTERM);
+    let status = daemon.wait_exit(Duration::from_secs(30)).expect("exits after SIGTERM among the reloads");
+    assert!(status.success(), "{status:?}");
+}
