@@ -22,7 +22,7 @@ pub struct CaseLine {
     /// The teams it is escalated to now, or "".
     pub teams: String,
     pub clocks: Vec<Clock>,
-    /// The worst of its clocks: `breached`, `warned`, `ok`, `paused`, `met` or `none`.
+    /// The worst of its clocks: `breached`, `warned`, `soon`, `ok`, `paused`, `met` or `none`.
     pub state: String,
 }
 
@@ -31,10 +31,11 @@ pub struct CaseLine {
 pub struct Clock {
     /// `first response` or `resolution`.
     pub target: String,
-    /// `ok`, `warned`, `breached`, `met` or `paused`: for a CSS class.
+    /// `breached`, `warned`, `soon` (within an hour of business time, not warned), `ok`,
+    /// `paused` or `met`: for a CSS class.
     pub state: String,
-    /// The state in words, so it does not rest on colour: `Breached`, `Warning`, `On track`,
-    /// `Met`, `Paused`.
+    /// The state in words, so it does not rest on colour: `Breached`, `Warning`, `Due soon`,
+    /// `On track`, `Paused`, `Met`.
     pub label: String,
     /// Business time: `2 h 15 min left`, `45 min over`; "" once met.
     pub left: String,

@@ -138,7 +138,7 @@ async fn a_quarantine_past_its_limit_raises_one_alarm_and_a_higher_limit_clears_
     let smtp = TestSmtp::start();
     let sandbox = Sandbox::new(Backend::Sqlite).await;
     sandbox.set_outbound(&smtp.outbound_toml());
-    sandbox.edit_config(|c| c.replace("[health]\n", "[health]\nquarantine_limit = 1\n"));
+    sandbox.edit_config(|c| c.replace("quarantine_limit = 20", "quarantine_limit = 1"));
     let mut daemon = daemon(&sandbox);
     for n in 0..2 {
         let no_sender = format!("Subject: who am I\r\nMessage-ID: <nosender-{n}@x.example>\r\n\r\nNo From.\r\n");

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::words::{case_line, when};
+use super::words::{Shown, case_line, when, worst};
 use crate::cases::{SlaLine, sla_status};
 use crate::desk::Desk;
-use crate::sla::{TargetState, TargetView};
+use crate::sla::TargetView;
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{agent, company, held_mail, outbox, quarantine};
 use crate::templates::{Budget, CaseLine, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
@@ -55,26 +55,22 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     })
 }
 
-/// Breached first, then warned, then the least business time left.
-fn urgency(targets: &[TargetView]) -> (u8, i64) {
-    let live =
-        targets.iter().filter(|t| matches!(t.state, TargetState::Ok | TargetState::Warned | TargetState::Breached));
-    let rank = |s: TargetState| match s {
-        TargetState::Breached => 0,
-        TargetState::Warned => 1,
-        _ => 2,
+/// Breached first, then warned, then the least business time left; cases whose clocks all
+/// stopped (met, paused) last.
+fn urgency(targets: &[TargetView]) -> (Shown, i64) {
+    let running = targets.iter().filter(|t| Shown::of(t) < Shown::Paused);
+    // Due soon or on track: the time left decides.
+    let rank = |t: &TargetView| match Shown::of(t) {
+        Shown::Soon => Shown::Ok,
+        s => s,
     };
-    live.map(|t| (rank(t.state), t.business_minutes_left)).min().unwrap_or((3, i64::MAX))
+    running.map(|t| (rank(t), t.business_minutes_left)).min().unwrap_or((Shown::Paused, i64::MAX))
 }
 
-/// Not breached, but warned of or within an hour of business time of a target. (`/metrics`
-/// counts wall-clock hours instead: what a pager should wake someone for.)
+/// Not breached, but warned of or within `SOON_MINUTES` of business time of a target.
+/// (`/metrics` counts wall-clock hours instead: what a pager should wake someone for.)
 fn at_risk(targets: &[TargetView]) -> bool {
-    let breached = targets.iter().any(|t| t.state == TargetState::Breached);
-    let close = |t: &TargetView| {
-        t.state == TargetState::Warned || (t.state == TargetState::Ok && t.business_minutes_left <= 60)
-    };
-    !breached && targets.iter().any(close)
+    matches!(worst(targets), Some(Shown::Warned | Shown::Soon))
 }
 
 fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
@@ -283,6 +279,7 @@ fn mailboxes(desk: &Desk, zone: Tz, now: DateTime<Utc>) -> Vec<Mailbox> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sla::TargetState;
 
     fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
         states
@@ -311,7 +308,9 @@ mod tests {
             targets(&[(TargetState::Ok, 5)]),
         ];
         cases.sort_by_key(|t| urgency(t));
-        let order: Vec<(u8, i64)> = cases.iter().map(|t| urgency(t)).collect();
-        assert_eq!(order, [(0, -20), (1, 90), (2, 5), (2, 30), (3, i64::MAX)]);
+        let order: Vec<(Shown, i64)> = cases.iter().map(|t| urgency(t)).collect();
+        let want =
+            [(Shown::Breached, -20), (Shown::Warned, 90), (Shown::Ok, 5), (Shown::Ok, 30), (Shown::Paused, i64::MAX)];
+        assert_eq!(order, want);
     }
 }

@@ -12,61 +12,87 @@ pub fn when(zone: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&zone).format("%a %-d %b %Y %H:%M %Z").to_string()
 }
 
+/// Within this much business time of its due time an unwarned clock reads "Due soon".
+pub const SOON_MINUTES: i64 = 60;
+
+/// How a clock reads on the pages: the SLA engine's state, with "soon" for an unwarned one
+/// within `SOON_MINUTES` of its due time (what makes a case "at risk").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shown {
+    Breached,
+    Warned,
+    Soon,
+    Ok,
+    Paused,
+    Met,
+}
+
+impl Shown {
+    pub fn of(t: &TargetView) -> Shown {
+        match t.state {
+            TargetState::Breached => Shown::Breached,
+            TargetState::Warned => Shown::Warned,
+            TargetState::Ok if t.business_minutes_left <= SOON_MINUTES => Shown::Soon,
+            TargetState::Ok => Shown::Ok,
+            TargetState::Paused => Shown::Paused,
+            TargetState::Met => Shown::Met,
+        }
+    }
+
+    /// For a CSS class and the templates' `state`.
+    fn name(self) -> &'static str {
+        match self {
+            Shown::Breached => "breached",
+            Shown::Warned => "warned",
+            Shown::Soon => "soon",
+            Shown::Ok => "ok",
+            Shown::Paused => "paused",
+            Shown::Met => "met",
+        }
+    }
+
+    /// The state in words, so that it never rests on colour.
+    fn label(self) -> &'static str {
+        match self {
+            Shown::Breached => "Breached",
+            Shown::Warned => "Warning",
+            Shown::Soon => "Due soon",
+            Shown::Ok => "On track",
+            Shown::Paused => "Paused",
+            Shown::Met => "Met",
+        }
+    }
+}
+
 pub fn clock(zone: Tz, t: &TargetView) -> Clock {
     let target = match t.target {
         "respond" => "first response",
         "resolve" => "resolution",
         other => other,
     };
+    let shown = Shown::of(t);
     let left = t.business_minutes_left;
     let left = if left >= 0 { format!("{} left", span(left)) } else { format!("{} over", span(-left)) };
     Clock {
         target: target.into(),
-        state: state_name(t.state).into(),
-        label: label(t.state).into(),
-        left: match t.state {
-            TargetState::Met => String::new(),
-            TargetState::Paused => "paused while pending".into(),
+        state: shown.name().into(),
+        label: shown.label().into(),
+        left: match shown {
+            Shown::Met => String::new(),
+            Shown::Paused => "paused while pending".into(),
             _ => left,
         },
         // A paused clock's due time moves when it resumes; a met one's no longer matters.
-        due: match t.state {
-            TargetState::Met | TargetState::Paused => String::new(),
+        due: match shown {
+            Shown::Met | Shown::Paused => String::new(),
             _ => when(zone, t.due),
         },
     }
 }
 
-fn state_name(s: TargetState) -> &'static str {
-    match s {
-        TargetState::Ok => "ok",
-        TargetState::Warned => "warned",
-        TargetState::Breached => "breached",
-        TargetState::Met => "met",
-        TargetState::Paused => "paused",
-    }
-}
-
-fn label(s: TargetState) -> &'static str {
-    match s {
-        TargetState::Ok => "On track",
-        TargetState::Warned => "Warning",
-        TargetState::Breached => "Breached",
-        TargetState::Met => "Met",
-        TargetState::Paused => "Paused",
-    }
-}
-
-/// The most urgent state among a case's targets: breached, then warned, on track, paused, met.
-pub fn worst(targets: &[TargetView]) -> &'static str {
-    let rank = |s: TargetState| match s {
-        TargetState::Breached => 0,
-        TargetState::Warned => 1,
-        TargetState::Ok => 2,
-        TargetState::Paused => 3,
-        TargetState::Met => 4,
-    };
-    targets.iter().map(|t| t.state).min_by_key(|s| rank(*s)).map_or("none", state_name)
+/// The most urgent of a case's clocks: breached, warned, due soon, on track, paused, met.
+pub fn worst(targets: &[TargetView]) -> Option<Shown> {
+    targets.iter().map(Shown::of).min()
 }
 
 /// The case as a row of a list, with its clocks.
@@ -82,7 +108,7 @@ pub fn case_line(zone: Tz, c: &CaseView, targets: &[TargetView]) -> CaseLine {
         assignee: c.assignee.clone().unwrap_or_default(),
         teams: c.with_teams.join(", "),
         clocks: targets.iter().map(|t| clock(zone, t)).collect(),
-        state: worst(targets).into(),
+        state: worst(targets).map_or("none", Shown::name).into(),
     }
 }
 
@@ -112,8 +138,11 @@ mod tests {
     #[test]
     fn the_worst_target_decides_the_row() {
         let t = [target(TargetState::Met, 0), target(TargetState::Breached, -1), target(TargetState::Warned, 5)];
-        assert_eq!(worst(&t), "breached");
-        assert_eq!(worst(&t[..1]), "met");
-        assert_eq!(worst(&[]), "none");
+        assert_eq!(worst(&t), Some(Shown::Breached));
+        assert_eq!(worst(&t[..1]), Some(Shown::Met));
+        assert_eq!(worst(&[]), None);
+        let soon = clock(chrono_tz::Europe::London, &target(TargetState::Ok, 60));
+        assert_eq!((soon.label.as_str(), soon.state.as_str()), ("Due soon", "soon"));
+        assert_eq!(clock(chrono_tz::Europe::London, &target(TargetState::Ok, 61)).label, "On track");
     }
 }
