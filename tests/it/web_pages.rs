@@ -74,14 +74,15 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(section(&live, "queues").contains("Unassigned (2)"), "{live}");
     assert!(section(&live, "at-risk").contains("No case has been warned of"), "both are breached or met");
     assert!(section(&live, "outbox").contains("Nothing is waiting to be sent."), "{live}");
-    screenshot(&format!("http://{addr}/"), "live-view.png");
+    screenshot(&format!("http://{addr}/"), "live-view.png", "1280,2400");
+    screenshot(&format!("http://{addr}/"), "live-view-phone.png", "390,1600");
 
     let first = dump_dom(&format!("http://{addr}/cases/000001"));
     assert!(first.contains("Our home page is blank. &lt;script&gt;"), "the body is shown as text: {first}");
     assert!(section(&first, "targets").contains("Breached"), "{first}");
     ran_nothing(&first);
     assert!(first.contains("<link rel=\"stylesheet\" href=\"../style.css\">"), "from /cases/: {first}");
-    screenshot(&format!("http://{addr}/cases/000001"), "case-000001.png");
+    screenshot(&format!("http://{addr}/cases/000001"), "case-000001.png", "1280,2400");
 
     let second = dump_dom(&format!("http://{addr}/cases/000002"));
     let messages = section(&second, "messages");

@@ -22,11 +22,12 @@ pub fn dump_dom(url: &str) -> String {
     String::from_utf8(out.stdout).expect("the DOM is UTF-8")
 }
 
-/// A full-page screenshot of `url` in `artifacts_dir()/name`; its path.
-pub fn screenshot(url: &str, name: &str) -> PathBuf {
+/// A screenshot of `url` in a window of `size` (`1280,2400`; `390,1600` is a phone) in
+/// `artifacts_dir()/name`; its path.
+pub fn screenshot(url: &str, name: &str, size: &str) -> PathBuf {
     let path = artifacts_dir().join(name);
     let _ = std::fs::remove_file(&path);
-    chromium(&[&format!("--screenshot={}", path.display()), "--window-size=1280,2400", url]);
+    chromium(&[&format!("--screenshot={}", path.display()), &format!("--window-size={size}"), url]);
     let png = std::fs::read(&path).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", path.display()));
     assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", path.display());
     eprintln!("screenshot of {url}: {}", path.display());
