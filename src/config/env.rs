@@ -42,6 +42,21 @@ pub fn overrides(vars: impl Iterator<Item = (String, String)>) -> Vec<Override> 
     found
 }
 
+impl Override {
+    /// The key it sets as problems name it: `mailbox[0].password`, `outbound.host`.
+    pub fn key(&self) -> String {
+        let mut key = String::new();
+        for step in &self.path {
+            match step {
+                Step::Key(k) if key.is_empty() => key.push_str(k),
+                Step::Key(k) => key.push_str(&format!(".{k}")),
+                Step::Index(i) => key.push_str(&format!("[{i}]")),
+            }
+        }
+        key
+    }
+}
+
 fn step(segment: &str) -> Step {
     match segment.parse::<usize>() {
         Ok(i) => Step::Index(i),
@@ -50,15 +65,22 @@ fn step(segment: &str) -> Step {
 }
 
 /// Writes each override into `doc`; a problem, named by its variable, for each that cannot be.
-pub fn apply(doc: &mut Table, overrides: &[Override], problems: &mut Problems) {
+/// Returns the keys only the environment has (the file had no such key), named as problems
+/// name them: the file holds no password the environment gave.
+pub fn apply(doc: &mut Table, overrides: &[Override], problems: &mut Problems) -> Vec<String> {
+    let mut added = Vec::new();
     for o in overrides {
-        if let Err(why) = set(doc, &o.path, &o.value) {
-            problems.push(&o.var, why);
+        match set(doc, &o.path, &o.value) {
+            Ok(true) => added.push(o.key()),
+            Ok(false) => {}
+            Err(why) => problems.push(&o.var, why),
         }
     }
+    added
 }
 
-fn set(doc: &mut Table, path: &[Step], text: &str) -> Result<(), String> {
+/// Whether the key is new: not in the file.
+fn set(doc: &mut Table, path: &[Step], text: &str) -> Result<bool, String> {
     let (Step::Key(first), rest) = path.split_first().ok_or("names no key")? else {
         return Err("starts with a number; name a table first (SUPPORTD_MAILBOX__0__HOST)".into());
     };
@@ -69,10 +91,12 @@ fn set(doc: &mut Table, path: &[Step], text: &str) -> Result<(), String> {
     if matches!(slot, Value::Table(t) if !t.is_empty()) {
         return Err("names a table, not a key".into());
     }
+    // What `new_level` left for a key the file does not have.
+    let added = matches!(slot, Value::Table(_));
     // A secret is text whatever it looks like: `123456` is a password, not a number.
     let secret = matches!(path.last(), Some(Step::Key(k)) if k.contains("password") || k.contains("token"));
     *slot = if secret { Value::String(text.to_owned()) } else { typed(slot, text)? };
-    Ok(())
+    Ok(added)
 }
 
 /// The value `step` names below `slot`, made (empty) when missing; an array grows by one.
@@ -137,6 +161,20 @@ mod tests {
         let mut problems = Problems::default();
         apply(&mut doc, &overrides(vars), &mut problems);
         (doc, problems.iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn an_override_names_its_key_as_problems_do() {
+        let found = overrides(
+            [("SUPPORTD_MAILBOX__0__PASSWORD", "x"), ("SUPPORTD_OUTBOUND__HOST", "y")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        let keys: Vec<String> = found.iter().map(Override::key).collect();
+        assert_eq!(keys, ["mailbox[0].password", "outbound.host"]);
+        let mut doc: Table = toml::from_str("[outbound]\nhost = \"a\"").unwrap();
+        let added = apply(&mut doc, &found, &mut Problems::default());
+        assert_eq!(added, ["mailbox[0].password"], "only what the file did not have");
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Config {
         let vars = std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
         let overrides = env::overrides(vars);
         let mut problems = Problems::default();
-        env::apply(&mut doc, &overrides, &mut problems);
+        let only_in_env = env::apply(&mut doc, &overrides, &mut problems);
         if !problems.is_empty() {
             let templates_dir = base.join("templates");
             return Err(ConfigError::Invalid { path, problems, warnings: Vec::new(), templates_dir });
@@ -58,19 +58,20 @@ impl Config {
         for o in &overrides {
             tracing::info!(variable = %o.var, "configuration key set from the environment");
         }
-        Self::from_table(doc, &path, &base)
+        Self::from_table(doc, &path, &base, &only_in_env)
     }
 
     pub fn from_toml(text: &str, path: &Path, base: &Path) -> Result<Config, ConfigError> {
-        Self::from_table(parse(text, path)?, path, base)
+        Self::from_table(parse(text, path)?, path, base, &[])
     }
 
-    fn from_table(doc: toml::Table, path: &Path, base: &Path) -> Result<Config, ConfigError> {
+    /// `from_env`: the keys only the environment set (see `env`): the file does not hold them.
+    fn from_table(doc: toml::Table, path: &Path, base: &Path, from_env: &[String]) -> Result<Config, ConfigError> {
         let raw: raw::RawConfig = toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| {
             ConfigError::Syntax { path: path.into(), message: e.to_string().trim_end().to_owned() }
         })?;
         let templates_dir = raw.templates_dir(base);
-        validate::validate(raw, path, base).map_err(|(problems, warnings)| ConfigError::Invalid {
+        validate::validate(raw, path, base, from_env).map_err(|(problems, warnings)| ConfigError::Invalid {
             path: path.into(),
             problems,
             warnings,

@@ -10,20 +10,27 @@ use std::path::Path;
 use super::raw::{RawConfig, RawSecret};
 use super::{Problem, Problems};
 
-/// `config` is the file being read: it holds any inline `password`.
-pub fn check(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawConfig, config: &Path, base: &Path) {
+/// Where the passwords are: `config` is the file being read, which holds any inline
+/// `password` but those only the environment set (`from_env`, keys such as `mailbox[0].password`).
+pub struct Files<'a> {
+    pub config: &'a Path,
+    pub base: &'a Path,
+    pub from_env: &'a [String],
+}
+
+pub fn check(p: &mut Problems, warnings: &mut Vec<Problem>, raw: &RawConfig, files: Files<'_>) {
     for (i, m) in raw.mailboxes.iter().enumerate() {
         let key = format!("mailbox[{i}]");
         if m.kind.as_deref() == Some("imap") {
             plain_to_remote(p, warnings, &key, m.security.as_deref(), m.host.as_deref(), m.allow_plaintext);
         }
-        password_files(warnings, &key, &m.secret, config, base);
+        password_files(warnings, &key, &m.secret, &files);
     }
     let out = &raw.outbound;
     if out.kind.as_deref() == Some("smtp") {
         plain_to_remote(p, warnings, "outbound", out.security.as_deref(), out.host.as_deref(), out.allow_plaintext);
     }
-    password_files(warnings, "outbound", &out.secret, config, base);
+    password_files(warnings, "outbound", &out.secret, &files);
 }
 
 fn plain_to_remote(
@@ -70,9 +77,10 @@ pub(super) fn is_loopback(host: &str) -> bool {
     }
 }
 
-fn password_files(warnings: &mut Vec<Problem>, key: &str, secret: &RawSecret, config: &Path, base: &Path) {
+fn password_files(warnings: &mut Vec<Problem>, key: &str, secret: &RawSecret, files: &Files<'_>) {
+    let config = files.config;
     if let Some(file) = &secret.password_file {
-        let path = base.join(file);
+        let path = files.base.join(file);
         if let Some(mode) = open_to_others(&path) {
             warnings.push(Problem {
                 key: format!("{key}.password_file"),
@@ -80,7 +88,9 @@ fn password_files(warnings: &mut Vec<Problem>, key: &str, secret: &RawSecret, co
             });
         }
     }
+    let in_file = !files.from_env.iter().any(|k| *k == format!("{key}.password"));
     if secret.password.is_some()
+        && in_file
         && let Some(mode) = open_to_others(config)
     {
         warnings.push(Problem {

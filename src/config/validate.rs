@@ -14,7 +14,12 @@ use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, Severity}
 use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
 
 /// The configuration, or every problem found together with the warnings.
-pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Problems, Vec<Problem>)> {
+pub fn validate(
+    raw: RawConfig,
+    path: &Path,
+    base: &Path,
+    from_env: &[String],
+) -> Result<Config, (Problems, Vec<Problem>)> {
     let mut p = Problems::default();
     p.unknown_keys("", &raw.unknown);
     let database = database(&mut p, &raw.database, base);
@@ -45,7 +50,7 @@ pub fn validate(raw: RawConfig, path: &Path, base: &Path) -> Result<Config, (Pro
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
     let health = super::health::health(&mut p, &raw.health);
-    super::plaintext::check(&mut p, &mut warnings, &raw, path, base);
+    super::plaintext::check(&mut p, &mut warnings, &raw, super::plaintext::Files { config: path, base, from_env });
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
         return Err((p, warnings));

@@ -256,3 +256,34 @@ async fn documented_teams_load_and_a_team_that_would_loop_is_refused() {
         assert!(err.contains("team[0].members[0]: alice@example.com is agent Alice Smith's address"), "{err}");
     }
 }
+
+/// A password only the environment gives is not in the file, so a file others can read is
+/// no reason to warn about it; one the file holds is, whatever the environment says.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_only_the_environment_gives_draws_no_warning_about_the_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let section = "[outbound]\nkind = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"plain\"\n\
+                   from = \"Support <support@example.com>\"\nusername = \"u\"\n";
+    sandbox.set_outbound(section);
+    std::fs::set_permissions(sandbox.path("daemon.toml"), PermissionsExt::from_mode(0o644)).unwrap();
+    let check = |env: bool| {
+        let mut cmd = sandbox.cmd(&["check-config"]);
+        if env {
+            cmd.env("SUPPORTD_OUTBOUND__PASSWORD", "s3cret");
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let err = check(true);
+    assert!(!err.contains("outbound.password:"), "the file holds no password: {err}");
+
+    sandbox.set_outbound(&format!("{section}password = \"in-the-file\"\n"));
+    std::fs::set_permissions(sandbox.path("daemon.toml"), PermissionsExt::from_mode(0o644)).unwrap();
+    for env in [false, true] {
+        let err = check(env);
+        assert!(err.contains("warning: outbound.password: ") && err.contains("holds this password"), "{env}: {err}");
+    }
+}

@@ -73,7 +73,9 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(css.status == 200 && css.header("content-type").is_some_and(|t| t.starts_with("text/css")));
     assert!(section(&live, "queues").contains("Unassigned (2)"), "{live}");
     assert!(section(&live, "at-risk").contains("No case has been warned of"), "both are breached or met");
-    assert!(section(&live, "outbox").contains("Nothing is waiting to be sent."), "{live}");
+    // What the outbox holds now depends on the scheduler's ticks (breach alerts, a month's
+    // reports when the fortnight crosses one): its counts are shown, whatever they are.
+    assert!(section(&live, "outbox").contains("sent: <strong>"), "{live}");
     screenshot(&format!("http://{addr}/"), "live-view.png", "1280,2400");
     screenshot(&format!("http://{addr}/"), "live-view-phone.png", "390,1600");
 
@@ -94,7 +96,7 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert_eq!(get(&addr, "/cases/999999", None).status, 404);
 
     // The breach alerts: the desk's links to the case page, the CRM's (no reference notes) does not.
-    daemon.wait_for("to=carol@example.com", Duration::from_secs(60));
+    daemon.wait_for("to=carol@example.com subject=[Case #000001]", Duration::from_secs(60));
     daemon.wait_for("to=alice@example.com", Duration::from_secs(60));
     let alert = |to: &str| {
         desk.sent_to(to).into_iter().map(|(raw, _)| raw).find(|raw| raw.contains("target breached")).expect("an alert")
