@@ -174,17 +174,13 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
     tasks.spawn(scheduler::run_scheduler(desk.clone(), shutdown.clone()));
     tasks.spawn(scheduler::run_auto_close(desk.clone(), shutdown.clone()));
     tasks.spawn(crate::health::run_alarms(desk.clone(), shutdown.clone()));
-    tasks.spawn(crate::service::watchdog(shutdown.clone()));
     tasks.spawn(crate::service::report_status(desk.clone(), shutdown.clone()));
     if let Some(listener) = listener {
         tasks.spawn(crate::web::serve(desk.clone(), listener, shutdown.clone()));
     }
     info!(mailboxes = desk.config.mailboxes.len(), config = %desk.config.path.display(), "supportd ready");
-    // A SIGTERM during a reload's start: the manager heard STOPPING=1, and READY=1 after it
-    // would read as a service that came back.
-    if !shutdown.is_cancelled() {
-        crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
-    }
+    // Not after STOPPING=1 (a SIGTERM during a reload's start): `ready` knows.
+    crate::service::ready(&format!("reading {} mailbox(es)", desk.config.mailboxes.len()));
     let died = tokio::select! {
         biased;
         _ = shutdown.cancelled() => None,

@@ -11,9 +11,15 @@ use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-/// Start-up is done: `status` says what runs.
+/// Set once STOPPING=1 went: READY=1 after it would read as a service that came back.
+static STOPPING: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+
+/// Start-up is done: `status` says what runs. Nothing once stopping began.
 pub fn ready(status: &str) {
-    send(&[NotifyState::Ready, NotifyState::Status(status)]);
+    let stopping = STOPPING.lock().unwrap_or_else(|e| e.into_inner());
+    if !*stopping {
+        send(&[NotifyState::Ready, NotifyState::Status(status)]);
+    }
 }
 
 pub fn status(status: &str) {
@@ -30,6 +36,8 @@ pub fn reloading() {
 }
 
 pub fn stopping() {
+    let mut stopping = STOPPING.lock().unwrap_or_else(|e| e.into_inner());
+    *stopping = true;
     send(&[NotifyState::Stopping, NotifyState::Status("finishing the work in hand")]);
 }
 

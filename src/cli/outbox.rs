@@ -85,6 +85,7 @@ pub async fn outbox(config: &Path, command: OutboxCommand) -> Exit {
                 .value(Column::Attempts, 0)
                 .value(Column::NextAttemptAt, desk.now())
                 .value(Column::FailedAt, Option::<DateTime<Utc>>::None)
+                .value(Column::QueuedAt, desk.now())
                 .and_where(Expr::col(Column::Id).eq(id))
                 .and_where(Expr::col(Column::Status).eq(outbox::FAILED))
                 .to_owned();

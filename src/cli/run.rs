@@ -30,6 +30,8 @@ pub async fn run(path: &Path, once: bool) -> Exit {
     };
     let reloads = Reloads::default();
     tokio::spawn(signals.handle(path.to_path_buf(), shutdown.clone(), reloads.clone()));
+    // For the whole process, not one desk's tasks: a reload's drain must not go unpinged.
+    tokio::spawn(crate::service::watchdog(shutdown.clone()));
     let mut desk = match open_retrying(path, &shutdown).await {
         Ok(Some(d)) => d,
         Ok(None) => return Exit::Ok,
@@ -54,7 +56,7 @@ pub async fn run(path: &Path, once: bool) -> Exit {
                     }
                     Err(e) => return fail(&e),
                 },
-                Some((config, templates)) = reloads.next() => match app::open_desk(config, templates).await {
+                (config, templates) = reloads.next() => match app::open_desk(config, templates).await {
                     // SIGTERM came while the new desk opened: nothing more starts.
                     Ok(_) if shutdown.is_cancelled() => {
                         let _ = (&mut running).await;
@@ -84,22 +86,38 @@ pub async fn run(path: &Path, once: bool) -> Exit {
 /// The newest checked configuration a SIGHUP brought, for the main loop to start. The
 /// signal handler never waits on it: SIGHUPs during a reload fold into one (the newest
 /// wins), and a SIGTERM is always heard.
-#[derive(Clone, Default)]
-struct Reloads {
-    next: Arc<Mutex<Option<(Config, Templates)>>>,
+struct Reloads<T = (Config, Templates)> {
+    next: Arc<Mutex<Option<T>>>,
     ready: Arc<Notify>,
 }
 
-impl Reloads {
-    fn offer(&self, next: (Config, Templates)) {
+impl<T> Clone for Reloads<T> {
+    fn clone(&self) -> Self {
+        Reloads { next: self.next.clone(), ready: self.ready.clone() }
+    }
+}
+
+impl<T> Default for Reloads<T> {
+    fn default() -> Self {
+        Reloads { next: Arc::default(), ready: Arc::default() }
+    }
+}
+
+impl<T> Reloads<T> {
+    fn offer(&self, next: T) {
         *self.next.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
         self.ready.notify_one();
     }
 
-    /// The newest offer, once there is one.
-    async fn next(&self) -> Option<(Config, Templates)> {
-        self.ready.notified().await;
-        self.next.lock().unwrap_or_else(|e| e.into_inner()).take()
+    /// The newest offer, once there is one. A wake-up whose offer an earlier call already
+    /// took (two offers, one waiter) finds the slot empty and waits on.
+    async fn next(&self) -> T {
+        loop {
+            self.ready.notified().await;
+            if let Some(next) = self.next.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                return next;
+            }
+        }
     }
 }
 
@@ -191,4 +209,32 @@ fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reloads;
+
+    /// Offers that come faster than the loop takes them fold into the newest, and none is
+    /// lost: the wake-up left over from a folded offer does not end the waiting.
+    #[tokio::test]
+    async fn the_newest_offer_wins_and_a_later_one_is_still_heard() {
+        let reloads: Reloads<u32> = Reloads::default();
+        reloads.offer(1);
+        reloads.offer(2);
+        assert_eq!(reloads.next().await, 2);
+        // A wake-up whose offer was already taken (as when a second offer lands between a
+        // waiter's wake-up and its take): the next call must wait for a real one.
+        reloads.offer(9);
+        reloads.next.lock().unwrap().take();
+        let waiting = tokio::spawn({
+            let reloads = reloads.clone();
+            async move { reloads.next().await }
+        });
+        reloads.offer(3);
+        assert_eq!(waiting.await.unwrap(), 3, "the leftover wake-up did not swallow it");
+        reloads.offer(4);
+        reloads.offer(5);
+        assert_eq!(reloads.next().await, 5);
+    }
 }

@@ -121,6 +121,8 @@ async fn failed(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
         outbox_row::Entity::find()
             .filter(outbox_row::Column::Status.eq(OutboxStatus::Failed))
             .filter(outbox_row::Column::FailedAt.gt(now - Duration::hours(FAILED_WITHIN_HOURS)))
+            // An alarm that cannot reach ops must not keep its own alarm raised.
+            .filter(outbox_row::Column::Kind.ne("health"))
     };
     let count = recent().count(&desk.db).await?;
     let newest = recent().order_by_desc(outbox_row::Column::FailedAt).one(&desk.db).await?;
@@ -164,13 +166,16 @@ async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> 
     ))
 }
 
-/// Late when the tick due after the last good one (or after the start) has not come
-/// `scheduler_late_after` past its time: alerts and reports wait on it.
+/// Late when the tick due after the last good one (or after the scheduler task started,
+/// when that is later: a reload may bring another schedule) has not come
+/// `scheduler_late_after` past its time: alerts and reports wait on it. Each host judges
+/// its own scheduler (`scheduler@HOST`): one instance's good ticks say nothing of another's.
 fn scheduler(desk: &Desk, now: DateTime<Utc>) -> Check {
     let board = super::scheduler();
     let late_after = desk.config.health.scheduler_late_after;
     let tz = desk.config.calendar.time_zone;
-    let state = match board.last_ok.or(board.started) {
+    let subject = format!("scheduler@{}", super::host());
+    let state = match board.last_ok.max(board.started) {
         None => State::Unknown,
         Some(since) => {
             let due = desk.config.scheduler.escalations.after(&since.with_timezone(&tz)).next();
@@ -179,8 +184,9 @@ fn scheduler(desk: &Desk, now: DateTime<Utc>) -> Check {
                 (Some(late), _) if late > late_after => {
                     let error = board.error.map(|e| format!("; the last tick failed: {e}")).unwrap_or_default();
                     State::Sick(format!(
-                        "the scheduler is {} late for a tick (the limit is {}): warnings, breach alerts and reports \
-                         wait{error}",
+                        "the scheduler on {} is {} late for a tick (the limit is {}): warnings, breach alerts and \
+                         reports wait{error}",
+                        super::host(),
                         age(late),
                         age(late_after)
                     ))
@@ -190,7 +196,7 @@ fn scheduler(desk: &Desk, now: DateTime<Utc>) -> Check {
             }
         }
     };
-    Check { subject: "scheduler".into(), state }
+    Check { subject, state }
 }
 
 /// Raises an incident not yet open, or clears one that is, with its mail; nothing else.

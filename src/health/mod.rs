@@ -47,7 +47,8 @@ pub fn failed(mailbox: &str, error: &str) {
 /// The scheduler's ticks, as the alarms judge whether it is late.
 #[derive(Debug, Clone, Default)]
 pub struct SchedulerHealth {
-    /// When this process's scheduler first started (not a reload's).
+    /// When the running scheduler task started (a reload's start anew, perhaps on another
+    /// schedule: its first tick is due from then).
     pub started: Option<DateTime<Utc>>,
     pub last_ok: Option<DateTime<Utc>>,
     /// Why the last tick failed, until one succeeds.
@@ -61,7 +62,7 @@ fn scheduler_board() -> std::sync::MutexGuard<'static, SchedulerHealth> {
 }
 
 pub fn scheduler_started(at: DateTime<Utc>) {
-    scheduler_board().started.get_or_insert(at);
+    scheduler_board().started = Some(at);
 }
 
 /// A tick finished: `error` says what failed in it.
@@ -95,4 +96,17 @@ pub fn age(d: std::time::Duration) -> String {
         60..3600 => format!("{} min", s / 60),
         _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
+}
+
+/// This machine's name, for what each instance judges of itself: `/proc`'s hostname, or
+/// `this host`.
+pub fn host() -> &'static str {
+    static HOST: LazyLock<String> = LazyLock::new(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this host".to_owned())
+    });
+    &HOST
 }

@@ -58,6 +58,7 @@ fn active(row: NewRow, status: OutboxStatus, last_error: Option<String>, now: Da
         last_error: Set(last_error),
         next_attempt_at: Set(now),
         created_at: Set(now),
+        queued_at: Set(Some(now)),
         ..Default::default()
     }
 }
@@ -305,14 +306,18 @@ pub struct Unsent {
 
 pub async fn unsent(db: &impl ConnectionTrait) -> Result<Option<Unsent>, DbErr> {
     let waiting = || Entity::find().filter(Column::Status.is_in([QUEUED, SENDING]));
-    let oldest: Option<(DateTime<Utc>, Option<String>)> = waiting()
+    // From its last queueing: a mail sent again (`outbox retry`) waits from then.
+    // (queued_at, created_at, last_error): queued_at is empty only on rows before migration 13.
+    type Oldest = (Option<DateTime<Utc>>, DateTime<Utc>, Option<String>);
+    let oldest: Option<Oldest> = waiting()
         .select_only()
-        .columns([Column::CreatedAt, Column::LastError])
-        .order_by_asc(Column::CreatedAt)
+        .columns([Column::QueuedAt, Column::CreatedAt, Column::LastError])
+        .order_by_asc(Column::QueuedAt)
         .order_by_asc(Column::Id)
         .into_tuple()
         .one(db)
         .await?;
-    let Some((oldest_at, oldest_error)) = oldest else { return Ok(None) };
+    let Some((queued_at, created_at, oldest_error)) = oldest else { return Ok(None) };
+    let oldest_at = queued_at.unwrap_or(created_at);
     Ok(Some(Unsent { count: waiting().count(db).await?, oldest_at, oldest_error }))
 }

@@ -24,6 +24,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// When it was given up on (migration 13; empty for rows that failed before it).
     pub failed_at: Option<DateTimeUtc>,
+    /// When it was last queued: its creation, or `supportd outbox retry` (migration 13).
+    pub queued_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
