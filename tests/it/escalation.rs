@@ -154,6 +154,41 @@ async fn a_pending_case_does_not_breach_its_resolution_target_while_paused() {
     assert_eq!(reopened.resolution_due, Some(at("2026-11-26T11:00:00Z")));
 }
 
+/// A customer who writes again after the case was resolved starts its SLA afresh from that
+/// message: both targets due from then, and the warnings reckoned from then, so none is
+/// sent at once for a clock that began days earlier.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_to_a_resolved_case_starts_both_targets_afresh() {
+    let sandbox = desk_with_s2_case().await;
+    let desk = desk(&sandbox).await;
+    let agent = Actor::Agent("alice@example.com".parse().unwrap());
+    let txn = begin_write(&desk.db).await.unwrap();
+    record_response(&txn, &case_one(&desk).await, &agent, at("2026-11-19T15:30:00Z")).await.unwrap();
+    txn.commit().await.unwrap();
+    let txn = begin_write(&desk.db).await.unwrap();
+    set_status(&txn, &desk.config, &case_one(&desk).await, Status::Resolved, &agent, at("2026-11-19T16:00:00Z"))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+
+    // Monday 30 November, 10:00: "it is broken again".
+    let again = String::from_utf8(customer_mail(7, "Re: [Case #000001] Printer offline"))
+        .unwrap()
+        .replace("customer7@acme.example", "customer1@acme.example");
+    sandbox.deliver_at("again.eml", again.as_bytes(), "2026-11-30T10:00:00Z");
+    run_at(&sandbox, "2026-11-30T10:01:00Z");
+    let c = case_one(&desk).await;
+    assert_eq!(c.status, Status::Open);
+    assert_eq!(c.sla_started_at, at("2026-11-30T10:00:00Z"));
+    assert_eq!(c.first_response_due, Some(at("2026-11-30T14:00:00Z")), "4 business hours from the reply");
+    assert_eq!(c.resolution_due, Some(at("2026-12-02T10:00:00Z")), "2 business days from the reply");
+    assert!(alerts(&sandbox).is_empty(), "no warning at once: {:?}", alerts(&sandbox));
+    assert_eq!(states(&sandbox, "2026-11-30T10:01:00Z"), pairs(&[("respond", "ok"), ("resolve", "ok")]));
+    // 75% of the new response target: Monday 13:00.
+    run_at(&sandbox, "2026-11-30T13:00:00Z");
+    assert_eq!(states(&sandbox, "2026-11-30T13:00:00Z"), pairs(&[("respond", "warned"), ("resolve", "ok")]));
+}
+
 /// Two daemons ticking at the same moment on one PostgreSQL database: each alert once.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_daemons_on_postgres_send_each_alert_once() {
