@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -23,6 +23,14 @@ use crate::templates::Rendered;
 struct Check {
     subject: String,
     state: State,
+    /// Said in the recovery mail, when being well is not the whole story.
+    note: String,
+}
+
+impl Check {
+    fn new(subject: impl Into<String>, state: State) -> Check {
+        Check { subject: subject.into(), state, note: String::new() }
+    }
 }
 
 enum State {
@@ -93,7 +101,7 @@ fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) ->
         Some(at) => State::Well(at),
         None => State::Unknown,
     };
-    Check { subject: format!("mailbox:{}", m.name), state }
+    Check::new(format!("mailbox:{}", m.name), state)
 }
 
 async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
@@ -111,33 +119,50 @@ async fn outbox(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
             )
         })
     });
-    Ok(Check { subject: "outbox".into(), state: sick.map_or(State::Well(now), State::Sick) })
+    Ok(Check::new("outbox", sick.map_or(State::Well(now), State::Sick)))
 }
 
 /// Mail given up on within the last day: each one is a customer, agent or CRM who was not
 /// told something. Well again once a day passes without one (or each is queued again).
 async fn failed(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
-    let recent = || {
+    let failed = || {
         outbox_row::Entity::find()
             .filter(outbox_row::Column::Status.eq(OutboxStatus::Failed))
-            .filter(outbox_row::Column::FailedAt.gt(now - Duration::hours(FAILED_WITHIN_HOURS)))
             // An alarm that cannot reach ops must not keep its own alarm raised.
             .filter(outbox_row::Column::Kind.ne("health"))
     };
+    let recent = || failed().filter(outbox_row::Column::FailedAt.gt(now - Duration::hours(FAILED_WITHIN_HOURS)));
     let count = recent().count(&desk.db).await?;
-    let newest = recent().order_by_desc(outbox_row::Column::FailedAt).one(&desk.db).await?;
+    let newest: Option<(i64, String, String, Option<String>)> = recent()
+        .select_only()
+        .columns([
+            outbox_row::Column::Id,
+            outbox_row::Column::Kind,
+            outbox_row::Column::EnvelopeTo,
+            outbox_row::Column::LastError,
+        ])
+        .order_by_desc(outbox_row::Column::FailedAt)
+        .into_tuple()
+        .one(&desk.db)
+        .await?;
     let state = match newest {
-        Some(row) if count > 0 => State::Sick(format!(
-            "{count} mail(s) failed permanently in the last {FAILED_WITHIN_HOURS} h; the newest, outbox #{} ({}) to {}, \
-             said: {} (supportd outbox list shows them, supportd outbox retry ID sends one again)",
-            row.id,
-            row.kind,
-            row.envelope_to,
-            row.last_error.unwrap_or_default()
+        Some((id, kind, to, error)) if count > 0 => State::Sick(format!(
+            "{count} mail(s) failed permanently in the last {FAILED_WITHIN_HOURS} h; the newest, outbox #{id} ({kind}) \
+             to {to}, said: {} (supportd outbox list shows them, supportd outbox retry ID sends one again)",
+            error.unwrap_or_default()
         )),
         _ => State::Well(now),
     };
-    Ok(Check { subject: "failed_mail".into(), state })
+    let mut check = Check::new("failed_mail", state);
+    let left = failed().count(&desk.db).await?;
+    if left > 0 {
+        // Well means "no new failure for a day", not "delivered": say what is still undelivered.
+        check.note = format!(
+            "No mail has failed for good in the last {FAILED_WITHIN_HOURS} h, but {left} mail(s) that failed \
+             earlier were never sent (supportd outbox list)."
+        );
+    }
+    Ok(check)
 }
 
 /// The quarantine and the held mail against their limits: (quarantine, held).
@@ -146,13 +171,10 @@ async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> 
     let quarantined = quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(&desk.db).await?;
     let held =
         held_mail::Entity::find().filter(held_mail::Column::State.eq(held_mail::State::Held)).count(&desk.db).await?;
-    let judge = |subject: &str, n: u64, limit: u64, what: &str, see: &str| Check {
-        subject: subject.into(),
-        state: if n > limit {
-            State::Sick(format!("{n} {what} (the limit is {limit}); {see}"))
-        } else {
-            State::Well(now)
-        },
+    let judge = |subject: &str, n: u64, limit: u64, what: &str, see: &str| {
+        let state =
+            if n > limit { State::Sick(format!("{n} {what} (the limit is {limit}); {see}")) } else { State::Well(now) };
+        Check::new(subject, state)
     };
     Ok((
         judge(
@@ -196,7 +218,7 @@ fn scheduler(desk: &Desk, now: DateTime<Utc>) -> Check {
             }
         }
     };
-    Check { subject, state }
+    Check::new(subject, state)
 }
 
 /// Raises an incident not yet open, or clears one that is, with its mail; nothing else.
@@ -243,7 +265,7 @@ async fn settle(desk: &Desk, check: Check, now: DateTime<Utc>) -> Result<(), Mai
             let lasted = age((now - since).to_std().unwrap_or_default());
             (
                 format!("supportd recovered: {}", check.subject),
-                format!("{} is well again after {lasted}.\n\nIt was: {was}.\n", check.subject),
+                format!("{} is well again after {lasted}.\n\nIt was: {was}.\n{}", check.subject, note(&check.note)),
             )
         }
         _ => return Ok(()),
@@ -251,6 +273,10 @@ async fn settle(desk: &Desk, check: Check, now: DateTime<Utc>) -> Result<(), Mai
     queue(desk, &txn, subject, text, now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+fn note(text: &str) -> String {
+    if text.is_empty() { String::new() } else { format!("\n{text}\n") }
 }
 
 async fn queue(desk: &Desk, txn: &Tx, subject: String, text: String, now: DateTime<Utc>) -> Result<(), MailError> {

@@ -187,3 +187,32 @@ async fn a_scheduler_stuck_in_a_tick_raises_one_alarm_and_its_next_tick_clears_i
     assert_eq!(to_ops(&smtp, "supportd alarm:").len(), 1);
     db.close().await.ok();
 }
+
+/// A day without a new failure clears the alarm, but the recovery says the mail that failed
+/// was never sent: "well" is no promise of delivery.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_a_day_old_clears_the_alarm_and_the_recovery_says_the_mail_never_went() {
+    let smtp = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&smtp.outbound_toml());
+    smtp.set_control("FAILN 1 RCPT 550 5.1.1 no such user");
+    let mut daemon = daemon(&sandbox, "");
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for("health alarm raised subject=failed_mail", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+
+    let mut run = sandbox.cmd(&["run"]);
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
+    run.env("SUPPORTD_NOW", &tomorrow)
+        .env("SUPPORTD_HEALTH__NOTIFY", "[\"ops@example.com\"]")
+        .env("SUPPORTD_HEALTH__CHECK_INTERVAL", "1s");
+    let mut daemon = Daemon::spawn(run);
+    daemon.wait_for("health alarm cleared subject=failed_mail", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    let recovered = to_ops(&smtp, "supportd recovered: failed_mail");
+    assert_eq!(recovered.len(), 1);
+    let said = text(&recovered[0]);
+    assert!(said.contains("but 1 mail(s) that failed earlier were never sent"), "{said}");
+}
