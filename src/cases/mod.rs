@@ -32,4 +32,7 @@ pub use parties::{
 pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
-pub use view::{CaseDetail, CaseView, EventView, MessageView, SentView, SlaLine, list_cases, show_case, sla_status};
+pub use view::{
+    CaseDetail, CaseView, CasesPage, EventView, MessageView, SentView, SlaLine, list_cases, list_cases_page, show_case,
+    sla_status,
+};

@@ -139,17 +139,31 @@ async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Res
         }
         q
     };
+    names(
+        db,
+        company::Column::Id.in_subquery(referred(case::Column::CompanyId)),
+        contact::Column::Id.in_subquery(referred(case::Column::ContactId)),
+    )
+    .await
+}
+
+/// The names of the companies and contacts the two conditions pick, and every agent's.
+async fn names(
+    db: &impl ConnectionTrait,
+    companies: sea_orm::sea_query::SimpleExpr,
+    contacts: sea_orm::sea_query::SimpleExpr,
+) -> Result<Names, DbErr> {
     let companies: Vec<(i64, String)> = company::Entity::find()
         .select_only()
         .columns([company::Column::Id, company::Column::Name])
-        .filter(company::Column::Id.in_subquery(referred(case::Column::CompanyId)))
+        .filter(companies)
         .into_tuple()
         .all(db)
         .await?;
     let contacts: Vec<(i64, String)> = contact::Entity::find()
         .select_only()
         .columns([contact::Column::Id, contact::Column::Email])
-        .filter(contact::Column::Id.in_subquery(referred(case::Column::ContactId)))
+        .filter(contacts)
         .into_tuple()
         .all(db)
         .await?;
@@ -165,6 +179,38 @@ async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Res
         agents: agents.into_iter().collect(),
         with_teams: crate::teams::with_teams(db).await?,
     })
+}
+
+/// One page of cases, by number: those with one of `statuses` (any when empty), numbered
+/// after `after`, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct CasesPage {
+    pub statuses: Vec<Status>,
+    pub after: Option<CaseNumber>,
+    pub limit: u64,
+}
+
+/// A page of `cases list`: what `/api/cases` serves, so that a desk with years of cases is
+/// read a page at a time. Names are read for the page's cases only.
+pub async fn list_cases_page(db: &impl ConnectionTrait, page: &CasesPage) -> Result<Vec<CaseView>, DbErr> {
+    let mut q = case::Entity::find().order_by_asc(case::Column::Number).limit(page.limit);
+    if !page.statuses.is_empty() {
+        q = q.filter(case::Column::Status.is_in(page.statuses.iter().copied()));
+    }
+    if let Some(after) = page.after {
+        q = q.filter(case::Column::Number.gt(after));
+    }
+    let cases = q.all(db).await?;
+    let ids = |f: fn(&case::Model) -> Option<i64>| {
+        let mut ids: Vec<i64> = cases.iter().filter_map(f).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let names =
+        names(db, company::Column::Id.is_in(ids(|c| c.company_id)), contact::Column::Id.is_in(ids(|c| c.contact_id)))
+            .await?;
+    Ok(cases.into_iter().map(|c| view(c, &names)).collect())
 }
 
 pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbErr> {

@@ -164,3 +164,34 @@ fn the_containerfile_runs_as_a_user_with_its_state_on_a_volume() {
     assert!(file.contains("COPY --from=build /src/target/release/supportd /usr/local/bin/supportd"));
     assert!(file.contains("ln -s /var/lib/supportd /etc/supportd/var"), "var/ of daemon.toml is the volume");
 }
+
+/// `/api/cases` a page at a time: `limit`, the next page in a `Link` header, `status`, and a
+/// parameter it does not know refused (400) rather than ignored.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_cases_is_read_a_page_at_a_time() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    for n in 1..=3 {
+        sandbox.drop_mail(&format!("{n}.eml"), &customer_mail(n, &format!("Problem {n}")));
+    }
+    let out = sandbox.run(&["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut daemon = sandbox.spawn_daemon();
+    let addr = daemon.web_address();
+    let numbers = |reply: &crate::support::http::Reply| -> Vec<String> {
+        let cases: Vec<serde_json::Value> = serde_json::from_str(&reply.body).unwrap();
+        cases.iter().map(|c| c["number"].as_str().unwrap().to_owned()).collect()
+    };
+    let first = get(&addr, "/api/cases?limit=2", None);
+    assert_eq!(numbers(&first), ["000001", "000002"]);
+    let link = first.header("link").expect("a next page");
+    assert_eq!(link, "</api/cases?after=000002&limit=2>; rel=\"next\"");
+    let path = link.trim_start_matches('<').split('>').next().unwrap();
+    let second = get(&addr, path, None);
+    assert_eq!(numbers(&second), ["000003"]);
+    assert!(second.header("link").is_none(), "the last page");
+    assert_eq!(numbers(&get(&addr, "/api/cases?status=new", None)).len(), 3);
+    assert!(numbers(&get(&addr, "/api/cases?status=closed,resolved", None)).is_empty());
+    for bad in ["/api/cases?limit=0", "/api/cases?limit=100000", "/api/cases?status=done", "/api/cases?sort=x"] {
+        assert_eq!(get(&addr, bad, None).status, 400, "{bad}");
+    }
+}
