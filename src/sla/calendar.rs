@@ -53,10 +53,15 @@ impl BusinessCalendar {
     /// `add_business` to the second: time spent pending is counted in seconds.
     pub fn add_business_time(&self, start: DateTime<Utc>, time: Duration) -> DateTime<Utc> {
         let mut remaining = time.max(Duration::zero());
-        let mut date = self.local_date(start);
+        let first = self.local_date(start);
+        let mut date = first;
         let last = date + Duration::days(MAX_DAYS);
+        // A whole week is worth skipping only when more than a week's hours remain; the
+        // check that the week is plain (holidays, offset changes) costs time-zone look-ups.
+        let week = self.week_minutes();
         while date < last {
-            if date > self.local_date(start)
+            if date > first
+                && remaining > week
                 && let Some(week) = self.plain_week_minutes(date)
                 && remaining > week
             {
@@ -128,8 +133,13 @@ impl BusinessCalendar {
         if offset(date) != offset(end) {
             return None;
         }
-        let minutes: i64 = self.weekly.iter().flatten().map(|o| (o.end - o.start).num_minutes()).sum();
-        (minutes > 0).then(|| Duration::minutes(minutes))
+        let minutes = self.week_minutes();
+        (minutes > Duration::zero()).then_some(minutes)
+    }
+
+    /// Business time in an ordinary week.
+    fn week_minutes(&self) -> Duration {
+        Duration::minutes(self.weekly.iter().flatten().map(|o| (o.end - o.start).num_minutes()).sum())
     }
 
     /// Local wall time to UTC. An ambiguous time (autumn) takes the earlier instant; a time
