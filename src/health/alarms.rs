@@ -16,7 +16,7 @@ use crate::desk::Desk;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
 use crate::storage::entities::outbox::OutboxStatus;
-use crate::storage::entities::{health_alarm, held_mail, outbox as outbox_row, quarantine};
+use crate::storage::entities::{health_alarm, outbox as outbox_row};
 use crate::templates::Rendered;
 
 /// One thing that can be sick, and how it is now.
@@ -168,9 +168,8 @@ async fn failed(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
 /// The quarantine and the held mail against their limits: (quarantine, held).
 async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> {
     let health = &desk.config.health;
-    let quarantined = quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(&desk.db).await?;
-    let held =
-        held_mail::Entity::find().filter(held_mail::Column::State.eq(held_mail::State::Held)).count(&desk.db).await?;
+    let quarantined = crate::ingest::quarantine::count(&desk.db).await?;
+    let held = crate::ingest::held::count(&desk.db).await?;
     let judge = |subject: &str, n: u64, limit: u64, what: &str, see: &str| {
         let state =
             if n > limit { State::Sick(format!("{n} {what} (the limit is {limit}); {see}")) } else { State::Well(now) };

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Incoming, IngestError, Outcome, Release, ingest};
@@ -50,16 +50,31 @@ pub struct Listed {
 
 /// Every held message, oldest first; with `all`, released and discarded ones too.
 pub async fn list(db: &impl ConnectionTrait, all: bool) -> Result<Vec<Listed>, DbErr> {
+    let mut query = listed().order_by_asc(held_mail::Column::Id);
+    if !all {
+        query = query.filter(held_mail::Column::State.eq(State::Held));
+    }
+    query.into_model::<Listed>().all(db).await
+}
+
+/// The newest `n` messages still held (the live view's list).
+pub async fn newest(db: &impl ConnectionTrait, n: u64) -> Result<Vec<Listed>, DbErr> {
+    let query = listed().filter(held_mail::Column::State.eq(State::Held));
+    query.order_by_desc(held_mail::Column::Id).limit(n).into_model::<Listed>().all(db).await
+}
+
+/// How many messages are held now.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    held_mail::Entity::find().filter(held_mail::Column::State.eq(State::Held)).count(db).await
+}
+
+/// The columns of `Listed`: never the raw bytes.
+fn listed() -> sea_orm::Select<held_mail::Entity> {
     use held_mail::Column as C;
-    let mut query = held_mail::Entity::find()
+    held_mail::Entity::find()
         .select_only()
         .columns([C::Id, C::Mailbox, C::Kind, C::Reason, C::FromAddr, C::Subject, C::ReceivedAt, C::State])
         .columns([C::SettledAt, C::CaseId])
-        .order_by_asc(C::Id);
-    if !all {
-        query = query.filter(C::State.eq(State::Held));
-    }
-    query.into_model::<Listed>().all(db).await
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<held_mail::Model>, DbErr> {

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Incoming, IngestError, Outcome, ingest};
@@ -52,6 +52,22 @@ pub struct Listed {
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Listed>, DbErr> {
+    listed().order_by_asc(quarantine::Column::Id).into_model::<Listed>().all(db).await
+}
+
+/// The newest `n` messages still in quarantine (the live view's list).
+pub async fn newest(db: &impl ConnectionTrait, n: u64) -> Result<Vec<Listed>, DbErr> {
+    let query = listed().filter(quarantine::Column::Released.eq(false));
+    query.order_by_desc(quarantine::Column::Id).limit(n).into_model::<Listed>().all(db).await
+}
+
+/// How many messages are in quarantine now (not released).
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(db).await
+}
+
+/// The columns of `Listed`: the size of the bytes kept, never the bytes.
+fn listed() -> sea_orm::Select<quarantine::Entity> {
     use quarantine::Column as C;
     let columns = [C::Id, C::Mailbox, C::SourceRef, C::Reason, C::FullSize, C::Sha256, C::ReceivedAt, C::RetriedAt];
     quarantine::Entity::find()
@@ -61,10 +77,6 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Listed>, DbErr> {
         // length() of a BLOB (SQLite) or a bytea (PostgreSQL) counts bytes on both; the
         // cast because PostgreSQL's is a 4-byte integer.
         .column_as(Expr::cust("CAST(length(raw) AS BIGINT)"), "kept")
-        .order_by_asc(C::Id)
-        .into_model::<Listed>()
-        .all(db)
-        .await
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<quarantine::Model>, DbErr> {

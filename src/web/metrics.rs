@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Pagin
 use crate::desk::Desk;
 use crate::domain::{Severity, Status};
 use crate::storage::entities::outbox::OutboxStatus;
-use crate::storage::entities::{case, held_mail, outbox, quarantine};
+use crate::storage::entities::{case, outbox};
 
 const OPEN: [Status; 3] = [Status::New, Status::Open, Status::Pending];
 
@@ -58,8 +58,8 @@ struct Figures {
 
 async fn render(desk: &Desk, now: DateTime<Utc>) -> Result<String, DbErr> {
     let db = &desk.db;
-    let held = held_mail::Entity::find().filter(held_mail::Column::State.eq(held_mail::State::Held)).count(db).await?;
-    let quarantined = quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(db).await?;
+    let held = crate::ingest::held::count(db).await?;
+    let quarantined = crate::ingest::quarantine::count(db).await?;
     let (outbox, oldest_unsent_seconds) = outbox_figures(db, now).await?;
     let figures = Figures {
         outbox,
@@ -112,20 +112,25 @@ fn gauge(n: i64) -> Gauge {
 }
 
 /// Rows by status, and the age in seconds of the oldest not yet sent (0 when none).
-pub(super) async fn outbox_figures(
+async fn outbox_figures(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
 ) -> Result<(Vec<(OutboxStatus, i64)>, i64), DbErr> {
-    let rows: Vec<(OutboxStatus, i64)> = outbox::Entity::find()
+    let rows = outbox_by_status(db).await?;
+    let oldest = crate::outbound::outbox::unsent(db).await?.map(|u| u.oldest_at);
+    Ok((rows, oldest.map_or(0, |t| (now - t).num_seconds().max(0))))
+}
+
+/// How many outbox rows each status has.
+pub(super) async fn outbox_by_status(db: &impl ConnectionTrait) -> Result<Vec<(OutboxStatus, i64)>, DbErr> {
+    outbox::Entity::find()
         .select_only()
         .column(outbox::Column::Status)
         .column_as(outbox::Column::Id.count(), "n")
         .group_by(outbox::Column::Status)
         .into_tuple()
         .all(db)
-        .await?;
-    let oldest = crate::outbound::outbox::unsent(db).await?.map(|u| u.oldest_at);
-    Ok((rows, oldest.map_or(0, |t| (now - t).num_seconds().max(0))))
+        .await
 }
 
 async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, i64)>, DbErr> {

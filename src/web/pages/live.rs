@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use super::words::{Shown, case_line, when, worst};
 use crate::cases::{SlaLine, sla_status};
 use crate::desk::Desk;
 use crate::sla::TargetView;
 use crate::storage::entities::outbox::OutboxStatus;
-use crate::storage::entities::{agent, company, held_mail, outbox, quarantine};
+use crate::storage::entities::{agent, company, outbox};
 use crate::templates::{Budget, CaseLine, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
 
 /// How often the page reloads itself.
@@ -42,12 +44,9 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
         cases,
         breached,
         at_risk,
-        held_count: held_mail::Entity::find()
-            .filter(held_mail::Column::State.eq(held_mail::State::Held))
-            .count(db)
-            .await?,
+        held_count: crate::ingest::held::count(db).await?,
         held: held(db, zone).await?,
-        quarantined_count: quarantine::Entity::find().filter(quarantine::Column::Released.eq(false)).count(db).await?,
+        quarantined_count: crate::ingest::quarantine::count(db).await?,
         quarantined: quarantined(db, zone).await?,
         outbox: outbox_health(db, zone, now).await?,
         budgets: budgets(desk).await?,
@@ -108,67 +107,50 @@ async fn queues(db: &impl ConnectionTrait, cases: &[CaseLine]) -> Result<Vec<Que
 }
 
 async fn held(db: &impl ConnectionTrait, zone: Tz) -> Result<Vec<KeptMail>, DbErr> {
-    let rows: Vec<(i64, String, String, String, String, DateTime<Utc>)> = held_mail::Entity::find()
-        .select_only()
-        .columns([
-            held_mail::Column::Id,
-            held_mail::Column::Mailbox,
-            held_mail::Column::FromAddr,
-            held_mail::Column::Subject,
-            held_mail::Column::Reason,
-            held_mail::Column::ReceivedAt,
-        ])
-        .filter(held_mail::Column::State.eq(held_mail::State::Held))
-        .order_by_desc(held_mail::Column::Id)
-        .limit(SHOWN)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = crate::ingest::held::newest(db, SHOWN).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, mailbox, from, subject, reason, at)| KeptMail {
-            id,
-            mailbox,
-            from,
-            subject,
-            reason,
-            received: when(zone, at),
+        .map(|h| KeptMail {
+            id: h.id,
+            mailbox: h.mailbox,
+            from: h.from_addr,
+            subject: h.subject,
+            reason: h.reason,
+            received: when(zone, h.received_at),
         })
         .collect())
 }
 
 async fn quarantined(db: &impl ConnectionTrait, zone: Tz) -> Result<Vec<KeptMail>, DbErr> {
-    let rows: Vec<(i64, Option<String>, String, DateTime<Utc>)> = quarantine::Entity::find()
-        .select_only()
-        .columns([
-            quarantine::Column::Id,
-            quarantine::Column::Mailbox,
-            quarantine::Column::Reason,
-            quarantine::Column::ReceivedAt,
-        ])
-        .filter(quarantine::Column::Released.eq(false))
-        .order_by_desc(quarantine::Column::Id)
-        .limit(SHOWN)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows = crate::ingest::quarantine::newest(db, SHOWN).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, mailbox, reason, at)| KeptMail {
-            id,
-            mailbox: mailbox.unwrap_or_else(|| "pipe".into()),
+        .map(|q| KeptMail {
+            id: q.id,
+            mailbox: q.mailbox.unwrap_or_else(|| "pipe".into()),
             from: String::new(),
             subject: String::new(),
-            reason,
-            received: when(zone, at),
+            reason: q.reason,
+            received: when(zone, q.received_at),
         })
         .collect())
 }
 
+/// An outbox row as the live view lists it: no body, no raw bytes.
+#[derive(FromQueryResult)]
+struct OutboxRow {
+    id: i64,
+    status: OutboxStatus,
+    envelope_to: String,
+    subject: String,
+    attempts: i32,
+    last_error: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
 async fn outbox_health(db: &impl ConnectionTrait, zone: Tz, now: DateTime<Utc>) -> Result<OutboxHealth, DbErr> {
-    let (by_status, _) = crate::web::metrics::outbox_figures(db, now).await?;
-    let lines = |statuses: Vec<OutboxStatus>, newest_first: bool, n: u64| {
-        let mut q = outbox::Entity::find()
+    let rows = |statuses: Vec<OutboxStatus>, newest_first: bool, n: u64| {
+        let q = outbox::Entity::find()
             .select_only()
             .columns([
                 outbox::Column::Id,
@@ -181,29 +163,22 @@ async fn outbox_health(db: &impl ConnectionTrait, zone: Tz, now: DateTime<Utc>) 
             ])
             .filter(outbox::Column::Status.is_in(statuses))
             .limit(n);
-        q = if newest_first { q.order_by_desc(outbox::Column::Id) } else { q.order_by_asc(outbox::Column::Id) };
-        q.into_tuple::<(i64, OutboxStatus, String, String, i32, Option<String>, DateTime<Utc>)>().all(db)
+        let q = if newest_first { q.order_by_desc(outbox::Column::Id) } else { q.order_by_asc(outbox::Column::Id) };
+        q.into_model::<OutboxRow>().all(db)
     };
-    let line = |(id, status, to, subject, attempts, error, at): (
-        i64,
-        OutboxStatus,
-        String,
-        String,
-        i32,
-        Option<String>,
-        DateTime<Utc>,
-    )| OutboxLine {
-        id,
-        status: status.to_string(),
-        to,
-        subject,
-        attempts,
-        error: error.unwrap_or_default(),
-        queued: when(zone, at),
+    let line = |r: OutboxRow| OutboxLine {
+        id: r.id,
+        status: r.status.to_string(),
+        to: r.envelope_to,
+        subject: r.subject,
+        attempts: r.attempts,
+        error: r.last_error.unwrap_or_default(),
+        queued: when(zone, r.created_at),
     };
-    let waiting = lines(vec![OutboxStatus::Queued, OutboxStatus::Sending], false, SHOWN).await?;
-    let failed = lines(vec![OutboxStatus::Failed], true, SHOWN / 2).await?;
-    let oldest = waiting.first().map(|w| crate::health::age((now - w.6).to_std().unwrap_or_default()));
+    let waiting = rows(vec![OutboxStatus::Queued, OutboxStatus::Sending], false, SHOWN).await?;
+    let failed = rows(vec![OutboxStatus::Failed], true, SHOWN / 2).await?;
+    let oldest = waiting.first().map(|w| crate::health::age((now - w.created_at).to_std().unwrap_or_default()));
+    let by_status = crate::web::metrics::outbox_by_status(db).await?;
     Ok(OutboxHealth {
         by_status: by_status.into_iter().map(|(s, n)| Count { name: s.to_string(), count: n as u64 }).collect(),
         oldest_unsent: oldest.unwrap_or_default(),
