@@ -12,6 +12,10 @@ use crate::support::{Backend, Sandbox, TestMailServer, TestSmtp, customer_mail};
 /// the part under test (`limit`, a `[health]` key) at two seconds; the others keep their
 /// minutes, so that a slow machine raises no alarm the test is not about.
 fn daemon(sandbox: &Sandbox, limit: &str) -> Daemon {
+    Daemon::spawn(command(sandbox, limit))
+}
+
+fn command(sandbox: &Sandbox, limit: &str) -> std::process::Command {
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_HEALTH__NOTIFY", "[\"ops@example.com\"]")
         .env("SUPPORTD_HEALTH__CHECK_INTERVAL", "1s")
@@ -19,7 +23,19 @@ fn daemon(sandbox: &Sandbox, limit: &str) -> Daemon {
     if !limit.is_empty() {
         run.env(format!("SUPPORTD_HEALTH__{}", limit.to_ascii_uppercase()), "2s");
     }
-    Daemon::spawn(run)
+    run
+}
+
+/// A relay that refuses the first recipient for good: the acknowledgement of a new case
+/// fails, and the daemon has raised (and sent) the `failed_mail` alarm.
+fn refused_acknowledgement(sandbox: &Sandbox, smtp: &TestSmtp) -> Daemon {
+    sandbox.set_outbound(&smtp.outbound_toml());
+    smtp.set_control("FAILN 1 RCPT 550 5.1.1 no such user");
+    let mut daemon = daemon(sandbox, "");
+    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
+    daemon.wait_for("health alarm raised subject=failed_mail", Duration::from_secs(60));
+    daemon.wait_for(" sent", Duration::from_secs(30));
+    daemon
 }
 
 fn text(raw: &str) -> String {
@@ -48,7 +64,7 @@ async fn a_wrong_imap_password_raises_one_alarm_naming_it_and_the_fix_one_recove
     daemon.wait_for(" sent", Duration::from_secs(30));
     let alarms = to_ops(&smtp, "supportd alarm: mailbox:imap");
     assert_eq!(alarms.len(), 1);
-    let text = supportd::mail::parse(alarms[0].as_bytes()).unwrap().text_body;
+    let text = text(&alarms[0]);
     assert!(
         text.contains("the mailbox imap has not fetched once") && text.contains("login as support failed"),
         "{text}"
@@ -98,7 +114,7 @@ async fn a_stuck_outbox_raises_one_alarm_and_its_recovery_one_mail() {
     daemon.wait_for_count(" sent", 3, Duration::from_secs(30));
     let alarm = to_ops(&smtp, "supportd alarm: outbox");
     assert_eq!(alarm.len(), 1);
-    let text = supportd::mail::parse(alarm[0].as_bytes()).unwrap().text_body;
+    let text = text(&alarm[0]);
     assert!(text.contains("mail(s) unsent; the oldest has waited") && text.contains("the last error"), "{text}");
     assert_eq!(to_ops(&smtp, "supportd recovered: outbox").len(), 1);
     assert_eq!(smtp.delivered_to("customer1@acme.example").len(), 1, "the acknowledgement went too");
@@ -110,12 +126,7 @@ async fn a_stuck_outbox_raises_one_alarm_and_its_recovery_one_mail() {
 async fn mail_that_fails_for_good_raises_one_alarm_and_sending_it_again_clears_it() {
     let smtp = TestSmtp::start();
     let sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.set_outbound(&smtp.outbound_toml());
-    smtp.set_control("FAILN 1 RCPT 550 5.1.1 no such user");
-    let mut daemon = daemon(&sandbox, "");
-    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
-    daemon.wait_for("health alarm raised subject=failed_mail", Duration::from_secs(60));
-    daemon.wait_for(" sent", Duration::from_secs(30));
+    let mut daemon = refused_acknowledgement(&sandbox, &smtp);
     let alarm = to_ops(&smtp, "supportd alarm: failed_mail");
     assert_eq!(alarm.len(), 1);
     let said = text(&alarm[0]);
@@ -194,20 +205,12 @@ async fn a_scheduler_stuck_in_a_tick_raises_one_alarm_and_its_next_tick_clears_i
 async fn a_failure_a_day_old_clears_the_alarm_and_the_recovery_says_the_mail_never_went() {
     let smtp = TestSmtp::start();
     let sandbox = Sandbox::new(Backend::Sqlite).await;
-    sandbox.set_outbound(&smtp.outbound_toml());
-    smtp.set_control("FAILN 1 RCPT 550 5.1.1 no such user");
-    let mut daemon = daemon(&sandbox, "");
-    sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
-    daemon.wait_for("health alarm raised subject=failed_mail", Duration::from_secs(60));
-    daemon.wait_for(" sent", Duration::from_secs(30));
+    let mut daemon = refused_acknowledgement(&sandbox, &smtp);
     daemon.signal(libc::SIGTERM);
     assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
 
-    let mut run = sandbox.cmd(&["run"]);
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
-    run.env("SUPPORTD_NOW", &tomorrow)
-        .env("SUPPORTD_HEALTH__NOTIFY", "[\"ops@example.com\"]")
-        .env("SUPPORTD_HEALTH__CHECK_INTERVAL", "1s");
+    let mut run = command(&sandbox, "");
+    run.env("SUPPORTD_NOW", (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339());
     let mut daemon = Daemon::spawn(run);
     daemon.wait_for("health alarm cleared subject=failed_mail", Duration::from_secs(60));
     daemon.wait_for(" sent", Duration::from_secs(30));
