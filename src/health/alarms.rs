@@ -85,8 +85,7 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
 fn mailbox(desk: &Desk, m: &crate::config::MailboxConfig, now: DateTime<Utc>) -> Check {
     let limit = super::silent_limit(&desk.config, m);
     let health = super::mailbox(&m.name);
-    let since = health.last_ok.or(health.watched_since).unwrap_or(now);
-    let quiet = (now - since).to_std().unwrap_or_default();
+    let quiet = health.quiet(now);
     let state = match health.last_ok {
         _ if quiet > limit => {
             let error = health.error.map(|e| format!("; the last error: {e}")).unwrap_or_default();

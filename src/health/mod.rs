@@ -20,6 +20,15 @@ pub struct MailboxHealth {
     pub error: Option<String>,
 }
 
+impl MailboxHealth {
+    /// How long the mailbox has gone without a good fetch: since the last one, or since this
+    /// process began reading it.
+    pub fn quiet(&self, now: DateTime<Utc>) -> std::time::Duration {
+        let since = self.last_ok.or(self.watched_since).unwrap_or(now);
+        (now - since).to_std().unwrap_or_default()
+    }
+}
+
 static MAILBOXES: LazyLock<Mutex<HashMap<String, MailboxHealth>>> = LazyLock::new(Default::default);
 
 /// A task begins reading `mailbox`: one that never fetched is silent from its first start

@@ -233,8 +233,7 @@ fn mailboxes(desk: &Desk, zone: Tz, now: DateTime<Utc>) -> Vec<Mailbox> {
         .map(|m| {
             let h = crate::health::mailbox(&m.name);
             let limit = crate::health::silent_limit(&desk.config, m);
-            let since = h.last_ok.or(h.watched_since).unwrap_or(now);
-            let silent = (now - since).to_std().unwrap_or_default() > limit;
+            let silent = h.quiet(now) > limit;
             let state = match (&h.error, h.last_ok) {
                 _ if silent => "silent",
                 (Some(_), _) => "failing",
