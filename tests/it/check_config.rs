@@ -287,3 +287,25 @@ async fn a_password_only_the_environment_gives_draws_no_warning_about_the_file()
         assert!(err.contains("warning: outbound.password: ") && err.contains("holds this password"), "{env}: {err}");
     }
 }
+
+/// The shipped daemon.toml's commented `holidays` line sits under `[business_hours]` itself:
+/// uncommented as it stands, it loads and the calendar skips those days (below
+/// `[business_hours.weekly]` it would have been read as a weekday).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_holidays_line_works_when_uncommented() {
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    let line = "# holidays = [\"2026-12-25\", \"2026-12-28\"]";
+    sandbox.edit_config(|c| {
+        assert!(c.contains(line), "the shipped line");
+        c.replace(line, &line[2..])
+    });
+    let out = sandbox.run(&["check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    // Thursday 24 December 16:00 London, S2 (4 business hours): one hour that day, then
+    // Christmas, the weekend and the 28th are closed.
+    let due = sandbox.run(&["sla", "due", "--severity", "S2", "--at", "2026-12-24T16:00:00Z"]);
+    let due = String::from_utf8_lossy(&due.stdout);
+    assert!(due.contains("2026-12-29"), "{due}");
+}

@@ -125,13 +125,22 @@ async fn logout(mut session: Session<Io>, cfg: &ImapConfig) {
     }
 }
 
-/// 1 s, 2 s, 4 s … capped at 60 s, each with up to 25% random jitter so that many
-/// instances do not reconnect in step.
+/// The documented ceiling of a reconnect wait, jitter included.
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// 1 s, 2 s, 4 s … up to 60 s, each with up to 25% random jitter so that many instances do
+/// not reconnect in step.
 fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(6)).min(Duration::from_secs(60));
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+    backoff_with(failures, f64::from(nanos % 1000) / 1000.0)
+}
+
+/// `jitter` in [0, 1) adds up to a quarter. The cap applies after the jitter: capping the
+/// base alone let 60 s plus its quarter wait 75 s.
+fn backoff_with(failures: u32, jitter: f64) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.saturating_sub(1).min(6));
+    (base + base.mul_f64(jitter.clamp(0.0, 1.0) / 4.0)).min(BACKOFF_CAP)
 }
 
 #[cfg(test)]
@@ -140,9 +149,24 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
-        for (failures, lo) in [(1, 1), (2, 2), (3, 4), (10, 60)] {
+        for (failures, lo) in [(1, 1), (2, 2), (3, 4), (5, 16)] {
             let d = backoff(failures);
             assert!(d >= Duration::from_secs(lo) && d <= Duration::from_secs(lo).mul_f64(1.25), "{failures}: {d:?}");
         }
+    }
+
+    /// Whatever the jitter and however many failures, no wait exceeds the documented 60 s.
+    #[test]
+    fn backoff_never_exceeds_the_cap_with_jitter() {
+        for failures in 0..=200 {
+            for jitter in [0.0, 0.5, 0.999, 1.0] {
+                let d = backoff_with(failures, jitter);
+                assert!(d <= BACKOFF_CAP, "{failures} failures, jitter {jitter}: {d:?}");
+            }
+        }
+        assert_eq!(backoff_with(7, 0.999), BACKOFF_CAP);
+        assert_eq!(backoff_with(6, 0.0), Duration::from_secs(32));
+        assert_eq!(backoff_with(6, 1.0), Duration::from_secs(40));
+        assert_eq!(backoff_with(7, 0.0), Duration::from_secs(60));
     }
 }
