@@ -51,8 +51,8 @@ pub async fn held(config: &Path, command: HeldCommand) -> Exit {
             Ok(desk) => show(&desk, id).await,
             Err(code) => code,
         },
-        HeldCommand::Release { id, company, add_member } => match open(config).await {
-            Ok(desk) => match held::release(&desk, id, ReleaseOptions { company, add_member }).await {
+        HeldCommand::Release { id, company, add_member, to_case } => match open(config).await {
+            Ok(desk) => match held::release(&desk, id, ReleaseOptions { company, add_member, to_case }).await {
                 Ok(outcome) => {
                     outln!("held #{id} released: {}", describe(&outcome));
                     Exit::Ok
@@ -77,9 +77,11 @@ pub async fn held(config: &Path, command: HeldCommand) -> Exit {
 fn refused(id: i64, e: &HeldError) -> Exit {
     errln!("error: {e}");
     match e {
-        HeldError::NotFound(_) | HeldError::Settled { .. } | HeldError::NoCompany(_) | HeldError::MemberOfNothing => {
-            Exit::Usage
-        }
+        HeldError::NotFound(_)
+        | HeldError::Settled { .. }
+        | HeldError::NoCompany(_)
+        | HeldError::NoCase(_)
+        | HeldError::MemberOfNothing => Exit::Usage,
         HeldError::NoMailbox { .. } => Exit::Config,
         HeldError::StillFails { .. } => Exit::DataErr,
         HeldError::Ingest(_) | HeldError::Database(_) => {
@@ -111,7 +113,8 @@ async fn list(desk: &ReadDesk, all: bool, format: Format) -> Exit {
     Exit::Ok
 }
 
-/// The row and the message's header section, which says where it came from.
+/// The row, the message's header section (which says where it came from), its text and its
+/// attachments.
 async fn show(desk: &ReadDesk, id: i64) -> Exit {
     let h = match held::find(&desk.db, id).await {
         Ok(Some(h)) => h,
@@ -127,5 +130,26 @@ async fn show(desk: &ReadDesk, id: i64) -> Exit {
     outln!("  received {} from {}", zone.time(Some(h.received_at)), h.source_ref.as_deref().unwrap_or("-"));
     outln!("  reason   {}", h.reason);
     outln!("\n{headers}");
+    body(&h.raw);
     Exit::Ok
+}
+
+/// The decoded text, bounded, and the attachments; a message mail-parser cannot read shows
+/// its headers only (the raw bytes stay in the database).
+fn body(raw: &[u8]) {
+    match crate::mail::preview(raw) {
+        Ok(p) => {
+            outln!("\n{}", p.text);
+            if !p.cut.is_empty() {
+                outln!("\n{}", p.cut);
+            }
+            if !p.attachments.is_empty() {
+                outln!("\nattachments:");
+            }
+            for a in &p.attachments {
+                outln!("  {} ({}, {})", a.name, a.content_type, crate::agents::human_size(a.size as u64));
+            }
+        }
+        Err(e) => outln!("\n(the body cannot be shown: {e})"),
+    }
 }

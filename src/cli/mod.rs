@@ -310,7 +310,8 @@ pub enum HeldCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// One held message: kind, reason and its headers.
+    /// One held message: kind, reason, its headers, its text (the first 8 KiB or 200 lines)
+    /// and its attachments.
     Show { id: i64 },
     /// Run intake on it again as if it had just arrived: it opens a case (or joins the one it
     /// names), automated or not, whoever sent it; the SLA clock starts now. Automated mail
@@ -323,6 +324,10 @@ pub enum HeldCommand {
         /// Make the sender a key member of that company (or of their domain's company).
         #[arg(long)]
         add_member: bool,
+        /// Add it to this existing case as a message of that case (as the sender's follow-up
+        /// would be) instead of opening a case; the sender is remembered on the case.
+        #[arg(long, value_name = "NNNNNN", conflicts_with = "company")]
+        to_case: Option<CaseNumber>,
     },
     /// Keep it as discarded: it stays in `held list --all`, and nothing is sent.
     Discard { id: i64 },

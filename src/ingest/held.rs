@@ -23,6 +23,8 @@ pub enum HeldError {
     NoMailbox { id: i64, mailbox: String },
     #[error("no [[company]] has slug {0:?}")]
     NoCompany(String),
+    #[error("no case {0}: the held message was left as it was")]
+    NoCase(crate::domain::CaseNumber),
     #[error("--add-member needs a company: name one with --company, or the sender's domain must be a company's")]
     MemberOfNothing,
     #[error("held message #{id} could not be released: {reason}")]
@@ -88,6 +90,8 @@ pub struct ReleaseOptions {
     pub company: Option<String>,
     /// The sender becomes a key member of that company (or of their domain's).
     pub add_member: bool,
+    /// The message joins this existing case instead of opening one.
+    pub to_case: Option<crate::domain::CaseNumber>,
 }
 
 /// Runs intake again on a held message, as if it had just arrived: it opens a case (or joins
@@ -100,6 +104,7 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     {
         return Err(HeldError::NoCompany(slug.clone()));
     }
+    named_case_exists(&desk.db, options.to_case).await?;
     let sender: Option<crate::domain::EmailAddress> = row.from_addr.parse().ok();
     let member_of = match (&options.company, &sender) {
         (Some(slug), _) => desk.config.company(slug),
@@ -121,7 +126,7 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         source_ref: format!("held:{id}"),
         declared_size: None,
         declared_sha256: None,
-        released: Some(Release { company: options.company.clone() }),
+        released: Some(Release { company: options.company.clone(), to_case: options.to_case }),
     };
     let outcome = ingest(desk, incoming).await?;
     let number = match &outcome {
@@ -158,6 +163,17 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     }
     settle(&desk.db, row, State::Released, case_id, desk.now()).await?;
     Ok(outcome)
+}
+
+/// `--to-case` names a case that exists: checked before intake runs, so that a mistyped
+/// number is a usage error and the message stays held.
+async fn named_case_exists(
+    db: &impl ConnectionTrait,
+    to_case: Option<crate::domain::CaseNumber>,
+) -> Result<(), HeldError> {
+    let Some(number) = to_case else { return Ok(()) };
+    let found = case::Entity::find().filter(case::Column::Number.eq(number)).count(db).await?;
+    if found == 0 { Err(HeldError::NoCase(number)) } else { Ok(()) }
 }
 
 /// Marks a held message discarded; its bytes stay for the record.

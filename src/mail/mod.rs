@@ -3,8 +3,10 @@
 //! never panicking. Ingest, cases, agents and outbound all take it from here.
 
 mod parse;
+mod preview;
 
 pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
+pub use preview::{AttachmentLine, Preview, preview};
 
 use sha2::{Digest, Sha256};
 

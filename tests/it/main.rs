@@ -22,6 +22,7 @@ mod escalation;
 mod exit_codes;
 mod health_alarms;
 mod held;
+mod held_people;
 mod hostile;
 mod imap;
 mod intake;

@@ -13,7 +13,7 @@ use crate::agents::Ctx;
 use crate::cases::{self, Actor, Arrival, Door, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
-use crate::domain::Channel;
+use crate::domain::{CaseNumber, Channel};
 use crate::mail::ParsedMessage;
 use crate::outbound::loop_guard::Automated;
 use crate::storage::Tx;
@@ -42,6 +42,8 @@ pub struct Email<'a> {
 pub struct Release {
     /// The case is this company's (a slug), whatever the sender's address says.
     pub company: Option<String>,
+    /// The message joins this existing case instead (`--to-case`); it opens none.
+    pub to_case: Option<CaseNumber>,
 }
 
 /// What intake learnt of the sender, for the batch's memo.
@@ -56,7 +58,10 @@ pub struct Learnt {
 
 pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result<(Outcome, Learnt), IntakeError> {
     let (cfg, now, sender) = (&desk.config, desk.now(), &e.msg.from.address);
-    let thread = thread_of(txn, ctx, &e, now).await?;
+    let thread = match e.released.and_then(|r| r.to_case) {
+        Some(number) => super::to_case::named_case(txn, ctx, &e, number).await?,
+        None => thread_of(txn, ctx, &e, now).await?,
+    };
     // Automated mail that threads to no case opens none: it is held for an agent to review.
     if let (Thread::New { because, .. }, Some(why), None) = (&thread, e.automated, e.released) {
         let because = because.as_ref().map_or(String::new(), |b| format!(" ({b})"));

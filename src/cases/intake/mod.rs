@@ -10,6 +10,7 @@ mod email;
 mod held;
 mod new_case;
 mod on_case;
+mod to_case;
 
 use sea_orm::DbErr;
 

@@ -1,0 +1,80 @@
+//! A person's held mail is not forgotten (through Dovecot and the SMTP receiver): the agents
+//! get one digest an hour at most listing who wrote, `held show` prints the text, and
+//! `held release --to-case` adds it to the case it belongs to.
+
+use crate::agent_mail::Desk;
+
+const MEMBERS_ONLY: &str = "members = [\"customer1@acme.example\"]";
+
+fn members_only(c: String) -> String {
+    let c = c.replace("who_may_open = \"anyone\"", "who_may_open = \"members\"");
+    let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+    assert!(c.contains(example), "daemon.toml shows the members key");
+    c.replace(example, MEMBERS_ONLY)
+}
+
+fn from_sam(id: &str, subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: \"Sam\" <sam@acme.example>\r\nTo: support@example.com\r\nSubject: {subject}\r\n\
+         Message-ID: <{id}@acme.example>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\r\n{body}\r\n--b\r\n\
+         Content-Type: text/csv; name=\"export.csv\"\r\nContent-Disposition: attachment; filename=\"export.csv\"\r\n\r\n\
+         a,b\r\n1,2\r\n--b--\r\n"
+    )
+    .into_bytes()
+}
+
+fn held(desk: &Desk) -> Vec<serde_json::Value> {
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn run_ok(desk: &Desk, args: &[&str]) -> String {
+    let out = desk.sandbox.run(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A member's colleague writes about the member's case without its tag: held. The agent
+/// reads the body with `held show` and adds it to the case; no second case opens, and the
+/// colleague's next reply on the case joins it without being held.
+#[tokio::test(flavor = "multi_thread")]
+async fn held_show_prints_the_body_and_release_to_case_adds_it_to_that_case() {
+    let desk = Desk::start(members_only).await;
+    let tag = desk.customer_writes(1, "Exports fail").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let before = desk.case(&tag)["messages"].as_array().unwrap().len();
+    desk.server.append(&[from_sam("sam-1", "Exports, more detail", "The export stops at row 10=C2=A0000.")]).await;
+    desk.run();
+    let rows = held(&desk);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["kind"], "not_member");
+    let id = rows[0]["id"].to_string();
+
+    let shown = run_ok(&desk, &["held", "show", &id]);
+    assert!(shown.contains("Subject: Exports, more detail"), "{shown}");
+    assert!(shown.contains("The export stops at row 10\u{a0}000."), "decoded body: {shown}");
+    assert!(shown.contains("export.csv (text/csv"), "attachments listed: {shown}");
+
+    let unknown = desk.sandbox.run(&["held", "release", &id, "--to-case", "999999"]);
+    assert_eq!(unknown.status.code(), Some(64), "an unknown case is a usage error");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no case 999999"));
+    assert_eq!(held(&desk).len(), 1, "still held");
+
+    let out = run_ok(&desk, &["held", "release", &id, "--to-case", &number]);
+    assert!(out.contains(&number), "{out}");
+    assert!(held(&desk).is_empty(), "no longer held");
+    assert_eq!(desk.sandbox.cases().len(), 1, "no new case");
+    let case = desk.case(&tag);
+    let messages = case["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), before + 1, "{case}");
+    assert!(messages.iter().any(|m| m.to_string().contains("sam@acme.example")), "{case}");
+
+    // Sam is remembered on the case: his reply with the tag joins it, not the held list.
+    desk.server.append(&[from_sam("sam-2", &format!("Re: {tag} Exports fail"), "Any news?")]).await;
+    desk.run();
+    assert!(held(&desk).is_empty(), "{:?}", held(&desk));
+    assert_eq!(desk.case(&tag)["messages"].as_array().unwrap().len(), before + 2);
+}
