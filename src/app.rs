@@ -134,6 +134,7 @@ pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
     scheduler::tick(desk).await.map_err(AppError::Tick)?;
     crate::budget::budget_tick(desk).await.map_err(|e| AppError::Tick(scheduler::TickError::Mail(e)))?;
     scheduler::monthly_reports(desk).await?;
+    scheduler::held_digest(desk).await.map_err(|e| AppError::Tick(scheduler::TickError::Mail(e)))?;
     scheduler::auto_close(desk).await?;
     summary.sent = outbound::drain(desk, &transport, &never).await?;
     Ok(summary)

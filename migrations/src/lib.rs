@@ -15,6 +15,7 @@ mod m20261202_000010_company_report_token;
 mod m20261203_000011_escalations;
 mod m20261203_000012_health_alarms;
 mod m20261204_000013_outbox_failed_at;
+mod m20261207_000014_held_digests;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_escalations::Migration),
             Box::new(m20261203_000012_health_alarms::Migration),
             Box::new(m20261204_000013_outbox_failed_at::Migration),
+            Box::new(m20261207_000014_held_digests::Migration),
         ]
     }
 }

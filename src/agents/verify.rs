@@ -80,6 +80,7 @@ mod tests {
             expose_address: false,
             excerpt_bytes: 65536,
             mail_limit_per_hour: 30,
+            held_notify: Vec::new(),
         }
     }
 

@@ -74,7 +74,9 @@ pub fn agent_desk(
         },
     };
     let mail_limit_per_hour = p.in_range("agents.mail_limit_per_hour", raw.mail_limit_per_hour, 1, 10_000, 30) as u32;
+    let held_notify = held_notify(p, raw, mailboxes);
     AgentDesk {
+        held_notify,
         excerpt_bytes,
         mail_limit_per_hour,
         notify,
@@ -84,6 +86,23 @@ pub fn agent_desk(
         relay_name,
         expose_address: raw.expose_address.unwrap_or(false),
     }
+}
+
+/// `held_notify`: one address or a list; a support mailbox would read the digest as a new case.
+fn held_notify(p: &mut Problems, raw: &RawAgentDesk, mailboxes: &[MailboxConfig]) -> Vec<EmailAddress> {
+    let values = raw.held_notify.as_ref().map(|v| v.values()).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, text) in values.into_iter().enumerate() {
+        let key = format!("agents.held_notify[{i}]");
+        match text.parse::<EmailAddress>() {
+            Ok(a) if mailboxes.iter().any(|m| m.address == a) => {
+                p.push(key, format!("{a} is a support mailbox: the digest would come back as a new case"))
+            }
+            Ok(a) => out.push(a),
+            Err(e) => p.push(key, format!("expected an email address, got {text:?} ({e})")),
+        }
+    }
+    out
 }
 
 impl std::str::FromStr for Verify {

@@ -188,6 +188,9 @@ pub struct AgentDesk {
     pub excerpt_bytes: usize,
     /// At most this many notifications and refusals to one address in any hour.
     pub mail_limit_per_hour: u32,
+    /// Who gets the hourly digest of people's held mail instead of the agents (empty: the
+    /// agents, as `notify` says).
+    pub held_notify: Vec<EmailAddress>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -201,6 +201,7 @@ pub struct RawAgentDesk {
     pub expose_address: Option<bool>,
     pub excerpt_bytes: Option<String>,
     pub mail_limit_per_hour: Option<i64>,
+    pub held_notify: Option<super::routes::OneOrMany>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

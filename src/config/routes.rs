@@ -64,7 +64,7 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
-    fn values(&self) -> Vec<&str> {
+    pub(super) fn values(&self) -> Vec<&str> {
         match self {
             OneOrMany::One(v) => vec![v.as_str()],
             OneOrMany::Many(vs) => vs.iter().map(String::as_str).collect(),

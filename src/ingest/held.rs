@@ -71,7 +71,7 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 }
 
 /// The columns of `Listed`: never the raw bytes.
-fn listed() -> sea_orm::Select<held_mail::Entity> {
+pub(crate) fn listed() -> sea_orm::Select<held_mail::Entity> {
     use held_mail::Column as C;
     held_mail::Entity::find()
         .select_only()

@@ -7,6 +7,7 @@
 mod alert_mail;
 mod auto_close;
 mod escalation;
+mod held_digest;
 mod monthly;
 
 use chrono::Utc;
@@ -15,6 +16,7 @@ use tracing::warn;
 
 pub use auto_close::auto_close;
 pub use escalation::{TickError, TickStats, tick};
+pub use held_digest::held_digest;
 pub use monthly::monthly_reports;
 
 use crate::desk::Desk;
@@ -31,6 +33,7 @@ pub async fn run_scheduler(desk: Desk, cancel: CancellationToken) {
             tick(&desk).await.err().map(|e| format!("escalations: {e}")),
             crate::budget::budget_tick(&desk).await.err().map(|e| format!("budget alerts: {e}")),
             monthly_reports(&desk).await.err().map(|e| format!("monthly reports: {e}")),
+            held_digest(&desk).await.err().map(|e| format!("held-mail digest: {e}")),
         ]
         .into_iter()
         .flatten()

@@ -501,6 +501,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         "resolution" => serde_json::to_value(resolution).ok(),
         "agent_error" => serde_json::to_value(agent_error).ok(),
         "escalation" => serde_json::to_value(sample_escalation()).ok(),
+        "held_digest" => serde_json::to_value(super::held_digest::sample()).ok(),
         _ => None,
     }
 }

@@ -5,6 +5,7 @@
 
 mod builtin;
 mod context;
+mod held_digest;
 mod pages;
 mod wording;
 
@@ -17,6 +18,7 @@ pub use context::{
     NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
 };
 
+pub use held_digest::{HeldDigestContext, HeldDigestLine};
 pub use pages::{
     Budget, CaseLine, CasePage, Clock, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, PageEvent,
     PageMessage, PageSent, Queue,
@@ -25,8 +27,19 @@ pub use pages::{
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] =
-    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report", "escalation"];
+pub const KINDS: &[&str] = &[
+    "ack",
+    "alert",
+    "notify",
+    "relay",
+    "resolution",
+    "agent_error",
+    "not_member",
+    "budget",
+    "report",
+    "escalation",
+    "held_digest",
+];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]

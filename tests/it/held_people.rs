@@ -78,3 +78,84 @@ async fn held_show_prints_the_body_and_release_to_case_adds_it_to_that_case() {
     assert!(held(&desk).is_empty(), "{:?}", held(&desk));
     assert_eq!(desk.case(&tag)["messages"].as_array().unwrap().len(), before + 2);
 }
+
+fn run_at(desk: &Desk, now: &str) {
+    let out = desk.sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", now).output().unwrap();
+    assert!(out.status.success(), "run --once at {now}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Every digest the SMTP receiver got, raw.
+fn digests(desk: &Desk) -> Vec<String> {
+    let is_digest =
+        |m: &String| crate::support::smtp::header(m, "Subject").is_some_and(|s| s.starts_with("Held mail to review"));
+    desk.smtp.messages().into_iter().filter(is_digest).collect()
+}
+
+fn text_of(raw: &str) -> String {
+    supportd::mail::parse(raw.as_bytes()).unwrap().text_body
+}
+
+/// A non-member's mail (and not the auto-reply held beside it) is listed in one digest to
+/// each agent, with the commands to act on it and no display name; a second held mail
+/// within the hour waits for the next hour's digest, which lists only it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_members_mail_makes_one_digest_an_hour_to_the_agents() {
+    let desk = Desk::start(|c| members_only(c) + "\n[[agent]]\nname = \"Bob\"\nemail = \"bob@example.com\"\n").await;
+    let mail = |id: &str, from: &str, subject: &str, extra: &str| {
+        format!(
+            "From: {from}\r\nTo: support@example.com\r\nSubject: {subject}\r\nMessage-ID: <{id}@acme.example>\r\n\
+             Date: Mon, 07 Dec 2026 09:00:00 +0000\r\n{extra}Content-Type: text/plain\r\n\r\nHello.\r\n"
+        )
+        .into_bytes()
+    };
+    let sam = "\"Sam (CEO) URGENT wire money\" <sam@acme.example>";
+    desk.server
+        .append(&[
+            mail("sam-1", sam, "Exports fail\r\n\tagain", ""),
+            mail("ooo-1", "Bot <bot@acme.example>", "Automatic reply", "Auto-Submitted: auto-replied\r\n"),
+        ])
+        .await;
+    run_at(&desk, "2026-12-07T10:00:00Z");
+    let first = digests(&desk);
+    let agents: Vec<String> = first.iter().map(|m| crate::support::smtp::header(m, "To").unwrap()).collect();
+    assert_eq!(first.len(), 2, "one mail to each active agent: {agents:?}");
+    assert!(agents.iter().any(|t| t.contains("alice@example.com")), "{agents:?}");
+    assert!(agents.iter().any(|t| t.contains("bob@example.com")), "{agents:?}");
+    let alice = first.iter().find(|m| crate::support::smtp::header(m, "To").unwrap().contains("alice")).unwrap();
+    let reply_to = crate::support::smtp::header(alice, "Reply-To").unwrap();
+    assert!(reply_to.contains("support+"), "the agent's own token: {reply_to}");
+    let id = held(&desk).iter().find(|r| r["kind"] == "not_member").unwrap()["id"].to_string();
+    let text = text_of(alice);
+    for said in [
+        "sam@acme.example",
+        "Exports fail again",
+        &format!("supportd held show {id}"),
+        &format!("supportd held release {id} --to-case NNNNNN"),
+        &format!("supportd held discard {id}"),
+        "Replying to this mail does nothing",
+    ] {
+        assert!(text.contains(said), "{said} in {text}");
+    }
+    assert!(!text.contains("URGENT") && !text.contains("CEO"), "no display name: {text}");
+    assert!(!text.contains("bot@acme.example") && !text.contains("Automatic reply"), "no automated mail: {text}");
+
+    // Within the hour: held, but no digest.
+    desk.server.append(&[mail("sam-2", sam, "Imports fail too", "")]).await;
+    run_at(&desk, "2026-12-07T10:30:00Z");
+    assert_eq!(held(&desk).len(), 3);
+    assert_eq!(digests(&desk).len(), 2, "at most one digest an hour");
+    run_at(&desk, "2026-12-07T10:59:00Z");
+    assert_eq!(digests(&desk).len(), 2, "still within the hour");
+
+    // The hour has passed: the next digest lists the new message only.
+    run_at(&desk, "2026-12-07T11:00:00Z");
+    let all = digests(&desk);
+    assert_eq!(all.len(), 4, "one more to each agent");
+    let newest: Vec<String> = all[2..].iter().map(|m| text_of(m)).collect();
+    for text in &newest {
+        assert!(text.contains("Imports fail too"), "{text}");
+        assert!(!text.contains("Exports fail"), "listed once only: {text}");
+    }
+    run_at(&desk, "2026-12-07T13:00:00Z");
+    assert_eq!(digests(&desk).len(), 4, "nothing new held: no digest");
+}

@@ -13,6 +13,8 @@ pub mod company_member;
 pub mod contact;
 pub mod escalation;
 pub mod health_alarm;
+pub mod held_digest;
+pub mod held_digest_item;
 pub mod held_mail;
 pub mod ingest_failure;
 pub mod mailbox_state;

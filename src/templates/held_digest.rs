@@ -1,0 +1,46 @@
+//! What the hourly digest of people's held mail gets (`templates/held_digest.*`). Every
+//! field is documented in templates/README.md.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldDigestContext {
+    /// How many held messages this digest lists, as a number.
+    pub count: usize,
+    pub messages: Vec<HeldDigestLine>,
+    /// "3 more are held: supportd held list", or "".
+    pub more: String,
+    pub support_address: String,
+}
+
+/// One held message. No display name: it is whatever the sender chose to write.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldDigestLine {
+    pub id: i64,
+    /// `not_member` or `report_request`.
+    pub kind: String,
+    /// The sender's address.
+    pub from: String,
+    /// The subject, control characters removed and at most 100 characters.
+    pub subject: String,
+    /// When it arrived, in the support calendar's zone.
+    pub received: String,
+    /// The reason it was held, bounded as the subject.
+    pub reason: String,
+}
+
+pub fn sample() -> HeldDigestContext {
+    HeldDigestContext {
+        count: 1,
+        messages: vec![HeldDigestLine {
+            id: 42,
+            kind: "not_member".into(),
+            from: "sam@acme.example".into(),
+            subject: "Exports fail".into(),
+            received: "Monday 7 December 2026, 10:00 GMT".into(),
+            reason: "sam@acme.example is not a key member of Acme".into(),
+        }],
+        more: "3 more are held: supportd held list".into(),
+        support_address: "support@example.com".into(),
+    }
+}
