@@ -487,3 +487,21 @@ colour = "red"
     assert!(has("team[6].colour", "unknown key"), "{p:#?}");
     assert_eq!(p.len(), 7, "{p:#?}");
 }
+
+#[test]
+fn held_notify_takes_one_address_or_a_list_and_names_a_bad_one() {
+    let one = load(&format!("{MINIMAL}\n[agents]\nheld_notify = \"lead@example.com\"\n")).unwrap();
+    assert_eq!(one.agent_desk.held_notify, ["lead@example.com".parse::<crate::domain::EmailAddress>().unwrap()]);
+    let two =
+        load(&format!("{MINIMAL}\n[agents]\nheld_notify = [\"lead@example.com\", \"ops@example.com\"]\n")).unwrap();
+    assert_eq!(two.agent_desk.held_notify.len(), 2);
+    assert!(load(MINIMAL).unwrap().agent_desk.held_notify.is_empty(), "the agents by default");
+    let p = problems(&format!(
+        "{MINIMAL}\n[agents]\nheld_notify = [\"lead@example.com\", \"not an address\", \"support@example.com\"]\n"
+    ));
+    assert!(p.iter().any(|p| p.starts_with("agents.held_notify[1]: expected an email address")), "{p:?}");
+    assert!(
+        p.iter().any(|p| p.starts_with("agents.held_notify[2]: support@example.com is a support mailbox")),
+        "{p:?}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Cron-driven work: escalation ticks (warnings before a target lapses, breach alerts, a
-//! support budget running low), each CRM's monthly report, and closing cases resolved
-//! without reply. (Health alarms run on their own, `health::run_alarms`: a stuck scheduler
+//! support budget running low), each CRM's monthly report, the hourly digest of people's
+//! held mail, and closing cases resolved without reply. (Health alarms run on their own, `health::run_alarms`: a stuck scheduler
 //! must not silence the alarm about it.) A tick ends when its outbox rows are committed;
 //! delivery is the sender's work.
 

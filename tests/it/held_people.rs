@@ -159,3 +159,23 @@ async fn a_non_members_mail_makes_one_digest_an_hour_to_the_agents() {
     run_at(&desk, "2026-12-07T13:00:00Z");
     assert_eq!(digests(&desk).len(), 4, "nothing new held: no digest");
 }
+
+/// With `[agents] held_notify`, the digest goes to those addresses in one mail, not to the
+/// agents.
+#[tokio::test(flavor = "multi_thread")]
+async fn held_notify_receives_the_digest_instead_of_the_agents() {
+    let desk = Desk::start(|c| {
+        let line = "# held_notify = [\"support-lead@example.com\"]";
+        assert!(c.contains(line), "daemon.toml shows the key");
+        members_only(c).replace(line, "held_notify = [\"lead@example.com\", \"ops@example.com\"]")
+    })
+    .await;
+    desk.server.append(&[from_sam("sam-1", "Exports fail", "Hello.")]).await;
+    run_at(&desk, "2026-12-07T10:00:00Z");
+    let sent = digests(&desk);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let to = crate::support::smtp::header(&sent[0], "To").unwrap();
+    assert!(to.contains("lead@example.com") && to.contains("ops@example.com"), "{to}");
+    assert!(!to.contains("alice"), "{to}");
+    assert!(text_of(&sent[0]).contains("Exports fail"));
+}
