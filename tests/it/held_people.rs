@@ -179,3 +179,34 @@ async fn held_notify_receives_the_digest_instead_of_the_agents() {
     assert!(!to.contains("alice"), "{to}");
     assert!(text_of(&sent[0]).contains("Exports fail"));
 }
+
+/// Several instances on one PostgreSQL database tick at once: one digest goes out, one mail
+/// per agent, and the ledger holds one digest.
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_ticking_together_send_one_digest() {
+    use std::process::Stdio;
+
+    use crate::support::{Backend, Sandbox};
+    let sandbox = Sandbox::as_shipped(Backend::Postgres).await;
+    sandbox.edit_config(|c| members_only(c) + "\n[[agent]]\nname = \"Bob\"\nemail = \"bob@example.com\"\n");
+    let (out, written) = sandbox.pipe_ingest(&from_sam("sam-1", "Exports fail", "Hello."));
+    assert!(out.status.success() && written.is_ok(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM held_mail WHERE kind = 'not_member'").await, 1);
+    let mut runs: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            sandbox
+                .cmd(&["run", "--once"])
+                .env("SUPPORTD_NOW", "2026-12-07T10:00:00Z")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in &mut runs {
+        assert!(run.wait().unwrap().success());
+    }
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM outbox WHERE kind = 'held_digest'").await, 2, "Alice and Bob once");
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM held_digests").await, 1);
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM held_digest_items").await, 1);
+}
