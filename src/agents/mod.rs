@@ -7,6 +7,7 @@ mod directory;
 mod letter;
 mod limit;
 mod notify;
+mod regrade;
 mod relay;
 mod reply;
 mod verify;

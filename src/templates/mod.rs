@@ -14,7 +14,8 @@ use handlebars::Handlebars;
 
 pub use context::{
     AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
-    NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
+    NotMemberContext, NotifyContext, RegradeContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext,
+    sample_context,
 };
 
 pub use pages::{
@@ -25,8 +26,19 @@ pub use pages::{
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] =
-    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report", "escalation"];
+pub const KINDS: &[&str] = &[
+    "ack",
+    "alert",
+    "notify",
+    "relay",
+    "resolution",
+    "agent_error",
+    "not_member",
+    "budget",
+    "report",
+    "escalation",
+    "regrade",
+];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]
