@@ -119,3 +119,26 @@ async fn cases_update_tells_the_customer_of_a_regrade_once_for_all_its_changes()
     desk.run();
     assert_eq!(notices(&desk).len(), 1, "no re-grade, no notice");
 }
+
+/// A case opened from automated mail (an auto-reply an agent released from held mail) was
+/// never acknowledged, and no re-grade notice goes to the robot either.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_regrade_notice_goes_to_a_case_automated_mail_opened() {
+    let desk = Desk::start(|c| c).await;
+    let robot = "From: Out Of Office <robot@acme.example>\r\nTo: support@example.com\r\nSubject: Away until Monday\r\n\
+                 Message-ID: <ooo-1@acme.example>\r\nAuto-Submitted: auto-replied\r\n\
+                 Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI am away.\r\n";
+    desk.server.append(&[robot.as_bytes().to_vec()]).await;
+    desk.run();
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("held list prints JSON");
+    let id = held.iter().find(|h| h["subject"] == "Away until Monday").expect("held")["id"].to_string();
+    let out = desk.sandbox.run(&["held", "release", &id]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("opened case 000001; no acknowledgement"), "{out:?}");
+    let out = desk.sandbox.run(&["cases", "update", "000001", "--as", "alice", "--severity", "S1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("commands applied; nothing to relay"), "{out:?}");
+    desk.run();
+    assert_eq!(desk.case("[Case #000001]")["severity"], "S1");
+    assert!(desk.smtp.delivered_to("robot@acme.example").is_empty(), "nothing to the robot");
+}
