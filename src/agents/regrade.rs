@@ -28,22 +28,19 @@ impl<'a> Regrade<'a> {
 
     /// What it is now, naming only what changed: "severity S1 (Critical – …) and type Bug".
     fn what(&self) -> String {
-        let (was, now) = (self.was, self.now);
-        let severity = format!("severity {} ({})", now.severity, now.severity.meaning());
-        let kind = format!("type {}", now.case_type);
-        match (was.severity != now.severity, was.case_type != now.case_type) {
-            (true, true) => format!("{severity} and {kind}"),
-            (true, false) => severity,
-            _ => kind,
-        }
+        self.changed(self.now)
     }
 
     /// What it was, in the same words: "severity S3 (Medium – …)".
     fn was(&self) -> String {
-        let (was, now) = (self.was, self.now);
-        let severity = format!("severity {} ({})", was.severity, was.severity.meaning());
-        let kind = format!("type {}", was.case_type);
-        match (was.severity != now.severity, was.case_type != now.case_type) {
+        self.changed(self.was)
+    }
+
+    /// The severity and type of `side` (the case before or after), those that changed.
+    fn changed(&self, side: &case::Model) -> String {
+        let severity = format!("severity {} ({})", side.severity, side.severity.meaning());
+        let kind = format!("type {}", side.case_type);
+        match (self.was.severity != self.now.severity, self.was.case_type != self.now.case_type) {
             (true, true) => format!("{severity} and {kind}"),
             (true, false) => severity,
             _ => kind,
@@ -63,13 +60,17 @@ impl<'a> Regrade<'a> {
     /// to severity S1 (Critical – …); we will respond by Monday 7 December 2026, 10:00 EST."
     pub fn line(&self, config: &Config, company: Option<&CompanyConfig>) -> String {
         let (respond, resolve) = self.due(config, company);
-        let promise = match (respond.is_empty(), resolve.is_empty()) {
-            (false, false) => format!("we will respond by {respond} and aim to resolve it by {resolve}"),
-            (false, true) => format!("we will respond by {respond}; no resolution time applies to it"),
-            (true, false) => format!("we aim to resolve it by {resolve}"),
-            (true, true) => "no resolution time applies to it".to_owned(),
-        };
-        format!("We have re-graded this case to {}; {promise}.", self.what())
+        format!("We have re-graded this case to {}; {}.", self.what(), promise(&respond, &resolve))
+    }
+}
+
+/// What the new due times promise; each is "" when none is left.
+fn promise(respond: &str, resolve: &str) -> String {
+    match (respond.is_empty(), resolve.is_empty()) {
+        (false, false) => format!("we will respond by {respond} and aim to resolve it by {resolve}"),
+        (false, true) => format!("we will respond by {respond}; no resolution time applies to it"),
+        (true, false) => format!("we aim to resolve it by {resolve}"),
+        (true, true) => "no resolution time applies to it".to_owned(),
     }
 }
 
@@ -146,4 +147,21 @@ async fn opened_by_automated_mail(txn: &Tx, case_id: i64) -> Result<bool, DbErr>
         .count(txn)
         .await?;
     Ok(refused == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::promise;
+
+    #[test]
+    fn the_promise_names_only_the_targets_still_ahead() {
+        assert_eq!(
+            promise("Mon 10:00", "Tue 10:00"),
+            "we will respond by Mon 10:00 and aim to resolve it by Tue 10:00"
+        );
+        assert_eq!(promise("Mon 10:00", ""), "we will respond by Mon 10:00; no resolution time applies to it");
+        // Answered already: the response target is behind her.
+        assert_eq!(promise("", "Tue 10:00"), "we aim to resolve it by Tue 10:00");
+        assert_eq!(promise("", ""), "no resolution time applies to it");
+    }
 }
