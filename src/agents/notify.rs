@@ -49,9 +49,23 @@ struct Recipient<'a> {
 /// Queues the notifications in the caller's transaction; returns how many go out (the rest
 /// are held back by `[agents] mail_limit_per_hour`).
 pub async fn queue_notifications(txn: &Tx, desk: &Ctx<'_>, notice: Notice<'_>) -> Result<usize, MailError> {
+    queue_notifications_but(txn, desk, notice, None).await
+}
+
+/// As `queue_notifications`, but never to `caller`: the agent who opened the case by hand
+/// needs no news of her own call.
+pub async fn queue_notifications_but(
+    txn: &Tx,
+    desk: &Ctx<'_>,
+    notice: Notice<'_>,
+    caller: Option<&agent::Model>,
+) -> Result<usize, MailError> {
     let (config, templates, agents, now) = (desk.config, desk.templates, desk.agents, desk.now);
     let company = desk.companies.of(config, notice.case);
-    let recipients = recipients(config, agents, &notice, company);
+    let mut recipients = recipients(config, agents, &notice, company);
+    if let Some(caller) = caller {
+        recipients.retain(|r| agents.by_address(&r.to).is_none_or(|a| a.id != caller.id));
+    }
     if recipients.is_empty() {
         return Ok(0);
     }

@@ -27,6 +27,8 @@ pub struct Relay<'a> {
     pub agent: &'a agent::Model,
     pub support: &'a EmailAddress,
     pub what: ToCustomer<'a>,
+    /// "" or the line telling of a re-grade the same reply made (`regrade`).
+    pub regraded: &'a str,
     pub attachments: &'a [Attachment],
 }
 
@@ -59,6 +61,7 @@ pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bo
                 agent_name,
                 contact_name,
                 support_address: relay.support.to_string(),
+                regraded: relay.regraded.to_owned(),
             };
             ("relay", templates.render("relay", who, &ctx)?)
         }
@@ -77,6 +80,7 @@ pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bo
                 contact_name,
                 support_address: relay.support.to_string(),
                 close_after_days: config.scheduler.auto_close_after_days,
+                regraded: relay.regraded.to_owned(),
             };
             ("resolution", templates.render("resolution", who, &ctx)?)
         }

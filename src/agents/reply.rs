@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::limit::Ledger;
+use super::regrade::{Regrade, queue_regrade};
 use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
 use crate::cases::{
@@ -210,8 +211,10 @@ async fn apply(
     actor: &Actor,
 ) -> Result<&'static str, MailError> {
     let (config, now) = (ctx.config, ctx.now);
+    let mut was = None;
     if let Some(class) = plan.classification {
-        c = cases::reclassify(txn, config, &c, class, actor, now).await?;
+        let reclassified = cases::reclassify(txn, config, &c, class, actor, now).await?;
+        was = Some(std::mem::replace(&mut c, reclassified));
     }
     for change in plan.fields {
         c = set_field(txn, &c, change, actor, now).await?;
@@ -237,6 +240,8 @@ async fn apply(
     }
     let solution = c.solution.clone().filter(|_| resolving);
     let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
+    let regrade = was.as_ref().and_then(|was| Regrade::of(was, &c));
+    let regraded = regrade.as_ref().map(|r| r.line(config, ctx.companies.of(config, &c))).unwrap_or_default();
     let mut relayed = false;
     if public {
         let what = match &solution {
@@ -248,6 +253,7 @@ async fn apply(
             agent: mail.agent,
             support: &mail.mailbox.address,
             what,
+            regraded: &regraded,
             attachments: &mail.msg.attachments,
         };
         relayed = queue_relay(txn, ctx, relay).await?;
@@ -255,7 +261,13 @@ async fn apply(
             record_response(txn, &c, actor, mail.arrival.received_at).await?;
         }
     }
+    // The promise of the acknowledgement: told once, in the reply when one went, else apart.
+    let told = match &regrade {
+        Some(regrade) if !relayed => queue_regrade(txn, ctx, regrade, &mail.mailbox.address).await?,
+        _ => false,
+    };
     let what = match (relayed, plan.note) {
+        (false, _) if told => "commands applied; the customer is told of the re-grade",
         (true, _) if solution.is_some() => "resolution sent to the customer",
         (true, _) => "reply relayed to the customer",
         (false, true) => "internal note",

@@ -13,6 +13,9 @@ pub struct Choice {
     /// What was written but not understood, quoted for the acknowledgement
     /// ("Severity: S9").
     pub invalid: Vec<String>,
+    /// Who chose, when not the customer: "Alice Smith of our support team" for a case an
+    /// agent opened by hand (the acknowledgement must not say "you chose").
+    pub chosen_by: Option<String>,
 }
 
 /// Reads the choice and returns the subject without the tokens that made it.
@@ -70,13 +73,16 @@ fn subject_tokens(subject: &str, choice: &mut Choice) -> String {
     kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Whether `inner` (a bracket group's text) is a choice; if so it is recorded.
+/// Whether `inner` (a bracket group's text) is a choice; if so it is recorded. It is one when
+/// every word chooses, or when any word is a severity code (`[S9 Outage]`, `[S1 Outage]`): then
+/// the group is named as not understood, and still leaves the summary, like `[S1]` does.
 fn token(inner: &str, choice: &mut Choice) -> bool {
     let mut found = Choice::default();
     let words: Vec<&str> = inner.split_whitespace().collect();
     if words.is_empty() || words.len() > 3 {
         return false;
     }
+    let mut understood = true;
     let mut i = 0;
     while i < words.len() {
         let two = words.get(i + 1).map(|next| format!("{} {next}", words[i]));
@@ -89,12 +95,16 @@ fn token(inner: &str, choice: &mut Choice) -> bool {
         } else if let Some(s) = Severity::from_code_or_level(words[i]) {
             found.severity = Some(s);
             i += 1;
-        } else if looks_like_a_severity(words[i]) {
-            found.invalid.push(format!("[{inner}]"));
-            i += 1;
         } else {
+            understood = false;
+            i += 1;
+        }
+    }
+    if !understood {
+        if !words.iter().any(|w| looks_like_a_severity(w)) {
             return false;
         }
+        found.invalid.push(format!("[{inner}]"));
     }
     choice.severity = choice.severity.or(found.severity);
     choice.case_type = choice.case_type.or(found.case_type);
@@ -102,7 +112,7 @@ fn token(inner: &str, choice: &mut Choice) -> bool {
     true
 }
 
-/// `S9`, `s0`: meant as a severity, but none we have.
+/// `S9`, `s0`, `S1`: written as a severity code, whether or not it is one we have.
 fn looks_like_a_severity(word: &str) -> bool {
     let mut chars = word.chars();
     matches!(chars.next(), Some('s' | 'S')) && word.len() <= 3 && chars.all(|c| c.is_ascii_digit()) && word.len() > 1
@@ -161,6 +171,21 @@ mod tests {
         assert_eq!((c.severity, c.case_type), (None, None));
         assert_eq!(c.invalid, ["[S9]", "Type: Outage", "Priority: urgent"]);
         assert_eq!(s, "Down");
+    }
+
+    #[test]
+    fn a_group_with_a_severity_code_is_a_choice_even_when_not_understood() {
+        let (c, s) = read("[S9 Outage] Checkout down", "");
+        assert_eq!((c.severity, c.case_type), (None, None));
+        assert_eq!((c.invalid, s.as_str()), (vec!["[S9 Outage]".to_owned()], "Checkout down"));
+        let (c, s) = read("Checkout down [S1 Outage]", "");
+        assert_eq!(
+            (c.severity, c.invalid, s.as_str()),
+            (Some(Severity::S1), vec!["[S1 Outage]".to_owned()], "Checkout down")
+        );
+        // Without a severity code, a group of other words is the customer's own.
+        let (c, s) = read("[Critical issue] Checkout down", "");
+        assert_eq!((c, s.as_str()), (Choice::default(), "[Critical issue] Checkout down"));
     }
 
     #[test]

@@ -117,17 +117,20 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     }
 }
 
-/// What the customer chose, and what the case is therefore: a choice not given or not
-/// understood is the mailbox's default, and the ack says so.
+/// What the customer (or the agent who opened the case for her) chose, and what the case
+/// therefore is: a choice not given or not understood is the mailbox's default, and the ack
+/// says so.
 fn chosen(choice: &Choice, case_type: &str, severity: Severity) -> String {
     let sev = format!("severity {severity} ({})", severity.meaning());
     let kind = format!("type {case_type}");
     let quoted: Vec<String> = choice.invalid.iter().map(|i| format!("\"{i}\"")).collect();
     let not_understood = quoted.join(", ");
+    let who = choice.chosen_by.as_deref().unwrap_or("You");
     let mut words = match (choice.severity.is_some(), choice.case_type.is_some()) {
-        (true, true) => format!("You chose {sev} and {kind}."),
-        (true, false) => format!("You chose {sev}; the {kind} is our default."),
-        (false, true) => format!("You chose {kind}; the {sev} is our default."),
+        (true, true) => format!("{who} chose {sev} and {kind}."),
+        (true, false) => format!("{who} chose {sev}; the {kind} is our default."),
+        (false, true) => format!("{who} chose {kind}; the {sev} is our default."),
+        (false, false) if choice.chosen_by.is_some() => format!("The case has our defaults: {sev}, {kind}."),
         (false, false) if quoted.is_empty() => {
             format!("You did not choose a severity or a type, so the case has our defaults: {sev}, {kind}.")
         }
@@ -190,7 +193,7 @@ mod tests {
     use super::*;
 
     fn choice(severity: Option<Severity>, case_type: Option<CaseType>, invalid: &[&str]) -> Choice {
-        Choice { severity, case_type, invalid: invalid.iter().map(|s| s.to_string()).collect() }
+        Choice { severity, case_type, invalid: invalid.iter().map(|s| s.to_string()).collect(), chosen_by: None }
     }
 
     #[test]
@@ -210,5 +213,27 @@ mod tests {
         assert!(how_to_choose(&half).contains("[S2 Request]"));
         let none = choice(None, None, &[]);
         assert!(chosen(&none, "Query", Severity::S3).starts_with("You did not choose a severity or a type"));
+    }
+
+    #[test]
+    fn the_ack_of_a_case_an_agent_opened_says_the_agent_chose() {
+        let by = |severity, case_type| Choice {
+            chosen_by: Some("Alice Smith of our support team".into()),
+            ..choice(severity, case_type, &[])
+        };
+        assert_eq!(
+            chosen(&by(Some(Severity::S1), Some(CaseType::Bug)), "Bug", Severity::S1),
+            "Alice Smith of our support team chose severity S1 (Critical – site offline for all users) and type Bug."
+        );
+        assert_eq!(
+            chosen(&by(None, Some(CaseType::Bug)), "Bug", Severity::S3),
+            "Alice Smith of our support team chose type Bug; the severity S3 (Medium – a subset of users affected) \
+             is our default."
+        );
+        let defaults = chosen(&by(None, None), "Query", Severity::S3);
+        assert_eq!(
+            defaults,
+            "The case has our defaults: severity S3 (Medium – a subset of users affected), type Query."
+        );
     }
 }

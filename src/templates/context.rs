@@ -217,6 +217,29 @@ pub struct RelayContext {
     pub agent_name: String,
     pub contact_name: String,
     pub support_address: String,
+    /// "" or the re-grade the same reply made: "We have re-graded this case to …".
+    pub regraded: String,
+}
+
+/// The customer's notice that an agent re-graded her case (when no reply of theirs told her).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegradeContext {
+    pub case_number: String,
+    pub case_tag: String,
+    pub subject: String,
+    pub severity: String,
+    pub severity_meaning: String,
+    pub case_type: String,
+    /// What changed, as it was: "severity S3 (Medium – a subset of users affected)".
+    pub was: String,
+    /// "We have re-graded this case to severity S1 (…); we will respond by …".
+    pub regraded: String,
+    /// In the customer company's zone; "" once answered.
+    pub response_due: String,
+    /// Likewise; "" when no resolution target applies.
+    pub resolution_due: String,
+    pub contact_name: String,
+    pub support_address: String,
 }
 
 /// The customer's notice that their case is resolved, with the solution.
@@ -237,6 +260,8 @@ pub struct ResolutionContext {
     pub support_address: String,
     /// Days after which a resolved case closes without a reply.
     pub close_after_days: u32,
+    /// As in `RelayContext`.
+    pub regraded: String,
 }
 
 /// Why an agent's reply did nothing: bad commands, or a failed authenticity check.
@@ -344,6 +369,10 @@ fn sample_limit_notes() -> LimitNotes {
     }
 }
 
+const REGRADED: &str = "We have re-graded this case to severity S1 (Critical – site offline for all users); we will \
+                        respond by Monday 7 December 2026, 10:00 EST and aim to resolve it by Tuesday 8 December 2026, \
+                        10:00 EST.";
+
 /// A sample of `kind`'s context holding every variable, for checking templates at start-up.
 pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
     let ack = AckContext {
@@ -423,6 +452,21 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         agent_name: "Alice Smith".into(),
         contact_name: "Jane Doe".into(),
         support_address: "support@example.com".into(),
+        regraded: REGRADED.into(),
+    };
+    let regrade = RegradeContext {
+        case_number: "000123".into(),
+        case_tag: tag(),
+        subject: "Printer offline".into(),
+        severity: "S1".into(),
+        severity_meaning: "Critical – site offline for all users".into(),
+        case_type: "Query".into(),
+        was: "severity S3 (Medium – a subset of users affected)".into(),
+        regraded: REGRADED.into(),
+        response_due: "Monday 7 December 2026, 10:00 EST".into(),
+        resolution_due: "Tuesday 8 December 2026, 10:00 EST".into(),
+        contact_name: "Jane Doe".into(),
+        support_address: "support@example.com".into(),
     };
     let resolution = ResolutionContext {
         case_number: "000123".into(),
@@ -436,6 +480,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         contact_name: "Jane Doe".into(),
         support_address: "support@example.com".into(),
         close_after_days: 7,
+        regraded: REGRADED.into(),
     };
     let agent_error = AgentErrorContext {
         case_number: "000123".into(),
@@ -499,6 +544,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         "notify" => serde_json::to_value(notify).ok(),
         "relay" => serde_json::to_value(relay).ok(),
         "resolution" => serde_json::to_value(resolution).ok(),
+        "regrade" => serde_json::to_value(regrade).ok(),
         "agent_error" => serde_json::to_value(agent_error).ok(),
         "escalation" => serde_json::to_value(sample_escalation()).ok(),
         "held_digest" => serde_json::to_value(super::held_digest::sample()).ok(),

@@ -15,7 +15,8 @@ use handlebars::Handlebars;
 
 pub use context::{
     AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
-    NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
+    NotMemberContext, NotifyContext, RegradeContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext,
+    sample_context,
 };
 
 pub use held_digest::{HeldDigestContext, HeldDigestLine};
@@ -39,6 +40,7 @@ pub const KINDS: &[&str] = &[
     "report",
     "escalation",
     "held_digest",
+    "regrade",
 ];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 

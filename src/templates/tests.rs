@@ -20,17 +20,17 @@ fn sample(kind: &str, changes: &[(&str, &str)]) -> serde_json::Value {
 
 #[test]
 fn the_relay_is_signed_once() {
-    let signed = render("relay", &sample("relay", &[("sign_off", "Kind regards,\nAlice")])).text;
+    let signed = render("relay", &sample("relay", &[("sign_off", "Kind regards,\nAlice"), ("regraded", "")])).text;
     assert!(signed.starts_with("Please restart the spooler.\n\nKind regards,\nAlice\n-- \n"), "{signed}");
     assert!(!signed.contains("Alice Smith"), "her sign-off, not her name again: {signed}");
-    let unsigned = render("relay", &sample("relay", &[("sign_off", "")]));
+    let unsigned = render("relay", &sample("relay", &[("sign_off", ""), ("regraded", "")]));
     assert!(unsigned.text.starts_with("Please restart the spooler.\n\nAlice Smith\n-- \n"), "{}", unsigned.text);
     assert_eq!(unsigned.html.matches("Alice Smith").count(), 1, "{}", unsigned.html);
 }
 
 #[test]
 fn the_resolution_greets_and_signs_once() {
-    let hers = render("resolution", &sample("resolution", &[]));
+    let hers = render("resolution", &sample("resolution", &[("regraded", "")]));
     assert!(hers.text.starts_with("Hi Jane,\n\nAll done.\n\nYour case 000123 is resolved."), "{}", hers.text);
     assert!(!hers.text.contains("Hello") && !hers.html.contains("Hello"), "{}", hers.text);
     assert!(
@@ -39,9 +39,35 @@ fn the_resolution_greets_and_signs_once() {
         hers.text
     );
     assert!(!hers.text.contains("Alice Smith") && !hers.html.contains("Alice Smith"), "{}", hers.text);
-    let none = render("resolution", &sample("resolution", &[("greeting", ""), ("sign_off", ""), ("message", "")]));
+    let none = render(
+        "resolution",
+        &sample("resolution", &[("greeting", ""), ("sign_off", ""), ("message", ""), ("regraded", "")]),
+    );
     assert!(none.text.starts_with("Hello Jane Doe,\n\nYour case 000123 is resolved."), "{}", none.text);
     assert!(none.text.contains("after that it is closed.\n\nAlice Smith\n-- \n"), "{}", none.text);
+}
+
+#[test]
+fn a_regrade_is_a_line_of_the_reply_that_made_it_or_a_notice_of_its_own() {
+    let relay = render("relay", &sample("relay", &[("sign_off", "Kind regards,\nAlice")]));
+    assert!(
+        relay.text.starts_with("Please restart the spooler.\n\nWe have re-graded this case to severity S1"),
+        "{}",
+        relay.text
+    );
+    assert!(relay.text.contains("10:00 EST.\n\nKind regards,\nAlice\n"), "{}", relay.text);
+    assert!(relay.html.contains("<p>We have re-graded this case"), "{}", relay.html);
+    let resolution = render("resolution", &sample("resolution", &[]));
+    assert!(resolution.text.contains("is resolved.\nWe have re-graded"), "{}", resolution.text);
+    let notice = render("regrade", &sample("regrade", &[]));
+    assert_eq!(notice.subject, "[Case #000123] Re-graded to S1, Query: Printer offline");
+    assert!(
+        notice.text.starts_with("Hello Jane Doe,\n\nWe have re-graded this case to severity S1"),
+        "{}",
+        notice.text
+    );
+    assert!(notice.text.contains("(It was severity S3 (Medium – a subset of users affected).)"), "{}", notice.text);
+    assert!(notice.html.contains("Critical – site offline for all users"), "{}", notice.html);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod escalation;
 mod escalation_hostile;
 mod limit;
 mod readers;
+mod regrade;
 mod report_request;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -57,9 +57,11 @@ async fn a_phone_call_opens_a_case_through_the_same_door_and_a_logged_call_answe
     let stored = case["first_response_due"].as_str().unwrap();
     assert_eq!(stored[..19], due(&desk, "S1", received)[..19], "a 1-hour target from the call");
     assert!(desk.smtp.delivered_to("jane@acme.example").is_empty(), "no email unless asked (--ack)");
+    assert_eq!(phone["assignee"], "alice@example.com", "the agent who took the call has the case");
     let told = desk.smtp.delivered_to("alice@example.com");
     assert!(
-        told.iter().any(|m| header(m, "Subject").unwrap().contains("New case (S1, Acme Corporation): Checkout down"))
+        told.iter().all(|m| !header(m, "Subject").unwrap().contains("Checkout down")),
+        "no news of her own call: {told:?}"
     );
 
     let logged = run(
@@ -195,4 +197,41 @@ async fn cases_update_changes_a_case_as_the_commands_do() {
     );
     assert_eq!(desk.case(&tag)["status"], "resolved");
     assert_eq!(desk.sandbox.run(&["cases", "update", &number, "--as", "alice"]).status.code(), Some(64));
+}
+
+/// `cases open --as bob`: the case is Bob's, Bob is not told of his own call (the others
+/// are), and the acknowledgement says Bob chose the severity and type, not the customer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_opened_by_an_agent_is_his_and_its_ack_says_he_chose() {
+    let desk = Desk::start(|c| {
+        let alice = "email = \"alice@example.com\"\n";
+        c.replace(alice, &format!("{alice}\n[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n"))
+    })
+    .await;
+    #[rustfmt::skip]
+    let opened = run(&desk, &[
+        "cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example",
+        "--name", "Jane Doe", "--summary", "Checkout down", "--severity", "S1", "--type", "Bug", "--ack",
+        "--as", "bob",
+    ]);
+    assert_eq!(opened.trim(), "opened case 000001 (phone)");
+    desk.run();
+    let case = desk.case("[Case #000001]");
+    assert_eq!(case["assignee"], "bob@example.com");
+    assert!(desk.smtp.delivered_to("bob@example.com").is_empty(), "Bob is not told of his own call");
+    let told = desk.smtp.delivered_to("alice@example.com");
+    assert!(
+        told.iter().any(|m| header(m, "Subject").unwrap().contains("New case (S1, Acme Corporation): Checkout down")),
+        "the other agents hear of it: {told:?}"
+    );
+    let acks = desk.sent_to("jane@acme.example");
+    assert_eq!(acks.len(), 1, "asked for with --ack");
+    let ack = acks[0].1.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        ack.contains(
+            "Bob Jones of our support team chose severity S1 (Critical – site offline for all users) and type Bug."
+        ),
+        "{ack}"
+    );
+    assert!(!ack.contains("You chose"), "{ack}");
 }

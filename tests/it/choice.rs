@@ -37,6 +37,7 @@ async fn customers_choose_severity_and_type_and_the_ack_confirms_it() {
             mail(2, "Shop offline", "Severity: S1\r\n\r\nNobody can buy anything."),
             mail(3, "Checkout rounds prices wrong", "Type: Bug\r\nSeverity: High\r\n\r\nSee order 42."),
             mail(4, "[S9] Question", "Type: Outage\r\n\r\nHow do I export orders?"),
+            mail(5, "[S9 Outage] Checkout down", "Nobody can pay."),
         ])
         .await;
     desk.run();
@@ -79,6 +80,15 @@ async fn customers_choose_severity_and_type_and_the_ack_confirms_it() {
         ack.contains("Severities: S1 Critical, S2 High, S3 Medium, S4 Low. Types: Query, Request, Bug, Site refresh."),
         "{ack}"
     );
+
+    // A bracket naming a severity code is a choice, even with words we do not know: named in
+    // the ack, and not part of the summary.
+    let outage = desk.case("[Case #000005]");
+    assert_eq!((outage["severity"].as_str(), outage["summary"].as_str()), (Some("S3"), Some("Checkout down")));
+    let ack = ack_text(&desk, 5);
+    assert!(ack.contains(r#"We did not understand "[S9 Outage]", so the case has our defaults: severity S3"#), "{ack}");
+    let subject = desk.sent_to("customer5@acme.example")[0].1.subject.clone();
+    assert_eq!(subject, "[Case #000005] Checkout down");
 
     // Only the first message chooses: her reply asking for S1 changes nothing.
     let reply = String::from_utf8(mail(4, "Re: [Case #000004] Question", "Severity: S1\r\n\r\nIt is urgent now."))

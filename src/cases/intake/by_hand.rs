@@ -100,7 +100,10 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
         }
         false => Ack::NotAsked,
     };
-    let choice = Choice { severity: i.severity, case_type: i.case_type, invalid: Vec::new() };
+    let chosen_by =
+        by.as_ref().map_or_else(|| "Our support team".to_owned(), |a| format!("{} of our support team", a.name));
+    let choice =
+        Choice { severity: i.severity, case_type: i.case_type, invalid: Vec::new(), chosen_by: Some(chosen_by) };
     let request = Request {
         new,
         msg: &msg,
@@ -110,6 +113,7 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
         choice: &choice,
         ack,
         notify: true,
+        taken_by: by.as_ref(),
     };
     let (companies, limits) = (Companies::load(&txn).await?, Ledger::default());
     let ctx =

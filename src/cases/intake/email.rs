@@ -122,6 +122,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
                 choice: &choice,
                 ack,
                 notify: !cfg.own_addresses().contains(sender),
+                taken_by: None,
             };
             let (case, acknowledged) = new_case::open(txn, ctx, request).await?;
             if sent_ack {

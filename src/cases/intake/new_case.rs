@@ -2,13 +2,13 @@
 //! assignee, the acknowledgement (or why there is none, on the case), the first message, and
 //! the agents told.
 
-use crate::agents::{Ctx, Event, Notice, queue_notifications};
-use crate::cases::{self, Actor, Arrival, Choice, NewCase};
+use crate::agents::{Ctx, Event, Notice, queue_notifications_but};
+use crate::cases::{self, Actor, Arrival, Choice, FieldChange, NewCase};
 use crate::config::{CompanyConfig, MailboxConfig};
 use crate::mail::ParsedMessage;
 use crate::outbound::{AckInput, queue_ack};
 use crate::storage::Tx;
-use crate::storage::entities::case;
+use crate::storage::entities::{agent, case};
 
 use super::IntakeError;
 
@@ -35,14 +35,20 @@ pub(super) struct Request<'a> {
     pub ack: Ack,
     /// False for mail from our own addresses (a notification come back): it must not notify again.
     pub notify: bool,
+    /// The agent who opened it by hand (`cases open --as`): it is hers, and she is not told of it.
+    pub taken_by: Option<&'a agent::Model>,
 }
 
 /// The case opened, and whether the customer is acknowledged.
 pub(super) async fn open(txn: &Tx, ctx: &Ctx<'_>, r: Request<'_>) -> Result<(case::Model, bool), IntakeError> {
     let (cfg, now) = (ctx.config, ctx.now);
+    let actor = r.new.actor.clone();
     let case = cases::open_case(txn, cfg, r.new, now).await?;
-    // A `[[route]]` may give the case to an agent as it opens.
-    let case = cases::assign_by_route(txn, cfg, ctx.agents, &case, r.company, now).await?;
+    let case = match r.taken_by {
+        Some(agent) => cases::set_field(txn, &case, FieldChange::Assignee(agent), &actor, now).await?,
+        // A `[[route]]` may give the case to an agent as it opens.
+        None => cases::assign_by_route(txn, cfg, ctx.agents, &case, r.company, now).await?,
+    };
     let asked = matches!(r.ack, Ack::Send { .. });
     let (refused, no_ack) = match r.ack {
         Ack::Send { recent } => {
@@ -66,7 +72,7 @@ pub(super) async fn open(txn: &Tx, ctx: &Ctx<'_>, r: Request<'_>) -> Result<(cas
             ack_problem: refused.as_deref(),
             undelivered: None,
         };
-        queue_notifications(txn, ctx, notice).await?;
+        queue_notifications_but(txn, ctx, notice, r.taken_by).await?;
     }
     cases::store_message(txn, case.id, r.msg, r.arrival, no_ack, true).await?;
     Ok((case, acknowledged))
