@@ -30,6 +30,7 @@ pub struct Chart {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
+    /// Kept as words: plotters' error is generic over the backend and borrows nothing worth keeping.
     #[error("drawing the chart: {0}")]
     Draw(String),
     #[error("encoding the chart: {0}")]
