@@ -3,6 +3,7 @@
 
 mod advice;
 mod agent_desk;
+mod cron;
 mod env;
 mod health;
 mod http;
@@ -17,6 +18,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use cron::{CronError, CronSchedule};
 pub use health::HealthConfig;
 pub use http::HttpConfig;
 pub use model::*;

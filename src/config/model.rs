@@ -7,7 +7,7 @@ use crate::domain::{CaseTag, CaseType, EmailAddress, Severity};
 pub use crate::sla::WarnPoint;
 use crate::sla::{BusinessCalendar, SlaPolicy};
 
-use super::Secret;
+use super::{CronSchedule, Secret};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -247,8 +247,8 @@ pub struct CompanyConfig {
 
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
-    pub escalations: cron::Schedule,
-    pub auto_close: cron::Schedule,
+    pub escalations: CronSchedule,
+    pub auto_close: CronSchedule,
     /// Points before a lapse at which to warn: a share of the target, or business time left.
     pub warn_at: Vec<WarnPoint>,
     pub escalation_email: Option<EmailAddress>,
@@ -257,7 +257,7 @@ pub struct SchedulerConfig {
     pub breach_recipients: Vec<Recipient>,
     pub auto_close_after_days: u32,
     /// When each CRM gets their company's report of the month before; `None` when `"off"`.
-    pub monthly_report: Option<cron::Schedule>,
+    pub monthly_report: Option<CronSchedule>,
     /// Send it for a month without cases or time too.
     pub monthly_report_when_quiet: bool,
 }

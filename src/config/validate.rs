@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
+use super::cron::CronSchedule;
 use super::model::*;
 use super::raw::*;
 use super::{Problem, Problems, secret};
@@ -625,14 +626,9 @@ fn non_negative(p: &mut Problems, key: &str, value: Option<f64>) -> Option<f64> 
     }
 }
 
-/// Cron in the `cron` crate's 6/7-field form (seconds first); classic 5-field expressions
-/// are accepted with seconds = 0.
-pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
-    let fields = expr.split_whitespace().count();
-    let full = if fields == 5 { format!("0 {expr}") } else { expr.to_owned() };
-    full.parse::<cron::Schedule>().map_err(|_| {
-        format!("invalid cron expression {expr:?} (expected 5 fields, or 6 with seconds first, e.g. \"0 * * * * *\")")
-    })
+/// A cron expression, with the key it came from named when it does not parse.
+fn parse_cron(expr: &str) -> Result<CronSchedule, String> {
+    CronSchedule::parse(expr).map_err(|e| e.to_string())
 }
 
 fn scheduler(p: &mut Problems, raw: &RawScheduler) -> Option<SchedulerConfig> {

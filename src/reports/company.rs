@@ -63,7 +63,12 @@ pub async fn company_report(
     let mut timesheet = Vec::new();
     let time_entries = write_timesheet(db, config, &scope, super::Format::Csv, false, &mut timesheet).await?;
     let sla = sla_figures(db, config, &scope, now).await?;
-    let chart = Chart { by_severity: by_severity(&sla), trend: trend(db, config, c, period, now).await? };
+    let chart = Chart {
+        company: c.name.clone(),
+        month: period.from,
+        by_severity: by_severity(&sla),
+        trend: trend(db, config, c, period, now).await?,
+    };
     let budget = budget_lines(db, config, &scope).await?.into_iter().next();
     let key = period.key();
     let attachments = vec![

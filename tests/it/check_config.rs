@@ -309,3 +309,31 @@ async fn the_shipped_holidays_line_works_when_uncommented() {
     let due = String::from_utf8_lossy(&due.stdout);
     assert!(due.contains("2026-12-29"), "{due}");
 }
+
+/// A classic weekday cron is shown with the key, as written, how it is read and its next three
+/// runs (Monday to Friday, from a Friday); one that cannot be translated is refused by key.
+#[tokio::test(flavor = "multi_thread")]
+async fn cron_keys_are_shown_with_their_next_three_runs_and_a_bad_one_is_named() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| c.replace("escalations = \"0 * * * * *\"", "escalations = \"30 8 * * 1-5\""));
+    // Friday 2026-12-04 12:00 in London.
+    let out = sandbox.run_at("2026-12-04T12:00:00Z", &["check-config"]);
+    let line = out.lines().find(|l| l.starts_with("scheduler.escalations")).unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        line,
+        "scheduler.escalations = \"30 8 * * 1-5\" (read as \"0 30 8 * * 2,3,4,5,6\"): next Mon 2026-12-07 08:30, \
+         Tue 2026-12-08 08:30, Wed 2026-12-09 08:30 (Europe/London)"
+    );
+    let monthly = "scheduler.monthly_report = \"0 0 8 1 * *\": next Fri 2027-01-01 08:00, Mon 2027-02-01 08:00, \
+                   Mon 2027-03-01 08:00 (Europe/London)";
+    assert!(out.lines().any(|l| l == monthly), "{out}");
+
+    sandbox.edit_config(|c| c.replace("\"30 8 * * 1-5\"", "\"30 8 1 * 1-5\""));
+    let out = sandbox.run(&["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scheduler.escalations: cron expression \"30 8 1 * 1-5\" restricts both the day of month and the day of week"),
+        "{err}"
+    );
+}

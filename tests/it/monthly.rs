@@ -1,10 +1,13 @@
 //! Each CRM's month: at `[scheduler] monthly_report` time on the 1st (SUPPORTD_NOW), each
 //! company's CRM gets the report of November once, with its own cases only, the cases as
 //! CSV and an SLA chart as a PNG that decodes; the next tick, or a restart, sends nothing.
-//! `report send` sends one by hand.
+//! `report send` sends one by hand. The report as it reaches the CRM through SMTP is kept as a
+//! screenshot (`monthly-report-mail.png`), its chart readable on its own.
 
 use mail_parser::{MessageParser, MimeHeaders};
 
+use crate::support::browser::{artifacts_dir, screenshot};
+use crate::support::smtp::TestSmtp;
 use crate::support::{Backend, Sandbox};
 
 fn open(sandbox: &Sandbox, received: &str, company: &str, contact: &str, summary: &str) {
@@ -95,7 +98,7 @@ async fn each_crm_gets_their_month_once(backend: Backend) {
         let numbers: Vec<String> = reader.records().map(|r| r.unwrap()[2].to_owned()).collect();
         assert_eq!(numbers, cases, "{to} sees their own company's November only");
         let (width, height, inked) = decode_png(&file("sla-2026-11.png"));
-        assert_eq!((width, height), (640, 320));
+        assert_eq!((width, height), (800, 440));
         assert!(inked > 2_000, "the chart has bars and axes: {inked} pixels");
         if company == "Acme Corporation" {
             let sheet = String::from_utf8(file("timesheet-2026-11.csv")).unwrap();
@@ -121,4 +124,62 @@ async fn each_crm_gets_their_month_once_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn each_crm_gets_their_month_once_on_postgres() {
     each_crm_gets_their_month_once(Backend::Postgres).await;
+}
+
+/// Pixels dark enough to be text in the rows `y0..y1` of an RGB PNG `width` wide.
+fn dark_in_rows(pixels: &[u8], width: usize, (y0, y1): (usize, usize)) -> usize {
+    pixels[y0 * width * 3..y1 * width * 3].chunks(3).filter(|p| p.iter().all(|&c| c < 100)).count()
+}
+
+/// The report as Carol's mailbox receives it from the SMTP server: its chart carries a title,
+/// labels and a legend in its own pixels; the HTML, with the chart shown below it as a mail
+/// client shows an attached image, is rendered in Chromium and kept as a CI artefact.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_mail_arrives_with_a_labelled_chart_and_is_kept_as_a_screenshot() {
+    let sink = TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&sink.outbound_toml());
+    for (day, summary) in [("2026-11-02", "Checkout down"), ("2026-11-10", "Slow search"), ("2026-09-14", "Login loop")]
+    {
+        open(&sandbox, &format!("{day}T10:00:00Z"), "acme", "jane@acme.example", summary);
+    }
+    let answer = ["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called", "--minutes", "30m"];
+    sandbox.run_at("2026-11-02T10:30:00Z", &answer);
+    sandbox.run_at("2026-12-01T08:00:00Z", &["run", "--once"]);
+
+    let mails = sink.delivered_to("carol@example.com");
+    let raw = mails.iter().find(|m| m.contains("Message-ID: <supportd.report.")).expect("the report reached Carol");
+    let m = MessageParser::default().parse(raw.as_bytes()).expect("a mail");
+    let html = m.body_html(0).expect("an HTML part").into_owned();
+    let chart = m
+        .attachments()
+        .find(|a| a.attachment_name() == Some("sla-2026-11.png"))
+        .expect("the chart attached")
+        .contents()
+        .to_vec();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(&chart)).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).expect("its pixels");
+    let width = info.width as usize;
+    assert!(dark_in_rows(&pixels, width, (0, 45)) > 100, "a title");
+    assert!(dark_in_rows(&pixels, width, (335, 360)) > 100, "severities and months named");
+    assert!(dark_in_rows(&pixels, width, (385, 410)) > 150, "a legend");
+
+    let dir = artifacts_dir();
+    std::fs::write(dir.join("sla-2026-11.png"), &chart).unwrap();
+    let shown = html.replace(
+        "</body>",
+        "<hr><p style=\"font-family: sans-serif; color: #555\">sla-2026-11.png</p>\
+         <img src=\"sla-2026-11.png\" alt=\"SLA chart\"></body>",
+    );
+    assert_ne!(shown, html, "the HTML has a body to show the attachment under");
+    let page = dir.join("monthly-report-mail.html");
+    std::fs::write(&page, shown).unwrap();
+    let shot = screenshot(&format!("file://{}", page.display()), "monthly-report-mail.png", "1000,1100");
+    let bytes = std::fs::read(shot).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+    let mut rendered = vec![0; reader.output_buffer_size().unwrap()];
+    let samples = reader.next_frame(&mut rendered).unwrap().color_type.samples();
+    let inked = rendered.chunks(samples).filter(|p| p[..3] != [255, 255, 255]).count();
+    assert!(inked > 20_000, "the page and its chart rendered: {inked} pixels");
 }
