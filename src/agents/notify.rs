@@ -159,9 +159,9 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         event: match notice.event {
             Event::NewCase => "New case".into(),
             Event::FollowUp => "Customer reply".into(),
-            Event::CrmNote => "CRM note on".into(),
-            Event::Undelivered => "Delivery failure on".into(),
-            Event::TeamAnswer => "Team answer on".into(),
+            Event::CrmNote => "CRM note".into(),
+            Event::Undelivered => "Delivery failure".into(),
+            Event::TeamAnswer => "Team answer".into(),
         },
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),

@@ -113,6 +113,7 @@ async fn queue(
         remaining_hours: hours(s.remaining()),
         remaining_pct: format!("{:.0}%", s.remaining_pct().unwrap_or(0.0)),
         remaining_money: money(&cfg.budget.currency, s.remaining() * standard),
+        overdrawn_hours: if s.remaining() < 0.0 { hours(-s.remaining()) } else { String::new() },
         crm_name: c.crm_name.clone().unwrap_or_default(),
         support_address: support.to_string(),
     };

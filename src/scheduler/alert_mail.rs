@@ -186,7 +186,7 @@ fn context(
 fn escalated(desk: &Desk, with: &[escalation::Model]) -> String {
     let zone = desk.config.calendar.time_zone;
     let whom = |e: &escalation::Model| match desk.config.team(&e.team) {
-        Some(t) => format!("the {}", t.title),
+        Some(t) => t.in_sentence(),
         None if e.team == crate::teams::ACCOUNT => "the company's CRM (account matters)".to_owned(),
         None => format!("{} (no [[team]] by that name now)", e.team),
     };

@@ -46,6 +46,8 @@ pub struct BudgetContext {
     pub remaining_pct: String,
     /// The remaining hours at the standard rate: `EUR 1,250.00`.
     pub remaining_money: String,
+    /// How far the budget is overdrawn, `2.5` (hours); empty while some is left.
+    pub overdrawn_hours: String,
     pub crm_name: String,
     pub support_address: String,
 }
@@ -260,7 +262,7 @@ pub struct AgentErrorContext {
 pub struct EscalationContext {
     /// The first line: the team's reply is cut above it.
     pub reply_marker: String,
-    /// "Hosting team", or the CRM's name for account matters.
+    /// "the Hosting team", "Engineering": as a sentence names it; the CRM's name for account matters.
     pub team: String,
     pub case_number: String,
     pub case_tag: String,
@@ -303,7 +305,7 @@ pub struct BriefMessage {
 fn sample_escalation() -> EscalationContext {
     EscalationContext {
         reply_marker: "##- Please type your reply above this line -##".into(),
-        team: "Hosting team".into(),
+        team: "the Hosting team".into(),
         case_number: "000123".into(),
         case_tag: "[Case #000123]".into(),
         subject: "Site down".into(),
@@ -467,6 +469,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             remaining_hours: "3.5".into(),
             remaining_pct: "9%".into(),
             remaining_money: "EUR 350.00".into(),
+            overdrawn_hours: "2.5".into(),
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
         })

@@ -187,3 +187,32 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_sqlite()
 async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_postgres() {
     the_budget_draws_down_alerts_once_per_threshold_and_reports(Backend::Postgres).await;
 }
+
+/// 42 of 40 h used: the one mail (about the lowest threshold, 0%) says the budget is
+/// overdrawn, never "before the budget runs out".
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdrawn_budget_is_called_overdrawn() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let open = ["cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example"];
+    sandbox.run_at("2026-11-02T09:00:00Z", &[&open[..], &["--summary", "Migration", "--as", "alice"]].concat());
+    log(&sandbox, "2026-11-02T10:00:00Z", "21h", "standard");
+    log(&sandbox, "2026-11-03T10:00:00Z", "21h", "standard");
+    let mails = tick(&sandbox, "2026-11-03T11:00:00Z");
+    assert_eq!(mails.len(), 2, "the CRM and Alice: {mails:?}");
+    let parsed: Vec<_> = sandbox
+        .files_in("var/outbox")
+        .iter()
+        .map(|n| std::fs::read(sandbox.path(&format!("var/outbox/{n}"))).unwrap())
+        .filter(|m| String::from_utf8_lossy(m).contains("Message-ID: <supportd.budget."))
+        .map(|m| supportd::mail::parse(&m).unwrap())
+        .collect();
+    for m in &parsed {
+        assert_eq!(m.subject, "Support budget of Acme Corporation overdrawn by 2 h (42 of 40 h used)");
+    }
+    let mail = &parsed[0];
+    let text = crate::agent_mail::normalise(&mail.text_body).replace('\n', " ");
+    assert!(text.contains("is overdrawn: 2 h more than was bought has been used"), "{text}");
+    assert!(text.contains("about a top-up now"), "{text}");
+    assert!(!text.contains("runs out"), "{text}");
+    assert!(mail.html_body.as_deref().unwrap_or_default().contains("is overdrawn"));
+}
