@@ -469,7 +469,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             remaining_hours: "3.5".into(),
             remaining_pct: "9%".into(),
             remaining_money: "EUR 350.00".into(),
-            overdrawn_hours: "2.5".into(),
+            overdrawn_hours: String::new(),
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
         })
