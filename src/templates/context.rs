@@ -141,6 +141,11 @@ pub struct AlertContext {
     pub escalated: String,
     /// The case page (`[http] public_url`), or "" without one.
     pub case_url: String,
+    /// The agents' first line (their reply is cut above it); empty in the other copies.
+    pub reply_marker: String,
+    /// What a reply to this copy does: answers on the case (an agent's), a note to the
+    /// support team (the CRM's), or nothing, and what to do instead (the other addresses').
+    pub answer: String,
 }
 
 /// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
@@ -385,6 +390,8 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         reference_notes: "Never restart production during US hours.".into(),
         escalated: "the Hosting team (since Friday 20 November 2026, 09:30 GMT)".into(),
         case_url: "https://desk.example.com/cases/000123".into(),
+        reply_marker: "##- Please type your reply above this line -##".into(),
+        answer: "Reply above the marker line to answer the customer on this case.".into(),
     };
     let tag = || "[Case #000123]".to_owned();
     let notify = NotifyContext {
