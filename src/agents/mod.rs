@@ -17,4 +17,4 @@ pub use limit::Ledger;
 pub use notify::{Event, Notice, agent_reply_to, excerpt, human_size, queue_notifications, reply_address};
 pub use relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 pub use reply::{AgentMail, Ctx, Handled, apply_commands, handle_agent_mail};
-pub use verify::check as verify;
+pub use verify::{carries_token, check as verify};

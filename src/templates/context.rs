@@ -108,6 +108,36 @@ pub struct NotMemberContext {
     pub support_address: String,
 }
 
+/// The reply to a company's CRM or CSM whose `#report` could not be verified: how to ask so
+/// that it can be.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportHowtoContext {
+    pub contact_name: String,
+    /// The subject of their request, on one line.
+    pub subject: String,
+    pub company: String,
+    /// `#report 2026-11`: the request as it would be verified (the month before by default).
+    pub example: String,
+    pub support_address: String,
+}
+
+/// A CRM's reply to a report or budget mail, which names no case, passed on to the agents.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrmReplyContext {
+    /// The CRM's name, or their address when none is configured.
+    pub crm_name: String,
+    pub crm_email: String,
+    pub company: String,
+    pub subject: String,
+    /// What they replied to: `support report` or `budget email`.
+    pub replied_to: String,
+    /// The new text of the reply (the quote cut), at most `[agents] excerpt_bytes`.
+    pub message: String,
+    pub message_cut: String,
+    pub attachments: String,
+    pub support_address: String,
+}
+
 /// A warning before a target lapses, or its breach, for the desk (agents, escalation) or,
 /// in a mail of its own, the company's CRM.
 #[derive(Debug, Clone, Serialize)]
@@ -458,6 +488,26 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
     };
     match kind {
         "ack" => serde_json::to_value(ack).ok(),
+        "report_howto" => serde_json::to_value(ReportHowtoContext {
+            contact_name: "Carol CRM".into(),
+            subject: "#report 2026-11".into(),
+            company: "Acme Corporation".into(),
+            example: "#report 2026-11".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
+        "crm_reply" => serde_json::to_value(CrmReplyContext {
+            crm_name: "Carol CRM".into(),
+            crm_email: "carol@example.com".into(),
+            company: "Acme Corporation".into(),
+            subject: "Re: Support report for Acme Corporation, November 2026".into(),
+            replied_to: "support report".into(),
+            message: "Thanks! Can we discuss the S2 breaches on Monday?".into(),
+            message_cut: String::new(),
+            attachments: "notes.pdf".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
         "not_member" => serde_json::to_value(NotMemberContext {
             contact_name: "Sam Smith".into(),
             subject: "Printer offline".into(),

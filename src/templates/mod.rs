@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
-    NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext, sample_context,
+    AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, CrmReplyContext, EscalationContext,
+    LimitNotes, NotMemberContext, NotifyContext, RelayContext, ReportContext, ReportHowtoContext, ReportSlaLine,
+    ResolutionContext, sample_context,
 };
 
 pub use pages::{
@@ -25,8 +26,20 @@ pub use pages::{
 use crate::config::Problems;
 
 /// Message kinds with templates, and the parts each has.
-pub const KINDS: &[&str] =
-    &["ack", "alert", "notify", "relay", "resolution", "agent_error", "not_member", "budget", "report", "escalation"];
+pub const KINDS: &[&str] = &[
+    "ack",
+    "alert",
+    "notify",
+    "relay",
+    "resolution",
+    "agent_error",
+    "not_member",
+    "budget",
+    "report",
+    "escalation",
+    "report_howto",
+    "crm_reply",
+];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 
 #[derive(Debug, thiserror::Error)]
