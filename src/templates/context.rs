@@ -50,6 +50,9 @@ pub struct BudgetContext {
     pub overdrawn_hours: String,
     pub crm_name: String,
     pub support_address: String,
+    /// What a reply to this copy does: a note to the support team (the CRM's), or where it
+    /// goes instead (the agents').
+    pub answer: String,
 }
 
 /// A company's report for a period (monthly, or on request), for its CRM.
@@ -529,6 +532,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             overdrawn_hours: String::new(),
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
+            answer: "A reply to this email goes to Carol CRM, the Client Relationship Manager.".into(),
         })
         .ok(),
         "report" => serde_json::to_value(ReportContext {

@@ -209,6 +209,15 @@ async fn an_overdrawn_budget_is_called_overdrawn() {
     for m in &parsed {
         assert_eq!(m.subject, "Support budget of Acme Corporation overdrawn by 2 h (42 of 40 h used)");
     }
+    // Each copy says what a reply to it does: Alice's goes to the CRM, the CRM's to the desk.
+    let to = |who: &str| parsed.iter().find(|m| m.to.iter().any(|p| p.address.as_str() == who)).unwrap();
+    let (alice, carol) = (to("alice@example.com"), to("carol@example.com"));
+    let reply_to = |m: &supportd::mail::ParsedMessage| m.header("reply-to").unwrap_or_default().to_owned();
+    assert!(reply_to(alice).contains("carol@example.com"), "{}", reply_to(alice));
+    assert!(reply_to(carol).contains("support+"), "her token: {}", reply_to(carol));
+    let text = |m: &supportd::mail::ParsedMessage| crate::agent_mail::normalise(&m.text_body).replace('\n', " ");
+    assert!(text(alice).contains("A reply to this email goes to Carol CRM, the Client Relationship Manager."));
+    assert!(text(carol).contains("A reply to this email reaches the support team as a note"), "{}", text(carol));
     let mail = &parsed[0];
     let text = crate::agent_mail::normalise(&mail.text_body).replace('\n', " ");
     assert!(text.contains("is overdrawn: 2 h more than was bought has been used"), "{text}");
