@@ -199,6 +199,8 @@ async fn the_teams_answer_is_a_note_for_the_agent_and_return_ends_the_escalation
         header(&raw, "Subject").unwrap(),
         format!("{tag} Team answer (S3, Acme Corporation): Checkout times out")
     );
+    let (_, alices, _) = desk.notification(&tag);
+    assert_eq!(header(&raw, "Reply-To").unwrap(), alices, "Alice's own reply address: she can answer it");
     let text = normalise(&notice.text_body);
     assert!(text.contains("The team's answer") && text.contains("The database disk was full"), "{text}");
     assert!(!text.contains("is escalated"), "the quoted brief is cut: {text}");

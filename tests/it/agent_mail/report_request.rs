@@ -160,6 +160,12 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
         .map(|h| h["id"].as_i64().unwrap())
         .collect();
     assert_eq!(carols.len(), 2, "{held:#}");
+    // A stranger's request is never released into a report: the report goes to CRMs only.
+    let mallorys = held.as_array().unwrap().iter().find(|h| h["from"] == "mallory@evil.example").unwrap();
+    let out = desk.sandbox.run(&["held", "release", &mallorys["id"].to_string()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mallory@evil.example is no company's CRM"), "{err}");
 
     // An agent vouches for the first: the report goes to Carol; no case, no acknowledgement.
     let out = desk.sandbox.run(&["held", "release", &carols[0].to_string()]);
@@ -169,6 +175,7 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
         format!("held #{} released: the 2026-11 report of acme queued to its CRM", carols[0])
     );
     desk.run();
+    assert!(desk.sent_to("mallory@evil.example").is_empty(), "nothing to the stranger");
     let got = reports_to(&desk, "carol@example.com");
     assert_eq!(got.len(), 1, "the report was sent");
     assert_eq!(got[0].0, "Support report for Acme Corporation, November 2026");
