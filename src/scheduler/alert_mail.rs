@@ -1,7 +1,8 @@
 //! The alert emails, to the recipients configured per level. By default the assigned agent
 //! (all active agents when unassigned) and the company's CRM, who hears before the target
-//! lapses, not only after; a breach also goes to the escalation address. The CRM's alert is
-//! a mail of its own. Queued in the outbox in the tick's transaction.
+//! lapses, not only after; a breach also goes to the escalation address. Each agent's alert
+//! is a mail of their own (its Reply-To carries their token: a reply answers on the case), and
+//! so is the CRM's. Queued in the outbox in the tick's transaction.
 
 use std::collections::HashMap;
 
