@@ -17,7 +17,7 @@ use prometheus_client::registry::Registry;
 pub struct Ingested {
     pub mailbox: String,
     /// `opened`, `appended`, `from_agent`, `from_team`, `held`, `quarantined`, `duplicate`,
-    /// `report_sent`, `failed` (left for the next pass).
+    /// `report_sent`, `crm_note`, `failed` (left for the next pass).
     pub outcome: &'static str,
 }
 

@@ -15,7 +15,9 @@ mod verify;
 pub use commands::{Assignee, Command, Commands, Rate, parse as parse_commands};
 pub use directory::{Directory, fill_missing_tokens, new_token};
 pub use limit::Ledger;
-pub use notify::{Event, Notice, excerpt, human_size, queue_notifications, queue_notifications_but, reply_address};
+pub use notify::{
+    Event, Notice, agent_reply_to, excerpt, human_size, queue_notifications, queue_notifications_but, reply_address,
+};
 pub use relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 pub use reply::{AgentMail, Ctx, Handled, apply_commands, handle_agent_mail};
-pub use verify::check as verify;
+pub use verify::{carries_token, check as verify};

@@ -5,7 +5,7 @@
 
 use super::limit::{self, Allowance};
 use super::{Ctx, Directory};
-use crate::config::{CompanyConfig, Config, MailboxConfig, Notify, RouteNotify};
+use crate::config::{AgentDesk, CompanyConfig, Config, MailboxConfig, Notify, RouteNotify};
 use crate::domain::{EmailAddress, Severity};
 use crate::mail::ParsedMessage;
 use crate::outbound::{Composed, MailError, format_due, new_message_id};
@@ -114,10 +114,7 @@ fn recipients<'a>(
     let assigned = notice.case.assignee_id.and_then(|id| agents.by_id(id)).filter(|a| a.active);
     let personal = |a: &'a agent::Model| {
         let to = a.email.parse::<EmailAddress>().ok()?;
-        let reply_to = match (&a.token, desk.verify.uses_token()) {
-            (Some(token), true) => reply_address(&notice.mailbox.address, token),
-            _ => notice.mailbox.address.clone(),
-        };
+        let reply_to = agent_reply_to(desk, &notice.mailbox.address, a);
         Some(Recipient { to, name: Some(a.name.as_str()), reply_to })
     };
     let named = match crate::cases::route_of(config, notice.case, company).map(|r| &r.notify) {
@@ -138,6 +135,17 @@ fn recipients<'a>(
             vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
         }
         (_, _, Notify::EachAgent) => agents.active().filter_map(personal).collect(),
+    }
+}
+
+/// Where `agent`'s reply to mail the desk sent them from `mailbox` goes: the mailbox with the
+/// agent's token when the desk verifies replies by token (without it the reply is refused as
+/// not sent to their personal address), else the mailbox itself. Every mail an agent may
+/// answer (notifications, alerts) takes its Reply-To from here.
+pub fn agent_reply_to(desk: &AgentDesk, mailbox: &EmailAddress, agent: &agent::Model) -> EmailAddress {
+    match (&agent.token, desk.verify.uses_token()) {
+        (Some(token), true) => reply_address(mailbox, token),
+        _ => mailbox.clone(),
     }
 }
 
@@ -173,9 +181,9 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         event: match notice.event {
             Event::NewCase => "New case".into(),
             Event::FollowUp => "Customer reply".into(),
-            Event::CrmNote => "CRM note on".into(),
-            Event::Undelivered => "Delivery failure on".into(),
-            Event::TeamAnswer => "Team answer on".into(),
+            Event::CrmNote => "CRM note".into(),
+            Event::Undelivered => "Delivery failure".into(),
+            Event::TeamAnswer => "Team answer".into(),
         },
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),

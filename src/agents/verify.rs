@@ -31,7 +31,7 @@ fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
 
 /// Whether an address the message was sent to (To, Cc, Delivered-To, X-Original-To) is
 /// `…+<token>@…`. An empty token is carried by nothing.
-fn carries_token(msg: &ParsedMessage, token: &str) -> bool {
+pub fn carries_token(msg: &ParsedMessage, token: &str) -> bool {
     let headers = ["delivered-to", "x-original-to"];
     let trace = msg.headers.iter().filter(|(n, _)| headers.contains(&n.as_str())).map(|(_, v)| v.as_str());
     let listed = msg.to.iter().chain(&msg.cc).map(|p| p.address.as_str());

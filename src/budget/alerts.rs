@@ -113,26 +113,59 @@ async fn queue(
         remaining_hours: hours(s.remaining()),
         remaining_pct: format!("{:.0}%", s.remaining_pct().unwrap_or(0.0)),
         remaining_money: money(&cfg.budget.currency, s.remaining() * standard),
+        overdrawn_hours: if s.remaining() < 0.0 { hours(-s.remaining()) } else { String::new() },
         crm_name: c.crm_name.clone().unwrap_or_default(),
         support_address: support.to_string(),
+        answer: String::new(),
     };
-    let rendered = desk.templates.render("budget", Audience { company_slug: Some(&c.slug), mailbox: None }, &ctx)?;
     let crm: Option<EmailAddress> = c.crm_email.as_deref().and_then(|e| e.parse().ok());
-    let crm_first = crm.is_some();
-    let mut to: Vec<(Option<&str>, EmailAddress)> = crm.into_iter().map(|a| (c.crm_name.as_deref(), a)).collect();
-    for a in agents.active() {
-        if let Ok(address) = a.email.parse::<EmailAddress>() {
-            to.push((Some(a.name.as_str()), address));
-        }
-    }
-    // The CRM's copy carries the company's token: a `#report` sent back is verified as theirs.
+    // The CRM's copy carries the company's token: a `#report` sent back is verified as theirs,
+    // and any other reply reaches the agents as a note (`reports::crm_reply`).
     let token_reply = crate::reports::report_reply_to(cfg, c);
-    for (i, (name, address)) in to.iter().enumerate() {
+    let mut queued = 0;
+    if let Some(crm) = &crm {
+        let answer = if token_reply.is_some() { ANSWER_CRM } else { "" };
+        let ctx = BudgetContext { answer: answer.into(), ..ctx.clone() };
+        let reply_to = token_reply.as_ref().unwrap_or(support);
+        queued += send(txn, desk, c, &ctx, reply_to, &[(c.crm_name.as_deref(), crm)]).await?;
+    }
+    // An agent's reply names no case: it goes to the CRM, whom the mail asks to act, if any.
+    let answer = match (&crm, c.crm_name.as_deref()) {
+        (Some(_), Some(name)) => format!("A reply to this email goes to {name}, the Client Relationship Manager."),
+        (Some(crm), None) => format!("A reply to this email goes to the Client Relationship Manager, {crm}."),
+        (None, _) => "This email is about no case: a reply to it answers nothing.".into(),
+    };
+    let ctx = BudgetContext { answer, ..ctx };
+    let to: Vec<(Option<&str>, EmailAddress)> =
+        agents.active().filter_map(|a| Some((Some(a.name.as_str()), a.email.parse().ok()?))).collect();
+    let to: Vec<(Option<&str>, &EmailAddress)> = to.iter().map(|(n, a)| (*n, a)).collect();
+    queued += send(txn, desk, c, &ctx, crm.as_ref().unwrap_or(support), &to).await?;
+    Ok(queued)
+}
+
+/// What a reply to the CRM's copy does, said in it.
+const ANSWER_CRM: &str = "A reply to this email reaches the support team as a note; to have the company's \
+                          support report sent to you, put #report and a month (#report 2026-11) on its first line.";
+
+/// Renders `ctx` once and queues a mail to each of `to`; how many.
+async fn send(
+    txn: &Tx,
+    desk: &Desk,
+    c: &company::Model,
+    ctx: &BudgetContext,
+    reply_to: &EmailAddress,
+    to: &[(Option<&str>, &EmailAddress)],
+) -> Result<usize, MailError> {
+    if to.is_empty() {
+        return Ok(0);
+    }
+    let cfg = &desk.config;
+    let support = cfg.support_address();
+    let rendered = desk.templates.render("budget", Audience { company_slug: Some(&c.slug), mailbox: None }, ctx)?;
+    for (name, address) in to {
         let message_id = new_message_id("budget", None, support.domain());
-        let is_crm = i == 0 && crm_first;
-        let reply_to = token_reply.as_ref().filter(|_| is_crm).unwrap_or(support);
         let from = (cfg.outbound.from_name.as_deref(), support);
-        let mail = Composed::notice(from, reply_to, vec![(*name, address)], &message_id, &rendered);
+        let mail = Composed::notice(from, reply_to, vec![(*name, *address)], &message_id, &rendered);
         queue_mail(txn, "budget", None, &mail, desk.now()).await?;
     }
     Ok(to.len())

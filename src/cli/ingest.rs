@@ -69,6 +69,7 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::FromTeam { case, what } => format!("a team's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
         Outcome::ReportSent { company, period } => format!("the {period} report of {company} queued to its CRM"),
+        Outcome::CrmNote { company } => format!("a reply from the CRM of {company}, passed on to the agents"),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
         Outcome::Held { id, kind, reason } => {
             format!("held as #{id} ({}: {reason}); see `supportd held list`", kind.as_str())

@@ -27,6 +27,16 @@ impl TeamConfig {
     pub fn speaks_for(&self, sender: &EmailAddress) -> bool {
         self.address == *sender || self.members.contains(sender)
     }
+
+    /// The team as a sentence names it: "the Hosting team" for a title that says it is a
+    /// team, the title alone otherwise ("escalated to Engineering", never "to the Engineering").
+    pub fn in_sentence(&self) -> String {
+        let is_team = self.title.rsplit(' ').next().is_some_and(|w| w.eq_ignore_ascii_case("team"));
+        match is_team {
+            true => format!("the {}", self.title),
+            false => self.title.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +154,19 @@ mod tests {
     fn titles_come_from_names() {
         assert_eq!(default_title("hosting"), "Hosting team");
         assert_eq!(default_title("site-ops"), "Site ops team");
+    }
+
+    #[test]
+    fn a_sentence_says_the_team_only_of_a_team() {
+        let team = |title: &str| TeamConfig {
+            name: "x".into(),
+            address: "x@example.com".parse().unwrap(),
+            members: Vec::new(),
+            title: title.into(),
+        };
+        assert_eq!(team("Hosting team").in_sentence(), "the Hosting team");
+        assert_eq!(team("Engineering").in_sentence(), "Engineering");
+        assert_eq!(team("Account management").in_sentence(), "Account management");
     }
 
     #[test]

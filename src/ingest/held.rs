@@ -99,6 +99,9 @@ pub struct ReleaseOptions {
 /// SLA clock starts now. Automated mail still gets no acknowledgement.
 pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Outcome, HeldError> {
     let row = unsettled(&desk.db, id).await?;
+    if row.kind == Kind::ReportRequest {
+        return release_report_request(desk, row).await;
+    }
     if let Some(slug) = &options.company
         && desk.config.company(slug).is_none()
     {
@@ -137,8 +140,8 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         Outcome::Quarantined { reason, .. } | Outcome::Held { reason, .. } => {
             return Err(HeldError::StillFails { id, reason: reason.clone() });
         }
-        Outcome::ReportSent { .. } => {
-            return Err(HeldError::StillFails { id, reason: "a #report request opens no case".into() });
+        Outcome::ReportSent { .. } | Outcome::CrmNote { .. } => {
+            return Err(HeldError::StillFails { id, reason: "it opens no case".into() });
         }
         Outcome::Duplicate => {
             return Err(HeldError::StillFails { id, reason: "it is stored on a case already".into() });
@@ -203,4 +206,19 @@ async fn settle(
     update.case_id = Set(case_id);
     update.update(db).await?;
     Ok(())
+}
+
+/// A held `#report` request released: the report goes to its sender (`reports::request`),
+/// as a verified request's would, and no case is opened.
+async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Outcome, HeldError> {
+    let (id, now) = (row.id, desk.now());
+    let txn = crate::storage::begin_write(&desk.db).await?;
+    let sent = crate::reports::request::release(&txn, desk, &row.raw, now).await.map_err(|e| match e {
+        crate::reports::ReportError::Database(db) => HeldError::Database(db),
+        other => HeldError::StillFails { id, reason: other.to_string() },
+    })?;
+    let (company, period) = sent.map_err(|reason| HeldError::StillFails { id, reason })?;
+    settle(&txn, row, State::Released, None, now).await?;
+    txn.commit().await?;
+    Ok(Outcome::ReportSent { company, period: period.key() })
 }

@@ -78,6 +78,10 @@ pub enum Outcome {
         company: String,
         period: String,
     },
+    /// A company's CRM answering a report or budget mail: passed on to the agents, no case.
+    CrmNote {
+        company: String,
+    },
     /// Automated mail that threads to no case, kept for an agent to release or discard.
     Held {
         id: i64,
@@ -97,6 +101,7 @@ impl Outcome {
             Outcome::Duplicate => "duplicate",
             Outcome::Quarantined { .. } => "quarantined",
             Outcome::ReportSent { .. } => "report_sent",
+            Outcome::CrmNote { .. } => "crm_note",
             Outcome::Held { .. } => "held",
         }
     }
@@ -377,6 +382,7 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
             }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
             Ok(Outcome::ReportSent { company, period }) => info!(%company, %period, "report sent on request"),
+            Ok(Outcome::CrmNote { company }) => info!(%company, "a CRM's reply passed on to the agents"),
             Ok(Outcome::Held { id, kind, reason }) => {
                 info!(held_id = id, kind = kind.as_str(), %reason, "automated mail held: it threads to no case")
             }
@@ -578,6 +584,13 @@ async fn store(
     if let Some(request) = report_request_in(desk, inc, msg, automated, agent.is_some()) {
         return Ok((report_request(txn, desk, &email, request).await?, Learnt::default()));
     }
+    if agent.is_none()
+        && automated.is_none()
+        && inc.released.is_none()
+        && let Some(outcome) = crm_reply(txn, desk, inc, msg).await?
+    {
+        return Ok((outcome, Learnt::default()));
+    }
     if let Some(agent) = agent {
         let outcome = from_agent(txn, desk, inc, msg, memo, agent, automated.map(|a| a.reason.as_str())).await?;
         return Ok((outcome, Learnt::default()));
@@ -637,7 +650,43 @@ async fn report_request(
             let held = Automated { kind: HeldKind::ReportRequest, reason: why };
             Ok(intake::hold(txn, email, &held, desk.now()).await?.into())
         }
+        // The company's own CRM or CSM, writing so that it cannot be verified: held, and told
+        // how to ask (once a day), in the transaction that holds it.
+        Answer::Unverified { why, company, example } => {
+            log_refusal(&email.msg.from.address, &why);
+            let held = Automated { kind: HeldKind::ReportRequest, reason: why };
+            let outcome = intake::hold(txn, email, &held, desk.now()).await?;
+            if matches!(outcome, intake::Outcome::Held { .. }) {
+                let (msg, support) = (email.msg, &email.mailbox.address);
+                let with = (&*desk.config, &*desk.templates);
+                crate::reports::howto::queue_howto(txn, with, msg, support, &company, example, desk.now()).await?;
+            }
+            Ok(outcome.into())
+        }
     }
+}
+
+/// A company's CRM or CSM answering, at their personal address, mail that names no case (a
+/// report, a budget email): a note for the agents (`reports::crm_reply`), not a case.
+async fn crm_reply(
+    txn: &Tx,
+    desk: &Desk,
+    inc: &Incoming<'_>,
+    msg: &ParsedMessage,
+) -> Result<Option<Outcome>, StoreError> {
+    use crate::reports::crm_reply::{pass_on, written_by_crm};
+    if !crate::reports::request::is_reporter(&desk.config, &msg.from.address) {
+        return Ok(None);
+    }
+    // A reply on a case (an alert, an account escalation's brief) belongs to the case.
+    if crate::threading::case_for_agent(txn, &desk.config.intake.case_tag, msg).await?.is_some() {
+        return Ok(None);
+    }
+    let Some(company) = written_by_crm(txn, &desk.config, msg).await? else { return Ok(None) };
+    Ok(Some(match pass_on(txn, desk, msg, &inc.mailbox.address, &company, desk.now()).await? {
+        true => Outcome::CrmNote { company: company.slug },
+        false => Outcome::Duplicate,
+    }))
 }
 
 fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {

@@ -54,6 +54,13 @@ pub enum Answer {
         period: Period,
     },
     Refused(String),
+    /// The company's CRM or CSM wrote it, but not so that it can be verified: refused, and
+    /// they may be told how to ask (`howto`). `example` is their request as it would pass.
+    Unverified {
+        why: String,
+        company: Box<company::Model>,
+        example: String,
+    },
     /// This very message was answered before (delivered twice, or a crash before its source
     /// marked it done): nothing is sent again.
     AnsweredBefore,
@@ -69,9 +76,29 @@ pub fn is_reporter(config: &Config, sender: &EmailAddress) -> bool {
 }
 
 /// The companies `sender` is the CRM or CSM of (addresses compared without case).
-fn companies_of<'c>(config: &'c Config, sender: &EmailAddress) -> Vec<&'c CompanyConfig> {
+pub(super) fn companies_of<'c>(config: &'c Config, sender: &EmailAddress) -> Vec<&'c CompanyConfig> {
     let is = |a: &Option<EmailAddress>| a.as_ref().is_some_and(|a| a.as_str().eq_ignore_ascii_case(sender.as_str()));
     config.companies.iter().filter(|c| is(&c.crm_email) || is(&c.csm_email)).collect()
+}
+
+/// The company whose report `sender` asked for, or why they may not have it.
+fn target<'c>(config: &'c Config, sender: &EmailAddress, request: &Request) -> Result<&'c CompanyConfig, String> {
+    let theirs = companies_of(config, sender);
+    match (&request.company, theirs.as_slice()) {
+        (_, []) => Err(format!("{sender} is no company's CRM or customer success manager")),
+        (Some(slug), _) => match theirs.iter().find(|c| &c.slug == slug) {
+            Some(c) => Ok(*c),
+            None => Err(format!("{sender} may not have the report of {slug:?}")),
+        },
+        (None, [one]) => Ok(*one),
+        (None, _) => Err(format!("{sender} looks after several companies: name one (#report SLUG)")),
+    }
+}
+
+/// The stored company of `c`, or why there is none.
+async fn stored(txn: &Tx, c: &CompanyConfig) -> Result<Result<company::Model, String>, DbErr> {
+    let row = company::Entity::find().filter(company::Column::Slug.eq(&c.slug)).one(txn).await?;
+    Ok(row.ok_or_else(|| format!("{} is not stored yet", c.slug)))
 }
 
 /// Answers a request in the caller's transaction.
@@ -88,35 +115,82 @@ pub async fn answer(
         Ok(r) => r,
         Err(why) => return Ok(Answer::Refused(why)),
     };
-    let theirs = companies_of(cfg, sender);
-    let company = match (&request.company, theirs.as_slice()) {
-        (_, []) => return Ok(Answer::Refused(format!("{sender} is no company's CRM or customer success manager"))),
-        (Some(slug), _) => match theirs.iter().find(|c| &c.slug == slug) {
-            Some(c) => *c,
-            None => return Ok(Answer::Refused(format!("{sender} may not have the report of {slug:?}"))),
-        },
-        (None, [one]) => *one,
-        (None, _) => {
-            return Ok(Answer::Refused(format!("{sender} looks after several companies: name one (#report SLUG)")));
-        }
+    let company = match target(cfg, sender, &request) {
+        Ok(c) => c,
+        Err(why) => return Ok(Answer::Refused(why)),
     };
-    let Some(row) = company::Entity::find().filter(company::Column::Slug.eq(&company.slug)).one(txn).await? else {
-        return Ok(Answer::Refused(format!("{} is not stored yet", company.slug)));
+    let row = match stored(txn, company).await? {
+        Ok(row) => row,
+        Err(why) => return Ok(Answer::Refused(why)),
     };
+    let period = period_of(cfg, &request, now);
     if let Err(why) = crate::agents::verify(&cfg.agent_desk, row.report_token.as_deref(), msg) {
-        return Ok(Answer::Refused(format!("the request could not be verified: {why}")));
+        let example = match &request.company {
+            Some(slug) => format!("#report {slug} {}", period.key()),
+            None => format!("#report {}", period.key()),
+        };
+        let why = format!("the request could not be verified: {why}");
+        return Ok(Answer::Unverified { why, company: Box::new(row), example });
     }
     if let Some(answer) = ledger(txn, row.id, &msg.dedup_key, now).await? {
         return Ok(answer);
     }
-    let period = request
-        .period
-        .unwrap_or_else(|| Period::previous_month(now.with_timezone(&cfg.calendar.time_zone).date_naive()));
-    let report = company_report(&desk.db, cfg, &row, &period, now).await?;
-    let name = msg.from.name.as_deref();
-    queue_report(txn, cfg, &desk.templates, &row, &report, &[(name, sender)], now).await?;
-    info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
+    send(txn, desk, &row, &period, msg, now).await?;
     Ok(Answer::Sent { company: row.slug, period })
+}
+
+/// The period asked for: the month before, in the support calendar, when none is named.
+fn period_of(cfg: &Config, request: &Request, now: DateTime<Utc>) -> Period {
+    request.period.unwrap_or_else(|| Period::previous_month(now.with_timezone(&cfg.calendar.time_zone).date_naive()))
+}
+
+/// Queues the company's report for `period` to the sender of `msg`.
+async fn send(
+    txn: &Tx,
+    desk: &Desk,
+    row: &company::Model,
+    period: &Period,
+    msg: &ParsedMessage,
+    now: DateTime<Utc>,
+) -> Result<(), ReportError> {
+    let (cfg, sender) = (&desk.config, &msg.from.address);
+    let report = company_report(&desk.db, cfg, row, period, now).await?;
+    let name = msg.from.name.as_deref();
+    queue_report(txn, cfg, &desk.templates, row, &report, &[(name, sender)], now).await?;
+    info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
+    Ok(())
+}
+
+/// `supportd held release` of a held request: the agent vouches for it, so the report goes
+/// to its sender as a verified request's would, and no case is opened. The sender must
+/// still be the company's CRM or CSM: a report never goes to anyone else. `Err` inside:
+/// why it cannot be sent.
+pub async fn release(
+    txn: &Tx,
+    desk: &Desk,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Result<(String, Period), String>, ReportError> {
+    let msg = match crate::mail::parse(raw) {
+        Ok(msg) => msg,
+        Err(e) => return Ok(Err(format!("the held message cannot be read: {e}"))),
+    };
+    let request = match parse(&msg.text_body) {
+        Some(Ok(request)) => request,
+        Some(Err(why)) => return Ok(Err(why)),
+        None => return Ok(Err("its first line is no #report request".into())),
+    };
+    let row = match target(&desk.config, &msg.from.address, &request) {
+        Ok(company) => match stored(txn, company).await? {
+            Ok(row) => row,
+            Err(why) => return Ok(Err(why)),
+        },
+        Err(why) => return Ok(Err(why)),
+    };
+    let period = period_of(&desk.config, &request, now);
+    super::record_sent(txn, row.id, "request", &msg.dedup_key, now).await?;
+    send(txn, desk, &row, &period, &msg, now).await?;
+    Ok(Ok((row.slug, period)))
 }
 
 /// Records the request (its dedup key) so that it is answered once; refuses a second request

@@ -1,7 +1,8 @@
 //! The alert emails, to the recipients configured per level. By default the assigned agent
 //! (all active agents when unassigned) and the company's CRM, who hears before the target
-//! lapses, not only after; a breach also goes to the escalation address. The CRM's alert is
-//! a mail of its own. Queued in the outbox in the tick's transaction.
+//! lapses, not only after; a breach also goes to the escalation address. Each agent's alert
+//! is a mail of their own (its Reply-To carries their token: a reply answers on the case), and
+//! so is the CRM's. Queued in the outbox in the tick's transaction.
 
 use std::collections::HashMap;
 
@@ -44,10 +45,11 @@ impl People {
     }
 }
 
-/// Queues the alert for one case: one email to the desk (agents, escalation, configured
-/// addresses) and a separate one to the company's CRM, who is outside the desk: the CRM's
-/// carries no reference notes, and neither lists the other's recipients. Returns how many
-/// emails were queued (0, 1 or 2).
+/// Queues the alert for one case: a mail to each agent (its Reply-To carries the agent's
+/// token, so a reply answers on the case as a reply to a notification does), one to the
+/// desk's other addresses (escalation, teams, configured addresses), and one to the company's
+/// CRM, who is outside the desk: the CRM's carries no reference notes, and none lists
+/// another's recipients. Returns how many emails were queued.
 pub async fn queue_alert(
     txn: &Tx,
     desk: &Desk,
@@ -59,66 +61,92 @@ pub async fn queue_alert(
 ) -> Result<usize, MailError> {
     let company = c.company_id.and_then(|id| people.companies.get(&id));
     let to = recipients(desk, people, c, company, worst.is_breach());
-    let for_desk = context(desk, people, c, worst, all, now);
-    // The case page shows the reference notes too, and the CRM may not reach the desk's pages.
-    let for_crm = AlertContext { reference_notes: String::new(), case_url: String::new(), ..for_desk.clone() };
+    let base = context(desk, people, c, worst, all, now);
+    let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
+    let render = |ctx: AlertContext| desk.templates.render("alert", who, &ctx);
+    let mailbox = desk.config.mailbox(&c.mailbox).map_or(desk.config.support_address(), |m| &m.address);
+    let from = &desk.config.outbound.from;
     let mut queued = 0;
-    for (to, ctx) in [(&to.desk, &for_desk), (&to.crm, &for_crm)] {
-        if to.is_empty() {
-            continue;
+    if !to.agents.is_empty() {
+        let marker = desk.config.agent_desk.reply_marker.clone();
+        let rendered = render(AlertContext { reply_marker: marker, answer: ANSWER_AGENT.into(), ..base.clone() })?;
+        for agent in &to.agents {
+            let Ok(address) = agent.email.parse::<EmailAddress>() else { continue };
+            let reply_to = crate::agents::agent_reply_to(&desk.config.agent_desk, mailbox, agent);
+            let to = [(Some(agent.name.as_str()), &address)];
+            queue_one(txn, c, &worst.level, (desk, &reply_to), &to, &rendered, now).await?;
+            queued += 1;
         }
-        let who = Audience { company_slug: company.map(|co| co.slug.as_str()), mailbox: Some(&c.mailbox) };
-        let rendered = desk.templates.render("alert", who, ctx)?;
-        queue_one(txn, desk, c, &worst.level, to, &rendered, now).await?;
+    }
+    if !to.others.is_empty() {
+        let rendered = render(AlertContext { answer: ANSWER_OTHERS.into(), ..base.clone() })?;
+        let others: Vec<_> = to.others.iter().map(|a| (None, a)).collect();
+        queue_one(txn, c, &worst.level, (desk, from), &others, &rendered, now).await?;
+        queued += 1;
+    }
+    if !to.crm.is_empty() {
+        // The case page shows the reference notes too, and the CRM may not reach the desk's pages.
+        let for_crm = AlertContext { reference_notes: String::new(), case_url: String::new(), ..base };
+        let rendered = render(AlertContext { answer: ANSWER_CRM.into(), ..for_crm })?;
+        let crm: Vec<_> = to.crm.iter().map(|a| (None, a)).collect();
+        queue_one(txn, c, &worst.level, (desk, from), &crm, &rendered, now).await?;
         queued += 1;
     }
     Ok(queued)
 }
 
+/// What a reply to each copy does, said in the mail itself.
+const ANSWER_AGENT: &str = "Reply above the marker line to answer the customer on this case; #commands on the \
+                            first lines of your reply apply (#note keeps the reply internal).";
+const ANSWER_OTHERS: &str = "A reply to this copy does not answer on the case: an agent answers by replying to \
+                             their own copy of this alert or to the case's notification.";
+const ANSWER_CRM: &str = "A reply to this email reaches the support team as a note on the case; the customer \
+                          does not see it.";
+
 async fn queue_one(
     txn: &Tx,
-    desk: &Desk,
     c: &case::Model,
     level: &str,
-    to: &[EmailAddress],
+    (desk, reply_to): (&Desk, &EmailAddress),
+    to: &[(Option<&str>, &EmailAddress)],
     rendered: &Rendered,
     now: DateTime<Utc>,
 ) -> Result<(), MailError> {
     let from = &desk.config.outbound.from;
     let message_id = new_message_id(&format!("alert-{}", level.replace('%', "pct")), Some(c.number), from.domain());
-    let to = to.iter().map(|a| (None, a)).collect();
-    let mail = Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, rendered);
+    let from = (desk.config.outbound.from_name.as_deref(), from);
+    let mail = Composed::notice(from, reply_to, to.to_vec(), &message_id, rendered);
     queue_mail(txn, "alert", Some(c.id), &mail, now).await?;
     Ok(())
 }
 
-/// Who hears of one alert, in two mails.
-struct Recipients {
-    /// Agents, the escalation address and configured addresses: the desk's own people.
-    desk: Vec<EmailAddress>,
+/// Who hears of one alert, in a mail per agent and one for each other kind of recipient.
+struct Recipients<'p> {
+    /// The agents: each gets a mail of their own, which they can answer.
+    agents: Vec<&'p agent::Model>,
+    /// The escalation address, teams and configured addresses: the desk's, but not agents.
+    others: Vec<EmailAddress>,
     /// The company's CRM, unless already among the desk's recipients.
     crm: Vec<EmailAddress>,
 }
 
-fn recipients(
+fn recipients<'p>(
     desk: &Desk,
-    people: &People,
+    people: &'p People,
     c: &case::Model,
     company: Option<&company::Model>,
     breach: bool,
-) -> Recipients {
+) -> Recipients<'p> {
     let cfg = &desk.config.scheduler;
     let rules = if breach { &cfg.breach_recipients } else { &cfg.warning_recipients };
-    let (mut to, mut crm): (Vec<EmailAddress>, Vec<EmailAddress>) = (Vec::new(), Vec::new());
+    let (mut agents, mut to, mut crm): (Vec<&agent::Model>, Vec<EmailAddress>, Vec<EmailAddress>) =
+        (Vec::new(), Vec::new(), Vec::new());
     for rule in rules {
         match rule {
-            Recipient::Agents => {
-                let agents: Vec<&agent::Model> = match c.assignee_id {
-                    Some(id) => people.agents.get(&id).into_iter().collect(),
-                    None => people.agents.values().filter(|a| a.active).collect(),
-                };
-                to.extend(agents.iter().filter_map(|a| a.email.parse().ok()));
-            }
+            Recipient::Agents => match c.assignee_id {
+                Some(id) => agents.extend(people.agents.get(&id)),
+                None => agents.extend(people.agents.values().filter(|a| a.active)),
+            },
             Recipient::Crm => crm.extend(company.and_then(|co| co.crm_email.as_deref()).and_then(|e| e.parse().ok())),
             Recipient::Escalation => to.extend(cfg.escalation_email.clone()),
             Recipient::Team => {
@@ -128,11 +156,15 @@ fn recipients(
             Recipient::Address(a) => to.push(a.clone()),
         }
     }
+    agents.sort_by_key(|a| a.id);
+    agents.dedup_by_key(|a| a.id);
+    let is_agent = |a: &EmailAddress| agents.iter().any(|ag| ag.email.parse::<EmailAddress>().is_ok_and(|e| e == *a));
+    to.retain(|a| !is_agent(a));
     to.sort();
     to.dedup();
-    crm.retain(|a| !to.contains(a));
+    crm.retain(|a| !to.contains(a) && !is_agent(a));
     crm.dedup();
-    Recipients { desk: to, crm }
+    Recipients { agents, others: to, crm }
 }
 
 fn context(
@@ -179,6 +211,8 @@ fn context(
         reference_notes: company.map(|co| co.notes.clone()).unwrap_or_default(),
         escalated: escalated(desk, people.escalations.get(&c.id).map_or(&[], Vec::as_slice)),
         case_url: desk.config.http.case_url(number),
+        reply_marker: String::new(),
+        answer: String::new(),
     }
 }
 
@@ -186,7 +220,7 @@ fn context(
 fn escalated(desk: &Desk, with: &[escalation::Model]) -> String {
     let zone = desk.config.calendar.time_zone;
     let whom = |e: &escalation::Model| match desk.config.team(&e.team) {
-        Some(t) => format!("the {}", t.title),
+        Some(t) => t.in_sentence(),
         None if e.team == crate::teams::ACCOUNT => "the company's CRM (account matters)".to_owned(),
         None => format!("{} (no [[team]] by that name now)", e.team),
     };

@@ -31,23 +31,23 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
     let number = case.number;
     let keep = |flag: String| cases::store_team_note(txn, case.id, msg, mail.arrival, flag);
     if let Some(reason) = mail.automated {
-        keep(format!("automated mail from the {}: {reason}", team.title));
+        keep(format!("automated mail from {}: {reason}", team.in_sentence()));
         return Ok(Handled::OnCase { case: number, what: "automated mail from a team kept as a note" });
     }
     let actor = Actor::Team(msg.from.address.clone());
     // As for agents: the team's token in the address replied to, and/or the receiving
     // server's Authentication-Results, as `[agents] verify` says.
     if let Err(why) = verify(&config.agent_desk, Some(&mail.team.token), msg) {
-        keep(format!("unverified mail claiming to be the {}'s: {why}", team.title));
+        keep(format!("unverified mail claiming to be from {}: {why}", team.in_sentence()));
         record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why));
         return Ok(Handled::OnCase { case: number, what: "unverified team reply kept as a note" });
     }
     let all = record::of_case(txn, case.id).await?;
     if !all.iter().any(|e| e.team == team.name) {
-        keep(format!("from the {}, which this case was never escalated to", team.title));
+        keep(format!("from {}, which this case was never escalated to", team.in_sentence()));
         return Ok(Handled::OnCase { case: number, what: "team mail on a case not escalated to it kept as a note" });
     }
-    keep(format!("an answer from the {}", team.title));
+    keep(format!("an answer from {}", team.in_sentence()));
     record_event(txn, case.id, ctx.now, &actor, "team_answer", (None, None), Some(team.name.clone()));
     let text = crate::threading::new_text(&msg.text_body, Some(&config.agent_desk.reply_marker));
     let mut what = "team answer kept as an internal note";

@@ -24,8 +24,10 @@ const MESSAGES: u64 = 20;
 pub struct Brief<'a> {
     pub case: &'a case::Model,
     pub to: &'a EmailAddress,
-    /// "Hosting team", or the CRM's name.
+    /// "Hosting team", or the CRM's name: the To's display name.
     pub title: &'a str,
+    /// How the brief's sentences name the team: "the Hosting team", "Engineering", the CRM's name.
+    pub in_sentence: String,
     pub token: Option<&'a str>,
     /// A team, inside the desk: only a team's brief has the company's reference notes (the
     /// CRM's has none, as the CRM's alerts have none).
@@ -45,7 +47,7 @@ pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), Ma
     let assignee = c.assignee_id.and_then(|id| ctx.agents.by_id(id)).map_or("unassigned".into(), |a| a.name.clone());
     let view = EscalationContext {
         reply_marker: config.agent_desk.reply_marker.clone(),
-        team: b.title.to_owned(),
+        team: b.in_sentence.clone(),
         case_number: c.number.to_string(),
         case_tag: config.intake.case_tag.render(c.number),
         subject: c.summary.clone(),

@@ -139,12 +139,13 @@ pub async fn escalate(txn: &Tx, ctx: &Ctx<'_>, e: Escalation<'_>) -> Result<(), 
     record::open(txn, c.id, name, e.actor, e.reason, now).await?;
     record_event(txn, c.id, now, e.actor, "escalated", (None, Some(name.to_owned())), e.reason.map(str::to_owned));
     // The CRM's answers are verified by the company's token, as their `#report` is.
-    let (to, title, token, team) = match e.target {
-        Target::Team(t) => (&t.address, t.title.as_str(), Some(token_of(txn, &t.name).await?), true),
-        Target::Crm { name, address } => (address, name, crm_token(txn, c).await?, false),
+    let (to, title, in_sentence, token, team) = match e.target {
+        Target::Team(t) => (&t.address, t.title.as_str(), t.in_sentence(), Some(token_of(txn, &t.name).await?), true),
+        Target::Crm { name, address } => (address, name, name.to_owned(), crm_token(txn, c).await?, false),
     };
     let token = token.as_deref();
-    let brief = Brief { case: c, to, title, token, team, by: e.by, reason: e.reason, support: e.support };
+    let (by, reason, support) = (e.by, e.reason, e.support);
+    let brief = Brief { case: c, to, title, in_sentence, token, team, by, reason, support };
     queue_brief(txn, ctx, brief).await
 }
 

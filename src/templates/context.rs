@@ -46,8 +46,13 @@ pub struct BudgetContext {
     pub remaining_pct: String,
     /// The remaining hours at the standard rate: `EUR 1,250.00`.
     pub remaining_money: String,
+    /// How far the budget is overdrawn, `2.5` (hours); empty while some is left.
+    pub overdrawn_hours: String,
     pub crm_name: String,
     pub support_address: String,
+    /// What a reply to this copy does: a note to the support team (the CRM's), or where it
+    /// goes instead (the agents').
+    pub answer: String,
 }
 
 /// A company's report for a period (monthly, or on request), for its CRM.
@@ -106,6 +111,36 @@ pub struct NotMemberContext {
     pub support_address: String,
 }
 
+/// The reply to a company's CRM or CSM whose `#report` could not be verified: how to ask so
+/// that it can be.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportHowtoContext {
+    pub contact_name: String,
+    /// The subject of their request, on one line.
+    pub subject: String,
+    pub company: String,
+    /// `#report 2026-11`: the request as it would be verified (the month before by default).
+    pub example: String,
+    pub support_address: String,
+}
+
+/// A CRM's reply to a report or budget mail, which names no case, passed on to the agents.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrmReplyContext {
+    /// The CRM's name, or their address when none is configured.
+    pub crm_name: String,
+    pub crm_email: String,
+    pub company: String,
+    pub subject: String,
+    /// What they replied to: `support report` or `budget email`.
+    pub replied_to: String,
+    /// The new text of the reply (the quote cut), at most `[agents] excerpt_bytes`.
+    pub message: String,
+    pub message_cut: String,
+    pub attachments: String,
+    pub support_address: String,
+}
+
 /// A warning before a target lapses, or its breach, for the desk (agents, escalation) or,
 /// in a mail of its own, the company's CRM.
 #[derive(Debug, Clone, Serialize)]
@@ -139,6 +174,11 @@ pub struct AlertContext {
     pub escalated: String,
     /// The case page (`[http] public_url`), or "" without one.
     pub case_url: String,
+    /// The agents' first line (their reply is cut above it); empty in the other copies.
+    pub reply_marker: String,
+    /// What a reply to this copy does: answers on the case (an agent's), a note to the
+    /// support team (the CRM's), or nothing, and what to do instead (the other addresses').
+    pub answer: String,
 }
 
 /// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
@@ -285,7 +325,7 @@ pub struct AgentErrorContext {
 pub struct EscalationContext {
     /// The first line: the team's reply is cut above it.
     pub reply_marker: String,
-    /// "Hosting team", or the CRM's name for account matters.
+    /// "the Hosting team", "Engineering": as a sentence names it; the CRM's name for account matters.
     pub team: String,
     pub case_number: String,
     pub case_tag: String,
@@ -328,7 +368,7 @@ pub struct BriefMessage {
 fn sample_escalation() -> EscalationContext {
     EscalationContext {
         reply_marker: "##- Please type your reply above this line -##".into(),
-        team: "Hosting team".into(),
+        team: "the Hosting team".into(),
         case_number: "000123".into(),
         case_tag: "[Case #000123]".into(),
         subject: "Site down".into(),
@@ -412,6 +452,8 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         reference_notes: "Never restart production during US hours.".into(),
         escalated: "the Hosting team (since Friday 20 November 2026, 09:30 GMT)".into(),
         case_url: "https://desk.example.com/cases/000123".into(),
+        reply_marker: "##- Please type your reply above this line -##".into(),
+        answer: "Reply above the marker line to answer the customer on this case.".into(),
     };
     let tag = || "[Case #000123]".to_owned();
     let notify = NotifyContext {
@@ -494,6 +536,26 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
     };
     match kind {
         "ack" => serde_json::to_value(ack).ok(),
+        "report_howto" => serde_json::to_value(ReportHowtoContext {
+            contact_name: "Carol CRM".into(),
+            subject: "#report 2026-11".into(),
+            company: "Acme Corporation".into(),
+            example: "#report 2026-11".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
+        "crm_reply" => serde_json::to_value(CrmReplyContext {
+            crm_name: "Carol CRM".into(),
+            crm_email: "carol@example.com".into(),
+            company: "Acme Corporation".into(),
+            subject: "Re: Support report for Acme Corporation, November 2026".into(),
+            replied_to: "support report".into(),
+            message: "Thanks! Can we discuss the S2 breaches on Monday?".into(),
+            message_cut: String::new(),
+            attachments: "notes.pdf".into(),
+            support_address: "support@example.com".into(),
+        })
+        .ok(),
         "not_member" => serde_json::to_value(NotMemberContext {
             contact_name: "Sam Smith".into(),
             subject: "Printer offline".into(),
@@ -512,8 +574,10 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             remaining_hours: "3.5".into(),
             remaining_pct: "9%".into(),
             remaining_money: "EUR 350.00".into(),
+            overdrawn_hours: String::new(),
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
+            answer: "A reply to this email goes to Carol CRM, the Client Relationship Manager.".into(),
         })
         .ok(),
         "report" => serde_json::to_value(ReportContext {

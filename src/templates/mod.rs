@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 
 pub use context::{
-    AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, EscalationContext, LimitNotes,
-    NotMemberContext, NotifyContext, RegradeContext, RelayContext, ReportContext, ReportSlaLine, ResolutionContext,
-    sample_context,
+    AckContext, AgentErrorContext, AlertContext, BriefMessage, BudgetContext, CrmReplyContext, EscalationContext,
+    LimitNotes, NotMemberContext, NotifyContext, RegradeContext, RelayContext, ReportContext, ReportHowtoContext,
+    ReportSlaLine, ResolutionContext, sample_context,
 };
 
 pub use held_digest::{HeldDigestContext, HeldDigestLine};
@@ -41,6 +41,8 @@ pub const KINDS: &[&str] = &[
     "escalation",
     "held_digest",
     "regrade",
+    "report_howto",
+    "crm_reply",
 ];
 const PARTS: &[&str] = &["subject", "txt", "html"];
 

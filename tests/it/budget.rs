@@ -187,3 +187,41 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_sqlite()
 async fn the_budget_draws_down_alerts_once_per_threshold_and_reports_on_postgres() {
     the_budget_draws_down_alerts_once_per_threshold_and_reports(Backend::Postgres).await;
 }
+
+/// 42 of 40 h used: the one mail (about the lowest threshold, 0%) says the budget is
+/// overdrawn, never "before the budget runs out".
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdrawn_budget_is_called_overdrawn() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let open = ["cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example"];
+    sandbox.run_at("2026-11-02T09:00:00Z", &[&open[..], &["--summary", "Migration", "--as", "alice"]].concat());
+    log(&sandbox, "2026-11-02T10:00:00Z", "21h", "standard");
+    log(&sandbox, "2026-11-03T10:00:00Z", "21h", "standard");
+    let mails = tick(&sandbox, "2026-11-03T11:00:00Z");
+    assert_eq!(mails.len(), 2, "the CRM and Alice: {mails:?}");
+    let parsed: Vec<_> = sandbox
+        .files_in("var/outbox")
+        .iter()
+        .map(|n| std::fs::read(sandbox.path(&format!("var/outbox/{n}"))).unwrap())
+        .filter(|m| String::from_utf8_lossy(m).contains("Message-ID: <supportd.budget."))
+        .map(|m| supportd::mail::parse(&m).unwrap())
+        .collect();
+    for m in &parsed {
+        assert_eq!(m.subject, "Support budget of Acme Corporation overdrawn by 2 h (42 of 40 h used)");
+    }
+    // Each copy says what a reply to it does: Alice's goes to the CRM, the CRM's to the desk.
+    let to = |who: &str| parsed.iter().find(|m| m.to.iter().any(|p| p.address.as_str() == who)).unwrap();
+    let (alice, carol) = (to("alice@example.com"), to("carol@example.com"));
+    let reply_to = |m: &supportd::mail::ParsedMessage| m.header("reply-to").unwrap_or_default().to_owned();
+    assert!(reply_to(alice).contains("carol@example.com"), "{}", reply_to(alice));
+    assert!(reply_to(carol).contains("support+"), "her token: {}", reply_to(carol));
+    let text = |m: &supportd::mail::ParsedMessage| crate::agent_mail::normalise(&m.text_body).replace('\n', " ");
+    assert!(text(alice).contains("A reply to this email goes to Carol CRM, the Client Relationship Manager."));
+    assert!(text(carol).contains("A reply to this email reaches the support team as a note"), "{}", text(carol));
+    let mail = &parsed[0];
+    let text = crate::agent_mail::normalise(&mail.text_body).replace('\n', " ");
+    assert!(text.contains("is overdrawn: 2 h more than was bought has been used"), "{text}");
+    assert!(text.contains("about a top-up now"), "{text}");
+    assert!(!text.contains("runs out"), "{text}");
+    assert!(mail.html_body.as_deref().unwrap_or_default().contains("is overdrawn"));
+}

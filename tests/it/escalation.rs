@@ -33,14 +33,20 @@ fn run_at(sandbox: &Sandbox, now: &str) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// The alerts written by the file transport: (subject, recipients).
+/// The alerts written by the file transport: (subject, recipients' addresses).
 fn alerts(sandbox: &Sandbox) -> Vec<(String, String)> {
     sandbox
         .outbox_messages()
         .iter()
         .filter(|m| header(m, "Auto-Submitted").as_deref() == Some("auto-generated"))
-        .map(|m| (header(m, "Subject").unwrap(), header(m, "To").unwrap()))
+        .map(|m| (header(m, "Subject").unwrap(), addresses(&header(m, "To").unwrap())))
         .collect()
+}
+
+/// `"Alice Smith" <alice@example.com>, lead@example.com` -> `alice@example.com, lead@example.com`.
+fn addresses(to: &str) -> String {
+    let one = |a: &str| a.rsplit_once('<').map_or(a, |(_, rest)| rest.trim_end_matches('>')).trim().to_owned();
+    to.split(',').map(one).collect::<Vec<_>>().join(", ")
 }
 
 /// (target, state) of case 1 from `sla status --format json` as of `now`.
@@ -92,12 +98,12 @@ async fn an_s2_case_gets_each_warning_and_its_breach_once() {
         "[Case #000001] S2: first response due in 15 min - Printer offline",
         "[Case #000001] S2: first response target breached - Printer offline",
     ];
-    // Warnings to the agents and, in a mail of its own, the company's CRM; the breach also to
-    // the escalation address, with the agents.
-    assert_eq!(subjects("alice@example.com"), each[..2]);
-    assert_eq!(subjects("alice@example.com, lead@example.com"), each[2..]);
+    // Warnings to each agent and, in a mail of its own, the company's CRM; the breach also to
+    // the escalation address, in a mail of its own (an agent's copy is theirs to answer).
+    assert_eq!(subjects("alice@example.com"), each);
+    assert_eq!(subjects("lead@example.com"), each[2..]);
     assert_eq!(subjects("carol@example.com"), each);
-    assert_eq!(got.len(), 6, "{got:?}");
+    assert_eq!(got.len(), 7, "{got:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,9 +112,9 @@ async fn after_downtime_one_email_names_the_most_severe_alert() {
     run_at(&sandbox, "2026-11-20T12:00:00Z");
     let subjects: Vec<String> = alerts(&sandbox).into_iter().map(|(s, _)| s).collect();
     let breach = "[Case #000001] S2: first response target breached, overdue by 1 h - Printer offline";
-    assert_eq!(subjects, [breach, breach], "the desk's and the CRM's");
+    assert_eq!(subjects, [breach, breach, breach], "Alice's, the escalation address's and the CRM's");
     run_at(&sandbox, "2026-11-20T12:05:00Z");
-    assert_eq!(alerts(&sandbox).len(), 2, "the warnings were recorded with it, not sent later");
+    assert_eq!(alerts(&sandbox).len(), 3, "the warnings were recorded with it, not sent later");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -215,7 +221,8 @@ async fn two_daemons_on_postgres_send_each_alert_once() {
     }
     let rows = sandbox.outbox_rows();
     let alerts = rows.iter().filter(|r| r["kind"] == "alert").count();
-    assert_eq!(alerts, 20 * 3 * 2, "three alerts per case, each once, to the desk and to the CRM");
+    // Each warning to Alice and the CRM, the breach to the escalation address too.
+    assert_eq!(alerts, 20 * (2 + 2 + 3), "three alerts per case, each once, to each recipient");
     assert_eq!(sandbox.count("SELECT COUNT(*) FROM alerts_sent").await, 20 * 3);
 }
 
@@ -252,7 +259,7 @@ async fn a_severity_change_recomputes_due_times_from_the_start() {
     run_at(&sandbox, "2026-11-19T16:00:00Z");
     let subjects: Vec<String> = alerts(&sandbox).into_iter().map(|(s, _)| s).collect();
     let breach = "[Case #000001] S1: first response target breached - Printer offline";
-    assert_eq!(subjects, [breach, breach]);
+    assert_eq!(subjects, [breach, breach, breach], "Alice's, the escalation address's and the CRM's");
 }
 
 /// Recipients per level come from the configuration.

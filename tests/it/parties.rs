@@ -109,5 +109,7 @@ async fn the_crms_reply_is_an_internal_note_for_the_agents_with_no_acknowledgeme
         desk.sent_to("alice@example.com").into_iter().filter(|(raw, _)| raw.contains("renews next week")).collect();
     assert_eq!(notes.len(), 1, "the (unassigned case's) agents hear of the note");
     let subject = crate::support::smtp::header(&notes[0].0, "Subject").unwrap();
-    assert!(subject.contains(&tag) && subject.contains("CRM note"), "{subject}");
+    assert_eq!(subject, format!("{tag} CRM note (S3, Acme Corporation): Checkout fails"));
+    let reply_to = crate::support::smtp::header(&notes[0].0, "Reply-To").unwrap();
+    assert_eq!(reply_to, desk.notification(&tag).1, "Alice's own reply address: she can answer it");
 }

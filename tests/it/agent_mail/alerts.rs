@@ -126,7 +126,8 @@ async fn the_crms_alert_is_its_own_mail_without_notes_or_agent_addresses() {
     desk.run_at("2026-11-16T15:30:00Z".parse().unwrap());
     let alerts = alerts(&desk);
     assert_eq!(alerts.len(), 2, "one mail for the desk, one for the CRM: {alerts:?}");
-    let to = |who: &str| alerts.iter().find(|a| a.to == who).unwrap_or_else(|| panic!("none to {who}: {alerts:?}"));
+    let to =
+        |who: &str| alerts.iter().find(|a| a.to.contains(who)).unwrap_or_else(|| panic!("none to {who}: {alerts:?}"));
     let (internal, crm) = (to("alice@example.com"), to("carol@example.com"));
     let want = "[Case #000001] S3: first response due in 1 h 30 min (75% of the target used) - Printer offline";
     assert_eq!((internal.subject.as_str(), crm.subject.as_str()), (want, want));
@@ -137,4 +138,54 @@ async fn the_crms_alert_is_its_own_mail_without_notes_or_agent_addresses() {
     assert!(!crm.raw.contains("alice@example.com"), "no agent's address anywhere: {}", crm.raw);
     assert!(!internal.raw.contains("carol@example.com"), "nor the CRM's in the desk's: {}", internal.raw);
     assert_ne!(header(&internal.raw, "Message-ID"), header(&crm.raw, "Message-ID"));
+}
+
+/// A breach a week later: Alice's copy of the alert is her own (its Reply-To carries her
+/// token) and she answers it as she would a notification: the command applies and the text
+/// reaches the customer. The support lead's copy says a reply to it answers nothing, and the
+/// CRM's that a reply is a note for the team.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_reply_to_a_breach_alert_is_applied_and_relayed() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    let (_, notify_reply_to, _) = desk.notification(&tag);
+    desk.run_at(Utc::now() + Duration::days(7));
+    let alerts = alerts(&desk);
+    let breach = |to: &str| {
+        alerts
+            .iter()
+            .find(|a| a.to.contains(to) && a.raw.contains(".alert-breach"))
+            .unwrap_or_else(|| panic!("no breach alert to {to}: {alerts:?}"))
+    };
+    let (alice, lead, crm) =
+        (breach("alice@example.com"), breach("support-lead@example.com"), breach("carol@example.com"));
+    assert!(!lead.to.contains("alice@") && !alice.to.contains("support-lead@"), "one mail per agent: {alerts:?}");
+    let reply_to = header(&alice.raw, "Reply-To").unwrap();
+    assert_eq!(reply_to, notify_reply_to, "Alice's personal reply address, as on her notifications");
+    assert!(alice.text.starts_with(super::MARKER), "{}", alice.text);
+    assert!(alice.text.contains("Reply above the marker line to answer the customer"), "{}", alice.text);
+    assert_eq!(header(&lead.raw, "Reply-To").unwrap(), "support@example.com");
+    assert!(lead.text.contains("A reply to this copy does not answer on the case"), "{}", lead.text);
+    assert!(crm.text.contains("reaches the support team as a note"), "{}", crm.text);
+
+    let id = header(&alice.raw, "Message-ID").unwrap();
+    let before = desk.sent_to("customer1@acme.example").len();
+    let reply = format!(
+        "From: Alice Smith <alice@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {}\r\nMessage-ID: <alert-reply-1@example.com>\r\n\
+         In-Reply-To: {id}\r\nReferences: {id}\r\nDate: Mon, 30 Nov 2026 10:20:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n#priority high\r\nSorry for the wait: a technician is on the way.\r\n\r\n\
+         On Mon, 30 Nov 2026 at 10:05, Support <support@example.com> wrote:\r\n> {}\r\n>\r\n> {}\r\n",
+        alice.subject,
+        super::MARKER,
+        alice.subject
+    );
+    desk.server.append(&[reply.into_bytes()]).await;
+    desk.run();
+    let case = desk.case(&tag);
+    assert_eq!(case["priority"], "high", "the command applied: {case}");
+    let relayed: Vec<_> = desk.sent_to("customer1@acme.example").into_iter().skip(before).collect();
+    assert_eq!(relayed.len(), 1, "the text relayed once");
+    let text = super::normalise(&relayed[0].1.text_body);
+    assert!(text.contains("Sorry for the wait: a technician is on the way."), "{text}");
+    assert!(!text.contains("#priority") && !text.contains("target breached"), "no command, no quoted alert: {text}");
 }

@@ -26,7 +26,7 @@ async fn a_bounced_acknowledgement_tells_the_agents_what_the_bounce_says() {
     let to_alice = desk.smtp.delivered_to("alice@example.com");
     assert_eq!(to_alice.len(), 2, "the new case, then the bounce");
     let notice = supportd::mail::parse(to_alice[1].as_bytes()).unwrap();
-    assert!(notice.subject.starts_with(&format!("{tag} Delivery failure on")), "{}", notice.subject);
+    assert!(notice.subject.starts_with(&format!("{tag} Delivery failure")), "{}", notice.subject);
     let text = notice.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("NOT DELIVERED: an email we sent on this case did not arrive"), "{text}");
     assert!(text.contains("Final-Recipient: rfc822; customer1@acme.example"), "{text}");

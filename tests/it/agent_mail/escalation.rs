@@ -9,7 +9,8 @@ use super::{Desk, MARKER, event_kinds, normalise};
 use crate::support::smtp::header;
 
 pub(super) const TEAMS: &str = "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n\n\
-                     [[team]]\nname = \"engineering\"\naddress = \"engineering@example.com\"\n";
+                     [[team]]\nname = \"engineering\"\naddress = \"engineering@example.com\"\n\
+                     title = \"Engineering\"\n";
 
 /// An unknown team is refused like any invalid command: nothing applied, nothing relayed,
 /// and the agent's one error mail lists the teams there are.
@@ -91,7 +92,7 @@ async fn escalating_briefs_the_team_records_who_and_why_and_deescalate_ends_it()
 
     let (raw, msg) = brief(&desk, "hosting@example.com", &tag);
     let subject = header(&raw, "Subject").unwrap();
-    assert!(subject.contains("Escalated to Hosting team") && subject.contains("Checkout times out"), "{subject}");
+    assert!(subject.contains("Escalated to the Hosting team") && subject.contains("Checkout times out"), "{subject}");
     let text = normalise(&msg.text_body);
     for want in [
         "is escalated to the Hosting team by Alice Smith",
@@ -109,7 +110,7 @@ async fn escalating_briefs_the_team_records_who_and_why_and_deescalate_ends_it()
     assert_ne!(reply_to, alices, "the team has a token of its own");
     let engineering = normalise(&brief(&desk, "engineering@example.com", &tag).1.text_body);
     assert!(
-        engineering.contains("escalated to the Engineering team") && !engineering.contains("Why:"),
+        engineering.contains("is escalated to Engineering by Alice Smith") && !engineering.contains("Why:"),
         "{engineering}"
     );
     assert_eq!(desk.sent_to("customer1@acme.example").len(), before, "the customer is not told");
@@ -151,7 +152,7 @@ async fn the_teams_answer_is_a_note_for_the_agent_and_return_ends_the_escalation
     let answers = |who: &str| {
         desk.sent_to(who)
             .into_iter()
-            .filter(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer on")))
+            .filter(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer")))
             .count()
     };
 
@@ -189,11 +190,17 @@ async fn the_teams_answer_is_a_note_for_the_agent_and_return_ends_the_escalation
     assert_eq!(desk.sent_to("customer1@acme.example").len(), to_customer, "nothing relayed to the customer");
     assert_eq!(answers("alice@example.com"), 1, "the assigned agent hears of it");
     assert_eq!(answers("bob@example.com"), 0, "only the assigned agent");
-    let (_, notice) = desk
+    let (raw, notice) = desk
         .sent_to("alice@example.com")
         .into_iter()
-        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer on")))
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.contains("Team answer")))
         .unwrap();
+    assert_eq!(
+        header(&raw, "Subject").unwrap(),
+        format!("{tag} Team answer (S3, Acme Corporation): Checkout times out")
+    );
+    let (_, alices, _) = desk.notification(&tag);
+    assert_eq!(header(&raw, "Reply-To").unwrap(), alices, "Alice's own reply address: she can answer it");
     let text = normalise(&notice.text_body);
     assert!(text.contains("The team's answer") && text.contains("The database disk was full"), "{text}");
     assert!(!text.contains("is escalated"), "the quoted brief is cut: {text}");
@@ -265,12 +272,14 @@ async fn a_breach_on_an_escalated_case_names_the_team_and_copies_it() {
             (raw, parsed)
         })
         .collect();
-    // Both targets lapsed a week later: one mail names the worse, as ever.
+    // Both targets lapsed a week later: one mail names the worse, as ever (Alice's own, and
+    // the desk's other addresses').
     let subjects: Vec<&String> = alerts.iter().map(|a| &a.1.subject).collect();
-    assert_eq!(alerts.len(), 1, "one breach mail for the desk: {subjects:?}");
-    let (raw, msg) = &alerts[0];
+    assert_eq!(alerts.len(), 2, "Alice's breach mail and the desk's: {subjects:?}");
+    assert!(alerts.iter().any(|(raw, _)| header(raw, "To").unwrap().contains("alice@example.com")), "{subjects:?}");
+    let (raw, msg) = alerts.iter().find(|(raw, _)| !header(raw, "To").unwrap().contains("alice@")).unwrap();
     let to = header(raw, "To").unwrap();
-    assert!(to.contains("hosting@example.com") && to.contains("alice@example.com"), "{to}");
+    assert!(to.contains("hosting@example.com") && to.contains("support-lead@example.com"), "{to}");
     assert!(!to.contains("engineering@example.com"), "only the team the case is with: {to}");
     let text = normalise(&msg.text_body);
     assert!(text.contains("Escalated to the Hosting team (since "), "{text}");

@@ -117,3 +117,99 @@ async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
     assert!(refused[2].1.contains("could not be verified"), "{refused:?}");
     assert_eq!(desk.sandbox.cases().len(), 4, "a request opens no case");
 }
+
+/// How-to replies to `to` received so far.
+fn howtos_to(desk: &Desk, to: &str) -> Vec<supportd::mail::ParsedMessage> {
+    desk.sent_to(to).into_iter().filter(|(raw, _)| raw.contains(".report-howto.")).map(|(_, m)| m).collect()
+}
+
+/// Carol writes `#report 2026-11` to the support address itself, as the README once said:
+/// it cannot be verified, so it is held and she is told, once that day, how to ask; a
+/// stranger is told nothing. `held release` of her request sends the report and opens no
+/// case. Her reply to the report (at her personal address) is a note for the agents: no case,
+/// no acknowledgement.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_note() {
+    let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
+    let fresh = request("Carol CRM <carol@example.com>", "support@example.com", "#report 2026-11\r\n\r\nCarol");
+    desk.server.append(&[fresh]).await;
+    desk.run();
+    let howtos = howtos_to(&desk, "carol@example.com");
+    assert_eq!(howtos.len(), 1, "one how-to");
+    assert_eq!(howtos[0].subject, "How to ask for the support report of Acme Corporation");
+    let text = super::normalise(&howtos[0].text_body).replace('\n', " ");
+    assert!(text.contains("could not verify that it comes from you, so no report was sent"), "{text}");
+    assert!(text.contains("reply to any support report or budget email we have sent you"), "{text}");
+    assert!(text.contains("#report 2026-11"), "{text}");
+    assert!(reports_to(&desk, "carol@example.com").is_empty(), "no report without verification");
+
+    // The same day: a second request is held without a second how-to; a stranger hears nothing.
+    let again = request("Carol CRM <carol@example.com>", "support@example.com", "#report 2026-10");
+    let mallory = request("Mallory <mallory@evil.example>", "support@example.com", "#report 2026-11");
+    desk.server.append(&[again, mallory]).await;
+    desk.run();
+    assert_eq!(howtos_to(&desk, "carol@example.com").len(), 1, "at most one a day");
+    assert!(desk.sent_to("mallory@evil.example").is_empty(), "no backscatter to a stranger");
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let carols: Vec<i64> = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "report_request" && h["from"] == "carol@example.com")
+        .map(|h| h["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(carols.len(), 2, "{held:#}");
+    // A stranger's request is never released into a report: the report goes to CRMs only.
+    let mallorys = held.as_array().unwrap().iter().find(|h| h["from"] == "mallory@evil.example").unwrap();
+    let out = desk.sandbox.run(&["held", "release", &mallorys["id"].to_string()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mallory@evil.example is no company's CRM"), "{err}");
+
+    // An agent vouches for the first: the report goes to Carol; no case, no acknowledgement.
+    let out = desk.sandbox.run(&["held", "release", &carols[0].to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("held #{} released: the 2026-11 report of acme queued to its CRM", carols[0])
+    );
+    desk.run();
+    assert!(desk.sent_to("mallory@evil.example").is_empty(), "nothing to the stranger");
+    let got = reports_to(&desk, "carol@example.com");
+    assert_eq!(got.len(), 1, "the report was sent");
+    assert_eq!(got[0].0, "Support report for Acme Corporation, November 2026");
+    assert!(desk.sandbox.cases().is_empty(), "no case opened");
+    let to_carol = desk.sent_to("carol@example.com").len();
+
+    // Carol answers the report at her personal address.
+    let (raw, _) = desk
+        .sent_to("carol@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.starts_with("Support report for")))
+        .unwrap();
+    let (reply_to, id) = (header(&raw, "Reply-To").unwrap(), header(&raw, "Message-ID").unwrap());
+    assert!(reply_to.starts_with("support+"), "{reply_to}");
+    let reply = format!(
+        "From: Carol CRM <carol@example.com>\r\nTo: {reply_to}\r\nSubject: Re: Support report for Acme Corporation, \
+         November 2026\r\nMessage-ID: <carol-reply@example.com>\r\nIn-Reply-To: {id}\r\nReferences: {id}\r\n\
+         Date: Mon, 07 Dec 2026 09:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Thanks! Can we talk about the S2 breaches on Monday?\r\n\r\nCarol\r\n"
+    );
+    desk.server.append(&[reply.into_bytes()]).await;
+    desk.run();
+    assert!(desk.sandbox.cases().is_empty(), "a reply to a report opens no case");
+    assert_eq!(desk.sent_to("carol@example.com").len(), to_carol, "and is not acknowledged");
+    let notes: Vec<_> =
+        desk.sent_to("alice@example.com").into_iter().filter(|(raw, _)| raw.contains(".crm-reply.")).collect();
+    assert_eq!(notes.len(), 1, "the agents get the note");
+    let (raw, note) = &notes[0];
+    assert_eq!(
+        note.subject,
+        "Note from Carol CRM (Acme Corporation): Re: Support report for Acme Corporation, November 2026"
+    );
+    assert_eq!(header(raw, "Reply-To").as_deref(), Some("carol@example.com"), "answering it answers Carol");
+    let text = super::normalise(&note.text_body).replace('\n', " ");
+    assert!(text.contains("replied to the desk's support report"), "{text}");
+    assert!(text.contains("Thanks! Can we talk about the S2 breaches on Monday?"), "{text}");
+}

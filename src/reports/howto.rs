@@ -1,0 +1,66 @@
+//! The one reply a company's CRM or CSM gets when their `#report` cannot be verified (written
+//! to the support address, not to their personal one): how to ask so that it can be. At most
+//! one a day per address, kept in the reports ledger (`reports_sent`, kind `howto`), whose
+//! unique key holds across restarts and between two processes. Anyone else's `#report` is
+//! held silently: an answer would be backscatter to whoever a forger names.
+
+use chrono::{DateTime, Utc};
+
+use super::{ReportError, record_sent};
+use crate::config::Config;
+use crate::mail::ParsedMessage;
+use crate::outbound::{Composed, new_message_id, queue_mail, sendable};
+use crate::storage::Tx;
+use crate::storage::entities::company;
+use crate::templates::{Audience, ReportHowtoContext, Templates};
+
+/// Queues the how-to in the transaction that holds the request; false when none goes (one
+/// went to this address today, or it cannot be mailed).
+pub async fn queue_howto(
+    txn: &Tx,
+    (config, templates): (&Config, &Templates),
+    msg: &ParsedMessage,
+    support: &crate::domain::EmailAddress,
+    c: &company::Model,
+    example: String,
+    now: DateTime<Utc>,
+) -> Result<bool, ReportError> {
+    let to = &msg.from.address;
+    if sendable(to).is_err() {
+        return Ok(false);
+    }
+    // A day of the support calendar: the key is a date, so two processes agree on it.
+    let day = now.with_timezone(&config.calendar.time_zone).date_naive();
+    let key = format!("{} {day}", to.as_str().to_lowercase());
+    if !record_sent(txn, c.id, "howto", &key, now).await? {
+        return Ok(false);
+    }
+    let ctx = ReportHowtoContext {
+        contact_name: msg.from.name.clone().unwrap_or_else(|| to.to_string()),
+        subject: crate::domain::text::one_line(&msg.subject),
+        company: c.name.clone(),
+        example,
+        support_address: support.to_string(),
+    };
+    let rendered = templates
+        .render("report_howto", Audience { company_slug: Some(&c.slug), mailbox: None }, &ctx)
+        .map_err(crate::outbound::MailError::from)?;
+    let message_id = new_message_id("report-howto", None, support.domain());
+    let parent = msg.message_id.as_deref();
+    let mut references = msg.references.clone();
+    references.extend(parent.map(str::to_owned));
+    let mail = Composed {
+        in_reply_to: parent,
+        references,
+        auto_submitted: Some("auto-replied"),
+        ..Composed::notice(
+            (config.outbound.from_name.as_deref(), support),
+            support,
+            vec![(msg.from.name.as_deref(), to)],
+            &message_id,
+            &rendered,
+        )
+    };
+    queue_mail(txn, "report_howto", None, &mail, now).await?;
+    Ok(true)
+}
