@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::{CaseNumber, Status};
-use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
+use crate::sla::{CaseClocks, TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
     agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
 };
@@ -392,29 +392,12 @@ fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: D
     let was_warned = |t: TargetKind, due: DateTime<Utc>| {
         alerts.iter().any(|a| a.level != "breach" && a.target == t.as_str() && a.due_at == due)
     };
-    let pending = c.status == Status::Pending;
-    let mut facts = Vec::new();
-    if let Some(due) = c.first_response_due {
-        let met = c.first_response_at.is_some();
-        facts.push(TargetFacts {
-            target: TargetKind::Respond,
-            due,
-            met,
-            paused: false,
-            warned: was_warned(TargetKind::Respond, due),
-        });
-    }
-    if let Some(due) = c.resolution_due {
-        let met = c.resolved_at.is_some();
-        facts.push(TargetFacts {
-            target: TargetKind::Resolve,
-            due,
-            met,
-            paused: pending,
-            warned: was_warned(TargetKind::Resolve, due),
-        });
-    }
-    facts.iter().map(|f| target_view(&config.calendar, f, now)).collect()
+    let clocks = CaseClocks::from(c);
+    let facts = [clocks.respond(), clocks.resolve()]
+        .into_iter()
+        .flatten()
+        .map(|f| TargetFacts { warned: was_warned(f.target, f.due), ..f });
+    facts.map(|f| target_view(&config.calendar, &f, now)).collect()
 }
 
 fn view(c: case::Model, names: &Names) -> CaseView {

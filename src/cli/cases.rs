@@ -144,15 +144,19 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
     }
 }
 
-/// Where a target stands: met, or the business time left (or past) with its state.
+/// Where a target stands: met or missed once settled, else the business time left (or past).
 pub fn standing(t: &TargetView) -> String {
     let minutes = t.business_minutes_left;
-    match t.state {
-        TargetState::Met => "met".into(),
-        TargetState::Breached => format!("breached, {} business min ago", -minutes),
-        TargetState::Paused => format!("paused (waiting on the customer), {minutes} business min left"),
-        TargetState::Warned => format!("warned, {minutes} business min left"),
-        TargetState::Ok => format!("{minutes} business min left"),
+    match (t.state, t.settled_at) {
+        (TargetState::Met, _) => "met".into(),
+        (TargetState::ClosedWithoutResponse, _) => {
+            format!("missed: closed without a response ({minutes} business min before it was due)")
+        }
+        (TargetState::Breached, Some(_)) => format!("breached: missed by {} business min", -minutes),
+        (TargetState::Breached, None) => format!("breached, {} business min ago", -minutes),
+        (TargetState::Paused, _) => format!("paused (waiting on the customer), {minutes} business min left"),
+        (TargetState::Warned, _) => format!("warned, {minutes} business min left"),
+        (TargetState::Ok, _) => format!("{minutes} business min left"),
     }
 }
 

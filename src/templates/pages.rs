@@ -22,7 +22,8 @@ pub struct CaseLine {
     /// The teams it is escalated to now, or "".
     pub teams: String,
     pub clocks: Vec<Clock>,
-    /// The worst of its clocks: `breached`, `warned`, `soon`, `ok`, `paused`, `met` or `none`.
+    /// The worst of its clocks: `breached`, `warned`, `soon`, `ok`, `paused`, `missed`, `met`
+    /// or `none`.
     pub state: String,
 }
 
@@ -32,10 +33,10 @@ pub struct Clock {
     /// `first response` or `resolution`.
     pub target: String,
     /// `breached`, `warned`, `soon` (within an hour of business time, not warned), `ok`,
-    /// `paused` or `met`: for a CSS class.
+    /// `paused`, `missed` (settled late, or closed without a response) or `met`: for a CSS class.
     pub state: String,
     /// The state in words, so it does not rest on colour: `Breached`, `Warning`, `Due soon`,
-    /// `On track`, `Paused`, `Met`.
+    /// `On track`, `Paused`, `Missed`, `Met`.
     pub label: String,
     /// Business time: `2 h 15 min left`, `45 min over`; "" once met.
     pub left: String,

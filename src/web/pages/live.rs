@@ -55,7 +55,7 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
 }
 
 /// Breached first, then warned, then the least business time left; cases whose clocks all
-/// stopped (met, paused) last.
+/// stopped (paused, missed, met) last.
 fn urgency(targets: &[TargetView]) -> (Shown, i64) {
     let running = targets.iter().filter(|t| Shown::of(t) < Shown::Paused);
     // Due soon or on track: the time left decides.
@@ -258,7 +258,13 @@ mod tests {
     fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
         states
             .iter()
-            .map(|&(state, left)| TargetView { target: "respond", due: Utc::now(), business_minutes_left: left, state })
+            .map(|&(state, left)| TargetView {
+                target: "respond",
+                due: Utc::now(),
+                business_minutes_left: left,
+                state,
+                settled_at: None,
+            })
             .collect()
     }
 
