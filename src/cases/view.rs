@@ -30,6 +30,8 @@ pub struct CaseView {
     pub error_category: Option<String>,
     /// The assigned agent's address.
     pub assignee: Option<String>,
+    /// The assigned agent's name, as people are shown it.
+    pub assignee_name: Option<String>,
     /// Caused by client-side configuration: no resolution target.
     pub client_config: bool,
     pub created_at: DateTime<Utc>,
@@ -123,6 +125,7 @@ struct Names {
     companies: HashMap<i64, String>,
     contacts: HashMap<i64, String>,
     agents: HashMap<i64, String>,
+    agent_names: HashMap<i64, String>,
     /// Case id to the teams it is escalated to now.
     with_teams: HashMap<i64, Vec<String>>,
 }
@@ -167,16 +170,17 @@ async fn names(
         .into_tuple()
         .all(db)
         .await?;
-    let agents: Vec<(i64, String)> = agent::Entity::find()
+    let agents: Vec<(i64, String, String)> = agent::Entity::find()
         .select_only()
-        .columns([agent::Column::Id, agent::Column::Email])
+        .columns([agent::Column::Id, agent::Column::Email, agent::Column::Name])
         .into_tuple()
         .all(db)
         .await?;
     Ok(Names {
         companies: companies.into_iter().collect(),
         contacts: contacts.into_iter().collect(),
-        agents: agents.into_iter().collect(),
+        agent_names: agents.iter().map(|(id, _, name)| (*id, name.clone())).collect(),
+        agents: agents.into_iter().map(|(id, email, _)| (id, email)).collect(),
         with_teams: crate::teams::with_teams(db).await?,
     })
 }
@@ -244,7 +248,10 @@ pub async fn show_case(
     {
         names.contacts.insert(id, ct.email);
     }
-    names.agents = agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect();
+    for a in agent::Entity::find().all(db).await? {
+        names.agent_names.insert(a.id, a.name);
+        names.agents.insert(a.id, a.email);
+    }
     let time = time_entry::Entity::find()
         .filter(time_entry::Column::CaseId.eq(c.id))
         .order_by_asc(time_entry::Column::Id)
@@ -413,6 +420,7 @@ fn view(c: case::Model, names: &Names) -> CaseView {
         priority: c.priority.to_string(),
         error_category: c.error_category,
         assignee: c.assignee_id.and_then(|id| names.agents.get(&id).cloned()),
+        assignee_name: c.assignee_id.and_then(|id| names.agent_names.get(&id).cloned()),
         client_config: c.client_config,
         created_at: c.created_at,
         updated_at: c.updated_at,

@@ -33,7 +33,19 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let header = ["CASE", "STATUS", "SEV", "TYPE", "CHANNEL", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
+    let header = [
+        "CASE",
+        "STATUS",
+        "SEV",
+        "TYPE",
+        "CHANNEL",
+        "COMPANY",
+        "CONTACT",
+        "ASSIGNEE",
+        "CREATED",
+        "RESPOND BY",
+        "SUMMARY",
+    ];
     output::rows(format, &cases, &header, |c| {
         vec![
             c.number.to_string(),
@@ -43,6 +55,7 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
             c.channel.clone(),
             c.company.clone().unwrap_or_else(|| "-".into()),
             c.contact.clone().unwrap_or_else(|| "-".into()),
+            c.assignee_name.clone().or_else(|| c.assignee.clone()).unwrap_or_else(|| "-".into()),
             zone.time(Some(c.created_at)),
             zone.time(c.first_response_due),
             c.summary.clone(),
@@ -85,7 +98,10 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     );
     outln!(
         "  assigned {} · category {}{}",
-        c.assignee.as_deref().unwrap_or("-"),
+        match (&c.assignee_name, &c.assignee) {
+            (Some(name), Some(address)) => format!("{name} <{address}>"),
+            (_, address) => address.clone().unwrap_or_else(|| "-".into()),
+        },
         c.error_category.as_deref().unwrap_or("-"),
         if c.client_config { " · client-side configuration" } else { "" }
     );

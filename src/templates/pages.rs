@@ -17,8 +17,10 @@ pub struct CaseLine {
     pub contact: String,
     pub severity: String,
     pub status: String,
-    /// The assigned agent, or "".
+    /// The assigned agent's name, or "".
     pub assignee: String,
+    /// Their address (for a `title`), or "".
+    pub assignee_address: String,
     /// The teams it is escalated to now, or "".
     pub teams: String,
     pub clocks: Vec<Clock>,
@@ -54,7 +56,10 @@ pub struct Count {
 /// An agent's open cases (agent "Unassigned" for those without one).
 #[derive(Debug, Clone, Serialize)]
 pub struct Queue {
+    /// The agent's name.
     pub agent: String,
+    /// Their address (for a `title`); "" for the unassigned.
+    pub address: String,
     pub count: u64,
     pub cases: Vec<CaseLine>,
 }
@@ -223,7 +228,8 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
         contact: "jane@acme.example".into(),
         severity: "S2".into(),
         status: "open".into(),
-        assignee: "ann@example.com".into(),
+        assignee: "Ann Agent".into(),
+        assignee_address: "ann@example.com".into(),
         teams: "hosting".into(),
         clocks: vec![clock],
         state: "breached".into(),
@@ -253,7 +259,12 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
             cases: vec![line.clone()],
             breached: vec![line.clone()],
             at_risk: vec![line.clone()],
-            queues: vec![Queue { agent: "ann@example.com".into(), count: 1, cases: vec![line] }],
+            queues: vec![Queue {
+                agent: "Ann Agent".into(),
+                address: "ann@example.com".into(),
+                count: 1,
+                cases: vec![line],
+            }],
             held_count: 1,
             held: kept(),
             quarantined_count: 1,

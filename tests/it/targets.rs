@@ -149,3 +149,55 @@ async fn the_last_update_counts_an_internal_note_and_a_time_entry() {
     let notes = case["messages"].as_array().unwrap().iter().filter(|m| m["internal"] == true).count();
     assert_eq!(notes, 2, "the note and the time are internal: {case}");
 }
+
+/// Agents are named by their names: `cases list` has the assignee, the pages show the name
+/// with the address on hover, and JSON has both.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_and_pages_name_the_assigned_agent() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Printer offline");
+    sandbox.run_at("2026-11-30T09:10:00Z", &["cases", "update", "1", "--as", "alice", "--assign", "alice"]);
+    let list = sandbox.run_at(NOW, &["cases", "list"]);
+    let header = list.lines().next().unwrap();
+    let row = list.lines().find(|l| l.starts_with("000001")).unwrap_or_else(|| panic!("{list}"));
+    let column = header.find("ASSIGNEE").unwrap_or_else(|| panic!("an assignee column: {list}"));
+    assert!(row[column..].starts_with("Alice Smith "), "{list}");
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["cases", "list", "--format", "json"])).unwrap();
+    assert_eq!(
+        (json[0]["assignee"].as_str(), json[0]["assignee_name"].as_str()),
+        (Some("alice@example.com"), Some("Alice Smith"))
+    );
+
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", NOW);
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    let named = "<span title=\"alice@example.com\">Alice Smith</span>";
+    let live = get(&addr, "/", None).body;
+    assert!(live.contains(named), "the case's row: {live}");
+    assert!(live.contains("<h3 title=\"alice@example.com\">Alice Smith (1)</h3>"), "her queue: {live}");
+    let page = get(&addr, "/cases/000001", None).body;
+    assert!(page.contains(named), "{page}");
+    assert!(!page.contains(">alice@example.com<"), "never the bare address: {page}");
+}
+
+/// A notification after the first response keeps its due time and says the target was met
+/// (it read "Response: 8 business hours, due met").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follow_up_notification_says_the_response_target_was_met_by_its_due_time() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    desk.agent_replies(&tag, "We are looking at the printer now.").await;
+    desk.server.append(&[customer(1, &format!("Re: {tag} Printer offline"), "It is still offline.")]).await;
+    desk.run();
+    let follow_up = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .map(|(_, m)| m.text_body)
+        .find(|t| t.contains("It is still offline."))
+        .unwrap_or_else(|| panic!("a follow-up notification: {:?}", desk.smtp.messages()));
+    let response = follow_up.lines().find(|l| l.starts_with("Response:")).expect("a response line");
+    assert!(!response.contains("due met"), "{response}");
+    assert!(response.contains(", due ") && response.ends_with("(met)"), "{response}");
+}
