@@ -201,3 +201,24 @@ async fn a_follow_up_notification_says_the_response_target_was_met_by_its_due_ti
     assert!(!response.contains("due met"), "{response}");
     assert!(response.contains(", due ") && response.ends_with("(met)"), "{response}");
 }
+
+/// The report mail words a median under an hour in minutes (a two-minute first response
+/// read "median first response 0 h").
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_mail_words_a_short_median_in_minutes() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    open(&sandbox, "2026-11-02T10:00:00Z", "S1", "Checkout down");
+    let log = ["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called back"];
+    sandbox.run_at("2026-11-02T10:02:00Z", &log);
+    let send = ["report", "send", "acme", "--month", "2026-11", "--to", "lead@example.com"];
+    sandbox.run_at("2026-12-02T09:00:00Z", &send);
+    sandbox.run_at("2026-12-02T09:00:00Z", &["run", "--once"]);
+    let report = sandbox
+        .outbox_messages()
+        .into_iter()
+        .find(|m| m.contains("Message-ID: <supportd.report."))
+        .expect("the report mail");
+    let text = supportd::mail::parse(report.as_bytes()).unwrap().text_body;
+    let line = text.lines().find(|l| l.contains("S1:")).unwrap_or_else(|| panic!("an S1 line: {text}"));
+    assert!(line.contains("median first response 2 min,"), "{line}");
+}
