@@ -35,8 +35,17 @@ fn response_state(case: &serde_json::Value) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_case_closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded() {
-    let sandbox = Sandbox::new(Backend::Sqlite).await;
+async fn a_case_closed_without_a_response_reads_missed_in_every_view_on_sqlite() {
+    closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_closed_without_a_response_reads_missed_in_every_view_on_postgres() {
+    closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(Backend::Postgres).await;
+}
+
+async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
     // 1: S3, due to be answered by Monday 17:00; closed at 10:00 without a word.
     open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Closed early");
     sandbox.run_at("2026-11-30T10:00:00Z", &["cases", "update", "1", "--as", "alice", "--status", "closed"]);
