@@ -66,7 +66,9 @@ pub struct MessageView {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeView {
     pub at: DateTime<Utc>,
+    /// The agent's address, and their name.
     pub agent: Option<String>,
+    pub agent_name: Option<String>,
     pub minutes: i32,
     pub rate: String,
     pub budget_hours: f64,
@@ -261,6 +263,7 @@ pub async fn show_case(
         .map(|t| TimeView {
             at: t.at,
             agent: t.agent_id.and_then(|id| names.agents.get(&id).cloned()),
+            agent_name: t.agent_id.and_then(|id| names.agent_names.get(&id).cloned()),
             minutes: t.minutes,
             rate: t.rate_kind,
             budget_hours: t.budget_hours,

@@ -182,7 +182,7 @@ fn print_time(d: &CaseDetail, zone: Zone) {
     }
     outln!("\nTime:");
     for t in &d.time {
-        let who = t.agent.as_deref().unwrap_or("-");
+        let who = t.agent_name.as_deref().or(t.agent.as_deref()).unwrap_or("-");
         outln!("  {} {who} {}m {} ({:.2} budget hours)", zone.time(Some(t.at)), t.minutes, t.rate, t.budget_hours);
     }
 }

@@ -152,6 +152,11 @@ async fn the_last_update_counts_an_internal_note_and_a_time_entry() {
     let case = desk.case(tag);
     let entries = case["time"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "the time entry was recorded: {case}");
+    assert_eq!(entries[0]["agent_name"], "Alice Smith", "{case}");
+    let show = desk.sandbox.run(&["cases", "show", "1"]);
+    let show = String::from_utf8(show.stdout).unwrap();
+    let time = show.lines().skip_while(|l| *l != "Time:").nth(1).unwrap_or_else(|| panic!("{show}"));
+    assert!(time.contains(" Alice Smith 45m "), "named, not by address: {time}");
     let entry_at = DateTime::parse_from_rfc3339(entries[0]["at"].as_str().unwrap()).unwrap();
     assert!(entry_at >= day(1), "{entry_at}");
     assert_eq!(last_update(&desk), entry_at, "the time entry is the last update");
