@@ -167,10 +167,17 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         Event::Undelivered => msg.text_body.trim(),
     };
     let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
-    let response_due = match (c.first_response_at, c.first_response_due) {
-        (Some(_), _) => "met".to_owned(),
-        (None, Some(due)) => format_due(due, config.calendar.time_zone),
-        (None, None) => "none".to_owned(),
+    // Always a due time (the templates put "due" before it), with the outcome once settled.
+    let response_due = match crate::sla::CaseClocks::from(c).respond() {
+        None => "none".to_owned(),
+        Some(f) => {
+            let due = format_due(f.due, config.calendar.time_zone);
+            match f.settled_at().map(|at| f.outcome(at)) {
+                Some(crate::sla::Outcome::Met) => format!("{due} (met)"),
+                Some(_) => format!("{due} (missed)"),
+                None => due,
+            }
+        }
     };
     let customer = match &msg.from.name {
         Some(name) => format!("{name} <{}>", msg.from.address),

@@ -122,6 +122,9 @@ pub struct AgentMark {
 /// Stores an agent's message on a case. Their Cc's are not remembered: those are the
 /// customer's side.
 pub fn store_agent_message(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>, mark: AgentMark) {
+    // A note changes no column of the case, yet it is an update of it (reports' "Date of
+    // Last Update").
+    txn.stage_touch(case_id, arrival.received_at);
     insert_message(txn, case_id, msg, arrival, None, Author::Agent(mark));
 }
 

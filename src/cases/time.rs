@@ -41,6 +41,7 @@ pub async fn add_time(
     }
     .insert(txn)
     .await?;
+    txn.stage_touch(c.id, now);
     let detail = format!(
         "{budget_hours:.2} standard hours from the budget at {} per hour",
         match rate {

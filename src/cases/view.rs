@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::domain::{CaseNumber, Status};
-use crate::sla::{TargetFacts, TargetKind, TargetView, target_view};
+use crate::sla::{CaseClocks, TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
     agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
 };
@@ -30,6 +30,8 @@ pub struct CaseView {
     pub error_category: Option<String>,
     /// The assigned agent's address.
     pub assignee: Option<String>,
+    /// The assigned agent's name, as people are shown it.
+    pub assignee_name: Option<String>,
     /// Caused by client-side configuration: no resolution target.
     pub client_config: bool,
     pub created_at: DateTime<Utc>,
@@ -64,7 +66,9 @@ pub struct MessageView {
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeView {
     pub at: DateTime<Utc>,
+    /// The agent's address, and their name.
     pub agent: Option<String>,
+    pub agent_name: Option<String>,
     pub minutes: i32,
     pub rate: String,
     pub budget_hours: f64,
@@ -123,6 +127,7 @@ struct Names {
     companies: HashMap<i64, String>,
     contacts: HashMap<i64, String>,
     agents: HashMap<i64, String>,
+    agent_names: HashMap<i64, String>,
     /// Case id to the teams it is escalated to now.
     with_teams: HashMap<i64, Vec<String>>,
 }
@@ -167,16 +172,17 @@ async fn names(
         .into_tuple()
         .all(db)
         .await?;
-    let agents: Vec<(i64, String)> = agent::Entity::find()
+    let agents: Vec<(i64, String, String)> = agent::Entity::find()
         .select_only()
-        .columns([agent::Column::Id, agent::Column::Email])
+        .columns([agent::Column::Id, agent::Column::Email, agent::Column::Name])
         .into_tuple()
         .all(db)
         .await?;
     Ok(Names {
         companies: companies.into_iter().collect(),
         contacts: contacts.into_iter().collect(),
-        agents: agents.into_iter().collect(),
+        agent_names: agents.iter().map(|(id, _, name)| (*id, name.clone())).collect(),
+        agents: agents.into_iter().map(|(id, email, _)| (id, email)).collect(),
         with_teams: crate::teams::with_teams(db).await?,
     })
 }
@@ -244,7 +250,10 @@ pub async fn show_case(
     {
         names.contacts.insert(id, ct.email);
     }
-    names.agents = agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.email)).collect();
+    for a in agent::Entity::find().all(db).await? {
+        names.agent_names.insert(a.id, a.name);
+        names.agents.insert(a.id, a.email);
+    }
     let time = time_entry::Entity::find()
         .filter(time_entry::Column::CaseId.eq(c.id))
         .order_by_asc(time_entry::Column::Id)
@@ -254,6 +263,7 @@ pub async fn show_case(
         .map(|t| TimeView {
             at: t.at,
             agent: t.agent_id.and_then(|id| names.agents.get(&id).cloned()),
+            agent_name: t.agent_id.and_then(|id| names.agent_names.get(&id).cloned()),
             minutes: t.minutes,
             rate: t.rate_kind,
             budget_hours: t.budget_hours,
@@ -392,29 +402,12 @@ fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: D
     let was_warned = |t: TargetKind, due: DateTime<Utc>| {
         alerts.iter().any(|a| a.level != "breach" && a.target == t.as_str() && a.due_at == due)
     };
-    let pending = c.status == Status::Pending;
-    let mut facts = Vec::new();
-    if let Some(due) = c.first_response_due {
-        let met = c.first_response_at.is_some();
-        facts.push(TargetFacts {
-            target: TargetKind::Respond,
-            due,
-            met,
-            paused: false,
-            warned: was_warned(TargetKind::Respond, due),
-        });
-    }
-    if let Some(due) = c.resolution_due {
-        let met = c.resolved_at.is_some();
-        facts.push(TargetFacts {
-            target: TargetKind::Resolve,
-            due,
-            met,
-            paused: pending,
-            warned: was_warned(TargetKind::Resolve, due),
-        });
-    }
-    facts.iter().map(|f| target_view(&config.calendar, f, now)).collect()
+    let clocks = CaseClocks::from(c);
+    let facts = [clocks.respond(), clocks.resolve()]
+        .into_iter()
+        .flatten()
+        .map(|f| TargetFacts { warned: was_warned(f.target, f.due), ..f });
+    facts.map(|f| target_view(&config.calendar, &f, now)).collect()
 }
 
 fn view(c: case::Model, names: &Names) -> CaseView {
@@ -430,6 +423,7 @@ fn view(c: case::Model, names: &Names) -> CaseView {
         priority: c.priority.to_string(),
         error_category: c.error_category,
         assignee: c.assignee_id.and_then(|id| names.agents.get(&id).cloned()),
+        assignee_name: c.assignee_id.and_then(|id| names.agent_names.get(&id).cloned()),
         client_config: c.client_config,
         created_at: c.created_at,
         updated_at: c.updated_at,

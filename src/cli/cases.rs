@@ -33,7 +33,19 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let header = ["CASE", "STATUS", "SEV", "TYPE", "CHANNEL", "COMPANY", "CONTACT", "CREATED", "RESPOND BY", "SUMMARY"];
+    let header = [
+        "CASE",
+        "STATUS",
+        "SEV",
+        "TYPE",
+        "CHANNEL",
+        "COMPANY",
+        "CONTACT",
+        "ASSIGNEE",
+        "CREATED",
+        "RESPOND BY",
+        "SUMMARY",
+    ];
     output::rows(format, &cases, &header, |c| {
         vec![
             c.number.to_string(),
@@ -43,6 +55,7 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
             c.channel.clone(),
             c.company.clone().unwrap_or_else(|| "-".into()),
             c.contact.clone().unwrap_or_else(|| "-".into()),
+            c.assignee_name.clone().or_else(|| c.assignee.clone()).unwrap_or_else(|| "-".into()),
             zone.time(Some(c.created_at)),
             zone.time(c.first_response_due),
             c.summary.clone(),
@@ -85,7 +98,10 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     );
     outln!(
         "  assigned {} · category {}{}",
-        c.assignee.as_deref().unwrap_or("-"),
+        match (&c.assignee_name, &c.assignee) {
+            (Some(name), Some(address)) => format!("{name} <{address}>"),
+            (_, address) => address.clone().unwrap_or_else(|| "-".into()),
+        },
         c.error_category.as_deref().unwrap_or("-"),
         if c.client_config { " · client-side configuration" } else { "" }
     );
@@ -144,15 +160,19 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
     }
 }
 
-/// Where a target stands: met, or the business time left (or past) with its state.
+/// Where a target stands: met or missed once settled, else the business time left (or past).
 pub fn standing(t: &TargetView) -> String {
     let minutes = t.business_minutes_left;
-    match t.state {
-        TargetState::Met => "met".into(),
-        TargetState::Breached => format!("breached, {} business min ago", -minutes),
-        TargetState::Paused => format!("paused (waiting on the customer), {minutes} business min left"),
-        TargetState::Warned => format!("warned, {minutes} business min left"),
-        TargetState::Ok => format!("{minutes} business min left"),
+    match (t.state, t.settled_at) {
+        (TargetState::Met, _) => "met".into(),
+        (TargetState::ClosedWithoutResponse, _) => {
+            format!("missed: closed without a response ({minutes} business min before it was due)")
+        }
+        (TargetState::Breached, Some(_)) => format!("breached: missed by {} business min", -minutes),
+        (TargetState::Breached, None) => format!("breached, {} business min ago", -minutes),
+        (TargetState::Paused, _) => format!("paused (waiting on the customer), {minutes} business min left"),
+        (TargetState::Warned, _) => format!("warned, {minutes} business min left"),
+        (TargetState::Ok, _) => format!("{minutes} business min left"),
     }
 }
 
@@ -162,7 +182,7 @@ fn print_time(d: &CaseDetail, zone: Zone) {
     }
     outln!("\nTime:");
     for t in &d.time {
-        let who = t.agent.as_deref().unwrap_or("-");
+        let who = t.agent_name.as_deref().or(t.agent.as_deref()).unwrap_or("-");
         outln!("  {} {who} {}m {} ({:.2} budget hours)", zone.time(Some(t.at)), t.minutes, t.rate, t.budget_hours);
     }
 }

@@ -9,7 +9,7 @@ use super::{Exit, SlaCommand, SlaTarget};
 use crate::app::AppError;
 use crate::cases::{SlaLine, sla_status};
 use crate::domain::{CaseType, Severity};
-use crate::sla::{TargetState, TargetView};
+use crate::sla::TargetView;
 
 pub async fn sla(config: &Path, command: SlaCommand) -> Exit {
     match command {
@@ -46,8 +46,8 @@ async fn status(config: &Path, format: Format) -> Exit {
                         l.case.status.clone(),
                         t.target.to_owned(),
                         zone.time(Some(t.due)),
-                        if t.state == TargetState::Met { "-".into() } else { t.business_minutes_left.to_string() },
-                        format!("{:?}", t.state).to_lowercase(),
+                        if t.settled_at.is_some() { "-".into() } else { t.business_minutes_left.to_string() },
+                        t.state.as_str().to_owned(),
                     ]
                 })
                 .collect::<Vec<_>>(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::packed;
 use crate::config::Config;
 use crate::domain::{CaseType, Severity, Status};
+use crate::sla::{CaseClocks, Outcome};
 use crate::storage::entities::case;
 
 /// Where a case stands against one target.
@@ -16,6 +17,9 @@ use crate::storage::entities::case;
 pub enum Attainment {
     Met,
     Breached,
+    /// Resolved or closed before the due time with no response: missed all the same.
+    #[serde(rename = "missed")]
+    ClosedWithoutResponse,
     /// Not reached yet, and not lapsed.
     Running,
     /// The resolution clock stands still: the case waits on the customer.
@@ -32,6 +36,7 @@ impl Attainment {
         match self {
             Attainment::Met => "met",
             Attainment::Breached => "breached",
+            Attainment::ClosedWithoutResponse => "missed (closed without response)",
             Attainment::Running => "running",
             Attainment::Paused => "paused",
             Attainment::Exempt => "exempt",
@@ -41,7 +46,19 @@ impl Attainment {
 
     /// Counted in a share of targets met: decided one way or the other.
     pub fn decided(self) -> bool {
-        matches!(self, Attainment::Met | Attainment::Breached)
+        matches!(self, Attainment::Met | Attainment::Breached | Attainment::ClosedWithoutResponse)
+    }
+}
+
+impl From<Outcome> for Attainment {
+    fn from(o: Outcome) -> Attainment {
+        match o {
+            Outcome::Met => Attainment::Met,
+            Outcome::Breached => Attainment::Breached,
+            Outcome::ClosedWithoutResponse => Attainment::ClosedWithoutResponse,
+            Outcome::Running => Attainment::Running,
+            Outcome::Paused => Attainment::Paused,
+        }
     }
 }
 
@@ -106,7 +123,19 @@ impl SlaFacts {
 
     /// When the case was resolved, if it is resolved or closed now (a reopened case is not).
     pub fn resolved(&self) -> Option<DateTime<Utc>> {
-        matches!(self.status, Status::Resolved | Status::Closed).then(|| self.resolved_at.or(self.closed_at)).flatten()
+        self.clocks().ended()
+    }
+
+    fn clocks(&self) -> CaseClocks {
+        CaseClocks {
+            status: self.status,
+            first_response_due: self.first_response_due,
+            first_response_at: self.first_response_at,
+            resolution_due: self.resolution_due,
+            paused_since: self.paused_since,
+            resolved_at: self.resolved_at,
+            closed_at: self.closed_at,
+        }
     }
 }
 
@@ -116,35 +145,14 @@ pub fn case_sla(config: &Config, c: &SlaFacts, now: DateTime<Utc>) -> CaseSla {
     let resolved = c.resolved();
     let business = |end: DateTime<Utc>| cal.business_between(start, end.max(start));
     let first_response_minutes = c.first_response_at.map(|t| business(t).num_minutes());
-    let response = match (c.first_response_due, c.first_response_at) {
-        (None, _) => Attainment::NoTarget,
-        (Some(due), Some(at)) => met_by(at, due),
-        // Resolved without a word from us (the customer solved it): the resolution answered.
-        (Some(due), None) => match resolved {
-            Some(at) => met_by(at, due),
-            None => running_until(now, due),
-        },
-    };
+    let clocks = c.clocks();
+    let response = clocks.respond().map_or(Attainment::NoTarget, |f| f.outcome(now).into());
     let paused = Duration::seconds(c.paused_seconds.max(0));
     let resolution_minutes = resolved.map(|t| (business(t) - paused).num_minutes().max(0));
-    let resolution = match (c.resolution_due, resolved) {
-        (None, _) if c.client_config || config.sla.resolve_exempt_types.contains(&c.case_type) => Attainment::Exempt,
-        (None, _) => Attainment::NoTarget,
-        (Some(due), Some(at)) => met_by(at, due),
-        // Pending stops the clock, unless the target had lapsed before it stopped.
-        (Some(due), None) if c.status == Status::Pending => match c.paused_since {
-            Some(since) if since > due => Attainment::Breached,
-            _ => Attainment::Paused,
-        },
-        (Some(due), None) => running_until(now, due),
+    let resolution = match clocks.resolve() {
+        Some(f) => f.outcome(now).into(),
+        None if c.client_config || config.sla.resolve_exempt_types.contains(&c.case_type) => Attainment::Exempt,
+        None => Attainment::NoTarget,
     };
     CaseSla { first_response_minutes, resolution_minutes, response, resolution }
-}
-
-fn met_by(at: DateTime<Utc>, due: DateTime<Utc>) -> Attainment {
-    if at <= due { Attainment::Met } else { Attainment::Breached }
-}
-
-fn running_until(now: DateTime<Utc>, due: DateTime<Utc>) -> Attainment {
-    if now <= due { Attainment::Running } else { Attainment::Breached }
 }

@@ -203,11 +203,12 @@ pub async fn write_timesheet(
     let agents: HashMap<i64, String> =
         agent::Entity::find().all(db).await?.into_iter().map(|a| (a.id, a.name)).collect();
     let mut rows = Rows::start(format, excel, out, &TIMESHEET_HEADERS, &TIMESHEET_TABLE)?;
+    let zone = companies.report_zone(scope);
     let mut count = 0;
     each_entry(db, config, &companies, scope, |e, c| {
         let company = companies.get(c.company_id);
         let row = TimesheetRow {
-            date: e.at.with_timezone(&companies.zone(c.company_id)).format("%Y-%m-%d %H:%M").to_string(),
+            date: super::cases::local_time(e.at.with_timezone(&zone).fixed_offset()),
             company: company.map_or(String::new(), |co| co.name.clone()),
             case_number: c.number.to_string(),
             agent: e.agent_id.and_then(|id| agents.get(&id).cloned()).unwrap_or_default(),

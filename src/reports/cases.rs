@@ -108,7 +108,7 @@ pub struct CaseRow<'a> {
     pub case_type: &'static str,
     pub severity: &'static str,
     pub priority: &'static str,
-    /// In the company's zone, with its offset.
+    /// In the report's zone (`Companies::report_zone`), with its offset.
     pub created: DateTime<FixedOffset>,
     pub last_update: DateTime<FixedOffset>,
     /// Only once the case is resolved or closed.
@@ -125,15 +125,15 @@ pub struct CaseRow<'a> {
 }
 
 impl<'a> CaseRow<'a> {
+    /// The row of case `c`, its times in `zone` (one zone for the whole report).
     pub fn new(
         config: &Config,
         companies: &'a Companies,
         c: &'a CaseLine,
         escalations: &'a [Escalated],
-        now: DateTime<Utc>,
+        (zone, now): (Tz, DateTime<Utc>),
     ) -> CaseRow<'a> {
         let facts = &c.facts;
-        let zone = companies.zone(facts.company_id);
         let sla = case_sla(config, facts, now);
         let customer = match (&c.contact_name, &c.contact_email) {
             (Some(name), _) if !name.trim().is_empty() => name,
@@ -259,12 +259,13 @@ pub async fn each_row(
     mut f: impl FnMut(&CaseRow) -> Result<(), ReportError>,
 ) -> Result<usize, ReportError> {
     let companies = Companies::load(db, config).await?;
+    let zone = companies.report_zone(scope);
     let escalations = crate::teams::by_case_number(db).await?;
     let mut stream = Box::pin(scope::case_lines(db, config, &companies, scope).await?);
     let mut count = 0;
     while let Some(c) = stream.try_next().await? {
         let escalated = escalations.get(&c.number).map_or(&[][..], Vec::as_slice);
-        f(&CaseRow::new(config, &companies, &c, escalated, now))?;
+        f(&CaseRow::new(config, &companies, &c, escalated, (zone, now)))?;
         count += 1;
     }
     Ok(count)

@@ -124,7 +124,7 @@ fn share(met: u64, decided: u64, pct: Option<f64>) -> String {
 }
 
 fn sla_line(l: &super::SlaLine) -> ReportSlaLine {
-    let h = |v: Option<f64>| v.map_or("-".into(), |v| format!("{} h", hours(v)));
+    let h = |v: Option<f64>| v.map_or("-".into(), super::duration);
     ReportSlaLine {
         severity: l.severity.clone(),
         cases: l.cases,

@@ -35,6 +35,12 @@ pub use write::{Format, Rows};
 
 use sea_orm::DbErr;
 
+/// A duration in a report's words: under an hour in minutes (`3 min`, never `0 h`), else
+/// hours and minutes (`2 h 15 min`). Every duration a report shows in words goes through it.
+pub fn duration(hours: f64) -> String {
+    crate::sla::span((hours * 60.0).round() as i64)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("no company has slug {0:?}")]
@@ -48,4 +54,18 @@ pub enum ReportError {
     /// The report's mail could not be queued (a template failed, say).
     #[error(transparent)]
     Mail(#[from] crate::outbound::MailError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_under_an_hour_read_as_minutes() {
+        assert_eq!(duration(0.02), "1 min");
+        assert_eq!(duration(0.05), "3 min");
+        assert_eq!(duration(0.75), "45 min");
+        assert_eq!(duration(1.0), "1 h");
+        assert_eq!(duration(17.5), "17 h 30 min");
+    }
 }

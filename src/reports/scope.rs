@@ -65,6 +65,13 @@ impl Companies {
         id.and_then(|id| self.by_id.get(&id)).map_or(self.default_zone, |(_, z)| *z)
     }
 
+    /// The one zone a report's times are shown in, so that a column never mixes zones: the
+    /// company's when the report is of one company, else the support calendar's.
+    pub fn report_zone(&self, scope: &Scope) -> Tz {
+        let company = scope.company.as_deref().and_then(|slug| self.by_slug(slug));
+        self.zone(company.map(|c| c.id))
+    }
+
     pub fn by_slug(&self, slug: &str) -> Option<&company::Model> {
         self.by_id.values().map(|(c, _)| c).find(|c| c.slug == slug)
     }

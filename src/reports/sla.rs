@@ -1,5 +1,5 @@
 //! `report sla`: per company and severity, how many targets were met. A share counts only
-//! targets decided (met or breached); cases with no resolution target (exempt types,
+//! targets decided (met, breached, or missed by a case closed without a response); cases with no resolution target (exempt types,
 //! client-side configuration, a severity without one) are left out of it and counted apart.
 //! Times are business hours over the cases that have them; percentiles by nearest rank.
 
@@ -71,7 +71,7 @@ pub struct SlaLine {
     pub p90_first_response_hours: Option<f64>,
     pub median_resolution_hours: Option<f64>,
     pub p90_resolution_hours: Option<f64>,
-    /// Targets breached, response and resolution.
+    /// Targets missed, response and resolution: breached, or closed without a response.
     pub breaches: u64,
 }
 
@@ -114,7 +114,7 @@ fn count(a: Attainment, met: &mut u64, decided: &mut u64, breaches: &mut u64) {
     }
     match a {
         Attainment::Met => *met += 1,
-        Attainment::Breached => *breaches += 1,
+        Attainment::Breached | Attainment::ClosedWithoutResponse => *breaches += 1,
         _ => {}
     }
 }
@@ -210,11 +210,12 @@ mod tests {
         t.add(Attainment::Breached, Attainment::Running, Some(90), None);
         t.add(Attainment::Met, Attainment::Exempt, Some(60), Some(999));
         t.add(Attainment::Running, Attainment::Paused, None, None);
+        t.add(Attainment::ClosedWithoutResponse, Attainment::Met, None, Some(60));
         let l = t.finish();
-        assert_eq!((l.cases, l.responses_met, l.responses_decided, l.responses_met_pct), (4, 2, 3, Some(66.7)));
-        assert_eq!((l.resolutions_met, l.resolutions_decided, l.resolutions_met_pct), (1, 1, Some(100.0)));
-        assert_eq!((l.exempt, l.no_target, l.breaches), (1, 0, 1));
+        assert_eq!((l.cases, l.responses_met, l.responses_decided, l.responses_met_pct), (5, 2, 4, Some(50.0)));
+        assert_eq!((l.resolutions_met, l.resolutions_decided, l.resolutions_met_pct), (2, 2, Some(100.0)));
+        assert_eq!((l.exempt, l.no_target, l.breaches), (1, 0, 2), "a case closed unanswered missed its target");
         assert_eq!(l.median_first_response_hours, Some(1.0));
-        assert_eq!(l.median_resolution_hours, Some(5.0), "the exempt case's time is left out");
+        assert_eq!(l.median_resolution_hours, Some(1.0), "the exempt case's time is left out");
     }
 }

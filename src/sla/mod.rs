@@ -3,6 +3,7 @@
 
 mod alerts;
 mod calendar;
+mod outcome;
 mod policy;
 #[cfg(test)]
 mod props;
@@ -10,5 +11,6 @@ mod state;
 
 pub use alerts::{AlertPoint, TargetKind, WarnPoint, alert_points, case_alert_points};
 pub use calendar::{BusinessCalendar, Opening};
+pub use outcome::{CaseClocks, Outcome, TargetFacts};
 pub use policy::{Classification, DueTimes, SlaPolicy, Target};
-pub use state::{TargetFacts, TargetState, TargetView, span, target_view};
+pub use state::{TargetState, TargetView, span, target_view};

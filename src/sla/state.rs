@@ -3,55 +3,65 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{BusinessCalendar, TargetKind};
+use super::{BusinessCalendar, Outcome, TargetFacts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum TargetState {
     Ok,
     Warned,
     Breached,
     Met,
     Paused,
+    /// Resolved or closed before the due time with no response: missed all the same.
+    #[serde(rename = "missed")]
+    ClosedWithoutResponse,
 }
 
-/// What is known of one target of one case.
-pub struct TargetFacts {
-    pub target: TargetKind,
-    pub due: DateTime<Utc>,
-    pub met: bool,
-    pub paused: bool,
-    /// A warning for this due time was sent.
-    pub warned: bool,
+impl TargetState {
+    /// As in JSON: `ok`, `warned`, `breached`, `met`, `paused`, `missed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::Ok => "ok",
+            TargetState::Warned => "warned",
+            TargetState::Breached => "breached",
+            TargetState::Met => "met",
+            TargetState::Paused => "paused",
+            TargetState::ClosedWithoutResponse => "missed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetView {
     pub target: &'static str,
     pub due: DateTime<Utc>,
-    /// Business minutes left (negative once lapsed: minutes past the due time).
+    /// Business minutes left (negative once lapsed: minutes past the due time), counted to
+    /// when the outcome was settled, else to now.
     pub business_minutes_left: i64,
     pub state: TargetState,
+    /// When the outcome was settled for good (the target reached, or the case ended).
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
+/// How one target stands for people, from `TargetFacts::outcome`.
 pub fn target_view(cal: &BusinessCalendar, facts: &TargetFacts, now: DateTime<Utc>) -> TargetView {
-    let left = if now <= facts.due {
-        cal.business_between(now, facts.due).num_minutes()
+    let settled_at = facts.settled_at();
+    let until = settled_at.unwrap_or(now);
+    let left = if until <= facts.due {
+        cal.business_between(until, facts.due).num_minutes()
     } else {
-        -cal.business_between(facts.due, now).num_minutes()
+        -cal.business_between(facts.due, until).num_minutes()
     };
-    let state = if facts.met {
-        TargetState::Met
-    } else if facts.paused {
-        TargetState::Paused
-    } else if now >= facts.due {
-        TargetState::Breached
-    } else if facts.warned {
-        TargetState::Warned
-    } else {
-        TargetState::Ok
+    let state = match facts.outcome(now) {
+        Outcome::Met => TargetState::Met,
+        Outcome::Breached => TargetState::Breached,
+        Outcome::ClosedWithoutResponse => TargetState::ClosedWithoutResponse,
+        Outcome::Paused => TargetState::Paused,
+        Outcome::Running if facts.warned => TargetState::Warned,
+        Outcome::Running => TargetState::Ok,
     };
-    TargetView { target: facts.target.as_str(), due: facts.due, business_minutes_left: left, state }
+    TargetView { target: facts.target.as_str(), due: facts.due, business_minutes_left: left, state, settled_at }
 }
 
 /// Business minutes as "1 h 30 min", "2 h", "45 min".

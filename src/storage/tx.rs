@@ -17,7 +17,9 @@ use sea_orm::{
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 
-use super::entities::{attachment, case_event, message, outbox};
+use chrono::{DateTime, Utc};
+
+use super::entities::{attachment, case, case_event, message, outbox};
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters, and a
 /// bounded statement size whatever the batch.
@@ -43,11 +45,13 @@ struct Staged {
     messages: Vec<(message::ActiveModel, Vec<attachment::ActiveModel>)>,
     events: Vec<case_event::ActiveModel>,
     mail: Vec<outbox::ActiveModel>,
+    /// Cases whose last update moves to this time unless it is later already.
+    touched: std::collections::BTreeMap<i64, DateTime<Utc>>,
 }
 
 impl Staged {
     fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.events.is_empty() && self.mail.is_empty()
+        self.messages.is_empty() && self.events.is_empty() && self.mail.is_empty() && self.touched.is_empty()
     }
 }
 
@@ -100,6 +104,14 @@ impl Tx {
 
     pub fn stage_event(&self, row: case_event::ActiveModel) {
         self.staged().events.push(row);
+    }
+
+    /// Moves case `case_id`'s last update to `at` (never back) at the next flush: for what
+    /// changes a case without writing its row, an agent's note or a time entry.
+    pub fn stage_touch(&self, case_id: i64, at: DateTime<Utc>) {
+        let mut staged = self.staged();
+        let latest = staged.touched.entry(case_id).or_insert(at);
+        *latest = Ord::max(*latest, at);
     }
 
     pub fn stage_mail(&self, row: outbox::ActiveModel) {
@@ -157,7 +169,16 @@ impl Tx {
         insert_all::<message::Entity>(&self.txn, messages).await?;
         self.insert_attachments(attachments).await?;
         insert_all::<case_event::Entity>(&self.txn, staged.events).await?;
-        insert_all::<outbox::Entity>(&self.txn, staged.mail).await
+        insert_all::<outbox::Entity>(&self.txn, staged.mail).await?;
+        for (id, at) in staged.touched {
+            case::Entity::update_many()
+                .col_expr(case::Column::UpdatedAt, Expr::value(at))
+                .filter(case::Column::Id.eq(id))
+                .filter(case::Column::UpdatedAt.lt(at))
+                .exec(&self.txn)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Attachments name their message by id, known only once the messages are written: one

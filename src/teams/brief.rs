@@ -61,8 +61,8 @@ pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), Ma
         assignee,
         escalated_by: b.by.name.clone(),
         reason: b.reason.unwrap_or_default().to_owned(),
-        response: clock(config, c.first_response_due, c.first_response_at, "no response target"),
-        resolution: clock(config, c.resolution_due, c.resolved_at, "no resolution target applies"),
+        response: clock(config, crate::sla::CaseClocks::from(c).respond(), "no response target"),
+        resolution: clock(config, crate::sla::CaseClocks::from(c).resolve(), "no resolution target applies"),
         reference_notes: company.filter(|_| b.team).map(|co| co.notes.trim().to_owned()).unwrap_or_default(),
         messages: quoted.messages,
         messages_cut: quoted.cut,
@@ -78,21 +78,18 @@ pub async fn queue_brief(txn: &Tx, ctx: &Ctx<'_>, b: Brief<'_>) -> Result<(), Ma
     queue_mail(txn, "escalation", Some(c.id), &mail, ctx.now).await
 }
 
-/// "met Monday …" once answered, "due …" before, `none` when there is no target.
-fn clock(
-    config: &Config,
-    due: Option<chrono::DateTime<chrono::Utc>>,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-    none: &str,
-) -> String {
+/// "met Monday …" once reached in time, "missed …" once not, "due …" before, `none` when
+/// there is no target.
+fn clock(config: &Config, facts: Option<crate::sla::TargetFacts>, none: &str) -> String {
+    use crate::sla::Outcome;
     let zone = config.calendar.time_zone;
-    match (at, due) {
-        (Some(at), Some(due)) if at <= due => {
-            format!("met {} (was due {})", format_due(at, zone), format_due(due, zone))
-        }
-        (Some(at), Some(due)) => format!("met late {} (was due {})", format_due(at, zone), format_due(due, zone)),
-        (None, Some(due)) => format!("due {}", format_due(due, zone)),
-        (_, None) => none.to_owned(),
+    let Some(f) = facts else { return none.to_owned() };
+    let due = format_due(f.due, zone);
+    match (f.settled_at(), f.reached) {
+        (Some(at), _) if f.outcome(at) == Outcome::Met => format!("met {} (was due {due})", format_due(at, zone)),
+        (Some(_), Some(at)) => format!("missed: reached late, {} (was due {due})", format_due(at, zone)),
+        (Some(at), None) => format!("missed: closed {} without a response (was due {due})", format_due(at, zone)),
+        (None, _) => format!("due {due}"),
     }
 }
 

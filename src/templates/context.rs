@@ -215,7 +215,7 @@ pub struct NotifyContext {
     pub assignee: String,
     /// "within 8 business hours".
     pub response_target: String,
-    /// In the support calendar's zone; "met" once answered.
+    /// In the support calendar's zone, with "(met)" or "(missed)" once settled.
     pub response_due: String,
     /// The company's reference notes (special handling instructions).
     pub reference_notes: String,
@@ -343,7 +343,7 @@ pub struct EscalationContext {
     pub escalated_by: String,
     /// Why, in the agent's words; empty when they gave none.
     pub reason: String,
-    /// "due Tuesday 1 December 2026, 10:00 CET (within 4 business hours)", or "met …".
+    /// "due Tuesday 1 December 2026, 10:00 CET (within 4 business hours)", "met …" or "missed: …".
     pub response: String,
     /// Likewise, or "none: Bugs have no resolution target".
     pub resolution: String,

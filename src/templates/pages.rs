@@ -17,12 +17,15 @@ pub struct CaseLine {
     pub contact: String,
     pub severity: String,
     pub status: String,
-    /// The assigned agent, or "".
+    /// The assigned agent's name, or "".
     pub assignee: String,
+    /// Their address (for a `title`), or "".
+    pub assignee_address: String,
     /// The teams it is escalated to now, or "".
     pub teams: String,
     pub clocks: Vec<Clock>,
-    /// The worst of its clocks: `breached`, `warned`, `soon`, `ok`, `paused`, `met` or `none`.
+    /// The worst of its clocks: `breached`, `warned`, `soon`, `ok`, `paused`, `missed`, `met`
+    /// or `none`.
     pub state: String,
 }
 
@@ -32,10 +35,10 @@ pub struct Clock {
     /// `first response` or `resolution`.
     pub target: String,
     /// `breached`, `warned`, `soon` (within an hour of business time, not warned), `ok`,
-    /// `paused` or `met`: for a CSS class.
+    /// `paused`, `missed` (settled late, or closed without a response) or `met`: for a CSS class.
     pub state: String,
     /// The state in words, so it does not rest on colour: `Breached`, `Warning`, `Due soon`,
-    /// `On track`, `Paused`, `Met`.
+    /// `On track`, `Paused`, `Missed`, `Met`.
     pub label: String,
     /// Business time: `2 h 15 min left`, `45 min over`; "" once met.
     pub left: String,
@@ -53,7 +56,10 @@ pub struct Count {
 /// An agent's open cases (agent "Unassigned" for those without one).
 #[derive(Debug, Clone, Serialize)]
 pub struct Queue {
+    /// The agent's name.
     pub agent: String,
+    /// Their address (for a `title`); "" for the unassigned.
+    pub address: String,
     pub count: u64,
     pub cases: Vec<CaseLine>,
 }
@@ -222,7 +228,8 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
         contact: "jane@acme.example".into(),
         severity: "S2".into(),
         status: "open".into(),
-        assignee: "ann@example.com".into(),
+        assignee: "Ann Agent".into(),
+        assignee_address: "ann@example.com".into(),
         teams: "hosting".into(),
         clocks: vec![clock],
         state: "breached".into(),
@@ -252,7 +259,12 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
             cases: vec![line.clone()],
             breached: vec![line.clone()],
             at_risk: vec![line.clone()],
-            queues: vec![Queue { agent: "ann@example.com".into(), count: 1, cases: vec![line] }],
+            queues: vec![Queue {
+                agent: "Ann Agent".into(),
+                address: "ann@example.com".into(),
+                count: 1,
+                cases: vec![line],
+            }],
             held_count: 1,
             held: kept(),
             quarantined_count: 1,

@@ -95,7 +95,7 @@ impl Desk {
 
     /// Alice's answer to the notification of `tag`, above the quoted notification, sent to
     /// `to` (by default the notification's Reply-To).
-    fn agent_reply(&self, tag: &str, to: Option<&str>, body: &str, extra_headers: &str) -> Vec<u8> {
+    pub fn agent_reply(&self, tag: &str, to: Option<&str>, body: &str, extra_headers: &str) -> Vec<u8> {
         static SEQ: AtomicUsize = AtomicUsize::new(0);
         let (id, reply_to, subject) = self.notification(tag);
         let to = to.unwrap_or(&reply_to);

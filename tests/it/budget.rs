@@ -135,7 +135,7 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
     assert_eq!(
         first,
         [
-            "2026-11-04 05:00",
+            "2026-11-04 10:00 +00:00",
             "Acme Corporation",
             "000001",
             "Alice Smith",

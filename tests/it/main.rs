@@ -41,6 +41,7 @@ mod reports;
 mod routes;
 mod service;
 mod sla;
+mod targets;
 mod templates;
 mod threading;
 mod web;

@@ -148,7 +148,8 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
             assert_eq!(row(n)[*column], *value, "case {n}, {column}");
         }
     };
-    // Acme shows its times in New York (EST in November), Globex in the calendar's London.
+    // A report of every company shows its times in one zone, the calendar's (London); Acme's
+    // own report, below, in Acme's New York.
     expect(
         1,
         &[
@@ -161,8 +162,8 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
             ("Case Type", "Query"),
             ("Case Severity", "S1"),
             ("Case Priority", "normal"),
-            ("Date Created", "2026-11-02 05:00 -05:00"),
-            ("Date of Last Update", "2026-11-02 06:00 -05:00"),
+            ("Date Created", "2026-11-02 10:00 +00:00"),
+            ("Date of Last Update", "2026-11-02 11:00 +00:00"),
             ("Solution", "Cleared the cache"),
             ("Channel", "phone"),
             ("First Response (business hours)", "0.50"),
@@ -225,7 +226,20 @@ async fn report_cases_has_the_twelve_fields_and_filters(backend: Backend) {
         serde_json::from_str(&sandbox.run_at(NOW, &["report", "cases", "--format", "json"])).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 5);
     assert_eq!(json[1]["customer"], "bob@globex.example");
-    assert_eq!(json[0]["created"], "2026-11-02T05:00:00-05:00");
+    assert_eq!(json[0]["created"], "2026-11-02T10:00:00Z");
+    let offsets = |rows: &[HashMap<String, String>], column: &str| {
+        let mut o: Vec<String> = rows.iter().map(|r| r[column].rsplit(' ').next().unwrap().to_owned()).collect();
+        o.dedup();
+        o
+    };
+    for column in ["Date Created", "Date of Last Update"] {
+        assert_eq!(offsets(&rows, column), ["+00:00"], "one zone in {column}: {rows:?}");
+    }
+    let (_, acme) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv", "--company", "acme"]));
+    assert_eq!(acme[0]["Date Created"], "2026-11-02 05:00 -05:00", "Acme's own report is in its zone");
+    for column in ["Date Created", "Date of Last Update"] {
+        assert_eq!(offsets(&acme, column), ["-05:00"], "{column}: {acme:?}");
+    }
     assert_eq!(json[0]["first_response_hours"], 0.5);
     let html = sandbox.run_at(NOW, &["report", "cases", "--format", "html"]);
     assert!(html.contains("<td>Export, &quot;quoted&quot; and two lines</td>"), "{html}");
@@ -422,8 +436,8 @@ async fn report_escalations_counts_each_team_with_its_business_hours(backend: Ba
         (hosting["Escalations"].as_str(), hosting["Cases"].as_str(), hosting["Current"].as_str()),
         ("3", "2", "1")
     );
-    // `report cases` shows each case's escalations in the company's zone (New York).
-    let (_, cases) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
+    // Acme's `report cases` shows each case's escalations in Acme's zone (New York).
+    let (_, cases) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv", "--company", "acme"]));
     assert_eq!(
         cases[0]["Escalations"],
         "hosting 2026-11-23 05:00 -05:00 to 2026-11-23 08:30 -05:00 by Alice Smith; \

@@ -105,3 +105,47 @@ async fn the_live_view_and_case_pages_show_the_desk_in_a_browser_and_run_no_cust
     assert!(!alert("carol@example.com").contains("desk.example.com/cases"), "the CRM's copy has no link");
     assert_eq!(get(&addr, "/cases/..%2Fetc", None).status, 400);
 }
+
+/// The colour Chromium computes for each clock's label in rows of every state, with the
+/// shipped stylesheet and the case-line partial's markup: a clock's own state decides its
+/// colour, so "On track" is green in a breached or warned row too.
+#[test]
+fn a_clock_is_coloured_by_its_own_state_whatever_its_row() {
+    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/web/style.css")).unwrap();
+    let partial =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/partials/case_line.html.hbs")).unwrap();
+    assert!(
+        partial.contains("<tr class=\"case {{state}}\"") && partial.contains("<div class=\"clock {{state}}\"><strong>")
+    );
+    let mut rows = String::new();
+    for row in ["breached", "warned", "soon", "ok", "missed"] {
+        for clock in ["ok", "breached", "warned", "missed"] {
+            rows.push_str(&format!(
+                "<tr class=\"case {row}\"><td><div class=\"clock {clock}\"><strong id=\"{row}-{clock}\">x</strong></div></td></tr>"
+            ));
+        }
+    }
+    let page = format!(
+        "<!doctype html><html><head><style>{css}</style></head><body><table>{rows}</table><script>\
+         for (const s of document.querySelectorAll('strong')) s.dataset.color = getComputedStyle(s).color;\
+         </script></body></html>"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clocks.html");
+    std::fs::write(&file, page).unwrap();
+    let dom = dump_dom(&format!("file://{}", file.display()));
+    let colour = |id: &str| {
+        let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no {id} in {dom}"));
+        let tag = &dom[dom[..at].rfind('<').unwrap()..];
+        let from = tag.find("data-color=\"").expect("a computed colour") + "data-color=\"".len();
+        tag[from..from + tag[from..].find('"').unwrap()].to_owned()
+    };
+    // --ok #1b6e1b, --warned #8a5a00, --breached #b00020.
+    let (green, amber, red) = ("rgb(27, 110, 27)", "rgb(138, 90, 0)", "rgb(176, 0, 32)");
+    for row in ["breached", "warned", "soon", "ok", "missed"] {
+        assert_eq!(colour(&format!("{row}-ok")), green, "On track in a {row} row");
+        assert_eq!(colour(&format!("{row}-warned")), amber, "Warning in a {row} row");
+        assert_eq!(colour(&format!("{row}-breached")), red, "Breached in a {row} row");
+        assert_eq!(colour(&format!("{row}-missed")), red, "Missed in a {row} row");
+    }
+}

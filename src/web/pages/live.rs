@@ -55,7 +55,7 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
 }
 
 /// Breached first, then warned, then the least business time left; cases whose clocks all
-/// stopped (met, paused) last.
+/// stopped (paused, missed, met) last.
 fn urgency(targets: &[TargetView]) -> (Shown, i64) {
     let running = targets.iter().filter(|t| Shown::of(t) < Shown::Paused);
     // Due soon or on track: the time left decides.
@@ -83,25 +83,34 @@ fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
 /// Every active agent's open cases (none is a queue too) and those of agents no longer
 /// active, by address; then the unassigned.
 async fn queues(db: &impl ConnectionTrait, cases: &[CaseLine]) -> Result<Vec<Queue>, DbErr> {
-    let active: Vec<String> = agent::Entity::find()
+    let active: Vec<(String, String)> = agent::Entity::find()
         .select_only()
-        .column(agent::Column::Email)
+        .columns([agent::Column::Email, agent::Column::Name])
         .filter(agent::Column::Active.eq(true))
         .order_by_asc(agent::Column::Email)
         .into_tuple()
         .all(db)
         .await?;
-    let mut by_agent: BTreeMap<&str, Vec<CaseLine>> = active.iter().map(|a| (a.as_str(), Vec::new())).collect();
-    for c in cases.iter().filter(|c| !c.assignee.is_empty()) {
-        by_agent.entry(c.assignee.as_str()).or_default().push(c.clone());
+    // By address, each with the agent's name.
+    let mut by_agent: BTreeMap<&str, (&str, Vec<CaseLine>)> =
+        active.iter().map(|(email, name)| (email.as_str(), (name.as_str(), Vec::new()))).collect();
+    for c in cases.iter().filter(|c| !c.assignee_address.is_empty()) {
+        let queue = by_agent.entry(c.assignee_address.as_str()).or_insert((c.assignee.as_str(), Vec::new()));
+        queue.1.push(c.clone());
     }
-    let unassigned: Vec<CaseLine> = cases.iter().filter(|c| c.assignee.is_empty()).cloned().collect();
+    let unassigned: Vec<CaseLine> = cases.iter().filter(|c| c.assignee_address.is_empty()).cloned().collect();
     let mut queues: Vec<Queue> = by_agent
         .into_iter()
-        .map(|(agent, cases)| Queue { agent: agent.to_owned(), count: cases.len() as u64, cases })
+        .map(|(address, (name, cases))| Queue {
+            agent: name.to_owned(),
+            address: address.to_owned(),
+            count: cases.len() as u64,
+            cases,
+        })
         .collect();
     if !unassigned.is_empty() {
-        queues.push(Queue { agent: "Unassigned".into(), count: unassigned.len() as u64, cases: unassigned });
+        let count = unassigned.len() as u64;
+        queues.push(Queue { agent: "Unassigned".into(), address: String::new(), count, cases: unassigned });
     }
     Ok(queues)
 }
@@ -258,7 +267,13 @@ mod tests {
     fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
         states
             .iter()
-            .map(|&(state, left)| TargetView { target: "respond", due: Utc::now(), business_minutes_left: left, state })
+            .map(|&(state, left)| TargetView {
+                target: "respond",
+                due: Utc::now(),
+                business_minutes_left: left,
+                state,
+                settled_at: None,
+            })
             .collect()
     }
 

@@ -24,13 +24,18 @@ pub enum Shown {
     Soon,
     Ok,
     Paused,
+    /// Settled without being kept: answered or resolved late, or closed with no response.
+    /// Nothing can be done about it any more, so it is not what makes a case breached.
+    Missed,
     Met,
 }
 
 impl Shown {
     pub fn of(t: &TargetView) -> Shown {
         match t.state {
+            TargetState::Breached if t.settled_at.is_some() => Shown::Missed,
             TargetState::Breached => Shown::Breached,
+            TargetState::ClosedWithoutResponse => Shown::Missed,
             TargetState::Warned => Shown::Warned,
             TargetState::Ok if t.business_minutes_left <= SOON_MINUTES => Shown::Soon,
             TargetState::Ok => Shown::Ok,
@@ -47,6 +52,7 @@ impl Shown {
             Shown::Soon => "soon",
             Shown::Ok => "ok",
             Shown::Paused => "paused",
+            Shown::Missed => "missed",
             Shown::Met => "met",
         }
     }
@@ -59,6 +65,7 @@ impl Shown {
             Shown::Soon => "Due soon",
             Shown::Ok => "On track",
             Shown::Paused => "Paused",
+            Shown::Missed => "Missed",
             Shown::Met => "Met",
         }
     }
@@ -80,6 +87,8 @@ pub fn clock(zone: Tz, t: &TargetView) -> Clock {
         left: match shown {
             Shown::Met => String::new(),
             Shown::Paused => "paused while pending".into(),
+            Shown::Missed if t.state == TargetState::ClosedWithoutResponse => "closed without a response".into(),
+            Shown::Missed => format!("{} late", span(-t.business_minutes_left)),
             _ => left,
         },
         // A paused clock's due time moves when it resumes; a met one's no longer matters.
@@ -90,7 +99,8 @@ pub fn clock(zone: Tz, t: &TargetView) -> Clock {
     }
 }
 
-/// The most urgent of a case's clocks: breached, warned, due soon, on track, paused, met.
+/// The most urgent of a case's clocks: breached, warned, due soon, on track, paused, missed,
+/// met.
 pub fn worst(targets: &[TargetView]) -> Option<Shown> {
     targets.iter().map(Shown::of).min()
 }
@@ -105,7 +115,8 @@ pub fn case_line(zone: Tz, c: &CaseView, targets: &[TargetView]) -> CaseLine {
         contact: c.contact.clone().unwrap_or_default(),
         severity: c.severity.clone(),
         status: c.status.clone(),
-        assignee: c.assignee.clone().unwrap_or_default(),
+        assignee: c.assignee_name.clone().or_else(|| c.assignee.clone()).unwrap_or_default(),
+        assignee_address: c.assignee.clone().unwrap_or_default(),
         teams: c.with_teams.join(", "),
         clocks: targets.iter().map(|t| clock(zone, t)).collect(),
         state: worst(targets).map_or("none", Shown::name).into(),
@@ -123,6 +134,7 @@ mod tests {
             due: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
             business_minutes_left: left,
             state,
+            settled_at: None,
         }
     }
 
@@ -144,5 +156,16 @@ mod tests {
         let soon = clock(chrono_tz::Europe::London, &target(TargetState::Ok, 60));
         assert_eq!((soon.label.as_str(), soon.state.as_str()), ("Due soon", "soon"));
         assert_eq!(clock(chrono_tz::Europe::London, &target(TargetState::Ok, 61)).label, "On track");
+    }
+
+    #[test]
+    fn a_target_settled_without_being_kept_reads_missed_and_is_not_what_breaches_a_row() {
+        let late = TargetView { settled_at: Some(Utc::now()), ..target(TargetState::Breached, -30) };
+        let c = clock(chrono_tz::Europe::London, &late);
+        assert_eq!((c.label.as_str(), c.left.as_str(), c.state.as_str()), ("Missed", "30 min late", "missed"));
+        let unanswered = target(TargetState::ClosedWithoutResponse, 400);
+        let c = clock(chrono_tz::Europe::London, &unanswered);
+        assert_eq!((c.label.as_str(), c.left.as_str()), ("Missed", "closed without a response"));
+        assert_eq!(worst(&[late, target(TargetState::Ok, 90)]), Some(Shown::Ok));
     }
 }

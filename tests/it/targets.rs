@@ -1,0 +1,238 @@
+//! One truth for a target: a case closed with no response reads missed or breached in
+//! `cases show`, `report cases` (CSV and JSON), `report sla` and `/api/cases/N` alike, never
+//! met, and is not counted as responded. And the report's times: one zone in a column, and a
+//! last update that counts an agent's internal note and time entry.
+
+use chrono::{DateTime, Timelike, Utc};
+use std::collections::BTreeMap;
+
+use crate::agent_mail::{Desk, customer};
+use crate::support::http::get;
+use crate::support::sandbox::Daemon;
+use crate::support::{Backend, Sandbox, csv_table};
+
+/// When everything is read: Wednesday 2 December 2026, 12:00 UTC.
+const NOW: &str = "2026-12-02T12:00:00Z";
+
+/// Opens an Acme case by phone at `received`, as alice, with no first response.
+fn open(sandbox: &Sandbox, received: &str, severity: &str, summary: &str) {
+    let args = ["cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example"];
+    let rest = ["--summary", summary, "--severity", severity, "--received-at", received, "--as", "alice"];
+    sandbox.run_at(received, &[&args[..], &rest[..]].concat());
+}
+
+/// Each case's response target as a view words it, reduced to its first word.
+type Verdicts = BTreeMap<String, String>;
+
+fn first_word(s: &str) -> String {
+    s.split([' ', ':']).next().unwrap_or_default().to_owned()
+}
+
+fn response_state(case: &serde_json::Value) -> String {
+    let sla = case["sla"].as_array().unwrap_or_else(|| panic!("no targets: {case}"));
+    let respond = sla.iter().find(|t| t["target"] == "respond").expect("a response target");
+    respond["state"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_closed_without_a_response_reads_missed_in_every_view_on_sqlite() {
+    closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_closed_without_a_response_reads_missed_in_every_view_on_postgres() {
+    closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(Backend::Postgres).await;
+}
+
+async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted_as_responded(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    // 1: S3, due to be answered by Monday 17:00; closed at 10:00 without a word.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Closed early");
+    sandbox.run_at("2026-11-30T10:00:00Z", &["cases", "update", "1", "--as", "alice", "--status", "closed"]);
+    // 2: S1, due to be answered by 10:00; closed at 11:00 without a word.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S1", "Closed late");
+    sandbox.run_at("2026-11-30T11:00:00Z", &["cases", "update", "2", "--as", "alice", "--status", "closed"]);
+    // 3: S3 answered in half an hour, so that every view is seen to say met when it is.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Answered");
+    let log = ["cases", "log", "3", "--channel", "phone", "--as", "alice", "--text", "Called back"];
+    sandbox.run_at("2026-11-30T09:30:00Z", &log);
+    let want: Verdicts =
+        [("000001", "missed"), ("000002", "breached"), ("000003", "met")].map(|(n, s)| (n.into(), s.into())).into();
+
+    let mut show = Verdicts::new();
+    for n in ["000001", "000002", "000003"] {
+        let json: serde_json::Value =
+            serde_json::from_str(&sandbox.run_at(NOW, &["cases", "show", n, "--format", "json"])).unwrap();
+        show.insert(n.into(), response_state(&json));
+    }
+    assert_eq!(show, want, "cases show --format json");
+    let text = sandbox.run_at(NOW, &["cases", "show", "1"]);
+    let respond = text.lines().find(|l| l.trim_start().starts_with("respond")).expect("the response line");
+    assert!(respond.contains("missed: closed without a response"), "{text}");
+    assert!(!respond.contains("left"), "a closed case has no time left: {respond}");
+
+    let (_, rows) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
+    let csv: Verdicts = rows.iter().map(|r| (r["Case Number"].clone(), first_word(&r["Response Target"]))).collect();
+    assert_eq!(csv, want, "report cases --format csv: {rows:?}");
+    assert_eq!(rows[0]["Response Target"], "missed (closed without response)");
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["report", "cases", "--format", "json"])).unwrap();
+    let report_json: Verdicts = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["case_number"].as_str().unwrap().to_owned(), r["response_target"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(report_json, want, "report cases --format json");
+
+    let (_, sla) = csv_table(&sandbox.run_at(NOW, &["report", "sla", "--format", "csv"]));
+    let line = |sev: &str| sla.iter().find(|r| r["Severity"] == sev).unwrap_or_else(|| panic!("{sev}: {sla:?}"));
+    let responded = |sev: &str| {
+        let l = line(sev);
+        (l["Responses Met"].as_str(), l["Responses Decided"].as_str(), l["Responses Met %"].as_str())
+    };
+    assert_eq!(responded("S3"), ("1", "2", "50.0"), "only the answered S3 case responded: {sla:?}");
+    assert_eq!(responded("S1"), ("0", "1", "0.0"), "{sla:?}");
+    assert_eq!(line("S3")["Breaches"], "1", "the unanswered S3 case missed its target");
+
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", NOW);
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    let mut api = Verdicts::new();
+    for n in ["000001", "000002", "000003"] {
+        let reply = get(&addr, &format!("/api/cases/{n}"), None);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        api.insert(n.into(), response_state(&serde_json::from_str(&reply.body).unwrap()));
+    }
+    assert_eq!(api, want, "/api/cases/N");
+}
+
+/// `"02-Dec-2026 10:00:00 +0000"`: an IMAP INTERNALDATE, the time a message arrived.
+fn internal_date(t: DateTime<Utc>) -> String {
+    format!("\"{}\"", t.format("%d-%b-%Y %H:%M:%S +0000"))
+}
+
+/// Appends `raw` to the desk's INBOX as having arrived at `t` (Dovecot keeps a past
+/// INTERNALDATE; the desk takes a message's arrival from it), and reads it a minute later.
+async fn arrives(desk: &Desk, raw: &[u8], t: DateTime<Utc>) {
+    let mut imap = desk.server.client().await;
+    imap.append("INBOX", None, Some(&internal_date(t)), raw).await.expect("APPEND");
+    imap.logout().await.ok();
+    let read = (t + chrono::Duration::minutes(1)).to_rfc3339();
+    let out = desk.sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", read).output().unwrap();
+    assert!(out.status.success(), "run --once: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The last update of the only case in Acme's report.
+fn last_update(desk: &Desk) -> DateTime<chrono::FixedOffset> {
+    let args = ["report", "cases", "--company", "acme", "--format", "json"];
+    let out = desk.sandbox.run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    DateTime::parse_from_rfc3339(json[0]["last_update"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_update_counts_an_internal_note_and_a_time_entry() {
+    let desk = Desk::start(|c| c).await;
+    let today = Utc::now().with_nanosecond(0).unwrap();
+    let day = |n: i64| today - chrono::Duration::days(n);
+    arrives(&desk, &customer(1, "Printer offline", "The printer shows OFFLINE."), day(3)).await;
+    let tag = "[Case #000001]";
+    let opened = last_update(&desk);
+    assert_eq!(opened, day(3) + chrono::Duration::minutes(1), "read a minute after it arrived");
+    // Alice's note arrives two days ago: the case's last update.
+    arrives(&desk, &desk.agent_reply(tag, None, "#note\nAsked ops about the print server.", ""), day(2)).await;
+    let noted = last_update(&desk);
+    assert_eq!(noted, day(2), "the note is the last update");
+    assert_eq!(noted.offset().local_minus_utc(), -5 * 3600, "in Acme's New York time");
+    // Her time a day ago: the time entry is.
+    arrives(&desk, &desk.agent_reply(tag, None, "#time 45m", ""), day(1)).await;
+    let case = desk.case(tag);
+    let entries = case["time"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "the time entry was recorded: {case}");
+    assert_eq!(entries[0]["agent_name"], "Alice Smith", "{case}");
+    let show = desk.sandbox.run(&["cases", "show", "1"]);
+    let show = String::from_utf8(show.stdout).unwrap();
+    let time = show.lines().skip_while(|l| *l != "Time:").nth(1).unwrap_or_else(|| panic!("{show}"));
+    assert!(time.contains(" Alice Smith 45m "), "named, not by address: {time}");
+    let entry_at = DateTime::parse_from_rfc3339(entries[0]["at"].as_str().unwrap()).unwrap();
+    assert!(entry_at >= day(1), "{entry_at}");
+    assert_eq!(last_update(&desk), entry_at, "the time entry is the last update");
+    let notes = case["messages"].as_array().unwrap().iter().filter(|m| m["internal"] == true).count();
+    assert_eq!(notes, 2, "the note and the time are internal: {case}");
+}
+
+/// Agents are named by their names: `cases list` has the assignee, the pages show the name
+/// with the address on hover, and JSON has both.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_and_pages_name_the_assigned_agent() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Printer offline");
+    sandbox.run_at("2026-11-30T09:10:00Z", &["cases", "update", "1", "--as", "alice", "--assign", "alice"]);
+    let list = sandbox.run_at(NOW, &["cases", "list"]);
+    let header = list.lines().next().unwrap();
+    let row = list.lines().find(|l| l.starts_with("000001")).unwrap_or_else(|| panic!("{list}"));
+    let column = header.find("ASSIGNEE").unwrap_or_else(|| panic!("an assignee column: {list}"));
+    assert!(row[column..].starts_with("Alice Smith "), "{list}");
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["cases", "list", "--format", "json"])).unwrap();
+    assert_eq!(
+        (json[0]["assignee"].as_str(), json[0]["assignee_name"].as_str()),
+        (Some("alice@example.com"), Some("Alice Smith"))
+    );
+
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", NOW);
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    let named = "<span title=\"alice@example.com\">Alice Smith</span>";
+    let live = get(&addr, "/", None).body;
+    assert!(live.contains(named), "the case's row: {live}");
+    assert!(live.contains("<h3 title=\"alice@example.com\">Alice Smith (1)</h3>"), "her queue: {live}");
+    let page = get(&addr, "/cases/000001", None).body;
+    assert!(page.contains(named), "{page}");
+    assert!(!page.contains(">alice@example.com<"), "never the bare address: {page}");
+}
+
+/// A notification after the first response keeps its due time and says the target was met
+/// (it read "Response: 8 business hours, due met").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follow_up_notification_says_the_response_target_was_met_by_its_due_time() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    desk.agent_replies(&tag, "We are looking at the printer now.").await;
+    desk.server.append(&[customer(1, &format!("Re: {tag} Printer offline"), "It is still offline.")]).await;
+    desk.run();
+    let follow_up = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .map(|(_, m)| m.text_body)
+        .find(|t| t.contains("It is still offline."))
+        .unwrap_or_else(|| panic!("a follow-up notification: {:?}", desk.smtp.messages()));
+    let response = follow_up.lines().find(|l| l.starts_with("Response:")).expect("a response line");
+    assert!(!response.contains("due met"), "{response}");
+    assert!(response.contains(", due ") && response.ends_with("(met)"), "{response}");
+}
+
+/// The report mail words a median under an hour in minutes (a two-minute first response
+/// read "median first response 0 h").
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_mail_words_a_short_median_in_minutes() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    open(&sandbox, "2026-11-02T10:00:00Z", "S1", "Checkout down");
+    let log = ["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called back"];
+    sandbox.run_at("2026-11-02T10:02:00Z", &log);
+    let send = ["report", "send", "acme", "--month", "2026-11", "--to", "lead@example.com"];
+    sandbox.run_at("2026-12-02T09:00:00Z", &send);
+    sandbox.run_at("2026-12-02T09:00:00Z", &["run", "--once"]);
+    let report = sandbox
+        .outbox_messages()
+        .into_iter()
+        .find(|m| m.contains("Message-ID: <supportd.report."))
+        .expect("the report mail");
+    let text = supportd::mail::parse(report.as_bytes()).unwrap().text_body;
+    let line = text.lines().find(|l| l.contains("S1:")).unwrap_or_else(|| panic!("an S1 line: {text}"));
+    assert!(line.contains("median first response 2 min,"), "{line}");
+}
