@@ -151,7 +151,11 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
     // Agents see what is left wherever they handle the company's case.
     let shown = sandbox.run_at("2026-12-02T12:00:00Z", &["cases", "show", "1"]);
     assert!(shown.contains("\nSupport budget: 14 of 60 h left (23%)\n"), "{shown}");
-    sandbox.edit_config(|c| c.replace("notify = \"none\"", "notify = \"each\""));
+    // Alice takes the chat herself: she is not told of her own call, Bob is.
+    sandbox.edit_config(|c| {
+        c.replace("notify = \"none\"", "notify = \"each\"")
+            .replace("[[agent]]\n", "[[agent]]\nname = \"Bob Jones\"\nemail = \"bob@example.com\"\n\n[[agent]]\n")
+    });
     let second = [
         "cases",
         "open",
@@ -175,6 +179,7 @@ async fn the_budget_draws_down_alerts_once_per_threshold_and_reports(backend: Ba
         .filter(|m| m.contains("Message-ID: <supportd.000002.notify."))
         .collect();
     assert_eq!(notified.len(), 1);
+    assert!(notified[0].contains("To: \"Bob Jones\" <bob@example.com>"), "{}", notified[0]);
     assert!(notified[0].contains("Budget:   14 of 60 h left (23%)"), "{}", notified[0]);
 }
 
