@@ -18,8 +18,11 @@ pub struct CronSchedule {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
-    #[error("invalid cron expression {expr:?} (expected 5 fields, or 6 with seconds first, e.g. \"0 * * * * *\")")]
-    Invalid { expr: String },
+    /// `reason` is the crate's own words (which field, which value).
+    #[error(
+        "invalid cron expression {expr:?}: {reason} (expected 5 fields, or 6 with seconds first, e.g. \"0 * * * * *\")"
+    )]
+    Invalid { expr: String, reason: String },
     #[error("invalid cron expression {expr:?}: day of week {field:?}: {why}")]
     Weekday { expr: String, field: String, why: String },
     /// POSIX runs on a day that matches either field when both are restricted; the crate
@@ -36,7 +39,9 @@ impl CronSchedule {
     pub fn parse(expr: &str) -> Result<Self, CronError> {
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let crate_form = if fields.len() == 5 { classic(expr, &fields)? } else { expr.trim().to_owned() };
-        let schedule = crate_form.parse().map_err(|_| CronError::Invalid { expr: expr.to_owned() })?;
+        let schedule = crate_form
+            .parse()
+            .map_err(|e: cron::error::Error| CronError::Invalid { expr: expr.to_owned(), reason: e.to_string() })?;
         Ok(CronSchedule { written: expr.to_owned(), schedule })
     }
 
@@ -105,8 +110,10 @@ fn posix_weekdays(field: &str) -> Result<[bool; 7], String> {
             None if step.is_some() => return Err(format!("{part:?}: a step needs a range or *, e.g. 1-5/2")),
             None => (weekday(base)?, weekday(base)?),
         };
-        // `FRI-SUN`: a range ending on Sunday ends on its 7.
-        let to = if to == 0 && from > 0 { 7 } else { to };
+        // `FRI-SUN`: a range ending on Sunday's name ends on its 7. A number means what it
+        // says, so `6-0` is backward (write `6-7`), as the README promises.
+        let named_sunday = base.split_once('-').is_some_and(|(_, b)| b.parse::<usize>().is_err());
+        let to = if to == 0 && from > 0 && named_sunday { 7 } else { to };
         if from > to {
             return Err(format!("{base:?}: a range must go forward; write e.g. 5-7,0-1 for Friday to Monday"));
         }
@@ -205,6 +212,7 @@ mod tests {
         let refused = [
             ("0 8 * * 8", "\"8\" is not a weekday"),
             ("0 8 * * 5-1", "a range must go forward"),
+            ("0 8 * * 6-0", "a range must go forward"),
             ("0 8 * * 1/2", "a step needs a range or *"),
             ("0 8 * * */0", "step \"0\" must be 1..7"),
             ("0 8 * * MON-XYZ", "\"XYZ\" is not a weekday"),
@@ -212,6 +220,7 @@ mod tests {
             ("0 8 1 * 1-5", "restricts both the day of month and the day of week"),
             ("0 8 * *", "expected 5 fields"),
             ("61 * * * *", "invalid cron expression"),
+            ("0 25 * * *", "invalid cron expression"),
         ];
         for (expr, words) in refused {
             let e = CronSchedule::parse(expr).expect_err(expr).to_string();
