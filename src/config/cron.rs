@@ -33,15 +33,21 @@ pub enum CronError {
          them as * (or use 6 fields, where both must match)"
     )]
     BothDays { expr: String },
+    /// `0 8 30 2 *` parses, but no 30 February comes: a job that never runs is a typo.
+    #[error("cron expression {expr:?} never runs (no date matches it)")]
+    Never { expr: String },
 }
 
 impl CronSchedule {
     pub fn parse(expr: &str) -> Result<Self, CronError> {
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let crate_form = if fields.len() == 5 { classic(expr, &fields)? } else { expr.trim().to_owned() };
-        let schedule = crate_form
+        let schedule: cron::Schedule = crate_form
             .parse()
             .map_err(|e: cron::error::Error| CronError::Invalid { expr: expr.to_owned(), reason: e.to_string() })?;
+        if schedule.upcoming(Utc).next().is_none() {
+            return Err(CronError::Never { expr: expr.to_owned() });
+        }
         Ok(CronSchedule { written: expr.to_owned(), schedule })
     }
 
@@ -221,6 +227,8 @@ mod tests {
             ("0 8 * *", "expected 5 fields"),
             ("61 * * * *", "invalid cron expression"),
             ("0 25 * * *", "invalid cron expression"),
+            ("0 8 30 2 *", "never runs"),
+            ("0 0 8 31 4 *", "never runs"),
         ];
         for (expr, words) in refused {
             let e = CronSchedule::parse(expr).expect_err(expr).to_string();
