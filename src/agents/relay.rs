@@ -100,6 +100,7 @@ pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bo
         auto_submitted: None,
         rendered: &rendered,
         attachments: relay.attachments,
+        inline_images: &[],
     };
     queue_mail(txn, kind, Some(c.id), &mail, now).await?;
     Ok(true)
@@ -145,6 +146,7 @@ pub async fn queue_refusal(txn: &Tx, desk: &Ctx<'_>, r: Refusal<'_>) -> Result<(
         auto_submitted: Some("auto-replied"),
         rendered: &rendered,
         attachments: &[],
+        inline_images: &[],
     };
     limit::queue(txn, desk.limits, "agent_error", r.case.map(|c| c.id), &mail, &allowance, now).await?;
     Ok(())

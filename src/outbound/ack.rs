@@ -85,6 +85,7 @@ pub async fn queue_ack(
         rendered: &rendered,
         cc: Vec::new(),
         attachments: &[],
+        inline_images: &[],
     };
     queue_mail(txn, "ack", Some(input.case.id), &mail, now).await?;
     Ok(None)

@@ -19,6 +19,8 @@ pub enum ComposeError {
     Build(#[from] lettre::error::Error),
     #[error("bad content type: {0}")]
     ContentType(#[from] lettre::message::header::ContentTypeErr),
+    #[error("unusable Content-ID {0:?}")]
+    ContentId(String),
 }
 
 /// One outgoing message, ready for the outbox.
@@ -38,6 +40,24 @@ pub struct Composed<'a> {
     pub rendered: &'a Rendered,
     /// Files carried along (an agent's attachments, relayed).
     pub attachments: &'a [Attachment],
+    /// Images the HTML part shows in place; none in most mail.
+    pub inline_images: &'a [InlineImage<'a>],
+}
+
+/// An image the HTML part shows where it says `<img src="cid:…">`: sent beside the HTML in a
+/// `multipart/related` (RFC 2387), so that mail clients draw it in place instead of listing it
+/// below the text as a file.
+pub struct InlineImage<'a> {
+    /// Without angle brackets; made by [`content_id`], never taken from input.
+    pub content_id: &'a str,
+    /// Its name where a client lists or saves it, and its bytes.
+    pub file: &'a Attachment,
+}
+
+/// A Content-ID (RFC 2392) for the image `label` of the mail `message_id`: unique as the
+/// Message-ID is, and in our own domain. `label` is ours too, a word such as `chart`.
+pub fn content_id(label: &str, message_id: &str) -> String {
+    format!("{label}.{message_id}")
 }
 
 impl<'a> Composed<'a> {
@@ -62,6 +82,7 @@ impl<'a> Composed<'a> {
             auto_submitted: Some("auto-generated"),
             rendered,
             attachments: &[],
+            inline_images: &[],
         }
     }
 
@@ -137,23 +158,49 @@ pub fn compose(c: &Composed<'_>) -> Result<Vec<u8>, ComposeError> {
     if let Some(v) = c.auto_submitted {
         b = b.header(AutoSubmitted(v.to_owned()));
     }
-    let body = MultiPart::alternative()
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body_text(&c.rendered.text)))
-        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body_text(&c.rendered.html)));
+    let body = alternative(c)?;
     if c.attachments.is_empty() {
         return Ok(b.multipart(body)?.formatted());
     }
     let mut mixed = MultiPart::mixed().multipart(body);
     for a in c.attachments {
-        let kind = ContentType::parse(&a.content_type).unwrap_or(ContentType::parse("application/octet-stream")?);
-        let name = a.filename.as_deref().map(phrase).filter(|n| !n.is_empty()).unwrap_or_else(|| "attachment".into());
-        // Always base64: a relayed file may hold bare LFs or lone dots, which 7bit would
-        // send as they are (RUSTSEC-2026-0561).
-        let body = Body::new_with_encoding(a.data.clone(), ContentTransferEncoding::Base64)
-            .expect("base64 can encode any bytes");
+        let (name, kind, body) = file_part(a, "attachment")?;
         mixed = mixed.singlepart(lettre::message::Attachment::new(name).body(body, kind));
     }
     Ok(b.multipart(mixed)?.formatted())
+}
+
+/// The text and the HTML as alternatives; the HTML with its inline images, when it has any,
+/// as one `multipart/related` whose first part (the root) is the HTML.
+fn alternative(c: &Composed<'_>) -> Result<MultiPart, ComposeError> {
+    let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body_text(&c.rendered.text));
+    let html = SinglePart::builder().header(ContentType::TEXT_HTML).body(body_text(&c.rendered.html));
+    let alternative = MultiPart::alternative().singlepart(text);
+    if c.inline_images.is_empty() {
+        return Ok(alternative.singlepart(html));
+    }
+    let mut related = MultiPart::related().singlepart(html);
+    for image in c.inline_images {
+        if !usable_id(image.content_id) {
+            return Err(ComposeError::ContentId(image.content_id.to_owned()));
+        }
+        let (name, kind, body) = file_part(image.file, "image")?;
+        // Inline, yet named: clients that list the image as a file still call it by its name.
+        let part = lettre::message::Attachment::new_inline_with_name(image.content_id.to_owned(), name);
+        related = related.singlepart(part.body(body, kind));
+    }
+    Ok(alternative.multipart(related))
+}
+
+/// A file's name (sanitised, `fallback` when it has none), content type and body.
+fn file_part(a: &Attachment, fallback: &str) -> Result<(String, ContentType, Body), ComposeError> {
+    let kind = ContentType::parse(&a.content_type).unwrap_or(ContentType::parse("application/octet-stream")?);
+    let name = a.filename.as_deref().map(phrase).filter(|n| !n.is_empty()).unwrap_or_else(|| fallback.into());
+    // Always base64: a relayed file may hold bare LFs or lone dots, which 7bit would
+    // send as they are (RUSTSEC-2026-0561).
+    let body =
+        Body::new_with_encoding(a.data.clone(), ContentTransferEncoding::Base64).expect("base64 can encode any bytes");
+    Ok((name, kind, body))
 }
 
 /// A Message-ID unique across processes and restarts: time, process and a counter.
@@ -164,3 +211,7 @@ pub fn new_message_id(kind: &str, case_number: Option<crate::domain::CaseNumber>
     let case = case_number.map(|n| format!("{n}.")).unwrap_or_default();
     format!("supportd.{case}{kind}.{}.{}.{seq}@{domain}", now.format("%Y%m%d%H%M%S%f"), std::process::id())
 }
+
+#[cfg(test)]
+#[path = "compose_tests.rs"]
+mod tests;

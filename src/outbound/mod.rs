@@ -18,7 +18,7 @@ pub mod tls;
 mod transport;
 
 pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each, support_hours};
-pub use compose::{ComposeError, Composed, compose, new_message_id, sendable};
+pub use compose::{ComposeError, Composed, InlineImage, compose, content_id, new_message_id, sendable};
 pub use not_member::{NotMemberInput, queue_not_member};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};

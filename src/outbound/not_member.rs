@@ -67,6 +67,7 @@ pub async fn queue_not_member(
         auto_submitted: Some("auto-replied"),
         rendered: &rendered,
         attachments: &[],
+        inline_images: &[],
     };
     queue_mail(txn, "not_member", None, &mail, now).await?;
     Ok(None)

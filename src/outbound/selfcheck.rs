@@ -66,6 +66,7 @@ pub fn replies_hold(m: &ParsedMessage, templates: &Templates) -> Result<(), Stri
         auto_submitted: Some("auto-replied"),
         rendered,
         attachments: &[],
+        inline_images: &[],
     };
     let customer = vec![(m.from.name.as_deref(), &m.from.address)];
     check(&base(&ack, customer.clone(), Vec::new()), "ack")?;

@@ -77,6 +77,9 @@ fn text(size: u32, color: RGBColor, h: HPos, v: VPos) -> TextStyle<'static> {
 }
 
 impl Chart {
+    /// The PNG's width and height in pixels, which the HTML mail gives its `<img>`.
+    pub const SIZE: (u32, u32) = (W, H);
+
     pub fn png(&self) -> Result<Vec<u8>, ChartError> {
         register_font();
         let mut pixels = vec![255u8; (W * H * 3) as usize];

@@ -19,9 +19,13 @@ use crate::mail::Attachment;
 use crate::storage::entities::company;
 use crate::templates::{ReportContext, ReportSlaLine};
 
-/// What goes in the mail: the template's values and the files.
+/// What goes in the mail: the template's values, the chart the HTML shows and the files.
 pub struct CompanyReport {
+    /// `chart_cid` is left empty: each mail gets its own (see `queue_report`).
     pub context: ReportContext,
+    /// The SLA chart as a PNG, shown in place in the HTML.
+    pub chart: Attachment,
+    /// The cases and the timesheet as CSV.
     pub attachments: Vec<Attachment>,
     /// Cases created in the period and time entries in it: a quiet month has neither.
     pub cases: usize,
@@ -82,12 +86,13 @@ pub async fn company_report(
             content_type: "text/csv; charset=utf-8".into(),
             data: timesheet,
         },
-        Attachment {
-            filename: Some(format!("sla-{key}.png")),
-            content_type: "image/png".into(),
-            data: chart.png().map_err(|e| ReportError::Io(std::io::Error::other(e)))?,
-        },
     ];
+    let (chart_width, chart_height) = Chart::SIZE;
+    let chart = Attachment {
+        filename: Some(format!("sla-{key}.png")),
+        content_type: "image/png".into(),
+        data: chart.png().map_err(|e| ReportError::Io(std::io::Error::other(e)))?,
+    };
     let channels: Vec<String> = by_channel.iter().map(|(ch, n)| format!("{n} by {ch}")).collect();
     let currency = &config.budget.currency;
     let context = ReportContext {
@@ -110,10 +115,13 @@ pub async fn company_report(
             .as_ref()
             .map_or(String::new(), |b| format!("{} h ({})", hours(b.period_hours), money(currency, b.period_cost))),
         chart: format!("sla-{key}.png"),
+        chart_cid: String::new(),
+        chart_width,
+        chart_height,
         crm_name: c.crm_name.clone().unwrap_or_default(),
         support_address: config.support_address().to_string(),
     };
-    Ok(CompanyReport { context, attachments, cases, time_entries })
+    Ok(CompanyReport { context, chart, attachments, cases, time_entries })
 }
 
 fn share(met: u64, decided: u64, pct: Option<f64>) -> String {

@@ -1,10 +1,11 @@
-//! A company's report as mail: rendered with the `report` template, the files attached, one
-//! mail per recipient through the outbox (in the caller's transaction).
+//! A company's report as mail: rendered with the `report` template, its chart shown in place
+//! in the HTML, the files attached, one mail per recipient through the outbox (in the caller's
+//! transaction).
 
 use crate::agents::reply_address;
 use crate::config::Config;
 use crate::domain::EmailAddress;
-use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
+use crate::outbound::{Composed, InlineImage, MailError, content_id, new_message_id, queue_mail};
 use crate::storage::Tx;
 use crate::storage::entities::company;
 use crate::templates::{Audience, Templates};
@@ -18,7 +19,8 @@ pub fn report_reply_to(config: &Config, c: &company::Model) -> Option<EmailAddre
     Some(reply_address(config.support_address(), token))
 }
 
-/// Queues `report` to each of `to`; how many mails.
+/// Queues `report` to each of `to`; how many mails. Each mail is rendered for itself: its
+/// chart's Content-ID comes from its own Message-ID.
 pub async fn queue_report(
     txn: &Tx,
     config: &Config,
@@ -28,23 +30,27 @@ pub async fn queue_report(
     to: &[(Option<&str>, &EmailAddress)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, MailError> {
-    let rendered =
-        templates.render("report", Audience { company_slug: Some(&c.slug), mailbox: None }, &report.context)?;
     let support = config.support_address();
     // The CRM's and CSM's copies carry the company's token, so a `#report` they send back
     // by replying is verified as theirs.
     let theirs = config.company(&c.slug).map(|cc| [cc.crm_email.clone(), cc.csm_email.clone()]);
     let is_theirs = |a: &EmailAddress| theirs.iter().flatten().flatten().any(|t| t == a);
     let token_reply = report_reply_to(config, c);
+    let mut context = report.context.clone();
     for recipient in to {
         let reply_to = match &token_reply {
             Some(token) if is_theirs(recipient.1) => token,
             _ => support,
         };
         let message_id = new_message_id("report", None, support.domain());
+        context.chart_cid = content_id("chart", &message_id);
+        let audience = Audience { company_slug: Some(&c.slug), mailbox: None };
+        let rendered = templates.render("report", audience, &context)?;
+        let chart = [InlineImage { content_id: &context.chart_cid, file: &report.chart }];
         let from = (config.outbound.from_name.as_deref(), support);
         let mail = Composed {
             attachments: &report.attachments,
+            inline_images: &chart,
             ..Composed::notice(from, reply_to, vec![*recipient], &message_id, &rendered)
         };
         queue_mail(txn, "report", None, &mail, now).await?;

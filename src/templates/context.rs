@@ -76,6 +76,11 @@ pub struct ReportContext {
     pub budget_used: String,
     /// The chart's file name among the attachments.
     pub chart: String,
+    /// The chart's Content-ID in this mail: `<img src="cid:{{chart_cid}}">` shows it in place.
+    pub chart_cid: String,
+    /// The chart's size in pixels, for the `<img>`'s `width` and `height`.
+    pub chart_width: u32,
+    pub chart_height: u32,
     pub crm_name: String,
     pub support_address: String,
 }
@@ -600,6 +605,9 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             budget: "12.5 of 40 h left, EUR 1,250.00".into(),
             budget_used: "6.5 h (EUR 650.00)".into(),
             chart: "sla-2026-11.png".into(),
+            chart_cid: "chart.supportd.report.20261201080000.4242.0@example.com".into(),
+            chart_width: 800,
+            chart_height: 440,
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
         })
