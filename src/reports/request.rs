@@ -161,16 +161,25 @@ async fn send(
     Ok(())
 }
 
+/// What `held release` of a held `report_request` did.
+pub enum Released {
+    /// The report went to the CRM who asked.
+    Report { company: String, period: Period },
+    /// The CRM's reply to the desk's mail went to the agents as a note.
+    Note { company: String },
+}
+
 /// `supportd held release` of a held request: the agent vouches for it, so the report goes
 /// to its sender as a verified request's would, and no case is opened. The sender must
-/// still be the company's CRM or CSM: a report never goes to anyone else. `Err` inside:
-/// why it cannot be sent.
+/// still be the company's CRM or CSM: a report never goes to anyone else. A held reply of
+/// theirs (no request) is passed on to the agents as a note. `Err` inside: why neither can be.
 pub async fn release(
     txn: &Tx,
     desk: &Desk,
     raw: &[u8],
+    support: &EmailAddress,
     now: DateTime<Utc>,
-) -> Result<Result<(String, Period), String>, ReportError> {
+) -> Result<Result<Released, String>, ReportError> {
     let msg = match crate::mail::parse(raw) {
         Ok(msg) => msg,
         Err(e) => return Ok(Err(format!("the held message cannot be read: {e}"))),
@@ -178,7 +187,7 @@ pub async fn release(
     let request = match parse(&msg.text_body) {
         Some(Ok(request)) => request,
         Some(Err(why)) => return Ok(Err(why)),
-        None => return Ok(Err("its first line is no #report request".into())),
+        None => return super::crm_reply::release(txn, desk, &msg, support, now).await,
     };
     let row = match target(&desk.config, &msg.from.address, &request) {
         Ok(company) => match stored(txn, company).await? {
@@ -190,7 +199,7 @@ pub async fn release(
     let period = period_of(&desk.config, &request, now);
     super::record_sent(txn, row.id, "request", &msg.dedup_key, now).await?;
     send(txn, desk, &row, &period, &msg, now).await?;
-    Ok(Ok((row.slug, period)))
+    Ok(Ok(Released::Report { company: row.slug, period }))
 }
 
 /// Records the request (its dedup key) so that it is answered once; refuses a second request
