@@ -3,7 +3,7 @@
 //! `#report SLUG 2026-11`) and receives the company's report for that period (the month
 //! before when none is named). The request is verified like an agent's reply: the company's
 //! token in the address written to (mail supportd sends the CRM carries it in its
-//! Reply-To), or the receiving server's `Authentication-Results`, as `[agent_desk] verify`
+//! Reply-To), or the receiving server's `Authentication-Results`, as `[agents] verify`
 //! says. Anyone else, or a request for another company, gets nothing: the request is held
 //! with the reason, for the desk to see (`supportd held list`), and logged.
 
