@@ -126,3 +126,39 @@ async fn under_none_a_reply_to_a_report_from_the_crm_is_a_note() {
     assert_eq!(desk.sandbox.cases().len(), 1, "an ordinary message opens a case");
     assert_eq!(notes(&desk).len(), 1);
 }
+
+/// The budget mail, too: under `auth-results` its Reply-To is the support address, and Carol's
+/// signed answer to it is a note, not a second case.
+#[tokio::test(flavor = "multi_thread")]
+async fn under_auth_results_a_signed_reply_to_a_budget_mail_is_a_note() {
+    let desk = desk("auth-results").await;
+    let open = ["cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example"];
+    desk.sandbox.run_at("2026-11-02T09:00:00Z", &[&open[..], &["--summary", "Migration", "--as", "alice"]].concat());
+    // 42 of Acme's 40 h: one entry records at most 24 h.
+    let log = ["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Work", "--minutes", "21h"];
+    for at in ["2026-11-02T10:00:00Z", "2026-11-03T10:00:00Z"] {
+        desk.sandbox.run_at(at, &[&log[..], &["--rate", "standard"]].concat());
+    }
+    desk.sandbox.run_at("2026-11-03T11:00:00Z", &["run", "--once"]);
+    let (raw, budget) = desk
+        .sent_to("carol@example.com")
+        .into_iter()
+        .find(|(raw, _)| raw.contains(".budget."))
+        .expect("the budget mail to Carol");
+    assert_eq!(header(&raw, "Reply-To").as_deref(), Some("support@example.com"));
+    let text = super::normalise(&budget.text_body).replace('\n', " ");
+    assert!(text.contains("A reply to this email reaches the support team as a note"), "{text}");
+    let to_carol = desk.sent_to("carol@example.com").len();
+
+    let id = header(&raw, "Message-ID").unwrap();
+    desk.server.append(&[reply(1, PASS, "support@example.com", &id, "We will top up 20 h next week.")]).await;
+    // Minutes later, before the case's targets lapse: no alert goes to her either.
+    desk.run_at("2026-11-03T11:05:00Z".parse().unwrap());
+    assert_eq!(desk.sandbox.cases().len(), 1, "no second case");
+    let subjects: Vec<_> = desk.sent_to("carol@example.com").iter().filter_map(|(r, _)| header(r, "Subject")).collect();
+    assert_eq!(subjects.len(), to_carol, "no acknowledgement: {subjects:?}");
+    let notes_now = notes(&desk);
+    assert_eq!(notes_now.len(), 1, "the agents get the note");
+    assert!(notes_now[0].contains("replied to the desk's budget email"), "{}", notes_now[0]);
+    assert!(notes_now[0].contains("We will top up 20 h next week."), "{}", notes_now[0]);
+}
