@@ -119,13 +119,13 @@ async fn queue(
         answer: String::new(),
     };
     let crm: Option<EmailAddress> = c.crm_email.as_deref().and_then(|e| e.parse().ok());
-    // The CRM's copy carries the company's token: a `#report` sent back is verified as theirs,
-    // and any other reply reaches the agents as a note (`reports::crm_reply`).
+    // The CRM's copy carries the company's token when tokens are used: a `#report` sent back is
+    // verified as theirs, and any other reply reaches the agents as a note under every policy
+    // (`reports::crm_reply` knows it by the Message-ID it answers).
     let token_reply = crate::reports::report_reply_to(cfg, c);
     let mut queued = 0;
     if let Some(crm) = &crm {
-        let answer = if token_reply.is_some() { ANSWER_CRM } else { "" };
-        let ctx = BudgetContext { answer: answer.into(), ..ctx.clone() };
+        let ctx = BudgetContext { answer: ANSWER_CRM.into(), ..ctx.clone() };
         let reply_to = token_reply.as_ref().unwrap_or(support);
         queued += send(txn, desk, c, &ctx, reply_to, &[(c.crm_name.as_deref(), crm)]).await?;
     }

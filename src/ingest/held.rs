@@ -209,16 +209,22 @@ async fn settle(
 }
 
 /// A held `#report` request released: the report goes to its sender (`reports::request`),
-/// as a verified request's would, and no case is opened.
+/// as a verified request's would, and no case is opened; a CRM's held reply to a report or
+/// budget mail goes to the agents as a note.
 async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Outcome, HeldError> {
+    use crate::reports::request::Released;
     let (id, now) = (row.id, desk.now());
+    let support = desk.config.mailbox(&row.mailbox).map(|m| &m.address).unwrap_or(desk.config.support_address());
     let txn = crate::storage::begin_write(&desk.db).await?;
-    let sent = crate::reports::request::release(&txn, desk, &row.raw, now).await.map_err(|e| match e {
+    let sent = crate::reports::request::release(&txn, desk, &row.raw, support, now).await.map_err(|e| match e {
         crate::reports::ReportError::Database(db) => HeldError::Database(db),
         other => HeldError::StillFails { id, reason: other.to_string() },
     })?;
-    let (company, period) = sent.map_err(|reason| HeldError::StillFails { id, reason })?;
+    let released = sent.map_err(|reason| HeldError::StillFails { id, reason })?;
     settle(&txn, row, State::Released, None, now).await?;
     txn.commit().await?;
-    Ok(Outcome::ReportSent { company, period: period.key() })
+    Ok(match released {
+        Released::Report { company, period } => Outcome::ReportSent { company, period: period.key() },
+        Released::Note { company } => Outcome::CrmNote { company },
+    })
 }

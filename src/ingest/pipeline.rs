@@ -587,7 +587,7 @@ async fn store(
     if agent.is_none()
         && automated.is_none()
         && inc.released.is_none()
-        && let Some(outcome) = crm_reply(txn, desk, inc, msg).await?
+        && let Some(outcome) = crm_reply(txn, desk, &email).await?
     {
         return Ok((outcome, Learnt::default()));
     }
@@ -666,15 +666,12 @@ async fn report_request(
     }
 }
 
-/// A company's CRM or CSM answering, at their personal address, mail that names no case (a
-/// report, a budget email): a note for the agents (`reports::crm_reply`), not a case.
-async fn crm_reply(
-    txn: &Tx,
-    desk: &Desk,
-    inc: &Incoming<'_>,
-    msg: &ParsedMessage,
-) -> Result<Option<Outcome>, StoreError> {
-    use crate::reports::crm_reply::{pass_on, written_by_crm};
+/// A company's CRM or CSM answering mail the desk sent them that names no case (a report, a
+/// budget email): a note for the agents (`reports::crm_reply`), or held when it cannot be
+/// verified; never a case.
+async fn crm_reply(txn: &Tx, desk: &Desk, email: &intake::Email<'_>) -> Result<Option<Outcome>, StoreError> {
+    use crate::reports::crm_reply::{CrmMail, classify, pass_on};
+    let msg = email.msg;
     if !crate::reports::request::is_reporter(&desk.config, &msg.from.address) {
         return Ok(None);
     }
@@ -682,11 +679,20 @@ async fn crm_reply(
     if crate::threading::case_for_agent(txn, &desk.config.intake.case_tag, msg).await?.is_some() {
         return Ok(None);
     }
-    let Some(company) = written_by_crm(txn, &desk.config, msg).await? else { return Ok(None) };
-    Ok(Some(match pass_on(txn, desk, msg, &inc.mailbox.address, &company, desk.now()).await? {
-        true => Outcome::CrmNote { company: company.slug },
-        false => Outcome::Duplicate,
-    }))
+    match classify(txn, &desk.config, msg, false).await? {
+        None => Ok(None),
+        Some(CrmMail::Note(company)) => {
+            Ok(Some(match pass_on(txn, desk, msg, &email.mailbox.address, &company, desk.now()).await? {
+                true => Outcome::CrmNote { company: company.slug },
+                false => Outcome::Duplicate,
+            }))
+        }
+        Some(CrmMail::Unverified { why }) => {
+            crate::reports::request::log_refusal(&msg.from.address, &why);
+            let held = Automated { kind: HeldKind::ReportRequest, reason: why };
+            Ok(Some(intake::hold(txn, email, &held, desk.now()).await?.into()))
+        }
+    }
 }
 
 fn arrival<'a>(inc: &'a Incoming<'_>) -> Arrival<'a> {

@@ -3,11 +3,16 @@
 //! one a day per address, kept in the reports ledger (`reports_sent`, kind `howto`), whose
 //! unique key holds across restarts and between two processes. Anyone else's `#report` is
 //! held silently: an answer would be backscatter to whoever a forger names.
+//!
+//! It goes only to the address configured for the company, so only the real CRM reads it:
+//! that is why it may carry their personal (token) address as its Reply-To, and the easiest
+//! way to ask is to reply to it.
 
 use chrono::{DateTime, Utc};
 
 use super::{ReportError, record_sent};
-use crate::config::Config;
+use crate::config::{Config, Verify};
+use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
 use crate::outbound::{Composed, new_message_id, queue_mail, sendable};
 use crate::storage::Tx;
@@ -20,13 +25,13 @@ pub async fn queue_howto(
     txn: &Tx,
     (config, templates): (&Config, &Templates),
     msg: &ParsedMessage,
-    support: &crate::domain::EmailAddress,
+    support: &EmailAddress,
     c: &company::Model,
     example: String,
     now: DateTime<Utc>,
 ) -> Result<bool, ReportError> {
-    let to = &msg.from.address;
-    if sendable(to).is_err() {
+    let Some(to) = configured_address(config, &c.slug, &msg.from.address) else { return Ok(false) };
+    if sendable(&to).is_err() {
         return Ok(false);
     }
     // A day of the support calendar: the key is a date, so two processes agree on it.
@@ -35,12 +40,15 @@ pub async fn queue_howto(
     if !record_sent(txn, c.id, "howto", &key, now).await? {
         return Ok(false);
     }
+    let reply_to = super::report_reply_to(config, c);
     let ctx = ReportHowtoContext {
         contact_name: msg.from.name.clone().unwrap_or_else(|| to.to_string()),
         subject: crate::domain::text::one_line(&msg.subject),
         company: c.name.clone(),
         example,
         support_address: support.to_string(),
+        by_reply: reply_to.is_some(),
+        signed: matches!(config.agent_desk.verify, Verify::AuthResults | Verify::All),
     };
     let rendered = templates
         .render("report_howto", Audience { company_slug: Some(&c.slug), mailbox: None }, &ctx)
@@ -55,12 +63,23 @@ pub async fn queue_howto(
         auto_submitted: Some("auto-replied"),
         ..Composed::notice(
             (config.outbound.from_name.as_deref(), support),
-            support,
-            vec![(msg.from.name.as_deref(), to)],
+            reply_to.as_ref().unwrap_or(support),
+            vec![(msg.from.name.as_deref(), &to)],
             &message_id,
             &rendered,
         )
     };
     queue_mail(txn, "report_howto", None, &mail, now).await?;
     Ok(true)
+}
+
+/// The company's CRM or CSM address as configured, when `sender` is it (compared without
+/// case): the how-to goes there and nowhere else.
+fn configured_address(config: &Config, slug: &str, sender: &EmailAddress) -> Option<EmailAddress> {
+    let c = config.company(slug)?;
+    [&c.crm_email, &c.csm_email]
+        .into_iter()
+        .flatten()
+        .find(|a| a.as_str().eq_ignore_ascii_case(sender.as_str()))
+        .cloned()
 }

@@ -3,7 +3,7 @@
 //! `#report SLUG 2026-11`) and receives the company's report for that period (the month
 //! before when none is named). The request is verified like an agent's reply: the company's
 //! token in the address written to (mail supportd sends the CRM carries it in its
-//! Reply-To), or the receiving server's `Authentication-Results`, as `[agent_desk] verify`
+//! Reply-To), or the receiving server's `Authentication-Results`, as `[agents] verify`
 //! says. Anyone else, or a request for another company, gets nothing: the request is held
 //! with the reason, for the desk to see (`supportd held list`), and logged.
 
@@ -161,16 +161,25 @@ async fn send(
     Ok(())
 }
 
+/// What `held release` of a held `report_request` did.
+pub enum Released {
+    /// The report went to the CRM who asked.
+    Report { company: String, period: Period },
+    /// The CRM's reply to the desk's mail went to the agents as a note.
+    Note { company: String },
+}
+
 /// `supportd held release` of a held request: the agent vouches for it, so the report goes
 /// to its sender as a verified request's would, and no case is opened. The sender must
-/// still be the company's CRM or CSM: a report never goes to anyone else. `Err` inside:
-/// why it cannot be sent.
+/// still be the company's CRM or CSM: a report never goes to anyone else. A held reply of
+/// theirs (no request) is passed on to the agents as a note. `Err` inside: why neither can be.
 pub async fn release(
     txn: &Tx,
     desk: &Desk,
     raw: &[u8],
+    support: &EmailAddress,
     now: DateTime<Utc>,
-) -> Result<Result<(String, Period), String>, ReportError> {
+) -> Result<Result<Released, String>, ReportError> {
     let msg = match crate::mail::parse(raw) {
         Ok(msg) => msg,
         Err(e) => return Ok(Err(format!("the held message cannot be read: {e}"))),
@@ -178,7 +187,7 @@ pub async fn release(
     let request = match parse(&msg.text_body) {
         Some(Ok(request)) => request,
         Some(Err(why)) => return Ok(Err(why)),
-        None => return Ok(Err("its first line is no #report request".into())),
+        None => return super::crm_reply::release(txn, desk, &msg, support, now).await,
     };
     let row = match target(&desk.config, &msg.from.address, &request) {
         Ok(company) => match stored(txn, company).await? {
@@ -190,7 +199,7 @@ pub async fn release(
     let period = period_of(&desk.config, &request, now);
     super::record_sent(txn, row.id, "request", &msg.dedup_key, now).await?;
     send(txn, desk, &row, &period, &msg, now).await?;
-    Ok(Ok((row.slug, period)))
+    Ok(Ok(Released::Report { company: row.slug, period }))
 }
 
 /// Records the request (its dedup key) so that it is answered once; refuses a second request

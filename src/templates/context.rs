@@ -127,6 +127,10 @@ pub struct ReportHowtoContext {
     /// `#report 2026-11`: the request as it would be verified (the month before by default).
     pub example: String,
     pub support_address: String,
+    /// A reply to this mail is verified: its Reply-To is their personal (token) address.
+    pub by_reply: bool,
+    /// The receiving server's DKIM or DMARC pass is checked (as well, or alone).
+    pub signed: bool,
 }
 
 /// A CRM's reply to a report or budget mail, which names no case, passed on to the agents.
@@ -547,6 +551,8 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             company: "Acme Corporation".into(),
             example: "#report 2026-11".into(),
             support_address: "support@example.com".into(),
+            by_reply: true,
+            signed: false,
         })
         .ok(),
         "crm_reply" => serde_json::to_value(CrmReplyContext {

@@ -142,3 +142,28 @@ fn a_page_template_with_an_unknown_variable_or_name_is_refused_with_its_file() {
     assert!(problems.contains("unknown variable {{open_cases}}"), "{problems}");
     assert!(problems.contains("unknown page \"wallboard\" (known: live, case)"), "{problems}");
 }
+
+/// The how-to says what verifies a CRM's request under the policy in force.
+#[test]
+fn the_howto_says_how_a_request_is_verified() {
+    let with = |by_reply: bool, signed: bool| {
+        let mut ctx = sample("report_howto", &[("example", "#report 2026-12")]);
+        (ctx["by_reply"], ctx["signed"]) = (by_reply.into(), signed.into());
+        let text = render("report_howto", &ctx).text;
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let token = with(true, false);
+    assert!(token.contains("reply to this email with your request as the first line: #report 2026-12"), "{token}");
+    assert!(!token.contains("DKIM"), "{token}");
+    let both = with(true, true);
+    assert!(both.contains("reply to this email") && both.contains("signed by your domain (DKIM or DMARC)"), "{both}");
+    let signed = with(false, true);
+    assert!(!signed.contains("reply to this email"), "a reply proves nothing here: {signed}");
+    assert!(signed.contains("found no such signature on yours"), "{signed}");
+    assert!(
+        signed.contains(
+            "send the request again from your usual mailbox, with the request as the first line: #report 2026-12"
+        ),
+        "{signed}"
+    );
+}

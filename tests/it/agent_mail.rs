@@ -4,6 +4,7 @@
 //! the case all together or not at all, and forged replies change nothing.
 
 mod bounce;
+mod crm_reply;
 mod escalation;
 mod escalation_hostile;
 mod limit;

@@ -59,7 +59,8 @@ pub enum Kind {
     /// From someone who may not open cases (`[intake] who_may_open`).
     #[sea_orm(string_value = "not_member")]
     NotMember,
-    /// A `#report` request that was refused (not from the company's CRM, or not verified).
+    /// A `#report` request that was refused (not from the company's CRM, or not verified), or
+    /// a CRM's reply to a report or budget mail that could not be verified.
     #[sea_orm(string_value = "report_request")]
     ReportRequest,
 }

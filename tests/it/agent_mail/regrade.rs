@@ -89,6 +89,38 @@ async fn a_reply_with_text_carries_the_regrade_and_no_second_notice_goes() {
     );
 }
 
+/// A `#note` that re-grades still keeps the promise of the acknowledgement: the customer (and
+/// her Cc) get one notice of the re-grade, and nothing of the note's words, which stay on the
+/// case for the agents.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_note_that_regrades_sends_one_notice_and_relays_nothing_of_the_note() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    let secret = "Their whole floor is down; Bob says the switch, not the printer.";
+    desk.agent_replies(&tag, &format!("#note\n#severity S1\n{secret}\n\nAlice")).await;
+    let case = desk.case(&tag);
+    assert_eq!(case["severity"], "S1");
+    let to_her = desk.smtp.delivered_to(CUSTOMER);
+    assert_eq!(to_her.len(), 2, "the acknowledgement and one notice: {to_her:?}");
+    assert_eq!(notices(&desk).len(), 1);
+    let notice = &to_her[1];
+    assert_eq!(header(notice, "Subject").unwrap(), format!("{tag} Re-graded to S1, Query: Printer offline"));
+    let body = text(notice);
+    let due = in_new_york(&case, "first_response_due");
+    assert!(
+        body.contains(&format!("to severity S1 (Critical – site offline for all users); we will respond by {due}"))
+    );
+    for raw in desk.smtp.delivered_to(CUSTOMER).iter().chain(&desk.smtp.delivered_to("boss@acme.example")) {
+        assert!(!raw.contains("switch") && !raw.contains("#note"), "the note stays internal: {raw}");
+    }
+    // The note is kept on the case, internal, for the agents.
+    let events = serde_json::to_string(&case["events"]).unwrap();
+    assert!(events.contains("the customer is told of the re-grade"), "{events}");
+    let messages = case["messages"].as_array().unwrap();
+    let note = messages.iter().find(|m| m["text_body"].as_str().is_some_and(|t| t.contains("switch, not the printer")));
+    assert_eq!(note.expect("the note on the case")["internal"], true);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn cases_update_tells_the_customer_of_a_regrade_once_for_all_its_changes() {
     let desk = Desk::start(|c| c).await;

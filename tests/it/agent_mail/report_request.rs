@@ -137,10 +137,9 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
     let howtos = howtos_to(&desk, "carol@example.com");
     assert_eq!(howtos.len(), 1, "one how-to");
     assert_eq!(howtos[0].subject, "How to ask for the support report of Acme Corporation");
-    let text = super::normalise(&howtos[0].text_body).replace('\n', " ");
+    let text = howtos[0].text_body.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("could not verify that it comes from you, so no report was sent"), "{text}");
-    assert!(text.contains("reply to any support report or budget email we have sent you"), "{text}");
-    assert!(text.contains("#report 2026-11"), "{text}");
+    assert!(text.contains("reply to this email with your request as the first line: #report 2026-11"), "{text}");
     assert!(reports_to(&desk, "carol@example.com").is_empty(), "no report without verification");
 
     // The same day: a second request is held without a second how-to; a stranger hears nothing.
@@ -212,4 +211,54 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
     let text = super::normalise(&note.text_body).replace('\n', " ");
     assert!(text.contains("replied to the desk's support report"), "{text}");
     assert!(text.contains("Thanks! Can we talk about the S2 breaches on Monday?"), "{text}");
+}
+
+/// The how-to goes to Carol's configured address and nowhere else, so only she reads it: its
+/// Reply-To is her personal address, and the easiest way to ask is to reply to it. She does,
+/// with `#report 2026-12` above the quoted how-to, and December's report comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crm_replies_to_the_howto_with_her_request_and_receives_the_report() {
+    let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
+    let fresh = request("Carol CRM <Carol@Example.com>", "support@example.com", "#report 2026-12\r\n\r\nCarol");
+    desk.server.append(&[fresh]).await;
+    desk.run();
+    let (raw, howto) = desk
+        .sent_to("carol@example.com")
+        .into_iter()
+        .find(|(raw, _)| raw.contains(".report-howto."))
+        .expect("the how-to");
+    let to = header(&raw, "To").unwrap();
+    assert!(to.contains("<carol@example.com>"), "her address as configured: {to}");
+    let reply_to = header(&raw, "Reply-To").unwrap();
+    assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "her personal address: {reply_to}");
+    let text = howto.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "To ask so that it can be verified, reply to this email with your request as the first line: \
+             #report 2026-12 The reply address of this email is your personal one: a request sent to it is \
+             verified, and the report comes back to you by email."
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("DKIM"), "only the token is checked: {text}");
+    assert!(reports_to(&desk, "carol@example.com").is_empty());
+
+    let id = header(&raw, "Message-ID").unwrap();
+    let quoted: String = howto.text_body.lines().map(|l| format!("> {l}\r\n")).collect();
+    let reply = format!(
+        "From: Carol CRM <carol@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {}\r\n\
+         Message-ID: <carol-asks-again@example.com>\r\nIn-Reply-To: {id}\r\nReferences: {id}\r\n\
+         Date: Mon, 07 Dec 2026 09:30:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         #report 2026-12\r\n\r\nOn Mon, 7 Dec 2026, Support <support@example.com> wrote:\r\n{quoted}",
+        howto.subject
+    );
+    desk.server.append(&[reply.into_bytes()]).await;
+    desk.run();
+    let got = reports_to(&desk, "carol@example.com");
+    assert_eq!(got.len(), 1, "the report she asked for");
+    assert_eq!(got[0].0, "Support report for Acme Corporation, December 2026");
+    assert!(desk.sandbox.cases().is_empty(), "no case");
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(held.as_array().unwrap().len(), 1, "only her first request is held: {held:#}");
 }
