@@ -3,12 +3,14 @@
 //! or, when nothing else goes to her, a short notice of its own in the case's thread. Routes
 //! never re-grade: they only assign a case as it opens, before its acknowledgement.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Ctx;
 use crate::config::{CompanyConfig, Config};
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Status};
 use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
+use crate::sla::CaseClocks;
 use crate::storage::Tx;
 use crate::storage::entities::{case, case_event, message};
 use crate::templates::{Audience, RegradeContext};
@@ -47,31 +49,89 @@ impl<'a> Regrade<'a> {
         }
     }
 
-    /// The new due times in the customer company's zone: (response, resolution), each "" when
-    /// none is left (answered already; no resolution target for this severity or type).
-    fn due(&self, config: &Config, company: Option<&CompanyConfig>) -> (String, String) {
+    /// The due times the customer is still owed, in her company's zone: (response,
+    /// resolution), each "" when nothing is promised (see `owed`).
+    fn due(&self, config: &Config, company: Option<&CompanyConfig>, carrier: Carrier) -> (String, String) {
         let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
-        let c = self.now;
-        let respond = c.first_response_due.filter(|_| c.first_response_at.is_none()).map(|d| format_due(d, tz));
-        (respond.unwrap_or_default(), c.resolution_due.map(|d| format_due(d, tz)).unwrap_or_default())
+        let owed = owed(&CaseClocks::from(self.now), carrier);
+        let resolve = match owed.resolve {
+            Resolve::By(due) => format_due(due, tz),
+            Resolve::NoneApplies | Resolve::Reached => String::new(),
+        };
+        (owed.respond.map(|d| format_due(d, tz)).unwrap_or_default(), resolve)
     }
 
     /// The line the customer reads, in the relay or the notice: "We have re-graded this case
     /// to severity S1 (Critical – …); we will respond by Monday 7 December 2026, 10:00 EST."
-    pub fn line(&self, config: &Config, company: Option<&CompanyConfig>) -> String {
-        let (respond, resolve) = self.due(config, company);
-        format!("We have re-graded this case to {}; {}.", self.what(), promise(&respond, &resolve))
+    pub fn line(&self, config: &Config, company: Option<&CompanyConfig>, carrier: Carrier) -> String {
+        let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
+        let owed = owed(&CaseClocks::from(self.now), carrier).map(|d| format_due(d, tz));
+        match promise(&owed) {
+            Some(promise) => format!("We have re-graded this case to {}; {promise}.", self.what()),
+            None => format!("We have re-graded this case to {}.", self.what()),
+        }
     }
 }
 
-/// What the new due times promise; each is "" when none is left.
-fn promise(respond: &str, resolve: &str) -> String {
-    match (respond.is_empty(), resolve.is_empty()) {
-        (false, false) => format!("we will respond by {respond} and aim to resolve it by {resolve}"),
-        (false, true) => format!("we will respond by {respond}; no resolution time applies to it"),
-        (true, false) => format!("we aim to resolve it by {resolve}"),
-        (true, true) => "no resolution time applies to it".to_owned(),
+/// Where the customer reads of the re-grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// In the agent's relayed reply: the reply is itself a response (it is recorded as one
+    /// once queued), so it promises none.
+    Relay,
+    /// In a notice of its own: nothing of the agent's reached her.
+    Notice,
+}
+
+/// What the customer is still owed after the re-grade: a target already reached promises
+/// nothing, and a resolved or closed case promises neither (its targets are settled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Owed<T> {
+    /// The response due, while none was given.
+    respond: Option<T>,
+    resolve: Resolve<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resolve<T> {
+    By(T),
+    /// No resolution target for this severity or type (S4, Bug, Request, client-side).
+    NoneApplies,
+    /// The case is resolved or closed.
+    Reached,
+}
+
+impl<T> Owed<T> {
+    fn map<U>(self, f: impl Fn(T) -> U) -> Owed<U> {
+        let resolve = match self.resolve {
+            Resolve::By(t) => Resolve::By(f(t)),
+            Resolve::NoneApplies => Resolve::NoneApplies,
+            Resolve::Reached => Resolve::Reached,
+        };
+        Owed { respond: self.respond.map(&f), resolve }
     }
+}
+
+fn owed(c: &CaseClocks, carrier: Carrier) -> Owed<DateTime<Utc>> {
+    if matches!(c.status, Status::Resolved | Status::Closed) {
+        return Owed { respond: None, resolve: Resolve::Reached };
+    }
+    let answered = c.first_response_at.is_some() || carrier == Carrier::Relay;
+    let resolve = c.resolution_due.map_or(Resolve::NoneApplies, Resolve::By);
+    Owed { respond: c.first_response_due.filter(|_| !answered), resolve }
+}
+
+/// What the due times still owed promise; `None` when nothing is.
+fn promise(owed: &Owed<String>) -> Option<String> {
+    let text = match (&owed.respond, &owed.resolve) {
+        (Some(r), Resolve::By(by)) => format!("we will respond by {r} and aim to resolve it by {by}"),
+        (Some(r), Resolve::NoneApplies) => format!("we will respond by {r}; no resolution time applies to it"),
+        (Some(r), Resolve::Reached) => format!("we will respond by {r}"),
+        (None, Resolve::By(by)) => format!("we aim to resolve it by {by}"),
+        (None, Resolve::NoneApplies) => "no resolution time applies to it".to_owned(),
+        (None, Resolve::Reached) => return None,
+    };
+    Some(text)
 }
 
 /// Queues the notice to the case's customer side (To her, her colleagues on the case in Cc),
@@ -95,7 +155,7 @@ pub async fn queue_regrade(
         tracing::warn!(case = %c.number, "{why}; the re-grade notice is not sent");
         return Ok(false);
     }
-    let (response_due, resolution_due) = regrade.due(config, company);
+    let (response_due, resolution_due) = regrade.due(config, company, Carrier::Notice);
     let context = RegradeContext {
         case_number: c.number.to_string(),
         case_tag: config.intake.case_tag.render(c.number),
@@ -104,7 +164,7 @@ pub async fn queue_regrade(
         severity_meaning: c.severity.meaning().to_owned(),
         case_type: c.case_type.to_string(),
         was: regrade.was(),
-        regraded: regrade.line(config, company),
+        regraded: regrade.line(config, company, Carrier::Notice),
         response_due,
         resolution_due,
         contact_name: readers.to.name.clone().unwrap_or_else(|| readers.to.address.to_string()),
@@ -151,17 +211,68 @@ async fn opened_by_automated_mail(txn: &Tx, case_id: i64) -> Result<bool, DbErr>
 
 #[cfg(test)]
 mod tests {
-    use super::promise;
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 7, h, 0, 0).unwrap()
+    }
+
+    /// An S1 case opened at 09:00, unanswered: respond by 10:00, resolve by 17:00.
+    fn case(status: Status) -> CaseClocks {
+        CaseClocks {
+            status,
+            first_response_due: Some(at(10)),
+            first_response_at: None,
+            resolution_due: Some(at(17)),
+            paused_since: None,
+            resolved_at: None,
+            closed_at: None,
+        }
+    }
+
+    /// The line's promise for `c` told by `carrier`, due times shown as their hour.
+    fn told(c: &CaseClocks, carrier: Carrier) -> Option<String> {
+        promise(&owed(c, carrier).map(|d| d.format("%H:%M").to_string()))
+    }
 
     #[test]
-    fn the_promise_names_only_the_targets_still_ahead() {
-        assert_eq!(
-            promise("Mon 10:00", "Tue 10:00"),
-            "we will respond by Mon 10:00 and aim to resolve it by Tue 10:00"
-        );
-        assert_eq!(promise("Mon 10:00", ""), "we will respond by Mon 10:00; no resolution time applies to it");
-        // Answered already: the response target is behind her.
-        assert_eq!(promise("", "Tue 10:00"), "we aim to resolve it by Tue 10:00");
-        assert_eq!(promise("", ""), "no resolution time applies to it");
+    fn a_notice_on_an_unanswered_open_case_promises_both_targets() {
+        let both = told(&case(Status::Open), Carrier::Notice);
+        assert_eq!(both.as_deref(), Some("we will respond by 10:00 and aim to resolve it by 17:00"));
+        let mut bug = case(Status::New);
+        bug.resolution_due = None;
+        let respond = told(&bug, Carrier::Notice);
+        assert_eq!(respond.as_deref(), Some("we will respond by 10:00; no resolution time applies to it"));
+    }
+
+    #[test]
+    fn a_relayed_reply_is_itself_the_response_and_promises_none() {
+        assert_eq!(told(&case(Status::New), Carrier::Relay).as_deref(), Some("we aim to resolve it by 17:00"));
+        let mut bug = case(Status::New);
+        bug.resolution_due = None;
+        assert_eq!(told(&bug, Carrier::Relay).as_deref(), Some("no resolution time applies to it"));
+    }
+
+    #[test]
+    fn a_notice_after_the_first_response_promises_only_the_resolution() {
+        let mut answered = case(Status::Open);
+        answered.first_response_at = Some(at(9));
+        assert_eq!(told(&answered, Carrier::Notice).as_deref(), Some("we aim to resolve it by 17:00"));
+        answered.status = Status::Pending;
+        assert_eq!(told(&answered, Carrier::Notice).as_deref(), Some("we aim to resolve it by 17:00"));
+    }
+
+    #[test]
+    fn a_resolved_or_closed_case_promises_nothing_answered_or_not() {
+        for status in [Status::Resolved, Status::Closed] {
+            for carrier in [Carrier::Notice, Carrier::Relay] {
+                let mut c = case(status);
+                assert_eq!(told(&c, carrier), None, "{status} by {carrier:?}, unanswered");
+                c.first_response_at = Some(at(9));
+                assert_eq!(told(&c, carrier), None, "{status} by {carrier:?}, answered");
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::limit::Ledger;
-use super::regrade::{Regrade, queue_regrade};
+use super::regrade::{Carrier, Regrade, queue_regrade};
 use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
 use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
 use crate::cases::{
@@ -206,79 +206,129 @@ async fn apply(
     txn: &Tx,
     ctx: &Ctx<'_>,
     mail: &AgentMail<'_>,
-    mut c: case::Model,
-    plan: Plan<'_>,
+    c: case::Model,
+    mut plan: Plan<'_>,
     actor: &Actor,
 ) -> Result<&'static str, MailError> {
+    let changed = change_case(txn, ctx, mail, c, &mut plan, actor).await?;
+    let told = tell_customer(txn, ctx, mail, &changed, &plan, actor).await?;
+    let what = told.what(&plan);
+    let c = &changed.case;
+    let relayed = matches!(told, Told::Relayed { .. });
+    let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
+    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
+    record_event(txn, c.id, ctx.now, actor, "agent_reply", (None, None), Some(what.to_owned()));
+    Ok(what)
+}
+
+/// The case once a reply's commands are applied.
+struct Changed {
+    case: case::Model,
+    /// The case before its re-classification, if the reply re-classified it.
+    was: Option<case::Model>,
+    /// The reply resolved the case (it was not resolved before).
+    resolving: bool,
+}
+
+/// Applies the plan's changes to the case, in the order the commands depend on: the
+/// classification, then the fields, time, status, and escalations.
+async fn change_case(
+    txn: &Tx,
+    ctx: &Ctx<'_>,
+    mail: &AgentMail<'_>,
+    mut c: case::Model,
+    plan: &mut Plan<'_>,
+    actor: &Actor,
+) -> Result<Changed, MailError> {
     let (config, now) = (ctx.config, ctx.now);
     let mut was = None;
     if let Some(class) = plan.classification {
         let reclassified = cases::reclassify(txn, config, &c, class, actor, now).await?;
         was = Some(std::mem::replace(&mut c, reclassified));
     }
-    for change in plan.fields {
+    for change in std::mem::take(&mut plan.fields) {
         c = set_field(txn, &c, change, actor, now).await?;
     }
-    for (minutes, rate) in plan.time {
+    for (minutes, rate) in std::mem::take(&mut plan.time) {
         cases::add_time(txn, config, &c, mail.agent, minutes, rate, now).await?;
     }
     let resolving = plan.status == Some(Status::Resolved) && c.status != Status::Resolved;
     if let Some(status) = plan.status.filter(|s| *s != c.status) {
         c = cases::set_status(txn, config, &c, status, actor, now).await?;
     }
-    teams::deescalate(txn, plan.deescalate, &c, actor, now).await?;
+    teams::deescalate(txn, std::mem::take(&mut plan.deescalate), &c, actor, now).await?;
     for (target, reason) in &plan.escalate {
-        let e = Escalation {
-            case: &c,
-            target: *target,
-            reason: reason.as_deref(),
-            by: mail.agent,
-            actor,
-            support: &mail.mailbox.address,
-        };
+        let by = mail.agent;
+        let support = &mail.mailbox.address;
+        let e = Escalation { case: &c, target: *target, reason: reason.as_deref(), by, actor, support };
         teams::escalate(txn, ctx, e).await?;
     }
-    let solution = c.solution.clone().filter(|_| resolving);
+    Ok(Changed { case: c, was, resolving })
+}
+
+/// What of the reply reached the customer.
+enum Told {
+    /// The reply, or the resolution notice, with the re-grade's line if there was one.
+    Relayed {
+        resolution: bool,
+    },
+    /// Only the re-grade notice: the reply had nothing for her.
+    Regrade,
+    /// The reply had words for her, but she has no address mail can be sent to.
+    NoAddress,
+    Nothing,
+}
+
+impl Told {
+    /// For the log, the event and `cases update`'s output.
+    fn what(&self, plan: &Plan<'_>) -> &'static str {
+        match self {
+            Told::Regrade => "commands applied; the customer is told of the re-grade",
+            Told::Relayed { resolution: true } => "resolution sent to the customer",
+            Told::Relayed { resolution: false } => "reply relayed to the customer",
+            _ if plan.note => "internal note",
+            Told::NoAddress => "no customer address that mail can be sent to; kept as a note",
+            Told::Nothing if !plan.escalate.is_empty() => "escalated; nothing was sent to the customer",
+            Told::Nothing => "commands applied; nothing to relay",
+        }
+    }
+}
+
+/// Relays the reply (recorded as the first response once queued) and tells of a re-grade:
+/// once, as a line of the relay when one goes, else in a notice of its own. The line is
+/// worded for what the customer is owed once she reads it, so a relay that is itself the
+/// first response promises none.
+async fn tell_customer(
+    txn: &Tx,
+    ctx: &Ctx<'_>,
+    mail: &AgentMail<'_>,
+    changed: &Changed,
+    plan: &Plan<'_>,
+    actor: &Actor,
+) -> Result<Told, MailError> {
+    let c = &changed.case;
+    let solution = c.solution.as_deref().filter(|_| changed.resolving);
+    let regrade = changed.was.as_ref().and_then(|was| Regrade::of(was, c));
     let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
-    let regrade = was.as_ref().and_then(|was| Regrade::of(was, &c));
-    let regraded = regrade.as_ref().map(|r| r.line(config, ctx.companies.of(config, &c))).unwrap_or_default();
-    let mut relayed = false;
     if public {
-        let what = match &solution {
+        let company = ctx.companies.of(ctx.config, c);
+        let regraded = regrade.as_ref().map(|r| r.line(ctx.config, company, Carrier::Relay)).unwrap_or_default();
+        let what = match solution {
             Some(solution) => ToCustomer::Resolution { text: &plan.text, solution },
             None => ToCustomer::Reply { text: &plan.text },
         };
-        let relay = Relay {
-            case: &c,
-            agent: mail.agent,
-            support: &mail.mailbox.address,
-            what,
-            regraded: &regraded,
-            attachments: &mail.msg.attachments,
-        };
-        relayed = queue_relay(txn, ctx, relay).await?;
-        if relayed {
-            record_response(txn, &c, actor, mail.arrival.received_at).await?;
+        let (agent, support, attachments) = (mail.agent, &mail.mailbox.address, &mail.msg.attachments);
+        let relay = Relay { case: c, agent, support, what, regraded: &regraded, attachments };
+        if queue_relay(txn, ctx, relay).await? {
+            record_response(txn, c, actor, mail.arrival.received_at).await?;
+            return Ok(Told::Relayed { resolution: solution.is_some() });
         }
     }
-    // The promise of the acknowledgement: told once, in the reply when one went, else apart.
-    let told = match &regrade {
-        Some(regrade) if !relayed => queue_regrade(txn, ctx, regrade, &mail.mailbox.address).await?,
-        _ => false,
-    };
-    let what = match (relayed, plan.note) {
-        (false, _) if told => "commands applied; the customer is told of the re-grade",
-        (true, _) if solution.is_some() => "resolution sent to the customer",
-        (true, _) => "reply relayed to the customer",
-        (false, true) => "internal note",
-        (false, false) if public => "no customer address that mail can be sent to; kept as a note",
-        (false, false) if !plan.escalate.is_empty() => "escalated; nothing was sent to the customer",
-        (false, false) => "commands applied; nothing to relay",
-    };
-    let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
-    cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
-    record_event(txn, c.id, now, actor, "agent_reply", (None, None), Some(what.to_owned()));
-    Ok(what)
+    match &regrade {
+        Some(regrade) if queue_regrade(txn, ctx, regrade, &mail.mailbox.address).await? => Ok(Told::Regrade),
+        _ if public => Ok(Told::NoAddress),
+        _ => Ok(Told::Nothing),
+    }
 }
 
 /// `#commands` given another way than by email (`supportd cases update`): the same parsing,

@@ -30,7 +30,8 @@ pub async fn record_response(txn: &Tx, c: &case::Model, actor: &Actor, at: DateT
 
 /// Sets the status. Pending (waiting on the customer) pauses the resolution clock; leaving
 /// pending moves the resolution due time on by the business time spent paused (counted into
-/// the target from the start, as a change of classification counts it).
+/// the target from the start, as a change of classification counts it). A resolved or closed
+/// case set to any other status is opened again, as a customer's reply opens it (`reopen`).
 pub async fn set_status(
     txn: &Tx,
     config: &Config,
@@ -44,6 +45,9 @@ pub async fn set_status(
     update.status = Set(status);
     update.updated_at = Set(now);
     update.next_alert_at = Set(Some(now));
+    if ended(old) && !ended(status) {
+        reopen(&mut update, config, c, now);
+    }
     if status == Status::Pending && old != Status::Pending {
         update.paused_since = Set(Some(now));
     }
@@ -63,6 +67,28 @@ pub async fn set_status(
     let updated = update.update(txn).await?;
     record_event(txn, c.id, now, actor, "status", (Some(old.to_string()), Some(status.to_string())), None);
     Ok(updated)
+}
+
+fn ended(status: Status) -> bool {
+    matches!(status, Status::Resolved | Status::Closed)
+}
+
+/// A resolved or closed case opened again, by the customer's reply or an agent's status
+/// change: no longer ended (outcomes read `resolved_at`/`closed_at`, and a stale one would
+/// judge the next resolution by the last), and its SLA starts afresh at `from`, with new
+/// response and resolution targets and nothing paused, so that warnings are reckoned from
+/// then rather than all falling due at once. The caller sets the new status and wakes the
+/// scheduler (`next_alert_at`), which works out the new targets' alerts.
+pub(super) fn reopen(update: &mut case::ActiveModel, config: &Config, c: &case::Model, from: DateTime<Utc>) {
+    let due = config.sla.due_times(&config.calendar, classification(c), from, Duration::zero());
+    update.sla_started_at = Set(from);
+    update.paused_seconds = Set(0);
+    update.paused_since = Set(None);
+    update.first_response_at = Set(None);
+    update.first_response_due = Set(Some(due.respond));
+    update.resolution_due = Set(due.resolve);
+    update.resolved_at = Set(None);
+    update.closed_at = Set(None);
 }
 
 /// Changes severity, type or the client-configuration flag, and recomputes the due times from

@@ -210,9 +210,8 @@ async fn remember_cc(db: &impl ConnectionTrait, case_id: i64, msg: &ParsedMessag
 
 /// A follow-up from the customer side. A case waiting on the customer (pending), resolved,
 /// or closed within the reopen window is open again; a resolved or closed one starts its
-/// SLA afresh from this message: new response and resolution targets, nothing paused, and
-/// warnings reckoned from here (not from the first message, which would put them all past). `automated` mail (an out-of-office, a bounce: the
-/// reason is given) is recorded on the case but changes nothing: a robot is no reply.
+/// SLA afresh from this message (`change::reopen`). `automated` mail (an out-of-office, a
+/// bounce: the reason is given) is recorded on the case but changes nothing: a robot is no reply.
 pub async fn append_message(
     txn: &Tx,
     config: &Config,
@@ -234,26 +233,10 @@ pub async fn append_message(
     }
     let mut update: case::ActiveModel = case.clone().into();
     update.updated_at = Set(now);
-    if matches!(status, Status::Pending | Status::Resolved | Status::Closed) {
-        update.status = Set(Status::Open);
-    }
     if matches!(status, Status::Resolved | Status::Closed) {
-        let class = crate::sla::Classification {
-            severity: case.severity,
-            case_type: case.case_type,
-            client_config: case.client_config,
-        };
-        let due = config.sla.due_times(&config.calendar, class, received_at, chrono::Duration::zero());
-        update.sla_started_at = Set(received_at);
-        update.paused_seconds = Set(0);
-        update.paused_since = Set(None);
-        update.first_response_at = Set(None);
-        update.first_response_due = Set(Some(due.respond));
-        update.resolution_due = Set(due.resolve);
-        // The scheduler works out the new target's alerts at its next tick.
+        update.status = Set(Status::Open);
+        super::change::reopen(&mut update, config, case, received_at);
         update.next_alert_at = Set(Some(now));
-        update.resolved_at = Set(None);
-        update.closed_at = Set(None);
     }
     update.update(txn).await?;
     record_event(txn, case.id, now, actor, "message", (None, None), None);

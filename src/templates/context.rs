@@ -283,9 +283,9 @@ pub struct RegradeContext {
     pub was: String,
     /// "We have re-graded this case to severity S1 (…); we will respond by …".
     pub regraded: String,
-    /// In the customer company's zone; "" once answered.
+    /// In the customer company's zone; "" once answered, or once the case is resolved or closed.
     pub response_due: String,
-    /// Likewise; "" when no resolution target applies.
+    /// Likewise; "" when no resolution target applies, or the case is resolved or closed.
     pub resolution_due: String,
     pub contact_name: String,
     pub support_address: String,

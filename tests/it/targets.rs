@@ -236,3 +236,51 @@ async fn the_report_mail_words_a_short_median_in_minutes() {
     let line = text.lines().find(|l| l.contains("S1:")).unwrap_or_else(|| panic!("an S1 line: {text}"));
     assert!(line.contains("median first response 2 min,"), "{line}");
 }
+
+/// Each target's (state, due) in `cases show` at `now`.
+fn targets_at(sandbox: &Sandbox, n: &str, now: &str) -> BTreeMap<String, (String, String)> {
+    let case: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(now, &["cases", "show", n, "--format", "json"])).unwrap();
+    let sla = case["sla"].as_array().unwrap_or_else(|| panic!("no targets: {case}"));
+    let pair = |t: &serde_json::Value| (t["state"].as_str().unwrap().to_owned(), t["due"].as_str().unwrap().to_owned());
+    sla.iter().map(|t| (t["target"].as_str().unwrap().to_owned(), pair(t))).collect()
+}
+
+fn targets(respond: (&str, &str), resolve: (&str, &str)) -> BTreeMap<String, (String, String)> {
+    let due = |s: &str| s.parse::<DateTime<Utc>>().unwrap().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    [("respond", respond), ("resolve", resolve)].map(|(t, (state, at))| (t.into(), (state.into(), due(at)))).into()
+}
+
+/// An agent who opens a resolved case again (`cases update --status open`, as `#status open`)
+/// opens it as a customer's reply does: the earlier resolution no longer decides the outcome,
+/// and the SLA starts afresh. Resolved in time on Monday, reopened on Tuesday and closed the
+/// Monday after, past the new due time, the resolution reads breached (it read met, from
+/// Monday's `resolved_at`).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_who_reopens_a_resolved_case_has_its_next_resolution_judged_afresh() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let update =
+        |at: &str, args: &[&str]| sandbox.run_at(at, &[&["cases", "update", "1", "--as", "alice"], args].concat());
+    // S3 from Monday 30 November 09:00 (London): respond by 17:00, resolve in 3 business days.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Printer offline");
+    sandbox.run_at(
+        "2026-11-30T09:30:00Z",
+        &["cases", "log", "1", "--channel", "phone", "--as", "alice", "--text", "Called back"],
+    );
+    update("2026-11-30T10:00:00Z", &["--solution", "Restarted the spooler", "--status", "resolved"]);
+    let resolved = targets(("met", "2026-11-30T17:00:00Z"), ("met", "2026-12-02T17:00:00Z"));
+    assert_eq!(targets_at(&sandbox, "000001", "2026-11-30T12:00:00Z"), resolved);
+
+    update("2026-12-01T10:00:00Z", &["--status", "open"]);
+    let reopened = targets(("ok", "2026-12-02T10:00:00Z"), ("ok", "2026-12-04T10:00:00Z"));
+    assert_eq!(targets_at(&sandbox, "000001", "2026-12-01T12:00:00Z"), reopened, "both due from Tuesday 10:00");
+    let text = sandbox.run_at("2026-12-01T12:00:00Z", &["cases", "show", "1"]);
+    let resolve = text.lines().find(|l| l.trim_start().starts_with("resolve")).expect("the resolution line");
+    assert!(!resolve.contains("met"), "{text}");
+
+    update("2026-12-07T10:00:00Z", &["--status", "closed"]);
+    let closed = targets(("breached", "2026-12-02T10:00:00Z"), ("breached", "2026-12-04T10:00:00Z"));
+    assert_eq!(targets_at(&sandbox, "000001", "2026-12-07T12:00:00Z"), closed, "closed past the new due times");
+    let (_, rows) = csv_table(&sandbox.run_at("2026-12-07T12:00:00Z", &["report", "cases", "--format", "csv"]));
+    assert_eq!(first_word(&rows[0]["Resolution Target"]), "breached", "{rows:?}");
+}
