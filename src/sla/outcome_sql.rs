@@ -88,14 +88,14 @@ mod tests {
     /// Every combination of the facts around a due time of 12:00 (and a resolution due at
     /// 15:00): before, on and after it, or none.
     fn every_case() -> Vec<case::Model> {
-        let times = [None, Some(at(11)), Some(at(12)), Some(at(13)), Some(at(16))];
+        let times = [None, Some(at(11)), Some(at(12)), Some(at(13)), Some(at(15)), Some(at(16))];
         let statuses = [Status::New, Status::Open, Status::Pending, Status::Resolved, Status::Closed];
         let mut cases = Vec::new();
         for status in statuses {
             for first_response_at in times {
                 for resolved_at in times {
                     for closed_at in [None, Some(at(12)), Some(at(16))] {
-                        for paused_since in [None, Some(at(14)), Some(at(16))] {
+                        for paused_since in [None, Some(at(14)), Some(at(15)), Some(at(16))] {
                             let id = cases.len() as i64 + 1;
                             let c = clocks(status, first_response_at, resolved_at, closed_at, paused_since);
                             cases.push(row(id, c));
@@ -204,8 +204,10 @@ mod tests {
         for target in [TargetKind::Respond, TargetKind::Resolve] {
             for o in Outcome::ALL {
                 // A resolution is reached when the case ends, so it is never closed unanswered.
-                let possible = !(target == TargetKind::Resolve && o == Outcome::ClosedWithoutResponse)
-                    && !(target == TargetKind::Respond && o == Outcome::Paused);
+                let possible = !matches!(
+                    (target, o),
+                    (TargetKind::Resolve, Outcome::ClosedWithoutResponse) | (TargetKind::Respond, Outcome::Paused)
+                );
                 assert_eq!(seen.contains(&(target, o)), possible, "{target:?} {o:?} was tried");
             }
         }
