@@ -13,6 +13,7 @@ mod parties;
 mod readers;
 mod standing;
 mod time;
+mod trail;
 mod view;
 
 pub use crate::sla::Classification;
@@ -32,7 +33,7 @@ pub use parties::{
 pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
+pub use trail::EventView;
 pub use view::{
-    CaseDetail, CaseView, CasesPage, EventView, MessageView, SentView, SlaLine, list_cases, list_cases_page, show_case,
-    sla_status,
+    CaseDetail, CaseView, CasesPage, MessageView, SentView, SlaLine, list_cases, list_cases_page, show_case, sla_status,
 };

@@ -8,11 +8,12 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::trail::EventView;
 use crate::config::Config;
 use crate::domain::{CaseNumber, Status};
 use crate::sla::{CaseClocks, TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
-    agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
+    agent, alert_sent, case, case_participant, company, contact, message, outbox, time_entry,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,16 +73,6 @@ pub struct TimeView {
     pub minutes: i32,
     pub rate: String,
     pub budget_hours: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EventView {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub kind: String,
-    pub old_value: Option<String>,
-    pub new_value: Option<String>,
-    pub detail: Option<String>,
 }
 
 /// Mail supportd wrote on the case (acknowledgement, notifications, relays, alerts) and
@@ -250,9 +241,10 @@ pub async fn show_case(
     {
         names.contacts.insert(id, ct.email);
     }
-    for a in agent::Entity::find().all(db).await? {
-        names.agent_names.insert(a.id, a.name);
-        names.agents.insert(a.id, a.email);
+    let agents = agent::Entity::find().all(db).await?;
+    for a in &agents {
+        names.agent_names.insert(a.id, a.name.clone());
+        names.agents.insert(a.id, a.email.clone());
     }
     let time = time_entry::Entity::find()
         .filter(time_entry::Column::CaseId.eq(c.id))
@@ -287,21 +279,7 @@ pub async fn show_case(
         .into_model::<MessageView>()
         .all(db)
         .await?;
-    let events = case_event::Entity::find()
-        .filter(case_event::Column::CaseId.eq(c.id))
-        .order_by_asc(case_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| EventView {
-            at: e.at,
-            actor: e.actor,
-            kind: e.kind,
-            old_value: e.old_value,
-            new_value: e.new_value,
-            detail: e.detail,
-        })
-        .collect();
+    let events = super::trail::events_of(db, c.id, &agents).await?;
     let cc = case_participant::Entity::find()
         .filter(case_participant::Column::CaseId.eq(c.id))
         .order_by_asc(case_participant::Column::Id)

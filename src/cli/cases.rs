@@ -133,12 +133,12 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     print_sent(d, zone);
     outln!("\nEvents:");
     for e in &d.events {
-        let change = match (&e.old_value, &e.new_value) {
+        let change = match &e.shown_change {
             (None, None) => String::new(),
             (o, n) => format!(" {} -> {}", o.as_deref().unwrap_or("-"), n.as_deref().unwrap_or("-")),
         };
         let detail = e.detail.as_deref().map(|d| format!(" · {d}")).unwrap_or_default();
-        outln!("  {} {} {}{change}{detail}", zone.time(Some(e.at)), e.actor, e.kind);
+        outln!("  {} {} {}{change}{detail}", zone.time(Some(e.at)), e.actor_name, e.kind);
     }
 }
 

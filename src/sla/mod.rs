@@ -4,6 +4,7 @@
 mod alerts;
 mod calendar;
 mod outcome;
+pub mod outcome_sql;
 mod policy;
 #[cfg(test)]
 mod props;

@@ -28,6 +28,20 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Met, Outcome::Breached, Outcome::ClosedWithoutResponse, Outcome::Running, Outcome::Paused];
+
+    /// As in JSON and in `/metrics`: `met`, `breached`, `missed`, `running`, `paused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Met => "met",
+            Outcome::Breached => "breached",
+            Outcome::ClosedWithoutResponse => "missed",
+            Outcome::Running => "running",
+            Outcome::Paused => "paused",
+        }
+    }
+
     /// Decided one way or the other: counted in a share of targets met.
     pub fn decided(self) -> bool {
         matches!(self, Outcome::Met | Outcome::Breached | Outcome::ClosedWithoutResponse)

@@ -167,8 +167,11 @@ pub struct PageMessage {
 #[derive(Debug, Clone, Serialize)]
 pub struct PageEvent {
     pub at: String,
+    /// An agent's name, else the address (a customer's, a team's), or `system`.
     pub actor: String,
-    /// "status: new → open", "assigned: ann@example.com".
+    /// The agent's address, shown on hover, when `actor` is their name; else empty.
+    pub actor_address: String,
+    /// "status: new → open", "assignee: Ann Lee".
     pub what: String,
 }
 
@@ -332,7 +335,12 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
                 flags: "f".into(),
                 body: "b".into(),
             }],
-            events: vec![PageEvent { at: "t".into(), actor: "a".into(), what: "w".into() }],
+            events: vec![PageEvent {
+                at: "t".into(),
+                actor: "Alice Smith".into(),
+                actor_address: "alice@example.com".into(),
+                what: "w".into(),
+            }],
             sent: vec![PageSent {
                 kind: "ack".into(),
                 to: "jane@acme.example".into(),

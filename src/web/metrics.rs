@@ -1,6 +1,7 @@
 //! `/metrics`: the counters of `crate::metrics`, and what the database knows now (the
-//! outbox by status and its oldest unsent mail, open cases by severity and status, targets
-//! breached and due within the hour, held and quarantined mail), read at each scrape.
+//! outbox by status and its oldest unsent mail, open cases by severity and status, their
+//! targets by outcome, breached and due within the hour, held and quarantined mail), read at
+//! each scrape. Target outcomes are `TargetFacts::outcome`'s, counted in SQL.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -11,10 +12,12 @@ use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::desk::Desk;
 use crate::domain::{Severity, Status};
+use crate::sla::{Outcome, TargetKind, outcome_sql};
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{case, outbox};
 
@@ -37,6 +40,23 @@ struct Target {
     target: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetOutcome {
+    target: &'static str,
+    /// `Outcome::as_str`: `met`, `breached`, `running`, `paused`.
+    outcome: &'static str,
+}
+
+/// One target's counts over the open cases.
+struct TargetFigures {
+    target: &'static str,
+    by_outcome: Vec<(&'static str, i64)>,
+    /// Breached and not yet reached: what someone can still act on.
+    breached: u64,
+    /// Running, and due within the hour (wall-clock: what a pager should wake someone for).
+    at_risk: u64,
+}
+
 pub async fn metrics(State(desk): State<Desk>) -> Response {
     match render(&desk, desk.now()).await {
         Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
@@ -50,8 +70,7 @@ struct Figures {
     outbox: Vec<(OutboxStatus, i64)>,
     oldest_unsent_seconds: i64,
     open: Vec<(Severity, Status, i64)>,
-    /// (target, breached, due within the hour)
-    targets: Vec<(&'static str, u64, u64)>,
+    targets: Vec<TargetFigures>,
     held: u64,
     quarantined: u64,
 }
@@ -90,12 +109,18 @@ fn encode(f: Figures) -> Result<String, std::fmt::Error> {
     }
     r.register("open_cases", "Cases not resolved or closed, by severity and status", open);
     let (breached, at_risk) = (Family::<Target, Gauge>::default(), Family::<Target, Gauge>::default());
-    for (target, past, soon) in f.targets {
-        breached.get_or_create(&Target { target }).set(past as i64);
-        at_risk.get_or_create(&Target { target }).set(soon as i64);
+    let by_outcome = Family::<TargetOutcome, Gauge>::default();
+    for t in f.targets {
+        let target = t.target;
+        breached.get_or_create(&Target { target }).set(t.breached as i64);
+        at_risk.get_or_create(&Target { target }).set(t.at_risk as i64);
+        for (outcome, n) in t.by_outcome {
+            by_outcome.get_or_create(&TargetOutcome { target, outcome }).set(n);
+        }
     }
-    r.register("cases_breached", "Open cases past a target not met", breached);
-    r.register("cases_at_risk", "Open cases whose target falls due within the hour", at_risk);
+    r.register("open_case_targets", "Open cases by each target's outcome, as cases show reads it", by_outcome);
+    r.register("cases_breached", "Open cases past a target not yet reached", breached);
+    r.register("cases_at_risk", "Open cases whose running target falls due within the hour", at_risk);
     r.register("held_mail", "Automated mail held for an agent", gauge(f.held as i64));
     r.register("quarantined", "Messages in quarantine", gauge(f.quarantined as i64));
     let mut text = String::new();
@@ -146,22 +171,50 @@ async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, 
         .await
 }
 
-/// Per target: open cases past it unmet, and those due within the hour.
-async fn targets(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<(&'static str, u64, u64)>, DbErr> {
+/// Per target, from `TargetFacts::outcome` as SQL (`sla::outcome_sql`): open cases by
+/// outcome, those breached and not yet reached, and those running and due within the
+/// hour. Three counts per target, whatever the backlog.
+async fn targets(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<TargetFigures>, DbErr> {
     let soon = now + Duration::hours(1);
     let mut out = Vec::new();
-    for (target, due, met) in [
-        ("respond", case::Column::FirstResponseDue, case::Column::FirstResponseAt),
-        ("resolve", case::Column::ResolutionDue, case::Column::ResolvedAt),
-    ] {
-        let mut waiting = Condition::all().add(case::Column::Status.is_in(OPEN)).add(met.is_null());
-        if target == "resolve" {
-            // Pending pauses the resolution clock: its due time moves on when it resumes.
-            waiting = waiting.add(case::Column::Status.ne(Status::Pending));
+    for target in [TargetKind::Respond, TargetKind::Resolve] {
+        let due = outcome_sql::due_column(target);
+        let open = || case::Entity::find().filter(case::Column::Status.is_in(OPEN)).filter(due.is_not_null());
+        let is = |o: Outcome| outcome_sql::is(target, now, o);
+        let found: Vec<(String, i64)> = open()
+            .select_only()
+            .expr_as(outcome_sql::outcome(target, now), "target_outcome")
+            .column_as(case::Column::Id.count(), "n")
+            // By the output's name: on PostgreSQL the expression's bound `now` would not
+            // match itself between SELECT and GROUP BY.
+            .group_by(Expr::col("target_outcome"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut by_outcome: Vec<(&'static str, i64)> = possible(target).iter().map(|o| (o.as_str(), 0)).collect();
+        for (name, n) in found {
+            match by_outcome.iter_mut().find(|(o, _)| *o == name) {
+                Some(slot) => slot.1 = n,
+                None => by_outcome.extend(Outcome::ALL.iter().find(|o| o.as_str() == name).map(|o| (o.as_str(), n))),
+            }
         }
-        let past = case::Entity::find().filter(waiting.clone().add(due.lte(now))).count(db).await?;
-        let within = case::Entity::find().filter(waiting.add(due.gt(now)).add(due.lte(soon))).count(db).await?;
-        out.push((target, past, within));
+        let breached = open().filter(is(Outcome::Breached)).filter(outcome_sql::unreached(target));
+        let at_risk = open().filter(is(Outcome::Running)).filter(due.lte(soon));
+        out.push(TargetFigures {
+            target: target.as_str(),
+            by_outcome,
+            breached: breached.count(db).await?,
+            at_risk: at_risk.count(db).await?,
+        });
     }
     Ok(out)
+}
+
+/// The outcomes an open case's target can have (a resolution is reached only when the case
+/// ends; a response clock never pauses): shown as 0 when no case has them.
+fn possible(target: TargetKind) -> &'static [Outcome] {
+    match target {
+        TargetKind::Respond => &[Outcome::Met, Outcome::Breached, Outcome::Running],
+        TargetKind::Resolve => &[Outcome::Breached, Outcome::Running, Outcome::Paused],
+    }
 }

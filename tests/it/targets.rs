@@ -182,6 +182,18 @@ async fn lists_and_pages_name_the_assigned_agent() {
         (json[0]["assignee"].as_str(), json[0]["assignee_name"].as_str()),
         (Some("alice@example.com"), Some("Alice Smith"))
     );
+    // The events say who: her name in the table, her address in JSON as written.
+    let show = sandbox.run_at(NOW, &["cases", "show", "1"]);
+    let events: Vec<&str> = show.lines().skip_while(|l| *l != "Events:").skip(1).collect();
+    assert!(events.iter().any(|l| l.contains(" Alice Smith opened")), "{show}");
+    assert!(!events.iter().any(|l| l.contains("alice@example.com")), "named, not by address: {show}");
+    let shown: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["cases", "show", "1", "--format", "json"])).unwrap();
+    assert_eq!(
+        (shown["events"][0]["actor"].as_str(), shown["events"][0]["actor_name"].as_str()),
+        (Some("agent:alice@example.com"), Some("Alice Smith")),
+        "{shown}"
+    );
 
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_NOW", NOW);
@@ -194,6 +206,10 @@ async fn lists_and_pages_name_the_assigned_agent() {
     let page = get(&addr, "/cases/000001", None).body;
     assert!(page.contains(named), "{page}");
     assert!(!page.contains(">alice@example.com<"), "never the bare address: {page}");
+    let events = &page[page.find("<section id=\"events\">").expect("the events")..];
+    assert!(events.contains(&format!("<td data-label=\"Who\">{named}</td>")), "{events}");
+    assert!(events.contains(">assignee: Alice Smith<"), "{events}");
+    assert!(!events.contains("agent:alice") && !events.contains(">alice@example.com"), "{events}");
 }
 
 /// A notification after the first response keeps its due time and says the target was met
@@ -283,4 +299,96 @@ async fn an_agent_who_reopens_a_resolved_case_has_its_next_resolution_judged_afr
     assert_eq!(targets_at(&sandbox, "000001", "2026-12-07T12:00:00Z"), closed, "closed past the new due times");
     let (_, rows) = csv_table(&sandbox.run_at("2026-12-07T12:00:00Z", &["report", "cases", "--format", "csv"]));
     assert_eq!(first_word(&rows[0]["Resolution Target"]), "breached", "{rows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_the_outcomes_cases_show_reads_on_sqlite() {
+    metrics_count_the_outcomes_cases_show_reads(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_the_outcomes_cases_show_reads_on_postgres() {
+    metrics_count_the_outcomes_cases_show_reads(Backend::Postgres).await;
+}
+
+/// `/metrics` counts the open cases' targets by the outcome `cases show` reads, in the edge
+/// states: answered in time and late, unanswered past due, running, paused, and lapsed before
+/// it paused (once counted as not breached); a case closed unanswered is not open.
+async fn metrics_count_the_outcomes_cases_show_reads(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    let answer = |n: &str, at: &str| {
+        sandbox.run_at(at, &["cases", "log", n, "--channel", "phone", "--as", "alice", "--text", "Called back"]);
+    };
+    let status = |n: &str, at: &str, s: &str| {
+        sandbox.run_at(at, &["cases", "update", n, "--as", "alice", "--status", s]);
+    };
+    // 1: S3 answered in time; to be resolved by Wednesday 17:00.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Answered");
+    answer("1", "2026-11-30T09:30:00Z");
+    // 2: S1 due to be answered by 10:00, answered at 11:00; resolution lapsed Monday 17:00.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S1", "Answered late");
+    answer("2", "2026-11-30T11:00:00Z");
+    // 3: S2 to be resolved by Tuesday 17:00, pending only on Wednesday.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S2", "Lapsed, then pending");
+    answer("3", "2026-11-30T09:30:00Z");
+    status("3", "2026-12-02T10:00:00Z", "pending");
+    // 4: S2 pending in time.
+    open(&sandbox, "2026-12-01T09:00:00Z", "S2", "Pending");
+    answer("4", "2026-12-01T09:30:00Z");
+    status("4", "2026-12-01T10:00:00Z", "pending");
+    // 5: S3 never answered; 6: S3 opened this morning; 7: closed without a response.
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Unanswered");
+    open(&sandbox, "2026-12-02T09:00:00Z", "S3", "New today");
+    open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Closed unanswered");
+    status("7", "2026-11-30T10:00:00Z", "closed");
+
+    // What `cases show` reads, counted as /metrics counts: open cases only, "ok" and
+    // "warned" are running, and breached-and-not-reached is `cases_breached`.
+    let mut shown: BTreeMap<String, f64> = BTreeMap::new();
+    for n in 1..=7 {
+        let json: serde_json::Value =
+            serde_json::from_str(&sandbox.run_at(NOW, &["cases", "show", &n.to_string(), "--format", "json"])).unwrap();
+        if json["status"] == "closed" {
+            assert_eq!(response_state(&json), "missed", "{json}");
+            continue;
+        }
+        for t in json["sla"].as_array().unwrap() {
+            let target = t["target"].as_str().unwrap();
+            let outcome = match t["state"].as_str().unwrap() {
+                "ok" | "warned" => "running",
+                other => other,
+            };
+            *shown
+                .entry(format!("supportd_open_case_targets{{target=\"{target}\",outcome=\"{outcome}\"}}"))
+                .or_default() += 1.0;
+            if outcome == "breached" && t["settled_at"].is_null() {
+                *shown.entry(format!("supportd_cases_breached{{target=\"{target}\"}}")).or_default() += 1.0;
+            }
+        }
+    }
+    let want: BTreeMap<String, f64> = [
+        ("supportd_open_case_targets{target=\"respond\",outcome=\"met\"}", 3.0),
+        ("supportd_open_case_targets{target=\"respond\",outcome=\"breached\"}", 2.0),
+        ("supportd_open_case_targets{target=\"respond\",outcome=\"running\"}", 1.0),
+        ("supportd_open_case_targets{target=\"resolve\",outcome=\"running\"}", 3.0),
+        ("supportd_open_case_targets{target=\"resolve\",outcome=\"breached\"}", 2.0),
+        ("supportd_open_case_targets{target=\"resolve\",outcome=\"paused\"}", 1.0),
+        ("supportd_cases_breached{target=\"respond\"}", 1.0),
+        ("supportd_cases_breached{target=\"resolve\"}", 2.0),
+    ]
+    .map(|(s, n)| (s.to_owned(), n))
+    .into();
+    assert_eq!(shown, want, "cases show reads each edge state");
+
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", NOW);
+    let mut daemon = Daemon::spawn(run);
+    let scraped = crate::web::samples(&get(&daemon.web_address(), "/metrics", None).body);
+    let counted: BTreeMap<String, f64> = scraped
+        .into_iter()
+        .filter(|(s, n)| {
+            (s.starts_with("supportd_open_case_targets{") || s.starts_with("supportd_cases_breached{")) && *n > 0.0
+        })
+        .collect();
+    assert_eq!(counted, want, "/metrics agrees with cases show");
 }

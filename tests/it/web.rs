@@ -8,7 +8,7 @@ use crate::support::sandbox::Daemon;
 use crate::support::{Backend, Sandbox, TestMailServer, customer_mail};
 
 /// Each sample line of the exposition: `name{labels} value`; the text ends with `# EOF`.
-fn samples(text: &str) -> Vec<(String, f64)> {
+pub fn samples(text: &str) -> Vec<(String, f64)> {
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF: {text}");
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -22,7 +22,7 @@ fn samples(text: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
-fn value(samples: &[(String, f64)], series: &str) -> Option<f64> {
+pub fn value(samples: &[(String, f64)], series: &str) -> Option<f64> {
     samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v)
 }
 

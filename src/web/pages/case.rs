@@ -70,14 +70,19 @@ fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
 
 /// "status: new → open (customer replied)".
 fn event(zone: chrono_tz::Tz, e: &EventView) -> PageEvent {
-    let change = match (&e.old_value, &e.new_value) {
+    let change = match &e.shown_change {
         (Some(old), Some(new)) => format!(": {old} → {new}"),
         (None, Some(new)) => format!(": {new}"),
         (Some(old), None) => format!(": {old} → (none)"),
         (None, None) => String::new(),
     };
     let detail = e.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
-    PageEvent { at: when(zone, e.at), actor: e.actor.clone(), what: format!("{}{change}{detail}", e.kind) }
+    PageEvent {
+        at: when(zone, e.at),
+        actor: e.actor_name.clone(),
+        actor_address: e.named_address().unwrap_or_default().to_owned(),
+        what: format!("{}{change}{detail}", e.kind),
+    }
 }
 
 /// "hosting since Fri 20 Nov 2026 09:30 GMT, by ann@example.com: disk full; until …".
