@@ -28,6 +28,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// As in JSON: `met`, `breached`, `missed`, `running`, `paused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Met => "met",
+            Outcome::Breached => "breached",
+            Outcome::ClosedWithoutResponse => "missed",
+            Outcome::Running => "running",
+            Outcome::Paused => "paused",
+        }
+    }
+
     /// Decided one way or the other: counted in a share of targets met.
     pub fn decided(self) -> bool {
         matches!(self, Outcome::Met | Outcome::Breached | Outcome::ClosedWithoutResponse)
@@ -69,6 +80,12 @@ impl TargetFacts {
     /// When the outcome was settled for good: the target reached, or the case ended.
     pub fn settled_at(&self) -> Option<DateTime<Utc>> {
         self.reached.or(self.ended)
+    }
+
+    /// The outcome once settled for good (met, breached or missed, whatever the time now);
+    /// `None` while the target still runs, pauses or has lapsed unanswered.
+    pub fn settled(&self) -> Option<Outcome> {
+        self.settled_at().map(|at| self.outcome(at))
     }
 }
 
@@ -159,9 +176,11 @@ mod tests {
         assert_eq!(c.respond().unwrap().outcome(at(15)), Outcome::Met);
         c.first_response_at = Some(at(12) + Duration::seconds(1));
         assert_eq!(c.respond().unwrap().outcome(at(15)), Outcome::Breached, "answered late");
+        assert_eq!(c.respond().unwrap().settled(), Some(Outcome::Breached));
         c.first_response_at = None;
         assert_eq!(c.respond().unwrap().outcome(at(11)), Outcome::Running);
         assert_eq!(c.respond().unwrap().outcome(at(13)), Outcome::Breached);
+        assert_eq!(c.respond().unwrap().settled(), None, "lapsed, but it can still be answered");
     }
 
     #[test]
@@ -171,6 +190,7 @@ mod tests {
             c.closed_at = Some(at(10));
             let early = c.respond().unwrap();
             assert_eq!(early.outcome(at(11)), Outcome::ClosedWithoutResponse);
+            assert_eq!(early.settled(), Some(Outcome::ClosedWithoutResponse));
             assert_eq!(early.outcome(at(20)), Outcome::ClosedWithoutResponse, "settled, whatever the time now");
             c.closed_at = Some(at(13));
             assert_eq!(c.respond().unwrap().outcome(at(20)), Outcome::Breached, "ended past due");
