@@ -101,7 +101,7 @@ async fn case_show_tells_why_what_was_sent_and_which_target_was_met() {
     let respond = line("respond  due").unwrap_or_else(|| panic!("the respond target: {show}"));
     assert!(respond.ends_with("· met"), "a met target says so, not minutes left: {respond}");
     let resolve = line("resolve  due").unwrap_or_else(|| panic!("the resolve target: {show}"));
-    assert!(resolve.ends_with(" h left") && !resolve.contains("business min"), "as `sla::span` words it: {resolve}");
+    assert!(resolve.ends_with(" left") && !resolve.contains("business min"), "as `sla::span` words it: {resolve}");
 
     let sent: Vec<&str> =
         show.lines().skip_while(|l| *l != "Mail sent:").skip(1).take_while(|l| !l.is_empty()).collect();
