@@ -122,6 +122,10 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
     let missed = |sev: &str| (line(sev)["Breaches"].as_str(), line(sev)["Closed Unanswered"].as_str());
     assert_eq!(missed("S3"), ("0", "1"), "closed unanswered before it was due: missed, not breached");
     assert_eq!(missed("S1"), ("1", "0"), "closed unanswered after it was due: breached");
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["report", "sla", "--format", "json"])).unwrap();
+    let s3 = json.as_array().unwrap().iter().find(|l| l["severity"] == "S3").expect("an S3 line");
+    assert_eq!((&s3["breaches"], &s3["closed_unanswered"]), (&0.into(), &1.into()), "report sla --format json");
     let table = sandbox.run_at(NOW, &["report", "sla", "--company", "acme"]);
     assert!(table.lines().next().unwrap().ends_with("CLOSED UNANSWERED"), "{table}");
 
