@@ -170,6 +170,14 @@ mod tests {
     }
 
     #[test]
+    fn an_outcome_reads_as_it_serializes() {
+        use Outcome::*;
+        for o in [Met, Breached, ClosedWithoutResponse, Running, Paused] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
+
+    #[test]
     fn a_response_is_met_only_when_given_by_its_due_time() {
         let mut c = clocks(Status::Open);
         c.first_response_at = Some(at(12));

@@ -62,6 +62,8 @@ async fn times_in_tables_are_in_the_calendar_zone_and_named() {
     assert!(list.contains("2026-07-01 11:00 BST  2026-07-02 11:00 BST"), "created, respond by: {list}");
     let status = stdout(&sandbox.run(&["sla", "status"]));
     assert!(status.contains("2026-07-02 11:00 BST"), "{status}");
+    let respond = status.lines().find(|l| l.contains(" respond ")).unwrap_or_else(|| panic!("{status}"));
+    assert!(respond.contains(" h over") || respond.contains(" min over"), "lapsed, worded by span: {status}");
     let show = stdout(&sandbox.run(&["cases", "show", "1"]));
     assert!(show.contains("created 2026-07-01 11:00 BST"), "{show}");
     assert!(show.contains("respond  due 2026-07-02 11:00 BST"), "{show}");
