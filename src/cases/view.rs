@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::trail::EventView;
 use crate::config::Config;
 use crate::domain::{CaseNumber, Status};
-use crate::sla::{CaseClocks, TargetFacts, TargetKind, TargetView, target_view};
+use crate::sla::{CaseClocks, Outcome, TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
     agent, alert_sent, case, case_participant, company, contact, message, outbox, time_entry,
 };
@@ -39,6 +39,9 @@ pub struct CaseView {
     pub updated_at: DateTime<Utc>,
     pub first_response_due: Option<DateTime<Utc>>,
     pub first_response_at: Option<DateTime<Utc>>,
+    /// How the response target ended, once it has (answered, or the case resolved or closed):
+    /// `met`, `breached` or `missed`, as `sla::Outcome` decides. `None` while it runs.
+    pub response_settled: Option<Outcome>,
     pub resolution_due: Option<DateTime<Utc>>,
     pub solution: Option<String>,
     pub opened_because: Option<String>,
@@ -389,6 +392,7 @@ fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: D
 }
 
 fn view(c: case::Model, names: &Names) -> CaseView {
+    let response_settled = CaseClocks::from(&c).respond().and_then(|f| f.settled());
     CaseView {
         channel: c.channel.to_string(),
         number: c.number,
@@ -407,6 +411,7 @@ fn view(c: case::Model, names: &Names) -> CaseView {
         updated_at: c.updated_at,
         first_response_due: c.first_response_due,
         first_response_at: c.first_response_at,
+        response_settled,
         resolution_due: c.resolution_due,
         with_teams: names.with_teams.get(&c.id).cloned().unwrap_or_default(),
         solution: c.solution,

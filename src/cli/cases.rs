@@ -5,9 +5,9 @@ use super::output::{self, Format, Zone};
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::app::AppError;
-use crate::cases::{CaseDetail, list_cases, show_case};
+use crate::cases::{CaseDetail, CaseView, list_cases, show_case};
 use crate::domain::CaseNumber;
-use crate::sla::{TargetState, TargetView};
+use crate::sla::{TargetState, TargetView, span};
 
 pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
     if !matches!(command, CasesCommand::List { .. } | CasesCommand::Show { .. }) {
@@ -57,11 +57,20 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
             c.contact.clone().unwrap_or_else(|| "-".into()),
             c.assignee_name.clone().or_else(|| c.assignee.clone()).unwrap_or_else(|| "-".into()),
             zone.time(Some(c.created_at)),
-            zone.time(c.first_response_due),
+            respond_by(c, zone),
             c.summary.clone(),
         ]
     });
     Exit::Ok
+}
+
+/// The response due time while it runs; once answered or ended, how it ended ("met",
+/// "breached", "missed"), as `cases show` says.
+fn respond_by(c: &CaseView, zone: Zone) -> String {
+    match c.response_settled {
+        Some(outcome) => outcome.as_str().into(),
+        None => zone.time(c.first_response_due),
+    }
 }
 
 async fn show(desk: &ReadDesk, number: CaseNumber, format: Format) -> Exit {
@@ -121,7 +130,7 @@ fn print_detail(d: &CaseDetail, zone: Zone) {
     if let Some(solution) = &c.solution {
         outln!("\nSolution: {solution}");
     }
-    outln!("\nTargets:");
+    outln!("\nTargets (time left in business hours):");
     for t in &d.sla {
         outln!("  {:<8} due {} · {}", t.target, zone.time(Some(t.due)), standing(t));
     }
@@ -160,19 +169,21 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
     }
 }
 
-/// Where a target stands: met or missed once settled, else the business time left (or past).
+/// Where a target stands: met or missed once settled, else the business time left (or past),
+/// worded by `sla::span` as everywhere else ("7 h", "1 h 30 min"); the heading says these are
+/// business hours.
 pub fn standing(t: &TargetView) -> String {
     let minutes = t.business_minutes_left;
     match (t.state, t.settled_at) {
         (TargetState::Met, _) => "met".into(),
         (TargetState::ClosedWithoutResponse, _) => {
-            format!("missed: closed without a response ({minutes} business min before it was due)")
+            format!("missed: closed without a response ({} before it was due)", span(minutes))
         }
-        (TargetState::Breached, Some(_)) => format!("breached: missed by {} business min", -minutes),
-        (TargetState::Breached, None) => format!("breached, {} business min ago", -minutes),
-        (TargetState::Paused, _) => format!("paused (waiting on the customer), {minutes} business min left"),
-        (TargetState::Warned, _) => format!("warned, {minutes} business min left"),
-        (TargetState::Ok, _) => format!("{minutes} business min left"),
+        (TargetState::Breached, Some(_)) => format!("breached: missed by {}", span(-minutes)),
+        (TargetState::Breached, None) => format!("breached, {} ago", span(-minutes)),
+        (TargetState::Paused, _) => format!("paused (waiting on the customer), {} left", span(minutes)),
+        (TargetState::Warned, _) => format!("warned, {} left", span(minutes)),
+        (TargetState::Ok, _) => format!("{} left", span(minutes)),
     }
 }
 

@@ -9,7 +9,7 @@ use super::{Exit, SlaCommand, SlaTarget};
 use crate::app::AppError;
 use crate::cases::{SlaLine, sla_status};
 use crate::domain::{CaseType, Severity};
-use crate::sla::TargetView;
+use crate::sla::{TargetView, span};
 
 pub async fn sla(config: &Path, command: SlaCommand) -> Exit {
     match command {
@@ -31,7 +31,7 @@ async fn status(config: &Path, format: Format) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let header = ["CASE", "SEV", "STATUS", "TARGET", "DUE", "LEFT (business min)", "STATE"];
+    let header = ["CASE", "SEV", "STATUS", "TARGET", "DUE", "LEFT (business time)", "STATE"];
     let rows: Vec<(&SlaLine, &TargetView)> = lines.iter().flat_map(|l| l.sla.iter().map(move |t| (l, t))).collect();
     match format {
         Format::Json => output::json(&lines),
@@ -46,7 +46,7 @@ async fn status(config: &Path, format: Format) -> Exit {
                         l.case.status.clone(),
                         t.target.to_owned(),
                         zone.time(Some(t.due)),
-                        if t.settled_at.is_some() { "-".into() } else { t.business_minutes_left.to_string() },
+                        left(t),
                         t.state.as_str().to_owned(),
                     ]
                 })
@@ -54,6 +54,15 @@ async fn status(config: &Path, format: Format) -> Exit {
         ),
     }
     Exit::Ok
+}
+
+/// Business time left, as `sla::span` words it ("1 h 30 min", "45 min over"); "-" once settled.
+fn left(t: &TargetView) -> String {
+    match (t.settled_at, t.business_minutes_left) {
+        (Some(_), _) => "-".into(),
+        (None, left) if left < 0 => format!("{} over", span(-left)),
+        (None, left) => span(left),
+    }
 }
 
 /// `sla due`: when a target lapses for a case received at a given time. Needs no database.

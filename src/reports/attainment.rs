@@ -1,6 +1,6 @@
 //! How a case did against its targets, as reports count it: the business time to its first
 //! response and to its resolution, and whether each target was met, breached, still running,
-//! or did not apply. Pure arithmetic over the stored case, so reports and tests agree.
+//! or did not apply (`sla::Outcome` decides; this only adds why a case has no target). Pure arithmetic over the stored case, so reports and tests agree.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -11,34 +11,34 @@ use crate::domain::{CaseType, Severity, Status};
 use crate::sla::{CaseClocks, Outcome};
 use crate::storage::entities::case;
 
-/// Where a case stands against one target.
+/// Where a case stands against one target: the target's `Outcome`, or why it has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Attainment {
-    Met,
-    Breached,
-    /// Resolved or closed before the due time with no response: missed all the same.
-    #[serde(rename = "missed")]
-    ClosedWithoutResponse,
-    /// Not reached yet, and not lapsed.
-    Running,
-    /// The resolution clock stands still: the case waits on the customer.
-    Paused,
     /// No resolution target for this case: a Bug, a change Request, or caused by
     /// client-side configuration.
     Exempt,
     /// Its severity has no resolution target (S4 by default).
     NoTarget,
+    /// Serialized as the outcome itself (`met`, `breached`, `missed`, `running`, `paused`).
+    #[serde(untagged)]
+    Target(Outcome),
 }
 
 impl Attainment {
+    /// As a report's cell reads it: the reason a target was missed though not breached.
     pub fn as_str(self) -> &'static str {
         match self {
-            Attainment::Met => "met",
-            Attainment::Breached => "breached",
-            Attainment::ClosedWithoutResponse => "missed (closed without response)",
-            Attainment::Running => "running",
-            Attainment::Paused => "paused",
+            Attainment::Target(Outcome::ClosedWithoutResponse) => "missed (closed without response)",
+            _ => self.word(),
+        }
+    }
+
+    /// One word, for a narrow column: `met`, `breached`, `missed`, `running`, `paused`,
+    /// `exempt`, `no target`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Attainment::Target(outcome) => outcome.as_str(),
             Attainment::Exempt => "exempt",
             Attainment::NoTarget => "no target",
         }
@@ -46,19 +46,13 @@ impl Attainment {
 
     /// Counted in a share of targets met: decided one way or the other.
     pub fn decided(self) -> bool {
-        matches!(self, Attainment::Met | Attainment::Breached | Attainment::ClosedWithoutResponse)
+        matches!(self, Attainment::Target(o) if o.decided())
     }
 }
 
 impl From<Outcome> for Attainment {
     fn from(o: Outcome) -> Attainment {
-        match o {
-            Outcome::Met => Attainment::Met,
-            Outcome::Breached => Attainment::Breached,
-            Outcome::ClosedWithoutResponse => Attainment::ClosedWithoutResponse,
-            Outcome::Running => Attainment::Running,
-            Outcome::Paused => Attainment::Paused,
-        }
+        Attainment::Target(o)
     }
 }
 
@@ -155,4 +149,20 @@ pub fn case_sla(config: &Config, c: &SlaFacts, now: DateTime<Utc>) -> CaseSla {
         None => Attainment::NoTarget,
     };
     CaseSla { first_response_minutes, resolution_minutes, response, resolution }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attainment_reads_as_its_outcome_or_why_there_is_none() {
+        let json = |a: Attainment| serde_json::to_value(a).unwrap();
+        assert_eq!(json(Outcome::ClosedWithoutResponse.into()), "missed", "as the outcome serializes");
+        assert_eq!(json(Outcome::Met.into()), "met");
+        assert_eq!((json(Attainment::Exempt), json(Attainment::NoTarget)), ("exempt".into(), "no_target".into()));
+        let missed = Attainment::from(Outcome::ClosedWithoutResponse);
+        assert_eq!((missed.as_str(), missed.word()), ("missed (closed without response)", "missed"));
+        assert!(missed.decided() && !Attainment::Exempt.decided() && !Attainment::from(Outcome::Paused).decided());
+    }
 }

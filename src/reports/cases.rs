@@ -245,7 +245,16 @@ pub async fn write_cases(
     now: DateTime<Utc>,
 ) -> Result<usize, ReportError> {
     let mut rows = Rows::start(format, excel, out, &HEADERS, &TABLE)?;
-    let count = each_row(db, config, scope, now, |row| rows.row(row, &row.fields())).await?;
+    let count = each_row(db, config, scope, now, |row| {
+        let mut fields = row.fields();
+        if format == Format::Table {
+            // A terminal's narrow columns take one word; CSV, JSON and HTML keep the reason.
+            fields[15] = row.response_target.word().into();
+            fields[16] = row.resolution_target.word().into();
+        }
+        rows.row(row, &fields)
+    })
+    .await?;
     rows.finish()?;
     Ok(count)
 }

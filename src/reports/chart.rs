@@ -2,8 +2,9 @@
 //! forwards it alone: a title with the company and month; on the left, per severity S1–S4, the
 //! share of first responses (blue) and resolutions (green) within target; on the right, the
 //! share of first responses within target in each of the last six months, named; a 0–100%
-//! scale on both and a legend. A share with no case to count is a hatched outline with the
-//! words "no case", never a bar: 0% is a stub in the bar's colour labelled "0%".
+//! scale on both and a legend. A share with nothing to count (no case, or no target decided:
+//! an exempt Bug or Request has no resolution target) is a low hatched strip on the baseline
+//! with its words above, never a bar: 0% is a stub in the bar's colour labelled "0%".
 //!
 //! Drawn with `plotters` (bitmap backend, text through `ab_glyph` from an embedded DejaVu Sans,
 //! so no system font is needed) into an RGB buffer that the `png` crate encodes, which keeps
@@ -183,9 +184,13 @@ fn share_bar(root: &Area, x: i32, width: i32, share: Option<f64>, color: RGBColo
     Ok(())
 }
 
-/// A hatched, outlined placeholder with `words` above it: no case was there to count.
+/// How tall the "nothing to count" strip is: low enough that it cannot be read as a share
+/// (6 px is 2.5% of the scale, and it has no fill).
+const NO_CASE_HEIGHT: i32 = 6;
+
+/// A low hatched strip on the baseline with `words` above it: nothing was there to count.
 fn no_case(root: &Area, x: i32, width: i32, words: &str) -> Drawn {
-    let (left, right, top) = (x + 2, x + width - 2, BASE - 40);
+    let (left, right, top) = (x + 2, x + width - 2, BASE - NO_CASE_HEIGHT);
     hatched(root, (left, top), (right, BASE))?;
     root.draw_text(words, &text(12, TEXT, HPos::Center, VPos::Bottom), ((left + right) / 2, top - 3))?;
     Ok(())
@@ -208,7 +213,7 @@ fn legend(root: &Area) -> Drawn {
     let keys = [
         (Some(RESPONSE), "First responses within target"),
         (Some(RESOLUTION), "Resolutions within target"),
-        (None, "No case to count (n/a)"),
+        (None, "No case, or no target (n/a)"),
     ];
     let mut x = 20;
     let style = text(14, TEXT, HPos::Left, VPos::Center);
@@ -221,7 +226,8 @@ fn legend(root: &Area) -> Drawn {
         let (w, _) = root.estimate_text_size(words, &style)?;
         x += 20 + w as i32 + 24;
     }
-    let note = "Shares of cases whose target was met, in business hours of the support calendar.";
+    let note = "Shares of cases whose target was met, in business hours of the support calendar. \
+                n/a: no case, no target (Bug, Request), or none decided yet.";
     root.draw_text(note, &text(12, AXIS, HPos::Left, VPos::Center), (20, LEGEND_Y + 26))?;
     Ok(())
 }

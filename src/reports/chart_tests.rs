@@ -88,6 +88,8 @@ fn no_case_is_drawn_unlike_zero_percent() {
     assert!(img.dark(zero, plot) > 20, "0% written above the stubs");
     assert_eq!(img.count(none, plot, is(RESPONSE)) + img.count(none, plot, is(RESOLUTION)), 0);
     assert!(img.count(none, plot, is(NO_CASE)) > 100, "a hatched outline");
+    let above_strip = (TOP, BASE - NO_CASE_HEIGHT - 1);
+    assert_eq!(img.count(none, above_strip, is(NO_CASE)), 0, "a low strip on the baseline, not a bar");
     assert!(img.dark(none, plot) > 20, "\"no case\" written above it");
     let differing = (TOP..BASE)
         .flat_map(|y| (0..group).map(move |dx| (dx, y)))

@@ -142,6 +142,7 @@ fn sla_line(l: &super::SlaLine) -> ReportSlaLine {
         median_response: h(l.median_first_response_hours),
         median_resolution: h(l.median_resolution_hours),
         breaches: l.breaches,
+        closed_unanswered: l.closed_unanswered,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `report sla`: per company and severity, how many targets were met. A share counts only
-//! targets decided (met, breached, or missed by a case closed without a response); cases with no resolution target (exempt types,
-//! client-side configuration, a severity without one) are left out of it and counted apart.
+//! targets decided: met, breached, or missed by a case closed before its due time without a
+//! response, which is not a breach (the clock had not run out) and is counted apart. Cases with
+//! no resolution target (exempt types, client-side configuration, a severity without one) are
+//! left out of the share and counted apart.
 //! Times are business hours over the cases that have them; percentiles by nearest rank.
 
 use std::collections::BTreeMap;
@@ -17,8 +19,9 @@ use super::scope::{self, Companies, Scope};
 use super::write::{Column, Format, Rows, column};
 use crate::config::Config;
 use crate::domain::Severity;
+use crate::sla::Outcome;
 
-pub const HEADERS: [&str; 16] = [
+pub const HEADERS: [&str; 17] = [
     "Company",
     "Severity",
     "Cases",
@@ -35,9 +38,10 @@ pub const HEADERS: [&str; 16] = [
     "Median Resolution (h)",
     "P90 Resolution (h)",
     "Breaches",
+    "Closed Unanswered",
 ];
 
-const TABLE: [Column; 10] = [
+const TABLE: [Column; 11] = [
     column(0, "COMPANY", 18),
     column(1, "SEV", 3),
     column(2, "CASES", 5),
@@ -48,6 +52,7 @@ const TABLE: [Column; 10] = [
     column(12, "P90 1ST H", 9),
     column(13, "MEDIAN RES H", 12),
     column(15, "BREACHES", 8),
+    column(16, "CLOSED UNANSWERED", 17),
 ];
 
 /// One company's cases of one severity.
@@ -71,8 +76,11 @@ pub struct SlaLine {
     pub p90_first_response_hours: Option<f64>,
     pub median_resolution_hours: Option<f64>,
     pub p90_resolution_hours: Option<f64>,
-    /// Targets missed, response and resolution: breached, or closed without a response.
+    /// Targets breached, response and resolution: reached late, or not reached by the due time.
     pub breaches: u64,
+    /// Response targets missed by a case resolved or closed before its due time without a
+    /// response: not met, not breached.
+    pub closed_unanswered: u64,
 }
 
 #[derive(Default)]
@@ -86,8 +94,14 @@ impl Tally {
     fn add(&mut self, response: Attainment, resolution: Attainment, first: Option<i64>, resolved: Option<i64>) {
         let l = &mut self.line;
         l.cases += 1;
-        count(response, &mut l.responses_met, &mut l.responses_decided, &mut l.breaches);
-        count(resolution, &mut l.resolutions_met, &mut l.resolutions_decided, &mut l.breaches);
+        count(response, &mut l.responses_met, &mut l.responses_decided, &mut l.breaches, &mut l.closed_unanswered);
+        count(
+            resolution,
+            &mut l.resolutions_met,
+            &mut l.resolutions_decided,
+            &mut l.breaches,
+            &mut l.closed_unanswered,
+        );
         match resolution {
             Attainment::Exempt => l.exempt += 1,
             Attainment::NoTarget => l.no_target += 1,
@@ -108,13 +122,14 @@ impl Tally {
     }
 }
 
-fn count(a: Attainment, met: &mut u64, decided: &mut u64, breaches: &mut u64) {
+fn count(a: Attainment, met: &mut u64, decided: &mut u64, breaches: &mut u64, unanswered: &mut u64) {
     if a.decided() {
         *decided += 1;
     }
     match a {
-        Attainment::Met => *met += 1,
-        Attainment::Breached | Attainment::ClosedWithoutResponse => *breaches += 1,
+        Attainment::Target(Outcome::Met) => *met += 1,
+        Attainment::Target(Outcome::Breached) => *breaches += 1,
+        Attainment::Target(Outcome::ClosedWithoutResponse) => *unanswered += 1,
         _ => {}
     }
 }
@@ -184,6 +199,7 @@ pub fn write_sla(
             hours(l.median_resolution_hours),
             hours(l.p90_resolution_hours),
             l.breaches.to_string(),
+            l.closed_unanswered.to_string(),
         ];
         rows.row(l, &fields)?;
     }
@@ -205,16 +221,19 @@ mod tests {
 
     #[test]
     fn shares_count_only_decided_targets() {
+        use Outcome::*;
+        let target = Attainment::Target;
         let mut t = Tally::default();
-        t.add(Attainment::Met, Attainment::Met, Some(30), Some(300));
-        t.add(Attainment::Breached, Attainment::Running, Some(90), None);
-        t.add(Attainment::Met, Attainment::Exempt, Some(60), Some(999));
-        t.add(Attainment::Running, Attainment::Paused, None, None);
-        t.add(Attainment::ClosedWithoutResponse, Attainment::Met, None, Some(60));
+        t.add(target(Met), target(Met), Some(30), Some(300));
+        t.add(target(Breached), target(Running), Some(90), None);
+        t.add(target(Met), Attainment::Exempt, Some(60), Some(999));
+        t.add(target(Running), target(Paused), None, None);
+        t.add(target(ClosedWithoutResponse), target(Met), None, Some(60));
         let l = t.finish();
         assert_eq!((l.cases, l.responses_met, l.responses_decided, l.responses_met_pct), (5, 2, 4, Some(50.0)));
         assert_eq!((l.resolutions_met, l.resolutions_decided, l.resolutions_met_pct), (2, 2, Some(100.0)));
-        assert_eq!((l.exempt, l.no_target, l.breaches), (1, 0, 2), "a case closed unanswered missed its target");
+        assert_eq!((l.exempt, l.no_target, l.breaches), (1, 0, 1), "closed unanswered is not a breach");
+        assert_eq!(l.closed_unanswered, 1, "but it is counted, and not met");
         assert_eq!(l.median_first_response_hours, Some(1.0));
         assert_eq!(l.median_resolution_hours, Some(1.0), "the exempt case's time is left out");
     }

@@ -84,6 +84,12 @@ impl TargetFacts {
     pub fn settled_at(&self) -> Option<DateTime<Utc>> {
         self.reached.or(self.ended)
     }
+
+    /// The outcome once settled for good (met, breached or missed, whatever the time now);
+    /// `None` while the target still runs, pauses or has lapsed unanswered.
+    pub fn settled(&self) -> Option<Outcome> {
+        self.settled_at().map(|at| self.outcome(at))
+    }
 }
 
 /// A case's clocks, as stored: what both targets' facts are read from.
@@ -167,15 +173,25 @@ mod tests {
     }
 
     #[test]
+    fn an_outcome_reads_as_it_serializes() {
+        use Outcome::*;
+        for o in [Met, Breached, ClosedWithoutResponse, Running, Paused] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+    }
+
+    #[test]
     fn a_response_is_met_only_when_given_by_its_due_time() {
         let mut c = clocks(Status::Open);
         c.first_response_at = Some(at(12));
         assert_eq!(c.respond().unwrap().outcome(at(15)), Outcome::Met);
         c.first_response_at = Some(at(12) + Duration::seconds(1));
         assert_eq!(c.respond().unwrap().outcome(at(15)), Outcome::Breached, "answered late");
+        assert_eq!(c.respond().unwrap().settled(), Some(Outcome::Breached));
         c.first_response_at = None;
         assert_eq!(c.respond().unwrap().outcome(at(11)), Outcome::Running);
         assert_eq!(c.respond().unwrap().outcome(at(13)), Outcome::Breached);
+        assert_eq!(c.respond().unwrap().settled(), None, "lapsed, but it can still be answered");
     }
 
     #[test]
@@ -185,6 +201,7 @@ mod tests {
             c.closed_at = Some(at(10));
             let early = c.respond().unwrap();
             assert_eq!(early.outcome(at(11)), Outcome::ClosedWithoutResponse);
+            assert_eq!(early.settled(), Some(Outcome::ClosedWithoutResponse));
             assert_eq!(early.outcome(at(20)), Outcome::ClosedWithoutResponse, "settled, whatever the time now");
             c.closed_at = Some(at(13));
             assert_eq!(c.respond().unwrap().outcome(at(20)), Outcome::Breached, "ended past due");

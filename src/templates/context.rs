@@ -97,7 +97,10 @@ pub struct ReportSlaLine {
     /// `1.5 h`, or `-`.
     pub median_response: String,
     pub median_resolution: String,
+    /// Targets reached late, or not reached by their due time.
     pub breaches: u64,
+    /// Response targets missed by a case closed early without a response (not breaches).
+    pub closed_unanswered: u64,
 }
 
 /// The reply to someone who may not open a case: their message is held for the agents.
@@ -607,6 +610,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
                 median_response: "1.5 h".into(),
                 median_resolution: "9 h".into(),
                 breaches: 1,
+                closed_unanswered: 1,
             }],
             budget: "12.5 of 40 h left, EUR 1,250.00".into(),
             budget_used: "6.5 h (EUR 650.00)".into(),

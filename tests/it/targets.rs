@@ -56,6 +56,8 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
     open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Answered");
     let log = ["cases", "log", "3", "--channel", "phone", "--as", "alice", "--text", "Called back"];
     sandbox.run_at("2026-11-30T09:30:00Z", &log);
+    // 4: S2, opened this morning and not answered yet: its response target still runs.
+    open(&sandbox, "2026-12-02T10:00:00Z", "S2", "Still running");
     let want: Verdicts =
         [("000001", "missed"), ("000002", "breached"), ("000003", "met")].map(|(n, s)| (n.into(), s.into())).into();
 
@@ -68,11 +70,34 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
     assert_eq!(show, want, "cases show --format json");
     let text = sandbox.run_at(NOW, &["cases", "show", "1"]);
     let respond = text.lines().find(|l| l.trim_start().starts_with("respond")).expect("the response line");
-    assert!(respond.contains("missed: closed without a response"), "{text}");
+    assert!(respond.contains("missed: closed without a response (7 h before it was due)"), "{text}");
     assert!(!respond.contains("left"), "a closed case has no time left: {respond}");
+    assert!(!text.contains("business min"), "times are worded as everywhere else: {text}");
+
+    // `cases list` gives the due time only while the target runs; else how it ended.
+    let list = sandbox.run_at(NOW, &["cases", "list"]);
+    let column = list.lines().next().unwrap().find("RESPOND BY").unwrap_or_else(|| panic!("{list}"));
+    let respond_by = |n: &str| {
+        let row = list.lines().find(|l| l.starts_with(n)).unwrap_or_else(|| panic!("{n}: {list}"));
+        first_word(&row[column..])
+    };
+    let listed: Verdicts = ["000001", "000002", "000003"].map(|n| (n.to_owned(), respond_by(n))).into();
+    assert_eq!(listed, want, "cases list: {list}");
+    assert_eq!(respond_by("000004"), "2026-12-02", "a running target shows its due time: {list}");
+
+    // The terminal table has room for the word, not a cut reason.
+    let table = sandbox.run_at(NOW, &["report", "cases", "--company", "acme"]);
+    let column = table.lines().next().unwrap().find("RESPONSE").unwrap_or_else(|| panic!("{table}"));
+    let row = table.lines().find(|l| l.starts_with("000001")).unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(first_word(&row[column..]), "missed", "{table}");
+    assert!(!table.contains('…'), "nothing is cut: {table}");
 
     let (_, rows) = csv_table(&sandbox.run_at(NOW, &["report", "cases", "--format", "csv"]));
-    let csv: Verdicts = rows.iter().map(|r| (r["Case Number"].clone(), first_word(&r["Response Target"]))).collect();
+    let csv: Verdicts = rows
+        .iter()
+        .filter(|r| r["Case Number"] != "000004")
+        .map(|r| (r["Case Number"].clone(), first_word(&r["Response Target"])))
+        .collect();
     assert_eq!(csv, want, "report cases --format csv: {rows:?}");
     assert_eq!(rows[0]["Response Target"], "missed (closed without response)");
     let json: serde_json::Value =
@@ -82,6 +107,7 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
         .unwrap()
         .iter()
         .map(|r| (r["case_number"].as_str().unwrap().to_owned(), r["response_target"].as_str().unwrap().to_owned()))
+        .filter(|(n, _)| n != "000004")
         .collect();
     assert_eq!(report_json, want, "report cases --format json");
 
@@ -93,7 +119,27 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
     };
     assert_eq!(responded("S3"), ("1", "2", "50.0"), "only the answered S3 case responded: {sla:?}");
     assert_eq!(responded("S1"), ("0", "1", "0.0"), "{sla:?}");
-    assert_eq!(line("S3")["Breaches"], "1", "the unanswered S3 case missed its target");
+    let missed = |sev: &str| (line(sev)["Breaches"].as_str(), line(sev)["Closed Unanswered"].as_str());
+    assert_eq!(missed("S3"), ("0", "1"), "closed unanswered before it was due: missed, not breached");
+    assert_eq!(missed("S1"), ("1", "0"), "closed unanswered after it was due: breached");
+    let json: serde_json::Value =
+        serde_json::from_str(&sandbox.run_at(NOW, &["report", "sla", "--format", "json"])).unwrap();
+    let s3 = json.as_array().unwrap().iter().find(|l| l["severity"] == "S3").expect("an S3 line");
+    assert_eq!((&s3["breaches"], &s3["closed_unanswered"]), (&0.into(), &1.into()), "report sla --format json");
+    let table = sandbox.run_at(NOW, &["report", "sla", "--company", "acme"]);
+    assert!(table.lines().next().unwrap().ends_with("CLOSED UNANSWERED"), "{table}");
+
+    // The monthly report says the same.
+    let send = ["report", "send", "acme", "--month", "2026-11", "--to", "lead@example.com"];
+    sandbox.run_at(NOW, &send);
+    sandbox.run_at(NOW, &["run", "--once"]);
+    let report = sandbox.outbox_messages().into_iter().find(|m| m.contains("Message-ID: <supportd.report."));
+    let mail = supportd::mail::parse(report.expect("the report mail").as_bytes()).unwrap();
+    let s3 = mail.text_body.lines().find(|l| l.contains("S3:")).map(str::to_owned);
+    let s3 = s3.unwrap_or_else(|| panic!("an S3 line: {}", mail.text_body));
+    assert!(s3.contains("; 0 target(s) breached; 1 closed without a response"), "{s3}");
+    let html = mail.html_body.unwrap_or_default();
+    assert!(html.contains(">Breaches</th><th align=\"left\">Closed without a response</th>"), "{html}");
 
     let mut run = sandbox.cmd(&["run"]);
     run.env("SUPPORTD_NOW", NOW);
