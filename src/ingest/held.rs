@@ -211,7 +211,7 @@ async fn settle(
 /// A held `#report` request released: the report goes to its sender (`reports::request`),
 /// as a verified request's would, and no case is opened.
 async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Outcome, HeldError> {
-    let (id, now) = (row.id, desk.now());
+    let (id, now, to) = (row.id, desk.now(), row.from_addr.clone());
     let txn = crate::storage::begin_write(&desk.db).await?;
     let sent = crate::reports::request::release(&txn, desk, &row.raw, now).await.map_err(|e| match e {
         crate::reports::ReportError::Database(db) => HeldError::Database(db),
@@ -220,5 +220,5 @@ async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Ou
     let (company, period) = sent.map_err(|reason| HeldError::StillFails { id, reason })?;
     settle(&txn, row, State::Released, None, now).await?;
     txn.commit().await?;
-    Ok(Outcome::ReportSent { company, period: period.key() })
+    Ok(Outcome::ReportSent { company, period: period.key(), to })
 }

@@ -4,6 +4,7 @@
 //! the case all together or not at all, and forged replies change nothing.
 
 mod bounce;
+mod csm_request;
 mod escalation;
 mod escalation_hostile;
 mod limit;
