@@ -79,8 +79,8 @@ pub async fn handle_agent_mail(txn: &Tx, ctx: &Ctx<'_>, mail: AgentMail<'_>) -> 
     }
     if let Err(why) = verify(&config.agent_desk, agent.token.as_deref(), msg) {
         keep_note(txn, &case, &mail, Some(format!("unverified: {why}")));
-        record_event(txn, case.id, ctx.now, &actor, "unverified_reply", (None, None), Some(why.clone()));
-        let problems = vec![format!("it could not be verified as yours: {why}")];
+        record_event(txn, case.id, ctx.now, &actor, "unverified_reply", (None, None), Some(why.to_string()));
+        let problems = vec![format!("it could not be verified as yours: {}", why.to_sender())];
         let outcome = "Nothing was applied and nothing was sent to the customer. If you did not write it, \
                        someone else is writing with your address.";
         let r = Refusal { case: Some(&case), agent, subject: &msg.subject, problems, outcome, support };

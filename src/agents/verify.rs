@@ -7,25 +7,53 @@ use crate::config::{AgentDesk, Verify};
 use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
 
-/// `Err` says why the message is not trusted, in words fit for the agent (never the token).
-pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
+/// Why a message is not trusted (never the token). `Display` words it for the desk, who
+/// read it in notes, events and `held list` about someone else's mail; `to_sender` words it
+/// for the agent whose reply it refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unverified {
+    #[error("it was not sent to the sender's personal address (the Reply-To of the desk's mail to them)")]
+    NotToPersonalAddress,
+    /// What the receiving server's `Authentication-Results` did not show.
+    #[error("{0}")]
+    Authentication(String),
+    /// `verify = "any"`: neither the personal address nor the server's results.
+    #[error("{not_to}; and {0}", not_to = Unverified::NotToPersonalAddress)]
+    Neither(String),
+}
+
+impl Unverified {
+    /// The reason in words for the sender of a refused reply: what to do instead.
+    pub fn to_sender(&self) -> String {
+        const ADDRESS: &str = "it was not sent to your personal reply address (reply to a case notification or alert)";
+        match self {
+            Unverified::NotToPersonalAddress => ADDRESS.to_owned(),
+            Unverified::Authentication(why) => why.clone(),
+            Unverified::Neither(why) => format!("{ADDRESS}; and {why}"),
+        }
+    }
+}
+
+/// `Err` says why the message is not trusted.
+pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), Unverified> {
     let by_token = || token_check(token, msg);
-    let by_auth = || auth_check(policy.authserv_id.as_deref().unwrap_or_default(), &msg.from.address, msg);
+    let auth = || auth_check(policy.authserv_id.as_deref().unwrap_or_default(), &msg.from.address, msg);
+    let by_auth = || auth().map_err(Unverified::Authentication);
     match policy.verify {
         Verify::None => Ok(()),
         Verify::Token => by_token(),
         Verify::AuthResults => by_auth(),
         Verify::All => by_token().and_then(|()| by_auth()),
-        Verify::Any => by_token().or_else(|a| by_auth().map_err(|b| format!("{a}; and {b}"))),
+        Verify::Any => by_token().or_else(|_| auth().map_err(Unverified::Neither)),
     }
 }
 
-/// The agent's token in `support+<token>@…` of any recipient: replying to a notification
-/// keeps its Reply-To.
-fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), String> {
+/// The sender's token in `support+<token>@…` of any recipient: replying to mail from the
+/// desk keeps its Reply-To.
+fn token_check(token: Option<&str>, msg: &ParsedMessage) -> Result<(), Unverified> {
     match token {
         Some(token) if carries_token(msg, token) => Ok(()),
-        _ => Err("it was not sent to your personal reply address (reply to a case notification)".to_owned()),
+        _ => Err(Unverified::NotToPersonalAddress),
     }
 }
 
@@ -112,7 +140,7 @@ mod tests {
         assert!(check(&policy(Verify::AuthResults), None, &msg(&forged)).is_err());
         let other_server = "Authentication-Results: mx.evil.test; dkim=pass header.d=example.com\r\n";
         let err = check(&policy(Verify::AuthResults), None, &msg(other_server)).unwrap_err();
-        assert!(err.contains("mx.evil.test"), "{err}");
+        assert!(err.to_string().contains("mx.evil.test"), "{err}");
         let wrong_domain = "Authentication-Results: mx.example.com; dkim=pass header.d=evil.test\r\n";
         assert!(check(&policy(Verify::AuthResults), None, &msg(wrong_domain)).is_err());
         assert!(check(&policy(Verify::AuthResults), None, &msg("")).is_err());
@@ -150,7 +178,10 @@ mod tests {
         assert_eq!(check(&policy(Verify::All), Some("t"), &both), Ok(()));
         assert!(check(&policy(Verify::All), Some("t"), &auth_only).is_err());
         assert_eq!(check(&policy(Verify::Any), Some("t"), &auth_only), Ok(()));
-        assert!(check(&policy(Verify::Any), Some("t"), &msg("")).is_err());
+        let neither = check(&policy(Verify::Any), Some("t"), &msg("")).unwrap_err();
+        assert!(neither.to_string().starts_with("it was not sent to the sender's personal address"), "{neither}");
+        assert!(neither.to_sender().starts_with("it was not sent to your personal reply address"), "{neither:?}");
+        assert!(neither.to_string().ends_with("; and it carries no Authentication-Results from the receiving server"));
         assert_eq!(check(&policy(Verify::None), None, &msg("")), Ok(()));
     }
 }

@@ -117,6 +117,7 @@ async fn queue(
         crm_name: c.crm_name.clone().unwrap_or_default(),
         support_address: support.to_string(),
         answer: String::new(),
+        greeting: "Hello,".into(),
     };
     let crm: Option<EmailAddress> = c.crm_email.as_deref().and_then(|e| e.parse().ok());
     // The CRM's copy carries the company's token when tokens are used: a `#report` sent back is
@@ -125,9 +126,11 @@ async fn queue(
     let token_reply = crate::reports::report_reply_to(cfg, c);
     let mut queued = 0;
     if let Some(crm) = &crm {
-        let ctx = BudgetContext { answer: ANSWER_CRM.into(), ..ctx.clone() };
+        let name = c.crm_name.as_deref().filter(|n| !n.trim().is_empty());
+        let greeting = name.map_or_else(|| "Hello,".to_owned(), |n| format!("Hello {n},"));
+        let ctx = BudgetContext { answer: ANSWER_CRM.into(), greeting, ..ctx.clone() };
         let reply_to = token_reply.as_ref().unwrap_or(support);
-        queued += send(txn, desk, c, &ctx, reply_to, &[(c.crm_name.as_deref(), crm)]).await?;
+        queued += send(txn, desk, c, &ctx, reply_to, &[(name, crm)]).await?;
     }
     // An agent's reply names no case: it goes to the CRM, whom the mail asks to act, if any.
     let answer = match (&crm, c.crm_name.as_deref()) {

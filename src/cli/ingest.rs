@@ -68,7 +68,7 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::FromAgent { case, what } => format!("agent's email on case {case}: {what}"),
         Outcome::FromTeam { case, what } => format!("a team's email on case {case}: {what}"),
         Outcome::Duplicate => "already stored; skipped".into(),
-        Outcome::ReportSent { company, period } => format!("the {period} report of {company} queued to its CRM"),
+        Outcome::ReportSent { company, period, to } => format!("the {period} report of {company} queued to {to}"),
         Outcome::CrmNote { company } => format!("a reply from the CRM of {company}, passed on to the agents"),
         Outcome::Quarantined { id, reason } => format!("quarantined as #{id}: {reason}"),
         Outcome::Held { id, kind, reason } => {

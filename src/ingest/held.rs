@@ -213,7 +213,7 @@ async fn settle(
 /// budget mail goes to the agents as a note.
 async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Outcome, HeldError> {
     use crate::reports::request::Released;
-    let (id, now) = (row.id, desk.now());
+    let (id, now, to) = (row.id, desk.now(), row.from_addr.clone());
     let support = desk.config.mailbox(&row.mailbox).map(|m| &m.address).unwrap_or(desk.config.support_address());
     let txn = crate::storage::begin_write(&desk.db).await?;
     let sent = crate::reports::request::release(&txn, desk, &row.raw, support, now).await.map_err(|e| match e {
@@ -224,7 +224,7 @@ async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Ou
     settle(&txn, row, State::Released, None, now).await?;
     txn.commit().await?;
     Ok(match released {
-        Released::Report { company, period } => Outcome::ReportSent { company, period: period.key() },
+        Released::Report { company, period } => Outcome::ReportSent { company, period: period.key(), to },
         Released::Note { company } => Outcome::CrmNote { company },
     })
 }

@@ -73,10 +73,12 @@ pub enum Outcome {
         id: i64,
         reason: String,
     },
-    /// A company's report, sent to its CRM who asked for it by `#report`.
+    /// A company's report, sent to its CRM or CSM who asked for it by `#report`.
     ReportSent {
         company: String,
         period: String,
+        /// Whom it was queued to: the request's sender.
+        to: String,
     },
     /// A company's CRM answering a report or budget mail: passed on to the agents, no case.
     CrmNote {
@@ -381,7 +383,7 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
                 info!(what, "a team's email handled");
             }
             Ok(Outcome::Duplicate) => info!("duplicate of a stored message; skipped"),
-            Ok(Outcome::ReportSent { company, period }) => info!(%company, %period, "report sent on request"),
+            Ok(Outcome::ReportSent { company, period, to }) => info!(%company, %period, %to, "report sent on request"),
             Ok(Outcome::CrmNote { company }) => info!(%company, "a CRM's reply passed on to the agents"),
             Ok(Outcome::Held { id, kind, reason }) => {
                 info!(held_id = id, kind = kind.as_str(), %reason, "automated mail held: it threads to no case")
@@ -643,7 +645,9 @@ async fn report_request(
 ) -> Result<Outcome, StoreError> {
     use crate::reports::request::{Answer, answer, log_refusal};
     match answer(txn, desk, email.msg, request, desk.now()).await? {
-        Answer::Sent { company, period } => Ok(Outcome::ReportSent { company, period: period.key() }),
+        Answer::Sent { company, period } => {
+            Ok(Outcome::ReportSent { company, period: period.key(), to: email.msg.from.address.to_string() })
+        }
         Answer::AnsweredBefore => Ok(Outcome::Duplicate),
         Answer::Refused(why) => {
             log_refusal(&email.msg.from.address, &why);

@@ -37,9 +37,11 @@ pub async fn queue_not_member(
         return Ok(Some(format!("{to} was told who may open cases within the last day")));
     }
     let policy = input.mailbox.who_may_open.unwrap_or(config.intake.who_may_open);
+    // Whoever wrote may have put anything in the subject and the display name (an advert, a
+    // forged victim's address): the reply quotes a short clean subject and never the name.
     let ctx = NotMemberContext {
-        contact_name: input.msg.from.name.clone().unwrap_or_else(|| to.to_string()),
-        subject: crate::domain::text::one_line(&input.msg.subject),
+        contact_name: to.to_string(),
+        subject: crate::domain::text::quoted_subject(&input.msg.subject),
         who_may_open: match policy {
             WhoMayOpen::Members => "key members of our customers' teams".into(),
             _ => "our customers' teams".into(),
@@ -59,7 +61,7 @@ pub async fn queue_not_member(
         from: (config.outbound.from_name.as_deref(), &input.mailbox.address),
         reply_to: &input.mailbox.address,
         also_reply_to: None,
-        to: vec![(input.msg.from.name.as_deref(), to)],
+        to: vec![(None, to)],
         cc: Vec::new(),
         message_id: &message_id,
         in_reply_to: parent,

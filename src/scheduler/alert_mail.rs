@@ -85,14 +85,41 @@ pub async fn queue_alert(
         queued += 1;
     }
     if !to.crm.is_empty() {
-        // The case page shows the reference notes too, and the CRM may not reach the desk's pages.
-        let for_crm = AlertContext { reference_notes: String::new(), case_url: String::new(), ..base };
-        let rendered = render(AlertContext { answer: ANSWER_CRM.into(), ..for_crm })?;
-        let crm: Vec<_> = to.crm.iter().map(|a| (None, a)).collect();
+        let name = company.and_then(|co| co.crm_name.as_deref()).filter(|n| !n.trim().is_empty());
+        let rendered = render(for_crm(desk, people, c, company, worst, name, base))?;
+        let crm: Vec<_> = to.crm.iter().map(|a| (name, a)).collect();
         queue_one(txn, c, &worst.level, (desk, from), &crm, &rendered, now).await?;
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The CRM's copy: addressed to her by name, its times in her company's zone (the desk's copies
+/// keep the support calendar's, as notifications do), without the reference notes and the case
+/// page, which shows them too and which the CRM may not reach.
+fn for_crm(
+    desk: &Desk,
+    people: &People,
+    c: &case::Model,
+    company: Option<&company::Model>,
+    worst: &AlertPoint,
+    name: Option<&str>,
+    base: AlertContext,
+) -> AlertContext {
+    let zone = company
+        .and_then(|co| desk.config.company(&co.slug))
+        .and_then(|co| co.time_zone)
+        .unwrap_or(desk.config.calendar.time_zone);
+    let with = people.escalations.get(&c.id).map_or(&[][..], Vec::as_slice);
+    AlertContext {
+        greeting: name.map_or_else(|| "Hello,".to_owned(), |n| format!("Hello {n},")),
+        due: crate::outbound::format_due(worst.due, zone),
+        escalated: escalated(desk, with, zone),
+        reference_notes: String::new(),
+        case_url: String::new(),
+        answer: ANSWER_CRM.into(),
+        ..base
+    }
 }
 
 /// What a reply to each copy does, said in the mail itself.
@@ -209,16 +236,16 @@ fn context(
             .collect::<Vec<_>>()
             .join(", "),
         reference_notes: company.map(|co| co.notes.clone()).unwrap_or_default(),
-        escalated: escalated(desk, people.escalations.get(&c.id).map_or(&[], Vec::as_slice)),
+        escalated: escalated(desk, people.escalations.get(&c.id).map_or(&[], Vec::as_slice), cal.time_zone),
         case_url: desk.config.http.case_url(number),
         reply_marker: String::new(),
         answer: String::new(),
+        greeting: String::new(),
     }
 }
 
-/// "the Hosting team (since …) and the company's CRM (since …)".
-fn escalated(desk: &Desk, with: &[escalation::Model]) -> String {
-    let zone = desk.config.calendar.time_zone;
+/// "the Hosting team (since …) and the company's CRM (since …)", the times in `zone`.
+fn escalated(desk: &Desk, with: &[escalation::Model], zone: chrono_tz::Tz) -> String {
     let whom = |e: &escalation::Model| match desk.config.team(&e.team) {
         Some(t) => t.in_sentence(),
         None if e.team == crate::teams::ACCOUNT => "the company's CRM (account matters)".to_owned(),

@@ -39,7 +39,7 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
     // server's Authentication-Results, as `[agents] verify` says.
     if let Err(why) = verify(&config.agent_desk, Some(&mail.team.token), msg) {
         keep(format!("unverified mail claiming to be from {}: {why}", team.in_sentence()));
-        record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why));
+        record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why.to_string()));
         return Ok(Handled::OnCase { case: number, what: "unverified team reply kept as a note" });
     }
     let all = record::of_case(txn, case.id).await?;
@@ -87,7 +87,7 @@ pub async fn crm_answer(txn: &Tx, ctx: &Ctx<'_>, case: &case::Model, msg: &Parse
     };
     let token = company.and_then(|co| co.report_token);
     if let Err(why) = verify(&ctx.config.agent_desk, token.as_deref(), msg) {
-        record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why));
+        record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why.to_string()));
         return Ok(false);
     }
     end(txn, ctx, case.id, open, &actor, note).await?;

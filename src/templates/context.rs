@@ -53,6 +53,8 @@ pub struct BudgetContext {
     /// What a reply to this copy does: a note to the support team (the CRM's), or where it
     /// goes instead (the agents').
     pub answer: String,
+    /// "Hello Carol Jones," in the CRM's copy (her `crm_name`); "Hello," in the agents'.
+    pub greeting: String,
 }
 
 /// A company's report for a period (monthly, or on request), for its CRM.
@@ -106,8 +108,9 @@ pub struct ReportSlaLine {
 /// The reply to someone who may not open a case: their message is held for the agents.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotMemberContext {
+    /// Their address: never the display name, which a stranger writes.
     pub contact_name: String,
-    /// The subject of their message.
+    /// The subject of their message: one line, bidi controls removed, at most 100 characters.
     pub subject: String,
     /// "key members of our customers' teams" or "our customers' teams".
     pub who_may_open: String,
@@ -172,7 +175,7 @@ pub struct AlertContext {
     pub target: String,
     /// "75% of the target used", "15 min left" or "breached".
     pub level: String,
-    /// When the target lapses, in the support calendar's zone.
+    /// When the target lapses, in the support calendar's zone (the CRM's copy: her company's).
     pub due: String,
     /// Business time left, e.g. "1 h 30 min"; "none: the target has lapsed".
     pub time_left: String,
@@ -191,6 +194,8 @@ pub struct AlertContext {
     /// What a reply to this copy does: answers on the case (an agent's), a note to the
     /// support team (the CRM's), or nothing, and what to do instead (the other addresses').
     pub answer: String,
+    /// "Hello Carol Jones," in the CRM's copy (her configured `crm_name`); empty in the desk's.
+    pub greeting: String,
 }
 
 /// What an email to an agent says about `[agents] mail_limit_per_hour`; all empty as a rule.
@@ -466,6 +471,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         case_url: "https://desk.example.com/cases/000123".into(),
         reply_marker: "##- Please type your reply above this line -##".into(),
         answer: "Reply above the marker line to answer the customer on this case.".into(),
+        greeting: "Hello Carol Jones,".into(),
     };
     let tag = || "[Case #000123]".to_owned();
     let notify = NotifyContext {
@@ -571,7 +577,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
         })
         .ok(),
         "not_member" => serde_json::to_value(NotMemberContext {
-            contact_name: "Sam Smith".into(),
+            contact_name: "sam@acme.example".into(),
             subject: "Printer offline".into(),
             who_may_open: "key members of our customers' teams".into(),
             company: "Acme".into(),
@@ -592,6 +598,7 @@ pub fn sample_context(kind: &str) -> Option<serde_json::Value> {
             crm_name: "Carol CRM".into(),
             support_address: "support@example.com".into(),
             answer: "A reply to this email goes to Carol CRM, the Client Relationship Manager.".into(),
+            greeting: "Hello Carol CRM,".into(),
         })
         .ok(),
         "report" => serde_json::to_value(ReportContext {

@@ -5,6 +5,7 @@
 
 mod bounce;
 mod crm_reply;
+mod csm_request;
 mod escalation;
 mod escalation_hostile;
 mod limit;

@@ -230,3 +230,29 @@ async fn an_overdrawn_budget_is_called_overdrawn() {
     assert!(!text.contains("runs out"), "{text}");
     assert!(mail.html_body.as_deref().unwrap_or_default().contains("is overdrawn"));
 }
+
+/// The budget mail as the SMTP receiver gets it: the CRM's copy is addressed to her and
+/// greets her by her configured name (`crm_name`); an agent's greets no one by her name.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crms_budget_mail_greets_her_by_name() {
+    let smtp = crate::support::TestSmtp::start();
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.set_outbound(&smtp.outbound_toml());
+    let open = ["cases", "open", "--channel", "phone", "--company", "acme", "--contact", "jane@acme.example"];
+    sandbox.run_at("2026-11-02T09:00:00Z", &[&open[..], &["--summary", "Migration", "--as", "alice"]].concat());
+    log(&sandbox, "2026-11-02T10:00:00Z", "16h", "standard");
+    log(&sandbox, "2026-11-03T10:00:00Z", "15h", "standard");
+    sandbox.run_at("2026-11-03T11:00:00Z", &["run", "--once"]);
+    let budget = |to: &str| -> Vec<(String, supportd::mail::ParsedMessage)> {
+        let mails = smtp.delivered_to(to).into_iter().filter(|m| m.contains("Message-ID: <supportd.budget."));
+        mails.map(|m| (m.clone(), supportd::mail::parse(m.as_bytes()).unwrap())).collect()
+    };
+    let (carol, alice) = (budget("carol@example.com"), budget("alice@example.com"));
+    assert_eq!((carol.len(), alice.len()), (1, 1), "one mail each (9 of 40 h left, below 25%)");
+    let to = crate::support::smtp::header(&carol[0].0, "To");
+    assert_eq!(to.as_deref(), Some("\"Carol CRM\" <carol@example.com>"));
+    let text = |m: &supportd::mail::ParsedMessage| crate::agent_mail::normalise(&m.text_body);
+    assert!(text(&carol[0].1).starts_with("Hello Carol CRM,\n\n"), "{}", text(&carol[0].1));
+    assert!(carol[0].1.html_body.as_deref().unwrap_or_default().contains("<p>Hello Carol CRM,</p>"));
+    assert!(text(&alice[0].1).starts_with("Hello,\n\n"), "{}", text(&alice[0].1));
+}

@@ -94,3 +94,44 @@ async fn only_key_members_open_cases_and_a_non_member_hears_once_whom_to_ask() {
     assert_eq!(desk.sandbox.run(&["members", "remove", "acme", "sam@acme.example"]).status.code(), Some(64));
     assert_eq!(desk.sandbox.run(&["members", "add", "nosuch", "sam@acme.example"]).status.code(), Some(64));
 }
+
+/// A stranger's subject is theirs to fill: 10,000 characters with a bidi override, and an
+/// advert for a display name. The polite reply quotes a short clean subject, on a line of
+/// its own between paragraphs, in its Subject and body, and never the display name.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reply_to_a_non_member_quotes_a_short_clean_subject_and_no_display_name() {
+    let desk = Desk::start(|c| c.replace("who_may_open = \"anyone\"", "who_may_open = \"members\"")).await;
+    let words = "exports fail again ".repeat(530);
+    let folded = words.as_bytes().chunks(76).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>();
+    let subject = format!("\u{202E}Urgent\u{2066} {}", folded.join("\r\n "));
+    let from = "\"Cheap pills at pills.example\" <sam@acme.example>";
+    desk.server.append(&[mail(from, "sam-long", &subject, "")]).await;
+    desk.run();
+    assert_eq!(held(&desk).len(), 1, "Sam's message is held");
+    let to_sam = desk.smtp.delivered_to("sam@acme.example");
+    assert_eq!(to_sam.len(), 1);
+    let (raw, reply) = (&to_sam[0], supportd::mail::parse(to_sam[0].as_bytes()).unwrap());
+    assert_eq!(header(raw, "To").as_deref(), Some("sam@acme.example"), "no display name in To");
+    let text = &crate::agent_mail::normalise(&reply.text_body);
+    let html = reply.html_body.clone().unwrap_or_default();
+    for part in [raw.as_str(), reply.subject.as_str(), text, &html] {
+        assert!(!part.contains("pills"), "the display name is not repeated: {part}");
+        assert!(!part.contains(['\u{202E}', '\u{2066}']), "no bidi control: {part}");
+    }
+    let quoted = reply.subject.strip_prefix("Your message to support: ").expect("the subject's prefix");
+    assert!(quoted.starts_with("Urgent exports fail again exports") && quoted.ends_with('…'), "{quoted}");
+    assert!(quoted.chars().count() <= 101, "{} characters: {quoted}", quoted.chars().count());
+    // Paragraphs separated by blank lines, the subject quoted on a line of its own.
+    let paragraphs: Vec<&str> = text.split("\n\n").map(str::trim_end).collect();
+    assert_eq!(
+        paragraphs[..3],
+        ["Hello,", "Thank you for your message to support@example.com:", &format!("  {quoted}")]
+    );
+    assert!(
+        paragraphs[3].starts_with("Support cases are opened by key members") && paragraphs[3].ends_with("review it.")
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 103), "no long line: {text}");
+    let crm = "open cases, or Carol CRM, the Client Relationship Manager\nfor Acme Corporation, at carol@example.com.";
+    assert!(paragraphs[4].ends_with(crm), "{text}");
+    assert!(html.contains(&format!(">{quoted}</p>")), "{html}");
+}

@@ -116,9 +116,11 @@ async fn a_severity_change_keeps_a_due_time_that_ends_at_closing() {
 }
 
 /// Received Monday 16 November 2026 at 09:00: S3's response is due at 17:00, its 75% warning
-/// at 15:00; the tick at 15:30 finds 1 h 30 min left.
+/// at 15:00; the tick at 15:30 finds 1 h 30 min left. The CRM's copy is addressed to her by
+/// name and tells the due time in Acme's zone (New York: 12:00 EST); the desk's keeps the
+/// support calendar's (London), as notifications do.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_crms_alert_is_its_own_mail_without_notes_or_agent_addresses() {
+async fn the_crms_alert_is_her_own_mail_by_name_in_her_zone_without_notes_or_agent_addresses() {
     let desk = Desk::start(|c| c).await;
     customer_writes_at(&desk, 1, "Printer offline", "16-Nov-2026 09:00:00 +0000").await;
     desk.run_at("2026-11-16T09:05:00Z".parse().unwrap());
@@ -138,6 +140,15 @@ async fn the_crms_alert_is_its_own_mail_without_notes_or_agent_addresses() {
     assert!(!crm.raw.contains("alice@example.com"), "no agent's address anywhere: {}", crm.raw);
     assert!(!internal.raw.contains("carol@example.com"), "nor the CRM's in the desk's: {}", internal.raw);
     assert_ne!(header(&internal.raw, "Message-ID"), header(&crm.raw, "Message-ID"));
+
+    let (crm_text, internal_text) = (super::normalise(&crm.text), super::normalise(&internal.text));
+    assert_eq!(crm.to, "\"Carol CRM\" <carol@example.com>");
+    assert!(crm_text.starts_with("Hello Carol CRM,\n"), "{crm_text}");
+    assert!(crm_text.contains("<p>Hello Carol CRM,</p>"), "and in the HTML part: {crm_text}");
+    assert!(crm_text.contains("Due: Monday 16 November 2026, 12:00 EST\n"), "{crm_text}");
+    assert!(!crm_text.contains("GMT"), "no time in the desk's zone: {crm_text}");
+    assert!(internal_text.contains("Due: Monday 16 November 2026, 17:00 GMT\n"), "{internal_text}");
+    assert!(!internal_text.contains("Hello"), "the desk's copy greets no one: {internal_text}");
 }
 
 /// A breach a week later: Alice's copy of the alert is her own (its Reply-To carries her

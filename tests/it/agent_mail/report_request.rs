@@ -114,7 +114,10 @@ async fn the_crm_gets_their_report_by_asking_and_no_one_else_does() {
     assert_eq!(refused.len(), 3, "{held:#}");
     assert!(refused[0].1.contains("is no company's CRM"), "{refused:?}");
     assert!(refused[1].1.contains("may not have the report of \"globex\""), "{refused:?}");
-    assert!(refused[2].1.contains("could not be verified"), "{refused:?}");
+    assert!(
+        refused[2].1.contains("could not be verified: it was not sent to the sender's personal address"),
+        "{refused:?}"
+    );
     assert_eq!(desk.sandbox.cases().len(), 4, "a request opens no case");
 }
 
@@ -171,7 +174,7 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        format!("held #{} released: the 2026-11 report of acme queued to its CRM", carols[0])
+        format!("held #{} released: the 2026-11 report of acme queued to carol@example.com", carols[0])
     );
     desk.run();
     assert!(desk.sent_to("mallory@evil.example").is_empty(), "nothing to the stranger");
