@@ -144,11 +144,14 @@ async fn show(desk: &ReadDesk, id: i64) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let headers = crate::mail::header_section(&h.raw);
+    let (headers, cut) = crate::mail::preview_headers(&h.raw);
     outln!("held #{} ({}) · {} · mailbox {}", h.id, h.state.as_str(), h.kind.as_str(), h.mailbox);
     outln!("  received {} from {}", zone.time(Some(h.received_at)), h.source_ref.as_deref().unwrap_or("-"));
     outln!("  reason   {}", h.reason);
     outln!("\n{headers}");
+    if !cut.is_empty() {
+        outln!("{cut}");
+    }
     body(&h.raw);
     Exit::Ok
 }
@@ -167,6 +170,9 @@ fn body(raw: &[u8]) {
             }
             for a in &p.attachments {
                 outln!("  {} ({}, {})", a.name, a.content_type, crate::agents::human_size(a.size as u64));
+            }
+            if p.more_attachments > 0 {
+                outln!("  +{} more", p.more_attachments);
             }
         }
         Err(e) => outln!("\n(the body cannot be shown: {e})"),
