@@ -213,3 +213,59 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
     assert!(text.contains("replied to the desk's support report"), "{text}");
     assert!(text.contains("Thanks! Can we talk about the S2 breaches on Monday?"), "{text}");
 }
+
+/// A held `#report` request is released once: of four agents releasing it at the same moment,
+/// one sends the report and the others are told it was released before. Releasing sends the
+/// report, so the options that shape a case are refused, and the digest says what releasing
+/// it does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_request_is_released_once_and_options_for_a_case_are_refused() {
+    use std::process::Stdio;
+
+    let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
+    let tag = desk.customer_writes(1, "Exports fail").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let fresh = request("Carol CRM <carol@example.com>", "support@example.com", "#report 2026-11\r\n\r\nCarol");
+    desk.server.append(&[fresh]).await;
+    desk.run();
+    desk.run();
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = held.as_array().unwrap().iter().find(|h| h["kind"] == "report_request").unwrap()["id"].to_string();
+
+    let digest = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.starts_with("Held mail to review")))
+        .map(|(_, m)| m.text_body)
+        .expect("the digest");
+    assert!(digest.contains(&format!("Send the report:  supportd held release {id}")), "{digest}");
+    assert!(!digest.contains("--to-case") && !digest.contains("Open a case"), "{digest}");
+
+    for option in [&["--to-case", number.as_str()][..], &["--company", "acme"], &["--add-member"]] {
+        let out = desk.sandbox.run(&[&["held", "release", id.as_str()][..], option].concat());
+        assert_eq!(out.status.code(), Some(64), "{option:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("is a #report request: releasing it sends the report, so {}", option[0])), "{err}");
+    }
+    assert!(reports_to(&desk, "carol@example.com").is_empty(), "nothing sent by a refused release");
+
+    let releases: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            let cmd = desk.sandbox.cmd(&["held", "release", &id]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+            cmd.unwrap()
+        })
+        .collect();
+    let outs: Vec<std::process::Output> = releases.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    assert_eq!(outs.iter().filter(|o| o.status.success()).count(), 1, "one release");
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(64));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("was released before"), "{o:?}");
+    }
+    desk.run();
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "one report");
+    let again = desk.sandbox.run(&["held", "release", &id]);
+    assert_eq!(again.status.code(), Some(64));
+    desk.run();
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "still one report");
+}
