@@ -88,6 +88,7 @@ fn refused(id: i64, e: &HeldError) -> Exit {
         | HeldError::NoCompany(_)
         | HeldError::NoCase(_)
         | HeldError::NotForReport { .. }
+        | HeldError::Stored(_)
         | HeldError::NotOfCompany { .. }
         | HeldError::MemberOfNothing => Exit::Usage,
         HeldError::NoMailbox { .. } => Exit::Config,

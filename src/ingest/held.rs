@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{Incoming, IngestError, Outcome, Release, ingest};
@@ -20,6 +20,8 @@ pub enum HeldError {
     NotFound(i64),
     #[error("held message #{id} was {} before: nothing was done this time", state.as_str())]
     Settled { id: i64, state: State },
+    #[error("held message #{0} is stored on a case already: it was released before, or came again")]
+    Stored(i64),
     #[error("held message #{id} is a #report request: releasing it sends the report, so {option} does not apply")]
     NotForReport { id: i64, option: &'static str },
     #[error(
@@ -160,9 +162,9 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         Outcome::ReportSent { .. } | Outcome::CrmNote { .. } => {
             return Err(HeldError::StillFails { id, reason: "it opens no case".into() });
         }
-        Outcome::Duplicate => {
-            return Err(HeldError::StillFails { id, reason: "it is stored on a case already".into() });
-        }
+        // Another release stored it first (the duplicate check makes a release once), or
+        // another copy of it came in.
+        Outcome::Duplicate => return Err(HeldError::Stored(id)),
     };
     let case_id = case::Entity::find()
         .select_only()

@@ -168,7 +168,9 @@ mod tests {
     fn attachments_listed_are_at_most_fifty_with_short_names() {
         let part = |i: usize| {
             let name = format!("{i}-{}.txt", "n".repeat(300));
-            format!("--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\nx\r\n")
+            format!(
+                "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\nx\r\n"
+            )
         };
         let parts: String = (0..120).map(part).collect();
         let body = format!("--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n{parts}--b--\r\n");

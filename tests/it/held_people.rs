@@ -141,6 +141,26 @@ async fn release_to_case_adds_only_a_vouched_sender_never_their_ccs_or_a_robot()
     assert!(!all.iter().any(|m| m.contains("x@evil.example") && m.contains("We are on it.")), "nothing to x@evil");
 }
 
+/// Releasing a person's held mail is done once: of four releases at the same moment, one
+/// opens the case and the others are told it was released before.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_at_once_open_one_case() {
+    let desk = Desk::start(members_only).await;
+    desk.server.append(&[from_sam("sam-1", "Exports fail", "Hello.")]).await;
+    desk.run();
+    let id = held(&desk)[0]["id"].as_i64().unwrap();
+    let config = supportd::config::Config::load(&desk.sandbox.path("daemon.toml")).unwrap();
+    let templates = supportd::templates::Templates::load(&config.templates_dir).unwrap();
+    let app = supportd::app::open_desk(config, templates).await.unwrap();
+    let release = || supportd::ingest::held::release(&app, id, Default::default());
+    let results = futures::future::join_all((0..4).map(|_| release())).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one release: {results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(r.to_string().contains("released before"), "{r}");
+    }
+    assert_eq!(desk.sandbox.cases().len(), 1, "one case");
+}
+
 fn run_at(desk: &Desk, now: &str) {
     let out = desk.sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", now).output().unwrap();
     assert!(out.status.success(), "run --once at {now}: {}", String::from_utf8_lossy(&out.stderr));
