@@ -18,9 +18,9 @@ use crate::storage::entities::held_mail::{self, Kind, State};
 pub enum HeldError {
     #[error("no held message #{0}")]
     NotFound(i64),
-    #[error("held message #{id} was {} before: nothing was done this time", state.as_str())]
+    #[error("held message #{id} was already {}; nothing more was done", state.as_str())]
     Settled { id: i64, state: State },
-    #[error("held message #{0} is stored on a case already: it was released before, or came again")]
+    #[error("held message #{0} is stored on a case already: it was already released, or came again")]
     Stored(i64),
     #[error("held message #{id} is a #report request: releasing it sends the report, so {option} does not apply")]
     NotForReport { id: i64, option: &'static str },

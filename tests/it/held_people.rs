@@ -142,7 +142,7 @@ async fn release_to_case_adds_only_a_vouched_sender_never_their_ccs_or_a_robot()
 }
 
 /// Releasing a person's held mail is done once: of four releases at the same moment, one
-/// opens the case and the others are told it was released before.
+/// opens the case and the others are told it was already released.
 #[tokio::test(flavor = "multi_thread")]
 async fn releases_at_once_open_one_case() {
     let desk = Desk::start(members_only).await;
@@ -156,7 +156,7 @@ async fn releases_at_once_open_one_case() {
     let results = futures::future::join_all((0..4).map(|_| release())).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one release: {results:?}");
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(r.to_string().contains("released before"), "{r}");
+        assert!(r.to_string().contains("already released"), "{r}");
     }
     assert_eq!(desk.sandbox.cases().len(), 1, "one case");
 }

@@ -215,7 +215,7 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
 }
 
 /// A held `#report` request is released once: of four releases at the same moment, one sends
-/// the report and the others are told it was released before; so is a later one. Releasing sends the
+/// the report and the others are told it was already released; so is a later one. Releasing sends the
 /// report, so the options that shape a case are refused, and the digest says what releasing
 /// it does.
 #[tokio::test(flavor = "multi_thread")]
@@ -261,7 +261,7 @@ async fn a_held_request_is_released_once_and_options_for_a_case_are_refused() {
     let results = futures::future::join_all((0..4).map(|_| release())).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one release: {results:?}");
     for r in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(r.to_string().contains("was released before"), "{r}");
+        assert!(r.to_string().contains("was already released"), "{r}");
     }
     desk.run();
     assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "one report");
