@@ -98,7 +98,7 @@ async fn release_to_case_adds_only_a_vouched_sender_never_their_ccs_or_a_robot()
     };
     desk.server
         .append(&[
-            mail("bob-1", "Bob <bob@globex.example>", "Exports", ""),
+            mail("bob-1", "Bob <bob@globex.example>", "Exports", "X-Note: \x1b]0;owned\x07\x1b[2J\r\n"),
             mail("ooo-1", "noreply@robots.example", "Automatic reply", "Auto-Submitted: auto-replied\r\n"),
         ])
         .await;
@@ -106,6 +106,11 @@ async fn release_to_case_adds_only_a_vouched_sender_never_their_ccs_or_a_robot()
     let rows = held(&desk);
     let id_of = |kind: &str| rows.iter().find(|r| r["kind"] == kind).unwrap()["id"].to_string();
     let (bob, robot) = (id_of("not_member"), id_of("auto_reply"));
+
+    // `held show` prints the header section with no escape sequence reaching the terminal.
+    let shown = run_ok(&desk, &["held", "show", &bob]);
+    assert!(shown.contains("X-Note: ?]0;owned??[2J"), "{shown}");
+    assert!(!shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\r'), "{shown:?}");
 
     let refused = desk.sandbox.run(&["held", "release", &bob, "--to-case", &number]);
     assert_eq!(refused.status.code(), Some(64), "a refusal is a usage error");
