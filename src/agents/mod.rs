@@ -6,6 +6,7 @@ mod commands;
 mod directory;
 mod letter;
 mod limit;
+mod listeners;
 mod notify;
 mod regrade;
 mod relay;
@@ -15,6 +16,7 @@ mod verify;
 pub use commands::{Assignee, Command, Commands, Rate, parse as parse_commands};
 pub use directory::{Directory, fill_missing_tokens, new_token};
 pub use limit::Ledger;
+pub use listeners::{Listener, listeners};
 pub use notify::{
     Event, Notice, agent_reply_to, excerpt, human_size, queue_notifications, queue_notifications_but, reply_address,
 };

@@ -131,10 +131,15 @@ fn recipients<'a>(
             .filter(|a| list.iter().any(|x| x.as_str().eq_ignore_ascii_case(&a.email)))
             .filter_map(personal)
             .collect(),
-        (_, _, Notify::Team(team)) => {
-            vec![Recipient { to: team.clone(), name: None, reply_to: notice.mailbox.address.clone() }]
-        }
-        (_, _, Notify::EachAgent) => agents.active().filter_map(personal).collect(),
+        (_, _, notify) => super::listeners(notify, agents)
+            .into_iter()
+            .filter_map(|l| match l {
+                super::Listener::Agent(a) => personal(a),
+                super::Listener::Team(team) => {
+                    Some(Recipient { to: team, name: None, reply_to: notice.mailbox.address.clone() })
+                }
+            })
+            .collect(),
     }
 }
 

@@ -51,14 +51,20 @@ pub async fn held(config: &Path, command: HeldCommand) -> Exit {
             Ok(desk) => show(&desk, id).await,
             Err(code) => code,
         },
-        HeldCommand::Release { id, company, add_member, to_case } => match open(config).await {
-            Ok(desk) => match held::release(&desk, id, ReleaseOptions { company, add_member, to_case }).await {
-                Ok(outcome) => {
-                    outln!("held #{id} released: {}", describe(&outcome));
-                    Exit::Ok
+        HeldCommand::Release { id, company, add_member, to_case, make_party } => match open(config).await {
+            Ok(desk) => {
+                let options = ReleaseOptions { company, add_member, to_case, make_party };
+                match held::release(&desk, id, options).await {
+                    Ok(outcome) => {
+                        outln!("held #{id} released: {}", describe(&outcome));
+                        match to_case {
+                            Some(number) => readers(&desk, number).await,
+                            None => Exit::Ok,
+                        }
+                    }
+                    Err(e) => refused(id, &e),
                 }
-                Err(e) => refused(id, &e),
-            },
+            }
             Err(code) => code,
         },
         HeldCommand::Discard { id } => match open(config).await {
@@ -81,6 +87,9 @@ fn refused(id: i64, e: &HeldError) -> Exit {
         | HeldError::Settled { .. }
         | HeldError::NoCompany(_)
         | HeldError::NoCase(_)
+        | HeldError::NotForReport { .. }
+        | HeldError::Stored(_)
+        | HeldError::NotOfCompany { .. }
         | HeldError::MemberOfNothing => Exit::Usage,
         HeldError::NoMailbox { .. } => Exit::Config,
         HeldError::StillFails { .. } => Exit::DataErr,
@@ -89,6 +98,17 @@ fn refused(id: i64, e: &HeldError) -> Exit {
             Exit::TempFail
         }
     }
+}
+
+/// Who the case's mail goes to now that the message joined it: the agent sees at once
+/// whom they made a party.
+async fn readers(desk: &crate::desk::Desk, number: crate::domain::CaseNumber) -> Exit {
+    match held::readers_of(desk, number).await {
+        Ok(to) if to.is_empty() => outln!("case {number}'s mail goes to no one on the customer's side"),
+        Ok(to) => outln!("case {number}'s mail goes to, from now on: {}", to.join(", ")),
+        Err(e) => return fail(&AppError::Database(e)),
+    }
+    Exit::Ok
 }
 
 async fn list(desk: &ReadDesk, all: bool, format: Format) -> Exit {
@@ -125,11 +145,14 @@ async fn show(desk: &ReadDesk, id: i64) -> Exit {
         Err(e) => return fail(&AppError::Database(e)),
     };
     let zone = desk.zone();
-    let headers = crate::mail::header_section(&h.raw);
+    let (headers, cut) = crate::mail::preview_headers(&h.raw);
     outln!("held #{} ({}) · {} · mailbox {}", h.id, h.state.as_str(), h.kind.as_str(), h.mailbox);
     outln!("  received {} from {}", zone.time(Some(h.received_at)), h.source_ref.as_deref().unwrap_or("-"));
     outln!("  reason   {}", h.reason);
     outln!("\n{headers}");
+    if !cut.is_empty() {
+        outln!("{cut}");
+    }
     body(&h.raw);
     Exit::Ok
 }
@@ -148,6 +171,9 @@ fn body(raw: &[u8]) {
             }
             for a in &p.attachments {
                 outln!("  {} ({}, {})", a.name, a.content_type, crate::agents::human_size(a.size as u64));
+            }
+            if p.more_attachments > 0 {
+                outln!("  +{} more", p.more_attachments);
             }
         }
         Err(e) => outln!("\n(the body cannot be shown: {e})"),

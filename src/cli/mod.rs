@@ -325,9 +325,15 @@ pub enum HeldCommand {
         #[arg(long)]
         add_member: bool,
         /// Add it to this existing case as a message of that case (as the sender's follow-up
-        /// would be) instead of opening a case; the sender is remembered on the case.
+        /// would be) instead of opening a case. Its Cc's are never remembered; its sender is
+        /// (a person, not a robot), but a sender not of the case's company is refused unless
+        /// you add --make-party.
         #[arg(long, value_name = "NNNNNN", conflicts_with = "company")]
         to_case: Option<CaseNumber>,
+        /// With --to-case: you vouch for a sender who is not of the case's company; they
+        /// become a party of the case and receive its mail from now on.
+        #[arg(long, requires = "to_case")]
+        make_party: bool,
     },
     /// Keep it as discarded: it stays in `held list --all`, and nothing is sent.
     Discard { id: i64 },

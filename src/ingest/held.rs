@@ -3,9 +3,10 @@
 //! runs again as if it had just arrived: the SLA clock starts at the release) or discards it.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{Incoming, IngestError, Outcome, Release, ingest};
@@ -17,8 +18,17 @@ use crate::storage::entities::held_mail::{self, Kind, State};
 pub enum HeldError {
     #[error("no held message #{0}")]
     NotFound(i64),
-    #[error("held message #{id} was already {}", state.as_str())]
+    #[error("held message #{id} was already {}; nothing more was done", state.as_str())]
     Settled { id: i64, state: State },
+    #[error("held message #{0} is stored on a case already: it was already released, or came again")]
+    Stored(i64),
+    #[error("held message #{id} is a #report request: releasing it sends the report, so {option} does not apply")]
+    NotForReport { id: i64, option: &'static str },
+    #[error(
+        "{sender} is not of {company}, whose case {case} is: --to-case would send them that case's mail \
+         from now on. If you vouch for them, add --make-party"
+    )]
+    NotOfCompany { sender: String, company: String, case: crate::domain::CaseNumber },
     #[error("held message #{id} names mailbox {mailbox:?}, which is not configured")]
     NoMailbox { id: i64, mailbox: String },
     #[error("no [[company]] has slug {0:?}")]
@@ -92,6 +102,9 @@ pub struct ReleaseOptions {
     pub add_member: bool,
     /// The message joins this existing case instead of opening one.
     pub to_case: Option<crate::domain::CaseNumber>,
+    /// The agent vouches for a sender who is not of the named case's company: they become a
+    /// party of it (`--make-party`).
+    pub make_party: bool,
 }
 
 /// Runs intake again on a held message, as if it had just arrived: it opens a case (or joins
@@ -100,6 +113,7 @@ pub struct ReleaseOptions {
 pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Outcome, HeldError> {
     let row = unsettled(&desk.db, id).await?;
     if row.kind == Kind::ReportRequest {
+        report_request_options(id, &options)?;
         return release_report_request(desk, row).await;
     }
     if let Some(slug) = &options.company
@@ -109,6 +123,7 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     }
     named_case_exists(&desk.db, options.to_case).await?;
     let sender: Option<crate::domain::EmailAddress> = row.from_addr.parse().ok();
+    vouched_for(desk, &row, &options, sender.as_ref()).await?;
     let member_of = match (&options.company, &sender) {
         (Some(slug), _) => desk.config.company(slug),
         (None, Some(s)) => crate::cases::company_config_for(&desk.config, s, None, false),
@@ -129,7 +144,11 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         source_ref: format!("held:{id}"),
         declared_size: None,
         declared_sha256: None,
-        released: Some(Release { company: options.company.clone(), to_case: options.to_case }),
+        released: Some(Release {
+            company: options.company.clone(),
+            to_case: options.to_case,
+            make_party: options.make_party,
+        }),
     };
     let outcome = ingest(desk, incoming).await?;
     let number = match &outcome {
@@ -143,9 +162,9 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         Outcome::ReportSent { .. } | Outcome::CrmNote { .. } => {
             return Err(HeldError::StillFails { id, reason: "it opens no case".into() });
         }
-        Outcome::Duplicate => {
-            return Err(HeldError::StillFails { id, reason: "it is stored on a case already".into() });
-        }
+        // Another release stored it first (the duplicate check makes a release once), or
+        // another copy of it came in.
+        Outcome::Duplicate => return Err(HeldError::Stored(id)),
     };
     let case_id = case::Entity::find()
         .select_only()
@@ -164,8 +183,40 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
                 .ok_or(HeldError::MemberOfNothing)?;
         crate::cases::add_member(&desk.db, company_id, sender, desk.now()).await?;
     }
-    settle(&desk.db, row, State::Released, case_id, desk.now()).await?;
+    settle(&desk.db, id, State::Released, case_id, desk.now()).await?;
     Ok(outcome)
+}
+
+/// A `#report` request released sends the report: it opens no case, so the options that
+/// shape one are refused rather than silently ignored.
+fn report_request_options(id: i64, options: &ReleaseOptions) -> Result<(), HeldError> {
+    let option = match options {
+        ReleaseOptions { to_case: Some(_), .. } => "--to-case",
+        ReleaseOptions { company: Some(_), .. } => "--company",
+        ReleaseOptions { add_member: true, .. } => "--add-member",
+        ReleaseOptions { make_party: true, .. } => "--make-party",
+        _ => return Ok(()),
+    };
+    Err(HeldError::NotForReport { id, option })
+}
+
+/// `--to-case` of a person's mail to a case of a company they are not of would make them (and
+/// so the case's mail) theirs: refused unless the agent vouches for them. Automated mail
+/// joins without making anyone a party (`intake::to_case`), so it needs no vouching.
+async fn vouched_for(
+    desk: &Desk,
+    row: &held_mail::Model,
+    options: &ReleaseOptions,
+    sender: Option<&crate::domain::EmailAddress>,
+) -> Result<(), HeldError> {
+    let (Some(number), Some(sender)) = (options.to_case, sender) else { return Ok(()) };
+    if options.make_party || !row.kind.is_a_persons() {
+        return Ok(());
+    }
+    match crate::cases::intake::stranger_to_company(&desk.db, &desk.config, number, sender).await? {
+        Some(company) => Err(HeldError::NotOfCompany { sender: sender.to_string(), company, case: number }),
+        None => Ok(()),
+    }
 }
 
 /// `--to-case` names a case that exists: checked before intake runs, so that a mistyped
@@ -181,8 +232,8 @@ async fn named_case_exists(
 
 /// Marks a held message discarded; its bytes stay for the record.
 pub async fn discard(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), HeldError> {
-    let row = unsettled(db, id).await?;
-    settle(db, row, State::Discarded, None, now).await
+    unsettled(db, id).await?;
+    settle(db, id, State::Discarded, None, now).await
 }
 
 async fn unsettled(db: &impl ConnectionTrait, id: i64) -> Result<held_mail::Model, HeldError> {
@@ -193,19 +244,29 @@ async fn unsettled(db: &impl ConnectionTrait, id: i64) -> Result<held_mail::Mode
     }
 }
 
+/// Settles a message still held: one row or none, so that of two releases (or a release and
+/// a discard) racing, the second finds it settled and does nothing.
 async fn settle(
     db: &impl ConnectionTrait,
-    row: held_mail::Model,
+    id: i64,
     state: State,
     case_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), HeldError> {
-    let mut update: held_mail::ActiveModel = row.into();
-    update.state = Set(state);
-    update.settled_at = Set(Some(now));
-    update.case_id = Set(case_id);
-    update.update(db).await?;
-    Ok(())
+    use held_mail::Column as C;
+    let done = held_mail::Entity::update_many()
+        .col_expr(C::State, Expr::value(state))
+        .col_expr(C::SettledAt, Expr::value(now))
+        .col_expr(C::CaseId, Expr::value(case_id))
+        .filter(C::Id.eq(id))
+        .filter(C::State.eq(State::Held))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 1 {
+        return Ok(());
+    }
+    unsettled(db, id).await?;
+    Err(HeldError::StillFails { id, reason: "it could not be settled".into() })
 }
 
 /// A held `#report` request released: the report goes to its sender (`reports::request`),
@@ -216,15 +277,31 @@ async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Ou
     let (id, now, to) = (row.id, desk.now(), row.from_addr.clone());
     let support = desk.config.mailbox(&row.mailbox).map(|m| &m.address).unwrap_or(desk.config.support_address());
     let txn = crate::storage::begin_write(&desk.db).await?;
+    // Settled first, in the transaction that queues the report: a second release waits here
+    // and then finds it released.
+    settle(&txn, id, State::Released, None, now).await?;
     let sent = crate::reports::request::release(&txn, desk, &row.raw, support, now).await.map_err(|e| match e {
         crate::reports::ReportError::Database(db) => HeldError::Database(db),
         other => HeldError::StillFails { id, reason: other.to_string() },
     })?;
     let released = sent.map_err(|reason| HeldError::StillFails { id, reason })?;
-    settle(&txn, row, State::Released, None, now).await?;
     txn.commit().await?;
     Ok(match released {
         Released::Report { company, period } => Outcome::ReportSent { company, period: period.key(), to },
         Released::Note { company } => Outcome::CrmNote { company },
     })
+}
+
+/// Who receives case `number`'s mail to the customer's side now (its contact, then the Cc's
+/// every relay carries), for the agent who just added a message to it.
+pub async fn readers_of(desk: &Desk, number: crate::domain::CaseNumber) -> Result<Vec<String>, DbErr> {
+    let txn = crate::storage::begin_write(&desk.db).await?;
+    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(&txn).await? else {
+        return Ok(Vec::new());
+    };
+    let companies = crate::cases::Companies::load(&txn).await?;
+    let own = desk.config.own_addresses();
+    let readers = crate::cases::readers(&txn, &c, companies.of(&desk.config, &c), &own).await?;
+    let addresses = readers.map(|r| std::iter::once(r.to).chain(r.cc).map(|r| r.address.to_string()).collect());
+    Ok(addresses.unwrap_or_default())
 }

@@ -6,7 +6,7 @@ mod parse;
 mod preview;
 
 pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
-pub use preview::{AttachmentLine, Preview, preview};
+pub use preview::{AttachmentLine, Preview, headers as preview_headers, preview};
 
 use sha2::{Digest, Sha256};
 
@@ -22,6 +22,11 @@ pub fn hex(bytes: &[u8]) -> String {
 /// A raw message's header section (up to the first blank line), as text: what says who sent
 /// a kept message and how it came.
 pub fn header_section(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&raw[..header_section_len(raw)])
+}
+
+/// Where the header section ends: the first blank line, else the end (no body at all).
+pub fn header_section_len(raw: &[u8]) -> usize {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n"));
-    String::from_utf8_lossy(&raw[..end.unwrap_or(raw.len())])
+    end.unwrap_or(raw.len())
 }

@@ -1,11 +1,15 @@
 //! A kept message shown to an agent in a terminal (`held show`): its text, bounded, and what
 //! it carries. The stored bytes may be 25 MB of someone else's making; the screen gets at
-//! most `MAX_BYTES` or `MAX_LINES` of text and a note of what was cut.
+//! most `MAX_BYTES` or `MAX_LINES` of text and a note of what was cut; the header section and
+//! the list of attachments are bounded the same way, and no escape sequence reaches it.
 
 use super::{ParseError, parse};
+use crate::domain::text::phrase;
 
 pub const MAX_BYTES: usize = 8 * 1024;
 pub const MAX_LINES: usize = 200;
+/// A message of thousands of parts lists the first ones and how many more.
+pub const MAX_ATTACHMENTS: usize = 50;
 
 /// The text to show, what was left out ("" when nothing), and the attachments.
 #[derive(Debug, PartialEq, Eq)]
@@ -13,6 +17,8 @@ pub struct Preview {
     pub text: String,
     pub cut: String,
     pub attachments: Vec<AttachmentLine>,
+    /// Attachments not listed (beyond `MAX_ATTACHMENTS`).
+    pub more_attachments: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -29,13 +35,31 @@ pub fn preview(raw: &[u8]) -> Result<Preview, ParseError> {
     let attachments = msg
         .attachments
         .iter()
+        .take(MAX_ATTACHMENTS)
         .map(|a| AttachmentLine {
-            name: printable(a.filename.as_deref().unwrap_or("(no name)")),
-            content_type: printable(&a.content_type),
+            name: phrase(a.filename.as_deref().unwrap_or("(no name)")),
+            content_type: phrase(&a.content_type),
             size: a.data.len(),
         })
         .collect();
-    Ok(Preview { text: printable_text(&text), cut, attachments })
+    let more_attachments = msg.attachments.len().saturating_sub(MAX_ATTACHMENTS);
+    Ok(Preview { text: printable_text(&text), cut, attachments, more_attachments })
+}
+
+/// The header section as a terminal may show it: at most `MAX_BYTES` (a message with no blank
+/// line is all header section, up to the size limit), control characters defused, and what was
+/// cut ("" when nothing). Works on bytes mail-parser cannot read too.
+pub fn headers(raw: &[u8]) -> (String, String) {
+    let total = super::header_section_len(raw);
+    let section = String::from_utf8_lossy(&raw[..total.min(MAX_BYTES)]);
+    let section = section.trim_end();
+    let end = section.floor_char_boundary(MAX_BYTES);
+    let shown = printable_text(&section[..end].replace("\r\n", "\n"));
+    let cut = match total > MAX_BYTES {
+        true => format!("[cut: {end} of {total} bytes of the header section shown]"),
+        false => String::new(),
+    };
+    (shown, cut)
 }
 
 /// At most `MAX_LINES` lines and `MAX_BYTES` bytes, cut at a character boundary.
@@ -60,11 +84,8 @@ fn bounded(text: &str) -> (String, String) {
     (shown.to_owned(), cut)
 }
 
-/// A terminal must not take escape sequences from a sender: control characters become `?`.
-fn printable(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
-}
-
+/// A terminal must not take escape sequences from a sender: control characters but the line
+/// breaks and tabs become `?`.
 fn printable_text(s: &str) -> String {
     s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
 }
@@ -126,5 +147,36 @@ mod tests {
         assert_eq!(p.attachments[0].name, "export.csv");
         assert!(p.attachments[0].content_type.starts_with("text/csv"), "{:?}", p.attachments);
         assert!(p.attachments[0].size >= 7, "{:?}", p.attachments);
+    }
+
+    #[test]
+    fn headers_are_defused_and_bounded() {
+        let raw = mail("X-Evil: \x1b]0;pwned\x07\x1b[2J\r\n", "Hello\r\n");
+        let (shown, cut) = headers(&raw);
+        assert!(shown.contains("X-Evil: ?]0;pwned??[2J"), "{shown:?}");
+        assert!(!shown.contains('\r') && !shown.contains('\x1b'), "{shown:?}");
+        assert!(shown.starts_with("From: sam@acme.example\nTo:"), "{shown:?}");
+        assert_eq!(cut, "");
+        // No blank line: everything is header section, and only 8 KiB of it is shown.
+        let endless: Vec<u8> = (0..100_000).flat_map(|i| format!("X-{i}: y\r\n").into_bytes()).collect();
+        let (shown, cut) = headers(&endless);
+        assert!(shown.len() <= MAX_BYTES, "{}", shown.len());
+        assert!(cut.starts_with("[cut: 8192 of "), "{cut}");
+    }
+
+    #[test]
+    fn attachments_listed_are_at_most_fifty_with_short_names() {
+        let part = |i: usize| {
+            let name = format!("{i}-{}.txt", "n".repeat(300));
+            format!(
+                "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\r\nx\r\n"
+            )
+        };
+        let parts: String = (0..120).map(part).collect();
+        let body = format!("--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n{parts}--b--\r\n");
+        let p = preview(&mail("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n", &body)).unwrap();
+        assert_eq!(p.attachments.len(), MAX_ATTACHMENTS);
+        assert_eq!(p.more_attachments, 70);
+        assert!(p.attachments.iter().all(|a| a.name.chars().count() <= 201), "{:?}", p.attachments[0]);
     }
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::{ReportError, record_sent};
-use crate::config::{Config, Notify};
+use crate::config::Config;
 use crate::desk::Desk;
 use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
@@ -164,15 +164,8 @@ pub async fn release(
 /// Who hears of it, as `[agents] notify` says for a new case: each active agent, the team
 /// address, or nobody.
 async fn recipients(txn: &Tx, cfg: &Config) -> Result<Vec<(Option<String>, EmailAddress)>, DbErr> {
-    Ok(match &cfg.agent_desk.notify {
-        Notify::Nobody => Vec::new(),
-        Notify::Team(address) => vec![(None, address.clone())],
-        Notify::EachAgent => crate::agents::Directory::load(txn)
-            .await?
-            .active()
-            .filter_map(|a| Some((Some(a.name.clone()), a.email.parse().ok()?)))
-            .collect(),
-    })
+    let agents = crate::agents::Directory::load(txn).await?;
+    Ok(crate::agents::listeners(&cfg.agent_desk.notify, &agents).iter().filter_map(|l| l.to()).collect())
 }
 
 /// What the CRM answered, from the Message-IDs it names (`supportd.report.…`).

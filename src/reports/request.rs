@@ -197,7 +197,9 @@ pub async fn release(
         Err(why) => return Ok(Err(why)),
     };
     let period = period_of(&desk.config, &request, now);
-    super::record_sent(txn, row.id, "request", &msg.dedup_key, now).await?;
+    if !super::record_sent(txn, row.id, "request", &msg.dedup_key, now).await? {
+        return Ok(Err("this request's report was sent before".into()));
+    }
     send(txn, desk, &row, &period, &msg, now).await?;
     Ok(Ok(Released::Report { company: row.slug, period }))
 }

@@ -11,28 +11,19 @@ use sea_orm::{
 };
 use tracing::info;
 
-use crate::config::Notify;
 use crate::desk::Desk;
 use crate::domain::EmailAddress;
+use crate::domain::text::phrase;
 use crate::ingest::held::{Listed, listed};
 use crate::outbound::{Composed, MailError, format_due, new_message_id, queue_mail};
 use crate::storage::entities::held_mail::{self, Kind, State};
-use crate::storage::entities::{agent, held_digest, held_digest_item};
+use crate::storage::entities::{held_digest, held_digest_item};
 use crate::storage::{Tx, begin_write};
 use crate::templates::{Audience, HeldDigestContext, HeldDigestLine};
 
-/// Held kinds that are a person's mail; every other kind is automated.
-const PEOPLE: [Kind; 2] = [Kind::NotMember, Kind::ReportRequest];
 const INTERVAL: Duration = Duration::hours(1);
 /// A backlog of thousands is not one mail of thousands of lines: the rest come next hour.
 const MAX_LISTED: u64 = 50;
-const SUBJECT_CHARS: usize = 100;
-
-/// One recipient of the digest and where their reply would go.
-struct Recipient {
-    to: Vec<EmailAddress>,
-    reply_to: EmailAddress,
-}
 
 /// Queues the digest when one is due; how many mails.
 pub async fn held_digest(desk: &Desk) -> Result<usize, MailError> {
@@ -62,17 +53,14 @@ pub async fn held_digest(desk: &Desk) -> Result<usize, MailError> {
     }
     let ctx = context(desk, &rows, more);
     let rendered = desk.templates.render("held_digest", Audience::default(), &ctx)?;
+    // Replying does nothing (the mail says what to do instead), so no agent's token: the
+    // Reply-To is the desk itself.
     let from = &desk.config.outbound.from;
-    for r in &recipients {
+    for to in &recipients {
         let message_id = new_message_id("held-digest", None, from.domain());
-        let to = r.to.iter().map(|a| (None, a)).collect();
-        let mail = Composed::notice(
-            (desk.config.outbound.from_name.as_deref(), from),
-            &r.reply_to,
-            to,
-            &message_id,
-            &rendered,
-        );
+        let to = to.iter().map(|(name, a)| (name.as_deref(), a)).collect();
+        let mail =
+            Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, &rendered);
         queue_mail(&txn, "held_digest", None, &mail, now).await?;
     }
     txn.commit().await?;
@@ -120,7 +108,7 @@ fn unlisted_query() -> sea_orm::Select<held_mail::Entity> {
     let listed_ids = Query::select().column(held_digest_item::Column::HeldId).from(held_digest_item::Entity).to_owned();
     listed()
         .filter(held_mail::Column::State.eq(State::Held))
-        .filter(held_mail::Column::Kind.is_in(PEOPLE))
+        .filter(held_mail::Column::Kind.is_in(Kind::PEOPLE))
         .filter(held_mail::Column::Id.not_in_subquery(listed_ids))
 }
 
@@ -132,34 +120,15 @@ async fn unlisted_count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     unlisted_query().count(db).await
 }
 
-/// `[agents] held_notify` when set; else as `[agents] notify` says: each active agent in a
-/// mail of their own (its Reply-To carrying their token, as their notifications do), the team
-/// address, or nobody.
-async fn recipients(desk: &Desk) -> Result<Vec<Recipient>, DbErr> {
+/// `[agents] held_notify` when set, in one mail; else who hears of the whole desk's news
+/// (`agents::listeners`), each in a mail of their own.
+async fn recipients(desk: &Desk) -> Result<Vec<Vec<(Option<String>, EmailAddress)>>, DbErr> {
     let cfg = &desk.config.agent_desk;
-    let support = &desk.config.outbound.from;
     if !cfg.held_notify.is_empty() {
-        return Ok(vec![Recipient { to: cfg.held_notify.clone(), reply_to: support.clone() }]);
+        return Ok(vec![cfg.held_notify.iter().map(|a| (None, a.clone())).collect()]);
     }
-    Ok(match &cfg.notify {
-        Notify::Nobody => Vec::new(),
-        Notify::Team(team) => vec![Recipient { to: vec![team.clone()], reply_to: support.clone() }],
-        Notify::EachAgent => agent::Entity::find()
-            .filter(agent::Column::Active.eq(true))
-            .order_by_asc(agent::Column::Id)
-            .all(&desk.db)
-            .await?
-            .into_iter()
-            .filter_map(|a| {
-                let to = a.email.parse::<EmailAddress>().ok()?;
-                let reply_to = match (&a.token, cfg.verify.uses_token()) {
-                    (Some(token), true) => crate::agents::reply_address(support, token),
-                    _ => support.clone(),
-                };
-                Some(Recipient { to: vec![to], reply_to })
-            })
-            .collect(),
-    })
+    let agents = crate::agents::Directory::load(&desk.db).await?;
+    Ok(crate::agents::listeners(&cfg.notify, &agents).iter().filter_map(|l| Some(vec![l.to()?])).collect())
 }
 
 fn context(desk: &Desk, rows: &[Listed], more: u64) -> HeldDigestContext {
@@ -169,10 +138,16 @@ fn context(desk: &Desk, rows: &[Listed], more: u64) -> HeldDigestContext {
         .map(|r| HeldDigestLine {
             id: r.id,
             kind: r.kind.as_str().to_owned(),
-            from: bounded(&r.from_addr),
-            subject: bounded(&r.subject),
+            from: phrase(&r.from_addr),
+            subject: phrase(&r.subject),
             received: format_due(r.received_at, zone),
-            reason: bounded(&r.reason),
+            reason: phrase(&r.reason),
+            // Releasing a `#report` request sends the report: it opens no case, joins none.
+            release: match r.kind {
+                Kind::ReportRequest => "Send the report".into(),
+                _ => "Open a case".into(),
+            },
+            to_case: r.kind != Kind::ReportRequest,
         })
         .collect();
     HeldDigestContext {
@@ -183,30 +158,5 @@ fn context(desk: &Desk, rows: &[Listed], more: u64) -> HeldDigestContext {
             n => format!("{n} more are held: supportd held list"),
         },
         support_address: desk.config.outbound.from.to_string(),
-    }
-}
-
-/// A sender's words on one line: no control characters (a newline would forge lines of the
-/// digest), at most `SUBJECT_CHARS` characters.
-fn bounded(s: &str) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let clean = clean.trim();
-    match clean.char_indices().nth(SUBJECT_CHARS) {
-        Some((cut, _)) => format!("{}…", &clean[..cut]),
-        None => clean.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_subject_is_one_bounded_line() {
-        assert_eq!(bounded("Exports\r\nFrom: ceo@example.com"), "Exports  From: ceo@example.com");
-        let long = "é".repeat(300);
-        assert_eq!(bounded(&long).chars().count(), SUBJECT_CHARS + 1);
-        assert!(bounded(&long).ends_with('…'));
-        assert_eq!(bounded("  short  "), "short");
     }
 }

@@ -21,12 +21,16 @@ pub struct HeldDigestLine {
     pub kind: String,
     /// The sender's address.
     pub from: String,
-    /// The subject, control characters removed and at most 100 characters.
+    /// The subject, on one line and at most 200 characters (`domain::text::phrase`).
     pub subject: String,
     /// When it arrived, in the support calendar's zone.
     pub received: String,
     /// The reason it was held, bounded as the subject.
     pub reason: String,
+    /// What `held release ID` does with it: "Open a case", or "Send the report".
+    pub release: String,
+    /// Whether it can be added to a case (`--to-case`): not a `#report` request.
+    pub to_case: bool,
 }
 
 pub fn sample() -> HeldDigestContext {
@@ -39,6 +43,8 @@ pub fn sample() -> HeldDigestContext {
             subject: "Exports fail".into(),
             received: "Monday 7 December 2026, 10:00 GMT".into(),
             reason: "sam@acme.example is not a key member of Acme".into(),
+            release: "Open a case".into(),
+            to_case: true,
         }],
         more: "3 more are held: supportd held list".into(),
         support_address: "support@example.com".into(),

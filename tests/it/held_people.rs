@@ -79,6 +79,93 @@ async fn held_show_prints_the_body_and_release_to_case_adds_it_to_that_case() {
     assert_eq!(desk.case(&tag)["messages"].as_array().unwrap().len(), before + 2);
 }
 
+/// `--to-case` makes no one a party of another company's case by accident: a stranger's mail
+/// to Acme's case is refused until the agent vouches for them (`--make-party`), and then only
+/// the sender joins, never the Cc's of their message; a robot's mail joins and makes no one a
+/// party. The agent is told who receives the case's mail, and the next relay goes to them only.
+#[tokio::test(flavor = "multi_thread")]
+async fn release_to_case_adds_only_a_vouched_sender_never_their_ccs_or_a_robot() {
+    let desk = Desk::start(members_only).await;
+    let tag = desk.customer_writes(1, "Exports fail").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let mail = |id: &str, from: &str, subject: &str, extra: &str| {
+        format!(
+            "From: {from}\r\nTo: support@example.com\r\nCc: X <x@evil.example>\r\nSubject: {subject}\r\n\
+             Message-ID: <{id}@globex.example>\r\nDate: Mon, 07 Dec 2026 09:00:00 +0000\r\n{extra}\
+             Content-Type: text/plain\r\n\r\nAbout the exports.\r\n"
+        )
+        .into_bytes()
+    };
+    desk.server
+        .append(&[
+            mail("bob-1", "Bob <bob@globex.example>", "Exports", "X-Note: \x1b]0;owned\x07\x1b[2J\r\n"),
+            mail("ooo-1", "noreply@robots.example", "Automatic reply", "Auto-Submitted: auto-replied\r\n"),
+        ])
+        .await;
+    desk.run();
+    let rows = held(&desk);
+    let id_of = |kind: &str| rows.iter().find(|r| r["kind"] == kind).unwrap()["id"].to_string();
+    let (bob, robot) = (id_of("not_member"), id_of("auto_reply"));
+
+    // `held show` prints the header section with no escape sequence reaching the terminal.
+    let shown = run_ok(&desk, &["held", "show", &bob]);
+    assert!(shown.contains("X-Note: ?]0;owned??[2J"), "{shown}");
+    assert!(!shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\r'), "{shown:?}");
+
+    let refused = desk.sandbox.run(&["held", "release", &bob, "--to-case", &number]);
+    assert_eq!(refused.status.code(), Some(64), "a refusal is a usage error");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("bob@globex.example is not of Acme Corporation"), "{err}");
+    assert!(err.contains("--make-party"), "{err}");
+    assert_eq!(held(&desk).len(), 2, "still held");
+
+    // The robot's mail joins the case; it makes no one a party, its Cc's neither.
+    let out = run_ok(&desk, &["held", "release", &robot, "--to-case", &number]);
+    let goes_to = |out: &str| out.lines().find(|l| l.contains("mail goes to")).unwrap_or_default().to_owned();
+    assert!(goes_to(&out).ends_with("customer1@acme.example, boss@acme.example"), "{out}");
+
+    let out = run_ok(&desk, &["held", "release", &bob, "--to-case", &number, "--make-party"]);
+    let to = goes_to(&out);
+    assert!(to.ends_with("customer1@acme.example, boss@acme.example, bob@globex.example"), "{out}");
+    assert!(!to.contains("evil") && !to.contains("robots"), "{out}");
+    assert_eq!(desk.sandbox.cases().len(), 1, "no new case");
+
+    // The next relay on the case goes to the contact, Cc the remembered people and Bob only.
+    desk.agent_replies(&tag, "We are on it.").await;
+    let relays: Vec<String> = desk
+        .sent_to("customer1@acme.example")
+        .into_iter()
+        .filter(|(_, m)| m.text_body.contains("We are on it."))
+        .map(|(raw, _)| raw)
+        .collect();
+    assert_eq!(relays.len(), 1, "{relays:?}");
+    let cc = crate::support::smtp::header(&relays[0], "Cc").unwrap_or_default();
+    assert!(cc.contains("bob@globex.example") && cc.contains("boss@acme.example"), "{cc}");
+    assert!(!cc.contains("evil") && !cc.contains("robots"), "{cc}");
+    let all: Vec<String> = desk.smtp.messages();
+    assert!(!all.iter().any(|m| m.contains("x@evil.example") && m.contains("We are on it.")), "nothing to x@evil");
+}
+
+/// Releasing a person's held mail is done once: of four releases at the same moment, one
+/// opens the case and the others are told it was already released.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_at_once_open_one_case() {
+    let desk = Desk::start(members_only).await;
+    desk.server.append(&[from_sam("sam-1", "Exports fail", "Hello.")]).await;
+    desk.run();
+    let id = held(&desk)[0]["id"].as_i64().unwrap();
+    let config = supportd::config::Config::load(&desk.sandbox.path("daemon.toml")).unwrap();
+    let templates = supportd::templates::Templates::load(&config.templates_dir).unwrap();
+    let app = supportd::app::open_desk(config, templates).await.unwrap();
+    let release = || supportd::ingest::held::release(&app, id, Default::default());
+    let results = futures::future::join_all((0..4).map(|_| release())).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one release: {results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(r.to_string().contains("already released"), "{r}");
+    }
+    assert_eq!(desk.sandbox.cases().len(), 1, "one case");
+}
+
 fn run_at(desk: &Desk, now: &str) {
     let out = desk.sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", now).output().unwrap();
     assert!(out.status.success(), "run --once at {now}: {}", String::from_utf8_lossy(&out.stderr));
@@ -123,13 +210,14 @@ async fn a_non_members_mail_makes_one_digest_an_hour_to_the_agents() {
     assert!(agents.iter().any(|t| t.contains("bob@example.com")), "{agents:?}");
     let alice = first.iter().find(|m| crate::support::smtp::header(m, "To").unwrap().contains("alice")).unwrap();
     let reply_to = crate::support::smtp::header(alice, "Reply-To").unwrap();
-    assert!(reply_to.contains("support+"), "the agent's own token: {reply_to}");
+    assert_eq!(reply_to, "support@example.com", "replying does nothing, so no agent's token");
     let id = held(&desk).iter().find(|r| r["kind"] == "not_member").unwrap()["id"].to_string();
     let text = text_of(alice);
     for said in [
         "sam@acme.example",
         "Exports fail again",
         &format!("supportd held show {id}"),
+        &format!("Open a case:  supportd held release {id}"),
         &format!("supportd held release {id} --to-case NNNNNN"),
         &format!("supportd held discard {id}"),
         "Replying to this mail does nothing",

@@ -44,6 +44,9 @@ pub struct Release {
     pub company: Option<String>,
     /// The message joins this existing case instead (`--to-case`); it opens none.
     pub to_case: Option<CaseNumber>,
+    /// The agent vouches for the sender: they become a party of that case even though it
+    /// is another company's (`--make-party`).
+    pub make_party: bool,
 }
 
 /// What intake learnt of the sender, for the batch's memo.
@@ -58,8 +61,9 @@ pub struct Learnt {
 
 pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result<(Outcome, Learnt), IntakeError> {
     let (cfg, now, sender) = (&desk.config, desk.now(), &e.msg.from.address);
-    let thread = match e.released.and_then(|r| r.to_case) {
-        Some(number) => super::to_case::named_case(txn, ctx, &e, number).await?,
+    let added_to = e.released.and_then(|r| r.to_case.map(|n| (n, r.make_party)));
+    let thread = match added_to {
+        Some((number, vouched)) => super::to_case::named_case(txn, ctx, &e, number, vouched).await?,
         None => thread_of(txn, ctx, &e, now).await?,
     };
     // Automated mail that threads to no case opens none: it is held for an agent to review.
@@ -87,7 +91,9 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     let outcome = match thread {
         Thread::Existing { case, standing: Standing::Crm } => on_case::crm_note(txn, ctx, &e, &case).await?,
         Thread::Existing { case, standing } => {
-            let on = OnCase { case: &case, by_party: standing.is_party(), automated: e.automated };
+            // A message an agent added to a case brings its sender at most, never its Cc's.
+            let by_party = standing.is_party() && added_to.is_none();
+            let on = OnCase { case: &case, by_party, automated: e.automated };
             on_case::follow_up(txn, ctx, &e, on).await?
         }
         Thread::New { because, linked } => {

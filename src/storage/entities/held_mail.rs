@@ -66,6 +66,13 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Kinds that are a person's mail; every other kind is automated.
+    pub const PEOPLE: [Kind; 2] = [Kind::NotMember, Kind::ReportRequest];
+
+    pub fn is_a_persons(self) -> bool {
+        Kind::PEOPLE.contains(&self)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Bounce => "bounce",

@@ -265,3 +265,60 @@ async fn the_crm_replies_to_the_howto_with_her_request_and_receives_the_report()
     let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(held.as_array().unwrap().len(), 1, "only her first request is held: {held:#}");
 }
+
+/// A held `#report` request is released once: of four releases at the same moment, one sends
+/// the report and the others are told it was already released; so is a later one. Releasing sends the
+/// report, so the options that shape a case are refused, and the digest says what releasing
+/// it does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_request_is_released_once_and_options_for_a_case_are_refused() {
+    let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
+    let tag = desk.customer_writes(1, "Exports fail").await;
+    let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
+    let fresh = request("Carol CRM <carol@example.com>", "support@example.com", "#report 2026-11\r\n\r\nCarol");
+    desk.server.append(&[fresh]).await;
+    desk.run();
+    desk.run();
+    let out = desk.sandbox.run(&["held", "list", "--format", "json"]);
+    let held: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = held.as_array().unwrap().iter().find(|h| h["kind"] == "report_request").unwrap()["id"].to_string();
+
+    let digest = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .find(|(raw, _)| header(raw, "Subject").is_some_and(|s| s.starts_with("Held mail to review")))
+        .map(|(_, m)| m.text_body)
+        .expect("the digest");
+    assert!(digest.contains(&format!("Send the report:  supportd held release {id}")), "{digest}");
+    assert!(!digest.contains("--to-case") && !digest.contains("Open a case"), "{digest}");
+
+    for option in [&["--to-case", number.as_str()][..], &["--company", "acme"], &["--add-member"]] {
+        let out = desk.sandbox.run(&[&["held", "release", id.as_str()][..], option].concat());
+        assert_eq!(out.status.code(), Some(64), "{option:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("is a #report request: releasing it sends the report, so {}", option[0])),
+            "{err}"
+        );
+    }
+    assert!(reports_to(&desk, "carol@example.com").is_empty(), "nothing sent by a refused release");
+
+    // Four releases at once, in one process so that they truly overlap: each reads the message
+    // as held before any has settled it.
+    let config = supportd::config::Config::load(&desk.sandbox.path("daemon.toml")).unwrap();
+    let templates = supportd::templates::Templates::load(&config.templates_dir).unwrap();
+    let app = supportd::app::open_desk(config, templates).await.unwrap();
+    let held_id: i64 = id.parse().unwrap();
+    let release = || supportd::ingest::held::release(&app, held_id, Default::default());
+    let results = futures::future::join_all((0..4).map(|_| release())).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one release: {results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(r.to_string().contains("was already released"), "{r}");
+    }
+    desk.run();
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "one report");
+    let again = desk.sandbox.run(&["held", "release", &id]);
+    assert_eq!(again.status.code(), Some(64));
+    desk.run();
+    assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "still one report");
+}
