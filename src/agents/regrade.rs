@@ -50,22 +50,39 @@ impl<'a> Regrade<'a> {
     }
 
     /// The due times the customer is still owed, in her company's zone: (response,
-    /// resolution), each "" when nothing is promised (see `owed`).
-    fn due(&self, config: &Config, company: Option<&CompanyConfig>, carrier: Carrier) -> (String, String) {
+    /// resolution), each "" when nothing is promised (see `owed`), "(overdue)" after one that
+    /// has passed.
+    fn due(
+        &self,
+        config: &Config,
+        company: Option<&CompanyConfig>,
+        carrier: Carrier,
+        at: DateTime<Utc>,
+    ) -> (String, String) {
         let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
-        let owed = owed(&CaseClocks::from(self.now), carrier);
-        let resolve = match owed.resolve {
-            Resolve::By(due) => format_due(due, tz),
+        let shown = |d: &Due<DateTime<Utc>>| match d {
+            Due::By(t) => format_due(*t, tz),
+            Due::Overdue(t) => format!("{} (overdue)", format_due(*t, tz)),
+        };
+        let owed = owed(&CaseClocks::from(self.now), carrier, at);
+        let resolve = match &owed.resolve {
+            Resolve::Due(due) => shown(due),
             Resolve::NoneApplies | Resolve::Reached => String::new(),
         };
-        (owed.respond.map(|d| format_due(d, tz)).unwrap_or_default(), resolve)
+        (owed.respond.as_ref().map(shown).unwrap_or_default(), resolve)
     }
 
     /// The line the customer reads, in the relay or the notice: "We have re-graded this case
     /// to severity S1 (Critical – …); we will respond by Monday 7 December 2026, 10:00 EST."
-    pub fn line(&self, config: &Config, company: Option<&CompanyConfig>, carrier: Carrier) -> String {
+    pub fn line(
+        &self,
+        config: &Config,
+        company: Option<&CompanyConfig>,
+        carrier: Carrier,
+        at: DateTime<Utc>,
+    ) -> String {
         let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
-        let owed = owed(&CaseClocks::from(self.now), carrier).map(|d| format_due(d, tz));
+        let owed = owed(&CaseClocks::from(self.now), carrier, at).map(|d| format_due(d, tz));
         match promise(&owed) {
             Some(promise) => format!("We have re-graded this case to {}; {promise}.", self.what()),
             None => format!("We have re-graded this case to {}.", self.what()),
@@ -84,54 +101,84 @@ pub enum Carrier {
 }
 
 /// What the customer is still owed after the re-grade: a target already reached promises
-/// nothing, and a resolved or closed case promises neither (its targets are settled).
+/// nothing, and a resolved or closed case promises neither (its targets are settled). A higher
+/// severity counts from the case's start, so a due time may already have passed: the customer
+/// is told so, never promised a time in the past.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Owed<T> {
     /// The response due, while none was given.
-    respond: Option<T>,
+    respond: Option<Due<T>>,
     resolve: Resolve<T>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Resolve<T> {
+enum Due<T> {
     By(T),
+    /// The due time has passed.
+    Overdue(T),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Resolve<T> {
+    Due(Due<T>),
     /// No resolution target for this severity or type (S4, Bug, Request, client-side).
     NoneApplies,
     /// The case is resolved or closed.
     Reached,
 }
 
-impl<T> Owed<T> {
-    fn map<U>(self, f: impl Fn(T) -> U) -> Owed<U> {
-        let resolve = match self.resolve {
-            Resolve::By(t) => Resolve::By(f(t)),
-            Resolve::NoneApplies => Resolve::NoneApplies,
-            Resolve::Reached => Resolve::Reached,
-        };
-        Owed { respond: self.respond.map(&f), resolve }
+impl<T> Due<T> {
+    fn map<U>(self, f: impl Fn(T) -> U) -> Due<U> {
+        match self {
+            Due::By(t) => Due::By(f(t)),
+            Due::Overdue(t) => Due::Overdue(f(t)),
+        }
     }
 }
 
-fn owed(c: &CaseClocks, carrier: Carrier) -> Owed<DateTime<Utc>> {
+impl<T> Owed<T> {
+    fn map<U>(self, f: impl Fn(T) -> U) -> Owed<U> {
+        let resolve = match self.resolve {
+            Resolve::Due(d) => Resolve::Due(d.map(&f)),
+            Resolve::NoneApplies => Resolve::NoneApplies,
+            Resolve::Reached => Resolve::Reached,
+        };
+        Owed { respond: self.respond.map(|d| d.map(&f)), resolve }
+    }
+}
+
+fn owed(c: &CaseClocks, carrier: Carrier, at: DateTime<Utc>) -> Owed<DateTime<Utc>> {
     if matches!(c.status, Status::Resolved | Status::Closed) {
         return Owed { respond: None, resolve: Resolve::Reached };
     }
+    let due = |t: DateTime<Utc>| if t <= at { Due::Overdue(t) } else { Due::By(t) };
     let answered = c.first_response_at.is_some() || carrier == Carrier::Relay;
-    let resolve = c.resolution_due.map_or(Resolve::NoneApplies, Resolve::By);
-    Owed { respond: c.first_response_due.filter(|_| !answered), resolve }
+    let resolve = c.resolution_due.map_or(Resolve::NoneApplies, |t| Resolve::Due(due(t)));
+    Owed { respond: c.first_response_due.filter(|_| !answered).map(due), resolve }
 }
 
 /// What the due times still owed promise; `None` when nothing is.
 fn promise(owed: &Owed<String>) -> Option<String> {
-    let text = match (&owed.respond, &owed.resolve) {
-        (Some(r), Resolve::By(by)) => format!("we will respond by {r} and aim to resolve it by {by}"),
-        (Some(r), Resolve::NoneApplies) => format!("we will respond by {r}; no resolution time applies to it"),
-        (Some(r), Resolve::Reached) => format!("we will respond by {r}"),
-        (None, Resolve::By(by)) => format!("we aim to resolve it by {by}"),
-        (None, Resolve::NoneApplies) => "no resolution time applies to it".to_owned(),
-        (None, Resolve::Reached) => return None,
+    let respond = owed.respond.as_ref().map(|d| match d {
+        Due::By(r) => format!("we will respond by {r}"),
+        Due::Overdue(r) => format!("a response was due by {r}: we will answer as soon as we can"),
+    });
+    let then = respond.is_some();
+    let resolve = match &owed.resolve {
+        Resolve::Due(Due::By(by)) if then => format!(" and aim to resolve it by {by}"),
+        Resolve::Due(Due::By(by)) => format!("we aim to resolve it by {by}"),
+        Resolve::Due(Due::Overdue(by)) if then => {
+            format!("; its resolution was due by {by}, and we are working to resolve it as soon as we can")
+        }
+        Resolve::Due(Due::Overdue(by)) => {
+            format!("its resolution was due by {by}: we are working to resolve it as soon as we can")
+        }
+        Resolve::NoneApplies if then => "; no resolution time applies to it".to_owned(),
+        Resolve::NoneApplies => "no resolution time applies to it".to_owned(),
+        Resolve::Reached if then => String::new(),
+        Resolve::Reached => return None,
     };
-    Some(text)
+    Some(format!("{}{resolve}", respond.unwrap_or_default()))
 }
 
 /// Queues the notice to the case's customer side (To her, her colleagues on the case in Cc),
@@ -155,7 +202,7 @@ pub async fn queue_regrade(
         tracing::warn!(case = %c.number, "{why}; the re-grade notice is not sent");
         return Ok(false);
     }
-    let (response_due, resolution_due) = regrade.due(config, company, Carrier::Notice);
+    let (response_due, resolution_due) = regrade.due(config, company, Carrier::Notice, ctx.now);
     let context = RegradeContext {
         case_number: c.number.to_string(),
         case_tag: config.intake.case_tag.render(c.number),
@@ -164,7 +211,7 @@ pub async fn queue_regrade(
         severity_meaning: c.severity.meaning().to_owned(),
         case_type: c.case_type.to_string(),
         was: regrade.was(),
-        regraded: regrade.line(config, company, Carrier::Notice),
+        regraded: regrade.line(config, company, Carrier::Notice, ctx.now),
         response_due,
         resolution_due,
         contact_name: readers.to.name.clone().unwrap_or_else(|| readers.to.address.to_string()),
@@ -234,7 +281,33 @@ mod tests {
 
     /// The line's promise for `c` told by `carrier`, due times shown as their hour.
     fn told(c: &CaseClocks, carrier: Carrier) -> Option<String> {
-        promise(&owed(c, carrier).map(|d| d.format("%H:%M").to_string()))
+        told_at(c, carrier, at(9))
+    }
+
+    fn told_at(c: &CaseClocks, carrier: Carrier, now: DateTime<Utc>) -> Option<String> {
+        promise(&owed(c, carrier, now).map(|d| d.format("%H:%M").to_string()))
+    }
+
+    /// Re-graded after its new due times (a higher severity counts from the case's start):
+    /// the customer is told they have passed, never promised a time in the past.
+    #[test]
+    fn a_due_time_already_passed_is_said_to_be_overdue() {
+        let c = case(Status::Open);
+        assert_eq!(
+            told_at(&c, Carrier::Notice, at(11)).as_deref(),
+            Some("a response was due by 10:00: we will answer as soon as we can and aim to resolve it by 17:00")
+        );
+        assert_eq!(
+            told_at(&c, Carrier::Relay, at(18)).as_deref(),
+            Some("its resolution was due by 17:00: we are working to resolve it as soon as we can")
+        );
+        assert_eq!(
+            told_at(&c, Carrier::Notice, at(18)).as_deref(),
+            Some(
+                "a response was due by 10:00: we will answer as soon as we can; its resolution was due by 17:00, \
+                 and we are working to resolve it as soon as we can"
+            )
+        );
     }
 
     #[test]

@@ -312,7 +312,8 @@ async fn tell_customer(
     let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
     if public {
         let company = ctx.companies.of(ctx.config, c);
-        let regraded = regrade.as_ref().map(|r| r.line(ctx.config, company, Carrier::Relay)).unwrap_or_default();
+        let regraded =
+            regrade.as_ref().map(|r| r.line(ctx.config, company, Carrier::Relay, ctx.now)).unwrap_or_default();
         let what = match solution {
             Some(solution) => ToCustomer::Resolution { text: &plan.text, solution },
             None => ToCustomer::Reply { text: &plan.text },

@@ -66,7 +66,11 @@ fn a_regrade_is_a_line_of_the_reply_that_made_it_or_a_notice_of_its_own() {
         "{}",
         notice.text
     );
-    assert!(notice.text.contains("(It was severity S3 (Medium – a subset of users affected).)"), "{}", notice.text);
+    assert!(
+        notice.text.contains("It was severity S3 (Medium – a subset of users affected) before."),
+        "{}",
+        notice.text
+    );
     assert!(notice.html.contains("Critical – site offline for all users"), "{}", notice.html);
 }
 

@@ -55,7 +55,7 @@ async fn severity_s1_on_an_s3_case_sends_the_customer_one_notice_with_the_new_du
         )),
         "{body}"
     );
-    assert!(body.contains("(It was severity S3 (Medium"), "{body}");
+    assert!(body.contains("It was severity S3 (Medium – a subset of users affected) before."), "{body}");
     assert!(!body.contains("#severity"), "{body}");
     assert!(notices(&desk).len() == 1 && header(notice, "Cc").is_some_and(|cc| cc.contains("boss@acme.example")));
 
