@@ -85,14 +85,21 @@ fn bounded(text: &str) -> (String, String) {
 }
 
 /// A terminal must not take escape sequences from a sender: control characters but the line
-/// breaks and tabs become `?`.
+/// breaks and tabs become `?`; the CR of a CRLF line end is dropped (nearly all mail has them,
+/// and a `?` at the end of every line reads as damage).
 fn printable_text(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+    s.replace("\r\n", "\n").chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crlf_line_ends_read_as_lines_and_a_lone_cr_is_marked() {
+        assert_eq!(printable_text("line one\r\nline two\r\n"), "line one\nline two\n");
+        assert_eq!(printable_text("a\rb\x1b[31m"), "a?b?[31m");
+    }
 
     fn mail(headers: &str, body: &str) -> Vec<u8> {
         format!("From: sam@acme.example\r\nTo: support@example.com\r\nSubject: Hi\r\n{headers}\r\n{body}").into_bytes()

@@ -41,9 +41,12 @@ pub async fn queue_howto(
         return Ok(false);
     }
     let reply_to = super::report_reply_to(config, c);
+    // Her name as configured, never the display name of a mail anyone could have forged; the
+    // subject quoted short and clean, as in every reply to a sender not yet verified.
+    let name = c.crm_email.as_ref().filter(|crm| crm.as_str() == to.as_str()).and(c.crm_name.as_deref());
     let ctx = ReportHowtoContext {
-        contact_name: msg.from.name.clone().unwrap_or_else(|| to.to_string()),
-        subject: crate::domain::text::one_line(&msg.subject),
+        contact_name: name.map_or_else(|| to.to_string(), str::to_owned),
+        subject: crate::domain::text::quoted_subject(&msg.subject),
         company: c.name.clone(),
         example,
         support_address: support.to_string(),
@@ -64,7 +67,7 @@ pub async fn queue_howto(
         ..Composed::notice(
             (config.outbound.from_name.as_deref(), support),
             reply_to.as_ref().unwrap_or(support),
-            vec![(msg.from.name.as_deref(), &to)],
+            vec![(name, &to)],
             &message_id,
             &rendered,
         )

@@ -151,7 +151,7 @@ fn context(desk: &Desk, rows: &[Listed], more: u64) -> HeldDigestContext {
         })
         .collect();
     HeldDigestContext {
-        count: rows.len(),
+        count: rows.len() + more as usize,
         messages,
         more: match more {
             0 => String::new(),

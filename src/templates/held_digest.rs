@@ -5,7 +5,7 @@ use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct HeldDigestContext {
-    /// How many held messages this digest lists, as a number.
+    /// How many held messages of people are new since the last digest (listed, and `more`).
     pub count: usize,
     pub messages: Vec<HeldDigestLine>,
     /// "3 more are held: supportd held list", or "".

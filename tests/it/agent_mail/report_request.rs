@@ -222,7 +222,12 @@ async fn an_unverified_crm_is_told_how_to_ask_and_her_reply_to_a_report_is_a_not
 #[tokio::test(flavor = "multi_thread")]
 async fn the_crm_replies_to_the_howto_with_her_request_and_receives_the_report() {
     let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
-    let fresh = request("Carol CRM <Carol@Example.com>", "support@example.com", "#report 2026-12\r\n\r\nCarol");
+    // Anyone may write a display name: the how-to greets her by the name configured for her.
+    let fresh = request(
+        "Win a prize at evil.example <Carol@Example.com>",
+        "support@example.com",
+        "#report 2026-12\r\n\r\nCarol",
+    );
     desk.server.append(&[fresh]).await;
     desk.run();
     let (raw, howto) = desk
@@ -232,6 +237,8 @@ async fn the_crm_replies_to_the_howto_with_her_request_and_receives_the_report()
         .expect("the how-to");
     let to = header(&raw, "To").unwrap();
     assert!(to.contains("<carol@example.com>"), "her address as configured: {to}");
+    assert!(!raw.contains("evil.example"), "no word of the forged display name: {raw}");
+    assert!(howto.text_body.starts_with("Hello Carol CRM,"), "{}", howto.text_body);
     let reply_to = header(&raw, "Reply-To").unwrap();
     assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "her personal address: {reply_to}");
     let text = howto.text_body.split_whitespace().collect::<Vec<_>>().join(" ");
