@@ -155,7 +155,9 @@ async fn send(
 ) -> Result<(), ReportError> {
     let (cfg, sender) = (&desk.config, &msg.from.address);
     let report = company_report(&desk.db, cfg, row, period, now).await?;
-    let name = msg.from.name.as_deref();
+    // Her name as configured: a display name is the sender's to write, forged or not.
+    let name =
+        row.crm_email.as_deref().filter(|crm| crm.eq_ignore_ascii_case(sender.as_str())).and(row.crm_name.as_deref());
     queue_report(txn, cfg, &desk.templates, row, &report, &[(name, sender)], now).await?;
     info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
     Ok(())

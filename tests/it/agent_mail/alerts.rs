@@ -144,6 +144,7 @@ async fn the_crms_alert_is_her_own_mail_by_name_in_her_zone_without_notes_or_age
     let (crm_text, internal_text) = (super::normalise(&crm.text), super::normalise(&internal.text));
     assert_eq!(crm.to, "\"Carol CRM\" <carol@example.com>");
     assert!(crm_text.starts_with("Hello Carol CRM,\n"), "{crm_text}");
+    assert!(crm.text.starts_with("Hello Carol CRM,"), "no blank line above the greeting: {:?}", crm.text);
     assert!(crm_text.contains("<p>Hello Carol CRM,</p>"), "and in the HTML part: {crm_text}");
     assert!(crm_text.contains("Due: Monday 16 November 2026, 12:00 EST\n"), "{crm_text}");
     assert!(!crm_text.contains("GMT"), "no time in the desk's zone: {crm_text}");

@@ -282,7 +282,8 @@ async fn a_held_request_is_released_once_and_options_for_a_case_are_refused() {
     let desk = Desk::start(|c| c.replace("monthly_report = \"0 0 8 1 * *\"", "monthly_report = \"off\"")).await;
     let tag = desk.customer_writes(1, "Exports fail").await;
     let number = tag.trim_start_matches("[Case #").trim_end_matches(']').to_owned();
-    let fresh = request("Carol CRM <carol@example.com>", "support@example.com", "#report 2026-11\r\n\r\nCarol");
+    // The display name is the sender's to write: the report goes to her by her configured name.
+    let fresh = request("Win a prize <carol@example.com>", "support@example.com", "#report 2026-11\r\n\r\nCarol");
     desk.server.append(&[fresh]).await;
     desk.run();
     desk.run();
@@ -324,6 +325,9 @@ async fn a_held_request_is_released_once_and_options_for_a_case_are_refused() {
     }
     desk.run();
     assert_eq!(reports_to(&desk, "carol@example.com").len(), 1, "one report");
+    let (raw, _) =
+        desk.sent_to("carol@example.com").into_iter().find(|(raw, _)| raw.contains("Support report for")).unwrap();
+    assert_eq!(header(&raw, "To").as_deref(), Some("\"Carol CRM\" <carol@example.com>"));
     let again = desk.sandbox.run(&["held", "release", &id]);
     assert_eq!(again.status.code(), Some(64));
     desk.run();
