@@ -87,12 +87,15 @@ pub async fn store_message(
 /// it, and its Cc's are not remembered.
 pub fn store_crm_note(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>) {
     insert_message(txn, case_id, msg, arrival, None, Author::Crm);
+    // An internal note is an update of the case, as an agent's is (Date of Last Update).
+    txn.stage_touch(case_id, arrival.received_at);
 }
 
 /// Stores a message from a team the case was escalated to as an internal note; `flag` says
 /// what it is ("an answer from the Hosting team") or why it did nothing.
 pub fn store_team_note(txn: &Tx, case_id: i64, msg: &ParsedMessage, arrival: Arrival<'_>, flag: String) {
     insert_message(txn, case_id, msg, arrival, None, Author::Team(flag));
+    txn.stage_touch(case_id, arrival.received_at);
 }
 
 /// Who wrote a stored message, besides its From address.

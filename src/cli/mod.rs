@@ -93,8 +93,10 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
-    /// Automated mail that threaded to no case (bounces, auto-replies, receipts, lists),
-    /// kept for an agent to release into a case or discard.
+    /// Mail that reached the desk and opened no case: automated mail that threaded to no case
+    /// (bounces, auto-replies, receipts, lists) and people's mail that may not open one (a
+    /// sender who is not a key member, a `#report` request not verified), kept for an agent to
+    /// release or discard.
     Held {
         #[command(subcommand)]
         command: HeldCommand,

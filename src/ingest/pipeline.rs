@@ -84,7 +84,8 @@ pub enum Outcome {
     CrmNote {
         company: String,
     },
-    /// Automated mail that threads to no case, kept for an agent to release or discard.
+    /// Mail that opens no case (automated mail threading to none, a person who may not open
+    /// one), kept for an agent to release or discard.
     Held {
         id: i64,
         kind: HeldKind,
@@ -386,7 +387,7 @@ fn log_outcomes(prepared: &[Prepared], results: &[Result<Outcome, IngestError>])
             Ok(Outcome::ReportSent { company, period, to }) => info!(%company, %period, %to, "report sent on request"),
             Ok(Outcome::CrmNote { company }) => info!(%company, "a CRM's reply passed on to the agents"),
             Ok(Outcome::Held { id, kind, reason }) => {
-                info!(held_id = id, kind = kind.as_str(), %reason, "automated mail held: it threads to no case")
+                info!(held_id = id, kind = kind.as_str(), %reason, "mail held for an agent: it opens no case")
             }
             Ok(Outcome::Quarantined { id, reason }) => warn!(quarantine_id = id, %reason, "message quarantined"),
             Err(e) => warn!(error = %e, "left for the next pass"),

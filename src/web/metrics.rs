@@ -121,7 +121,11 @@ fn encode(f: Figures) -> Result<String, std::fmt::Error> {
     r.register("open_case_targets", "Open cases by each target's outcome, as cases show reads it", by_outcome);
     r.register("cases_breached", "Open cases past a target not yet reached", breached);
     r.register("cases_at_risk", "Open cases whose running target falls due within the hour", at_risk);
-    r.register("held_mail", "Automated mail held for an agent", gauge(f.held as i64));
+    r.register(
+        "held_mail",
+        "Mail held for an agent: automated mail that threads to no case, and people's mail that may not open one",
+        gauge(f.held as i64),
+    );
     r.register("quarantined", "Messages in quarantine", gauge(f.quarantined as i64));
     let mut text = String::new();
     encode_registry(&mut text, crate::metrics::metrics().registry())?;

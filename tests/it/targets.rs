@@ -6,7 +6,7 @@
 use chrono::{DateTime, Timelike, Utc};
 use std::collections::BTreeMap;
 
-use crate::agent_mail::{Desk, customer};
+use crate::agent_mail::{Desk, customer, event_kinds};
 use crate::support::http::get;
 use crate::support::sandbox::Daemon;
 use crate::support::{Backend, Sandbox, csv_table};
@@ -208,6 +208,14 @@ async fn the_last_update_counts_an_internal_note_and_a_time_entry() {
     assert_eq!(last_update(&desk), entry_at, "the time entry is the last update");
     let notes = case["messages"].as_array().unwrap().iter().filter(|m| m["internal"] == true).count();
     assert_eq!(notes, 2, "the note and the time are internal: {case}");
+    // The CRM's note, twelve hours ago, is an internal note too: the last update.
+    let crm = "From: Carol CRM <carol@example.com>\r\nTo: support@example.com\r\n\
+               Subject: Re: [Case #000001] Printer offline\r\nMessage-ID: <crm-note@example.com>\r\n\
+               Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nThey renew next week.\r\n";
+    let half_a_day = today - chrono::Duration::hours(12);
+    arrives(&desk, crm.as_bytes(), half_a_day).await;
+    assert!(event_kinds(&desk.case(tag)).contains(&"crm_note".to_owned()), "{}", desk.case(tag));
+    assert_eq!(last_update(&desk), half_a_day, "the CRM's note is the last update");
 }
 
 /// Agents are named by their names: `cases list` has the assignee, the pages show the name
