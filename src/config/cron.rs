@@ -18,10 +18,9 @@ pub struct CronSchedule {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
-    /// `reason` is the crate's own words (which field, which value).
-    #[error(
-        "invalid cron expression {expr:?}: {reason} (expected 5 fields, or 6 with seconds first, e.g. \"0 * * * * *\")"
-    )]
+    /// `reason` says which rule it breaks, in the operator's terms (the crate's own message
+    /// points into the translated form and misstates the ranges).
+    #[error("invalid cron expression {expr:?}: {reason}")]
     Invalid { expr: String, reason: String },
     #[error("invalid cron expression {expr:?}: day of week {field:?}: {why}")]
     Weekday { expr: String, field: String, why: String },
@@ -42,9 +41,10 @@ impl CronSchedule {
     pub fn parse(expr: &str) -> Result<Self, CronError> {
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let crate_form = if fields.len() == 5 { classic(expr, &fields)? } else { expr.trim().to_owned() };
-        let schedule: cron::Schedule = crate_form
-            .parse()
-            .map_err(|e: cron::error::Error| CronError::Invalid { expr: expr.to_owned(), reason: e.to_string() })?;
+        let schedule: cron::Schedule = crate_form.parse().map_err(|e: cron::error::Error| CronError::Invalid {
+            expr: expr.to_owned(),
+            reason: invalid(fields.len(), &e),
+        })?;
         if schedule.upcoming(Utc).next().is_none() {
             return Err(CronError::Never { expr: expr.to_owned() });
         }
@@ -77,6 +77,22 @@ impl Deref for CronSchedule {
 impl fmt::Display for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.written)
+    }
+}
+
+/// Why the crate refused an expression, in words about what the operator wrote.
+fn invalid(fields: usize, e: &cron::error::Error) -> String {
+    if !(5..=7).contains(&fields) {
+        return format!("{fields} fields; expected 5, or 6 with seconds first, e.g. \"0 * * * * *\"");
+    }
+    // The crate names the value it choked on: "('60' specified.)".
+    let crate_says = e.to_string();
+    let value = crate_says.split("('").nth(1).and_then(|rest| rest.split('\'').next());
+    let ranges = "minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-7 or SUN-SAT \
+                  (1-7 from Sunday in 6 fields)";
+    match value {
+        Some(v) => format!("{v:?} is out of range or malformed ({ranges})"),
+        None => format!("a field is out of range or malformed ({ranges})"),
     }
 }
 
@@ -224,9 +240,10 @@ mod tests {
             ("0 8 * * MON-XYZ", "\"XYZ\" is not a weekday"),
             ("0 8 * * 1,,2", "is not a weekday"),
             ("0 8 1 * 1-5", "restricts both the day of month and the day of week"),
-            ("0 8 * *", "expected 5 fields"),
-            ("61 * * * *", "invalid cron expression"),
-            ("0 25 * * *", "invalid cron expression"),
+            ("0 8 * *", "4 fields; expected 5"),
+            ("61 * * * *", "\"61\" is out of range or malformed (minute 0-59"),
+            ("0 25 * * *", "\"25\" is out of range or malformed"),
+            ("0 0 8 * * 0", "\"0\" is out of range or malformed"),
             ("0 8 30 2 *", "never runs"),
             ("0 0 8 31 4 *", "never runs"),
         ];
