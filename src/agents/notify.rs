@@ -69,7 +69,7 @@ pub async fn queue_notifications_but(
     if recipients.is_empty() {
         return Ok(0);
     }
-    let mut ctx = context(config, agents, &notice, company);
+    let mut ctx = context(config, agents, &notice, company, now);
     ctx.budget = desk.companies.budget_of(notice.case).map(|s| s.describe()).unwrap_or_default();
     let who = Audience { company_slug: company.map(|c| c.slug.as_str()), mailbox: Some(&notice.mailbox.name) };
     // Rendered once for every recipient whose mail says nothing of the limit, when one does.
@@ -160,7 +160,13 @@ pub fn reply_address(support: &EmailAddress, token: &str) -> EmailAddress {
     format!("{local}+{token}@{}", support.domain()).parse().unwrap_or_else(|_| support.clone())
 }
 
-fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Option<&CompanyConfig>) -> NotifyContext {
+fn context(
+    config: &Config,
+    agents: &Directory,
+    notice: &Notice<'_>,
+    company: Option<&CompanyConfig>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> NotifyContext {
     let c = notice.case;
     let number = c.number;
     let severity: Severity = c.severity;
@@ -172,7 +178,8 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
         Event::Undelivered => msg.text_body.trim(),
     };
     let (message, message_cut) = excerpt(message, config.agent_desk.excerpt_bytes);
-    // Always a due time (the templates put "due" before it), with the outcome once settled.
+    // Always a due time (the templates put "due" before it), with the outcome once settled,
+    // or "(breached)" once it has passed unanswered.
     let response_due = match crate::sla::CaseClocks::from(c).respond() {
         None => "none".to_owned(),
         Some(f) => {
@@ -180,6 +187,7 @@ fn context(config: &Config, agents: &Directory, notice: &Notice<'_>, company: Op
             match f.settled_at().map(|at| f.outcome(at)) {
                 Some(crate::sla::Outcome::Met) => format!("{due} (met)"),
                 Some(_) => format!("{due} (missed)"),
+                None if f.due <= now => format!("{due} (breached)"),
                 None => due,
             }
         }

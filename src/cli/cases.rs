@@ -32,7 +32,7 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
         Ok(c) => c,
         Err(e) => return fail(&AppError::Database(e)),
     };
-    let zone = desk.zone();
+    let (zone, now) = (desk.zone(), desk.now());
     let header = [
         "CASE",
         "STATUS",
@@ -57,19 +57,20 @@ async fn list(desk: &ReadDesk, format: Format) -> Exit {
             c.contact.clone().unwrap_or_else(|| "-".into()),
             c.assignee_name.clone().or_else(|| c.assignee.clone()).unwrap_or_else(|| "-".into()),
             zone.time(Some(c.created_at)),
-            respond_by(c, zone),
+            respond_by(c, zone, now),
             c.summary.clone(),
         ]
     });
     Exit::Ok
 }
 
-/// The response due time while it runs; once answered or ended, how it ended ("met",
-/// "breached", "missed"), as `cases show` says.
-fn respond_by(c: &CaseView, zone: Zone) -> String {
-    match c.response_settled {
-        Some(outcome) => outcome.as_str().into(),
-        None => zone.time(c.first_response_due),
+/// The response due time while it runs ("(breached)" once it has passed unanswered); once
+/// answered or ended, how it ended ("met", "breached", "missed"), as `cases show` says.
+fn respond_by(c: &CaseView, zone: Zone, now: chrono::DateTime<chrono::Utc>) -> String {
+    match (c.response_settled, c.first_response_due) {
+        (Some(outcome), _) => outcome.as_str().into(),
+        (None, Some(due)) if due <= now => format!("{} (breached)", zone.time(Some(due))),
+        (None, due) => zone.time(due),
     }
 }
 

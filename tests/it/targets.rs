@@ -84,6 +84,10 @@ async fn closed_without_a_response_reads_missed_in_every_view_and_is_not_counted
     let listed: Verdicts = ["000001", "000002", "000003"].map(|n| (n.to_owned(), respond_by(n))).into();
     assert_eq!(listed, want, "cases list: {list}");
     assert_eq!(respond_by("000004"), "2026-12-02", "a running target shows its due time: {list}");
+    // A day later it has lapsed unanswered: the due time says so.
+    let later = sandbox.run_at("2026-12-03T12:00:00Z", &["cases", "list"]);
+    let row = later.lines().find(|l| l.starts_with("000004")).unwrap_or_else(|| panic!("{later}"));
+    assert!(row[column..].starts_with("2026-12-02 14:00 GMT (breached)"), "{later}");
 
     // The terminal table has room for the word, not a cut reason.
     let table = sandbox.run_at(NOW, &["report", "cases", "--company", "acme"]);
@@ -445,4 +449,24 @@ async fn metrics_count_the_outcomes_cases_show_reads(backend: Backend) {
         })
         .collect();
     assert_eq!(counted, want, "/metrics agrees with cases show");
+}
+
+/// A follow-up to a case whose response target lapsed unanswered says so in the agents'
+/// notification, not just the due time.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follow_up_after_a_lapsed_response_target_says_it_was_breached() {
+    let desk = Desk::start(|c| c).await;
+    let today = Utc::now().with_nanosecond(0).unwrap();
+    arrives(&desk, &customer(1, "Printer offline", "The printer shows OFFLINE."), today - chrono::Duration::days(7))
+        .await;
+    let follow_up = customer(1, "Re: [Case #000001] Printer offline", "Still nobody?");
+    arrives(&desk, &follow_up, today - chrono::Duration::days(1)).await;
+    let text = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .map(|(_, m)| m.text_body)
+        .find(|t| t.contains("Still nobody?"))
+        .unwrap_or_else(|| panic!("a follow-up notification: {:?}", desk.smtp.messages()));
+    let response = text.lines().find(|l| l.starts_with("Response:")).expect("a response line");
+    assert!(response.ends_with("(breached)"), "{response}");
 }
