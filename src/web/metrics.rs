@@ -4,7 +4,7 @@
 //! each scrape. Target outcomes are `TargetFacts::outcome`'s, counted in SQL.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -15,6 +15,7 @@ use prometheus_client::registry::Registry;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
+use super::exposition;
 use crate::desk::Desk;
 use crate::domain::{Severity, Status};
 use crate::sla::{Outcome, TargetKind, outcome_sql};
@@ -57,10 +58,13 @@ struct TargetFigures {
     at_risk: u64,
 }
 
-pub async fn metrics(State(desk): State<Desk>) -> Response {
+pub async fn metrics(State(desk): State<Desk>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok());
     match render(&desk, desk.now()).await {
-        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
-            .into_response(),
+        Ok(text) if exposition::wants_openmetrics(accept) => {
+            ([(header::CONTENT_TYPE, exposition::OPENMETRICS)], text).into_response()
+        }
+        Ok(text) => ([(header::CONTENT_TYPE, exposition::TEXT)], exposition::classic(&text)).into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("the database cannot be read now: {e}\n")).into_response(),
     }
 }

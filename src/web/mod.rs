@@ -4,6 +4,7 @@
 //! every request needs the `[http]` token.
 
 mod api;
+mod exposition;
 mod guard;
 mod health;
 mod metrics;

@@ -7,9 +7,8 @@ use crate::support::http::{get, wait_for};
 use crate::support::sandbox::Daemon;
 use crate::support::{Backend, Sandbox, TestMailServer, customer_mail};
 
-/// Each sample line of the exposition: `name{labels} value`; the text ends with `# EOF`.
+/// Each sample line of the exposition (either format): `name{labels} value`.
 pub fn samples(text: &str) -> Vec<(String, f64)> {
-    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics text ends with # EOF: {text}");
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
@@ -42,9 +41,19 @@ async fn health_metrics_and_json_answer_and_the_counters_move_with_the_mail() {
 
     sandbox.drop_mail("1.eml", &customer_mail(1, "Printer offline"));
     daemon.wait_for(" sent", Duration::from_secs(30));
+    // Prometheus asks for OpenMetrics and gets it; curl and promtool get the classic text
+    // format, which promtool passes.
+    let prometheus = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let open = crate::support::http::get_accepting(&addr, "/metrics", prometheus);
+    assert!(open.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    assert!(open.body.ends_with("# EOF\n"), "{}", open.body);
     let reply = get(&addr, "/metrics", None);
-    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("application/openmetrics-text")));
+    assert!(reply.header("content-type").is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    promtool_passes(&reply.body);
     let after = samples(&reply.body);
+    // The same series in both (a second scrape may have moved a clock's figure).
+    let series = |s: Vec<(String, f64)>| s.into_iter().map(|(n, _)| n).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(series(after.clone()), series(samples(&open.body)), "the same series in both formats");
     for (series, want) in [
         ("supportd_messages_ingested_total{mailbox=\"support\",outcome=\"opened\"}", 1.0),
         ("supportd_mail_sent_total{kind=\"ack\"}", 1.0),
@@ -194,4 +203,21 @@ async fn api_cases_is_read_a_page_at_a_time() {
     for bad in ["/api/cases?limit=0", "/api/cases?limit=100000", "/api/cases?status=done", "/api/cases?sort=x"] {
         assert_eq!(get(&addr, bad, None).status, 400, "{bad}");
     }
+}
+
+/// `promtool check metrics` (Debian's `prometheus` package, which `.ci/run` installs) reads
+/// the exposition without an error or a lint.
+fn promtool_passes(body: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package) runs");
+    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim().is_empty(), "promtool: {said}\n{body}");
 }

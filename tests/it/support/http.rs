@@ -24,6 +24,11 @@ pub fn get(addr: &str, path: &str, auth: Option<&str>) -> Reply {
     request(addr, path, addr, &auth)
 }
 
+/// `GET path` from `addr` with `Accept: accept`, as a scraper negotiates its format.
+pub fn get_accepting(addr: &str, path: &str, accept: &str) -> Reply {
+    request(addr, path, addr, &format!("Accept: {accept}\r\n"))
+}
+
 /// `GET path` as a reverse proxy on this machine forwards it.
 pub fn get_via_proxy(addr: &str, path: &str) -> Reply {
     request(addr, path, addr, "X-Forwarded-For: 203.0.113.7\r\n")
