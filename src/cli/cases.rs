@@ -156,14 +156,14 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
     for e in &d.escalations {
         let why = e.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
         match e.until {
-            None => outln!("  with {} since {} (by {}){why}", e.team, zone.time(Some(e.since)), e.by),
+            None => outln!("  with {} since {} (by {}){why}", e.team, zone.time(Some(e.since)), e.by_name),
             Some(until) => outln!(
                 "  was with {} from {} to {} (by {}, ended by {}){why}",
                 e.team,
                 zone.time(Some(e.since)),
                 zone.time(Some(until)),
-                e.by,
-                e.ended_by.as_deref().unwrap_or("-")
+                e.by_name,
+                e.ended_by_name.as_deref().unwrap_or("-")
             ),
         }
     }
