@@ -33,7 +33,7 @@ pub use parties::{
 pub use readers::{Reader, Readers, readers};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
-pub use trail::EventView;
+pub use trail::{EventView, actor_name, named_address};
 pub use view::{
     CaseDetail, CaseView, CasesPage, MessageView, SentView, SlaLine, list_cases, list_cases_page, show_case, sla_status,
 };

@@ -27,9 +27,15 @@ pub struct EventView {
 impl EventView {
     /// The agent's address when the actor is shown by name (the page's hover).
     pub fn named_address(&self) -> Option<&str> {
-        let (_, address) = self.actor.split_once(':')?;
-        (self.actor_name != address).then_some(address)
+        named_address(&self.actor, &self.actor_name)
     }
+}
+
+/// The address of the actor `written` when people are shown `name` instead of it (an agent
+/// named by `actor_name`): what a page shows on hover.
+pub fn named_address<'a>(written: &'a str, name: &str) -> Option<&'a str> {
+    let (_, address) = written.split_once(':')?;
+    (name != address).then_some(address)
 }
 
 /// The case's events, oldest first.
@@ -53,7 +59,7 @@ pub async fn events_of(
                 }
                 _ => (e.old_value.clone(), e.new_value.clone()),
             },
-            actor_name: shown(&e.actor, agents),
+            actor_name: actor_name(&e.actor, agents),
             actor: e.actor,
             kind: e.kind,
             old_value: e.old_value,
@@ -65,12 +71,13 @@ pub async fn events_of(
 
 /// The agent with address `address` by name, else the address.
 fn agent(address: &str, agents: &[agent::Model]) -> String {
-    shown(&crate::cases::Actor::agent(address), agents)
+    actor_name(&crate::cases::Actor::agent(address), agents)
 }
 
 /// How the actor `written` (see `Actor`'s `Display`) is shown: an agent, active or not, by
-/// name (found by address or alias); anyone else by the bare address.
-fn shown(written: &str, agents: &[agent::Model]) -> String {
+/// name (found by address or alias); anyone else by the bare address. Escalations name
+/// who escalated and who ended it with it too.
+pub fn actor_name(written: &str, agents: &[agent::Model]) -> String {
     let Some((kind, address)) = written.split_once(':') else { return written.to_owned() };
     let owns = |a: &&agent::Model| {
         a.email.eq_ignore_ascii_case(address) || a.aliases.split(',').any(|x| x.trim().eq_ignore_ascii_case(address))
@@ -101,13 +108,13 @@ mod tests {
     #[test]
     fn agents_are_named_and_customers_keep_their_address() {
         let agents = [alice()];
-        assert_eq!(shown("agent:alice@example.com", &agents), "Alice Smith");
-        assert_eq!(shown("agent:Alice@Example.com", &agents), "Alice Smith", "as agents are matched");
-        assert_eq!(shown("agent:a.smith@example.com", &agents), "Alice Smith", "an alias");
-        assert_eq!(shown("agent:bob@example.com", &agents), "bob@example.com", "not an agent any more");
-        assert_eq!(shown("customer:jane@acme.example", &agents), "jane@acme.example");
-        assert_eq!(shown("team:hosting@example.com", &agents), "hosting@example.com");
-        assert_eq!(shown("system", &agents), "system");
+        assert_eq!(actor_name("agent:alice@example.com", &agents), "Alice Smith");
+        assert_eq!(actor_name("agent:Alice@Example.com", &agents), "Alice Smith", "as agents are matched");
+        assert_eq!(actor_name("agent:a.smith@example.com", &agents), "Alice Smith", "an alias");
+        assert_eq!(actor_name("agent:bob@example.com", &agents), "bob@example.com", "not an agent any more");
+        assert_eq!(actor_name("customer:jane@acme.example", &agents), "jane@acme.example");
+        assert_eq!(actor_name("team:hosting@example.com", &agents), "hosting@example.com");
+        assert_eq!(actor_name("system", &agents), "system");
         assert_eq!(agent("alice@example.com", &agents), "Alice Smith");
         assert_eq!(agent("agent #3", &agents), "agent #3", "an assignee the trail could not name");
     }

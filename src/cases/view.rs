@@ -297,7 +297,7 @@ pub async fn show_case(
     };
     let sent = sent_on(db, c.id).await?;
     let sla = sla_of(config, &c, &warned_of(db, c.id).await?, now);
-    let escalations = crate::teams::of_case(db, c.id).await?;
+    let escalations = crate::teams::of_case(db, c.id, &agents).await?;
     let current = escalations.iter().filter(|e| e.until.is_none()).map(|e| e.team.clone()).collect();
     names.with_teams.insert(c.id, current);
     let case = view(c, &names);

@@ -7,7 +7,7 @@ use super::{CasesCommand, Exit};
 use crate::app::AppError;
 use crate::cases::{CaseDetail, CaseView, list_cases, show_case};
 use crate::domain::CaseNumber;
-use crate::sla::{TargetState, TargetView, span};
+use crate::sla::{Outcome, TargetView, span};
 
 pub async fn cases(config: &Path, command: CasesCommand) -> Exit {
     if !matches!(command, CasesCommand::List { .. } | CasesCommand::Show { .. }) {
@@ -157,14 +157,14 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
     for e in &d.escalations {
         let why = e.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
         match e.until {
-            None => outln!("  with {} since {} (by {}){why}", e.team, zone.time(Some(e.since)), e.by),
+            None => outln!("  with {} since {} (by {}){why}", e.team, zone.time(Some(e.since)), e.by_name),
             Some(until) => outln!(
                 "  was with {} from {} to {} (by {}, ended by {}){why}",
                 e.team,
                 zone.time(Some(e.since)),
                 zone.time(Some(until)),
-                e.by,
-                e.ended_by.as_deref().unwrap_or("-")
+                e.by_name,
+                e.ended_by_name.as_deref().unwrap_or("-")
             ),
         }
     }
@@ -175,16 +175,16 @@ fn print_escalations(d: &CaseDetail, zone: Zone) {
 /// business hours.
 pub fn standing(t: &TargetView) -> String {
     let minutes = t.business_minutes_left;
-    match (t.state, t.settled_at) {
-        (TargetState::Met, _) => "met".into(),
-        (TargetState::ClosedWithoutResponse, _) => {
+    match (t.state.outcome, t.settled_at) {
+        (Outcome::Met, _) => "met".into(),
+        (Outcome::ClosedWithoutResponse, _) => {
             format!("missed: closed without a response ({} before it was due)", span(minutes))
         }
-        (TargetState::Breached, Some(_)) => format!("breached: missed by {}", span(-minutes)),
-        (TargetState::Breached, None) => format!("breached, {} ago", span(-minutes)),
-        (TargetState::Paused, _) => format!("paused (waiting on the customer), {} left", span(minutes)),
-        (TargetState::Warned, _) => format!("warned, {} left", span(minutes)),
-        (TargetState::Ok, _) => format!("{} left", span(minutes)),
+        (Outcome::Breached, Some(_)) => format!("breached: missed by {}", span(-minutes)),
+        (Outcome::Breached, None) => format!("breached, {} ago", span(-minutes)),
+        (Outcome::Paused, _) => format!("paused (waiting on the customer), {} left", span(minutes)),
+        (Outcome::Running, _) if t.state.warned => format!("warned, {} left", span(minutes)),
+        (Outcome::Running, _) => format!("{} left", span(minutes)),
     }
 }
 

@@ -2,7 +2,8 @@
 //! (all active agents when unassigned) and the company's CRM, who hears before the target
 //! lapses, not only after; a breach also goes to the escalation address. Each agent's alert
 //! is a mail of their own (its Reply-To carries their token: a reply answers on the case), and
-//! so is the CRM's. Queued in the outbox in the tick's transaction.
+//! so is the CRM's (its Reply-To her company's token, as on her reports: a reply is a note on
+//! the case for the agents). Queued in the outbox in the tick's transaction.
 
 use std::collections::HashMap;
 
@@ -88,7 +89,10 @@ pub async fn queue_alert(
         let name = company.and_then(|co| co.crm_name.as_deref()).filter(|n| !n.trim().is_empty());
         let rendered = render(for_crm(desk, people, c, company, worst, name, base))?;
         let crm: Vec<_> = to.crm.iter().map(|a| (name, a)).collect();
-        queue_one(txn, c, &worst.level, (desk, from), &crm, &rendered, now).await?;
+        // Her personal address, as on her reports and budget mails: what she answers is
+        // known as hers, and lands on the case as a CRM note (`cases::intake`).
+        let reply_to = company.and_then(|co| crate::reports::report_reply_to(&desk.config, co));
+        queue_one(txn, c, &worst.level, (desk, reply_to.as_ref().unwrap_or(from)), &crm, &rendered, now).await?;
         queued += 1;
     }
     Ok(queued)

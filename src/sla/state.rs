@@ -5,30 +5,38 @@ use serde::Serialize;
 
 use super::{BusinessCalendar, Outcome, TargetFacts};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TargetState {
-    Ok,
-    Warned,
-    Breached,
-    Met,
-    Paused,
-    /// Resolved or closed before the due time with no response: missed all the same.
-    #[serde(rename = "missed")]
-    ClosedWithoutResponse,
+/// Where a target stands for people: its `Outcome` (the one judgement of a target), and
+/// whether a warning went out for its due time, which shows only while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetState {
+    pub outcome: Outcome,
+    pub warned: bool,
 }
 
 impl TargetState {
-    /// As in JSON: `ok`, `warned`, `breached`, `met`, `paused`, `missed`.
+    pub const fn new(outcome: Outcome, warned: bool) -> TargetState {
+        TargetState { outcome, warned }
+    }
+
+    /// Running and warned of: the one state people see that `Outcome` does not name.
+    pub fn is_warned(self) -> bool {
+        self.outcome == Outcome::Running && self.warned
+    }
+
+    /// As in JSON: the outcome's word (`breached`, `met`, `paused`, `missed`), except that a
+    /// running target reads `ok`, or `warned` once warned of.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TargetState::Ok => "ok",
-            TargetState::Warned => "warned",
-            TargetState::Breached => "breached",
-            TargetState::Met => "met",
-            TargetState::Paused => "paused",
-            TargetState::ClosedWithoutResponse => "missed",
+        match self.outcome {
+            Outcome::Running if self.warned => "warned",
+            Outcome::Running => "ok",
+            settled => settled.as_str(),
         }
+    }
+}
+
+impl Serialize for TargetState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -53,14 +61,7 @@ pub fn target_view(cal: &BusinessCalendar, facts: &TargetFacts, now: DateTime<Ut
     } else {
         -cal.business_between(facts.due, until).num_minutes()
     };
-    let state = match facts.outcome(now) {
-        Outcome::Met => TargetState::Met,
-        Outcome::Breached => TargetState::Breached,
-        Outcome::ClosedWithoutResponse => TargetState::ClosedWithoutResponse,
-        Outcome::Paused => TargetState::Paused,
-        Outcome::Running if facts.warned => TargetState::Warned,
-        Outcome::Running => TargetState::Ok,
-    };
+    let state = TargetState::new(facts.outcome(now), facts.warned);
     TargetView { target: facts.target.as_str(), due: facts.due, business_minutes_left: left, state, settled_at }
 }
 
@@ -75,7 +76,19 @@ pub fn span(minutes: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::span;
+    use super::*;
+
+    #[test]
+    fn a_state_reads_as_its_outcome_and_running_reads_ok_or_warned() {
+        let json = |o, warned| serde_json::to_value(TargetState::new(o, warned)).unwrap();
+        assert_eq!(json(Outcome::Running, false), "ok");
+        assert_eq!(json(Outcome::Running, true), "warned");
+        for o in Outcome::ALL.into_iter().filter(|o| *o != Outcome::Running) {
+            assert_eq!(json(o, false), o.as_str());
+            assert_eq!(json(o, true), o.as_str(), "a warning shows only while the target runs");
+        }
+        assert_eq!(json(Outcome::ClosedWithoutResponse, false), "missed");
+    }
 
     #[test]
     fn spans_read_as_hours_and_minutes() {

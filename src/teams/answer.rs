@@ -42,7 +42,7 @@ pub async fn handle_team_mail(txn: &Tx, ctx: &Ctx<'_>, mail: TeamMail<'_>) -> Re
         record_event(txn, case.id, ctx.now, &actor, "unverified_team_reply", (None, None), Some(why.to_string()));
         return Ok(Handled::OnCase { case: number, what: "unverified team reply kept as a note" });
     }
-    let all = record::of_case(txn, case.id).await?;
+    let all = record::of_case(txn, case.id, &[]).await?;
     if !all.iter().any(|e| e.team == team.name) {
         keep(format!("from {}, which this case was never escalated to", team.in_sentence()));
         return Ok(Handled::OnCase { case: number, what: "team mail on a case not escalated to it kept as a note" });

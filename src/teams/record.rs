@@ -16,25 +16,42 @@ use crate::storage::entities::{agent, case, escalation};
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalated {
     pub team: String,
+    /// Who escalated, as the trail writes them (`agent:alice@example.com`).
     pub by: String,
+    /// `by` as people are shown it: an agent by name, anyone else by the bare address.
+    pub by_name: String,
     pub reason: Option<String>,
     pub since: DateTime<Utc>,
     pub until: Option<DateTime<Utc>>,
+    /// Who ended it (an agent's `#deescalate`, the team's `#return`), as written, and shown.
     pub ended_by: Option<String>,
+    pub ended_by_name: Option<String>,
     pub end_note: Option<String>,
 }
 
-impl From<escalation::Model> for Escalated {
-    fn from(e: escalation::Model) -> Self {
+impl Escalated {
+    /// The escalation `e`, its people named as the case's events name theirs.
+    pub fn named(e: escalation::Model, agents: &[agent::Model]) -> Escalated {
         Escalated {
             team: e.team,
+            by_name: crate::cases::actor_name(&e.escalated_by, agents),
             by: e.escalated_by,
             reason: e.reason,
             since: e.started_at,
             until: e.ended_at,
+            ended_by_name: e.ended_by.as_deref().map(|b| crate::cases::actor_name(b, agents)),
             ended_by: e.ended_by,
             end_note: e.end_note,
         }
+    }
+
+    /// The agent's address behind `by_name`, when it is a name (a page's hover).
+    pub fn by_address(&self) -> Option<&str> {
+        crate::cases::named_address(&self.by, &self.by_name)
+    }
+
+    pub fn ended_by_address(&self) -> Option<&str> {
+        crate::cases::named_address(self.ended_by.as_deref()?, self.ended_by_name.as_deref()?)
     }
 }
 
@@ -96,8 +113,9 @@ pub async fn with_teams(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<St
 }
 
 /// Every escalation there is, by the number of its case, oldest first: what `report cases`
-/// shows beside each case, and so the CRMs' reports. `by` is the agent's name there: the
-/// desk's addresses stay inside it. One row per escalation, however many cases there are.
+/// shows beside each case, and so the CRMs' reports. `by` and `ended_by` are names there (an
+/// agent's, or the team's): the desk's addresses stay inside it. One row per escalation,
+/// however many cases there are.
 pub async fn by_case_number(db: &impl ConnectionTrait) -> Result<HashMap<CaseNumber, Vec<Escalated>>, DbErr> {
     let escalated = Query::select().column(escalation::Column::CaseId).from(escalation::Entity).to_owned();
     let numbers: HashMap<i64, CaseNumber> = case::Entity::find()
@@ -111,26 +129,38 @@ pub async fn by_case_number(db: &impl ConnectionTrait) -> Result<HashMap<CaseNum
         .collect();
     let names: HashMap<String, String> =
         agent::Entity::find().all(db).await?.into_iter().map(|a| (Actor::agent(&a.email), a.name)).collect();
+    let outside = |written: &str, team: &str| match names.get(written) {
+        Some(name) => name.clone(),
+        None if written.starts_with("team:") => format!("the {team} team"),
+        None => "an agent".into(),
+    };
     let rows = escalation::Entity::find().order_by_asc(escalation::Column::Id).all(db).await?;
     let mut by_number: HashMap<CaseNumber, Vec<Escalated>> = HashMap::new();
     for e in rows {
         if let Some(number) = numbers.get(&e.case_id) {
-            let mut e = Escalated::from(e);
-            e.by = names.get(&e.by).cloned().unwrap_or_else(|| "an agent".into());
+            let mut e = Escalated::named(e, &[]);
+            e.by = outside(&e.by, &e.team);
+            e.by_name = e.by.clone();
+            e.ended_by = e.ended_by.map(|b| outside(&b, &e.team));
+            e.ended_by_name = e.ended_by.clone();
             by_number.entry(*number).or_default().push(e);
         }
     }
     Ok(by_number)
 }
 
-/// Every escalation of the case, current and past, oldest first.
-pub async fn of_case(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<Escalated>, DbErr> {
+/// Every escalation of the case, current and past, oldest first, `agents` named.
+pub async fn of_case(
+    db: &impl ConnectionTrait,
+    case_id: i64,
+    agents: &[agent::Model],
+) -> Result<Vec<Escalated>, DbErr> {
     let rows = escalation::Entity::find()
         .filter(escalation::Column::CaseId.eq(case_id))
         .order_by_asc(escalation::Column::Id)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(Escalated::from).collect())
+    Ok(rows.into_iter().map(|e| Escalated::named(e, agents)).collect())
 }
 
 /// Ends `row` unless it has ended meanwhile (another daemon's `#return`); whether this did.

@@ -175,6 +175,22 @@ pub struct PageEvent {
     pub what: String,
 }
 
+/// "hosting since …, by Ann Lee: why; ended … by Bob Roe", people named with their address
+/// on hover as events name theirs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageEscalation {
+    pub team: String,
+    pub since: String,
+    /// An agent's name, else the address; `by_address` the named agent's address, else empty.
+    pub by: String,
+    pub by_address: String,
+    pub why: String,
+    /// When it ended; empty while the case is with the team.
+    pub until: String,
+    pub ended_by: String,
+    pub ended_by_address: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PageSent {
     pub kind: String,
@@ -210,8 +226,7 @@ pub struct CasePage {
     pub messages: Vec<PageMessage>,
     pub events: Vec<PageEvent>,
     pub sent: Vec<PageSent>,
-    /// "Hosting since …, until …: why".
-    pub escalations: Vec<String>,
+    pub escalations: Vec<PageEscalation>,
 }
 
 /// A sample holding every field, for checking the page templates.
@@ -349,7 +364,16 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
                 when: "t".into(),
                 error: "421 try later".into(),
             }],
-            escalations: vec!["hosting since t".into()],
+            escalations: vec![PageEscalation {
+                team: "hosting".into(),
+                since: "t".into(),
+                by: "Alice Smith".into(),
+                by_address: "alice@example.com".into(),
+                why: "disk full".into(),
+                until: "t".into(),
+                ended_by: "Bob Roe".into(),
+                ended_by_address: "bob@example.com".into(),
+            }],
         }),
         _ => return None,
     };

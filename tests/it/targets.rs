@@ -227,8 +227,11 @@ async fn the_last_update_counts_an_internal_note_and_a_time_entry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn lists_and_pages_name_the_assigned_agent() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.edit_config(|c| c + "\n[[team]]\nname = \"hosting\"\naddress = \"hosting@example.com\"\n");
     open(&sandbox, "2026-11-30T09:00:00Z", "S3", "Printer offline");
     sandbox.run_at("2026-11-30T09:10:00Z", &["cases", "update", "1", "--as", "alice", "--assign", "alice"]);
+    sandbox.run_at("2026-11-30T09:20:00Z", &["cases", "escalate", "1", "hosting", "--as", "alice"]);
+    sandbox.run_at("2026-11-30T09:30:00Z", &["cases", "deescalate", "1", "--as", "alice"]);
     let list = sandbox.run_at(NOW, &["cases", "list"]);
     let header = list.lines().next().unwrap();
     let row = list.lines().find(|l| l.starts_with("000001")).unwrap_or_else(|| panic!("{list}"));
@@ -245,11 +248,20 @@ async fn lists_and_pages_name_the_assigned_agent() {
     let events: Vec<&str> = show.lines().skip_while(|l| *l != "Events:").skip(1).collect();
     assert!(events.iter().any(|l| l.contains(" Alice Smith opened")), "{show}");
     assert!(!events.iter().any(|l| l.contains("alice@example.com")), "named, not by address: {show}");
+    // So do the escalations: who sent the case to the team, and who ended it.
+    let escalation = show.lines().find(|l| l.contains("was with hosting")).unwrap_or_else(|| panic!("{show}"));
+    assert!(escalation.contains("(by Alice Smith, ended by Alice Smith)"), "{escalation}");
     let shown: serde_json::Value =
         serde_json::from_str(&sandbox.run_at(NOW, &["cases", "show", "1", "--format", "json"])).unwrap();
     assert_eq!(
         (shown["events"][0]["actor"].as_str(), shown["events"][0]["actor_name"].as_str()),
         (Some("agent:alice@example.com"), Some("Alice Smith")),
+        "{shown}"
+    );
+    let escalated = &shown["escalations"][0];
+    assert_eq!(
+        [&escalated["by"], &escalated["by_name"], &escalated["ended_by"], &escalated["ended_by_name"]],
+        ["agent:alice@example.com", "Alice Smith", "agent:alice@example.com", "Alice Smith"],
         "{shown}"
     );
 
@@ -267,6 +279,12 @@ async fn lists_and_pages_name_the_assigned_agent() {
     let events = &page[page.find("<section id=\"events\">").expect("the events")..];
     assert!(events.contains(&format!("<td data-label=\"Who\">{named}</td>")), "{events}");
     assert!(events.contains(">assignee: Alice Smith<"), "{events}");
+    let escalations = &page[page.find("<section id=\"escalations\">").expect("the escalations")..];
+    let escalations = &escalations[..escalations.find("</section>").unwrap()];
+    assert!(escalations.contains("<li>hosting since "), "{escalations}");
+    assert!(escalations.contains(&format!(", by {named}; ended ")), "{escalations}");
+    assert!(escalations.contains(&format!(" by {named}</li>")), "who ended it: {escalations}");
+    assert!(!escalations.contains("agent:"), "{escalations}");
     assert!(!events.contains("agent:alice") && !events.contains(">alice@example.com"), "{events}");
 }
 

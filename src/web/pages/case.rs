@@ -8,7 +8,7 @@ use crate::cases::{CaseDetail, EventView, show_case};
 use crate::desk::Desk;
 use crate::domain::CaseNumber;
 use crate::teams::Escalated;
-use crate::templates::{CasePage, PageEvent, PageMessage, PageSent};
+use crate::templates::{CasePage, PageEscalation, PageEvent, PageMessage, PageSent};
 
 pub async fn page(desk: &Desk, number: CaseNumber, now: DateTime<Utc>) -> Result<Option<CasePage>, DbErr> {
     let Some(d) = show_case(&desk.db, &desk.config, number, now).await? else { return Ok(None) };
@@ -85,14 +85,16 @@ fn event(zone: chrono_tz::Tz, e: &EventView) -> PageEvent {
     }
 }
 
-/// "hosting since Fri 20 Nov 2026 09:30 GMT, by ann@example.com: disk full; until …".
-fn escalation(zone: chrono_tz::Tz, e: &Escalated) -> String {
-    let why = e.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-    let end = match e.until {
-        Some(t) => {
-            format!("; ended {}{}", when(zone, t), e.ended_by.as_ref().map(|b| format!(" by {b}")).unwrap_or_default())
-        }
-        None => "; open".into(),
-    };
-    format!("{} since {}, by {}{why}{end}", e.team, when(zone, e.since), e.by)
+/// "hosting since Fri 20 Nov 2026 09:30 GMT, by Ann Lee: disk full; ended … by Bob Roe".
+fn escalation(zone: chrono_tz::Tz, e: &Escalated) -> PageEscalation {
+    PageEscalation {
+        team: e.team.clone(),
+        since: when(zone, e.since),
+        by: e.by_name.clone(),
+        by_address: e.by_address().unwrap_or_default().to_owned(),
+        why: e.reason.clone().unwrap_or_default(),
+        until: e.until.map(|t| when(zone, t)).unwrap_or_default(),
+        ended_by: e.ended_by_name.clone().unwrap_or_default(),
+        ended_by_address: e.ended_by_address().unwrap_or_default().to_owned(),
+    }
 }

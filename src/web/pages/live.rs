@@ -262,7 +262,13 @@ fn mailboxes(desk: &Desk, zone: Tz, now: DateTime<Utc>) -> Vec<Mailbox> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sla::TargetState;
+    use crate::sla::{Outcome, TargetState};
+
+    const OK: TargetState = TargetState::new(Outcome::Running, false);
+    const WARNED: TargetState = TargetState::new(Outcome::Running, true);
+    const BREACHED: TargetState = TargetState::new(Outcome::Breached, false);
+    const PAUSED: TargetState = TargetState::new(Outcome::Paused, false);
+    const MET: TargetState = TargetState::new(Outcome::Met, false);
 
     fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
         states
@@ -279,22 +285,22 @@ mod tests {
 
     #[test]
     fn at_risk_is_warned_or_within_an_hour_of_business_time_and_never_breached() {
-        assert!(at_risk(&targets(&[(TargetState::Warned, 300)])));
-        assert!(at_risk(&targets(&[(TargetState::Ok, 60)])));
-        assert!(!at_risk(&targets(&[(TargetState::Ok, 61)])));
-        let both = targets(&[(TargetState::Breached, -5), (TargetState::Warned, 30)]);
+        assert!(at_risk(&targets(&[(WARNED, 300)])));
+        assert!(at_risk(&targets(&[(OK, 60)])));
+        assert!(!at_risk(&targets(&[(OK, 61)])));
+        let both = targets(&[(BREACHED, -5), (WARNED, 30)]);
         assert!(!at_risk(&both), "breached is its own list");
-        assert!(!at_risk(&targets(&[(TargetState::Paused, 10), (TargetState::Met, 0)])));
+        assert!(!at_risk(&targets(&[(PAUSED, 10), (MET, 0)])));
     }
 
     #[test]
     fn breached_cases_come_first_then_warned_then_the_least_time_left() {
         let mut cases = [
-            targets(&[(TargetState::Ok, 30)]),
-            targets(&[(TargetState::Met, 0)]),
-            targets(&[(TargetState::Warned, 90)]),
-            targets(&[(TargetState::Ok, 10), (TargetState::Breached, -20)]),
-            targets(&[(TargetState::Ok, 5)]),
+            targets(&[(OK, 30)]),
+            targets(&[(MET, 0)]),
+            targets(&[(WARNED, 90)]),
+            targets(&[(OK, 10), (BREACHED, -20)]),
+            targets(&[(OK, 5)]),
         ];
         cases.sort_by_key(|t| urgency(t));
         let order: Vec<(Shown, i64)> = cases.iter().map(|t| urgency(t)).collect();

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::cases::CaseView;
-use crate::sla::{TargetState, TargetView, span};
+use crate::sla::{Outcome, TargetView, span};
 use crate::templates::{CaseLine, Clock};
 
 /// "Fri 20 Nov 2026 10:00 GMT", in the support time zone.
@@ -32,15 +32,15 @@ pub enum Shown {
 
 impl Shown {
     pub fn of(t: &TargetView) -> Shown {
-        match t.state {
-            TargetState::Breached if t.settled_at.is_some() => Shown::Missed,
-            TargetState::Breached => Shown::Breached,
-            TargetState::ClosedWithoutResponse => Shown::Missed,
-            TargetState::Warned => Shown::Warned,
-            TargetState::Ok if t.business_minutes_left <= SOON_MINUTES => Shown::Soon,
-            TargetState::Ok => Shown::Ok,
-            TargetState::Paused => Shown::Paused,
-            TargetState::Met => Shown::Met,
+        match t.state.outcome {
+            Outcome::Breached if t.settled_at.is_some() => Shown::Missed,
+            Outcome::Breached => Shown::Breached,
+            Outcome::ClosedWithoutResponse => Shown::Missed,
+            Outcome::Running if t.state.warned => Shown::Warned,
+            Outcome::Running if t.business_minutes_left <= SOON_MINUTES => Shown::Soon,
+            Outcome::Running => Shown::Ok,
+            Outcome::Paused => Shown::Paused,
+            Outcome::Met => Shown::Met,
         }
     }
 
@@ -87,7 +87,7 @@ pub fn clock(zone: Tz, t: &TargetView) -> Clock {
         left: match shown {
             Shown::Met => String::new(),
             Shown::Paused => "paused while pending".into(),
-            Shown::Missed if t.state == TargetState::ClosedWithoutResponse => "closed without a response".into(),
+            Shown::Missed if t.state.outcome == Outcome::ClosedWithoutResponse => "closed without a response".into(),
             Shown::Missed => format!("{} late", span(-t.business_minutes_left)),
             _ => left,
         },
@@ -126,46 +126,51 @@ pub fn case_line(zone: Tz, c: &CaseView, targets: &[TargetView]) -> CaseLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sla::TargetState;
     use chrono::TimeZone;
 
-    fn target(state: TargetState, left: i64) -> TargetView {
+    fn target(outcome: Outcome, left: i64) -> TargetView {
         TargetView {
             target: "respond",
             due: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
             business_minutes_left: left,
-            state,
+            state: TargetState::new(outcome, false),
             settled_at: None,
         }
     }
 
+    fn warned(left: i64) -> TargetView {
+        TargetView { state: TargetState::new(Outcome::Running, true), ..target(Outcome::Running, left) }
+    }
+
     #[test]
     fn a_clock_says_its_state_in_words_and_the_time_left_or_over() {
-        let c = clock(chrono_tz::Europe::London, &target(TargetState::Breached, -45));
+        let c = clock(chrono_tz::Europe::London, &target(Outcome::Breached, -45));
         assert_eq!((c.label.as_str(), c.left.as_str(), c.state.as_str()), ("Breached", "45 min over", "breached"));
-        let c = clock(chrono_tz::Europe::London, &target(TargetState::Warned, 135));
+        let c = clock(chrono_tz::Europe::London, &warned(135));
         assert_eq!((c.label.as_str(), c.left.as_str()), ("Warning", "2 h 15 min left"));
         assert_eq!(c.due, "Fri 20 Nov 2026 10:00 GMT");
     }
 
     #[test]
     fn the_worst_target_decides_the_row() {
-        let t = [target(TargetState::Met, 0), target(TargetState::Breached, -1), target(TargetState::Warned, 5)];
+        let t = [target(Outcome::Met, 0), target(Outcome::Breached, -1), warned(5)];
         assert_eq!(worst(&t), Some(Shown::Breached));
         assert_eq!(worst(&t[..1]), Some(Shown::Met));
         assert_eq!(worst(&[]), None);
-        let soon = clock(chrono_tz::Europe::London, &target(TargetState::Ok, 60));
+        let soon = clock(chrono_tz::Europe::London, &target(Outcome::Running, 60));
         assert_eq!((soon.label.as_str(), soon.state.as_str()), ("Due soon", "soon"));
-        assert_eq!(clock(chrono_tz::Europe::London, &target(TargetState::Ok, 61)).label, "On track");
+        assert_eq!(clock(chrono_tz::Europe::London, &target(Outcome::Running, 61)).label, "On track");
     }
 
     #[test]
     fn a_target_settled_without_being_kept_reads_missed_and_is_not_what_breaches_a_row() {
-        let late = TargetView { settled_at: Some(Utc::now()), ..target(TargetState::Breached, -30) };
+        let late = TargetView { settled_at: Some(Utc::now()), ..target(Outcome::Breached, -30) };
         let c = clock(chrono_tz::Europe::London, &late);
         assert_eq!((c.label.as_str(), c.left.as_str(), c.state.as_str()), ("Missed", "30 min late", "missed"));
-        let unanswered = target(TargetState::ClosedWithoutResponse, 400);
+        let unanswered = target(Outcome::ClosedWithoutResponse, 400);
         let c = clock(chrono_tz::Europe::London, &unanswered);
         assert_eq!((c.label.as_str(), c.left.as_str()), ("Missed", "closed without a response"));
-        assert_eq!(worst(&[late, target(TargetState::Ok, 90)]), Some(Shown::Ok));
+        assert_eq!(worst(&[late, target(Outcome::Running, 90)]), Some(Shown::Ok));
     }
 }

@@ -2,7 +2,8 @@
 //! receiver: a case closed or resolved by command, with no reply, hears no more alerts; a
 //! `#severity` or `#type` change keeps the arithmetic of `sla due` (a target ending at closing
 //! stays at closing); the CRM's alert is a mail of its own, without the desk's notes or
-//! addresses. The clock is `SUPPORTD_NOW`, the receipt time the message's INTERNALDATE.
+//! addresses, and her reply to it is a note on the case for the agents. The clock is
+//! `SUPPORTD_NOW`, the receipt time the message's INTERNALDATE.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -200,4 +201,52 @@ async fn an_agents_reply_to_a_breach_alert_is_applied_and_relayed() {
     let text = super::normalise(&relayed[0].1.text_body);
     assert!(text.contains("Sorry for the wait: a technician is on the way."), "{text}");
     assert!(!text.contains("#priority") && !text.contains("target breached"), "no command, no quoted alert: {text}");
+}
+
+/// The CRM's copy of a breach alert says a reply reaches the team as a note on the case, and
+/// its Reply-To is her personal address (as on her reports), not the plain support address
+/// nor an agent's. She replies: a CRM note on the case for the agents, no new case, nothing
+/// back to her, nothing to the customer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crms_reply_to_an_alert_is_a_note_on_the_case_for_the_agents() {
+    let desk = Desk::start(|c| c).await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    let (_, alices, _) = desk.notification(&tag);
+    desk.run_at(Utc::now() + Duration::days(7));
+    let crm = alerts(&desk)
+        .into_iter()
+        .find(|a| a.to.contains("carol@example.com") && a.raw.contains(".alert-breach"))
+        .expect("the CRM's breach alert");
+    assert!(crm.text.contains("A reply to this email reaches the support team as a note on the case"), "{}", crm.text);
+    let reply_to = header(&crm.raw, "Reply-To").unwrap();
+    assert!(reply_to.starts_with("support+") && reply_to.ends_with("@example.com"), "her personal address: {reply_to}");
+    assert_ne!(reply_to, alices, "not an agent's");
+
+    let (before_her, before_customer) =
+        (desk.sent_to("carol@example.com").len(), desk.sent_to("customer1@acme.example").len());
+    let id = header(&crm.raw, "Message-ID").unwrap();
+    let reply = format!(
+        "From: Carol CRM <carol@example.com>\r\nTo: {reply_to}\r\nSubject: Re: {}\r\nMessage-ID: <crm-alert-reply@example.com>\r\n\
+         In-Reply-To: {id}\r\nReferences: {id}\r\nDate: Mon, 30 Nov 2026 10:20:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nTheir CFO is asking about this one: please call her today.\r\n\r\n\
+         Carol\r\n\r\nOn Mon, 30 Nov 2026 at 10:05, Support <support@example.com> wrote:\r\n> {}\r\n",
+        crm.subject, crm.subject
+    );
+    desk.server.append(&[reply.into_bytes()]).await;
+    desk.run();
+
+    assert_eq!(desk.sandbox.cases().len(), 1, "no new case");
+    let case = desk.case(&tag);
+    let last = case["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["from"].as_str(), last["internal"].as_bool()), (Some("carol@example.com"), Some(true)), "{case}");
+    assert!(super::event_kinds(&case).contains(&"crm_note".to_owned()), "{case}");
+    assert_eq!(desk.sent_to("carol@example.com").len(), before_her, "no acknowledgement to her");
+    assert_eq!(desk.sent_to("customer1@acme.example").len(), before_customer, "nothing to the customer");
+    let notes: Vec<_> = desk
+        .sent_to("alice@example.com")
+        .into_iter()
+        .filter(|(_, m)| m.text_body.contains("Their CFO is asking about this one"))
+        .collect();
+    assert_eq!(notes.len(), 1, "the agents hear of her note: {:?}", desk.smtp.messages());
+    assert_eq!(notes[0].1.subject, format!("{tag} CRM note (S3, Acme Corporation): Printer offline"));
 }

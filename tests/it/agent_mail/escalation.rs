@@ -314,8 +314,7 @@ async fn cases_escalate_and_deescalate_work_from_the_command_line() {
     assert!(normalise(&msg.text_body).contains("Why: Database server unreachable"));
     let (_, shown, _) = run(&["cases", "show", &number]);
     assert!(
-        shown.contains("with hosting since ")
-            && shown.contains("(by agent:alice@example.com): Database server unreachable"),
+        shown.contains("with hosting since ") && shown.contains("(by Alice Smith): Database server unreachable"),
         "{shown}"
     );
 
@@ -325,7 +324,7 @@ async fn cases_escalate_and_deescalate_work_from_the_command_line() {
     let (code, _, err) = run(&["cases", "deescalate", &number, "--as", "alice"]);
     assert_eq!(code, Some(0), "{err}");
     let (_, shown, _) = run(&["cases", "show", &number]);
-    assert!(shown.contains("was with hosting from ") && shown.contains("ended by agent:alice@example.com"), "{shown}");
+    assert!(shown.contains("was with hosting from ") && shown.contains("ended by Alice Smith"), "{shown}");
     assert_eq!(desk.case(&tag)["with_teams"], serde_json::json!([]));
 }
 
