@@ -105,6 +105,12 @@ fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Mailbox, Compos
 /// RFC 5321 does not (`jane.@acme.example`, a 300-character local part), and mail to those
 /// is skipped with this reason rather than failing the message that caused it.
 pub fn sendable(address: &EmailAddress) -> Result<(), String> {
+    // Read back as we read any address, it must be itself: `Σ@İ` reaches us with its domain
+    // lower-cased by Unicode rules to `i` + U+0307, which no reader takes for an address, so
+    // the mail would reach no one (issue 27 refuses such domains for every trust decision).
+    if address.as_str().parse::<EmailAddress>().is_err() {
+        return Err(format!("the address {address} cannot be sent to (it does not read back as an address)"));
+    }
     address
         .as_str()
         .parse::<lettre::Address>()

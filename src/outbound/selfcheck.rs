@@ -18,8 +18,12 @@ fn render(templates: &Templates, kind: &str, fields: &[(&str, &str)]) -> Result<
     templates.render(kind, Audience::default(), &ctx).map_err(|e| format!("{kind} does not render: {e}"))
 }
 
-/// Composes `mail`; a failure is allowed only for a recipient lettre cannot address.
+/// Composes `mail`; a failure is allowed only for a recipient lettre cannot address. Mail to
+/// a recipient that is not `sendable` is never composed: every sender checks first.
 fn check(mail: &Composed<'_>, what: &str) -> Result<(), String> {
+    if mail.to.iter().any(|(_, a)| sendable(a).is_err()) {
+        return Ok(());
+    }
     let raw = match compose(mail) {
         Ok(raw) => raw,
         Err(_) if mail.to.iter().any(|(_, a)| sendable(a).is_err()) => return Ok(()),
