@@ -30,8 +30,13 @@ pub async fn queue_howto(
     example: String,
     now: DateTime<Utc>,
 ) -> Result<bool, ReportError> {
-    let Some(to) = configured_address(config, &c.slug, &msg.from.address) else { return Ok(false) };
-    if sendable(&to).is_err() {
+    // Her address and name as configured: the how-to goes there and nowhere else, and never
+    // greets by the display name of a mail anyone could have forged.
+    let Some((to, name)) = config.company(&c.slug).and_then(|co| super::request::reporter(co, &msg.from.address))
+    else {
+        return Ok(false);
+    };
+    if sendable(to).is_err() {
         return Ok(false);
     }
     // A day of the support calendar: the key is a date, so two processes agree on it.
@@ -41,9 +46,7 @@ pub async fn queue_howto(
         return Ok(false);
     }
     let reply_to = super::report_reply_to(config, c);
-    // Her name as configured, never the display name of a mail anyone could have forged; the
-    // subject quoted short and clean, as in every reply to a sender not yet verified.
-    let name = c.crm_email.as_ref().filter(|crm| crm.as_str() == to.as_str()).and(c.crm_name.as_deref());
+    // The subject quoted short and clean, as in every reply to a sender not yet verified.
     let ctx = ReportHowtoContext {
         contact_name: name.map_or_else(|| to.to_string(), str::to_owned),
         subject: crate::domain::text::quoted_subject(&msg.subject),
@@ -67,22 +70,11 @@ pub async fn queue_howto(
         ..Composed::notice(
             (config.outbound.from_name.as_deref(), support),
             reply_to.as_ref().unwrap_or(support),
-            vec![(name, &to)],
+            vec![(name, to)],
             &message_id,
             &rendered,
         )
     };
     queue_mail(txn, "report_howto", None, &mail, now).await?;
     Ok(true)
-}
-
-/// The company's CRM or CSM address as configured, when `sender` is it (compared without
-/// case): the how-to goes there and nowhere else.
-fn configured_address(config: &Config, slug: &str, sender: &EmailAddress) -> Option<EmailAddress> {
-    let c = config.company(slug)?;
-    [&c.crm_email, &c.csm_email]
-        .into_iter()
-        .flatten()
-        .find(|a| a.as_str().eq_ignore_ascii_case(sender.as_str()))
-        .cloned()
 }

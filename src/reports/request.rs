@@ -75,10 +75,21 @@ pub fn is_reporter(config: &Config, sender: &EmailAddress) -> bool {
     !companies_of(config, sender).is_empty()
 }
 
-/// The companies `sender` is the CRM or CSM of (addresses compared without case).
+/// The companies `sender` is the CRM or CSM of.
 pub(super) fn companies_of<'c>(config: &'c Config, sender: &EmailAddress) -> Vec<&'c CompanyConfig> {
-    let is = |a: &Option<EmailAddress>| a.as_ref().is_some_and(|a| a.as_str().eq_ignore_ascii_case(sender.as_str()));
-    config.companies.iter().filter(|c| is(&c.crm_email) || is(&c.csm_email)).collect()
+    config.companies.iter().filter(|c| reporter(c, sender).is_some()).collect()
+}
+
+/// Who of company `c` may ask for its report, when `sender` is one (compared without case): the
+/// address and name as configured (the CSM has no name in the config). Mail to them uses these,
+/// never the sender's own display name, which anyone may write.
+pub(super) fn reporter<'c>(c: &'c CompanyConfig, sender: &EmailAddress) -> Option<(&'c EmailAddress, Option<&'c str>)> {
+    let is = |a: &EmailAddress| a.as_str().eq_ignore_ascii_case(sender.as_str());
+    match (&c.crm_email, &c.csm_email) {
+        (Some(crm), _) if is(crm) => Some((crm, c.crm_name.as_deref())),
+        (_, Some(csm)) if is(csm) => Some((csm, None)),
+        _ => None,
+    }
 }
 
 /// The company whose report `sender` asked for, or why they may not have it.
@@ -155,9 +166,7 @@ async fn send(
 ) -> Result<(), ReportError> {
     let (cfg, sender) = (&desk.config, &msg.from.address);
     let report = company_report(&desk.db, cfg, row, period, now).await?;
-    // Her name as configured: a display name is the sender's to write, forged or not.
-    let name =
-        row.crm_email.as_deref().filter(|crm| crm.eq_ignore_ascii_case(sender.as_str())).and(row.crm_name.as_deref());
+    let name = cfg.company(&row.slug).and_then(|c| reporter(c, sender)).and_then(|(_, name)| name);
     queue_report(txn, cfg, &desk.templates, row, &report, &[(name, sender)], now).await?;
     info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
     Ok(())
