@@ -59,7 +59,7 @@ impl<'a> Regrade<'a> {
         carrier: Carrier,
         at: DateTime<Utc>,
     ) -> (String, String) {
-        let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
+        let tz = config.zone_of(company);
         let shown = |d: &Due<DateTime<Utc>>| match d {
             Due::By(t) => format_due(*t, tz),
             Due::Overdue(t) => format!("{} (overdue)", format_due(*t, tz)),
@@ -81,7 +81,7 @@ impl<'a> Regrade<'a> {
         carrier: Carrier,
         at: DateTime<Utc>,
     ) -> String {
-        let tz = company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
+        let tz = config.zone_of(company);
         let owed = owed(&CaseClocks::from(self.now), carrier, at).map(|d| format_due(d, tz));
         match promise(&owed) {
             Some(promise) => format!("We have re-graded this case to {}; {promise}.", self.what()),

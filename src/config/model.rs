@@ -299,6 +299,12 @@ impl Config {
         self.companies.iter().find(|c| c.slug == slug)
     }
 
+    /// The zone a customer's times are shown in: her company's `time_zone`, else the support
+    /// calendar's.
+    pub fn zone_of(&self, company: Option<&CompanyConfig>) -> chrono_tz::Tz {
+        company.and_then(|c| c.time_zone).unwrap_or(self.calendar.time_zone)
+    }
+
     /// The address mail that belongs to no mailbox (reports, budget alerts) comes from and is
     /// answered at: the first mailbox's, else the outbound sender.
     pub fn support_address(&self) -> &EmailAddress {

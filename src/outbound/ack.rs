@@ -95,7 +95,7 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     let case = input.case;
     let number = case.number;
     let severity: Severity = case.severity;
-    let tz = input.company.and_then(|c| c.time_zone).unwrap_or(config.calendar.time_zone);
+    let tz = config.zone_of(input.company);
     let due = case.first_response_due.map(|d| format_due(d, tz)).unwrap_or_default();
     let resolve = case.resolution_due.and(config.sla.target(severity).resolve);
     AckContext {

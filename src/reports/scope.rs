@@ -50,7 +50,7 @@ impl Companies {
             .await?
             .into_iter()
             .map(|c| {
-                let zone = config.company(&c.slug).and_then(|cfg| cfg.time_zone).unwrap_or(default_zone);
+                let zone = config.zone_of(config.company(&c.slug));
                 (c.id, (c, zone))
             })
             .collect();

@@ -110,10 +110,7 @@ fn for_crm(
     name: Option<&str>,
     base: AlertContext,
 ) -> AlertContext {
-    let zone = company
-        .and_then(|co| desk.config.company(&co.slug))
-        .and_then(|co| co.time_zone)
-        .unwrap_or(desk.config.calendar.time_zone);
+    let zone = desk.config.zone_of(company.and_then(|co| desk.config.company(&co.slug)));
     let with = people.escalations.get(&c.id).map_or(&[][..], Vec::as_slice);
     AlertContext {
         greeting: name.map_or_else(|| "Hello,".to_owned(), |n| format!("Hello {n},")),
