@@ -54,7 +54,7 @@ pub fn headers(raw: &[u8]) -> (String, String) {
     let section = String::from_utf8_lossy(&raw[..total.min(MAX_BYTES)]);
     let section = section.trim_end();
     let end = section.floor_char_boundary(MAX_BYTES);
-    let shown = printable_text(&section[..end].replace("\r\n", "\n"));
+    let shown = printable_text(&section[..end]);
     let cut = match total > MAX_BYTES {
         true => format!("[cut: {end} of {total} bytes of the header section shown]"),
         false => String::new(),
