@@ -35,5 +35,6 @@ pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
 pub use trail::{EventView, actor_name, named_address};
 pub use view::{
-    CaseDetail, CaseView, CasesPage, MessageView, SentView, SlaLine, list_cases, list_cases_page, show_case, sla_status,
+    CaseDetail, CaseView, CasesPage, MessageView, SentView, SlaLine, by_number, list_cases, list_cases_page, show_case,
+    sla_status,
 };

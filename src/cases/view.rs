@@ -219,13 +219,18 @@ pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbEr
     Ok(cases.into_iter().map(|c| view(c, &names)).collect())
 }
 
+/// The case numbered `number`, if there is one.
+pub async fn by_number(db: &impl ConnectionTrait, number: CaseNumber) -> Result<Option<case::Model>, DbErr> {
+    case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await
+}
+
 pub async fn show_case(
     db: &impl ConnectionTrait,
     config: &Config,
     number: CaseNumber,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseDetail>, DbErr> {
-    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await? else {
+    let Some(c) = by_number(db, number).await? else {
         return Ok(None);
     };
     let mut names = Names::default();

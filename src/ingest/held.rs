@@ -226,8 +226,10 @@ async fn named_case_exists(
     to_case: Option<crate::domain::CaseNumber>,
 ) -> Result<(), HeldError> {
     let Some(number) = to_case else { return Ok(()) };
-    let found = case::Entity::find().filter(case::Column::Number.eq(number)).count(db).await?;
-    if found == 0 { Err(HeldError::NoCase(number)) } else { Ok(()) }
+    match crate::cases::by_number(db, number).await? {
+        Some(_) => Ok(()),
+        None => Err(HeldError::NoCase(number)),
+    }
 }
 
 /// Marks a held message discarded; its bytes stay for the record.
@@ -296,9 +298,7 @@ async fn release_report_request(desk: &Desk, row: held_mail::Model) -> Result<Ou
 /// every relay carries), for the agent who just added a message to it.
 pub async fn readers_of(desk: &Desk, number: crate::domain::CaseNumber) -> Result<Vec<String>, DbErr> {
     let txn = crate::storage::begin_write(&desk.db).await?;
-    let Some(c) = case::Entity::find().filter(case::Column::Number.eq(number)).one(&txn).await? else {
-        return Ok(Vec::new());
-    };
+    let Some(c) = crate::cases::by_number(&txn, number).await? else { return Ok(Vec::new()) };
     let companies = crate::cases::Companies::load(&txn).await?;
     let own = desk.config.own_addresses();
     let readers = crate::cases::readers(&txn, &c, companies.of(&desk.config, &c), &own).await?;

@@ -2,7 +2,7 @@
 //! that case as a follow-up from its sender would, whatever its subject or references say.
 //! Joining is not belonging: what the case's mail reaches from then on is decided here, once.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
 use super::{Email, IntakeError};
 use crate::agents::{Ctx, Directory};
@@ -10,7 +10,7 @@ use crate::cases::{Companies, Judge, Standing};
 use crate::config::Config;
 use crate::domain::{CaseNumber, EmailAddress};
 use crate::storage::Tx;
-use crate::storage::entities::{case, case_participant};
+use crate::storage::entities::case_participant;
 use crate::threading::Thread;
 
 /// The named case, with the sender's standing on it. A person who is a stranger to it is
@@ -24,7 +24,8 @@ pub(super) async fn named_case(
     number: CaseNumber,
     vouched: bool,
 ) -> Result<Thread, IntakeError> {
-    let case = find(txn, number).await?.ok_or_else(|| DbErr::RecordNotFound(format!("case {number}")))?;
+    let case =
+        crate::cases::by_number(txn, number).await?.ok_or_else(|| DbErr::RecordNotFound(format!("case {number}")))?;
     let judge = Judge {
         config: ctx.config,
         agents: ctx.agents,
@@ -59,15 +60,11 @@ pub async fn stranger_to_company(
     number: CaseNumber,
     sender: &EmailAddress,
 ) -> Result<Option<String>, DbErr> {
-    let Some(case) = find(db, number).await? else { return Ok(None) };
+    let Some(case) = crate::cases::by_number(db, number).await? else { return Ok(None) };
     let companies = Companies::load(db).await?;
     let Some(company) = companies.of(config, &case) else { return Ok(None) };
     let agents = Directory::load(db).await?;
     let judge = Judge { config, agents: &agents, companies: &companies, sender_contact: None };
     let standing = judge.standing(db, &case, sender).await?;
     Ok((standing == Standing::Stranger).then(|| company.name.clone()))
-}
-
-async fn find(db: &impl ConnectionTrait, number: CaseNumber) -> Result<Option<case::Model>, DbErr> {
-    case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await
 }
