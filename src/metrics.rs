@@ -48,6 +48,8 @@ pub struct Metrics {
     /// Attempts that failed, whether retried or given up.
     pub send_failures: Family<Kind, Counter>,
     pub tick_seconds: Histogram,
+    /// Web requests whose handler panicked (answered 500).
+    pub web_panics: Counter,
 }
 
 impl Metrics {
@@ -60,6 +62,7 @@ impl Metrics {
             sent: Family::default(),
             send_failures: Family::default(),
             tick_seconds: Histogram::new(exponential_buckets(0.001, 4.0, 10)),
+            web_panics: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("messages_ingested", "Messages ingested, by mailbox and outcome", m.ingested.clone());
@@ -76,6 +79,7 @@ impl Metrics {
         registry.register("mail_sent", "Mail delivered, by kind", m.sent.clone());
         registry.register("send_failures", "Delivery attempts that failed, by kind", m.send_failures.clone());
         registry.register("scheduler_tick_seconds", "How long each scheduler tick took", m.tick_seconds.clone());
+        registry.register("web_panics", "Web requests whose handler panicked, answered 500", m.web_panics.clone());
         registry.register("build", "The running build", Info::new(Build { version: env!("CARGO_PKG_VERSION") }));
         Metrics { registry, ..m }
     }

@@ -5,10 +5,12 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::Problems;
+use super::cidr::IpRange;
 use super::raw::Unknown;
 use super::secret::{Secret, Sources, resolve_from};
 
@@ -24,6 +26,37 @@ pub struct HttpConfig {
     /// Where people reach the pages (`https://desk.example.com/`, ending in `/`): agents'
     /// notifications and alerts link to the case page under it. `None`: no links.
     pub public_url: Option<String>,
+    /// Peers whose requests come through a reverse proxy or forwarder: never local, so they
+    /// need the token like any request from elsewhere.
+    pub trusted_proxies: Vec<IpRange>,
+    pub limits: HttpLimits,
+}
+
+/// What one client may hold of the web server, so that no number of them can take the
+/// descriptors, memory or database connections the mail needs.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// From a connection's opening, or the end of its previous response, to a whole request
+    /// head: hyper 1.x restarts this timer when a kept-alive connection goes idle, so it is
+    /// also how long an idle connection stays open.
+    pub header_read_timeout: Duration,
+    /// From a request's head to its response: a handler past it is answered 503.
+    pub request_timeout: Duration,
+    /// Open connections at once; a new one past it closes the oldest that waits for a request.
+    pub max_connections: usize,
+    /// The most a request head may take (hyper's read buffer): 431 past it.
+    pub max_header_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            max_header_bytes: 16 * 1024,
+        }
+    }
 }
 
 impl HttpConfig {
@@ -40,6 +73,11 @@ pub struct RawHttp {
     pub token_env: Option<String>,
     pub token_file: Option<String>,
     pub public_url: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
+    pub header_read_timeout: Option<String>,
+    pub request_timeout: Option<String>,
+    pub max_connections: Option<i64>,
+    pub max_header_bytes: Option<i64>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -78,7 +116,38 @@ pub fn http(p: &mut Problems, raw: &RawHttp, base: &Path) -> HttpConfig {
         );
     }
     let public_url = raw.public_url.as_deref().and_then(|u| public_url(p, u));
-    HttpConfig { listen, token, public_url }
+    let trusted_proxies = trusted_proxies(p, raw.trusted_proxies.as_deref().unwrap_or_default());
+    HttpConfig { listen, token, public_url, trusted_proxies, limits: limits(p, raw) }
+}
+
+fn trusted_proxies(p: &mut Problems, texts: &[String]) -> Vec<IpRange> {
+    let mut ranges = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        match text.parse() {
+            Ok(range) => ranges.push(range),
+            Err(e) => p.push(format!("http.trusted_proxies[{i}]"), format!("{e}")),
+        }
+    }
+    ranges
+}
+
+fn limits(p: &mut Problems, raw: &RawHttp) -> HttpLimits {
+    let d = HttpLimits::default();
+    let interval = super::validate::interval;
+    HttpLimits {
+        header_read_timeout: interval(
+            p,
+            "http.header_read_timeout",
+            raw.header_read_timeout.as_deref(),
+            d.header_read_timeout,
+        ),
+        request_timeout: interval(p, "http.request_timeout", raw.request_timeout.as_deref(), d.request_timeout),
+        // A process has 1,024 descriptors unless raised; the mail needs some of them.
+        max_connections: p.in_range("http.max_connections", raw.max_connections, 1, 100_000, 256) as usize,
+        // hyper's read buffer cannot be smaller than 8 KiB.
+        max_header_bytes: p.in_range("http.max_header_bytes", raw.max_header_bytes, 8192, 1024 * 1024, 16 * 1024)
+            as usize,
+    }
 }
 
 /// An http(s) address with a host, that links can be made of: it goes into mail as it is,
@@ -143,5 +212,34 @@ mod tests {
             let (_, problems) = url(bad);
             assert!(problems.len() == 1 && problems[0].starts_with("http.public_url: expected"), "{bad}: {problems:?}");
         }
+    }
+
+    #[test]
+    fn the_limits_have_defaults_and_each_bad_value_is_named_by_its_key() {
+        let limits = read("").0.unwrap().limits;
+        assert_eq!(
+            (limits.header_read_timeout.as_secs(), limits.request_timeout.as_secs()),
+            (10, 30),
+            "10 s for a head, 30 s for an answer"
+        );
+        assert_eq!((limits.max_connections, limits.max_header_bytes), (256, 16 * 1024));
+        let set = read(
+            "header_read_timeout = \"2s\"\nrequest_timeout = \"500ms\"\nmax_connections = 16\n\
+                        max_header_bytes = 8192\ntrusted_proxies = [\"127.0.0.1\", \"fd00::/8\"]",
+        );
+        let config = set.0.unwrap();
+        assert_eq!(config.limits.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(config.limits.request_timeout, Duration::from_millis(500));
+        assert_eq!((config.limits.max_connections, config.limits.max_header_bytes), (16, 8192));
+        assert_eq!(config.trusted_proxies.len(), 2);
+        let (_, problems) = read(
+            "header_read_timeout = \"soon\"\nmax_connections = 0\nmax_header_bytes = 100\n\
+             trusted_proxies = [\"10.0.0.1\", \"proxy.local\"]",
+        );
+        for key in ["http.header_read_timeout: ", "http.max_connections: ", "http.max_header_bytes: "] {
+            assert!(problems.iter().any(|p| p.starts_with(key)), "{key} in {problems:?}");
+        }
+        assert!(problems.iter().any(|p| p.starts_with("http.trusted_proxies[1]: expected an IP address")));
+        assert_eq!(problems.len(), 4, "{problems:?}");
     }
 }

@@ -3,6 +3,7 @@
 
 mod advice;
 mod agent_desk;
+mod cidr;
 mod cron;
 mod env;
 mod health;
@@ -18,9 +19,10 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use cidr::{IpRange, IpRangeError};
 pub use cron::{CronError, CronSchedule};
 pub use health::HealthConfig;
-pub use http::HttpConfig;
+pub use http::{HttpConfig, HttpLimits};
 pub use model::*;
 pub use problems::{Problem, Problems};
 pub use routes::{Route, RouteNotify, Routed, route_for};

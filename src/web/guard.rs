@@ -1,46 +1,102 @@
 //! What every request passes: the `[http]` token when one is set (as a bearer token, or
-//! as the password of basic auth so that a browser can ask for it; `/healthz` excepted),
-//! and the headers that
-//! keep a page of customers' mail from running or framing anything.
+//! as the password of basic auth so that a browser can ask for it; `/healthz` excepted);
+//! without one, the loopback rule (the TCP peer is this machine and no trusted proxy, the
+//! Host a loopback name); and the headers that keep a page of customers' mail from running
+//! or framing anything.
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use crate::desk::Desk;
+use crate::config::HttpConfig;
 
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; \
                    base-uri 'none'; form-action 'none'";
 
-pub async fn guard(State(desk): State<Desk>, request: Request, next: Next) -> Response {
-    // `/healthz` says only that the process answers: a load balancer or a container's
-    // HEALTHCHECK asks it without the token.
-    let open = request.uri().path() == "/healthz";
-    let mut response = match desk.config.http.token.as_ref() {
-        // Without a token only loopback serves, and only to a loopback name: a page elsewhere
-        // whose name resolves to 127.0.0.1 (DNS rebinding) must not read the desk's mail.
-        None if !open && !local_host(request.headers()) => {
-            (StatusCode::MISDIRECTED_REQUEST, "ask for localhost, 127.0.0.1 or [::1]\n").into_response()
-        }
-        // A reverse proxy on this machine makes every request look local: a desk served
-        // through one needs the token like any other that others can reach.
-        None if !open && proxied(request.headers()) => {
-            (StatusCode::FORBIDDEN, "a request through a proxy needs [http] token_env or token_file\n").into_response()
-        }
-        Some(token) if !open && !authorized(request.headers(), token.expose()) => {
-            let mut denied = (StatusCode::UNAUTHORIZED, "a token is needed: Authorization: Bearer …\n").into_response();
-            denied.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"supportd\""));
-            denied
-        }
-        _ => next.run(request).await,
+/// The headers every response carries, hyper's own 400/414/431 too (`wire` adds them there).
+pub const HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CSP),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+];
+
+pub async fn guard(State(http): State<Arc<HttpConfig>>, request: Request, next: Next) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let mut response = match admit(&http, peer, &request) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
     };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for (name, value) in HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     response
+}
+
+/// Why a request is not served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    NoToken,
+    UnknownPeer,
+    Proxied,
+    NotLocal,
+    Rebinding,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, text) = match self {
+            Refusal::NoToken => (StatusCode::UNAUTHORIZED, "a token is needed: Authorization: Bearer …\n"),
+            Refusal::UnknownPeer => (StatusCode::FORBIDDEN, "the peer is unknown\n"),
+            Refusal::Proxied => {
+                (StatusCode::FORBIDDEN, "a request through a proxy needs [http] token_env or token_file\n")
+            }
+            Refusal::NotLocal => (StatusCode::FORBIDDEN, "only this machine is served without [http] token\n"),
+            Refusal::Rebinding => (StatusCode::MISDIRECTED_REQUEST, "ask for localhost, 127.0.0.1 or [::1]\n"),
+        };
+        let mut response = (status, text).into_response();
+        if self == Refusal::NoToken {
+            let basic = HeaderValue::from_static("Basic realm=\"supportd\"");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, basic);
+        }
+        response
+    }
+}
+
+/// Whether the request may be served.
+fn admit(http: &HttpConfig, peer: Option<IpAddr>, request: &Request) -> Result<(), Refusal> {
+    // `/healthz` says only that the process answers: a load balancer or a container's
+    // HEALTHCHECK asks it without the token.
+    if request.uri().path() == "/healthz" {
+        return Ok(());
+    }
+    if let Some(token) = http.token.as_ref() {
+        return match authorized(request.headers(), token.expose()) {
+            true => Ok(()),
+            false => Err(Refusal::NoToken),
+        };
+    }
+    // Without a token only this machine is served, and only under a loopback name: a page
+    // elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) must not read the desk.
+    // Who is asking is the TCP peer's word, not a header's: a plain forwarder adds none.
+    let peer = peer.map(|ip| ip.to_canonical()).ok_or(Refusal::UnknownPeer)?;
+    if http.trusted_proxies.iter().any(|range| range.contains(peer)) {
+        return Err(Refusal::Proxied);
+    }
+    if !peer.is_loopback() {
+        return Err(Refusal::NotLocal);
+    }
+    if !local_host(request.headers()) {
+        return Err(Refusal::Rebinding);
+    }
+    Ok(())
 }
 
 /// `Bearer TOKEN`, or `Basic base64(any-user:TOKEN)`; compared in constant time.
@@ -54,7 +110,7 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         },
         _ => return false,
     };
-    constant_time_eq(secret.as_bytes(), token.as_bytes())
+    same_secret(secret.as_bytes(), token.as_bytes())
 }
 
 /// Whether the request's Host is a loopback name (`localhost`, `127.0.0.1`, `[::1]`, with
@@ -68,13 +124,6 @@ fn local_host(headers: &HeaderMap) -> bool {
     name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Whether a proxy forwarded the request (it says so in one of these headers).
-fn proxied(headers: &HeaderMap) -> bool {
-    ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "via"]
-        .iter()
-        .any(|name| headers.contains_key(*name))
-}
-
 fn basic_password(encoded: &str) -> Option<String> {
     use base64::Engine;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
@@ -82,8 +131,10 @@ fn basic_password(encoded: &str) -> Option<String> {
     text.split_once(':').map(|(_, password)| password.to_owned())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares the SHA-256 digests, always 32 bytes, in constant time: neither the token's
+/// length nor the place of the first wrong byte shows in the time the answer takes.
+fn same_secret(given: &[u8], token: &[u8]) -> bool {
+    Sha256::digest(given).ct_eq(&Sha256::digest(token)).into()
 }
 
 pub async fn not_found() -> Response {
@@ -130,12 +181,40 @@ mod tests {
     }
 
     #[test]
-    fn a_forwarded_request_reads_as_proxied() {
-        assert!(!proxied(&HeaderMap::new()));
-        for name in ["Forwarded", "X-Forwarded-For", "X-Real-IP", "Via"] {
-            let mut h = HeaderMap::new();
-            h.insert(axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_static("x"));
-            assert!(proxied(&h), "{name}");
+    fn secrets_of_any_length_compare_by_content() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        for other in [&b""[..], b"s", b"s3cre", b"s3cret ", b"S3cret", b"s3cret-and-more-than-the-token"] {
+            assert!(!same_secret(other, b"s3cret"), "{other:?}");
         }
+    }
+
+    fn admitted(http: &HttpConfig, peer: &str, host: &str, path: &str) -> Result<(), u16> {
+        let request = Request::builder().uri(path).header(header::HOST, host).body(axum::body::Body::empty()).unwrap();
+        admit(http, Some(peer.parse().unwrap()), &request).map_err(|r| r.into_response().status().as_u16())
+    }
+
+    fn http_config(trusted: &[&str]) -> HttpConfig {
+        HttpConfig {
+            listen: None,
+            token: None,
+            public_url: None,
+            trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
+            limits: crate::config::HttpLimits::default(),
+        }
+    }
+
+    #[test]
+    fn without_a_token_the_peer_decides_and_a_trusted_proxy_is_not_local() {
+        let plain = http_config(&[]);
+        assert_eq!(admitted(&plain, "127.0.0.1", "localhost:8025", "/"), Ok(()));
+        assert_eq!(admitted(&plain, "::1", "[::1]:8025", "/api/cases"), Ok(()));
+        assert_eq!(admitted(&plain, "::ffff:127.0.0.1", "127.0.0.1", "/"), Ok(()));
+        assert_eq!(admitted(&plain, "192.0.2.7", "localhost", "/"), Err(403), "another machine");
+        assert_eq!(admitted(&plain, "127.0.0.1", "evil.example", "/"), Err(421), "DNS rebinding");
+        let proxied = http_config(&["127.0.0.1", "10.0.0.0/8"]);
+        assert_eq!(admitted(&proxied, "127.0.0.1", "localhost", "/"), Err(403));
+        assert_eq!(admitted(&proxied, "::ffff:127.0.0.1", "localhost", "/"), Err(403));
+        assert_eq!(admitted(&proxied, "::1", "localhost", "/"), Ok(()), "not listed");
+        assert_eq!(admitted(&proxied, "127.0.0.1", "localhost", "/healthz"), Ok(()), "health is open");
     }
 }
