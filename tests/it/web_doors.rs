@@ -196,3 +196,24 @@ async fn hypers_own_answers_carry_the_guard_headers_and_headers_do_not_make_a_pr
     assert!(refused.header("content-security-policy").is_some());
     assert_eq!(get(&addr, "/healthz", None).status, 200, "health needs no token");
 }
+
+/// With every slot held by clients that send nothing, and a header timeout far away, a new
+/// client is still served: the oldest idle connection is closed to make room, the newest
+/// kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_cap_the_oldest_idle_connection_makes_room_for_health() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_HTTP__MAX_CONNECTIONS", "8").env("SUPPORTD_HTTP__HEADER_READ_TIMEOUT", "10m");
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    let mut held: Vec<TcpStream> = (0..8).map(|_| open(&addr, Idler::Silent)).collect();
+    // Accepted in the order they came, so all eight hold their slots before this one.
+    let health = get(&addr, "/healthz", None);
+    assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
+    closed_by(&mut held[0], Instant::now() + Duration::from_secs(30), "the oldest idle connection");
+    let newest = &mut held[7];
+    newest.set_nonblocking(true).unwrap();
+    let still_open = newest.read(&mut [0u8; 16]).map_err(|e| e.kind());
+    assert_eq!(still_open, Err(ErrorKind::WouldBlock), "the newest is kept");
+}
