@@ -37,7 +37,7 @@ impl Unverified {
 /// `Err` says why the message is not trusted.
 pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), Unverified> {
     let by_token = || token_check(token, msg);
-    let auth = || auth_check(policy.authserv_id.as_deref().unwrap_or_default(), &msg.from.address, msg);
+    let auth = || auth_check(policy, &msg.from.address, msg);
     let by_auth = || auth().map_err(Unverified::Authentication);
     match policy.verify {
         Verify::None => Ok(()),
@@ -70,11 +70,12 @@ pub fn carries_token(msg: &ParsedMessage, token: &str) -> bool {
     !token.is_empty() && listed.chain(trace).any(carries)
 }
 
-/// Only the topmost `Authentication-Results` above the first `Received:` counts, and only
-/// from the trusted server: any below it were written before the message reached that
-/// server (RFC 8601 §5).
-fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
-    let Some(header) = auth_results::topmost_above_received(&msg.headers) else {
+/// Only the topmost `Authentication-Results` above the sender's first `Received:` counts,
+/// and only from the trusted server: any below it were written before the message reached
+/// that server (RFC 8601 §5).
+fn auth_check(policy: &AgentDesk, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
+    let authserv_id = policy.authserv_id.as_deref().unwrap_or_default();
+    let Some(header) = auth_results::topmost_above_received(&msg.headers, policy.received_above_results) else {
         return Err(
             "it carries no Authentication-Results from the receiving server (none above its Received: line)".into()
         );
@@ -105,6 +106,7 @@ mod tests {
             notify: Notify::EachAgent,
             verify,
             authserv_id: Some("mx.example.com".into()),
+            received_above_results: 0,
             reply_marker: "##-".into(),
             relay_name: "{name}".into(),
             expose_address: false,

@@ -8,10 +8,11 @@ const RECEIVED: &str = "Received: from mail.evil.test (mail.evil.test [192.0.2.6
      Mon, 23 Nov 2026 10:19:58 +0000 (UTC)\r\n";
 const PASS: &str = "Authentication-Results: mx.example.com; dkim=pass header.d=example.com header.s=sel\r\n";
 
-async fn desk() -> Desk {
+async fn desk(received_above_results: usize) -> Desk {
     Desk::start(|c| {
         c.replace("verify = \"token\"", "verify = \"auth-results\"")
             .replace("# authserv_id = \"mx.example.com\"", "authserv_id = \"mx.example.com\"")
+            .replace("received_above_results = 0", &format!("received_above_results = {received_above_results}"))
     })
     .await
 }
@@ -21,7 +22,7 @@ async fn desk() -> Desk {
 /// header, above its line, still passes, so the table cannot pass by refusing everything.
 #[tokio::test(flavor = "multi_thread")]
 async fn results_below_received_or_misnamed_or_with_a_double_at_verify_nothing() {
-    let desk = desk().await;
+    let desk = desk(0).await;
     let tag = desk.customer_writes(1, "Password reset").await;
     let spaced = PASS.replace("Authentication-Results:", "Authentication-Results :");
     let forged: Vec<(&str, String)> = vec![
@@ -52,4 +53,27 @@ async fn results_below_received_or_misnamed_or_with_a_double_at_verify_nothing()
         desk.sent_to("customer1@acme.example").iter().any(|(_, m)| m.text_body.contains("We have reset it")),
         "a genuine reply is relayed"
     );
+}
+
+/// Postfix with OpenDKIM writes its results just below its own `Received:`, and Dovecot's
+/// LMTP adds a line above both: `received_above_results = 2` reads them there, and still
+/// nothing below the sender's own `Received:`.
+#[tokio::test(flavor = "multi_thread")]
+async fn results_below_our_own_received_lines_count_as_configured_and_no_further() {
+    let desk = desk(2).await;
+    let tag = desk.customer_writes(1, "Password reset").await;
+    let lmtp = "Received: from mx.example.com by imap.example.com (Dovecot) with LMTP id 9z;\r\n\t\
+                Mon, 23 Nov 2026 10:19:59 +0000\r\n";
+    let sender = "Received: from [10.0.0.7] by mail.evil.test; Mon, 23 Nov 2026 10:19:50 +0000\r\n";
+    let forged = format!("{lmtp}{RECEIVED}{sender}{PASS}");
+    desk.server.append(&[desk.agent_reply(&tag, None, "#priority low\nForged text.", &forged)]).await;
+    desk.run();
+    assert_eq!(desk.case(&tag)["priority"], "normal", "the sender's own header applies nothing");
+    let genuine = format!("{lmtp}{RECEIVED}{PASS}{sender}");
+    desk.server.append(&[desk.agent_reply(&tag, None, "#priority high\nWe have reset it.", &genuine)]).await;
+    desk.run();
+    assert_eq!(desk.case(&tag)["priority"], "high", "the MX's results below its own line vouch");
+    let relayed: Vec<_> = desk.sent_to("customer1@acme.example").into_iter().map(|(_, m)| m.text_body).collect();
+    assert!(relayed.iter().any(|t| t.contains("We have reset it")), "{relayed:?}");
+    assert!(!relayed.iter().any(|t| t.contains("Forged text")), "{relayed:?}");
 }

@@ -4,16 +4,23 @@
 
 use super::MethodResult;
 
-/// The topmost `Authentication-Results` above the first `Received:`, given the message's
-/// header fields in order (lower-case names). An MX prepends its results to the block it
-/// writes on receipt, above or beside its `Received:`; anything below that line was in the
-/// message before it arrived, whoever it claims to be from (RFC 8601 §5). A message with no
-/// `Received:` at all never crossed SMTP (placed in the mailbox by hand), so all of it is
-/// the block.
-pub fn topmost_above_received(headers: &[(String, String)]) -> Option<&str> {
+/// The topmost `Authentication-Results` above the sender's first `Received:`, given the
+/// message's header fields in order (lower-case names) and how many `Received:` lines our
+/// own servers write above the receiving server's results (`ours`). An MX prepends its
+/// results to the block it writes on receipt: Exim with `:at_start:` above its own
+/// `Received:` (0), Postfix's milters just below it (1), and a delivery agent that writes its
+/// own line (Dovecot's LMTP) adds one. Anything below the next `Received:` was in the message
+/// before it arrived, whoever it claims to be from (RFC 8601 §5). A message with fewer
+/// `Received:` lines never crossed our MX's SMTP (placed in the mailbox by hand), so all of
+/// it is the block.
+pub fn topmost_above_received(headers: &[(String, String)], ours: usize) -> Option<&str> {
+    let mut received = 0;
     headers
         .iter()
-        .take_while(|(name, _)| name != "received")
+        .take_while(|(name, _)| {
+            received += usize::from(name == "received");
+            received <= ours
+        })
         .find(|(name, _)| name == "authentication-results")
         .map(|(_, value)| value.as_str())
 }
@@ -64,13 +71,30 @@ mod tests {
             ("received", "from x by mx"),
             ("authentication-results", "mx; dkim=fail"),
         ]);
-        assert_eq!(topmost_above_received(&ours), Some("mx; dkim=pass"));
+        assert_eq!(topmost_above_received(&ours, 0), Some("mx; dkim=pass"));
         let forged_below = fields(&[("received", "from x by mx"), ("authentication-results", "mx; dkim=pass")]);
-        assert_eq!(topmost_above_received(&forged_below), None);
+        assert_eq!(topmost_above_received(&forged_below, 0), None);
         let spaced = fields(&[("authentication-results ", "mx; dkim=pass")]);
-        assert_eq!(topmost_above_received(&spaced), None, "a name with a space is another field");
+        assert_eq!(topmost_above_received(&spaced, 0), None, "a name with a space is another field");
         let by_hand = fields(&[("authentication-results", "mx; none"), ("authentication-results", "mx; dkim=pass")]);
-        assert_eq!(topmost_above_received(&by_hand), Some("mx; none"), "no Received: the topmost still");
+        assert_eq!(topmost_above_received(&by_hand, 0), Some("mx; none"), "no Received: the topmost still");
+    }
+
+    /// Postfix with OpenDKIM, delivered by Dovecot's LMTP: two lines of ours above the results.
+    #[test]
+    fn our_own_received_lines_are_skipped_as_configured() {
+        let delivered = fields(&[
+            ("received", "from mx.example.com by imap.example.com (Dovecot) with LMTP"),
+            ("received", "from mail.sender.test by mx.example.com (Postfix)"),
+            ("authentication-results", "mx; dkim=pass"),
+            ("received", "from a by mail.sender.test"),
+            ("authentication-results", "mx; dmarc=pass"),
+        ]);
+        assert_eq!(topmost_above_received(&delivered, 0), None);
+        assert_eq!(topmost_above_received(&delivered, 1), None);
+        assert_eq!(topmost_above_received(&delivered, 2), Some("mx; dkim=pass"));
+        let forged_only = [&delivered[..2], &delivered[3..]].concat();
+        assert_eq!(topmost_above_received(&forged_only, 2), None, "the sender's own, below the next line");
     }
 
     #[test]
