@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod mail;
 pub mod metrics;
 pub mod outbound;
+pub mod panics;
 pub mod reports;
 pub mod scheduler;
 pub mod service;

@@ -33,6 +33,12 @@ pub struct Kind {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Task {
+    /// Where a panic was caught: `send`, `imap`, `maildir`.
+    pub task: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Build {
     version: &'static str,
 }
@@ -48,8 +54,8 @@ pub struct Metrics {
     /// Attempts that failed, whether retried or given up.
     pub send_failures: Family<Kind, Counter>,
     pub tick_seconds: Histogram,
-    /// Web requests whose handler panicked (answered 500).
-    pub web_panics: Counter,
+    /// Panics caught at a task's boundary (`panics::guarded`), the work retried.
+    pub panics: Family<Task, Counter>,
 }
 
 impl Metrics {
@@ -62,7 +68,7 @@ impl Metrics {
             sent: Family::default(),
             send_failures: Family::default(),
             tick_seconds: Histogram::new(exponential_buckets(0.001, 4.0, 10)),
-            web_panics: Counter::default(),
+            panics: Family::default(),
             registry: Registry::default(),
         };
         registry.register("messages_ingested", "Messages ingested, by mailbox and outcome", m.ingested.clone());
@@ -79,7 +85,7 @@ impl Metrics {
         registry.register("mail_sent", "Mail delivered, by kind", m.sent.clone());
         registry.register("send_failures", "Delivery attempts that failed, by kind", m.send_failures.clone());
         registry.register("scheduler_tick_seconds", "How long each scheduler tick took", m.tick_seconds.clone());
-        registry.register("web_panics", "Web requests whose handler panicked, answered 500", m.web_panics.clone());
+        registry.register("panics", "Panics caught at a task's boundary, the work retried", m.panics.clone());
         registry.register("build", "The running build", Info::new(Build { version: env!("CARGO_PKG_VERSION") }));
         Metrics { registry, ..m }
     }
@@ -102,6 +108,10 @@ impl Metrics {
 
     pub fn count_send_failure(&self, kind: &str) {
         self.send_failures.get_or_create(&Kind { kind: kind.to_owned() }).inc();
+    }
+
+    pub fn count_panic(&self, task: &'static str) {
+        self.panics.get_or_create(&Task { task }).inc();
     }
 }
 

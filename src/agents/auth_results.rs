@@ -14,6 +14,10 @@
 //! never recursed; any header that does not follow the grammar is refused whole rather than
 //! guessed at, since a guess is where a forgery would hide.
 
+mod trust;
+
+pub use trust::topmost_above_received;
+
 /// One parsed `Authentication-Results` header field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthResults {

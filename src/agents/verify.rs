@@ -37,7 +37,7 @@ impl Unverified {
 /// `Err` says why the message is not trusted.
 pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), Unverified> {
     let by_token = || token_check(token, msg);
-    let auth = || auth_check(policy.authserv_id.as_deref().unwrap_or_default(), &msg.from.address, msg);
+    let auth = || auth_check(policy, &msg.from.address, msg);
     let by_auth = || auth().map_err(Unverified::Authentication);
     match policy.verify {
         Verify::None => Ok(()),
@@ -70,11 +70,15 @@ pub fn carries_token(msg: &ParsedMessage, token: &str) -> bool {
     !token.is_empty() && listed.chain(trace).any(carries)
 }
 
-/// Only the topmost `Authentication-Results` counts, and only from the trusted server:
-/// any below it were written before the message reached that server (RFC 8601 §5).
-fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
-    let Some(header) = msg.header("authentication-results") else {
-        return Err("it carries no Authentication-Results from the receiving server".into());
+/// Only the topmost `Authentication-Results` above the sender's first `Received:` counts,
+/// and only from the trusted server: any below it were written before the message reached
+/// that server (RFC 8601 §5).
+fn auth_check(policy: &AgentDesk, from: &EmailAddress, msg: &ParsedMessage) -> Result<(), String> {
+    let authserv_id = policy.authserv_id.as_deref().unwrap_or_default();
+    let Some(header) = auth_results::topmost_above_received(&msg.headers, policy.received_above_results) else {
+        return Err(
+            "it carries no Authentication-Results from the receiving server (none above its Received: line)".into()
+        );
     };
     let header = auth_results::parse(header)
         .map_err(|e| format!("its topmost Authentication-Results cannot be read ({e}), so nothing in it counts"))?;
@@ -83,11 +87,10 @@ fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Re
         return Err(format!("its topmost Authentication-Results is from {id:?}, not the trusted server"));
     }
     let domain = from.domain();
-    // `header.i` may be `@example.com` or `user@example.com`; the others are domains.
-    let of_domain = |value: &str| value.rsplit('@').next().is_some_and(|d| d.eq_ignore_ascii_case(domain));
+    let of_domain = |d: &str| d.eq_ignore_ascii_case(domain);
     let passes = header.results.iter().filter(|r| r.result == "pass").any(|r| match r.method.as_str() {
-        "dkim" => r.values("header", "d").chain(r.values("header", "i")).any(of_domain),
-        "dmarc" => r.values("header", "from").any(of_domain),
+        "dkim" => r.domains("header", "d").chain(r.domains("header", "i")).any(of_domain),
+        "dmarc" => r.domains("header", "from").any(of_domain),
         _ => false,
     });
     if passes { Ok(()) } else { Err(format!("the receiving server found no dkim or dmarc pass for {domain}")) }
@@ -103,6 +106,7 @@ mod tests {
             notify: Notify::EachAgent,
             verify,
             authserv_id: Some("mx.example.com".into()),
+            received_above_results: 0,
             reply_marker: "##-".into(),
             relay_name: "{name}".into(),
             expose_address: false,
@@ -171,6 +175,33 @@ mod tests {
         assert_eq!(check(&policy(Verify::AuthResults), None, &msg(quoted_domain)), Ok(()));
     }
 
+    /// RFC 8601 as an MX means it: its results stand above its own `Received:`, under the
+    /// exact field name it strips from arriving mail.
+    #[test]
+    fn results_below_a_received_line_or_under_another_name_pass_nothing() {
+        let received =
+            "Received: from mail.evil.test by mx.example.com with ESMTPS; Mon, 7 Dec 2026 10:00:00 +0000\r\n";
+        let verdict = |headers: &str| check(&policy(Verify::AuthResults), None, &msg(headers));
+        assert_eq!(verdict(&format!("{PASS}{received}")), Ok(()), "the server's own, above its line");
+        let ours_fail = "Authentication-Results: mx.example.com; dkim=fail header.d=example.com\r\n";
+        for forged in [
+            format!("{received}{PASS}"),
+            format!("{ours_fail}{received}{PASS}"),
+            format!("{received}Received: from a by b\r\n{PASS}"),
+            PASS.replace("Authentication-Results:", "Authentication-Results :"),
+            PASS.replace("Authentication-Results:", "Authentication-Results\t:"),
+            received.replace("Received:", "X-Received:") + &PASS.replace("Results:", "Results :"),
+            PASS.replace("header.d=example.com", "header.i=x@evil.test@example.com"),
+            PASS.replace("header.d=example.com", "header.d=evil.test@example.com"),
+            PASS.replace("header.d=example.com", "header.i=example.com"),
+        ] {
+            assert!(verdict(&forged).is_err(), "passed: {forged}");
+        }
+        let spaced_above = format!("{}{PASS}", PASS.replace("Results:", "Results :").replace("pass", "fail"));
+        assert_eq!(verdict(&spaced_above), Ok(()), "a spaced name is no field of ours, so the next one is the topmost");
+        assert_eq!(verdict(&PASS.replace("header.d=example.com", "header.i=alice@example.com")), Ok(()));
+    }
+
     #[test]
     fn combined_policies() {
         let both = msg(&format!("{PASS}To: support+t@example.com\r\n"));
@@ -181,7 +212,9 @@ mod tests {
         let neither = check(&policy(Verify::Any), Some("t"), &msg("")).unwrap_err();
         assert!(neither.to_string().starts_with("it was not sent to the sender's personal address"), "{neither}");
         assert!(neither.to_sender().starts_with("it was not sent to your personal reply address"), "{neither:?}");
-        assert!(neither.to_string().ends_with("; and it carries no Authentication-Results from the receiving server"));
+        assert!(neither.to_string().ends_with(
+            "; and it carries no Authentication-Results from the receiving server (none above its Received: line)"
+        ));
         assert_eq!(check(&policy(Verify::None), None, &msg("")), Ok(()));
     }
 }

@@ -52,6 +52,8 @@ pub fn agent_desk(
                 .into(),
         });
     }
+    let received_above_results =
+        p.in_range("agents.received_above_results", raw.received_above_results, 0, 10, 0) as usize;
     let reply_marker = raw.reply_marker.clone().unwrap_or_else(|| DEFAULT_MARKER.to_owned());
     if reply_marker.trim().len() < 8 {
         p.push("agents.reply_marker", "expected a distinctive line of at least 8 characters");
@@ -82,6 +84,7 @@ pub fn agent_desk(
         notify,
         verify,
         authserv_id,
+        received_above_results,
         reply_marker,
         relay_name,
         expose_address: raw.expose_address.unwrap_or(false),

@@ -178,6 +178,9 @@ pub struct AgentDesk {
     pub verify: Verify,
     /// The authserv-id of the receiving server whose `Authentication-Results` is trusted.
     pub authserv_id: Option<String>,
+    /// How many `Received:` lines our own servers write above that server's results (0: it
+    /// prepends them above its own `Received:`); anything below the next one is the sender's.
+    pub received_above_results: usize,
     /// First line of every notification; an agent's reply is cut above it.
     pub reply_marker: String,
     /// Display name of relayed replies; `{name}` is the agent's name.

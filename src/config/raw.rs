@@ -196,6 +196,7 @@ pub struct RawAgentDesk {
     pub notify: Option<String>,
     pub verify: Option<String>,
     pub authserv_id: Option<String>,
+    pub received_above_results: Option<i64>,
     pub reply_marker: Option<String>,
     pub relay_name: Option<String>,
     pub expose_address: Option<bool>,

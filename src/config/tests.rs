@@ -205,6 +205,11 @@ fn agent_verification_policies_are_checked() {
     assert!(p.iter().any(|p| p.starts_with("agents.verify: expected \"token\"")), "{p:?}");
     assert!(p.iter().any(|p| p.starts_with("agents.relay_name: expected {name}")), "{p:?}");
 
+    let hops = format!("{MINIMAL}\n[agents]\nreceived_above_results = 11\n");
+    assert!(problems(&hops).iter().any(|p| p == "agents.received_above_results: expected 0..10, got 11"));
+    let postfix = format!("{MINIMAL}\n[agents]\nreceived_above_results = 2\n");
+    assert_eq!(load(&postfix).unwrap().agent_desk.received_above_results, 2);
+
     let team_either = format!(
         "{MINIMAL}\n[agents]\nnotify = \"team@example.com\"\nverify = \"auth-results or token\"\nauthserv_id = \"mx.example.com\"\n"
     );

@@ -40,11 +40,25 @@ pub enum MaildirError {
     Io { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Unavailable(IngestError),
+    /// The pass stopped; what it left in `new/` waits for the next one.
+    #[error(transparent)]
+    Panicked(#[from] crate::panics::Panicked),
 }
 
 /// Processes every message now in `new/`, oldest first. Stops after the message in hand
 /// when cancelled, and at once when the database is unavailable (nothing can succeed).
+/// A panic in the pass is caught (`panics`): a file leaves `new/` only after its case
+/// committed, so the next pass takes up whatever this one did not finish.
 pub async fn pass(
+    desk: &Desk,
+    mailbox: &MailboxConfig,
+    root: &Path,
+    cancel: &CancellationToken,
+) -> Result<PassStats, MaildirError> {
+    crate::panics::guarded("maildir", pass_unguarded(desk, mailbox, root, cancel)).await?
+}
+
+async fn pass_unguarded(
     desk: &Desk,
     mailbox: &MailboxConfig,
     root: &Path,

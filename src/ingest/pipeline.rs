@@ -154,7 +154,7 @@ async fn guarded<T>(work: impl std::future::Future<Output = Result<T, StoreError
     std::panic::AssertUnwindSafe(work)
         .catch_unwind()
         .await
-        .unwrap_or_else(|panic| Err(StoreError::Panic(crate::mail::panic_text(panic.as_ref()))))
+        .unwrap_or_else(|panic| Err(StoreError::Panic(crate::panics::message_of(panic.as_ref()))))
 }
 
 impl From<crate::reports::ReportError> for StoreError {

@@ -5,7 +5,7 @@
 mod parse;
 mod preview;
 
-pub use parse::{Attachment, ParseError, ParsedMessage, Party, panic_text, parse};
+pub use parse::{Attachment, ParseError, ParsedMessage, Party, parse};
 pub use preview::{AttachmentLine, Preview, headers as preview_headers, preview};
 
 use sha2::{Digest, Sha256};

@@ -96,16 +96,7 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
     // mail-parser 0.11 panics on some malformed MIME trees ("Invalid part ID"); a message
     // must never take intake down, so the panic becomes a quarantine reason.
     std::panic::catch_unwind(|| parse_unguarded(raw))
-        .unwrap_or_else(|panic| Err(ParseError::ParserPanic(panic_text(panic.as_ref()))))
-}
-
-/// The message a panic was raised with.
-pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into())
+        .unwrap_or_else(|panic| Err(ParseError::ParserPanic(crate::panics::message_of(panic.as_ref()))))
 }
 
 fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
@@ -118,7 +109,7 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         .iter()
         .map(|h| {
             let bytes = raw.get(h.offset_start as usize..h.offset_end as usize).unwrap_or_default();
-            (h.name.as_str().to_ascii_lowercase(), unfold(&String::from_utf8_lossy(bytes)))
+            (field_name(raw, h), unfold(&String::from_utf8_lossy(bytes)))
         })
         .collect();
     let from = msg
@@ -377,6 +368,19 @@ fn mail_system_sender(msg: &mail_parser::Message<'_>, headers: &[(String, String
     let address = format!("mailer-daemon@{domain}").parse().ok()?;
     let name = from.replace("<>", "").trim().trim_matches('"').trim().to_owned();
     Some(Party { name: Some(name).filter(|n| !n.is_empty()), address })
+}
+
+/// A field's name in lower case. An `Authentication-Results` written with white space before
+/// its colon (obsolete syntax, RFC 5322 §4.5) keeps a space in its name: an MX strips foreign
+/// results by their exact name and lets this one through, so it must not read as results.
+fn field_name(raw: &[u8], h: &mail_parser::Header<'_>) -> String {
+    let name = h.name.as_str().to_ascii_lowercase();
+    let written = raw.get(h.offset_field as usize..h.offset_start as usize).unwrap_or_default();
+    let before_colon = written.strip_suffix(b":").unwrap_or(written);
+    if name == "authentication-results" && before_colon.last().is_some_and(u8::is_ascii_whitespace) {
+        return format!("{name} ");
+    }
+    name
 }
 
 fn header_text(headers: &[(String, String)], name: &str) -> String {

@@ -31,8 +31,11 @@ pub async fn drain(desk: &Desk, transport: &Transport, cancel: &CancellationToke
 }
 
 /// One delivery attempt for a claimed row, and its outcome recorded.
+/// A panic in the SMTP client is a failed attempt like a dropped connection: the row stays
+/// queued with a retry time (see `panics`).
 async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<(), DbErr> {
-    match transport.send(row).await {
+    let attempt = crate::panics::guarded("send", transport.send(row)).await;
+    match attempt.unwrap_or_else(|panicked| Err(SendError::Transient(panicked.to_string()))) {
         Ok(()) => {
             outbox::mark_sent(&desk.db, row.id, desk.now()).await?;
             crate::metrics::metrics().count_sent(&row.kind);

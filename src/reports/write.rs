@@ -123,13 +123,28 @@ impl<'w> Rows<'w> {
 
 /// A CSV cell a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`, `@`
 /// or a tab is prefixed with `'` (OWASP's advice against CSV injection); numbers stay numbers.
+/// A number is plain decimal digits: Rust's float parser also takes `-inf`, `-NaN` and
+/// `-Infinity`, which a spreadsheet reads as text starting with `-` (a formula), and `NaN` or
+/// `inf` alone are no number a report writes, so they are prefixed too.
 fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
     let risky = match cell.chars().next() {
         Some('=' | '+' | '@' | '\t' | '\r') => true,
-        Some('-') => cell.parse::<f64>().is_err(),
-        _ => false,
+        Some('-') => !is_decimal(&cell[1..]),
+        _ => is_non_finite(cell),
     };
     if risky { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// `12`, `2.50`, `.5`: digits with at most one point, no sign, no exponent.
+fn is_decimal(s: &str) -> bool {
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    !(whole.is_empty() && fraction.is_empty()) && digits(whole) && digits(fraction)
+}
+
+/// `NaN`, `inf`, `Infinity` in any case: what a float parser reads as not finite.
+fn is_non_finite(s: &str) -> bool {
+    s.parse::<f64>().is_ok_and(|f| !f.is_finite())
 }
 
 /// A table line: each cell padded to its column's width, longer text cut (at a character).
@@ -161,5 +176,20 @@ mod tests {
         assert_eq!(inert("-2.50"), "-2.50", "a negative number of hours left");
         assert_eq!(inert("Printer offline"), "Printer offline");
         assert_eq!(inert(""), "");
+    }
+
+    /// Rust reads each as a float; a spreadsheet reads the signed ones as formulas.
+    #[test]
+    fn infinities_and_nans_are_made_inert() {
+        for cell in ["-inf", "-NaN", "-Infinity", "-infinity", "-nan", "NaN", "nan", "inf", "Infinity", "+inf", "+NaN"]
+        {
+            assert_eq!(inert(cell), format!("'{cell}"), "{cell}");
+        }
+        for cell in ["-1e5", "-0x10", "-", "-.", "-1.2.3", "- 1"] {
+            assert_eq!(inert(cell), format!("'{cell}"), "{cell}");
+        }
+        for number in ["-2", "-0.5", "-.5", "-12.", "12", "0.25", "1e5", "Information"] {
+            assert_eq!(inert(number), number, "{number}");
+        }
     }
 }

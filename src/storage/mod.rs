@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 pub use read_only::open_read_only;
 pub use tx::Tx;
@@ -127,20 +130,28 @@ fn create_sqlite_folder(url: &str) -> Result<(), StorageError> {
     }
 }
 
-/// Applies pending migrations, serialised across processes (an advisory lock on PostgreSQL,
-/// the write lock on SQLite) so that several instances can start together. Returns how
-/// many were applied.
+/// Applies pending migrations, serialised across processes so that any number of instances
+/// can start together: one migrates, the others wait for it and then find nothing to do.
+/// Returns how many were applied.
+///
+/// The first look creates nothing: sea-orm's own check runs `CREATE TABLE IF NOT EXISTS
+/// seaql_migrations`, which two PostgreSQL sessions racing on a fresh database turn into a
+/// duplicate key in `pg_type` (the second daemon exited 70). Everything that creates is done
+/// in one transaction holding the lock: on PostgreSQL an advisory lock taken in that
+/// transaction, so on the very connection that migrates, and released by its commit or
+/// rollback; on SQLite `BEGIN IMMEDIATE`, the write lock from the first statement, waited
+/// for with the busy timeout (a deferred transaction that read first could not write later).
 pub async fn migrate(db: &DatabaseConnection) -> Result<usize, StorageError> {
-    let pending = Migrator::get_pending_migrations(db).await.map_err(StorageError::Migrate)?;
+    let pending = Migrator::get_pending_migrations_read_only(db).await.map_err(StorageError::Migrate)?;
     if pending.is_empty() {
         return Ok(0);
     }
-    let txn = db.begin().await.map_err(StorageError::Migrate)?;
-    let lock = match db.get_database_backend() {
-        DbBackend::Postgres => "SELECT pg_advisory_xact_lock(7263550001)",
-        _ => "CREATE TABLE IF NOT EXISTS supportd_migration_lock (id INTEGER PRIMARY KEY)",
-    };
-    txn.execute_unprepared(lock).await.map_err(StorageError::Migrate)?;
+    let immediate =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let txn = db.begin_with_options(immediate).await.map_err(StorageError::Migrate)?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7263550001)").await.map_err(StorageError::Migrate)?;
+    }
     let pending = Migrator::get_pending_migrations(&txn).await.map_err(StorageError::Migrate)?.len();
     Migrator::up(&txn, None).await.map_err(StorageError::Migrate)?;
     txn.commit().await.map_err(StorageError::Migrate)?;

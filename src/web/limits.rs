@@ -51,38 +51,14 @@ pub async fn bounded(State(limit): State<Duration>, request: Request, next: Next
     match tokio::time::timeout(limit, AssertUnwindSafe(next.run(request)).catch_unwind()).await {
         Ok(Ok(response)) => response,
         Ok(Err(panic)) => {
-            let message = panic_message(panic.as_ref());
+            let message = crate::panics::message_of(panic.as_ref());
             error!(path, panic = message, "a web request's handler panicked; answered 500");
-            crate::metrics::metrics().web_panics.inc();
+            crate::metrics::metrics().count_panic("web");
             (StatusCode::INTERNAL_SERVER_ERROR, "the page failed: the log says why\n").into_response()
         }
         Err(_) => {
             warn!(path, limit = ?limit, "a web request took longer than [http] request_timeout; answered 503");
             (StatusCode::SERVICE_UNAVAILABLE, "the desk is busy: try again shortly\n").into_response()
         }
-    }
-}
-
-/// What `panic!` said: a `&str` or a `String`, else nothing readable.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a message)")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_says_what_it_said() {
-        let literal = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
-        assert_eq!(panic_message(literal.as_ref()), "boom");
-        let formatted = std::panic::catch_unwind(|| panic!("case {}", 7)).unwrap_err();
-        assert_eq!(panic_message(formatted.as_ref()), "case 7");
-        let other = std::panic::catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
-        assert_eq!(panic_message(other.as_ref()), "(not a message)");
     }
 }

@@ -103,11 +103,11 @@ mod tests {
         }
         let routes = Router::new().route("/boom", get(boom));
         let router = bounded(routes, &config(Duration::from_secs(30)));
-        let before = crate::metrics::metrics().web_panics.get();
+        let before = crate::metrics::metrics().panics.get_or_create(&crate::metrics::Task { task: "web" }).get();
         let response = ask(&router, "/boom").await;
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(response.headers().get(header::CONTENT_SECURITY_POLICY).is_some());
-        assert!(crate::metrics::metrics().web_panics.get() > before);
+        assert!(crate::metrics::metrics().panics.get_or_create(&crate::metrics::Task { task: "web" }).get() > before);
         assert_eq!(ask(&router, "/boom").await.status(), StatusCode::INTERNAL_SERVER_ERROR, "and again");
     }
 

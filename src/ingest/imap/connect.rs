@@ -37,6 +37,9 @@ pub enum ImapError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Unavailable(crate::ingest::IngestError),
+    /// Treated as a lost connection: reconnect, and the unseen mail is fetched again.
+    #[error(transparent)]
+    Panicked(#[from] crate::panics::Panicked),
 }
 
 /// Connects, secures the connection as configured, and logs in; each step within the

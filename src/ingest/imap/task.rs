@@ -16,9 +16,14 @@ use super::timed::timed;
 use crate::config::{ImapConfig, MailboxConfig};
 use crate::desk::Desk;
 use crate::ingest::maildir::PassStats;
+use crate::panics::guarded;
 
 /// `run --once`: one connection, one pass, logout.
 pub async fn once(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Result<PassStats, ImapError> {
+    guarded("imap", once_unguarded(desk, mailbox, cfg)).await?
+}
+
+async fn once_unguarded(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Result<PassStats, ImapError> {
     let mut session = connect(cfg).await?;
     let caps = capabilities(&mut session, cfg).await?;
     let stats = pass(desk, mailbox, cfg, caps, &mut session, &CancellationToken::new()).await?;
@@ -37,7 +42,10 @@ pub async fn run_mailbox(
     let mut failures = 0u32;
     while !cancel.is_cancelled() {
         let connected = &mut false;
-        match serve(&desk, &mailbox, &cfg, &wake, &cancel, connected).await {
+        // A panic (a library's, on what the server sent) is one more failed connection: the
+        // pass commits before it marks \Seen, so what it did not finish is fetched again.
+        let served = guarded("imap", serve(&desk, &mailbox, &cfg, &wake, &cancel, connected)).await;
+        match served.unwrap_or_else(|p| Err(p.into())) {
             Ok(()) => return,
             Err(e) => {
                 failures = if *connected { 1 } else { failures + 1 };
