@@ -6,6 +6,7 @@ mod agent_mail;
 mod support;
 
 mod agents;
+mod backscatter;
 mod boundaries;
 mod budget;
 mod channels;
