@@ -210,3 +210,128 @@ async fn not_member_replies_to_forged_senders_are_capped_and_the_held_mail_says_
         assert!(header(&raw, "To").is_some_and(|to| !to.contains('"')), "addressed without a name: {raw}");
     }
 }
+
+const CUSTOMER: &str = "customer1@acme.example";
+const AGENT: &str = "alice@example.com";
+const RELAYS: i64 = 3;
+
+/// The shipped desk (agents notified) with the per-case relay limit at 3 and the agents'
+/// mail limit at 6, so that a loop the limits end ends soon.
+async fn agents_desk() -> Sandbox {
+    let sandbox = Sandbox::as_shipped(Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        assert!(c.contains("relays_per_case_per_hour = 20"), "daemon.toml lists the relay limit");
+        c.replace("relays_per_case_per_hour = 20", &format!("relays_per_case_per_hour = {RELAYS}"))
+            .replace("mail_limit_per_hour = 30", "mail_limit_per_hour = 6")
+    });
+    sandbox
+}
+
+fn run_once(sandbox: &Sandbox) {
+    let out = sandbox.run(&["run", "--once"]);
+    assert!(out.status.success(), "run --once: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An answer to `got` from `from`, the way a person's mail client replies: to its Reply-To,
+/// threaded under it, with `extra` headers (none: an auto-responder that does not say so).
+fn answer(got: &supportd::mail::ParsedMessage, from: &str, extra: &str, subject: &str, seq: usize) -> Vec<u8> {
+    let reply_to = got.header("reply-to").unwrap_or("support@example.com");
+    let to = reply_to.rsplit_once('<').map_or(reply_to, |(_, a)| a.trim_end_matches('>'));
+    let id = got.message_id.clone().unwrap_or_default();
+    format!(
+        "{extra}From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <auto-{seq}@example.org>\r\n\
+         In-Reply-To: <{id}>\r\nReferences: <{id}>\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nThank you for your message. I will answer it soon.\r\n"
+    )
+    .into_bytes()
+}
+
+/// The customer's and the agent's auto-responders answer every mail they get, without any
+/// sign of being automatic: the per-case limit stops the relays, the agent hears of it once,
+/// and the exchange dies out.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_auto_responders_stop_at_the_cases_relay_limit() {
+    let sandbox = agents_desk().await;
+    sandbox.drop_mail("first.eml", &crate::support::customer_mail(1, "Printer offline"));
+    let mut answered = std::collections::HashSet::new();
+    let mut rounds = 0;
+    loop {
+        run_once(&sandbox);
+        let mut answers = Vec::new();
+        for name in sandbox.files_in("var/outbox") {
+            if !name.ends_with(".eml") || !answered.insert(name.clone()) {
+                continue;
+            }
+            let raw = std::fs::read(sandbox.path("var/outbox").join(&name)).unwrap();
+            let got = supportd::mail::parse(&raw).unwrap();
+            let to = got.to.iter().map(|p| p.address.to_string()).collect::<Vec<_>>();
+            let subject = format!("Re: {}", got.subject);
+            if to.iter().any(|t| t == CUSTOMER) {
+                answers.push(answer(&got, &format!("Customer 1 <{CUSTOMER}>"), "", &subject, answered.len()));
+            } else if to.iter().any(|t| t == AGENT) {
+                answers.push(answer(&got, &format!("Alice Smith <{AGENT}>"), "", &subject, answered.len()));
+            }
+        }
+        if answers.is_empty() {
+            break;
+        }
+        for (i, raw) in answers.iter().enumerate() {
+            sandbox.drop_mail(&format!("r{rounds:02}-{i}.eml"), raw);
+        }
+        rounds += 1;
+        assert!(rounds < 40, "the auto-responders never stop");
+    }
+    let relays = "SELECT COUNT(*) FROM outbox WHERE kind IN ('relay', 'resolution') AND status = 'sent'";
+    assert_eq!(sandbox.count(relays).await, RELAYS, "the customer got the limit of relays, no more");
+    let held = "SELECT COUNT(*) FROM case_events WHERE kind = 'relay_held_back'";
+    assert!(sandbox.count(held).await >= 1, "the held-back reply is noted on the case");
+    let noted = "SELECT COUNT(*) FROM messages WHERE flags LIKE '%held back: %relays_per_case_per_hour%'";
+    assert!(sandbox.count(noted).await >= 1, "the reply itself is kept on the case");
+    let told = sandbox
+        .outbox_messages()
+        .into_iter()
+        .map(|raw| supportd::mail::parse(raw.as_bytes()).unwrap())
+        .filter(|m| m.to.iter().any(|p| p.address.as_str() == AGENT))
+        .filter(|m| supportd::domain::text::one_line(&m.text_body).contains("relays_per_case_per_hour"))
+        .count();
+    assert_eq!(told, 1, "the agent hears of it once");
+}
+
+/// An agent's out-of-office, in each shape loop protection knows, is kept as a note: never
+/// relayed, never the case's response.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agents_auto_reply_is_never_relayed_nor_the_cases_response() {
+    let sandbox = agents_desk().await;
+    let shapes = [
+        ("X-Autoreply: yes\r\n", "Re: {subject}"),
+        ("Auto-Submitted: auto-replied\r\n", "Re: {subject}"),
+        ("Precedence: auto_reply\r\n", "Re: {subject}"),
+        ("", "Out of Office: {subject}"),
+        ("", "Automatic reply: {subject}"),
+    ];
+    for n in 0..shapes.len() {
+        sandbox.drop_mail(&format!("{n}.eml"), &crate::support::customer_mail(n, &format!("Request {n}")));
+    }
+    run_once(&sandbox);
+    let mut replies = 0;
+    for name in sandbox.files_in("var/outbox") {
+        let raw = std::fs::read(sandbox.path("var/outbox").join(&name)).unwrap();
+        let got = supportd::mail::parse(&raw).unwrap();
+        if !got.to.iter().any(|p| p.address.as_str() == AGENT) {
+            continue;
+        }
+        let n: usize = got.subject.split("Request ").nth(1).and_then(|s| s.trim().parse().ok()).unwrap();
+        let (extra, subject) = shapes[n];
+        let subject = subject.replace("{subject}", &got.subject);
+        sandbox.drop_mail(&format!("ooo-{n}.eml"), &answer(&got, &format!("Alice Smith <{AGENT}>"), extra, &subject, n));
+        replies += 1;
+    }
+    assert_eq!(replies, shapes.len(), "each case notified the agent");
+    run_once(&sandbox);
+    let relays = "SELECT COUNT(*) FROM outbox WHERE kind IN ('relay', 'resolution')";
+    assert_eq!(sandbox.count(relays).await, 0, "no out-of-office reached a customer");
+    let kept = "SELECT COUNT(*) FROM messages WHERE flags LIKE '%automated: %'";
+    assert_eq!(sandbox.count(kept).await, shapes.len() as i64, "each is kept on its case");
+    let answered = "SELECT COUNT(*) FROM cases WHERE first_response_at IS NOT NULL";
+    assert_eq!(sandbox.count(answered).await, 0, "none counts as the case's response");
+}
