@@ -323,7 +323,8 @@ async fn an_agents_auto_reply_is_never_relayed_nor_the_cases_response() {
         let n: usize = got.subject.split("Request ").nth(1).and_then(|s| s.trim().parse().ok()).unwrap();
         let (extra, subject) = shapes[n];
         let subject = subject.replace("{subject}", &got.subject);
-        sandbox.drop_mail(&format!("ooo-{n}.eml"), &answer(&got, &format!("Alice Smith <{AGENT}>"), extra, &subject, n));
+        sandbox
+            .drop_mail(&format!("ooo-{n}.eml"), &answer(&got, &format!("Alice Smith <{AGENT}>"), extra, &subject, n));
         replies += 1;
     }
     assert_eq!(replies, shapes.len(), "each case notified the agent");
