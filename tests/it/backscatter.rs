@@ -350,3 +350,25 @@ async fn an_agents_auto_reply_is_never_relayed_nor_the_cases_response() {
     let answered = "SELECT COUNT(*) FROM cases WHERE first_response_at IS NOT NULL";
     assert_eq!(sandbox.count(answered).await, 0, "none counts as the case's response");
 }
+
+/// The CRM's `#report` how-to shares the caps too: with the hour's allowance spent on a
+/// forged sender's acknowledgement, it is held back and her held request says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_crms_how_to_shares_the_caps() {
+    let sandbox = sandbox("anyone", Backend::Sqlite).await;
+    sandbox.edit_config(|c| c.replace(&format!("stranger_mail_per_hour = {ALL}"), "stranger_mail_per_hour = 1"));
+    sandbox.drop_mail("1.eml", &forged(1, "someone@one.example"));
+    run_once(&sandbox);
+    let request = "From: Carol CRM <carol@example.com>\r\nTo: support@example.com\r\nSubject: Report\r\n\
+                   Message-ID: <carol-1@example.com>\r\nDate: Mon, 07 Dec 2026 10:00:00 +0000\r\n\r\n\
+                   #report 2026-11\r\n\r\nCarol\r\n";
+    sandbox.drop_mail("2.eml", request.as_bytes());
+    run_once(&sandbox);
+    let sent = "SELECT COUNT(*) FROM outbox WHERE kind IN ('ack', 'report_howto') AND status = 'sent'";
+    assert_eq!(sandbox.count(sent).await, 1, "the acknowledgement only");
+    let held_back = "SELECT COUNT(*) FROM outbox WHERE kind = 'report_howto' AND status = 'limited'";
+    assert_eq!(sandbox.count(held_back).await, 1);
+    let noted = "SELECT COUNT(*) FROM held_mail WHERE kind = 'report_request' \
+                 AND reason LIKE '%; the how-to was held back: %'";
+    assert_eq!(sandbox.count(noted).await, 1, "the held request says so");
+}
