@@ -320,8 +320,8 @@ async fn tell_customer(
     if public && let Some(why) = relay_limit_reached(txn, ctx, c).await? {
         let (agent, support, subject) = (mail.agent, &mail.mailbox.address, &mail.msg.subject);
         let problems = vec![format!("it was not sent to the customer: {why}")];
-        let outcome = "Your commands were applied; the reply is kept on the case as a note. Later replies this \
-                       hour are kept the same way, without another email like this one.";
+        let outcome = "Any commands in it were applied; its text is kept on the case as a note. Later replies \
+                       this hour are kept the same way, without another email like this one.";
         let r = Refusal { case: Some(c), agent, subject, problems, outcome, support };
         hold_back_relay(txn, ctx, r, &why).await?;
         return Ok(Told::HeldBack(why));

@@ -68,11 +68,21 @@ pub async fn admit(
     let (all, per_domain) = (caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour);
     let per_person = config.intake.ack_limit_per_hour;
     let why = if counts.all >= u64::from(all) {
-        format!("{all} mails to people who are not parties of a case went out in the last hour (the cap)")
+        format!(
+            "{all} mails to people who are not parties of a case went out in the last hour ([outbound] \
+             stranger_mail_per_hour)"
+        )
     } else if counts.domain >= u64::from(per_domain) {
-        format!("{per_domain} mails to {} went out in the last hour (the cap per domain)", stranger.domain)
+        format!(
+            "{per_domain} mails to {} went out in the last hour ([outbound] stranger_mail_per_domain_per_hour)",
+            stranger.domain
+        )
     } else if counts.person >= u64::from(per_person) {
-        format!("{per_person} mails to {} went out in the last hour (its +tags counted as one)", stranger.address)
+        format!(
+            "{per_person} mails to {} went out in the last hour, its +tags counted as one ([intake] \
+             ack_limit_per_hour)",
+            stranger.address
+        )
     } else {
         return Ok(Ok(stranger));
     };
