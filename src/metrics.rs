@@ -56,6 +56,8 @@ pub struct Metrics {
     pub tick_seconds: Histogram,
     /// Panics caught at a task's boundary (`panics::guarded`), the work retried.
     pub panics: Family<Task, Counter>,
+    /// Mail to people not yet parties of a case held back by its caps (`outbound::strangers`).
+    pub stranger_mail_held_back: Family<Kind, Counter>,
 }
 
 impl Metrics {
@@ -69,6 +71,7 @@ impl Metrics {
             send_failures: Family::default(),
             tick_seconds: Histogram::new(exponential_buckets(0.001, 4.0, 10)),
             panics: Family::default(),
+            stranger_mail_held_back: Family::default(),
             registry: Registry::default(),
         };
         registry.register("messages_ingested", "Messages ingested, by mailbox and outcome", m.ingested.clone());
@@ -86,6 +89,11 @@ impl Metrics {
         registry.register("send_failures", "Delivery attempts that failed, by kind", m.send_failures.clone());
         registry.register("scheduler_tick_seconds", "How long each scheduler tick took", m.tick_seconds.clone());
         registry.register("panics", "Panics caught at a task's boundary, the work retried", m.panics.clone());
+        registry.register(
+            "stranger_mail_held_back",
+            "Mail to people not yet parties of a case held back by the hourly caps, by kind",
+            m.stranger_mail_held_back.clone(),
+        );
         registry.register("build", "The running build", Info::new(Build { version: env!("CARGO_PKG_VERSION") }));
         Metrics { registry, ..m }
     }
@@ -104,6 +112,10 @@ impl Metrics {
 
     pub fn count_sent(&self, kind: &str) {
         self.sent.get_or_create(&Kind { kind: kind.to_owned() }).inc();
+    }
+
+    pub fn count_stranger_mail_held_back(&self, kind: &str) {
+        self.stranger_mail_held_back.get_or_create(&Kind { kind: kind.to_owned() }).inc();
     }
 
     pub fn count_send_failure(&self, kind: &str) {

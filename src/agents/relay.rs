@@ -2,12 +2,15 @@
 //! address to the customer, with her side of the case in Cc, threaded for her (see
 //! `cases::readers`); or, when the reply did nothing, an email telling the agent why.
 
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+
 use super::{Ctx, letter, limit};
+use crate::cases::{Actor, record_event};
 use crate::domain::EmailAddress;
 use crate::mail::Attachment;
 use crate::outbound::{Composed, MailError, new_message_id, queue_mail};
 use crate::storage::Tx;
-use crate::storage::entities::{agent, case};
+use crate::storage::entities::{agent, case, case_event};
 use crate::templates::{AgentErrorContext, Audience, RelayContext, ResolutionContext};
 
 /// What goes to the customer.
@@ -105,6 +108,47 @@ pub async fn queue_relay(txn: &Tx, ctx: &Ctx<'_>, relay: Relay<'_>) -> Result<bo
     queue_mail(txn, kind, Some(c.id), &mail, now).await?;
     Ok(true)
 }
+
+/// The kinds of mail that carry an agent's reply to the customer.
+const RELAYED: [&str; 2] = ["relay", "resolution"];
+
+/// `Some(why)` when case `c`'s customer already got `[agents] relays_per_case_per_hour`
+/// replies within the hour: two auto-responders that write no `Auto-Submitted` (the
+/// customer's answering each relay, the agent's each notification) would go on for ever.
+pub async fn relay_limit_reached(txn: &Tx, ctx: &Ctx<'_>, c: &case::Model) -> Result<Option<String>, DbErr> {
+    let limit = ctx.config.agent_desk.relays_per_case_per_hour;
+    let since = ctx.now - chrono::Duration::hours(1);
+    let relayed = crate::outbound::outbox::relays_to_case_since(txn, c.id, &RELAYED, since).await?;
+    Ok((relayed >= u64::from(limit)).then(|| {
+        format!(
+            "held back: the customer of case {} got {limit} replies in the last hour ([agents] \
+             relays_per_case_per_hour), the sign of two auto-responders answering each other",
+            ctx.config.intake.case_tag.render(c.number)
+        )
+    }))
+}
+
+/// A reply held back by the per-case limit: an event on the case, and the agent told once
+/// an hour per case (the notice itself could feed her auto-responder otherwise).
+pub async fn hold_back_relay(txn: &Tx, ctx: &Ctx<'_>, held: Refusal<'_>, why: &str) -> Result<(), MailError> {
+    let Some(c) = held.case else { return Ok(()) };
+    // The batch's own events are staged: written first, so that a second reply in it sees them.
+    txn.flush().await?;
+    let told = case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(c.id))
+        .filter(case_event::Column::Kind.eq(RELAY_HELD_BACK))
+        .filter(case_event::Column::At.gte(ctx.now - chrono::Duration::hours(1)))
+        .count(txn)
+        .await?;
+    record_event(txn, c.id, ctx.now, &Actor::System, RELAY_HELD_BACK, (None, None), Some(why.to_owned()));
+    if told == 0 {
+        queue_refusal(txn, ctx, held).await?;
+    }
+    Ok(())
+}
+
+/// The event of a reply held back by the per-case limit.
+const RELAY_HELD_BACK: &str = "relay_held_back";
 
 /// Why the agent's email did nothing, sent to the agent's own address (not the From of the
 /// email, which may be forged).

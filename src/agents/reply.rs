@@ -8,7 +8,7 @@ use sea_orm::DbErr;
 
 use super::limit::Ledger;
 use super::regrade::{Carrier, Regrade, queue_regrade};
-use super::relay::{Refusal, Relay, ToCustomer, queue_refusal, queue_relay};
+use super::relay::{Refusal, Relay, ToCustomer, hold_back_relay, queue_refusal, queue_relay, relay_limit_reached};
 use super::{Assignee, Command, Commands, Directory, Rate, parse_commands, verify};
 use crate::cases::{
     self, Actor, AgentMark, Arrival, Classification, Companies, FieldChange, record_event, record_response, set_field,
@@ -215,7 +215,11 @@ async fn apply(
     let what = told.what(&plan);
     let c = &changed.case;
     let relayed = matches!(told, Told::Relayed { .. });
-    let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag: None };
+    let flag = match told {
+        Told::HeldBack(why) => Some(why),
+        _ => None,
+    };
+    let mark = AgentMark { agent_id: mail.agent.id, internal: !relayed, flag };
     cases::store_agent_message(txn, c.id, mail.msg, mail.arrival, mark);
     record_event(txn, c.id, ctx.now, actor, "agent_reply", (None, None), Some(what.to_owned()));
     Ok(what)
@@ -276,6 +280,8 @@ enum Told {
     Regrade,
     /// The reply had words for her, but she has no address mail can be sent to.
     NoAddress,
+    /// The reply had words for her, but the case's hourly relay limit held it back: why.
+    HeldBack(String),
     Nothing,
 }
 
@@ -286,6 +292,7 @@ impl Told {
             Told::Regrade => "commands applied; the customer is told of the re-grade",
             Told::Relayed { resolution: true } => "resolution sent to the customer",
             Told::Relayed { resolution: false } => "reply relayed to the customer",
+            Told::HeldBack(_) => "held back by the case's hourly relay limit; kept as a note",
             _ if plan.note => "internal note",
             Told::NoAddress => "no customer address that mail can be sent to; kept as a note",
             Told::Nothing if !plan.escalate.is_empty() => "escalated; nothing was sent to the customer",
@@ -310,6 +317,15 @@ async fn tell_customer(
     let solution = c.solution.as_deref().filter(|_| changed.resolving);
     let regrade = changed.was.as_ref().and_then(|was| Regrade::of(was, c));
     let public = !plan.note && (!plan.text.is_empty() || solution.is_some());
+    if public && let Some(why) = relay_limit_reached(txn, ctx, c).await? {
+        let (agent, support, subject) = (mail.agent, &mail.mailbox.address, &mail.msg.subject);
+        let problems = vec![format!("it was not sent to the customer: {why}")];
+        let outcome = "Any commands in it were applied; its text is kept on the case as a note. Later replies \
+                       this hour are kept the same way, without another email like this one.";
+        let r = Refusal { case: Some(c), agent, subject, problems, outcome, support };
+        hold_back_relay(txn, ctx, r, &why).await?;
+        return Ok(Told::HeldBack(why));
+    }
     if public {
         let company = ctx.companies.of(ctx.config, c);
         let regraded =

@@ -112,6 +112,7 @@ mod tests {
             expose_address: false,
             excerpt_bytes: 65536,
             mail_limit_per_hour: 30,
+            relays_per_case_per_hour: 20,
             held_notify: Vec::new(),
         }
     }

@@ -28,10 +28,7 @@ pub async fn door<'c>(
     if policy == WhoMayOpen::Anyone {
         return Ok(Door::Open { member_of: None });
     }
-    let member_of = match config_member(config, sender) {
-        Some(c) => Some(c),
-        None => stored_member(db, config, sender).await?,
-    };
+    let member_of = key_member_of(db, config, sender).await?;
     let by_domain = config.companies.iter().find(|c| c.domains.iter().any(|d| d == sender.domain()));
     let open = match policy {
         WhoMayOpen::Anyone => true,
@@ -48,6 +45,18 @@ pub async fn door<'c>(
         _ => format!("{sender} belongs to no customer company (who_may_open = \"companies\")"),
     };
     Ok(Door::Closed { reason, company: by_domain })
+}
+
+/// The company the sender is a key member of: in the config, else added at run time.
+pub async fn key_member_of<'c>(
+    db: &impl ConnectionTrait,
+    config: &'c Config,
+    sender: &EmailAddress,
+) -> Result<Option<&'c CompanyConfig>, DbErr> {
+    match config_member(config, sender) {
+        Some(c) => Ok(Some(c)),
+        None => stored_member(db, config, sender).await,
+    }
 }
 
 /// The company whose `members` in the config name the sender (an address or `*@domain`).

@@ -76,8 +76,10 @@ pub fn agent_desk(
         },
     };
     let mail_limit_per_hour = p.in_range("agents.mail_limit_per_hour", raw.mail_limit_per_hour, 1, 10_000, 30) as u32;
+    let relays = p.in_range("agents.relays_per_case_per_hour", raw.relays_per_case_per_hour, 1, 10_000, 20) as u32;
     let held_notify = held_notify(p, raw, mailboxes);
     AgentDesk {
+        relays_per_case_per_hour: relays,
         held_notify,
         excerpt_bytes,
         mail_limit_per_hour,

@@ -142,6 +142,10 @@ pub struct OutboundConfig {
     pub retry_max: Duration,
     /// How long a claimed row stays reserved for its sender; after a crash it is retried then.
     pub lease: Duration,
+    /// Mail to people who are not parties of a case yet (`outbound::strangers`), in any hour:
+    /// at most this many in all, and this many to any one recipient domain.
+    pub stranger_mail_per_hour: u32,
+    pub stranger_mail_per_domain_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +195,9 @@ pub struct AgentDesk {
     pub excerpt_bytes: usize,
     /// At most this many notifications and refusals to one address in any hour.
     pub mail_limit_per_hour: u32,
+    /// At most this many agents' replies relayed to a case's customer in any hour: two
+    /// auto-responders that write no `Auto-Submitted` stop there.
+    pub relays_per_case_per_hour: u32,
     /// Who gets the hourly digest of people's held mail instead of the agents (empty: the
     /// agents, as `notify` says).
     pub held_notify: Vec<EmailAddress>,

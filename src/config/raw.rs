@@ -138,6 +138,8 @@ pub struct RawOutbound {
     pub poll_interval: Option<String>,
     pub retry_initial: Option<String>,
     pub retry_max: Option<String>,
+    pub stranger_mail_per_hour: Option<i64>,
+    pub stranger_mail_per_domain_per_hour: Option<i64>,
     pub lease: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
@@ -202,6 +204,7 @@ pub struct RawAgentDesk {
     pub expose_address: Option<bool>,
     pub excerpt_bytes: Option<String>,
     pub mail_limit_per_hour: Option<i64>,
+    pub relays_per_case_per_hour: Option<i64>,
     pub held_notify: Option<super::routes::OneOrMany>,
     #[serde(flatten)]
     pub unknown: Unknown,

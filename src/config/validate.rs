@@ -363,6 +363,9 @@ fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<Outbound
     if retry_max < retry_initial {
         p.push("outbound.retry_max", "must not be shorter than outbound.retry_initial");
     }
+    let strangers = ("outbound.stranger_mail_per_hour", "outbound.stranger_mail_per_domain_per_hour");
+    let stranger_mail_per_hour = p.in_range(strangers.0, raw.stranger_mail_per_hour, 1, 1_000_000, 100) as u32;
+    let per_domain = p.in_range(strangers.1, raw.stranger_mail_per_domain_per_hour, 1, 1_000_000, 20) as u32;
     Some(OutboundConfig {
         from_name,
         from: from?,
@@ -372,6 +375,8 @@ fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<Outbound
         retry_initial,
         retry_max,
         lease,
+        stranger_mail_per_hour,
+        stranger_mail_per_domain_per_hour: per_domain,
     })
 }
 

@@ -75,6 +75,7 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
     checks.push(failed(desk, now).await?);
     let (quarantined, held) = kept(desk, now).await?;
     checks.extend([quarantined, held]);
+    checks.push(strangers(desk, now).await?);
     checks.push(scheduler(desk, now));
     for check in checks {
         settle(desk, check, now).await?;
@@ -184,6 +185,26 @@ async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> 
         ),
         judge("held", held, health.held_limit, "automated messages are held", "supportd held list shows them"),
     ))
+}
+
+/// Mail to people not yet parties of a case held back by the caps within the hour
+/// (`outbound::strangers`): forged senders, most likely, or a flood. Well again once an hour
+/// passes without one.
+async fn strangers(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
+    use crate::outbound::strangers::WINDOW;
+    let (count, newest) = crate::outbound::outbox::strangers_held_back_since(&desk.db, now - WINDOW).await?;
+    let caps = &desk.config.outbound;
+    let state = match newest {
+        Some((to, why)) if count > 0 => State::Sick(format!(
+            "{count} mail(s) to people who are not parties of a case (acknowledgements, \"who may open cases\" \
+             replies, #report how-tos) were held back in the last hour, over the caps of {} an hour and {} per \
+             recipient domain ([outbound] stranger_mail_per_hour, stranger_mail_per_domain_per_hour): forged \
+             senders, or a flood. The newest, to {to}: {why} (supportd outbox list shows them)",
+            caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour
+        )),
+        _ => State::Well(now),
+    };
+    Ok(Check::new("stranger_mail", state))
 }
 
 /// Late when the tick due after the last good one (or after the scheduler task started,

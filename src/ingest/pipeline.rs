@@ -661,10 +661,15 @@ async fn report_request(
             log_refusal(&email.msg.from.address, &why);
             let held = Automated { kind: HeldKind::ReportRequest, reason: why };
             let outcome = intake::hold(txn, email, &held, desk.now()).await?;
-            if matches!(outcome, intake::Outcome::Held { .. }) {
+            if let intake::Outcome::Held { id, .. } = outcome {
+                use crate::reports::howto::{Howto, queue_howto};
                 let (msg, support) = (email.msg, &email.mailbox.address);
                 let with = (&*desk.config, &*desk.templates);
-                crate::reports::howto::queue_howto(txn, with, msg, support, &company, example, desk.now()).await?;
+                if let Howto::HeldBack(why) =
+                    queue_howto(txn, with, msg, support, &company, example, desk.now()).await?
+                {
+                    intake::add_to_reason(txn, id, &format!("the how-to was {why}")).await?;
+                }
             }
             Ok(outcome.into())
         }

@@ -9,16 +9,16 @@ use sea_orm::DbErr;
 
 use super::MailError;
 use super::compose::{Composed, new_message_id};
-use super::outbox;
-use super::queue_mail;
+use super::{outbox, queue_mail, strangers};
 use crate::cases::Choice;
 use crate::config::{CompanyConfig, Config, MailboxConfig};
+use crate::domain::text::quoted_subject;
 use crate::domain::{CaseType, EmailAddress, Severity};
 use crate::mail::ParsedMessage;
 use crate::sla::BusinessCalendar;
 use crate::storage::Tx;
 use crate::storage::entities::case;
-use crate::templates::{AckContext, Audience, Templates};
+use crate::templates::{AckContext, Audience, Rendered, Templates};
 
 pub struct AckInput<'a> {
     pub case: &'a case::Model,
@@ -27,6 +27,10 @@ pub struct AckInput<'a> {
     pub company: Option<&'a CompanyConfig>,
     /// What the customer chose for the case (`cases::read_choice`).
     pub choice: &'a Choice,
+    /// The sender is no one we know (not a key member of a company): the ack counts toward
+    /// the caps on mail to strangers (`strangers`) and quotes neither her display name nor
+    /// more than a short clean subject, which a forger wrote.
+    pub stranger: bool,
 }
 
 /// Acknowledgements queued in the last hour to each of `addresses` (a batch's senders), for
@@ -48,7 +52,8 @@ pub fn ack_key(address: &EmailAddress) -> String {
 }
 
 /// Queues the acknowledgement; returns `Some(reason)` instead when the sender already got
-/// `recent` acknowledgements this hour and the per-sender limit says this would feed a loop.
+/// `recent` acknowledgements this hour and the per-sender limit says this would feed a loop,
+/// or when the ack to a stranger is over the caps (`strangers`: then kept as `limited`).
 pub async fn queue_ack(
     txn: &Tx,
     config: &Config,
@@ -67,28 +72,55 @@ pub async fn queue_ack(
     }
     let ctx = context(config, &input);
     let who = Audience { company_slug: input.company.map(|c| c.slug.as_str()), mailbox: Some(&input.mailbox.name) };
-    let rendered = templates.render("ack", who, &ctx)?;
     let message_id = new_message_id("ack", Some(input.case.number), input.mailbox.address.domain());
+    let case_id = Some(input.case.id);
+    if !input.stranger {
+        let rendered = templates.render("ack", who, &ctx)?;
+        queue_mail(txn, "ack", case_id, &composed(config, &input, &rendered, &message_id), now).await?;
+        return Ok(None);
+    }
+    match strangers::admit(txn, config, to, now).await? {
+        Ok(stranger) => {
+            let rendered = templates.render("ack", who, &ctx)?;
+            let mail = composed(config, &input, &rendered, &message_id);
+            strangers::queue(txn, "ack", case_id, &mail, stranger, now)?;
+            Ok(None)
+        }
+        Err(why) => {
+            // Only the subject: what is never sent is not rendered.
+            let subject = templates.render_subject("ack", who, &ctx)?;
+            let rendered = Rendered { subject, text: String::new(), html: String::new() };
+            strangers::hold_back(txn, "ack", case_id, &composed(config, &input, &rendered, &message_id), &why, now);
+            Ok(Some(why))
+        }
+    }
+}
+
+/// The ack to the sender, threaded under her message; a stranger is addressed by address alone.
+fn composed<'a>(
+    config: &'a Config,
+    input: &'a AckInput<'_>,
+    rendered: &'a Rendered,
+    message_id: &'a str,
+) -> Composed<'a> {
     let parent = input.msg.message_id.as_deref();
     let mut references = input.msg.references.clone();
     references.extend(parent.map(str::to_owned));
-    let from_name = config.outbound.from_name.as_deref();
-    let mail = Composed {
-        from: (from_name, &input.mailbox.address),
+    let name = input.msg.from.name.as_deref().filter(|_| !input.stranger);
+    Composed {
+        from: (config.outbound.from_name.as_deref(), &input.mailbox.address),
         reply_to: &input.mailbox.address,
         also_reply_to: None,
-        to: vec![(input.msg.from.name.as_deref(), to)],
-        message_id: &message_id,
+        to: vec![(name, &input.msg.from.address)],
+        message_id,
         in_reply_to: parent,
         references,
         auto_submitted: Some("auto-replied"),
-        rendered: &rendered,
+        rendered,
         cc: Vec::new(),
         attachments: &[],
         inline_images: &[],
-    };
-    queue_mail(txn, "ack", Some(input.case.id), &mail, now).await?;
-    Ok(None)
+    }
 }
 
 fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
@@ -101,7 +133,7 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
     AckContext {
         case_number: number.to_string(),
         case_tag: config.intake.case_tag.render(number),
-        subject: case.summary.clone(),
+        subject: if input.stranger { quoted_subject(&case.summary) } else { case.summary.clone() },
         case_type: case.case_type.to_string(),
         severity: severity.to_string(),
         severity_meaning: severity.meaning().to_owned(),
@@ -111,7 +143,10 @@ fn context(config: &Config, input: &AckInput<'_>) -> AckContext {
         chosen: chosen(input.choice, case.case_type.as_str(), severity),
         how_to_choose: how_to_choose(input.choice),
         support_hours: support_hours(&config.calendar),
-        contact_name: input.msg.from.name.clone().unwrap_or_else(|| input.msg.from.address.to_string()),
+        contact_name: match &input.msg.from.name {
+            Some(name) if !input.stranger => name.clone(),
+            _ => input.msg.from.address.to_string(),
+        },
         contact_email: input.msg.from.address.to_string(),
         company: input.company.map(|c| c.name.clone()).unwrap_or_default(),
         support_address: input.mailbox.address.to_string(),

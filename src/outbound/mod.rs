@@ -14,12 +14,13 @@ pub mod selfcheck;
 mod sender;
 mod smtp;
 mod smtp_stream;
+pub mod strangers;
 pub mod tls;
 mod transport;
 
 pub use ack::{AckInput, ack_key, format_due, queue_ack, recent_acks_each, support_hours};
 pub use compose::{ComposeError, Composed, InlineImage, compose, content_id, new_message_id, sendable};
-pub use not_member::{NotMemberInput, queue_not_member};
+pub use not_member::{NoReply, NotMemberInput, queue_not_member};
 pub use sender::{drain, run_sender};
 pub use transport::{SendError, Transport};
 
@@ -72,6 +73,7 @@ fn row_of(kind: &'static str, case_id: Option<i64>, mail: &Composed<'_>, raw: Ve
         envelope_to: mail.to.iter().chain(mail.sendable_cc()).map(|(_, a)| a.to_string()).collect(),
         subject: mail.rendered.subject.clone(),
         raw,
+        stranger: None,
     }
 }
 

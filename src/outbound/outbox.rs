@@ -32,6 +32,8 @@ pub struct NewRow {
     pub envelope_to: Vec<String>,
     pub subject: String,
     pub raw: Vec<u8>,
+    /// Set on mail to someone not yet a party of a case, which the hourly caps count.
+    pub stranger: Option<super::strangers::Stranger>,
 }
 
 /// Staged in the transaction, written at its commit (see `storage::Tx`).
@@ -45,7 +47,11 @@ pub fn enqueue_limited(tx: &Tx, row: NewRow, reason: &str, now: DateTime<Utc>) {
 }
 
 fn active(row: NewRow, status: OutboxStatus, last_error: Option<String>, now: DateTime<Utc>) -> outbox::ActiveModel {
+    // Always set, even when empty: a batch's rows are written in one multi-row INSERT.
+    let (stranger_to, stranger_domain) = row.stranger.map(|s| (s.address, s.domain)).unzip();
     outbox::ActiveModel {
+        stranger_to: Set(stranger_to),
+        stranger_domain: Set(stranger_domain),
         case_id: Set(row.case_id),
         kind: Set(row.kind.to_owned()),
         message_id: Set(row.message_id),
@@ -192,7 +198,8 @@ pub async fn acks_to_each_since(
 }
 
 /// Whether mail of `kind` went to `address` (compared without case) since `since`, stored
-/// or staged in this transaction.
+/// or staged in this transaction; mail held back by a limit counts too (one held row, not
+/// one per message of a flood).
 pub async fn mailed_since(tx: &Tx, kind: &str, address: &str, since: DateTime<Utc>) -> Result<bool, DbErr> {
     let lower = address.to_ascii_lowercase();
     let staged = tx.count_staged_mail(|row| {
@@ -211,6 +218,82 @@ pub async fn mailed_since(tx: &Tx, kind: &str, address: &str, since: DateTime<Ut
         .one(tx)
         .await?;
     Ok(stored.is_some())
+}
+
+/// Mail to people not yet parties of a case since `since` (`strangers`): in all, to the
+/// recipient's domain, and to the recipient folded.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StrangerCounts {
+    pub all: u64,
+    pub domain: u64,
+    pub person: u64,
+}
+
+/// What the caps count: the rows written (each count served by its own index, migration
+/// 15) and those this transaction staged.
+pub async fn stranger_mail_since(
+    tx: &Tx,
+    to: &super::strangers::Stranger,
+    since: DateTime<Utc>,
+) -> Result<StrangerCounts, DbErr> {
+    let staged = |matches: &dyn Fn(&outbox::ActiveModel) -> bool| {
+        tx.count_staged_mail(|row| row.stranger_domain.is_set_and(Option::is_some) && matches(row))
+    };
+    let is = |value: &Option<String>, wanted: &str| value.as_deref() == Some(wanted);
+    let counted = || Entity::find().filter(Column::CreatedAt.gte(since));
+    Ok(StrangerCounts {
+        all: counted().filter(Column::StrangerDomain.is_not_null()).count(tx).await? + staged(&|_| true),
+        domain: counted().filter(Column::StrangerDomain.eq(&to.domain)).count(tx).await?
+            + staged(&|row| row.stranger_domain.is_set_and(|d| is(d, &to.domain))),
+        person: counted().filter(Column::StrangerTo.eq(&to.address)).count(tx).await?
+            + staged(&|row| row.stranger_to.is_set_and(|a| is(a, &to.address))),
+    })
+}
+
+/// Mail to strangers held back since `since` (`strangers::hold_back`): how many, and the
+/// newest one's (recipient, reason). Read by `idx_outbox_status_next`: a held row's
+/// `next_attempt_at` is its creation, as it is never tried.
+pub async fn strangers_held_back_since(
+    db: &impl ConnectionTrait,
+    since: DateTime<Utc>,
+) -> Result<(u64, Option<(String, String)>), DbErr> {
+    let held = || {
+        Entity::find()
+            .filter(Column::Status.eq(LIMITED))
+            .filter(Column::NextAttemptAt.gte(since))
+            .filter(Column::Kind.is_in(super::strangers::KINDS))
+    };
+    let count = held().count(db).await?;
+    if count == 0 {
+        return Ok((0, None));
+    }
+    let newest: Option<(String, Option<String>)> = held()
+        .select_only()
+        .columns([Column::EnvelopeTo, Column::LastError])
+        .order_by_desc(Column::NextAttemptAt)
+        .order_by_desc(Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok((count, newest.map(|(to, why)| (to, why.unwrap_or_default()))))
+}
+
+/// Replies relayed to case `case_id`'s customer since `since` (not held back), counting what
+/// this transaction staged: the per-case hourly limit (`agents::relay`).
+pub async fn relays_to_case_since(tx: &Tx, case_id: i64, kinds: &[&str], since: DateTime<Utc>) -> Result<u64, DbErr> {
+    let staged = tx.count_staged_mail(|row| {
+        row.case_id.is_set_and(|c| *c == Some(case_id))
+            && row.kind.is_set_and(|k| kinds.contains(&k.as_str()))
+            && row.status.is_set_and(|s| *s != LIMITED)
+    });
+    let stored = Entity::find()
+        .filter(Column::CaseId.eq(case_id))
+        .filter(Column::Kind.is_in(kinds.iter().copied()))
+        .filter(Column::CreatedAt.gte(since))
+        .filter(Column::Status.is_in(NOT_HELD))
+        .count(tx)
+        .await?;
+    Ok(stored + staged)
 }
 
 /// `lower(envelope_to)`, which `idx_outbox_recipient_lower` indexes.

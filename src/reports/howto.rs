@@ -14,13 +14,23 @@ use super::{ReportError, record_sent};
 use crate::config::{Config, Verify};
 use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
-use crate::outbound::{Composed, new_message_id, queue_mail, sendable};
+use crate::outbound::{Composed, MailError, new_message_id, sendable, strangers};
 use crate::storage::Tx;
 use crate::storage::entities::company;
-use crate::templates::{Audience, ReportHowtoContext, Templates};
+use crate::templates::{Audience, Rendered, ReportHowtoContext, Templates};
 
-/// Queues the how-to in the transaction that holds the request; false when none goes (one
-/// went to this address today, or it cannot be mailed).
+/// What came of a how-to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Howto {
+    Queued,
+    /// None goes: one went to this address today, or it cannot be mailed.
+    NotNeeded,
+    /// Over the caps on mail to people not yet parties of a case (`outbound::strangers`):
+    /// why, for the held request. It counts as the day's how-to, so a flood holds back one.
+    HeldBack(String),
+}
+
+/// Queues the how-to in the transaction that holds the request.
 pub async fn queue_howto(
     txn: &Tx,
     (config, templates): (&Config, &Templates),
@@ -29,21 +39,21 @@ pub async fn queue_howto(
     c: &company::Model,
     example: String,
     now: DateTime<Utc>,
-) -> Result<bool, ReportError> {
+) -> Result<Howto, ReportError> {
     // Her address and name as configured: the how-to goes there and nowhere else, and never
     // greets by the display name of a mail anyone could have forged.
     let Some((to, name)) = config.company(&c.slug).and_then(|co| super::request::reporter(co, &msg.from.address))
     else {
-        return Ok(false);
+        return Ok(Howto::NotNeeded);
     };
     if sendable(to).is_err() {
-        return Ok(false);
+        return Ok(Howto::NotNeeded);
     }
     // A day of the support calendar: the key is a date, so two processes agree on it.
     let day = now.with_timezone(&config.calendar.time_zone).date_naive();
     let key = format!("{} {day}", to.as_str().to_lowercase());
     if !record_sent(txn, c.id, "howto", &key, now).await? {
-        return Ok(false);
+        return Ok(Howto::NotNeeded);
     }
     let reply_to = super::report_reply_to(config, c);
     // The subject quoted short and clean, as in every reply to a sender not yet verified.
@@ -56,9 +66,18 @@ pub async fn queue_howto(
         by_reply: reply_to.is_some(),
         signed: matches!(config.agent_desk.verify, Verify::AuthResults | Verify::All),
     };
-    let rendered = templates
-        .render("report_howto", Audience { company_slug: Some(&c.slug), mailbox: None }, &ctx)
-        .map_err(crate::outbound::MailError::from)?;
+    let who = Audience { company_slug: Some(&c.slug), mailbox: None };
+    let admitted = strangers::admit(txn, config, to, now).await?;
+    let rendered = match &admitted {
+        Ok(_) => templates.render("report_howto", who, &ctx),
+        // Only the subject: what is never sent is not rendered.
+        Err(_) => templates.render_subject("report_howto", who, &ctx).map(|subject| Rendered {
+            subject,
+            text: String::new(),
+            html: String::new(),
+        }),
+    }
+    .map_err(MailError::from)?;
     let message_id = new_message_id("report-howto", None, support.domain());
     let parent = msg.message_id.as_deref();
     let mut references = msg.references.clone();
@@ -75,6 +94,14 @@ pub async fn queue_howto(
             &rendered,
         )
     };
-    queue_mail(txn, "report_howto", None, &mail, now).await?;
-    Ok(true)
+    match admitted {
+        Ok(stranger) => {
+            strangers::queue(txn, "report_howto", None, &mail, stranger, now)?;
+            Ok(Howto::Queued)
+        }
+        Err(why) => {
+            strangers::hold_back(txn, "report_howto", None, &mail, &why, now);
+            Ok(Howto::HeldBack(why))
+        }
+    }
 }

@@ -94,6 +94,7 @@ async fn third_failure_quarantines() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_exits_promptly_with_nothing_half_written() {
     let sandbox = Sandbox::new(Backend::Sqlite).await;
+    sandbox.uncap_stranger_mail();
     let mut daemon = sandbox.spawn_daemon();
     daemon.wait_for("supportd ready", Duration::from_secs(60));
     const N: usize = 40;

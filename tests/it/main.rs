@@ -7,6 +7,7 @@ mod support;
 
 mod agents;
 mod auth_results_trust;
+mod backscatter;
 mod boundaries;
 mod budget;
 mod channels;

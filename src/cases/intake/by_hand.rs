@@ -96,7 +96,9 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
     };
     let ack = match i.ack {
         true => {
-            Ack::Send { recent: recent_acks_each(&txn, &[i.contact], now).await?.into_values().next().unwrap_or(0) }
+            // An agent opened it for the contact: no stranger's flood.
+            let recent = recent_acks_each(&txn, &[i.contact], now).await?.into_values().next().unwrap_or(0);
+            Ack::Send { recent, stranger: false }
         }
         false => Ack::NotAsked,
     };

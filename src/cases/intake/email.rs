@@ -74,9 +74,14 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     }
     // So is a new case from someone who may not open one; they are told, politely.
     let mut chosen_company = e.released.and_then(|r| r.company.clone());
+    // Whom the ack of a new case may go to unasked: a key member we know, or a sender an
+    // agent vouched for by releasing the mail; anyone else is a stranger (`strangers`).
+    let mut stranger = false;
     if let (Thread::New { .. }, None) = (&thread, e.released) {
         match cases::door(txn, cfg, e.mailbox, sender).await? {
-            Door::Open { member_of } => chosen_company = member_of.map(|c| c.slug.clone()),
+            Door::Open { member_of: Some(c) } => chosen_company = Some(c.slug.clone()),
+            // Under "anyone" the door asks no one's membership.
+            Door::Open { member_of: None } => stranger = cases::key_member_of(txn, cfg, sender).await?.is_none(),
             Door::Closed { reason, company } => {
                 return Ok((not_member(txn, desk, &e, reason, company).await?, Learnt::default()));
             }
@@ -116,7 +121,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
             // Automated mail (released by an agent) is never acknowledged.
             let ack = match e.automated {
                 Some(a) => Ack::Never(a.reason.clone()),
-                None => Ack::Send { recent: e.recent_acks },
+                None => Ack::Send { recent: e.recent_acks, stranger },
             };
             let sent_ack = matches!(ack, Ack::Send { .. });
             let request = Request {

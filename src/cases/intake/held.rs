@@ -71,11 +71,29 @@ pub(super) async fn not_member(
 ) -> Result<Outcome, IntakeError> {
     let why = Automated { kind: Kind::NotMember, reason };
     let outcome = hold(txn, e, &why, desk.now()).await?;
-    if matches!(outcome, Outcome::Held { .. }) {
+    if let Outcome::Held { id, .. } = outcome {
         let input = NotMemberInput { msg: e.msg, mailbox: e.mailbox, company };
-        if let Some(why) = queue_not_member(txn, &desk.config, &desk.templates, input, desk.now()).await? {
-            info!(reason = %why, "no reply to a sender who may not open cases");
+        if let Some(no) = queue_not_member(txn, &desk.config, &desk.templates, input, desk.now()).await? {
+            info!(reason = %no.reason, "no reply to a sender who may not open cases");
+            if no.held_back {
+                add_to_reason(txn, id, &format!("the reply was {}", no.reason)).await?;
+            }
         }
     }
     Ok(outcome)
+}
+
+/// Adds `what` to held message `id`'s reason ("…; the reply was held back: …"), for the
+/// agent who reviews it (`held list`, `held show`).
+pub async fn add_to_reason(db: &impl ConnectionTrait, id: i64, what: &str) -> Result<(), DbErr> {
+    let reason: Option<String> =
+        held_mail::Entity::find_by_id(id).select_only().column(held_mail::Column::Reason).into_tuple().one(db).await?;
+    let Some(reason) = reason else { return Ok(()) };
+    let reason = format!("{reason}; {}", what.replace('\0', ""));
+    held_mail::Entity::update_many()
+        .col_expr(held_mail::Column::Reason, sea_orm::sea_query::Expr::value(reason))
+        .filter(held_mail::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

@@ -16,7 +16,7 @@ use sea_orm::DbErr;
 
 pub use by_hand::{ByHandError, Interaction, Logged, log_interaction, open_by_hand, update_by_hand};
 pub use email::{Email, Learnt, Release, email};
-pub use held::hold;
+pub use held::{add_to_reason, hold};
 pub use to_case::stranger_to_company;
 
 use crate::domain::CaseNumber;

@@ -14,9 +14,10 @@ use super::IntakeError;
 
 /// Whether the customer is acknowledged by email.
 pub(super) enum Ack {
-    /// Yes, unless refused (the hourly limit, an address mail cannot go to): `recent` is
-    /// how many acknowledgements went to them in the last hour.
-    Send { recent: u64 },
+    /// Yes, unless refused (the hourly limit, an address mail cannot go to, the caps on mail
+    /// to strangers): `recent` is how many acknowledgements went to them in the last hour;
+    /// `stranger`, whether they are no one we know (`outbound::strangers`).
+    Send { recent: u64, stranger: bool },
     /// Never: automated mail, for this reason (kept on the message).
     Never(String),
     /// Not asked for (a phone call).
@@ -51,8 +52,9 @@ pub(super) async fn open(txn: &Tx, ctx: &Ctx<'_>, r: Request<'_>) -> Result<(cas
     };
     let asked = matches!(r.ack, Ack::Send { .. });
     let (refused, no_ack) = match r.ack {
-        Ack::Send { recent } => {
-            let input = AckInput { case: &case, msg: r.msg, mailbox: r.mailbox, company: r.company, choice: r.choice };
+        Ack::Send { recent, stranger } => {
+            let (msg, mailbox, company, choice) = (r.msg, r.mailbox, r.company, r.choice);
+            let input = AckInput { case: &case, msg, mailbox, company, choice, stranger };
             let refused = queue_ack(txn, cfg, ctx.templates, input, recent, now).await?;
             if let Some(why) = &refused {
                 cases::record_event(txn, case.id, now, &Actor::System, "ack_skipped", (None, None), Some(why.clone()));

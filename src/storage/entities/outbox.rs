@@ -26,6 +26,10 @@ pub struct Model {
     pub failed_at: Option<DateTimeUtc>,
     /// When it was last queued: its creation, or `supportd outbox retry` (migration 13).
     pub queued_at: Option<DateTimeUtc>,
+    /// Mail to someone not yet a party of a case: the recipient folded (`name+tag@Domain` as
+    /// `name@domain`) and its domain, for the hourly caps (`outbound::strangers`; migration 15).
+    pub stranger_to: Option<String>,
+    pub stranger_domain: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -57,6 +57,17 @@ impl Sandbox {
         });
     }
 
+    /// Lifts the hourly caps on mail to strangers (`[outbound] stranger_mail_per_hour` and
+    /// per domain), for tests of other things that acknowledge more than 20 customers of
+    /// acme.example in an hour. After `set_outbound`, which replaces the section.
+    pub fn uncap_stranger_mail(&self) {
+        self.edit_config(|c| {
+            let kept: Vec<&str> = c.lines().filter(|l| !l.starts_with("stranger_mail_per_")).collect();
+            let caps = "[outbound]\nstranger_mail_per_hour = 1000000\nstranger_mail_per_domain_per_hour = 1000000";
+            kept.join("\n").replacen("[outbound]", caps, 1) + "\n"
+        });
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

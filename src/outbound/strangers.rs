@@ -1,0 +1,142 @@
+//! The brake on backscatter: mail to people who are not parties of a case yet — the
+//! acknowledgement of a new case from a sender we do not know, the "who may open cases"
+//! reply, the `#report` how-to — goes to whatever address a message claims, so a forger
+//! chooses who receives it. Such mail shares one hourly cap (`[outbound]
+//! stranger_mail_per_hour`, 100) and one per recipient domain
+//! (`stranger_mail_per_domain_per_hour`, 20); one person (`name+tag@` folded into `name@`)
+//! gets at most `[intake] ack_limit_per_hour` of it.
+//!
+//! The count is read from the outbox (rows carry their folded recipient, migration 15) plus
+//! what this transaction staged, so it holds across restarts and for several instances on
+//! one database. What is over the cap is not queued: it is kept in the outbox as `limited`
+//! with the reason (never sent; `supportd outbox list` shows it), the caller notes it on the
+//! case or the held message, `supportd_stranger_mail_held_back_total` counts it, and the
+//! health check `stranger_mail` raises one alarm while any was held back within the hour.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::DbErr;
+
+use super::compose::Composed;
+use super::{MailError, outbox};
+use crate::config::Config;
+use crate::domain::EmailAddress;
+use crate::storage::Tx;
+
+/// The outbox kinds of mail to strangers: what the `stranger_mail` alarm looks for among
+/// held-back rows.
+pub const KINDS: [&str; 3] = ["ack", "not_member", "report_howto"];
+
+/// The window every cap counts over.
+pub const WINDOW: Duration = Duration::hours(1);
+
+/// A recipient as the caps count them: the address folded and its domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stranger {
+    pub address: String,
+    pub domain: String,
+}
+
+impl Stranger {
+    pub fn of(address: &EmailAddress) -> Stranger {
+        let (address, domain) = folded_for_caps(address);
+        Stranger { address, domain }
+    }
+}
+
+/// `Victim+7@One.Example` as `victim@one.example`: one mailbox, however tagged. Lower case
+/// by Unicode rules, so look-alikes fold together too (for a cap, folding more only holds
+/// back more). Named for this use alone: the desk's one address comparison (IDNA domains,
+/// issue 27) may take its place.
+pub fn folded_for_caps(address: &EmailAddress) -> (String, String) {
+    let local = address.local_part();
+    let local = local.split_once('+').map_or(local, |(base, _)| base);
+    let domain = address.domain().to_lowercase();
+    (format!("{}@{domain}", local.to_lowercase()), domain)
+}
+
+/// Whether mail to `to` may go now: `Ok` with how the row is to be marked, or `Err` with why
+/// it is held back ("held back: …").
+pub async fn admit(
+    tx: &Tx,
+    config: &Config,
+    to: &EmailAddress,
+    now: DateTime<Utc>,
+) -> Result<Result<Stranger, String>, DbErr> {
+    let stranger = Stranger::of(to);
+    let counts = outbox::stranger_mail_since(tx, &stranger, now - WINDOW).await?;
+    let caps = &config.outbound;
+    let (all, per_domain) = (caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour);
+    let per_person = config.intake.ack_limit_per_hour;
+    let why = if counts.all >= u64::from(all) {
+        format!(
+            "{all} mails to people who are not parties of a case went out in the last hour ([outbound] \
+             stranger_mail_per_hour)"
+        )
+    } else if counts.domain >= u64::from(per_domain) {
+        format!(
+            "{per_domain} mails to {} went out in the last hour ([outbound] stranger_mail_per_domain_per_hour)",
+            stranger.domain
+        )
+    } else if counts.person >= u64::from(per_person) {
+        format!(
+            "{per_person} mails to {} went out in the last hour, its +tags counted as one ([intake] \
+             ack_limit_per_hour)",
+            stranger.address
+        )
+    } else {
+        return Ok(Ok(stranger));
+    };
+    Ok(Err(format!("held back: {why}")))
+}
+
+/// Queues `mail` to a stranger admitted by `admit`, marked so that the caps count it.
+pub fn queue(
+    txn: &Tx,
+    kind: &'static str,
+    case_id: Option<i64>,
+    mail: &Composed<'_>,
+    stranger: Stranger,
+    now: DateTime<Utc>,
+) -> Result<(), MailError> {
+    let mut row = super::new_row(kind, case_id, mail)?;
+    row.stranger = Some(stranger);
+    outbox::enqueue(txn, row, now);
+    Ok(())
+}
+
+/// Keeps `mail` in the outbox as `limited` with `reason`, never sent (not composed: only its
+/// recipients and subject), and counts it. It carries no stranger mark: the caps count what
+/// went out, and a flood's held rows must not be read again for every next message.
+pub fn hold_back(
+    txn: &Tx,
+    kind: &'static str,
+    case_id: Option<i64>,
+    mail: &Composed<'_>,
+    reason: &str,
+    now: DateTime<Utc>,
+) {
+    super::queue_limited_mail(txn, kind, case_id, mail, reason, now);
+    // Counted as it is decided: a batch rolled back and retried may count a mail twice,
+    // which a rate read from this counter shrugs off.
+    crate::metrics::metrics().count_stranger_mail_held_back(kind);
+    tracing::info!(kind, case_id, reason, "mail to someone not yet a party of a case held back");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(address: &str) -> (String, String) {
+        folded_for_caps(&address.parse().unwrap())
+    }
+
+    #[test]
+    fn plus_tags_and_case_fold_into_one_recipient() {
+        let victim = ("victim@one.example".to_owned(), "one.example".to_owned());
+        assert_eq!(folded("victim+7@one.example"), victim);
+        assert_eq!(folded("Victim+a+b@One.Example"), victim);
+        assert_eq!(folded("victim@one.example"), victim);
+        assert_eq!(folded("other@one.example").1, "one.example");
+        assert_ne!(folded("victim7@one.example"), victim);
+    }
+}
