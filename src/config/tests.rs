@@ -432,9 +432,11 @@ title = "Account management"
     .unwrap();
     let hosting = c.team("hosting").unwrap();
     assert_eq!(hosting.title, "Hosting team");
-    assert!(hosting.speaks_for(&"ops-lead@example.com".parse().unwrap()));
-    assert!(hosting.speaks_for(&"hosting@example.com".parse().unwrap()));
-    assert!(!hosting.speaks_for(&"accounts@example.com".parse().unwrap()));
+    let speaks = |a: &str| hosting.speaks_for(&a.parse().unwrap(), c.intake.local_part_case);
+    assert!(speaks("ops-lead@example.com"));
+    assert!(speaks("hosting@example.com"));
+    assert!(speaks("HOSTING@EXAMPLE.COM"), "compared as every address is");
+    assert!(!speaks("accounts@example.com"));
     assert_eq!(c.team("account").unwrap().title, "Account management");
     assert!(c.team("nowhere").is_none());
 }

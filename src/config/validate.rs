@@ -11,7 +11,7 @@ use super::cron::CronSchedule;
 use super::model::*;
 use super::raw::*;
 use super::{Problem, Problems, secret};
-use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, Severity};
+use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, LocalPartCase, Severity};
 use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
 
 /// The configuration, or every problem found together with the warnings.
@@ -47,6 +47,7 @@ pub fn validate(
             super::Notify::Team(address) => Some(address),
             _ => None,
         },
+        case: intake.local_part_case,
     };
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
@@ -142,6 +143,7 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
         ack_limit_per_hour: p.in_range("intake.ack_limit_per_hour", raw.ack_limit_per_hour, 1, 10_000, 10) as u32,
         error_categories: raw.error_categories.clone().unwrap_or_default(),
         who_may_open: p.parse("intake.who_may_open", raw.who_may_open.as_deref(), WhoMayOpen::Anyone),
+        local_part_case: p.parse("intake.local_part_case", raw.local_part_case.as_deref(), LocalPartCase::Insensitive),
     }
 }
 

@@ -75,7 +75,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     // So is a new case from someone who may not open one; they are told, politely.
     let mut chosen_company = e.released.and_then(|r| r.company.clone());
     if let (Thread::New { .. }, None) = (&thread, e.released) {
-        match cases::door(txn, cfg, e.mailbox, sender).await? {
+        match cases::door(txn, cfg, e.mailbox, sender, e.msg.from_doubt.as_deref()).await? {
             Door::Open { member_of } => chosen_company = member_of.map(|c| c.slug.clone()),
             Door::Closed { reason, company } => {
                 return Ok((not_member(txn, desk, &e, reason, company).await?, Learnt::default()));
@@ -83,7 +83,9 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
         }
     }
     let fallback = chosen_company.as_deref().or(e.mailbox.default_company.as_deref());
-    let company = cases::company_for_sender(txn, desk, sender, fallback, chosen_company.is_some(), now).await?;
+    // A sender whose From is in doubt is of no company by address (a stranger's).
+    let trusted = e.msg.trusted_from();
+    let company = cases::company_for_sender(txn, desk, trusted, fallback, chosen_company.is_some(), now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
     let known = e.contact.clone();
     let contact = cases::settle_contact(txn, known, sender, e.msg.from.name.as_deref(), company_id, now).await?;
@@ -109,7 +111,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
                 case_type: choice.case_type.unwrap_or(e.mailbox.default_type),
                 severity: choice.severity.unwrap_or(e.mailbox.default_severity),
                 received_at: e.arrival.received_at,
-                opened_because: because,
+                opened_because: with_doubt(because, e.msg.from_doubt.as_deref()),
                 linked_case_id: linked,
                 actor: Actor::Customer(sender.clone()),
             };
@@ -139,6 +141,17 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     };
     let company = company.map(|(id, c)| (id, c.slug));
     Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
+}
+
+/// Why the case was opened as it was, with why its sender is a stranger when its From is
+/// in doubt: the agents see both on the case.
+fn with_doubt(because: Option<String>, doubt: Option<&str>) -> Option<String> {
+    let Some(doubt) = doubt else { return because };
+    let doubt = format!("its sender is handled as a stranger: {doubt}");
+    Some(match because {
+        Some(because) => format!("{because}; {doubt}"),
+        None => doubt,
+    })
 }
 
 /// The case the mail threads to; a reply to a case closed too long ago opens a new one,
