@@ -83,8 +83,9 @@ fn auth_check(authserv_id: &str, from: &EmailAddress, msg: &ParsedMessage) -> Re
         return Err(format!("its topmost Authentication-Results is from {id:?}, not the trusted server"));
     }
     let domain = from.domain();
-    // `header.i` may be `@example.com` or `user@example.com`; the others are domains.
-    let of_domain = |value: &str| value.rsplit('@').next().is_some_and(|d| d.eq_ignore_ascii_case(domain));
+    // `header.i` may be `@example.com` or `user@example.com`; the others are domains. Both
+    // sides compared in IDNA ASCII, as every address is (a look-alike domain passes nothing).
+    let of_domain = |value: &str| value.rsplit('@').next().is_some_and(|d| crate::domain::same_domain(d, domain));
     let passes = header.results.iter().filter(|r| r.result == "pass").any(|r| match r.method.as_str() {
         "dkim" => r.values("header", "d").chain(r.values("header", "i")).any(of_domain),
         "dmarc" => r.values("header", "from").any(of_domain),

@@ -125,7 +125,7 @@ fn team(p: &mut Problems, key: &str, t: &RawTeam, ours: &Ours<'_>) -> Option<Tea
         }
     };
     let mut checked = |field: String, text: Option<&str>| -> Option<EmailAddress> {
-        let address: EmailAddress = p.require(&field, text)?;
+        let address = p.address(&field, text)?;
         match ours.claims(&address) {
             Some(why) => {
                 p.push(field, why);

@@ -527,13 +527,13 @@ fn agents(p: &mut Problems, raw: &[RawAgent]) -> Vec<AgentConfig> {
     for (i, a) in raw.iter().enumerate() {
         let key = format!("agent[{i}]");
         p.unknown_keys(&key, &a.unknown);
-        let email = p.require::<EmailAddress>(&format!("{key}.email"), a.email.as_deref());
+        let email = p.address(&format!("{key}.email"), a.email.as_deref());
         let aliases = a
             .aliases
             .iter()
             .flatten()
             .enumerate()
-            .filter_map(|(j, s)| p.require(&format!("{key}.aliases[{j}]"), Some(s)))
+            .filter_map(|(j, s)| p.address(&format!("{key}.aliases[{j}]"), Some(s)))
             .collect();
         if let Some(email) = email {
             let name = a.name.clone().unwrap_or_else(|| email.local_part().to_owned());
@@ -576,11 +576,17 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
         }
         let mut domains = Vec::new();
         for (j, d) in c.domains.iter().flatten().enumerate() {
-            let domain = d.trim().trim_start_matches('@').to_lowercase();
-            if let Some(first) = owners.insert(domain.clone(), i) {
+            let domain = d.trim().trim_start_matches('@');
+            // Compared in IDNA ASCII (`EmailAddress::at_domain`); kept as written.
+            let Some(ascii) = crate::domain::ascii_domain(domain) else {
+                let why = format!("{domain:?} does not map to ASCII cleanly (IDNA UTS-46), so it would match no one");
+                p.push(format!("{key}.domains[{j}]"), why);
+                continue;
+            };
+            if let Some(first) = owners.insert(ascii, i) {
                 p.push(format!("{key}.domains[{j}]"), format!("{domain:?} already belongs to company[{first}]"));
             }
-            domains.push(domain);
+            domains.push(if domain.is_ascii() { domain.to_ascii_lowercase() } else { domain.to_owned() });
         }
         out.push(CompanyConfig {
             name,
@@ -588,8 +594,8 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
             domains,
             time_zone: time_zone(p, &format!("{key}.time_zone"), c.time_zone.as_deref()),
             crm_name: c.crm_name.clone(),
-            crm_email: c.crm_email.as_deref().and_then(|e| p.require(&format!("{key}.crm_email"), Some(e))),
-            csm_email: c.csm_email.as_deref().and_then(|e| p.require(&format!("{key}.csm_email"), Some(e))),
+            crm_email: c.crm_email.as_deref().and_then(|e| p.address(&format!("{key}.crm_email"), Some(e))),
+            csm_email: c.csm_email.as_deref().and_then(|e| p.address(&format!("{key}.csm_email"), Some(e))),
             members: members(p, &key, c.members.as_deref().unwrap_or_default()),
             notes: c.notes.clone().unwrap_or_default(),
             budget_hours: non_negative(p, &format!("{key}.budget_hours"), c.budget_hours).unwrap_or(0.0),
@@ -600,19 +606,25 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
     out
 }
 
-/// `jane@acme.example` or `*@acme.example`, kept lower-case.
+/// `jane@acme.example` or `*@acme.example`, kept as written and compared by
+/// `EmailAddress::key` (`cases::config_member`): one that could match no one is refused.
 fn members(p: &mut Problems, key: &str, raw: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (j, m) in raw.iter().enumerate() {
-        let member = m.trim().to_lowercase();
+        let member = m.trim().to_owned();
         let ok = match member.strip_prefix("*@") {
-            Some(domain) => !domain.is_empty() && !domain.contains(['@', '*']),
-            None => member.parse::<EmailAddress>().is_ok(),
+            Some(domain) => crate::domain::ascii_domain(domain).is_some(),
+            None => member.parse::<EmailAddress>().is_ok_and(|a| crate::domain::ascii_domain(a.domain()).is_some()),
         };
         if ok {
             out.push(member);
         } else {
-            p.push(format!("{key}.members[{j}]"), format!("expected an address or \"*@domain\", got {m:?}"));
+            p.push(
+                format!("{key}.members[{j}]"),
+                format!(
+                    "expected an address or \"*@domain\" whose domain maps to ASCII cleanly (IDNA UTS-46), got {m:?}"
+                ),
+            );
         }
     }
     out
