@@ -5,6 +5,7 @@
 mod agent_mail;
 mod support;
 
+mod addresses;
 mod agents;
 mod boundaries;
 mod budget;
