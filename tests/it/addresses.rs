@@ -238,7 +238,9 @@ async fn agent_addresses_compare_across_letter_case_and_idna_forms() {
     assert_eq!(desk.sandbox.cases().len(), 1, "no case from the agent");
 
     desk.sandbox.edit_config(|c| {
-        c.replace("who_may_open = \"anyone\"", "who_may_open = \"anyone\"\nlocal_part_case = \"exact\"")
+        let shipped = "local_part_case = \"insensitive\"";
+        assert!(c.contains(shipped), "daemon.toml shows local_part_case");
+        c.replace(shipped, "local_part_case = \"exact\"")
     });
     desk.server.append(&[reply("Alice <ALICE@example.com>", "Exact reply.")]).await;
     desk.run();
