@@ -622,7 +622,7 @@ fn members(p: &mut Problems, key: &str, raw: &[String]) -> Vec<String> {
             p.push(
                 format!("{key}.members[{j}]"),
                 format!(
-                    "expected an address or \"*@domain\" whose domain maps to ASCII cleanly (IDNA UTS-46), got {m:?}"
+                    "expected an address or \"*@domain\", got {m:?} (a domain must map to ASCII cleanly: IDNA UTS-46)"
                 ),
             );
         }
