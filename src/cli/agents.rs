@@ -85,8 +85,7 @@ async fn add(desk: &Desk, address: &EmailAddress, name: Option<String>) -> Resul
     let others = agent::Entity::find().filter(agent::Column::Email.ne(address.as_str())).all(&desk.db).await?;
     for twin in others.iter().filter(|a| case.same_as(address, &a.email)) {
         errln!(
-            "warning: {address} and the agent {} are one mailbox as addresses are compared here \
-             ([intake] local_part_case, domains in IDNA ASCII)",
+            "warning: {address} and the agent {} differ only in case, which mail servers treat as one mailbox",
             twin.email
         );
     }
