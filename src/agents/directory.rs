@@ -5,26 +5,27 @@ use std::io::Read;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 use crate::storage::entities::agent;
 
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
     agents: Vec<agent::Model>,
+    /// `[intake] local_part_case`.
+    case: LocalPartCase,
 }
 
 impl Directory {
-    pub async fn load(db: &impl ConnectionTrait) -> Result<Directory, DbErr> {
-        Ok(Directory { agents: agent::Entity::find().all(db).await? })
+    pub async fn load(db: &impl ConnectionTrait, case: LocalPartCase) -> Result<Directory, DbErr> {
+        Ok(Directory { agents: agent::Entity::find().all(db).await?, case })
     }
 
-    /// The active agent who owns `address` (their email or an alias). A disabled agent is
-    /// nobody: their mail is handled like anyone else's.
+    /// The active agent who owns `address` (their email or an alias), compared as every
+    /// address is (`EmailAddress::key`). A disabled agent is nobody: their mail is handled
+    /// like anyone else's.
     pub fn by_address(&self, address: &EmailAddress) -> Option<&agent::Model> {
-        let wanted = address.as_str();
-        self.active().find(|a| {
-            a.email.eq_ignore_ascii_case(wanted) || a.aliases.split(',').any(|x| x.trim().eq_ignore_ascii_case(wanted))
-        })
+        let owns = |stored: &str| self.case.same_as(address, stored.trim());
+        self.active().find(|a| owns(&a.email) || a.aliases.split(',').any(owns))
     }
 
     pub fn by_id(&self, id: i64) -> Option<&agent::Model> {

@@ -128,7 +128,7 @@ fn recipients<'a>(
         }
         (_, _, _) if let Some(list) = named => agents
             .active()
-            .filter(|a| list.iter().any(|x| x.as_str().eq_ignore_ascii_case(&a.email)))
+            .filter(|a| list.iter().any(|x| config.intake.local_part_case.same_as(x, &a.email)))
             .filter_map(personal)
             .collect(),
         (_, _, notify) => super::listeners(notify, agents)

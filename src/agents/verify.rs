@@ -87,7 +87,7 @@ fn auth_check(policy: &AgentDesk, from: &EmailAddress, msg: &ParsedMessage) -> R
         return Err(format!("its topmost Authentication-Results is from {id:?}, not the trusted server"));
     }
     let domain = from.domain();
-    let of_domain = |d: &str| d.eq_ignore_ascii_case(domain);
+    let of_domain = |d: &str| crate::domain::same_domain(d, domain);
     let passes = header.results.iter().filter(|r| r.result == "pass").any(|r| match r.method.as_str() {
         "dkim" => r.domains("header", "d").chain(r.domains("header", "i")).any(of_domain),
         "dmarc" => r.domains("header", "from").any(of_domain),

@@ -42,7 +42,7 @@ pub async fn budget_tick(desk: &Desk) -> Result<BudgetTick, MailError> {
         return Ok(tick);
     }
     let txn = begin_write(&desk.db).await?;
-    let agents = Directory::load(&txn).await?;
+    let agents = Directory::load(&txn, desk.config.intake.local_part_case).await?;
     for (company_id, standing, crossed) in reached {
         if let Some(lowest) = newly_reached(&txn, company_id, &standing, &crossed, desk.now()).await? {
             let Some(c) = company::Entity::find_by_id(company_id).one(&txn).await? else { continue };

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::config::{CompanyConfig, Config, MailboxConfig, WhoMayOpen};
-use crate::domain::EmailAddress;
+use crate::domain::{AddressKey, EmailAddress, LocalPartCase};
 use crate::storage::entities::{company, company_member};
 
 /// Whether the sender may open a case through this mailbox.
@@ -18,18 +18,25 @@ pub enum Door<'c> {
     Closed { reason: String, company: Option<&'c CompanyConfig> },
 }
 
+/// `doubt` says why the message's From cannot be taken for the sender, if it cannot: then
+/// the sender is a stranger, member of no company.
 pub async fn door<'c>(
     db: &impl ConnectionTrait,
     config: &'c Config,
     mailbox: &MailboxConfig,
     sender: &EmailAddress,
+    doubt: Option<&str>,
 ) -> Result<Door<'c>, DbErr> {
     let policy = mailbox.who_may_open.unwrap_or(config.intake.who_may_open);
     if policy == WhoMayOpen::Anyone {
         return Ok(Door::Open { member_of: None });
     }
+    if let Some(doubt) = doubt {
+        let reason = format!("the sender cannot be told from its From ({doubt}), so it is no one's member");
+        return Ok(Door::Closed { reason, company: None });
+    }
     let member_of = key_member_of(db, config, sender).await?;
-    let by_domain = config.companies.iter().find(|c| c.domains.iter().any(|d| d == sender.domain()));
+    let by_domain = config.companies.iter().find(|c| c.domains.iter().any(|d| sender.at_domain(d)));
     let open = match policy {
         WhoMayOpen::Anyone => true,
         WhoMayOpen::Companies => member_of.is_some() || by_domain.is_some(),
@@ -59,27 +66,26 @@ pub async fn key_member_of<'c>(
     }
 }
 
-/// The company whose `members` in the config name the sender (an address or `*@domain`).
+/// The company whose `members` in the config name the sender (an address or `*@domain`),
+/// compared as every address is (`EmailAddress::key`).
 pub fn config_member<'c>(config: &'c Config, sender: &EmailAddress) -> Option<&'c CompanyConfig> {
-    let address = sender.as_str().to_ascii_lowercase();
-    let domain = sender.domain().to_ascii_lowercase();
-    config
-        .companies
-        .iter()
-        .find(|c| c.members.iter().any(|m| *m == address || m.strip_prefix("*@").is_some_and(|d| d == domain)))
+    let case = config.intake.local_part_case;
+    let named = |m: &String| match m.strip_prefix("*@") {
+        Some(domain) => sender.at_domain(domain),
+        None => case.same_as(sender, m),
+    };
+    config.companies.iter().find(|c| c.members.iter().any(named))
 }
 
-/// The company the sender was added to at run time, if it is still configured.
+/// The company the sender was added to at run time, if it is still configured. Members are
+/// stored as written and compared here, by key: a few rows per company, read whole.
 async fn stored_member<'c>(
     db: &impl ConnectionTrait,
     config: &'c Config,
     sender: &EmailAddress,
 ) -> Result<Option<&'c CompanyConfig>, DbErr> {
-    let rows = company_member::Entity::find()
-        .filter(company_member::Column::Email.eq(sender.as_str().to_ascii_lowercase()))
-        .order_by_asc(company_member::Column::Id)
-        .all(db)
-        .await?;
+    let Some(key) = sender.key(config.intake.local_part_case) else { return Ok(None) };
+    let rows = matching(db, None, &key, config.intake.local_part_case).await?;
     for row in rows {
         if let Some(c) = company::Entity::find_by_id(row.company_id).one(db).await?
             && let Some(cfg) = config.company(&c.slug)
@@ -111,25 +117,61 @@ pub async fn stored_members(db: &impl ConnectionTrait) -> Result<Vec<StoredMembe
         .collect())
 }
 
-/// `false` when the address was a member already.
+/// Whether `sender` was added to company `company_id` at run time.
+pub async fn is_stored_member(
+    db: &impl ConnectionTrait,
+    case: LocalPartCase,
+    company_id: i64,
+    sender: &EmailAddress,
+) -> Result<bool, DbErr> {
+    let Some(key) = sender.key(case) else { return Ok(false) };
+    Ok(!matching(db, Some(company_id), &key, case).await?.is_empty())
+}
+
+/// The stored members (of `company_id`, else of every company) whose address has `key`.
+async fn matching(
+    db: &impl ConnectionTrait,
+    company_id: Option<i64>,
+    key: &AddressKey,
+    case: LocalPartCase,
+) -> Result<Vec<company_member::Model>, DbErr> {
+    let mut query = company_member::Entity::find().order_by_asc(company_member::Column::Id);
+    if let Some(id) = company_id {
+        query = query.filter(company_member::Column::CompanyId.eq(id));
+    }
+    let rows = query.all(db).await?;
+    let has_key = |r: &company_member::Model| {
+        r.email.parse::<EmailAddress>().ok().and_then(|a| a.key(case)).as_ref() == Some(key)
+    };
+    Ok(rows.into_iter().filter(has_key).collect())
+}
+
+/// Why an address cannot be a member: it has no key (its domain does not map to ASCII
+/// cleanly), so it would match no one.
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    #[error("{0}'s domain does not map to ASCII cleanly (IDNA UTS-46), so it could never be matched")]
+    NoKey(EmailAddress),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// `false` when the address was a member already (in any letter case the rule ignores).
+/// Stored as written.
 pub async fn add_member(
     db: &impl ConnectionTrait,
+    case: LocalPartCase,
     company_id: i64,
     email: &EmailAddress,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let email = email.as_str().to_ascii_lowercase();
-    let found = company_member::Entity::find()
-        .filter(company_member::Column::CompanyId.eq(company_id))
-        .filter(company_member::Column::Email.eq(email.as_str()))
-        .one(db)
-        .await?;
-    if found.is_some() {
+) -> Result<bool, MemberError> {
+    let key = email.key(case).ok_or_else(|| MemberError::NoKey(email.clone()))?;
+    if !matching(db, Some(company_id), &key, case).await?.is_empty() {
         return Ok(false);
     }
     let row = company_member::ActiveModel {
         company_id: Set(company_id),
-        email: Set(email),
+        email: Set(email.to_string()),
         created_at: Set(now),
         ..Default::default()
     };
@@ -138,11 +180,17 @@ pub async fn add_member(
 }
 
 /// `false` when the address was no member added at run time.
-pub async fn remove_member(db: &impl ConnectionTrait, company_id: i64, email: &EmailAddress) -> Result<bool, DbErr> {
-    let deleted = company_member::Entity::delete_many()
-        .filter(company_member::Column::CompanyId.eq(company_id))
-        .filter(company_member::Column::Email.eq(email.as_str().to_ascii_lowercase()))
-        .exec(db)
-        .await?;
-    Ok(deleted.rows_affected > 0)
+pub async fn remove_member(
+    db: &impl ConnectionTrait,
+    case: LocalPartCase,
+    company_id: i64,
+    email: &EmailAddress,
+) -> Result<bool, DbErr> {
+    let Some(key) = email.key(case) else { return Ok(false) };
+    let ids: Vec<i64> = matching(db, Some(company_id), &key, case).await?.into_iter().map(|r| r.id).collect();
+    if ids.is_empty() {
+        return Ok(false);
+    }
+    company_member::Entity::delete_many().filter(company_member::Column::Id.is_in(ids)).exec(db).await?;
+    Ok(true)
 }

@@ -22,7 +22,10 @@ pub use choice::{Choice, read_choice};
 pub use company::{Companies, assign_by_route, route_of};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
-pub use members::{Door, StoredMember, add_member, config_member, door, key_member_of, remove_member, stored_members};
+pub use members::{
+    Door, MemberError, StoredMember, add_member, config_member, door, is_stored_member, key_member_of, remove_member,
+    stored_members,
+};
 pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
     store_message, store_team_note,

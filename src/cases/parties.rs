@@ -12,9 +12,10 @@ use crate::storage::entities::{company, contact};
 /// The configured company the sender is a key member of, else the one that owns the sender's
 /// domain, else `fallback` (the mailbox's default company); `fallback` first when `chosen`
 /// (an agent's choice on release, or a membership stored at run time).
+/// A `sender` of `None` (one whose From is in doubt) is of no company by address.
 pub fn company_config_for<'c>(
     config: &'c Config,
-    sender: &EmailAddress,
+    sender: Option<&EmailAddress>,
     fallback: Option<&str>,
     chosen: bool,
 ) -> Option<&'c CompanyConfig> {
@@ -22,17 +23,18 @@ pub fn company_config_for<'c>(
     if chosen && let Some(c) = fallback() {
         return Some(c);
     }
-    let domain = sender.domain();
-    super::config_member(config, sender)
-        .or_else(|| config.companies.iter().find(|c| c.domains.iter().any(|d| d == domain)))
-        .or_else(fallback)
+    let by_address = sender.and_then(|sender| {
+        super::config_member(config, sender)
+            .or_else(|| config.companies.iter().find(|c| c.domains.iter().any(|d| sender.at_domain(d))))
+    });
+    by_address.or_else(fallback)
 }
 
 /// The company row for the sender, if any: from the ids synced at start-up, else created.
 pub async fn company_for_sender(
     db: &impl ConnectionTrait,
     desk: &Desk,
-    sender: &EmailAddress,
+    sender: Option<&EmailAddress>,
     fallback: Option<&str>,
     chosen: bool,
     now: DateTime<Utc>,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::config::CompanyConfig;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 use crate::outbound::outbox;
 use crate::storage::Tx;
 use crate::storage::entities::{case, case_participant, contact, message};
@@ -80,8 +80,8 @@ fn others(
 ) -> Vec<Reader> {
     let crm = company.and_then(|co| co.crm_email.as_ref());
     let of_company = |a: &str| {
-        let domain = a.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-        company.is_some_and(|co| co.domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+        let Ok(address) = a.parse::<EmailAddress>() else { return false };
+        company.is_some_and(|co| co.domains.iter().any(|d| address.at_domain(d)))
     };
     let wrote = written.iter().filter(|w| of_company(&w.from)).map(|w| (w.name.clone(), w.from.clone()));
     let mut cc: Vec<Reader> = Vec::new();
@@ -133,7 +133,7 @@ async fn seen_by(txn: &Tx, case_id: i64, reader: &EmailAddress, written: &[Writt
     use outbox::{FAILED, LIMITED};
     let hers: Vec<(DateTime<Utc>, String)> = written
         .iter()
-        .filter(|w| w.from.eq_ignore_ascii_case(reader.as_str()))
+        .filter(|w| READERS.same_as(reader, &w.from))
         .filter_map(|w| Some((w.at, w.message_id.clone()?)))
         .collect();
     let ours: Vec<(DateTime<Utc>, String)> = Outbox::find()
@@ -147,7 +147,7 @@ async fn seen_by(txn: &Tx, case_id: i64, reader: &EmailAddress, written: &[Writt
         .all(txn)
         .await?
         .into_iter()
-        .filter(|(.., to)| to.split(',').any(|a| a.trim().eq_ignore_ascii_case(reader.as_str())))
+        .filter(|(.., to)| to.split(',').any(|a| READERS.same_as(reader, a.trim())))
         .map(|(at, id, _)| (at, id))
         .collect();
     let in_reply_to = hers.last().or(ours.last()).map(|(_, id)| id.clone());
@@ -158,9 +158,13 @@ async fn seen_by(txn: &Tx, case_id: i64, reader: &EmailAddress, written: &[Writt
     Ok(Seen { in_reply_to, references })
 }
 
-/// Addresses compared whole without regard to case: people write `Jane@` and `jane@`.
+/// Readers are told apart by `EmailAddress::key` with local parts compared without case
+/// (people write `Jane@` and `jane@`): who is copied is decided once per case, and an
+/// address without a key (a look-alike domain) is never taken for another.
+const READERS: LocalPartCase = LocalPartCase::Insensitive;
+
 fn same(a: &EmailAddress, b: &EmailAddress) -> bool {
-    a.as_str().eq_ignore_ascii_case(b.as_str())
+    READERS.same(a, b)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::Companies;
 use crate::agents::Directory;
 use crate::config::Config;
 use crate::domain::EmailAddress;
+use crate::mail::ParsedMessage;
 use crate::storage::entities::{case, case_participant, contact};
 
 /// A sender's standing on one case. Everyone but a stranger may add to it.
@@ -42,21 +43,42 @@ pub struct Judge<'a> {
 }
 
 impl Judge<'_> {
+    /// The standing of a message's sender: a stranger's when its From is in doubt
+    /// (`ParsedMessage::from_doubt`), whatever address it shows.
+    pub async fn standing_of_mail(
+        &self,
+        db: &impl ConnectionTrait,
+        c: &case::Model,
+        msg: &ParsedMessage,
+    ) -> Result<Standing, DbErr> {
+        match msg.trusted_from() {
+            Some(sender) => self.standing(db, c, sender).await,
+            None => Ok(Standing::Stranger),
+        }
+    }
+
     pub async fn standing(
         &self,
         db: &impl ConnectionTrait,
         c: &case::Model,
         sender: &EmailAddress,
     ) -> Result<Standing, DbErr> {
+        // Every comparison is `EmailAddress::key`'s: an address without one (a domain that
+        // does not map to ASCII cleanly) is a stranger to every case, its own included.
+        let case = self.config.intake.local_part_case;
+        if sender.key(case).is_none() {
+            return Ok(Standing::Stranger);
+        }
         if self.agents.by_address(sender).is_some() {
             return Ok(Standing::Agent);
         }
-        if let Some(company) = self.companies.of(self.config, c) {
-            if company.crm_email.as_ref().is_some_and(|crm| same(crm, sender)) {
+        let company = self.companies.of(self.config, c);
+        if let Some(company) = company {
+            if company.crm_email.as_ref().is_some_and(|crm| case.same(crm, sender)) {
                 return Ok(Standing::Crm);
             }
             let member = super::config_member(self.config, sender).is_some_and(|m| m.slug == company.slug);
-            if member || company.domains.iter().any(|d| d.eq_ignore_ascii_case(sender.domain())) {
+            if member || company.domains.iter().any(|d| sender.at_domain(d)) {
                 return Ok(Standing::Colleague);
             }
         }
@@ -65,7 +87,7 @@ impl Judge<'_> {
         }
         if let Some(contact_id) = c.contact_id
             && let Some(ct) = contact::Entity::find_by_id(contact_id).one(db).await?
-            && ct.email.eq_ignore_ascii_case(sender.as_str())
+            && case.same_as(sender, &ct.email)
         {
             return Ok(Standing::Contact);
         }
@@ -74,12 +96,17 @@ impl Judge<'_> {
             .all(db)
             .await?
             .iter()
-            .any(|p| p.email.eq_ignore_ascii_case(sender.as_str()));
-        Ok(if remembered { Standing::Remembered } else { Standing::Stranger })
+            .any(|p| case.same_as(sender, &p.email));
+        if remembered {
+            return Ok(Standing::Remembered);
+        }
+        // A key member added at run time (`supportd members add`) is the company's as a
+        // configured one is; read last, so that only mail from no party costs the read.
+        if let (Some(_), Some(company_id)) = (company, c.company_id)
+            && super::is_stored_member(db, case, company_id, sender).await?
+        {
+            return Ok(Standing::Colleague);
+        }
+        Ok(Standing::Stranger)
     }
-}
-
-/// Addresses compared without case: `Rob@` and `rob@` are one person to a support desk.
-fn same(a: &EmailAddress, b: &EmailAddress) -> bool {
-    a.as_str().eq_ignore_ascii_case(b.as_str())
 }

@@ -81,9 +81,9 @@ async fn add(desk: &Desk, address: &EmailAddress, name: Option<String>) -> Resul
     let on_conflict = OnConflict::column(agent::Column::Email).update_columns(update).to_owned();
     agent::Entity::insert(row).on_conflict(on_conflict).exec(&desk.db).await?;
     crate::agents::fill_missing_tokens(&desk.db).await?;
-    let lower = address.as_str().to_lowercase();
+    let case = desk.config.intake.local_part_case;
     let others = agent::Entity::find().filter(agent::Column::Email.ne(address.as_str())).all(&desk.db).await?;
-    for twin in others.iter().filter(|a| a.email.to_lowercase() == lower) {
+    for twin in others.iter().filter(|a| case.same_as(address, &a.email)) {
         errln!(
             "warning: {address} and the agent {} differ only in case, which mail servers treat as one mailbox",
             twin.email

@@ -1,5 +1,6 @@
 //! `supportd held list|show|release|discard`: automated mail that threaded to no case.
 
+use crate::cases::MemberError;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -90,10 +91,11 @@ fn refused(id: i64, e: &HeldError) -> Exit {
         | HeldError::NotForReport { .. }
         | HeldError::Stored(_)
         | HeldError::NotOfCompany { .. }
-        | HeldError::MemberOfNothing => Exit::Usage,
+        | HeldError::MemberOfNothing
+        | HeldError::Member(MemberError::NoKey(_)) => Exit::Usage,
         HeldError::NoMailbox { .. } => Exit::Config,
         HeldError::StillFails { .. } => Exit::DataErr,
-        HeldError::Ingest(_) | HeldError::Database(_) => {
+        HeldError::Ingest(_) | HeldError::Database(_) | HeldError::Member(MemberError::Db(_)) => {
             errln!("held #{id} is unchanged; try again");
             Exit::TempFail
         }

@@ -62,10 +62,11 @@ async fn change(desk: &Desk, slug: &str, address: &EmailAddress, add: bool) -> E
         errln!("error: no [[company]] has slug {slug:?}");
         return Exit::Usage;
     };
+    let case = desk.config.intake.local_part_case;
     let result = if add {
-        cases::add_member(&desk.db, id, address, desk.now()).await
+        cases::add_member(&desk.db, case, id, address, desk.now()).await
     } else {
-        cases::remove_member(&desk.db, id, address).await
+        cases::remove_member(&desk.db, case, id, address).await.map_err(cases::MemberError::from)
     };
     match (result, add) {
         (Ok(true), true) => outln!("{address} is now a key member of {slug}"),
@@ -75,7 +76,11 @@ async fn change(desk: &Desk, slug: &str, address: &EmailAddress, add: bool) -> E
             errln!("error: {address} is no member of {slug} added with `members add` (see `members list`)");
             return Exit::Usage;
         }
-        (Err(e), _) => return fail(&AppError::Database(e)),
+        (Err(e @ cases::MemberError::NoKey(_)), _) => {
+            errln!("error: {e}");
+            return Exit::Usage;
+        }
+        (Err(cases::MemberError::Db(e)), _) => return fail(&AppError::Database(e)),
     }
     Exit::Ok
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::domain::{CaseTag, CaseType, EmailAddress, Severity};
+use crate::domain::{CaseTag, CaseType, EmailAddress, LocalPartCase, Severity};
 pub use crate::sla::WarnPoint;
 use crate::sla::{BusinessCalendar, SlaPolicy};
 
@@ -54,6 +54,8 @@ pub struct IntakeConfig {
     pub error_categories: Vec<String>,
     /// Who may open a case by writing in (a mailbox may say otherwise).
     pub who_may_open: WhoMayOpen,
+    /// How every trust decision compares local parts (`EmailAddress::key`).
+    pub local_part_case: LocalPartCase,
 }
 
 /// Who may open a new case. Replies on a case from its parties are never refused.

@@ -67,6 +67,20 @@ impl Problems {
         text.parse().map_err(|e: T::Err| self.push(key, e.to_string())).ok()
     }
 
+    /// An address that trust decisions compare (an agent's, a team's, a CRM's): one whose
+    /// domain does not map to ASCII cleanly would match no one (`EmailAddress::key`).
+    pub fn address(&mut self, key: &str, value: Option<&str>) -> Option<crate::domain::EmailAddress> {
+        let address: crate::domain::EmailAddress = self.require(key, value)?;
+        if crate::domain::ascii_domain(address.domain()).is_none() {
+            let why = format!(
+                "the domain of {address} does not map to ASCII cleanly (IDNA UTS-46), so it would match no one"
+            );
+            self.push(key, why);
+            return None;
+        }
+        Some(address)
+    }
+
     /// An integer that must lie in `lo..=hi`.
     pub fn in_range(&mut self, key: &str, value: Option<i64>, lo: i64, hi: i64, default: i64) -> i64 {
         match value {

@@ -72,6 +72,7 @@ pub struct RawIntake {
     pub ack_limit_per_hour: Option<i64>,
     pub error_categories: Option<Vec<String>>,
     pub who_may_open: Option<String>,
+    pub local_part_case: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::model::{AgentConfig, CompanyConfig, MailboxConfig};
 use super::raw::Unknown;
 use super::{Problem, Problems};
-use crate::domain::{CaseType, EmailAddress, Severity};
+use crate::domain::{CaseType, EmailAddress, LocalPartCase, Severity};
 
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -119,7 +119,7 @@ fn route(p: &mut Problems, warnings: &mut Vec<Problem>, key: &str, r: &RawRoute,
     });
     let mut agent = |name: &str, value: &str| -> Option<EmailAddress> {
         let address = value.parse::<EmailAddress>().map_err(|e| p.push(format!("{key}.{name}"), e.to_string())).ok()?;
-        if !known.agents.iter().any(|a| a.email.as_str().eq_ignore_ascii_case(address.as_str())) {
+        if !known.agents.iter().any(|a| LocalPartCase::Insensitive.same(&a.email, &address)) {
             warnings.push(Problem {
                 key: format!("{key}.{name}"),
                 message: format!("{address} is no [[agent]] here; it works only once added with `supportd agents add`"),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::Problems;
 use super::model::{AgentConfig, MailboxConfig};
 use super::raw::Unknown;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TeamConfig {
@@ -23,9 +23,10 @@ pub struct TeamConfig {
 }
 
 impl TeamConfig {
-    /// Whether `sender` writes for the team: its address or one of its members.
-    pub fn speaks_for(&self, sender: &EmailAddress) -> bool {
-        self.address == *sender || self.members.contains(sender)
+    /// Whether `sender` writes for the team: its address or one of its members, compared as
+    /// every address is (`EmailAddress::key`: `ENGINEERING@EXAMPLE.COM` is the team).
+    pub fn speaks_for(&self, sender: &EmailAddress, case: LocalPartCase) -> bool {
+        std::iter::once(&self.address).chain(&self.members).any(|a| case.same(a, sender))
     }
 
     /// The team as a sentence names it: "the Hosting team" for a title that says it is a
@@ -57,27 +58,35 @@ pub struct Ours<'a> {
     pub agents: &'a [AgentConfig],
     /// `[agents] notify = "team@…"`: where the agents read their notifications.
     pub agents_address: Option<&'a EmailAddress>,
+    /// `[intake] local_part_case`.
+    pub case: LocalPartCase,
 }
 
 impl Ours<'_> {
     /// Why mail from or to `address` would be read as the desk's or an agent's, if it would.
     fn claims(&self, address: &EmailAddress) -> Option<String> {
         let ours = self.mailboxes.iter().map(|m| &m.address).chain(self.outbound_from);
-        if let Some(own) = ours.into_iter().find(|own| same_mailbox(own, address)) {
+        if let Some(own) = ours.into_iter().find(|own| same_mailbox(own, address, self.case)) {
             return Some(format!("{address} is a support address ({own}): escalations would come back to the desk"));
         }
-        if self.agents_address == Some(address) {
+        if self.agents_address.is_some_and(|a| self.case.same(a, address)) {
             return Some(format!("{address} is where the agents are notified ([agents] notify)"));
         }
-        let agent = self.agents.iter().find(|a| a.email == *address || a.aliases.contains(address));
+        let agent = self
+            .agents
+            .iter()
+            .find(|a| std::iter::once(&a.email).chain(&a.aliases).any(|x| self.case.same(x, address)));
         agent.map(|a| format!("{address} is agent {}'s address: the team's answers would be read as theirs", a.name))
     }
 }
 
 /// `support+x@example.com` is delivered to `support@example.com`.
-fn same_mailbox(own: &EmailAddress, address: &EmailAddress) -> bool {
-    let base = |a: &EmailAddress| a.local_part().split('+').next().unwrap_or_default().to_ascii_lowercase();
-    own.domain() == address.domain() && base(own) == base(address)
+fn same_mailbox(own: &EmailAddress, address: &EmailAddress, case: LocalPartCase) -> bool {
+    let base = |a: &EmailAddress| {
+        let local = a.local_part().split('+').next().unwrap_or_default();
+        format!("{local}@{}", a.domain()).parse::<EmailAddress>().ok()
+    };
+    matches!((base(own), base(address)), (Some(x), Some(y)) if case.same(&x, &y))
 }
 
 pub fn teams(p: &mut Problems, raw: &[RawTeam], ours: &Ours<'_>) -> Vec<TeamConfig> {
@@ -89,7 +98,8 @@ pub fn teams(p: &mut Problems, raw: &[RawTeam], ours: &Ours<'_>) -> Vec<TeamConf
             p.push(format!("{key}.name"), format!("another [[team]] is named {:?}", team.name));
             continue;
         }
-        let shared = out.iter().find(|o| o.speaks_for(&team.address) || team.members.iter().any(|m| o.speaks_for(m)));
+        let speaks = |o: &TeamConfig, a: &EmailAddress| o.speaks_for(a, ours.case);
+        let shared = out.iter().find(|o| speaks(o, &team.address) || team.members.iter().any(|m| speaks(o, m)));
         if let Some(other) = shared {
             let why = format!("shares an address with team {:?}: an answer could not be told apart", other.name);
             p.push(key, why);
@@ -115,7 +125,7 @@ fn team(p: &mut Problems, key: &str, t: &RawTeam, ours: &Ours<'_>) -> Option<Tea
         }
     };
     let mut checked = |field: String, text: Option<&str>| -> Option<EmailAddress> {
-        let address: EmailAddress = p.require(&field, text)?;
+        let address = p.address(&field, text)?;
         match ours.claims(&address) {
             Some(why) => {
                 p.push(field, why);
@@ -172,10 +182,13 @@ mod tests {
     #[test]
     fn plus_addresses_of_a_support_address_are_ours() {
         let own: EmailAddress = "support@example.com".parse().unwrap();
-        assert!(same_mailbox(&own, &"support+hosting@example.com".parse().unwrap()));
-        assert!(same_mailbox(&own, &"Support@EXAMPLE.com".parse().unwrap()));
-        assert!(!same_mailbox(&own, &"hosting@example.com".parse().unwrap()));
-        assert!(!same_mailbox(&own, &"support@hosting.example.com".parse().unwrap()));
+        let same = |a: &str| same_mailbox(&own, &a.parse().unwrap(), LocalPartCase::Insensitive);
+        assert!(same("support+hosting@example.com"));
+        assert!(same("Support@EXAMPLE.com"));
+        assert!(!same("hosting@example.com"));
+        assert!(!same("support@hosting.example.com"));
+        assert!(!same("support@ex\u{212A}ample.com"), "a Kelvin sign is not a k");
+        assert!(!same_mailbox(&own, &"Support@example.com".parse().unwrap(), LocalPartCase::Exact));
     }
 
     #[test]

@@ -437,9 +437,11 @@ title = "Account management"
     .unwrap();
     let hosting = c.team("hosting").unwrap();
     assert_eq!(hosting.title, "Hosting team");
-    assert!(hosting.speaks_for(&"ops-lead@example.com".parse().unwrap()));
-    assert!(hosting.speaks_for(&"hosting@example.com".parse().unwrap()));
-    assert!(!hosting.speaks_for(&"accounts@example.com".parse().unwrap()));
+    let speaks = |a: &str| hosting.speaks_for(&a.parse().unwrap(), c.intake.local_part_case);
+    assert!(speaks("ops-lead@example.com"));
+    assert!(speaks("hosting@example.com"));
+    assert!(speaks("HOSTING@EXAMPLE.COM"), "compared as every address is");
+    assert!(!speaks("accounts@example.com"));
     assert_eq!(c.team("account").unwrap().title, "Account management");
     assert!(c.team("nowhere").is_none());
 }
@@ -509,4 +511,22 @@ fn held_notify_takes_one_address_or_a_list_and_names_a_bad_one() {
         p.iter().any(|p| p.starts_with("agents.held_notify[2]: support@example.com is a support mailbox")),
         "{p:?}"
     );
+}
+
+#[test]
+fn addresses_that_could_match_no_one_are_refused_by_key() {
+    assert_eq!(load(MINIMAL).unwrap().intake.local_part_case, crate::domain::LocalPartCase::Insensitive);
+    let exact = load(&format!("[intake]\nlocal_part_case = \"exact\"\n{MINIMAL}")).unwrap();
+    assert_eq!(exact.intake.local_part_case, crate::domain::LocalPartCase::Exact);
+    let found = problems(&format!(
+        "[intake]\nlocal_part_case = \"sometimes\"\n{MINIMAL}\n[[agent]]\nemail = \"bob@\u{212A}iwi.example\"\n\
+         [[company]]\nname = \"Kiwi\"\ndomains = [\"\u{212A}iwi.example\", \"KIWI.example\"]\n\
+         members = [\"*@\u{FF4B}iwi.example\", \"Jane@kiwi.example\"]\ncrm_email = \"carol@\u{212A}iwi.example\"\n"
+    ));
+    let named = |key: &str| found.iter().any(|p| p.starts_with(key));
+    assert!(named("intake.local_part_case"), "{found:?}");
+    assert!(named("agent[0].email") && named("company[0].crm_email"), "{found:?}");
+    assert!(named("company[0].domains[0]") && !named("company[0].domains[1]"), "{found:?}");
+    assert!(named("company[0].members[0]") && !named("company[0].members[1]"), "{found:?}");
+    assert!(found.iter().all(|p| !p.contains("members[1]")), "a member is kept as written: {found:?}");
 }

@@ -11,7 +11,7 @@ use super::cron::CronSchedule;
 use super::model::*;
 use super::raw::*;
 use super::{Problem, Problems, secret};
-use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, Severity};
+use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, LocalPartCase, Severity};
 use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
 
 /// The configuration, or every problem found together with the warnings.
@@ -47,6 +47,7 @@ pub fn validate(
             super::Notify::Team(address) => Some(address),
             _ => None,
         },
+        case: intake.local_part_case,
     };
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
@@ -142,6 +143,7 @@ fn intake(p: &mut Problems, raw: &RawIntake) -> IntakeConfig {
         ack_limit_per_hour: p.in_range("intake.ack_limit_per_hour", raw.ack_limit_per_hour, 1, 10_000, 10) as u32,
         error_categories: raw.error_categories.clone().unwrap_or_default(),
         who_may_open: p.parse("intake.who_may_open", raw.who_may_open.as_deref(), WhoMayOpen::Anyone),
+        local_part_case: p.parse("intake.local_part_case", raw.local_part_case.as_deref(), LocalPartCase::Insensitive),
     }
 }
 
@@ -530,13 +532,13 @@ fn agents(p: &mut Problems, raw: &[RawAgent]) -> Vec<AgentConfig> {
     for (i, a) in raw.iter().enumerate() {
         let key = format!("agent[{i}]");
         p.unknown_keys(&key, &a.unknown);
-        let email = p.require::<EmailAddress>(&format!("{key}.email"), a.email.as_deref());
+        let email = p.address(&format!("{key}.email"), a.email.as_deref());
         let aliases = a
             .aliases
             .iter()
             .flatten()
             .enumerate()
-            .filter_map(|(j, s)| p.require(&format!("{key}.aliases[{j}]"), Some(s)))
+            .filter_map(|(j, s)| p.address(&format!("{key}.aliases[{j}]"), Some(s)))
             .collect();
         if let Some(email) = email {
             let name = a.name.clone().unwrap_or_else(|| email.local_part().to_owned());
@@ -579,11 +581,17 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
         }
         let mut domains = Vec::new();
         for (j, d) in c.domains.iter().flatten().enumerate() {
-            let domain = d.trim().trim_start_matches('@').to_lowercase();
-            if let Some(first) = owners.insert(domain.clone(), i) {
+            let domain = d.trim().trim_start_matches('@');
+            // Compared in IDNA ASCII (`EmailAddress::at_domain`); kept as written.
+            let Some(ascii) = crate::domain::ascii_domain(domain) else {
+                let why = format!("{domain:?} does not map to ASCII cleanly (IDNA UTS-46), so it would match no one");
+                p.push(format!("{key}.domains[{j}]"), why);
+                continue;
+            };
+            if let Some(first) = owners.insert(ascii, i) {
                 p.push(format!("{key}.domains[{j}]"), format!("{domain:?} already belongs to company[{first}]"));
             }
-            domains.push(domain);
+            domains.push(if domain.is_ascii() { domain.to_ascii_lowercase() } else { domain.to_owned() });
         }
         out.push(CompanyConfig {
             name,
@@ -591,8 +599,8 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
             domains,
             time_zone: time_zone(p, &format!("{key}.time_zone"), c.time_zone.as_deref()),
             crm_name: c.crm_name.clone(),
-            crm_email: c.crm_email.as_deref().and_then(|e| p.require(&format!("{key}.crm_email"), Some(e))),
-            csm_email: c.csm_email.as_deref().and_then(|e| p.require(&format!("{key}.csm_email"), Some(e))),
+            crm_email: c.crm_email.as_deref().and_then(|e| p.address(&format!("{key}.crm_email"), Some(e))),
+            csm_email: c.csm_email.as_deref().and_then(|e| p.address(&format!("{key}.csm_email"), Some(e))),
             members: members(p, &key, c.members.as_deref().unwrap_or_default()),
             notes: c.notes.clone().unwrap_or_default(),
             budget_hours: non_negative(p, &format!("{key}.budget_hours"), c.budget_hours).unwrap_or(0.0),
@@ -603,19 +611,25 @@ fn companies(p: &mut Problems, raw: &[RawCompany]) -> Vec<CompanyConfig> {
     out
 }
 
-/// `jane@acme.example` or `*@acme.example`, kept lower-case.
+/// `jane@acme.example` or `*@acme.example`, kept as written and compared by
+/// `EmailAddress::key` (`cases::config_member`): one that could match no one is refused.
 fn members(p: &mut Problems, key: &str, raw: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (j, m) in raw.iter().enumerate() {
-        let member = m.trim().to_lowercase();
+        let member = m.trim().to_owned();
         let ok = match member.strip_prefix("*@") {
-            Some(domain) => !domain.is_empty() && !domain.contains(['@', '*']),
-            None => member.parse::<EmailAddress>().is_ok(),
+            Some(domain) => crate::domain::ascii_domain(domain).is_some(),
+            None => member.parse::<EmailAddress>().is_ok_and(|a| crate::domain::ascii_domain(a.domain()).is_some()),
         };
         if ok {
             out.push(member);
         } else {
-            p.push(format!("{key}.members[{j}]"), format!("expected an address or \"*@domain\", got {m:?}"));
+            p.push(
+                format!("{key}.members[{j}]"),
+                format!(
+                    "expected an address or \"*@domain\", got {m:?} (a domain must map to ASCII cleanly: IDNA UTS-46)"
+                ),
+            );
         }
     }
     out

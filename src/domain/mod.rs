@@ -16,7 +16,7 @@ pub use case_tag::CaseTag;
 pub use case_type::CaseType;
 pub use channel::Channel;
 pub use duration::{BusinessDuration, MAX_WORK_MINUTES, WorkTime};
-pub use email_address::EmailAddress;
+pub use email_address::{AddressKey, EmailAddress, LocalPartCase, ascii_domain, same_domain};
 pub use priority::Priority;
 pub use severity::Severity;
 pub use status::Status;

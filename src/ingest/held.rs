@@ -37,6 +37,8 @@ pub enum HeldError {
     NoCase(crate::domain::CaseNumber),
     #[error("--add-member needs a company: name one with --company, or the sender's domain must be a company's")]
     MemberOfNothing,
+    #[error(transparent)]
+    Member(#[from] crate::cases::MemberError),
     #[error("held message #{id} could not be released: {reason}")]
     StillFails { id: i64, reason: String },
     #[error(transparent)]
@@ -126,11 +128,17 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
     vouched_for(desk, &row, &options, sender.as_ref()).await?;
     let member_of = match (&options.company, &sender) {
         (Some(slug), _) => desk.config.company(slug),
-        (None, Some(s)) => crate::cases::company_config_for(&desk.config, s, None, false),
+        (None, Some(s)) => crate::cases::company_config_for(&desk.config, Some(s), None, false),
         (None, None) => None,
     };
     if options.add_member && (member_of.is_none() || sender.is_none()) {
         return Err(HeldError::MemberOfNothing);
+    }
+    // Checked before anything is released: a member who could never be matched is refused.
+    if let Some(s) =
+        sender.as_ref().filter(|s| options.add_member && s.key(desk.config.intake.local_part_case).is_none())
+    {
+        return Err(crate::cases::MemberError::NoKey(s.clone()).into());
     }
     let mailbox = desk
         .config
@@ -177,11 +185,11 @@ pub async fn release(desk: &Desk, id: i64, options: ReleaseOptions) -> Result<Ou
         && let (Some(company), Some(sender)) = (member_of, &sender)
     {
         let company_id =
-            crate::cases::company_for_sender(&desk.db, desk, sender, Some(&company.slug), true, desk.now())
+            crate::cases::company_for_sender(&desk.db, desk, Some(sender), Some(&company.slug), true, desk.now())
                 .await?
                 .map(|(id, _)| id)
                 .ok_or(HeldError::MemberOfNothing)?;
-        crate::cases::add_member(&desk.db, company_id, sender, desk.now()).await?;
+        crate::cases::add_member(&desk.db, desk.config.intake.local_part_case, company_id, sender, desk.now()).await?;
     }
     settle(&desk.db, id, State::Released, case_id, desk.now()).await?;
     Ok(outcome)

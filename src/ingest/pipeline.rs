@@ -220,7 +220,7 @@ impl BatchMemo {
             .collect();
         senders.sort();
         senders.dedup();
-        let agents = Directory::load(txn).await?;
+        let agents = Directory::load(txn, desk.config.intake.local_part_case).await?;
         let mut contacts = cases::contacts_by_email(txn, &senders).await?;
         let new = new_customers(desk, &agents, &contacts, batch, prepared);
         contacts.extend(cases::add_contacts(txn, &new, now).await?);
@@ -275,18 +275,19 @@ fn new_customers(
     let mut new = Vec::new();
     for (inc, p) in batch.iter().zip(prepared) {
         let Prepared::Parsed(msg, _, automated) = p else { continue };
-        let sender = &msg.from.address;
+        // Mail whose From is in doubt takes its own path (a stranger's, with no company).
+        let Some(sender) = msg.trusted_from() else { continue };
         let anyone = inc.mailbox.who_may_open.unwrap_or(cfg.intake.who_may_open) == WhoMayOpen::Anyone;
         if !anyone
             || known.contains_key(sender)
             || agents.by_address(sender).is_some()
-            || cfg.teams.iter().any(|t| t.speaks_for(sender))
+            || cfg.teams.iter().any(|t| t.speaks_for(sender, cfg.intake.local_part_case))
             || automated.is_some()
             || !seen.insert(sender.clone())
         {
             continue;
         }
-        let company = cases::company_config_for(cfg, sender, inc.mailbox.default_company.as_deref(), false);
+        let company = cases::company_config_for(cfg, Some(sender), inc.mailbox.default_company.as_deref(), false);
         let company_id = match company {
             Some(c) => match desk.company_ids.get(&c.slug) {
                 Some(id) => Some(*id),
@@ -583,7 +584,9 @@ async fn store(
         // `BatchMemo::load` counted every sender of the batch.
         recent_acks: memo.recent_acks.get(&ack_key(sender)).copied().unwrap_or_default(),
     };
-    let agent = memo.agents.by_address(sender);
+    // The trust decisions: who the sender is (an agent, a team, a CRM) is read only from a
+    // From that can be believed; any other mail is a stranger's (`ParsedMessage::from_doubt`).
+    let agent = msg.trusted_from().and_then(|s| memo.agents.by_address(s));
     if let Some(request) = report_request_in(desk, inc, msg, automated, agent.is_some()) {
         return Ok((report_request(txn, desk, &email, request).await?, Learnt::default()));
     }
@@ -632,7 +635,7 @@ fn report_request_in(
     if automated.is_some() || inc.released.is_some() {
         return None;
     }
-    let reporter = is_reporter(&desk.config, &msg.from.address);
+    let reporter = msg.trusted_from().is_some_and(|s| is_reporter(&desk.config, s));
     parse(&msg.text_body).filter(|r| reporter || (r.is_ok() && !agent))
 }
 
@@ -682,7 +685,7 @@ async fn report_request(
 async fn crm_reply(txn: &Tx, desk: &Desk, email: &intake::Email<'_>) -> Result<Option<Outcome>, StoreError> {
     use crate::reports::crm_reply::{CrmMail, classify, pass_on};
     let msg = email.msg;
-    if !crate::reports::request::is_reporter(&desk.config, &msg.from.address) {
+    if !msg.trusted_from().is_some_and(|s| crate::reports::request::is_reporter(&desk.config, s)) {
         return Ok(None);
     }
     // A reply on a case (an alert, an account escalation's brief) belongs to the case.

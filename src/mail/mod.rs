@@ -4,6 +4,7 @@
 
 mod parse;
 mod preview;
+mod sender;
 
 pub use parse::{Attachment, ParseError, ParsedMessage, Party, parse};
 pub use preview::{AttachmentLine, Preview, headers as preview_headers, preview};

@@ -25,6 +25,9 @@ pub struct ParsedMessage {
     pub in_reply_to: Vec<String>,
     pub references: Vec<String>,
     pub from: Party,
+    /// Why `from` cannot be taken for the sender (two From headers, a From naming two
+    /// mailboxes): such mail is a stranger's, whatever address it shows (`trusted_from`).
+    pub from_doubt: Option<String>,
     pub to: Vec<Party>,
     pub cc: Vec<Party>,
     pub subject: String,
@@ -72,6 +75,7 @@ impl ParsedMessage {
             in_reply_to: Vec::new(),
             references: Vec::new(),
             from,
+            from_doubt: None,
             to: Vec::new(),
             cc: Vec::new(),
             subject: crate::domain::text::one_line(subject),
@@ -89,6 +93,12 @@ impl ParsedMessage {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The sender for a trust decision (an agent, a team, a CRM, a key member, a party of a
+    /// case): `None` when the From cannot be taken for the sender (`from_doubt`).
+    pub fn trusted_from(&self) -> Option<&EmailAddress> {
+        self.from_doubt.is_none().then_some(&self.from.address)
     }
 }
 
@@ -112,12 +122,13 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
             (field_name(raw, h), unfold(&String::from_utf8_lossy(bytes)))
         })
         .collect();
-    let from = msg
-        .from()
-        .and_then(parties_of)
-        .and_then(|list| list.into_iter().next())
-        .or_else(|| mail_system_sender(&msg, &headers))
-        .ok_or_else(|| ParseError::NoSender(header_text(&headers, "from")))?;
+    let (from, from_doubt) = match super::sender::sender(&msg, &headers) {
+        Some(found) => found,
+        None => (
+            mail_system_sender(&msg, &headers).ok_or_else(|| ParseError::NoSender(header_text(&headers, "from")))?,
+            None,
+        ),
+    };
     let message_id = msg.message_id().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let text_body = (0..msg.text_body_count()).filter_map(|i| msg.body_text(i)).collect::<Vec<_>>().join("\n");
     let html_body = msg.body_html(0).filter(|_| msg.html_body_count() > 0).map(|s| s.into_owned());
@@ -151,8 +162,9 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         from,
-        to: msg.to().and_then(parties_of).unwrap_or_default(),
-        cc: msg.cc().and_then(parties_of).unwrap_or_default(),
+        from_doubt,
+        to: msg.to().and_then(|a| parties_of(a, None)).unwrap_or_default(),
+        cc: msg.cc().and_then(|a| parties_of(a, None)).unwrap_or_default(),
         subject: subject(&msg, raw),
         text_body,
         html_body,
@@ -383,7 +395,7 @@ fn field_name(raw: &[u8], h: &mail_parser::Header<'_>) -> String {
     name
 }
 
-fn header_text(headers: &[(String, String)], name: &str) -> String {
+pub(super) fn header_text(headers: &[(String, String)], name: &str) -> String {
     headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
@@ -391,10 +403,15 @@ fn unfold(value: &str) -> String {
     value.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-fn parties_of(address: &Address<'_>) -> Option<Vec<Party>> {
+/// The parties of an address header; `raw` (the header as written) lets a bare quoted local
+/// part be read back (`super::sender::quoted_local_part`).
+pub(super) fn parties_of(address: &Address<'_>, raw: Option<&str>) -> Option<Vec<Party>> {
     let list: Vec<Party> = address
         .iter()
         .filter_map(|a| {
+            if let Some(party) = raw.and_then(|raw| super::sender::quoted_local_part(a, raw)) {
+                return Some(party);
+            }
             let address = a.address()?.parse::<EmailAddress>().ok()?;
             // An encoded word may decode to CR LF: a name is one line from here on.
             let name = a.name().map(crate::domain::text::phrase).filter(|n| !n.is_empty());

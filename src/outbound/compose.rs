@@ -105,17 +105,28 @@ fn mailbox(name: Option<&str>, address: &EmailAddress) -> Result<Mailbox, Compos
 /// RFC 5321 does not (`jane.@acme.example`, a 300-character local part), and mail to those
 /// is skipped with this reason rather than failing the message that caused it.
 pub fn sendable(address: &EmailAddress) -> Result<(), String> {
-    // Read back as we read any address, it must be itself: `Σ@İ` reaches us with its domain
-    // lower-cased by Unicode rules to `i` + U+0307, which no reader takes for an address, so
-    // the mail would reach no one (issue 27 refuses such domains for every trust decision).
+    // Read back as we read any address, it must be itself.
     if address.as_str().parse::<EmailAddress>().is_err() {
         return Err(format!("the address {address} cannot be sent to (it does not read back as an address)"));
     }
-    address
+    // A domain that does not map to ASCII cleanly (a Kelvin sign for a `k`, `İ`) is refused
+    // for every trust decision, and mail to it too: a relay that maps it would deliver to the
+    // very domain it imitates.
+    if crate::domain::ascii_domain(address.domain()).is_none() {
+        return Err(format!("the address {address} cannot be sent to (its domain does not map to ASCII cleanly)"));
+    }
+    let parsed = address
         .as_str()
         .parse::<lettre::Address>()
+        .map_err(|e| format!("the address {address} cannot be sent to ({e})"))?;
+    // lettre takes a quoted local part holding `@ : [ ]` (`"a@b:c"@example.com`) but cannot
+    // read it back from the header it writes, and then builds no envelope: the message
+    // would fail to compose, and with it whatever caused it.
+    Mailbox::new(None, parsed)
+        .to_string()
+        .parse::<Mailbox>()
         .map(|_| ())
-        .map_err(|e| format!("the address {address} cannot be sent to ({e})"))
+        .map_err(|e| format!("the address {address} cannot be sent to (its quoted local part cannot be carried: {e})"))
 }
 
 /// Text for a body part: line ends made CRLF and control characters other than tab dropped,

@@ -2,7 +2,7 @@
 //! supportd's own messages. Such mail joins the case it threads to and changes nothing; mail
 //! that threads to no case is held (`cases::intake`). This says what it is and why.
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 use crate::mail::ParsedMessage;
 pub use crate::storage::entities::held_mail::Kind;
 
@@ -65,7 +65,7 @@ fn kind_of(msg: &ParsedMessage, own: &[EmailAddress]) -> Kind {
     {
         return Kind::Spam;
     }
-    if own.iter().any(|a| a.as_str().eq_ignore_ascii_case(&sender)) {
+    if is_own(own, &msg.from.address) {
         return Kind::OwnMail;
     }
     Kind::NoReply
@@ -143,13 +143,19 @@ pub fn no_ack_reason(msg: &ParsedMessage, own: &[EmailAddress], no_reply_pattern
     if MAIL_SYSTEMS.contains(&local.as_str()) {
         return Some(format!("sender {sender} is a mail system"));
     }
-    if own.iter().any(|a| a.as_str().eq_ignore_ascii_case(sender.as_str())) {
+    if is_own(own, sender) {
         return Some(format!("sender {sender} is supportd's own address"));
     }
     no_reply_patterns
         .iter()
         .find(|p| glob_match(&p.to_ascii_lowercase(), &sender.as_str().to_ascii_lowercase()))
         .map(|p| format!("sender {sender} matches no-reply pattern {p:?}"))
+}
+
+/// Whether `sender` is one of our own addresses, by `EmailAddress::key` with local parts
+/// compared without case: taking a look-alike for ours would only hold back its ack.
+fn is_own(own: &[EmailAddress], sender: &EmailAddress) -> bool {
+    own.iter().any(|a| LocalPartCase::Insensitive.same(a, sender))
 }
 
 /// Local parts of the mail system's own senders (and of their return paths).

@@ -43,15 +43,17 @@ impl Stranger {
     }
 }
 
-/// `Victim+7@One.Example` as `victim@one.example`: one mailbox, however tagged. Lower case
-/// by Unicode rules, so look-alikes fold together too (for a cap, folding more only holds
-/// back more). Named for this use alone: the desk's one address comparison (IDNA domains,
-/// issue 27) may take its place.
+/// `Victim+7@One.Example` as `victim@one.example`: one mailbox, however tagged, compared as
+/// every address is (`EmailAddress::key`, local part without case: for a cap, folding more
+/// only holds back more). An address without a key is never sent to (`outbound::sendable`);
+/// it folds by Unicode lower case so that it is still counted.
 pub fn folded_for_caps(address: &EmailAddress) -> (String, String) {
-    let local = address.local_part();
+    let key = address
+        .key(crate::domain::LocalPartCase::Insensitive)
+        .map_or_else(|| address.as_str().to_lowercase(), |k| k.as_str().to_owned());
+    let (local, domain) = key.rsplit_once('@').unwrap_or((key.as_str(), ""));
     let local = local.split_once('+').map_or(local, |(base, _)| base);
-    let domain = address.domain().to_lowercase();
-    (format!("{}@{domain}", local.to_lowercase()), domain)
+    (format!("{local}@{domain}"), domain.to_owned())
 }
 
 /// Whether mail to `to` may go now: `Ok` with how the row is to be marked, or `Err` with why
@@ -138,5 +140,8 @@ mod tests {
         assert_eq!(folded("victim@one.example"), victim);
         assert_eq!(folded("other@one.example").1, "one.example");
         assert_ne!(folded("victim7@one.example"), victim);
+        let idna = ("victim@xn--bcher-kva.example".to_owned(), "xn--bcher-kva.example".to_owned());
+        assert_eq!(folded("Victim+1@BÜCHER.example"), idna);
+        assert_eq!(folded("victim+2@xn--bcher-kva.example"), idna);
     }
 }

@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 use super::{ReportError, record_sent};
 use crate::config::Config;
 use crate::desk::Desk;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 use crate::mail::ParsedMessage;
 use crate::outbound::{Composed, new_message_id, queue_mail};
 use crate::storage::Tx;
@@ -68,7 +68,9 @@ async fn company_answered(txn: &Tx, config: &Config, msg: &ParsedMessage) -> Res
     {
         return Ok(Some(rows.swap_remove(i)));
     }
-    let Some(subject) = answered_mail(txn, msg, sender).await? else { return Ok(None) };
+    let Some(subject) = answered_mail(txn, msg, sender, config.intake.local_part_case).await? else {
+        return Ok(None);
+    };
     // A CRM of several companies: the mail answered names its company in the subject.
     let named = rows.iter().position(|r| subject.contains(&r.name));
     Ok(match (named, rows.len()) {
@@ -80,7 +82,12 @@ async fn company_answered(txn: &Tx, config: &Config, msg: &ParsedMessage) -> Res
 
 /// The subject of the report, budget or how-to mail to `sender` that `msg` names in
 /// In-Reply-To or References, if any.
-async fn answered_mail(txn: &Tx, msg: &ParsedMessage, sender: &EmailAddress) -> Result<Option<String>, DbErr> {
+async fn answered_mail(
+    txn: &Tx,
+    msg: &ParsedMessage,
+    sender: &EmailAddress,
+    case: LocalPartCase,
+) -> Result<Option<String>, DbErr> {
     // Bounded: a hostile References header may list thousands of ids.
     let ids: Vec<&str> =
         msg.in_reply_to.iter().chain(msg.references.iter().rev()).take(50).map(String::as_str).collect();
@@ -94,8 +101,7 @@ async fn answered_mail(txn: &Tx, msg: &ParsedMessage, sender: &EmailAddress) -> 
         .filter(outbox::Column::Kind.is_in(ANSWERABLE))
         .all(txn)
         .await?;
-    let to_sender =
-        |row: &outbox::Model| row.envelope_to.split(',').any(|a| a.trim().eq_ignore_ascii_case(sender.as_str()));
+    let to_sender = |row: &outbox::Model| row.envelope_to.split(',').any(|a| case.same_as(sender, a.trim()));
     Ok(sent.into_iter().find(to_sender).map(|row| row.subject))
 }
 
@@ -164,7 +170,7 @@ pub async fn release(
 /// Who hears of it, as `[agents] notify` says for a new case: each active agent, the team
 /// address, or nobody.
 async fn recipients(txn: &Tx, cfg: &Config) -> Result<Vec<(Option<String>, EmailAddress)>, DbErr> {
-    let agents = crate::agents::Directory::load(txn).await?;
+    let agents = crate::agents::Directory::load(txn, cfg.intake.local_part_case).await?;
     Ok(crate::agents::listeners(&cfg.agent_desk.notify, &agents).iter().filter_map(|l| l.to()).collect())
 }
 

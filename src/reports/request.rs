@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use super::{Period, ReportError, company_report, queue_report};
 use crate::config::{CompanyConfig, Config};
 use crate::desk::Desk;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, LocalPartCase};
 use crate::mail::ParsedMessage;
 use crate::storage::Tx;
 use crate::storage::entities::company;
@@ -77,19 +77,30 @@ pub fn is_reporter(config: &Config, sender: &EmailAddress) -> bool {
 
 /// The companies `sender` is the CRM or CSM of.
 pub(super) fn companies_of<'c>(config: &'c Config, sender: &EmailAddress) -> Vec<&'c CompanyConfig> {
-    config.companies.iter().filter(|c| reporter(c, sender).is_some()).collect()
+    let case = config.intake.local_part_case;
+    config.companies.iter().filter(|c| reporter_as(c, sender, case).is_some()).collect()
 }
 
-/// Who of company `c` may ask for its report, when `sender` is one (compared without case): the
-/// address and name as configured (the CSM has no name in the config). Mail to them uses these,
-/// never the sender's own display name, which anyone may write.
-pub(super) fn reporter<'c>(c: &'c CompanyConfig, sender: &EmailAddress) -> Option<(&'c EmailAddress, Option<&'c str>)> {
-    let is = |a: &EmailAddress| a.as_str().eq_ignore_ascii_case(sender.as_str());
+/// Who of company `c` may ask for its report, when `sender` is one (compared as every address
+/// is, `EmailAddress::key`): the address and name as configured (the CSM has no name in the
+/// config). Mail to them uses these, never the sender's own display name, which anyone may write.
+pub(super) fn reporter_as<'c>(
+    c: &'c CompanyConfig,
+    sender: &EmailAddress,
+    case: LocalPartCase,
+) -> Option<(&'c EmailAddress, Option<&'c str>)> {
+    let is = |a: &EmailAddress| case.same(a, sender);
     match (&c.crm_email, &c.csm_email) {
         (Some(crm), _) if is(crm) => Some((crm, c.crm_name.as_deref())),
         (_, Some(csm)) if is(csm) => Some((csm, None)),
         _ => None,
     }
+}
+
+/// `reporter_as` with local parts compared without case: for the how-to, whose sender
+/// `companies_of` has already found to be a reporter under the configured rule.
+pub(super) fn reporter<'c>(c: &'c CompanyConfig, sender: &EmailAddress) -> Option<(&'c EmailAddress, Option<&'c str>)> {
+    reporter_as(c, sender, LocalPartCase::Insensitive)
 }
 
 /// The company whose report `sender` asked for, or why they may not have it.
@@ -166,7 +177,8 @@ async fn send(
 ) -> Result<(), ReportError> {
     let (cfg, sender) = (&desk.config, &msg.from.address);
     let report = company_report(&desk.db, cfg, row, period, now).await?;
-    let name = cfg.company(&row.slug).and_then(|c| reporter(c, sender)).and_then(|(_, name)| name);
+    let case = cfg.intake.local_part_case;
+    let name = cfg.company(&row.slug).and_then(|c| reporter_as(c, sender, case)).and_then(|(_, name)| name);
     queue_report(txn, cfg, &desk.templates, row, &report, &[(name, sender)], now).await?;
     info!(company = %row.slug, period = %period.key(), to = %sender, "report sent on request");
     Ok(())

@@ -127,7 +127,7 @@ async fn recipients(desk: &Desk) -> Result<Vec<Vec<(Option<String>, EmailAddress
     if !cfg.held_notify.is_empty() {
         return Ok(vec![cfg.held_notify.iter().map(|a| (None, a.clone())).collect()]);
     }
-    let agents = crate::agents::Directory::load(&desk.db).await?;
+    let agents = crate::agents::Directory::load(&desk.db, desk.config.intake.local_part_case).await?;
     Ok(crate::agents::listeners(&cfg.notify, &agents).iter().filter_map(|l| Some(vec![l.to()?])).collect())
 }
 

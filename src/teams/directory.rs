@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
 use crate::config::{Config, TeamConfig};
+use crate::domain::LocalPartCase;
 use crate::mail::ParsedMessage;
 use crate::storage::entities::team;
 
@@ -18,13 +19,16 @@ pub struct Team {
 #[derive(Debug, Clone, Default)]
 pub struct Teams {
     teams: Vec<Team>,
+    /// `[intake] local_part_case`.
+    case: LocalPartCase,
 }
 
 impl Teams {
     /// The configured teams; one removed from the config is no team any more.
     pub async fn load(db: &impl ConnectionTrait, config: &Config) -> Result<Teams, DbErr> {
+        let case = config.intake.local_part_case;
         if config.teams.is_empty() {
-            return Ok(Teams::default());
+            return Ok(Teams { teams: Vec::new(), case });
         }
         let rows = team::Entity::find().all(db).await?;
         let teams = config
@@ -35,7 +39,7 @@ impl Teams {
                 Some(Team { config: t.clone(), token: row.token.clone() })
             })
             .collect();
-        Ok(Teams { teams })
+        Ok(Teams { teams, case })
     }
 
     pub fn named(&self, name: &str) -> Option<&Team> {
@@ -44,9 +48,11 @@ impl Teams {
 
     /// The team a message's sender speaks for (the team's address or a member). A token
     /// alone makes no one a team: it is in a Reply-To that a customer Cc'd on the team's
-    /// answer can reply to, so it only verifies the team's own people (`answer`).
+    /// answer can reply to, so it only verifies the team's own people (`answer`). Mail whose
+    /// From is in doubt is no team's.
     pub fn of_mail(&self, msg: &ParsedMessage) -> Option<&Team> {
-        self.teams.iter().find(|t| t.config.speaks_for(&msg.from.address))
+        let sender = msg.trusted_from()?;
+        self.teams.iter().find(|t| t.config.speaks_for(sender, self.case))
     }
 }
 

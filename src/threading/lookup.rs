@@ -37,14 +37,14 @@ pub async fn resolve(db: &Tx, judge: &Judge<'_>, msg: &ParsedMessage, automated:
             let because = format!("subject tag {} names no existing case", tag.render(number));
             return Ok(Thread::New { because: Some(because), linked: None });
         };
-        let standing = judge.standing(db, &c, sender).await?;
+        let standing = judge.standing_of_mail(db, &c, msg).await?;
         if standing.is_party() {
             return Ok(Thread::Existing { case: Box::new(c), standing });
         }
         return Ok(Thread::new_case(format!("sender {sender} is not a party to case {}", tag.render(number)), &c));
     }
     let Some((c, ours)) = by_reference(db, msg).await? else { return Ok(Thread::New { because: None, linked: None }) };
-    let standing = judge.standing(db, &c, sender).await?;
+    let standing = judge.standing_of_mail(db, &c, msg).await?;
     if standing.is_party() || automated && ours {
         return Ok(Thread::Existing { case: Box::new(c), standing });
     }

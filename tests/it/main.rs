@@ -5,6 +5,7 @@
 mod agent_mail;
 mod support;
 
+mod addresses;
 mod agents;
 mod auth_results_trust;
 mod backscatter;

@@ -68,12 +68,12 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
     let company_cfg = cfg.company(i.company).ok_or_else(|| ByHandError::NoCompany(i.company.to_owned()))?;
     let mailbox = cfg.mailboxes.first().ok_or(ByHandError::NoMailbox)?;
     let txn = begin_write(&desk.db).await?;
-    let agents = Directory::load(&txn).await?;
+    let agents = Directory::load(&txn, cfg.intake.local_part_case).await?;
     let by = match i.by {
         Some(who) => Some(agents.named(who).map_err(|e| ByHandError::NoAgent(who.to_owned(), e))?.clone()),
         None => None,
     };
-    let company = cases::company_for_sender(&txn, desk, i.contact, Some(&company_cfg.slug), true, now).await?;
+    let company = cases::company_for_sender(&txn, desk, Some(i.contact), Some(&company_cfg.slug), true, now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
     let known = cases::contacts_by_email(&txn, &[i.contact]).await?.remove(i.contact);
     let contact = cases::settle_contact(&txn, known, i.contact, i.name, company_id, now).await?;
@@ -139,7 +139,7 @@ pub struct Logged<'a> {
 pub async fn log_interaction(desk: &Desk, l: Logged<'_>) -> Result<(), ByHandError> {
     let (cfg, now) = (&desk.config, desk.now());
     let txn = begin_write(&desk.db).await?;
-    let agents = Directory::load(&txn).await?;
+    let agents = Directory::load(&txn, cfg.intake.local_part_case).await?;
     let subject = format!("A {} with the customer", l.channel.exchange());
     let written = Written { by: l.by, number: l.number, kind: l.channel.as_str(), subject: &subject, text: l.text };
     let OnCase { agent, case: c, mailbox, msg } = on_case(&txn, cfg, &agents, written).await?;
@@ -167,7 +167,7 @@ pub async fn update_by_hand(
 ) -> Result<&'static str, ByHandError> {
     let (cfg, now) = (&desk.config, desk.now());
     let txn = begin_write(&desk.db).await?;
-    let agents = Directory::load(&txn).await?;
+    let agents = Directory::load(&txn, cfg.intake.local_part_case).await?;
     let written = Written { by, number, kind: "update", subject: "cases update", text: commands };
     let OnCase { agent, case: c, mailbox, msg } = on_case(&txn, cfg, &agents, written).await?;
     let arrival = Arrival { raw: commands.as_bytes(), mailbox: &mailbox.name, received_at: now };

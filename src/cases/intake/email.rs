@@ -78,17 +78,22 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     // agent vouched for by releasing the mail; anyone else is a stranger (`strangers`).
     let mut stranger = false;
     if let (Thread::New { .. }, None) = (&thread, e.released) {
-        match cases::door(txn, cfg, e.mailbox, sender).await? {
+        match cases::door(txn, cfg, e.mailbox, sender, e.msg.from_doubt.as_deref()).await? {
             Door::Open { member_of: Some(c) } => chosen_company = Some(c.slug.clone()),
-            // Under "anyone" the door asks no one's membership.
-            Door::Open { member_of: None } => stranger = cases::key_member_of(txn, cfg, sender).await?.is_none(),
+            // Under "anyone" the door asks no one's membership; mail whose sender is in doubt
+            // is no one's member.
+            Door::Open { member_of: None } => {
+                stranger = e.msg.from_doubt.is_some() || cases::key_member_of(txn, cfg, sender).await?.is_none();
+            }
             Door::Closed { reason, company } => {
                 return Ok((not_member(txn, desk, &e, reason, company).await?, Learnt::default()));
             }
         }
     }
     let fallback = chosen_company.as_deref().or(e.mailbox.default_company.as_deref());
-    let company = cases::company_for_sender(txn, desk, sender, fallback, chosen_company.is_some(), now).await?;
+    // A sender whose From is in doubt is of no company by address (a stranger's).
+    let trusted = e.msg.trusted_from();
+    let company = cases::company_for_sender(txn, desk, trusted, fallback, chosen_company.is_some(), now).await?;
     let company_id = company.as_ref().map(|(id, _)| *id);
     let known = e.contact.clone();
     let contact = cases::settle_contact(txn, known, sender, e.msg.from.name.as_deref(), company_id, now).await?;
@@ -114,7 +119,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
                 case_type: choice.case_type.unwrap_or(e.mailbox.default_type),
                 severity: choice.severity.unwrap_or(e.mailbox.default_severity),
                 received_at: e.arrival.received_at,
-                opened_because: because,
+                opened_because: with_doubt(because, e.msg.from_doubt.as_deref()),
                 linked_case_id: linked,
                 actor: Actor::Customer(sender.clone()),
             };
@@ -144,6 +149,17 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     };
     let company = company.map(|(id, c)| (id, c.slug));
     Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
+}
+
+/// Why the case was opened as it was, with why its sender is a stranger when its From is
+/// in doubt: the agents see both on the case.
+fn with_doubt(because: Option<String>, doubt: Option<&str>) -> Option<String> {
+    let Some(doubt) = doubt else { return because };
+    let doubt = format!("its sender is handled as a stranger: {doubt}");
+    Some(match because {
+        Some(because) => format!("{because}; {doubt}"),
+        None => doubt,
+    })
 }
 
 /// The case the mail threads to; a reply to a case closed too long ago opens a new one,

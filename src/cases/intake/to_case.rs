@@ -32,7 +32,7 @@ pub(super) async fn named_case(
         companies: ctx.companies,
         sender_contact: e.contact.as_ref().map(|c| c.id),
     };
-    let standing = judge.standing(txn, &case, &e.msg.from.address).await?;
+    let standing = judge.standing_of_mail(txn, &case, e.msg).await?;
     let may_add = e.automated.is_none() && (case.company_id.is_none() || vouched);
     if standing != Standing::Stranger || !may_add {
         return Ok(Thread::Existing { case: Box::new(case), standing });
@@ -63,7 +63,7 @@ pub async fn stranger_to_company(
     let Some(case) = crate::cases::by_number(db, number).await? else { return Ok(None) };
     let companies = Companies::load(db).await?;
     let Some(company) = companies.of(config, &case) else { return Ok(None) };
-    let agents = Directory::load(db).await?;
+    let agents = Directory::load(db, config.intake.local_part_case).await?;
     let judge = Judge { config, agents: &agents, companies: &companies, sender_contact: None };
     let standing = judge.standing(db, &case, sender).await?;
     Ok((standing == Standing::Stranger).then(|| company.name.clone()))
