@@ -216,14 +216,17 @@ pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError
 }
 
 /// How long the tasks may take to finish the work in hand: 10 s, or an SMTP send's whole
-/// timeout when longer. A send cut off after the server took the mail, but before it was
-/// recorded as sent, would send it again.
+/// timeout when longer (a send cut off after the server took the mail, but before it was
+/// recorded as sent, would send it again), or a web request's (a page accepted is answered,
+/// not reset).
 fn drain_limit(config: &crate::config::Config) -> Duration {
     let send = match &config.outbound.transport {
         crate::config::Transport::Smtp(smtp) => smtp.timeout + Duration::from_secs(5),
         crate::config::Transport::File { .. } => Duration::ZERO,
     };
-    send.max(Duration::from_secs(10))
+    let web =
+        config.http.listen.map_or(Duration::ZERO, |_| config.http.limits.request_timeout + Duration::from_secs(2));
+    send.max(web).max(Duration::from_secs(10))
 }
 
 /// The pause before the next pass: the poll interval, doubled per failure in a row, but never

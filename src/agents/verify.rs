@@ -34,8 +34,13 @@ impl Unverified {
     }
 }
 
-/// `Err` says why the message is not trusted.
+/// `Err` says why the message is not trusted. Mail whose sender is in doubt (two `From:`
+/// headers, or two mailboxes in one) is never trusted, whatever it carries: a checker of
+/// DKIM or DMARC may have read the other sender.
 pub fn check(policy: &AgentDesk, token: Option<&str>, msg: &ParsedMessage) -> Result<(), Unverified> {
+    if let Some(doubt) = &msg.from_doubt {
+        return Err(Unverified::Authentication(format!("its sender cannot be told ({doubt})")));
+    }
     let by_token = || token_check(token, msg);
     let auth = || auth_check(policy, &msg.from.address, msg);
     let by_auth = || auth().map_err(Unverified::Authentication);
@@ -132,6 +137,18 @@ mod tests {
         assert!(check(&policy(Verify::Token), None, &m).is_err());
         let delivered = msg("Delivered-To: support+s3cret@example.com\r\nTo: support@example.com\r\n");
         assert_eq!(check(&policy(Verify::Token), Some("s3cret"), &delivered), Ok(()));
+    }
+
+    #[test]
+    fn mail_with_two_senders_is_never_verified() {
+        let both = format!("{PASS}To: support+s3cret@example.com\r\nFrom: mallory@evil.test\r\n");
+        let m = msg(&both);
+        assert!(m.from_doubt.is_some(), "two From headers are a doubt");
+        for verify in [Verify::None, Verify::Token, Verify::AuthResults, Verify::All, Verify::Any] {
+            assert!(check(&policy(verify), Some("s3cret"), &m).is_err(), "{verify:?}");
+        }
+        let one = msg(&format!("{PASS}To: support+s3cret@example.com\r\n"));
+        assert_eq!(check(&policy(Verify::All), Some("s3cret"), &one), Ok(()));
     }
 
     #[test]

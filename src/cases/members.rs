@@ -55,7 +55,7 @@ pub async fn door<'c>(
 }
 
 /// The company the sender is a key member of: in the config, else added at run time.
-pub async fn key_member_of<'c>(
+async fn key_member_of<'c>(
     db: &impl ConnectionTrait,
     config: &'c Config,
     sender: &EmailAddress,
@@ -64,6 +64,19 @@ pub async fn key_member_of<'c>(
         Some(c) => Ok(Some(c)),
         None => stored_member(db, config, sender).await,
     }
+}
+
+/// Whether the sender is a key member by their own address (in the config or added at run
+/// time), not only by a `*@domain` entry: whom an acknowledgement may go to unasked. A
+/// forger can write any address at a member domain, so `*@domain` vouches for no one's
+/// mailbox, and mail to it counts toward the caps on mail to strangers.
+pub async fn named_member(db: &impl ConnectionTrait, config: &Config, sender: &EmailAddress) -> Result<bool, DbErr> {
+    let case = config.intake.local_part_case;
+    let named = |m: &String| !m.starts_with("*@") && case.same_as(sender, m);
+    if config.companies.iter().any(|c| c.members.iter().any(named)) {
+        return Ok(true);
+    }
+    Ok(stored_member(db, config, sender).await?.is_some())
 }
 
 /// The company whose `members` in the config name the sender (an address or `*@domain`),

@@ -23,7 +23,7 @@ pub use company::{Companies, assign_by_route, route_of};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use members::{
-    Door, MemberError, StoredMember, add_member, config_member, door, is_stored_member, key_member_of, remove_member,
+    Door, MemberError, StoredMember, add_member, config_member, door, is_stored_member, named_member, remove_member,
     stored_members,
 };
 pub use open::{

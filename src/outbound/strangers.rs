@@ -65,6 +65,9 @@ pub async fn admit(
     now: DateTime<Utc>,
 ) -> Result<Result<Stranger, String>, DbErr> {
     let stranger = Stranger::of(to);
+    // Count and queue under the desk's one write lock, or two transactions (two mailboxes,
+    // two instances on PostgreSQL) would each read the same count and each admit a full cap.
+    crate::storage::take_write_lock(tx).await?;
     let counts = outbox::stranger_mail_since(tx, &stranger, now - WINDOW).await?;
     let caps = &config.outbound;
     let (all, per_domain) = (caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour);

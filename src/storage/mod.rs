@@ -164,9 +164,19 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, StorageError> {
 pub async fn begin_write(db: &DatabaseConnection) -> Result<Tx, DbErr> {
     let txn = Tx::begin(db).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
-        txn.execute_unprepared("UPDATE counters SET value = value WHERE name = 'case_number'").await?;
+        take_write_lock(&txn).await?;
     }
     Ok(txn)
+}
+
+/// Takes the desk's one write lock, the `case_number` counter's row, until `txn` ends: what
+/// a transaction counts after it (a case number, the mail to strangers this hour) no other
+/// transaction can change before it commits. Taken again, it is held already. On SQLite
+/// every writing transaction takes it first (`begin_write`); on PostgreSQL those that count
+/// do (a new case's number, the caps on mail to strangers), and a deadlock among them is
+/// PostgreSQL's to break: the batch rolled back is retried whole.
+pub async fn take_write_lock(txn: &Tx) -> Result<(), DbErr> {
+    txn.execute_unprepared("UPDATE counters SET value = value WHERE name = 'case_number'").await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //!
 //! The database pool is the mail's too: intake, the sender and the scheduler draw from it.
 //! Pages queue for one of `PAGE_READERS` permits, so no number of page views holds more
-//! than that many connections; `/metrics` and `/readyz` have their own permit, so a
-//! scraper or a load balancer never waits behind a slow page (Prometheus gives up after
-//! 10 s) and a flood of scrapes holds one connection at most.
+//! than that many connections; `/metrics` and `/readyz` have a permit each, so a scraper or
+//! a load balancer never waits behind a slow page (Prometheus gives up after 10 s), nor
+//! the load balancer's one-row ping behind a slow scrape, and a flood of either holds one
+//! connection at most.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -27,12 +28,17 @@ const PAGE_READERS: usize = 2;
 #[derive(Clone)]
 pub struct Readers {
     pub pages: Arc<Semaphore>,
-    pub probes: Arc<Semaphore>,
+    pub metrics: Arc<Semaphore>,
+    pub ready: Arc<Semaphore>,
 }
 
 impl Readers {
     pub fn new() -> Readers {
-        Readers { pages: Arc::new(Semaphore::new(PAGE_READERS)), probes: Arc::new(Semaphore::new(1)) }
+        Readers {
+            pages: Arc::new(Semaphore::new(PAGE_READERS)),
+            metrics: Arc::new(Semaphore::new(1)),
+            ready: Arc::new(Semaphore::new(1)),
+        }
     }
 }
 

@@ -51,13 +51,16 @@ fn router(desk: Desk) -> Router {
         .route("/api/cases/{number}", get(api::case))
         .route("/api/sla", get(api::sla))
         .route_layer(from_fn_with_state(readers.pages, limits::permit));
-    let probes = Router::new()
-        .route("/readyz", get(health::readyz))
+    let scrape = Router::new()
         .route("/metrics", get(metrics::metrics))
-        .route_layer(from_fn_with_state(readers.probes, limits::permit));
+        .route_layer(from_fn_with_state(readers.metrics, limits::permit));
+    let ready = Router::new()
+        .route("/readyz", get(health::readyz))
+        .route_layer(from_fn_with_state(readers.ready, limits::permit));
     let routes = Router::new()
         .merge(pages)
-        .merge(probes)
+        .merge(scrape)
+        .merge(ready)
         .route("/style.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .fallback(guard::not_found)

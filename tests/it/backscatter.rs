@@ -160,17 +160,20 @@ async fn five_hundred_forged_senders_get_at_most_the_caps_of_acknowledgements_an
     assert_eq!(count(&sandbox, fresh).await, 1);
 }
 
-/// A key member is no stranger: her acknowledgements are not capped (nor counted).
+/// A key member named by her address is no stranger: her acknowledgements are not capped
+/// (nor counted).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_members_acknowledgements_are_not_capped() {
     let sandbox = sandbox("anyone", Backend::Sqlite).await;
+    let n = PER_DOMAIN as usize + 2;
+    let named: Vec<String> = (0..n).map(|i| format!("\"customer{i}@acme.example\"")).collect();
     sandbox.edit_config(|c| {
         let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
         assert!(c.contains(example), "daemon.toml shows the members key");
-        c.replace(example, "members = [\"*@acme.example\"]")
+        c.replace(example, &format!("members = [{}]", named.join(", ")))
     });
-    for n in 0..(PER_DOMAIN as usize + 2) {
-        sandbox.drop_mail(&format!("{n}.eml"), &crate::support::customer_mail(n, &format!("Request {n}")));
+    for i in 0..n {
+        sandbox.drop_mail(&format!("{i}.eml"), &crate::support::customer_mail(i, &format!("Request {i}")));
     }
     let out = sandbox.run(&["run", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -178,6 +181,30 @@ async fn a_key_members_acknowledgements_are_not_capped() {
     assert_eq!(count(&sandbox, acks).await, PER_DOMAIN + 2, "every member is acknowledged");
     let greeted = sandbox.outbox_messages().iter().filter(|m| m.contains("Hello Customer ")).count();
     assert_eq!(greeted as i64, PER_DOMAIN + 2, "a member is greeted by her name");
+}
+
+/// `*@acme.example` makes anyone there a key member, and so anyone a forger names: their
+/// acknowledgements are a stranger's, capped per domain, however the victim is +tagged.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_by_domain_alone_is_acknowledged_within_the_caps() {
+    let sandbox = sandbox("members", Backend::Sqlite).await;
+    sandbox.edit_config(|c| {
+        let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+        assert!(c.contains(example), "daemon.toml shows the members key");
+        c.replace(example, "members = [\"*@acme.example\"]")
+    });
+    for n in 0..30 {
+        sandbox.drop_mail(&format!("{n:03}.eml"), &forged(n, &format!("victim+{n}@acme.example")));
+    }
+    let out = sandbox.run(&["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(count(&sandbox, "SELECT COUNT(*) FROM cases").await, 30, "every member opens a case");
+    let acks = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited'";
+    let sent = count(&sandbox, acks).await;
+    assert!(sent >= 1 && sent <= PER_DOMAIN, "{sent} acknowledgements reached one domain's forged members");
+    let limited = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status = 'limited'";
+    assert_eq!(count(&sandbox, limited).await + sent, 30, "the rest are held back, not lost");
+    assert_replies_are_clean(&sandbox, "ack").await;
 }
 
 /// Under `members`, the polite "who may open cases" replies share the caps; the held
@@ -371,4 +398,52 @@ async fn the_crms_how_to_shares_the_caps() {
     let noted = "SELECT COUNT(*) FROM held_mail WHERE kind = 'report_request' \
                  AND reason LIKE '%; the how-to was held back: %'";
     assert_eq!(sandbox.count(noted).await, 1, "the held request says so");
+}
+
+/// Two transactions deciding at once (two mailboxes' batches, two instances on one
+/// PostgreSQL): the second counts only after the first has committed what it admitted, so
+/// together they stay within the cap.
+#[tokio::test(flavor = "multi_thread")]
+async fn transactions_deciding_at_once_share_the_cap_on_postgres() {
+    use sea_orm::ConnectionTrait;
+    use supportd::outbound::strangers;
+    let sandbox = sandbox("anyone", Backend::Postgres).await;
+    let now = at("2026-12-07T10:00:00Z");
+    let desk = desk(&sandbox, now).await;
+    let first = supportd::storage::begin_write(&desk.db).await.unwrap();
+    for n in 0..ALL {
+        let to = format!("s{n}@d{n}.example").parse().unwrap();
+        let admitted = strangers::admit(&first, &desk.config, &to, now).await.unwrap();
+        let stranger = admitted.expect("under the cap");
+        let insert = format!(
+            "INSERT INTO outbox (kind, message_id, envelope_from, envelope_to, subject, raw, status, attempts, \
+             next_attempt_at, created_at, stranger_to, stranger_domain) VALUES ('ack', '<{n}@test>', \
+             'support@example.com', '{to}', 's', '', 'queued', 0, '{now}', '{now}', '{}', '{}')",
+            stranger.address,
+            stranger.domain,
+            now = now.format("%Y-%m-%d %H:%M:%S+00"),
+        );
+        first.execute_unprepared(&insert).await.unwrap();
+    }
+    let (db, config) = (desk.db.clone(), desk.config.clone());
+    let second = tokio::spawn(async move {
+        let tx = supportd::storage::begin_write(&db).await.unwrap();
+        let late = "late@elsewhere.example".parse().unwrap();
+        let verdict = strangers::admit(&tx, &config, &late, now).await.unwrap();
+        tx.rollback().await.unwrap();
+        verdict
+    });
+    // The second must count while the first is still open: it waits on the first's lock, or
+    // (were there none) it has decided already.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let waiting =
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+    while !second.is_finished() && sandbox.count(waiting).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the second transaction neither waited nor decided");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    first.commit().await.unwrap();
+    let verdict = second.await.unwrap();
+    let why = verdict.err().expect("the second transaction saw the first's mail: the cap was full");
+    assert!(why.contains("stranger_mail_per_hour"), "{why}");
 }

@@ -74,21 +74,18 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     }
     // So is a new case from someone who may not open one; they are told, politely.
     let mut chosen_company = e.released.and_then(|r| r.company.clone());
-    // Whom the ack of a new case may go to unasked: a key member we know, or a sender an
-    // agent vouched for by releasing the mail; anyone else is a stranger (`strangers`).
+    // Whom the ack of a new case may go to unasked: a key member named by their own address,
+    // or a sender an agent vouched for by releasing the mail; anyone else is a stranger
+    // (`strangers`), a member only by `*@domain` too (a forger writes any address there).
     let mut stranger = false;
     if let (Thread::New { .. }, None) = (&thread, e.released) {
         match cases::door(txn, cfg, e.mailbox, sender, e.msg.from_doubt.as_deref()).await? {
-            Door::Open { member_of: Some(c) } => chosen_company = Some(c.slug.clone()),
-            // Under "anyone" the door asks no one's membership; mail whose sender is in doubt
-            // is no one's member.
-            Door::Open { member_of: None } => {
-                stranger = e.msg.from_doubt.is_some() || cases::key_member_of(txn, cfg, sender).await?.is_none();
-            }
+            Door::Open { member_of } => chosen_company = member_of.map(|c| c.slug.clone()),
             Door::Closed { reason, company } => {
                 return Ok((not_member(txn, desk, &e, reason, company).await?, Learnt::default()));
             }
         }
+        stranger = e.msg.from_doubt.is_some() || !cases::named_member(txn, cfg, sender).await?;
     }
     let fallback = chosen_company.as_deref().or(e.mailbox.default_company.as_deref());
     // A sender whose From is in doubt is of no company by address (a stranger's).
