@@ -201,7 +201,7 @@ async fn a_member_by_domain_alone_is_acknowledged_within_the_caps() {
     assert_eq!(count(&sandbox, "SELECT COUNT(*) FROM cases").await, 30, "every member opens a case");
     let acks = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited'";
     let sent = count(&sandbox, acks).await;
-    assert!(sent >= 1 && sent <= PER_DOMAIN, "{sent} acknowledgements reached one domain's forged members");
+    assert!((1..=PER_DOMAIN).contains(&sent), "{sent} acknowledgements reached one domain's forged members");
     let limited = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status = 'limited'";
     assert_eq!(count(&sandbox, limited).await + sent, 30, "the rest are held back, not lost");
     assert_replies_are_clean(&sandbox, "ack").await;
@@ -444,6 +444,6 @@ async fn transactions_deciding_at_once_share_the_cap_on_postgres() {
     }
     first.commit().await.unwrap();
     let verdict = second.await.unwrap();
-    let why = verdict.err().expect("the second transaction saw the first's mail: the cap was full");
+    let why = verdict.expect_err("the second transaction saw the first's mail: the cap was full");
     assert!(why.contains("stranger_mail_per_hour"), "{why}");
 }
