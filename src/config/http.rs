@@ -13,6 +13,11 @@ use super::raw::Unknown;
 use super::secret::{Secret, Sources, resolve_from};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8025";
+/// Rows a page or a JSON list shows unless asked for fewer (DECISIONS, turn 3).
+pub const DEFAULT_PAGE_SIZE: u64 = 200;
+/// The most any list answers with, whatever `page_size` or a `limit` says: a page's cost is
+/// bounded by this, not by the backlog.
+pub const MAX_PAGE_SIZE: u64 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -24,6 +29,9 @@ pub struct HttpConfig {
     /// Where people reach the pages (`https://desk.example.com/`, ending in `/`): agents'
     /// notifications and alerts link to the case page under it. `None`: no links.
     pub public_url: Option<String>,
+    /// Cases per section of the live view, and rows of `/api/*` lists unless `limit` says
+    /// fewer: 1 to `MAX_PAGE_SIZE`.
+    pub page_size: u64,
 }
 
 impl HttpConfig {
@@ -40,6 +48,7 @@ pub struct RawHttp {
     pub token_env: Option<String>,
     pub token_file: Option<String>,
     pub public_url: Option<String>,
+    pub page_size: Option<i64>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -78,7 +87,15 @@ pub fn http(p: &mut Problems, raw: &RawHttp, base: &Path) -> HttpConfig {
         );
     }
     let public_url = raw.public_url.as_deref().and_then(|u| public_url(p, u));
-    HttpConfig { listen, token, public_url }
+    let page_size = match raw.page_size {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) if (1..=MAX_PAGE_SIZE as i64).contains(&n) => n as u64,
+        Some(n) => {
+            p.push("http.page_size", format!("expected a number of rows from 1 to {MAX_PAGE_SIZE}, got {n}"));
+            DEFAULT_PAGE_SIZE
+        }
+    };
+    HttpConfig { listen, token, public_url, page_size }
 }
 
 /// An http(s) address with a host, that links can be made of: it goes into mail as it is,
@@ -130,6 +147,17 @@ mod tests {
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(config.unwrap().token.unwrap().expose(), "s3cret");
         assert_eq!(read("listen = \"localhost\"").1.len(), 1, "an address and a port");
+    }
+
+    #[test]
+    fn page_size_is_200_unless_set_and_never_more_than_the_cap() {
+        assert_eq!(read("").0.unwrap().page_size, 200);
+        assert_eq!(read("page_size = 3").0.unwrap().page_size, 3);
+        assert_eq!(read("page_size = 1000").0.unwrap().page_size, 1000);
+        for bad in ["0", "-5", "1001"] {
+            let (_, problems) = read(&format!("page_size = {bad}"));
+            assert_eq!(problems, [format!("http.page_size: expected a number of rows from 1 to 1000, got {bad}")]);
+        }
     }
 
     #[test]

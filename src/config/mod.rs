@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use cron::{CronError, CronSchedule};
 pub use health::HealthConfig;
-pub use http::HttpConfig;
+pub use http::{HttpConfig, MAX_PAGE_SIZE};
 pub use model::*;
 pub use problems::{Problem, Problems};
 pub use routes::{Route, RouteNotify, Routed, route_for};

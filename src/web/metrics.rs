@@ -166,7 +166,7 @@ pub(super) async fn outbox_by_status(db: &impl ConnectionTrait) -> Result<Vec<(O
         .await
 }
 
-async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, i64)>, DbErr> {
+pub(super) async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, i64)>, DbErr> {
     case::Entity::find()
         .select_only()
         .columns([case::Column::Severity, case::Column::Status])

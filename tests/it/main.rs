@@ -45,4 +45,5 @@ mod targets;
 mod templates;
 mod threading;
 mod web;
+mod web_bounds;
 mod web_pages;
