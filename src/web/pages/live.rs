@@ -19,7 +19,7 @@ use crate::desk::Desk;
 use crate::domain::Status;
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{agent, case, company, outbox};
-use crate::templates::{Budget, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
+use crate::templates::{Budget, CaseSection, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
 
 /// How often the page reloads itself: it reads a page of each list and counts, so a tab
 /// left open costs little whatever the backlog.
@@ -33,7 +33,25 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     let db = &desk.db;
     let counts = section_counts(db, &desk.config.calendar, now).await?;
     let open_count = counts.open as u64;
-    let section = |s: Section, n: i64| sections::page(desk, now, s, None, n as u64);
+    let open = sections::page(desk, now, Section::Open, None, counts.open as u64).await?;
+    let (breached, at_risk) = (counts.breached as usize, counts.at_risk as usize);
+    // Breached, at risk and the rest are runs of the open list's one order: a run that the
+    // first page holds whole is not read again.
+    let within = |from: usize, n: usize| {
+        (from + n <= open.cases.len()).then(|| CaseSection {
+            count: n as u64,
+            cases: open.cases[from..from + n].to_vec(),
+            more: String::new(),
+        })
+    };
+    let breached = match within(0, breached) {
+        Some(run) => run,
+        None => sections::page(desk, now, Section::Breached, None, breached as u64).await?,
+    };
+    let at_risk = match within(breached.count as usize, at_risk) {
+        Some(run) => run,
+        None => sections::page(desk, now, Section::AtRisk, None, at_risk as u64).await?,
+    };
     let (by_status, by_severity) = by_status_and_severity(db).await?;
     let (by_company, more_companies) = by_company(db, desk.config.http.page_size).await?;
     Ok(LivePage {
@@ -47,9 +65,9 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
         by_severity,
         by_company,
         more_companies,
-        breached: section(Section::Breached, counts.breached).await?,
-        at_risk: section(Section::AtRisk, counts.at_risk).await?,
-        open: section(Section::Open, counts.open).await?,
+        breached,
+        at_risk,
+        open,
         queues: queues(db).await?,
         held_count: crate::ingest::held::count(db).await?,
         held: held(db, zone).await?,
