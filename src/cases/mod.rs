@@ -11,9 +11,11 @@ mod members;
 mod open;
 mod parties;
 mod readers;
+mod sla_view;
 mod standing;
 mod time;
 mod trail;
+mod urgency;
 mod view;
 
 pub use crate::sla::Classification;
@@ -34,10 +36,12 @@ pub use parties::{
     NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies,
 };
 pub use readers::{Reader, Readers, readers};
+pub use sla_view::{SlaLine, sla_lines, sla_page, sla_status};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
 pub use trail::{EventView, actor_name, named_address};
+pub use urgency::{Cursor, SOON_MINUTES, Section, SectionCounts, UrgentPage, rank, section_counts, urgent_page};
 pub use view::{
-    CaseDetail, CaseView, CasesPage, MessageView, SentView, SlaLine, by_number, list_cases, list_cases_page, show_case,
-    sla_status,
+    CaseDetail, CaseView, CasesPage, MessageView, SentView, by_number, count_cases, list_cases, list_cases_page,
+    show_case,
 };

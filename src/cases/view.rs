@@ -117,7 +117,7 @@ pub struct CaseDetail {
 
 /// Company names, contact and agent addresses by id, for views of many cases.
 #[derive(Default)]
-struct Names {
+pub(super) struct Names {
     companies: HashMap<i64, String>,
     contacts: HashMap<i64, String>,
     agents: HashMap<i64, String>,
@@ -129,7 +129,7 @@ struct Names {
 /// The names the cases in `scope` refer to (every case when `None`): two columns of each
 /// table, and only the rows those cases name, so an open-case view does not read every
 /// contact ever seen.
-async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Result<Names, DbErr> {
+pub(super) async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Result<Names, DbErr> {
     let referred = |column: case::Column| {
         let mut q = sea_orm::sea_query::Query::select();
         q.column(column).from(case::Entity);
@@ -138,15 +138,18 @@ async fn party_names(db: &impl ConnectionTrait, scope: Option<&[Status]>) -> Res
         }
         q
     };
-    names(
+    let mut names = names(
         db,
         company::Column::Id.in_subquery(referred(case::Column::CompanyId)),
         contact::Column::Id.in_subquery(referred(case::Column::ContactId)),
     )
-    .await
+    .await?;
+    names.with_teams = crate::teams::with_teams(db).await?;
+    Ok(names)
 }
 
-/// The names of the companies and contacts the two conditions pick, and every agent's.
+/// The names of the companies and contacts the two conditions pick, and every agent's
+/// (`with_teams` is left to the caller, who knows which cases it needs).
 async fn names(
     db: &impl ConnectionTrait,
     companies: sea_orm::sea_query::SimpleExpr,
@@ -177,7 +180,7 @@ async fn names(
         contacts: contacts.into_iter().collect(),
         agent_names: agents.iter().map(|(id, _, name)| (*id, name.clone())).collect(),
         agents: agents.into_iter().map(|(id, email, _)| (id, email)).collect(),
-        with_teams: crate::teams::with_teams(db).await?,
+        with_teams: HashMap::new(),
     })
 }
 
@@ -193,24 +196,48 @@ pub struct CasesPage {
 /// A page of `cases list`: what `/api/cases` serves, so that a desk with years of cases is
 /// read a page at a time. Names are read for the page's cases only.
 pub async fn list_cases_page(db: &impl ConnectionTrait, page: &CasesPage) -> Result<Vec<CaseView>, DbErr> {
-    let mut q = case::Entity::find().order_by_asc(case::Column::Number).limit(page.limit);
+    let cases = cases_page(db, page).await?;
+    let names = names_of(db, &cases).await?;
+    Ok(cases.into_iter().map(|c| view(c, &names)).collect())
+}
+
+pub(super) async fn cases_page(db: &impl ConnectionTrait, page: &CasesPage) -> Result<Vec<case::Model>, DbErr> {
+    page_filter(page).order_by_asc(case::Column::Number).limit(page.limit).all(db).await
+}
+
+/// How many cases the page's list holds after `page.after` (all of them without it),
+/// however many a page shows.
+pub async fn count_cases(db: &impl ConnectionTrait, page: &CasesPage) -> Result<u64, DbErr> {
+    sea_orm::PaginatorTrait::count(page_filter(page), db).await
+}
+
+fn page_filter(page: &CasesPage) -> sea_orm::Select<case::Entity> {
+    let mut q = case::Entity::find();
     if !page.statuses.is_empty() {
         q = q.filter(case::Column::Status.is_in(page.statuses.iter().copied()));
     }
     if let Some(after) = page.after {
         q = q.filter(case::Column::Number.gt(after));
     }
-    let cases = q.all(db).await?;
+    q
+}
+
+/// The names `cases` refer to, and no others.
+pub(super) async fn names_of(db: &impl ConnectionTrait, cases: &[case::Model]) -> Result<Names, DbErr> {
     let ids = |f: fn(&case::Model) -> Option<i64>| {
         let mut ids: Vec<i64> = cases.iter().filter_map(f).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
     };
-    let names =
+    let mut names =
         names(db, company::Column::Id.is_in(ids(|c| c.company_id)), contact::Column::Id.is_in(ids(|c| c.contact_id)))
             .await?;
-    Ok(cases.into_iter().map(|c| view(c, &names)).collect())
+    let case_ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    for e in crate::teams::current_of(db, &case_ids).await? {
+        names.with_teams.entry(e.case_id).or_default().push(e.team);
+    }
+    Ok(names)
 }
 
 pub async fn list_cases(db: &impl ConnectionTrait) -> Result<Vec<CaseView>, DbErr> {
@@ -342,49 +369,18 @@ async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView
         .await
 }
 
-/// One line of `sla status`: a case that is not closed, with its targets.
-#[derive(Debug, Clone, Serialize)]
-pub struct SlaLine {
-    #[serde(flatten)]
-    pub case: CaseView,
-    pub sla: Vec<TargetView>,
-}
-
-/// Cases not resolved or closed, with where they stand against their targets: four queries,
-/// whatever the number of cases (the live view asks this at each refresh).
-pub async fn sla_status(db: &impl ConnectionTrait, config: &Config, now: DateTime<Utc>) -> Result<Vec<SlaLine>, DbErr> {
-    let open = [Status::New, Status::Open, Status::Pending];
-    let cases = case::Entity::find()
-        .filter(case::Column::Status.is_in(open))
-        .order_by_asc(case::Column::Number)
-        .all(db)
-        .await?;
-    let names = party_names(db, Some(&open)).await?;
-    let open_ids = case::Entity::find().select_only().column(case::Column::Id).filter(case::Column::Status.is_in(open));
-    let mut warned: HashMap<i64, Vec<alert_sent::Model>> = HashMap::new();
-    for a in alert_sent::Entity::find()
-        .filter(alert_sent::Column::CaseId.in_subquery(sea_orm::QueryTrait::into_query(open_ids)))
-        .all(db)
-        .await?
-    {
-        warned.entry(a.case_id).or_default().push(a);
-    }
-    Ok(cases
-        .into_iter()
-        .map(|c| {
-            let sla = sla_of(config, &c, warned.get(&c.id).map_or(&[], Vec::as_slice), now);
-            SlaLine { case: view(c, &names), sla }
-        })
-        .collect())
-}
-
 async fn warned_of(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<alert_sent::Model>, DbErr> {
     alert_sent::Entity::find().filter(alert_sent::Column::CaseId.eq(case_id)).all(db).await
 }
 
 /// Each target's view; `alerts` are the case's rows of `alerts_sent` (a warning sent for
 /// the target's current due time makes it "warned").
-fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: DateTime<Utc>) -> Vec<TargetView> {
+pub(super) fn sla_of(
+    config: &Config,
+    c: &case::Model,
+    alerts: &[alert_sent::Model],
+    now: DateTime<Utc>,
+) -> Vec<TargetView> {
     let was_warned = |t: TargetKind, due: DateTime<Utc>| {
         alerts.iter().any(|a| a.level != "breach" && a.target == t.as_str() && a.due_at == due)
     };
@@ -396,7 +392,7 @@ fn sla_of(config: &Config, c: &case::Model, alerts: &[alert_sent::Model], now: D
     facts.map(|f| target_view(&config.calendar, &f, now)).collect()
 }
 
-fn view(c: case::Model, names: &Names) -> CaseView {
+pub(super) fn view(c: case::Model, names: &Names) -> CaseView {
     let response_settled = CaseClocks::from(&c).respond().and_then(|f| f.settled());
     CaseView {
         channel: c.channel.to_string(),

@@ -15,6 +15,11 @@ use super::raw::Unknown;
 use super::secret::{Secret, Sources, resolve_from};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8025";
+/// Rows a page or a JSON list shows unless asked for fewer (DECISIONS, turn 3).
+pub const DEFAULT_PAGE_SIZE: u64 = 200;
+/// The most any list answers with, whatever `page_size` or a `limit` says: a page's cost is
+/// bounded by this, not by the backlog.
+pub const MAX_PAGE_SIZE: u64 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -30,6 +35,9 @@ pub struct HttpConfig {
     /// need the token like any request from elsewhere.
     pub trusted_proxies: Vec<IpRange>,
     pub limits: HttpLimits,
+    /// Cases per section of the live view, and rows of `/api/*` lists unless `limit` says
+    /// fewer: 1 to `MAX_PAGE_SIZE`.
+    pub page_size: u64,
 }
 
 /// What one client may hold of the web server, so that no number of them can take the
@@ -78,6 +86,7 @@ pub struct RawHttp {
     pub request_timeout: Option<String>,
     pub max_connections: Option<i64>,
     pub max_header_bytes: Option<i64>,
+    pub page_size: Option<i64>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -117,7 +126,19 @@ pub fn http(p: &mut Problems, raw: &RawHttp, base: &Path) -> HttpConfig {
     }
     let public_url = raw.public_url.as_deref().and_then(|u| public_url(p, u));
     let trusted_proxies = trusted_proxies(p, raw.trusted_proxies.as_deref().unwrap_or_default());
-    HttpConfig { listen, token, public_url, trusted_proxies, limits: limits(p, raw) }
+    let page_size = page_size(p, raw.page_size);
+    HttpConfig { listen, token, public_url, trusted_proxies, limits: limits(p, raw), page_size }
+}
+
+fn page_size(p: &mut Problems, raw: Option<i64>) -> u64 {
+    match raw {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) if (1..=MAX_PAGE_SIZE as i64).contains(&n) => n as u64,
+        Some(n) => {
+            p.push("http.page_size", format!("expected a number of rows from 1 to {MAX_PAGE_SIZE}, got {n}"));
+            DEFAULT_PAGE_SIZE
+        }
+    }
 }
 
 fn trusted_proxies(p: &mut Problems, texts: &[String]) -> Vec<IpRange> {
@@ -199,6 +220,17 @@ mod tests {
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(config.unwrap().token.unwrap().expose(), "s3cret");
         assert_eq!(read("listen = \"localhost\"").1.len(), 1, "an address and a port");
+    }
+
+    #[test]
+    fn page_size_is_200_unless_set_and_never_more_than_the_cap() {
+        assert_eq!(read("").0.unwrap().page_size, 200);
+        assert_eq!(read("page_size = 3").0.unwrap().page_size, 3);
+        assert_eq!(read("page_size = 1000").0.unwrap().page_size, 1000);
+        for bad in ["0", "-5", "1001"] {
+            let (_, problems) = read(&format!("page_size = {bad}"));
+            assert_eq!(problems, [format!("http.page_size: expected a number of rows from 1 to 1000, got {bad}")]);
+        }
     }
 
     #[test]

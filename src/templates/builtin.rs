@@ -57,7 +57,9 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("partials/support_hours.txt", include_str!("../../templates/partials/support_hours.txt.hbs")),
     ("partials/page.html", include_str!("../../templates/partials/page.html.hbs")),
     ("partials/case_line.html", include_str!("../../templates/partials/case_line.html.hbs")),
+    ("partials/case_list.html", include_str!("../../templates/partials/case_list.html.hbs")),
     ("web/live.html", include_str!("../../templates/web/live.html.hbs")),
+    ("web/list.html", include_str!("../../templates/web/list.html.hbs")),
     ("web/case.html", include_str!("../../templates/web/case.html.hbs")),
 ];
 

@@ -21,8 +21,8 @@ pub use context::{
 
 pub use held_digest::{HeldDigestContext, HeldDigestLine};
 pub use pages::{
-    Budget, CaseLine, CasePage, Clock, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, PageEscalation,
-    PageEvent, PageMessage, PageSent, Queue,
+    Budget, CaseLine, CasePage, CaseSection, Clock, Count, KeptMail, ListPage, LivePage, Mailbox, OutboxHealth,
+    OutboxLine, PageEscalation, PageEvent, PageMessage, PageSent, Queue,
 };
 
 use crate::config::Problems;

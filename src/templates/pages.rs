@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// The pages, each `templates/web/<name>.html.hbs`.
-pub const PAGES: &[&str] = &["live", "case"];
+pub const PAGES: &[&str] = &["live", "list", "case"];
 
 /// A case in a list: its row on the live view.
 #[derive(Debug, Clone, Serialize)]
@@ -53,7 +53,8 @@ pub struct Count {
     pub count: u64,
 }
 
-/// An agent's open cases (agent "Unassigned" for those without one).
+/// An agent's open cases (agent "Unassigned" for those without one): how many, and where
+/// they are listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Queue {
     /// The agent's name.
@@ -61,7 +62,19 @@ pub struct Queue {
     /// Their address (for a `title`); "" for the unassigned.
     pub address: String,
     pub count: u64,
+    /// The queue's first page, relative to the live view (`?section=queue&agent=3`).
+    pub link: String,
+}
+
+/// A page of a list of cases: one of the live view's sections, or all of one on its own page.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSection {
+    /// How many cases the whole list holds.
+    pub count: u64,
+    /// At most `[http] page_size` of them, most urgent first.
     pub cases: Vec<CaseLine>,
+    /// The next page, relative to the live view (`?section=open&after=…`); "" on the last.
+    pub more: String,
 }
 
 /// Held or quarantined mail.
@@ -133,12 +146,15 @@ pub struct LivePage {
     pub open_count: u64,
     pub by_status: Vec<Count>,
     pub by_severity: Vec<Count>,
+    /// The companies with the most open cases, at most `[http] page_size` of them.
     pub by_company: Vec<Count>,
+    /// Companies with open cases not in `by_company`.
+    pub more_companies: u64,
     /// Open cases, most urgent first.
-    pub cases: Vec<CaseLine>,
-    pub breached: Vec<CaseLine>,
+    pub open: CaseSection,
+    pub breached: CaseSection,
     /// Not breached, but warned of or within an hour of business time of a target.
-    pub at_risk: Vec<CaseLine>,
+    pub at_risk: CaseSection,
     pub queues: Vec<Queue>,
     pub held_count: u64,
     /// The newest 20.
@@ -148,6 +164,21 @@ pub struct LivePage {
     pub outbox: OutboxHealth,
     pub budgets: Vec<Budget>,
     pub mailboxes: Vec<Mailbox>,
+}
+
+/// `/?section=…`: one list of the live view, a page at a time.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPage {
+    pub title: String,
+    pub root: String,
+    /// 0: a page further down a list does not reload itself.
+    pub refresh_seconds: u32,
+    pub generated: String,
+    /// `Breached`, `At risk`, `Open cases`, `Ann Lee's queue`.
+    pub heading: String,
+    /// The list's first page (`?section=open`), or "" when this is it.
+    pub first: String,
+    pub list: CaseSection,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -253,6 +284,7 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
         state: "breached".into(),
     };
     let count = || vec![Count { name: "open".into(), count: 1 }];
+    let section = || CaseSection { count: 2, cases: vec![line.clone()], more: "?section=open&after=x".into() };
     let kept = || {
         vec![KeptMail {
             id: 1,
@@ -264,6 +296,15 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
         }]
     };
     let value = match name {
+        "list" => serde_json::to_value(ListPage {
+            title: "supportd: breached".into(),
+            root: "".into(),
+            refresh_seconds: 0,
+            generated: "t".into(),
+            heading: "Breached".into(),
+            first: "?section=breached".into(),
+            list: CaseSection { count: 1, cases: vec![line.clone()], more: "?section=breached&after=x".into() },
+        }),
         "live" => serde_json::to_value(LivePage {
             title: "supportd".into(),
             root: "".into(),
@@ -274,14 +315,15 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
             by_status: count(),
             by_severity: count(),
             by_company: count(),
-            cases: vec![line.clone()],
-            breached: vec![line.clone()],
-            at_risk: vec![line.clone()],
+            more_companies: 1,
+            open: section(),
+            breached: section(),
+            at_risk: section(),
             queues: vec![Queue {
                 agent: "Ann Agent".into(),
                 address: "ann@example.com".into(),
                 count: 1,
-                cases: vec![line],
+                link: "?section=queue&agent=1".into(),
             }],
             held_count: 1,
             held: kept(),

@@ -144,7 +144,7 @@ fn a_page_template_with_an_unknown_variable_or_name_is_refused_with_its_file() {
     let problems = Templates::load(dir.path()).err().expect("refused").to_string();
     assert!(problems.contains("templates/web/live.html.hbs:2"), "{problems}");
     assert!(problems.contains("unknown variable {{open_cases}}"), "{problems}");
-    assert!(problems.contains("unknown page \"wallboard\" (known: live, case)"), "{problems}");
+    assert!(problems.contains("unknown page \"wallboard\" (known: live, list, case)"), "{problems}");
 }
 
 /// The how-to says what verifies a CRM's request under the policy in force.

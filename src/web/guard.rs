@@ -200,6 +200,7 @@ mod tests {
             public_url: None,
             trusted_proxies: trusted.iter().map(|t| t.parse().unwrap()).collect(),
             limits: crate::config::HttpLimits::default(),
+            page_size: 200,
         }
     }
 

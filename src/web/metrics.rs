@@ -12,8 +12,8 @@ use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use super::exposition;
 use crate::desk::Desk;
@@ -151,7 +151,7 @@ async fn outbox_figures(
 ) -> Result<(Vec<(OutboxStatus, i64)>, i64), DbErr> {
     let rows = outbox_by_status(db).await?;
     let oldest = crate::outbound::outbox::unsent(db).await?.map(|u| u.oldest_at);
-    Ok((rows, oldest.map_or(0, |t| (now - t).num_seconds().max(0))))
+    Ok((rows, oldest.map_or(0, |t| Ord::max((now - t).num_seconds(), 0))))
 }
 
 /// How many outbox rows each status has.
@@ -166,7 +166,7 @@ pub(super) async fn outbox_by_status(db: &impl ConnectionTrait) -> Result<Vec<(O
         .await
 }
 
-async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, i64)>, DbErr> {
+pub(super) async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, i64)>, DbErr> {
     case::Entity::find()
         .select_only()
         .columns([case::Column::Severity, case::Column::Status])
@@ -181,38 +181,68 @@ async fn open_cases(db: &impl ConnectionTrait) -> Result<Vec<(Severity, Status, 
 
 /// Per target, from `TargetFacts::outcome` as SQL (`sla::outcome_sql`): open cases by
 /// outcome, those breached and not yet reached, and those running and due within the
-/// hour. Three counts per target, whatever the backlog.
+/// hour. One pass over the open cases, each target's outcome computed once per case,
+/// whatever the backlog.
 async fn targets(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<TargetFigures>, DbErr> {
     let soon = now + Duration::hours(1);
+    const TARGETS: [TargetKind; 2] = [TargetKind::Respond, TargetKind::Resolve];
+    let mut outcomes = Query::select();
+    outcomes.from(case::Entity).and_where(case::Column::Status.is_in(OPEN));
+    for target in TARGETS {
+        let t = target.as_str();
+        let unreached = CaseStatement::new().case(outcome_sql::unreached(target), 1).finally(0);
+        outcomes
+            .expr_as(Expr::col((case::Entity, outcome_sql::due_column(target))), Alias::new(format!("{t}_due")))
+            .expr_as(outcome_sql::outcome(target, now), Alias::new(format!("{t}_outcome")))
+            .expr_as(unreached, Alias::new(format!("{t}_unreached")));
+    }
+    // The OFFSET keeps the databases from folding this query into the sums, which would
+    // evaluate each outcome once per sum (SQLite takes an OFFSET only after a LIMIT).
+    outcomes.limit(i64::MAX as u64).offset(0);
+    let mut sums = Query::select();
+    let count_if =
+        |name: String, e: Expr| (Expr::expr(CaseStatement::new().case(e, 1).finally(0)).sum(), Alias::new(name));
+    for target in TARGETS {
+        let t = target.as_str();
+        let col = |what: &str| Expr::col(Alias::new(format!("{t}_{what}")));
+        let has = || col("due").is_not_null();
+        let is = |o: Outcome| has().and(col("outcome").eq(o.as_str()));
+        for o in Outcome::ALL {
+            let (e, name) = count_if(format!("{t}_{}", o.as_str()), is(o));
+            sums.expr_as(e, name);
+        }
+        let (e, name) = count_if(format!("{t}_breached_unreached"), is(Outcome::Breached).and(col("unreached").eq(1)));
+        sums.expr_as(e, name);
+        let (e, name) = count_if(format!("{t}_at_risk"), is(Outcome::Running).and(col("due").lte(soon)));
+        sums.expr_as(e, name);
+    }
+    sums.from_subquery(outcomes, Alias::new("o"));
+    let row = db.query_one(&sums).await?;
+    // SUM over no rows is NULL.
+    let n = |name: String| -> Result<i64, DbErr> {
+        Ok(match &row {
+            Some(row) => row.try_get::<Option<i64>>("", &name)?.unwrap_or(0),
+            None => 0,
+        })
+    };
     let mut out = Vec::new();
-    for target in [TargetKind::Respond, TargetKind::Resolve] {
-        let due = outcome_sql::due_column(target);
-        let open = || case::Entity::find().filter(case::Column::Status.is_in(OPEN)).filter(due.is_not_null());
-        let is = |o: Outcome| outcome_sql::is(target, now, o);
-        let found: Vec<(String, i64)> = open()
-            .select_only()
-            .expr_as(outcome_sql::outcome(target, now), "target_outcome")
-            .column_as(case::Column::Id.count(), "n")
-            // By the output's name: on PostgreSQL the expression's bound `now` would not
-            // match itself between SELECT and GROUP BY.
-            .group_by(Expr::col("target_outcome"))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let mut by_outcome: Vec<(&'static str, i64)> = possible(target).iter().map(|o| (o.as_str(), 0)).collect();
-        for (name, n) in found {
-            match by_outcome.iter_mut().find(|(o, _)| *o == name) {
-                Some(slot) => slot.1 = n,
-                None => by_outcome.extend(Outcome::ALL.iter().find(|o| o.as_str() == name).map(|o| (o.as_str(), n))),
+    for target in TARGETS {
+        let t = target.as_str();
+        let mut by_outcome = Vec::new();
+        for &o in possible(target) {
+            by_outcome.push((o.as_str(), n(format!("{t}_{}", o.as_str()))?));
+        }
+        for o in Outcome::ALL.into_iter().filter(|o| !possible(target).contains(o)) {
+            let found = n(format!("{t}_{}", o.as_str()))?;
+            if found > 0 {
+                by_outcome.push((o.as_str(), found));
             }
         }
-        let breached = open().filter(is(Outcome::Breached)).filter(outcome_sql::unreached(target));
-        let at_risk = open().filter(is(Outcome::Running)).filter(due.lte(soon));
         out.push(TargetFigures {
-            target: target.as_str(),
+            target: t,
             by_outcome,
-            breached: breached.count(db).await?,
-            at_risk: at_risk.count(db).await?,
+            breached: n(format!("{t}_breached_unreached"))? as u64,
+            at_risk: n(format!("{t}_at_risk"))? as u64,
         });
     }
     Ok(out)

@@ -96,7 +96,7 @@ mod tests {
 
     fn config(timeout: Duration) -> HttpConfig {
         let limits = crate::config::HttpLimits { request_timeout: timeout, ..Default::default() };
-        HttpConfig { listen: None, token: None, public_url: None, trusted_proxies: Vec::new(), limits }
+        HttpConfig { listen: None, token: None, public_url: None, trusted_proxies: Vec::new(), limits, page_size: 200 }
     }
 
     #[tokio::test]

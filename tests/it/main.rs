@@ -50,5 +50,6 @@ mod targets;
 mod templates;
 mod threading;
 mod web;
+mod web_bounds;
 mod web_doors;
 mod web_pages;

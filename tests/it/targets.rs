@@ -272,7 +272,7 @@ async fn lists_and_pages_name_the_assigned_agent() {
     let named = "<span title=\"alice@example.com\">Alice Smith</span>";
     let live = get(&addr, "/", None).body;
     assert!(live.contains(named), "the case's row: {live}");
-    assert!(live.contains("<h3 title=\"alice@example.com\">Alice Smith (1)</h3>"), "her queue: {live}");
+    assert!(live.contains(" title=\"alice@example.com\">Alice Smith (1)</a>"), "her queue, a link to it: {live}");
     let page = get(&addr, "/cases/000001", None).body;
     assert!(page.contains(named), "{page}");
     assert!(!page.contains(">alice@example.com<"), "never the bare address: {page}");

@@ -1,49 +1,74 @@
-//! `/`: what a support lead watches. Every open case is listed (that is the point); held,
-//! quarantined and outbox mail are capped; no query reads a message's raw bytes.
+//! `/`: what a support lead watches. Each list of cases (breached, at risk, open) shows a
+//! page of `[http] page_size` with its count and a link to the next; queues, held,
+//! quarantined and outbox mail are counted and capped: what the page costs does not grow
+//! with the backlog. No query reads a message's raw bytes.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
-use super::words::{Shown, case_line, when, worst};
-use crate::cases::{SlaLine, sla_status};
+use super::sections::{self, link};
+use super::words::when;
+use crate::cases::{Section, section_counts};
 use crate::desk::Desk;
-use crate::sla::TargetView;
+use crate::domain::Status;
 use crate::storage::entities::outbox::OutboxStatus;
-use crate::storage::entities::{agent, company, outbox};
-use crate::templates::{Budget, CaseLine, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
+use crate::storage::entities::{agent, case, company, outbox};
+use crate::templates::{Budget, CaseSection, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
 
-/// How often the page reloads itself.
+/// How often the page reloads itself: it reads a page of each list and counts, so a tab
+/// left open costs little whatever the backlog.
 const REFRESH_SECONDS: u32 = 30;
 /// Rows shown of held and quarantined mail, and of mail waiting in the outbox.
 const SHOWN: u64 = 20;
+const OPEN: [Status; 3] = [Status::New, Status::Open, Status::Pending];
 
 pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     let zone = desk.config.calendar.time_zone;
-    let mut open = sla_status(&desk.db, &desk.config, now).await?;
-    open.sort_by_key(|l| urgency(&l.sla));
-    let cases: Vec<CaseLine> = open.iter().map(|l| case_line(zone, &l.case, &l.sla)).collect();
-    let breached = cases.iter().filter(|c| c.state == "breached").cloned().collect();
-    let at_risk = open.iter().zip(&cases).filter(|(l, _)| at_risk(&l.sla)).map(|(_, c)| c.clone()).collect();
     let db = &desk.db;
+    let counts = section_counts(db, &desk.config.calendar, now).await?;
+    let open_count = counts.open as u64;
+    let open = sections::page(desk, now, Section::Open, None, counts.open as u64).await?;
+    let (breached, at_risk) = (counts.breached as usize, counts.at_risk as usize);
+    // Breached, at risk and the rest are runs of the open list's one order: a run that the
+    // first page holds whole is not read again.
+    let within = |from: usize, n: usize| {
+        (from + n <= open.cases.len()).then(|| CaseSection {
+            count: n as u64,
+            cases: open.cases[from..from + n].to_vec(),
+            more: String::new(),
+        })
+    };
+    let breached = match within(0, breached) {
+        Some(run) => run,
+        None => sections::page(desk, now, Section::Breached, None, breached as u64).await?,
+    };
+    let at_risk = match within(breached.count as usize, at_risk) {
+        Some(run) => run,
+        None => sections::page(desk, now, Section::AtRisk, None, at_risk as u64).await?,
+    };
+    let (by_status, by_severity) = by_status_and_severity(db).await?;
+    let (by_company, more_companies) = by_company(db, desk.config.http.page_size).await?;
     Ok(LivePage {
-        title: format!("supportd: {} open", cases.len()),
+        title: format!("supportd: {open_count} open"),
         root: String::new(),
         generated: when(zone, now),
         refresh_seconds: REFRESH_SECONDS,
         support_hours: crate::outbound::support_hours(&desk.config.calendar),
-        open_count: cases.len() as u64,
-        by_status: count_by(&open, |l| l.case.status.clone()),
-        by_severity: count_by(&open, |l| l.case.severity.clone()),
-        by_company: count_by(&open, |l| l.case.company.clone().unwrap_or_else(|| "(no company)".into())),
-        queues: queues(db, &cases).await?,
-        cases,
+        open_count,
+        by_status,
+        by_severity,
+        by_company,
+        more_companies,
         breached,
         at_risk,
+        open,
+        queues: queues(db).await?,
         held_count: crate::ingest::held::count(db).await?,
         held: held(db, zone).await?,
         quarantined_count: crate::ingest::quarantine::count(db).await?,
@@ -54,63 +79,86 @@ pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     })
 }
 
-/// Breached first, then warned, then the least business time left; cases whose clocks all
-/// stopped (paused, missed, met) last.
-fn urgency(targets: &[TargetView]) -> (Shown, i64) {
-    let running = targets.iter().filter(|t| Shown::of(t) < Shown::Paused);
-    // Due soon or on track: the time left decides.
-    let rank = |t: &TargetView| match Shown::of(t) {
-        Shown::Soon => Shown::Ok,
-        s => s,
-    };
-    running.map(|t| (rank(t), t.business_minutes_left)).min().unwrap_or((Shown::Paused, i64::MAX))
-}
-
-/// Not breached, but warned of or within `SOON_MINUTES` of business time of a target.
-/// (`/metrics` counts wall-clock hours instead: what a pager should wake someone for.)
-fn at_risk(targets: &[TargetView]) -> bool {
-    matches!(worst(targets), Some(Shown::Warned | Shown::Soon))
-}
-
-fn count_by(open: &[SlaLine], key: impl Fn(&SlaLine) -> String) -> Vec<Count> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for l in open {
-        *counts.entry(key(l)).or_default() += 1;
+/// Open cases by status and by severity, from `/metrics`' one GROUP BY.
+async fn by_status_and_severity(db: &impl ConnectionTrait) -> Result<(Vec<Count>, Vec<Count>), DbErr> {
+    let mut statuses: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut severities: std::collections::BTreeMap<String, u64> = Default::default();
+    for (severity, status, n) in crate::web::metrics::open_cases(db).await? {
+        *statuses.entry(status.to_string()).or_default() += n as u64;
+        *severities.entry(severity.to_string()).or_default() += n as u64;
     }
-    counts.into_iter().map(|(name, count)| Count { name, count }).collect()
+    let counts = |m: std::collections::BTreeMap<String, u64>| m.into_iter().map(|(name, count)| Count { name, count });
+    Ok((counts(statuses).collect(), counts(severities).collect()))
 }
 
-/// Every active agent's open cases (none is a queue too) and those of agents no longer
-/// active, by address; then the unassigned.
-async fn queues(db: &impl ConnectionTrait, cases: &[CaseLine]) -> Result<Vec<Queue>, DbErr> {
-    let active: Vec<(String, String)> = agent::Entity::find()
+/// The `shown` companies with the most open cases, and how many more have some.
+async fn by_company(db: &impl ConnectionTrait, shown: u64) -> Result<(Vec<Count>, u64), DbErr> {
+    let open = || case::Entity::find().filter(case::Column::Status.is_in(OPEN));
+    let n = case::Column::Id.count();
+    let top: Vec<(Option<i64>, i64)> = open()
         .select_only()
-        .columns([agent::Column::Email, agent::Column::Name])
-        .filter(agent::Column::Active.eq(true))
+        .column(case::Column::CompanyId)
+        .column_as(n.clone(), "n")
+        .group_by(case::Column::CompanyId)
+        .order_by_desc(n)
+        .order_by_asc(case::Column::CompanyId)
+        .limit(shown)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let companies = open().select_only().column(case::Column::CompanyId).distinct().count(db).await?;
+    let ids: Vec<i64> = top.iter().filter_map(|(id, _)| *id).collect();
+    let names: HashMap<i64, String> = company::Entity::find()
+        .select_only()
+        .columns([company::Column::Id, company::Column::Name])
+        .filter(company::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let name = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "(no company)".into());
+    let counts: Vec<Count> = top.into_iter().map(|(id, n)| Count { name: name(id), count: n as u64 }).collect();
+    Ok((counts.clone(), companies.saturating_sub(counts.len() as u64)))
+}
+
+/// Every active agent's queue (an empty one too) and those of agents no longer active who
+/// still hold open cases, by address; then the unassigned. Counted, not listed: each links
+/// to its own pages.
+async fn queues(db: &impl ConnectionTrait) -> Result<Vec<Queue>, DbErr> {
+    let held: HashMap<Option<i64>, i64> = case::Entity::find()
+        .select_only()
+        .column(case::Column::AssigneeId)
+        .column_as(case::Column::Id.count(), "n")
+        .filter(case::Column::Status.is_in(OPEN))
+        .group_by(case::Column::AssigneeId)
+        .into_tuple::<(Option<i64>, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let holders: Vec<i64> = held.keys().flatten().copied().collect();
+    let agents: Vec<(i64, String, String)> = agent::Entity::find()
+        .select_only()
+        .columns([agent::Column::Id, agent::Column::Email, agent::Column::Name])
+        .filter(sea_orm::sea_query::ExprTrait::or(agent::Column::Active.eq(true), agent::Column::Id.is_in(holders)))
         .order_by_asc(agent::Column::Email)
         .into_tuple()
         .all(db)
         .await?;
-    // By address, each with the agent's name.
-    let mut by_agent: BTreeMap<&str, (&str, Vec<CaseLine>)> =
-        active.iter().map(|(email, name)| (email.as_str(), (name.as_str(), Vec::new()))).collect();
-    for c in cases.iter().filter(|c| !c.assignee_address.is_empty()) {
-        let queue = by_agent.entry(c.assignee_address.as_str()).or_insert((c.assignee.as_str(), Vec::new()));
-        queue.1.push(c.clone());
-    }
-    let unassigned: Vec<CaseLine> = cases.iter().filter(|c| c.assignee_address.is_empty()).cloned().collect();
-    let mut queues: Vec<Queue> = by_agent
+    let count = |id: Option<i64>| held.get(&id).copied().unwrap_or(0) as u64;
+    let mut queues: Vec<Queue> = agents
         .into_iter()
-        .map(|(address, (name, cases))| Queue {
-            agent: name.to_owned(),
-            address: address.to_owned(),
-            count: cases.len() as u64,
-            cases,
+        .map(|(id, address, name)| Queue {
+            agent: name,
+            address,
+            count: count(Some(id)),
+            link: link(Section::Queue(Some(id))),
         })
         .collect();
-    if !unassigned.is_empty() {
-        let count = unassigned.len() as u64;
-        queues.push(Queue { agent: "Unassigned".into(), address: String::new(), count, cases: unassigned });
+    if count(None) > 0 {
+        let link = link(Section::Queue(None));
+        queues.push(Queue { agent: "Unassigned".into(), address: String::new(), count: count(None), link });
     }
     Ok(queues)
 }
@@ -257,55 +305,4 @@ fn mailboxes(desk: &Desk, zone: Tz, now: DateTime<Utc>) -> Vec<Mailbox> {
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sla::{Outcome, TargetState};
-
-    const OK: TargetState = TargetState::new(Outcome::Running, false);
-    const WARNED: TargetState = TargetState::new(Outcome::Running, true);
-    const BREACHED: TargetState = TargetState::new(Outcome::Breached, false);
-    const PAUSED: TargetState = TargetState::new(Outcome::Paused, false);
-    const MET: TargetState = TargetState::new(Outcome::Met, false);
-
-    fn targets(states: &[(TargetState, i64)]) -> Vec<TargetView> {
-        states
-            .iter()
-            .map(|&(state, left)| TargetView {
-                target: "respond",
-                due: Utc::now(),
-                business_minutes_left: left,
-                state,
-                settled_at: None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn at_risk_is_warned_or_within_an_hour_of_business_time_and_never_breached() {
-        assert!(at_risk(&targets(&[(WARNED, 300)])));
-        assert!(at_risk(&targets(&[(OK, 60)])));
-        assert!(!at_risk(&targets(&[(OK, 61)])));
-        let both = targets(&[(BREACHED, -5), (WARNED, 30)]);
-        assert!(!at_risk(&both), "breached is its own list");
-        assert!(!at_risk(&targets(&[(PAUSED, 10), (MET, 0)])));
-    }
-
-    #[test]
-    fn breached_cases_come_first_then_warned_then_the_least_time_left() {
-        let mut cases = [
-            targets(&[(OK, 30)]),
-            targets(&[(MET, 0)]),
-            targets(&[(WARNED, 90)]),
-            targets(&[(OK, 10), (BREACHED, -20)]),
-            targets(&[(OK, 5)]),
-        ];
-        cases.sort_by_key(|t| urgency(t));
-        let order: Vec<(Shown, i64)> = cases.iter().map(|t| urgency(t)).collect();
-        let want =
-            [(Shown::Breached, -20), (Shown::Warned, 90), (Shown::Ok, 5), (Shown::Ok, 30), (Shown::Paused, i64::MAX)];
-        assert_eq!(order, want);
-    }
 }

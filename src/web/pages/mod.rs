@@ -1,12 +1,15 @@
-//! The web pages: `/`, the live view of the desk, and `/cases/NNNNNN`, one case. Rendered on
-//! the server from `templates/web/`, HTML-escaped, no script: the live view reloads itself
-//! with a meta refresh, so it works without JavaScript and on a phone.
+//! The web pages: `/`, the live view of the desk, its lists a page at a time
+//! (`/?section=open&after=…`), and `/cases/NNNNNN`, one case. Rendered on the server from
+//! `templates/web/`, HTML-escaped, no script: the live view reloads itself with a meta
+//! refresh, so it works without JavaScript and on a phone.
 
 mod case;
+mod list;
 mod live;
+mod sections;
 mod words;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::DbErr;
@@ -14,9 +17,20 @@ use sea_orm::DbErr;
 use crate::desk::Desk;
 use crate::domain::CaseNumber;
 
-pub async fn live(State(desk): State<Desk>) -> Response {
-    match live::page(&desk, desk.now()).await {
-        Ok(page) => html(&desk, "live", &page),
+pub async fn live(State(desk): State<Desk>, RawQuery(query): RawQuery) -> Response {
+    let request = match sections::request(query.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(why) => return (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response(),
+    };
+    let Some(request) = request else {
+        return match live::page(&desk, desk.now()).await {
+            Ok(page) => html(&desk, "live", &page),
+            Err(e) => unavailable(e),
+        };
+    };
+    match list::page(&desk, request, desk.now()).await {
+        Ok(Some(page)) => html(&desk, "list", &page),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such agent\n").into_response(),
         Err(e) => unavailable(e),
     }
 }

@@ -12,8 +12,7 @@ pub fn when(zone: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&zone).format("%a %-d %b %Y %H:%M %Z").to_string()
 }
 
-/// Within this much business time of its due time an unwarned clock reads "Due soon".
-pub const SOON_MINUTES: i64 = 60;
+use crate::cases::SOON_MINUTES;
 
 /// How a clock reads on the pages: the SLA engine's state, with "soon" for an unwarned one
 /// within `SOON_MINUTES` of its due time (what makes a case "at risk").
