@@ -11,6 +11,26 @@ use crate::domain::EmailAddress;
 pub fn check(warnings: &mut Vec<Problem>, raw: &RawConfig) {
     escalation_without_address(warnings, raw);
     agents_differing_only_in_case(warnings, raw);
+    pool_shared_with_the_web(warnings, raw);
+}
+
+/// The web server may hold `WEB_DB_READERS` of the pool's connections at once; the mail
+/// (every mailbox's intake, the sender, the scheduler) needs the rest, and a few at least.
+fn pool_shared_with_the_web(warnings: &mut Vec<Problem>, raw: &RawConfig) {
+    let web_on = raw.http.listen.as_deref().is_none_or(|l| !l.trim().is_empty());
+    let pool = raw.database.max_connections.unwrap_or(super::validate::DEFAULT_POOL);
+    let web = i64::from(super::WEB_DB_READERS);
+    if web_on && (1..web + 4).contains(&pool) {
+        warnings.push(Problem {
+            key: "database.max_connections".into(),
+            message: format!(
+                "the web server's pages and probes may hold {web} of these {pool} connections at once, leaving the \
+                 mail {}: set {} or more (or turn the web server off with [http] listen = \"\")",
+                (pool - web).max(0),
+                web + 4
+            ),
+        });
+    }
 }
 
 /// `"escalation"` among the recipients means `escalation_email`; without one, that part of

@@ -17,6 +17,11 @@ use super::secret::{Secret, Sources, resolve_from};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8025";
 /// Rows a page or a JSON list shows unless asked for fewer (DECISIONS, turn 3).
 pub const DEFAULT_PAGE_SIZE: u64 = 200;
+
+/// Database connections the web server may hold at once (`web::limits::Readers`): two for
+/// pages and JSON, one for `/metrics`, one for `/readyz`. The rest of `[database]
+/// max_connections` is the mail's.
+pub const WEB_DB_READERS: u32 = 4;
 /// The most any list answers with, whatever `page_size` or a `limit` says: a page's cost is
 /// bounded by this, not by the backlog.
 pub const MAX_PAGE_SIZE: u64 = 1000;

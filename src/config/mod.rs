@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 pub use cidr::{IpRange, IpRangeError};
 pub use cron::{CronError, CronSchedule};
 pub use health::HealthConfig;
-pub use http::{HttpConfig, HttpLimits, MAX_PAGE_SIZE};
+pub use http::{HttpConfig, HttpLimits, MAX_PAGE_SIZE, WEB_DB_READERS};
 pub use model::*;
 pub use problems::{Problem, Problems};
 pub use routes::{Route, RouteNotify, Routed, route_for};

@@ -530,3 +530,20 @@ fn addresses_that_could_match_no_one_are_refused_by_key() {
     assert!(named("company[0].members[0]") && !named("company[0].members[1]"), "{found:?}");
     assert!(found.iter().all(|p| !p.contains("members[1]")), "a member is kept as written: {found:?}");
 }
+
+#[test]
+fn a_pool_the_web_server_could_hold_whole_is_warned_of() {
+    let c = load(MINIMAL).unwrap();
+    assert_eq!(c.database.max_connections, 10, "room for the web server's four and the mail");
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let small = format!("{MINIMAL}\n[database]\nmax_connections = 5\n");
+    let c = load(&small).unwrap();
+    assert_eq!(c.database.max_connections, 5);
+    let warned: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        warned.iter().any(|w| w.starts_with("database.max_connections: the web server's pages and probes may hold 4 of these 5")),
+        "{warned:?}"
+    );
+    let no_web = format!("{small}\n[http]\nlisten = \"\"\n");
+    assert!(load(&no_web).unwrap().warnings.is_empty(), "without the web server the pool is the mail's");
+}

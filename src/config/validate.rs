@@ -12,6 +12,10 @@ use super::model::*;
 use super::raw::*;
 use super::{Problem, Problems, secret};
 use crate::domain::{BusinessDuration, CaseTag, CaseType, EmailAddress, LocalPartCase, Severity};
+
+/// `[database] max_connections` unless set: the web server may hold `WEB_DB_READERS` of them,
+/// and each mailbox's intake, the sender and the scheduler want one of the rest.
+pub const DEFAULT_POOL: i64 = 10;
 use crate::sla::{BusinessCalendar, Opening, SlaPolicy, Target};
 
 /// The configuration, or every problem found together with the warnings.
@@ -90,7 +94,7 @@ fn database(p: &mut Problems, raw: &RawDatabase, base: &Path) -> DatabaseConfig 
         p.push("database.url", format!("expected sqlite://… or postgres://…, got {url:?}"));
         url
     };
-    let max_connections = p.in_range("database.max_connections", raw.max_connections, 1, 1000, 5) as u32;
+    let max_connections = p.in_range("database.max_connections", raw.max_connections, 1, 1000, DEFAULT_POOL) as u32;
     DatabaseConfig { url, max_connections }
 }
 

@@ -42,7 +42,9 @@ pub async fn queue_howto(
 ) -> Result<Howto, ReportError> {
     // Her address and name as configured: the how-to goes there and nowhere else, and never
     // greets by the display name of a mail anyone could have forged.
-    let Some((to, name)) = config.company(&c.slug).and_then(|co| super::request::reporter(co, &msg.from.address))
+    let Some((to, name)) = config
+        .company(&c.slug)
+        .and_then(|co| super::request::reporter_as(co, &msg.from.address, config.intake.local_part_case))
     else {
         return Ok(Howto::NotNeeded);
     };

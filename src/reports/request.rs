@@ -97,12 +97,6 @@ pub(super) fn reporter_as<'c>(
     }
 }
 
-/// `reporter_as` with local parts compared without case: for the how-to, whose sender
-/// `companies_of` has already found to be a reporter under the configured rule.
-pub(super) fn reporter<'c>(c: &'c CompanyConfig, sender: &EmailAddress) -> Option<(&'c EmailAddress, Option<&'c str>)> {
-    reporter_as(c, sender, LocalPartCase::Insensitive)
-}
-
 /// The company whose report `sender` asked for, or why they may not have it.
 fn target<'c>(config: &'c Config, sender: &EmailAddress, request: &Request) -> Result<&'c CompanyConfig, String> {
     let theirs = companies_of(config, sender);

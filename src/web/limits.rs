@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tracing::{error, warn};
 
 /// Pages and JSON reading the database at once.
-const PAGE_READERS: usize = 2;
+const PAGE_READERS: usize = crate::config::WEB_DB_READERS as usize - 2;
 
 /// The permits the web server's readers of the database queue for.
 #[derive(Clone)]
