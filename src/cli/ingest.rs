@@ -50,13 +50,23 @@ pub async fn ingest(config: &Path, mailbox: Option<&str>, files: &[PathBuf]) -> 
 /// A file named on the command line, or stdin; see `read_message` for the bound.
 fn read_input(file: Option<&PathBuf>, limit: u64, keep: u64) -> std::io::Result<Loaded> {
     match file {
-        None => read_message(std::io::stdin().lock(), limit, keep, None),
+        None => read_message(std::io::stdin().lock(), limit, keep, stdin_file_len()),
         Some(path) => {
             let f = std::fs::File::open(path)?;
             let hint = f.metadata().ok().map(|m| m.len());
             read_message(f, limit, keep, hint)
         }
     }
+}
+
+/// The length of stdin when it is a file (`ingest < FILE`), so that the message is read into
+/// one allocation of its size instead of a buffer doubled (and copied) as it grows; a pipe
+/// has none.
+fn stdin_file_len() -> Option<u64> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let meta = std::fs::File::from(fd).metadata().ok()?;
+    meta.is_file().then_some(meta.len())
 }
 
 /// One line on what became of a message.

@@ -1,5 +1,7 @@
 //! Raw bytes to `ParsedMessage`: everything later stages need, decoded once.
 
+use std::collections::HashSet;
+
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 use sha2::{Digest, Sha256};
 
@@ -130,20 +132,6 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         ),
     };
     let message_id = msg.message_id().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let text_body = (0..msg.text_body_count()).filter_map(|i| msg.body_text(i)).collect::<Vec<_>>().join("\n");
-    let html_body = msg.body_html(0).filter(|_| msg.html_body_count() > 0).map(|s| s.into_owned());
-    let attachments = msg
-        .attachments()
-        .map(|part| Attachment {
-            filename: part.attachment_name().map(crate::domain::text::phrase),
-            content_type: part
-                .content_type()
-                .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
-                .unwrap_or_else(|| "application/octet-stream".into())
-                .to_ascii_lowercase(),
-            data: part.contents().to_vec(),
-        })
-        .collect();
     let content_type = msg
         .content_type()
         .map(|ct| {
@@ -157,24 +145,30 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
         .unwrap_or_else(|| "text/plain".into());
     let dedup_key = dedup_key(raw, message_id.as_deref(), &headers);
     let flags = decoding_problems(&msg);
+    let (to, cc) = (msg.to().and_then(|a| parties_of(a, None)), msg.cc().and_then(|a| parties_of(a, None)));
+    let (in_reply_to, references) = (ids(msg.in_reply_to()), ids(msg.references()));
+    let (subject, quoted_ids) = (subject(&msg, raw), quoted_ids(&msg));
+    let (carries_report, delivery_status) = (carries_report(&msg), delivery_status(&msg));
+    // Last: the bodies are moved out of mail-parser's message, which is spent after.
+    let Bodies { text_body, html_body, attachments } = bodies(msg);
     let mut parsed = ParsedMessage {
         message_id,
-        in_reply_to: ids(msg.in_reply_to()),
-        references: ids(msg.references()),
+        in_reply_to,
+        references,
         from,
         from_doubt,
-        to: msg.to().and_then(|a| parties_of(a, None)).unwrap_or_default(),
-        cc: msg.cc().and_then(|a| parties_of(a, None)).unwrap_or_default(),
-        subject: subject(&msg, raw),
+        to: to.unwrap_or_default(),
+        cc: cc.unwrap_or_default(),
+        subject,
         text_body,
         html_body,
         attachments,
         headers,
         content_type,
         dedup_key,
-        quoted_ids: quoted_ids(&msg),
-        carries_report: carries_report(&msg),
-        delivery_status: delivery_status(&msg),
+        quoted_ids,
+        carries_report,
+        delivery_status,
         flags,
     };
     parsed.references = bounded_references(std::mem::take(&mut parsed.references));
@@ -182,6 +176,67 @@ fn parse_unguarded(raw: &[u8]) -> Result<ParsedMessage, ParseError> {
     parsed.in_reply_to.truncate(MAX_REFERENCES);
     without_nul(&mut parsed);
     Ok(parsed)
+}
+
+struct Bodies {
+    text_body: String,
+    html_body: Option<String>,
+    attachments: Vec<Attachment>,
+}
+
+/// The text (text parts joined, an HTML-only body as text), the HTML body (the first real
+/// HTML part: mail-parser would render a plain text as HTML, a copy no one reads) and the
+/// attachments. A part's decoded content (quoted-printable, base64) is moved out of the
+/// parsed message, not copied, unless a later use needs it: a large message is then held
+/// once decoded, not twice.
+fn bodies(mut msg: mail_parser::Message<'_>) -> Bodies {
+    let attached: HashSet<u32> = msg.attachments.iter().copied().collect();
+    let html_id = msg
+        .html_body
+        .iter()
+        .copied()
+        .find(|id| matches!(msg.parts.get(*id as usize).map(|p| &p.body), Some(PartType::Html(_))));
+    let mut texts: Vec<String> = Vec::new();
+    for id in msg.text_body.clone() {
+        let keep = attached.contains(&id) || html_id == Some(id);
+        let Some(part) = msg.parts.get_mut(id as usize) else { continue };
+        match &mut part.body {
+            PartType::Text(text) if keep => texts.push(text.to_string()),
+            PartType::Text(text) => texts.push(std::mem::take(text).into_owned()),
+            PartType::Html(html) => texts.push(mail_parser::decoders::html::html_to_text(html)),
+            _ => {}
+        }
+    }
+    let text_body = if texts.len() == 1 { texts.pop().unwrap_or_default() } else { texts.join("\n") };
+    let html_body = html_id.and_then(|id| {
+        let part = msg.parts.get_mut(id as usize)?;
+        match &mut part.body {
+            PartType::Html(html) if attached.contains(&id) => Some(html.to_string()),
+            PartType::Html(html) => Some(std::mem::take(html).into_owned()),
+            _ => None,
+        }
+    });
+    let ids: Vec<u32> = msg.attachments.clone();
+    // As mail-parser's own iterator: the list ends at the first id that names no part.
+    let attachments = ids.into_iter().map_while(|id| msg.parts.get_mut(id as usize).map(attachment)).collect();
+    Bodies { text_body, html_body, attachments }
+}
+
+/// An attachment, its content moved out of `part`.
+fn attachment(part: &mut mail_parser::MessagePart<'_>) -> Attachment {
+    let filename = part.attachment_name().map(crate::domain::text::phrase);
+    let content_type = part
+        .content_type()
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_ascii_lowercase();
+    let data = match &mut part.body {
+        PartType::Text(text) | PartType::Html(text) => std::mem::take(text).into_owned().into_bytes(),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => std::mem::take(bytes).into_owned(),
+        // An attached message's raw bytes, as written (a multipart has none).
+        PartType::Message(_) | PartType::Multipart(_) => part.contents().to_vec(),
+    };
+    Attachment { filename, content_type, data }
 }
 
 /// References kept from a message: the thread's root and the latest ones, which are what
@@ -440,8 +495,10 @@ fn dedup_key(raw: &[u8], message_id: Option<&str>, headers: &[(String, String)])
         h.update(header_text(headers, name).as_bytes());
     }
     h.update([0]);
-    let body = body_of(raw);
-    h.update(body.iter().copied().filter(|b| *b != b'\r').collect::<Vec<u8>>());
+    // Piece by piece between the CRs: a copy without them would be the size of the body.
+    for piece in body_of(raw).split(|b| *b == b'\r') {
+        h.update(piece);
+    }
     let digest = h.finalize();
     super::hex(&digest)
 }
@@ -537,6 +594,35 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n-
         assert_eq!(msg.from.address.as_str(), "mailer-daemon@unknown.invalid");
         // A person's mail without an address is still refused.
         assert!(matches!(parse(b"From: foo\r\nSubject: hi\r\n\r\nbody"), Err(ParseError::NoSender(_))));
+    }
+
+    #[test]
+    fn bodies_are_the_same_moved_out_of_the_parser() {
+        let head = "From: a@b.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n";
+        // A plain text keeps no HTML rendering of itself; quoted-printable is decoded.
+        let qp = format!(
+            "{head}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=\r\nsse\r\n"
+        );
+        let m = parse(qp.as_bytes()).unwrap();
+        assert_eq!(m.text_body.trim_end(), "Grüsse");
+        assert_eq!(m.html_body, None);
+        // An HTML-only body: its text made from it, the HTML kept as written.
+        let html = format!("{head}Content-Type: text/html\r\n\r\n<p>Hello <b>there</b></p>\r\n");
+        let m = parse(html.as_bytes()).unwrap();
+        assert!(m.text_body.contains("Hello there"), "{:?}", m.text_body);
+        assert_eq!(m.html_body.as_deref().map(str::trim_end), Some("<p>Hello <b>there</b></p>"));
+        // Alternative parts and a base64 attachment (decoded), a text attachment (as written).
+        let mixed = format!(
+            "{head}Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n\
+--a\r\nContent-Type: text/plain\r\n\r\nplain words\r\n--a\r\nContent-Type: text/html\r\n\r\n<i>html words</i>\r\n--a--\r\n\
+--m\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=a.bin\r\n\r\nAAEC/w==\r\n\
+--m\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=b.log\r\n\r\nlog line\r\n--m--\r\n"
+        );
+        let m = parse(mixed.as_bytes()).unwrap();
+        assert_eq!(m.text_body.trim_end(), "plain words");
+        assert_eq!(m.html_body.as_deref().map(str::trim_end), Some("<i>html words</i>"));
+        let files: Vec<_> = m.attachments.iter().map(|a| (a.filename.as_deref(), a.data.as_slice())).collect();
+        assert_eq!(files, [(Some("a.bin"), &[0u8, 1, 2, 255][..]), (Some("b.log"), b"log line".as_slice())]);
     }
 
     #[test]

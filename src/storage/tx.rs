@@ -25,6 +25,12 @@ use super::entities::{attachment, case, case_event, message, outbox};
 /// bounded statement size whatever the batch.
 const ROWS_PER_STATEMENT: usize = 100;
 
+/// A message's raw bytes over this size are written by an UPDATE of their own after its row.
+/// Every layer below copies each value of a statement (sea-query's statement, sea-orm's copy
+/// for sqlx, SQLite's bound copy, the record): with the text and the raw bytes of a 24 MB
+/// message in one statement that is 4 × 48 MB at once; apart, at most 4 × 24 MB and the text.
+const RAW_APART: usize = 1024 * 1024;
+
 pub struct Tx {
     txn: DatabaseTransaction,
     staged: Mutex<Staged>,
@@ -157,17 +163,31 @@ impl Tx {
             return Ok(());
         }
         let mut attachments = Vec::new();
+        let mut raw_apart = Vec::new();
         let mut messages = Vec::with_capacity(staged.messages.len());
-        for (row, files) in staged.messages {
+        for (mut row, files) in staged.messages {
+            let key = row.dedup_key.try_as_ref().cloned().flatten();
+            if let (Some(key), Set(raw)) = (&key, &mut row.raw)
+                && raw.len() > RAW_APART
+            {
+                raw_apart.push((key.clone(), std::mem::take(raw)));
+            }
             if !files.is_empty() {
-                let key = row.dedup_key.try_as_ref().cloned().flatten();
                 let key = key.ok_or_else(|| DbErr::Custom("a message with attachments has no dedup key".into()))?;
                 attachments.push((key, files));
             }
             messages.push(row);
         }
         insert_all::<message::Entity>(&self.txn, messages).await?;
+        // Before the raw bytes: the attachments' copies are gone when those are written.
         self.insert_attachments(attachments).await?;
+        for (key, raw) in raw_apart {
+            let update = message::Entity::update_many()
+                .col_expr(message::Column::Raw, Expr::value(raw))
+                .filter(message::Column::DedupKey.eq(key))
+                .build(self.txn.get_database_backend());
+            self.txn.execute_raw(update).await?;
+        }
         insert_all::<case_event::Entity>(&self.txn, staged.events).await?;
         insert_all::<outbox::Entity>(&self.txn, staged.mail).await?;
         for (id, at) in staged.touched {

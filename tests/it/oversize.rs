@@ -124,6 +124,13 @@ async fn a_maildir_backlog_of_large_messages_is_processed_in_batches_bounded_by_
     assert_eq!(sandbox.files_in("var/inbox/cur").len(), 7);
     assert_eq!(sandbox.cases().len(), 6);
     assert_eq!(quarantined(&sandbox).len(), 1);
+    // Each large message is stored whole (its raw bytes written apart from its row).
+    let large_ones = [&mail[1], &mail[2], &mail[4]];
+    for raw in large_ones {
+        let sql = format!("SELECT COUNT(*) FROM messages WHERE length(raw) = {} AND length(text_body) > 0", raw.len());
+        let same_size = large_ones.iter().filter(|m| m.len() == raw.len()).count() as i64;
+        assert_eq!(sandbox.count(&sql).await, same_size, "messages of {} bytes stored whole", raw.len());
+    }
     // 32 MiB per batch: the third large message starts a second one; the oversize message
     // counts as the 1 MB kept of it.
     let batches: Vec<u64> = String::from_utf8_lossy(&out.stderr)
