@@ -3,10 +3,19 @@
 use clap::Parser;
 use supportd::cli::{self, Cli};
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Before any thread exists: see `cli::malloc`.
+    cli::malloc::return_large_buffers_to_the_system();
     let cli = Cli::parse();
     cli::logging::init(cli.log_format);
-    let exit = cli::dispatch(cli).await;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let exit = match runtime {
+        Ok(runtime) => runtime.block_on(cli::dispatch(cli)),
+        Err(e) => {
+            eprintln!("supportd: cannot start the async runtime: {e}");
+            // EX_OSERR: the system refused threads or descriptors.
+            std::process::exit(71);
+        }
+    };
     std::process::exit(exit.code());
 }

@@ -166,7 +166,6 @@ fn insert_message(
         subject: Set(msg.subject.clone()),
         text_body: Set(msg.text_body.clone()),
         html_body: Set(msg.html_body.clone()),
-        raw: Set(arrival.raw.to_vec()),
         received_at: Set(arrival.received_at),
         mailbox: Set(Some(arrival.mailbox.to_owned())),
         dedup_key: Set(Some(msg.dedup_key.clone())),
@@ -190,7 +189,7 @@ fn insert_message(
             ..Default::default()
         })
         .collect();
-    txn.stage_message(row, attachments);
+    txn.stage_message(row, arrival.raw.to_vec(), attachments);
 }
 
 /// Cc'd addresses are remembered on the case, so replies to the customer include them.

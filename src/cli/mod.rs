@@ -14,7 +14,7 @@ mod held;
 mod ingest;
 mod load;
 pub mod logging;
-mod malloc;
+pub mod malloc;
 mod manual;
 mod members;
 mod migrate;
@@ -492,7 +492,6 @@ fn instant(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub async fn dispatch(cli: Cli) -> Exit {
-    malloc::return_large_buffers_to_the_system();
     let exit = match cli.command {
         Command::CheckConfig => check_config::check_config(&cli.config),
         Command::Migrate => migrate::migrate(&cli.config).await,

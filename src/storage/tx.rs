@@ -11,25 +11,23 @@
 use std::sync::Mutex;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, QueryFilter,
-    QueryResult, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult,
+    Iterable, QueryFilter, QueryResult, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, Value};
 
 use chrono::{DateTime, Utc};
 
-use super::entities::{attachment, case, case_event, message, outbox};
+use super::entities::{attachment, case, case_event, message, message_raw, outbox};
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters, and a
 /// bounded statement size whatever the batch.
 const ROWS_PER_STATEMENT: usize = 100;
 
-/// A message's raw bytes over this size are written by an UPDATE of their own after its row.
-/// Every layer below copies each value of a statement (sea-query's statement, sea-orm's copy
-/// for sqlx, SQLite's bound copy, the record): with the text and the raw bytes of a 24 MB
-/// message in one statement that is 4 × 48 MB at once; apart, at most 4 × 24 MB and the text.
-const RAW_APART: usize = 1024 * 1024;
+/// Bytes of values per INSERT, past its first row: small messages share a statement, a
+/// large one has its own, so that a statement's copies below are of one message at most.
+const BYTES_PER_STATEMENT: usize = 1024 * 1024;
 
 pub struct Tx {
     txn: DatabaseTransaction,
@@ -46,9 +44,16 @@ struct Numbers {
     written: i64,
 }
 
+/// A message's row, its raw bytes (written to `message_raw`) and its attachments.
+struct StagedMessage {
+    row: message::ActiveModel,
+    raw: Vec<u8>,
+    attachments: Vec<attachment::ActiveModel>,
+}
+
 #[derive(Default)]
 struct Staged {
-    messages: Vec<(message::ActiveModel, Vec<attachment::ActiveModel>)>,
+    messages: Vec<StagedMessage>,
     events: Vec<case_event::ActiveModel>,
     mail: Vec<outbox::ActiveModel>,
     /// Cases whose last update moves to this time unless it is later already.
@@ -103,9 +108,9 @@ impl Tx {
         self.txn.rollback().await
     }
 
-    /// A stored message and its attachments, written at the next flush.
-    pub fn stage_message(&self, row: message::ActiveModel, attachments: Vec<attachment::ActiveModel>) {
-        self.staged().messages.push((row, attachments));
+    /// A stored message, its raw bytes and its attachments, written at the next flush.
+    pub fn stage_message(&self, row: message::ActiveModel, raw: Vec<u8>, attachments: Vec<attachment::ActiveModel>) {
+        self.staged().messages.push(StagedMessage { row, raw, attachments });
     }
 
     pub fn stage_event(&self, row: case_event::ActiveModel) {
@@ -135,7 +140,7 @@ impl Tx {
     pub async fn flush_for_message_ids(&self, ids: &[&str]) -> Result<(), DbErr> {
         let has = |id: Option<&str>| id.is_some_and(|id| ids.contains(&id));
         self.flush_if(|s| {
-            s.messages.iter().any(|(m, _)| has(m.message_id.try_as_ref().and_then(|v| v.as_deref())))
+            s.messages.iter().any(|m| has(m.row.message_id.try_as_ref().and_then(|v| v.as_deref())))
                 || s.mail.iter().any(|m| has(m.message_id.try_as_ref().map(String::as_str)))
         })
         .await
@@ -144,7 +149,7 @@ impl Tx {
     /// Writes the staged rows if any message or mail among them belongs to case `case_id`.
     pub async fn flush_for_case(&self, case_id: i64) -> Result<(), DbErr> {
         self.flush_if(|s| {
-            s.messages.iter().any(|(m, _)| m.case_id.try_as_ref() == Some(&case_id))
+            s.messages.iter().any(|m| m.row.case_id.try_as_ref() == Some(&case_id))
                 || s.mail.iter().any(|m| m.case_id.try_as_ref() == Some(&Some(case_id)))
         })
         .await
@@ -162,32 +167,7 @@ impl Tx {
         if staged.is_empty() {
             return Ok(());
         }
-        let mut attachments = Vec::new();
-        let mut raw_apart = Vec::new();
-        let mut messages = Vec::with_capacity(staged.messages.len());
-        for (mut row, files) in staged.messages {
-            let key = row.dedup_key.try_as_ref().cloned().flatten();
-            if let (Some(key), Set(raw)) = (&key, &mut row.raw)
-                && raw.len() > RAW_APART
-            {
-                raw_apart.push((key.clone(), std::mem::take(raw)));
-            }
-            if !files.is_empty() {
-                let key = key.ok_or_else(|| DbErr::Custom("a message with attachments has no dedup key".into()))?;
-                attachments.push((key, files));
-            }
-            messages.push(row);
-        }
-        insert_all::<message::Entity>(&self.txn, messages).await?;
-        // Before the raw bytes: the attachments' copies are gone when those are written.
-        self.insert_attachments(attachments).await?;
-        for (key, raw) in raw_apart {
-            let update = message::Entity::update_many()
-                .col_expr(message::Column::Raw, Expr::value(raw))
-                .filter(message::Column::DedupKey.eq(key))
-                .build(self.txn.get_database_backend());
-            self.txn.execute_raw(update).await?;
-        }
+        self.write_messages(staged.messages).await?;
         insert_all::<case_event::Entity>(&self.txn, staged.events).await?;
         insert_all::<outbox::Entity>(&self.txn, staged.mail).await?;
         for (id, at) in staged.touched {
@@ -201,32 +181,76 @@ impl Tx {
         Ok(())
     }
 
-    /// Attachments name their message by id, known only once the messages are written: one
-    /// look-up by the (unique) dedup key finds them all.
-    async fn insert_attachments(&self, by_key: Vec<(String, Vec<attachment::ActiveModel>)>) -> Result<(), DbErr> {
-        if by_key.is_empty() {
-            return Ok(());
+    /// Writes messages, then their attachments, raw bytes and large bodies, in the order that
+    /// holds the fewest copies of a large message at once: each statement's values are held
+    /// four times over while it runs (the statement, sea-orm's copy for sqlx, SQLite's bound
+    /// copy, the record). A message whose text and HTML are large has its row written
+    /// without them and filled in last, when its raw bytes are gone.
+    async fn write_messages(&self, messages: Vec<StagedMessage>) -> Result<(), DbErr> {
+        let mut keys = Vec::with_capacity(messages.len());
+        let mut rows = Vec::with_capacity(messages.len());
+        let mut rest = Vec::with_capacity(messages.len());
+        for StagedMessage { mut row, raw, attachments } in messages {
+            let key = row.dedup_key.try_as_ref().cloned().flatten();
+            keys.push(key.ok_or_else(|| DbErr::Custom("a stored message has no dedup key".into()))?);
+            let bodies = large_bodies(&mut row);
+            rows.push(row);
+            rest.push((raw, attachments, bodies));
         }
-        let keys: Vec<&str> = by_key.iter().map(|(k, _)| k.as_str()).collect();
-        let ids: std::collections::HashMap<String, i64> = message::Entity::find()
-            .select_only()
-            .column(message::Column::DedupKey)
-            .column(message::Column::Id)
-            .filter(message::Column::DedupKey.is_in(keys))
-            .into_tuple::<(String, i64)>()
-            .all(&self.txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut rows = Vec::new();
-        for (key, files) in by_key {
-            let id = *ids.get(&key).ok_or_else(|| DbErr::RecordNotFound(format!("message {key} just written")))?;
-            rows.extend(files.into_iter().map(|mut f| {
+        insert_all::<message::Entity>(&self.txn, rows).await?;
+        let ids = self.message_ids(&keys).await?;
+        let (mut raws, mut files, mut later) = (Vec::with_capacity(rest.len()), Vec::new(), Vec::new());
+        for (key, (raw, attachments, bodies)) in keys.iter().zip(rest) {
+            let id = *ids.get(key).ok_or_else(|| DbErr::RecordNotFound(format!("message {key} just written")))?;
+            files.extend(attachments.into_iter().map(|mut f| {
                 f.message_id = Set(id);
                 f
             }));
+            raws.push(message_raw::ActiveModel { message_id: Set(id), raw: Set(raw) });
+            later.extend(bodies.map(|b| (id, b)));
         }
-        insert_all::<attachment::Entity>(&self.txn, rows).await
+        insert_all::<attachment::Entity>(&self.txn, files).await?;
+        insert_all::<message_raw::Entity>(&self.txn, raws).await?;
+        for (id, (text, html)) in later {
+            self.write_body(id, message::Column::TextBody, text).await?;
+            if let Some(html) = html {
+                self.write_body(id, message::Column::HtmlBody, html).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `UPDATE messages SET column = body`, the body moved into the statement. The text
+    /// and the HTML go one at a time: SQLite reads the old row back and builds the new one,
+    /// so the second statement holds the first body once more, not four times.
+    async fn write_body(&self, id: i64, column: message::Column, body: String) -> Result<(), DbErr> {
+        let update = message::Entity::update_many()
+            .col_expr(column, Expr::value(Value::String(None)))
+            .filter(message::Column::Id.eq(id));
+        let mut statement = update.build(self.txn.get_database_backend());
+        match statement.values.as_mut().map(|v| v.0.as_mut_slice()) {
+            Some([slot, Value::BigInt(Some(bound))]) if *bound == id => *slot = Value::String(Some(body)),
+            _ => return Err(DbErr::Custom("the UPDATE of a message's body bound other values".into())),
+        }
+        self.txn.execute_raw(statement).await.map(drop)
+    }
+
+    /// Raw bytes and attachments name their message by id, known only once the messages are
+    /// written: one look-up by the (unique) dedup key finds them all.
+    async fn message_ids(&self, keys: &[String]) -> Result<std::collections::HashMap<String, i64>, DbErr> {
+        let mut ids = std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let found: Vec<(String, i64)> = message::Entity::find()
+                .select_only()
+                .column(message::Column::DedupKey)
+                .column(message::Column::Id)
+                .filter(message::Column::DedupKey.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(&self.txn)
+                .await?;
+            ids.extend(found);
+        }
+        Ok(ids)
     }
 
     async fn write_case_number(&self) -> Result<(), DbErr> {
@@ -254,19 +278,77 @@ impl Tx {
     }
 }
 
+/// Writes `rows` with multi-row INSERTs, each value moved into its statement, never copied
+/// on the way: every layer below makes its own copy (sea-orm's for sqlx, SQLite's bound
+/// copy, the record), and sea-query's would be one more of each stored message at the peak.
+/// So the query is built with typed NULLs in place of the values, and the values, taken from
+/// the rows in the same order, replace its parameters. Rows that set different columns go
+/// in different statements.
 async fn insert_all<E: EntityTrait>(txn: &DatabaseTransaction, rows: Vec<E::ActiveModel>) -> Result<(), DbErr> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<E::ActiveModel> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        // Built here so that the query, whose values are copied into the statement, is gone
-        // before it runs: one copy fewer of every stored message held while the driver and
-        // the database make theirs (a 24 MB message is that much less at the peak).
-        let query = E::insert_many(chunk).into_query();
-        let statement = txn.get_database_backend().build(&query);
-        drop(query);
+    let mut rows = rows.into_iter().map(set_values::<E>).peekable();
+    while let Some((set, first)) = rows.next() {
+        let mut bytes = weight(&first);
+        let mut chunk = vec![first];
+        while let Some((next_set, next)) = rows.peek()
+            && *next_set == set
+            && chunk.len() < ROWS_PER_STATEMENT
+            && bytes + weight(next) <= BYTES_PER_STATEMENT
+        {
+            bytes += weight(next);
+            chunk.extend(rows.next().map(|(_, values)| values));
+        }
+        let mut insert = Query::insert();
+        let columns = E::Column::iter().zip(&set).filter_map(|(c, set)| set.then_some(c));
+        insert.into_table(E::default()).columns(columns);
+        for values in &chunk {
+            insert.values_panic(values.iter().map(|v| v.as_null().into()));
+        }
+        let mut statement = txn.get_database_backend().build(&insert);
+        let values: Vec<Value> = chunk.into_iter().flatten().collect();
+        match &mut statement.values {
+            Some(bound) if bound.0.len() == values.len() => bound.0 = values,
+            _ => return Err(DbErr::Custom(format!("an INSERT into {} bound other values", E::default().table_name()))),
+        }
         txn.execute_raw(statement).await?;
     }
     Ok(())
+}
+
+/// Which of the entity's columns `row` sets, in their order, and the values it sets.
+fn set_values<E: EntityTrait>(mut row: E::ActiveModel) -> (Vec<bool>, Vec<Value>) {
+    let mut set = Vec::new();
+    let mut values = Vec::new();
+    for column in E::Column::iter() {
+        let value = row.take(column).into_value();
+        set.push(value.is_some());
+        values.extend(value);
+    }
+    (set, values)
+}
+
+/// A message's text and HTML when, together, they are too large to be written with its row:
+/// they are taken out of it (the row keeps an empty text and no HTML until they are written).
+fn large_bodies(row: &mut message::ActiveModel) -> Option<(String, Option<String>)> {
+    let len = |v: &sea_orm::ActiveValue<String>| v.try_as_ref().map_or(0, String::len);
+    let html_len = row.html_body.try_as_ref().and_then(Option::as_ref).map_or(0, String::len);
+    if len(&row.text_body) + html_len <= BYTES_PER_STATEMENT {
+        return None;
+    }
+    let bodies = (row.text_body.take().unwrap_or_default(), row.html_body.take().flatten());
+    (row.text_body, row.html_body) = (Set(String::new()), Set(None));
+    Some(bodies)
+}
+
+/// About how many bytes a row's values bind.
+fn weight(values: &[Value]) -> usize {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::String(Some(s)) => s.len(),
+            Value::Bytes(Some(b)) => b.len(),
+            _ => 8,
+        })
+        .sum()
 }
 
 /// Every other statement goes straight to the transaction.

@@ -124,10 +124,16 @@ async fn a_maildir_backlog_of_large_messages_is_processed_in_batches_bounded_by_
     assert_eq!(sandbox.files_in("var/inbox/cur").len(), 7);
     assert_eq!(sandbox.cases().len(), 6);
     assert_eq!(quarantined(&sandbox).len(), 1);
-    // Each large message is stored whole (its raw bytes written apart from its row).
+    // Each large message is stored whole: its raw bytes (in a table of their own) and its
+    // text (written after its row), which is all of the message but its headers.
     let large_ones = [&mail[1], &mail[2], &mail[4]];
     for raw in large_ones {
-        let sql = format!("SELECT COUNT(*) FROM messages WHERE length(raw) = {} AND length(text_body) > 0", raw.len());
+        let sql = format!(
+            "SELECT COUNT(*) FROM messages m JOIN message_raw r ON r.message_id = m.id \
+             WHERE length(r.raw) = {} AND length(m.text_body) > {}",
+            raw.len(),
+            raw.len() - 1024
+        );
         let same_size = large_ones.iter().filter(|m| m.len() == raw.len()).count() as i64;
         assert_eq!(sandbox.count(&sql).await, same_size, "messages of {} bytes stored whole", raw.len());
     }
@@ -140,4 +146,41 @@ async fn a_maildir_backlog_of_large_messages_is_processed_in_batches_bounded_by_
         .filter_map(|l| l["fields"]["messages"].as_u64())
         .collect();
     assert_eq!(batches, [4, 3]);
+}
+
+/// A large HTML message is written in parts (its row, its raw bytes, its text, its HTML):
+/// all of them arrive, whole, on both databases.
+async fn a_large_html_message_is_stored_whole(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    let head = String::from_utf8(customer_mail(1, "Our page as the customer sees it")).unwrap();
+    let head = head.split("\r\n\r\n").next().unwrap().replace("text/plain", "text/html");
+    let mut raw = format!("{head}\r\nMIME-Version: 1.0\r\n\r\n<html><body>");
+    let mut rows = 0;
+    while raw.len() < 3 * MB {
+        raw.push_str(&format!("<p>Row {rows} of the <b>report</b> fails</p>\r\n"));
+        rows += 1;
+    }
+    raw.push_str("<p>The end of it</p></body></html>\r\n");
+    let (out, _) = sandbox.pipe_ingest(raw.as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let sql = format!(
+        "SELECT COUNT(*) FROM messages m JOIN message_raw r ON r.message_id = m.id \
+         WHERE length(r.raw) = {} AND m.html_body LIKE '%<p>Row {} of the <b>report</b> fails</p>%The end of it%' \
+         AND m.text_body LIKE '%Row 0 of the report fails%Row {} of the report fails%The end of it%'",
+        raw.len(),
+        rows - 1,
+        rows - 1
+    );
+    assert_eq!(sandbox.count(&sql).await, 1, "the raw bytes, the HTML and its text, whole");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_html_message_is_stored_whole_on_sqlite() {
+    a_large_html_message_is_stored_whole(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_html_message_is_stored_whole_on_postgres() {
+    a_large_html_message_is_stored_whole(Backend::Postgres).await;
 }

@@ -19,7 +19,6 @@ pub struct Model {
     pub subject: String,
     pub text_body: String,
     pub html_body: Option<String>,
-    pub raw: Vec<u8>,
     pub received_at: DateTimeUtc,
     pub mailbox: Option<String>,
     pub dedup_key: Option<String>,

@@ -19,6 +19,7 @@ pub mod held_mail;
 pub mod ingest_failure;
 pub mod mailbox_state;
 pub mod message;
+pub mod message_raw;
 pub mod outbox;
 pub mod quarantine;
 pub mod report_sent;
