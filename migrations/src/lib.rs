@@ -17,6 +17,7 @@ mod m20261203_000012_health_alarms;
 mod m20261204_000013_outbox_failed_at;
 mod m20261207_000014_held_digests;
 mod m20261207_000015_outbox_strangers;
+mod m20261207_000017_cases_open_counts;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_outbox_failed_at::Migration),
             Box::new(m20261207_000014_held_digests::Migration),
             Box::new(m20261207_000015_outbox_strangers::Migration),
+            Box::new(m20261207_000017_cases_open_counts::Migration),
         ]
     }
 }

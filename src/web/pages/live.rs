@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::sections::{self, link};
@@ -93,12 +93,14 @@ async fn by_status_and_severity(db: &impl ConnectionTrait) -> Result<(Vec<Count>
 
 /// The `shown` companies with the most open cases, and how many more have some.
 async fn by_company(db: &impl ConnectionTrait, shown: u64) -> Result<(Vec<Count>, u64), DbErr> {
-    let open = || case::Entity::find().filter(case::Column::Status.is_in(OPEN));
     let n = case::Column::Id.count();
-    let top: Vec<(Option<i64>, i64)> = open()
+    // The groups' count beside each group: how many companies, in the same pass.
+    let top: Vec<(Option<i64>, i64, i64)> = case::Entity::find()
+        .filter(case::Column::Status.is_in(OPEN))
         .select_only()
         .column(case::Column::CompanyId)
         .column_as(n.clone(), "n")
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "companies")
         .group_by(case::Column::CompanyId)
         .order_by_desc(n)
         .order_by_asc(case::Column::CompanyId)
@@ -106,7 +108,8 @@ async fn by_company(db: &impl ConnectionTrait, shown: u64) -> Result<(Vec<Count>
         .into_tuple()
         .all(db)
         .await?;
-    let companies = open().select_only().column(case::Column::CompanyId).distinct().count(db).await?;
+    let companies = top.first().map_or(0, |(_, _, companies)| *companies as u64);
+    let top: Vec<(Option<i64>, i64)> = top.into_iter().map(|(id, n, _)| (id, n)).collect();
     let ids: Vec<i64> = top.iter().filter_map(|(id, _)| *id).collect();
     let names: HashMap<i64, String> = company::Entity::find()
         .select_only()
