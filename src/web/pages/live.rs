@@ -14,12 +14,12 @@ use sea_orm::{
 
 use super::sections::{self, link};
 use super::words::when;
-use crate::cases::{Section, section_counts};
+use crate::cases::{Section, live_sections};
 use crate::desk::Desk;
 use crate::domain::Status;
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{agent, case, company, outbox};
-use crate::templates::{Budget, CaseSection, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
+use crate::templates::{Budget, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
 
 /// How often the page reloads itself: it reads a page of each list and counts, so a tab
 /// left open costs little whatever the backlog.
@@ -31,27 +31,19 @@ const OPEN: [Status; 3] = [Status::New, Status::Open, Status::Pending];
 pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     let zone = desk.config.calendar.time_zone;
     let db = &desk.db;
-    let counts = section_counts(db, &desk.config.calendar, now).await?;
-    let open_count = counts.open as u64;
-    let open = sections::page(desk, now, Section::Open, None, counts.open as u64).await?;
-    let (breached, at_risk) = (counts.breached as usize, counts.at_risk as usize);
-    // Breached, at risk and the rest are runs of the open list's one order: a run that the
-    // first page holds whole is not read again.
-    let within = |from: usize, n: usize| {
-        (from + n <= open.cases.len()).then(|| CaseSection {
-            count: n as u64,
-            cases: open.cases[from..from + n].to_vec(),
-            more: String::new(),
-        })
-    };
-    let breached = match within(0, breached) {
-        Some(run) => run,
-        None => sections::page(desk, now, Section::Breached, None, breached as u64).await?,
-    };
-    let at_risk = match within(breached.count as usize, at_risk) {
-        Some(run) => run,
-        None => sections::page(desk, now, Section::AtRisk, None, at_risk as u64).await?,
-    };
+    let lists = live_sections(db, &desk.config.calendar, now, desk.config.http.page_size).await?;
+    let (counts, open_count) = (lists.counts, lists.counts.open as u64);
+    // A case on two lists (the breached head the open list) is worded once.
+    let [breached, at_risk, open] = sections::worded(
+        desk,
+        now,
+        [
+            (Section::Breached, lists.breached, counts.breached as u64),
+            (Section::AtRisk, lists.at_risk, counts.at_risk as u64),
+            (Section::Open, lists.open, open_count),
+        ],
+    )
+    .await?;
     let (by_status, by_severity) = by_status_and_severity(db).await?;
     let (by_company, more_companies) = by_company(db, desk.config.http.page_size).await?;
     Ok(LivePage {
