@@ -4,7 +4,7 @@
 //! response's size, and how far the process's resident memory rose over what it was
 //! before the request (VmHWM after, with the peak reset, less VmRSS before). Goal for each:
 //! under 200 ms and 50 MB. Run with `cargo bench --bench web` (SQLite; `BENCH_BACKENDS=
-//! sqlite,postgres` adds PostgreSQL).
+//! sqlite,postgres` adds PostgreSQL; `BENCH_KEEP=1` keeps the SQLite database).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -33,6 +33,10 @@ fn main() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("web.db").display());
         rt.block_on(run("SQLite", &url));
+        // BENCH_KEEP=1 leaves the database behind, to look at its plans with sqlite3.
+        if std::env::var_os("BENCH_KEEP").is_some() {
+            println!("SQLite: the database is kept in {}", dir.keep().join("web.db").display());
+        }
     }
     if backends.contains("postgres") {
         let base = std::env::var("SUPPORTD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());

@@ -18,6 +18,7 @@ mod m20261204_000013_outbox_failed_at;
 mod m20261207_000014_held_digests;
 mod m20261207_000015_outbox_strangers;
 mod m20261207_000016_message_raw;
+mod m20261207_000017_cases_open_counts;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_held_digests::Migration),
             Box::new(m20261207_000015_outbox_strangers::Migration),
             Box::new(m20261207_000016_message_raw::Migration),
+            Box::new(m20261207_000017_cases_open_counts::Migration),
         ]
     }
 }

@@ -40,7 +40,10 @@ pub use sla_view::{SlaLine, sla_lines, sla_page, sla_status};
 pub use standing::{Judge, Standing};
 pub use time::{add_time, rates};
 pub use trail::{EventView, actor_name, named_address};
-pub use urgency::{Cursor, SOON_MINUTES, Section, SectionCounts, UrgentPage, rank, section_counts, urgent_page};
+pub use urgency::{
+    Cursor, LiveSections, SOON_MINUTES, Section, SectionCounts, UrgentPage, live_sections, rank, section_counts,
+    urgent_page,
+};
 pub use view::{
     CaseDetail, CaseView, CasesPage, MessageView, SentView, by_number, count_cases, list_cases, list_cases_page,
     show_case,

@@ -10,8 +10,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::{Alias, Asterisk, CaseStatement, Expr, ExprTrait, Order, Query, SelectStatement};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, FromQueryResult};
+use sea_orm::sea_query::{
+    Alias, Asterisk, CaseStatement, CommonTableExpression, Expr, ExprTrait, IntoIden, Order, Query, SelectStatement,
+    TableRef, UnionType, WithClause,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, FromQueryResult, QueryResult};
 
 use crate::domain::{CaseNumber, Status};
 use crate::sla::{BusinessCalendar, Outcome, TargetKind, TargetView};
@@ -98,6 +101,14 @@ pub struct SectionCounts {
     pub at_risk: i64,
 }
 
+/// The live view's lists, each with its count and first page.
+pub struct LiveSections {
+    pub counts: SectionCounts,
+    pub breached: UrgentPage,
+    pub at_risk: UrgentPage,
+    pub open: UrgentPage,
+}
+
 /// At most `limit` cases of `section` after `after`, most urgent first.
 pub async fn urgent_page(
     db: &impl ConnectionTrait,
@@ -107,27 +118,71 @@ pub async fn urgent_page(
     after: Option<Cursor>,
     limit: u64,
 ) -> Result<UrgentPage, DbErr> {
-    let mut q = Query::select();
-    q.column(Asterisk).from_subquery(ranked(now, section), Alias::new("u")).and_where(member(calendar, now, section));
-    if let Some(after) = after {
-        q.and_where(beyond(after));
+    let q = in_order(cases_of(keys(calendar, now, section, after, limit))).with(ranked_once(now, section, false));
+    let mut rows = Vec::new();
+    for row in db.query_all(&q).await? {
+        rows.push(keyed(&row)?);
     }
-    q.order_by(Alias::new("urgency_rank"), Order::Asc)
-        .order_by(Alias::new("urgency_due"), Order::Asc)
-        .order_by(case::Column::Number, Order::Asc)
-        .limit(limit + 1);
-    let rows = db.query_all(&q).await?;
+    Ok(page_of(rows, limit))
+}
+
+/// The counts of breached, at risk and open cases and the first `limit` of each, in one
+/// statement: the open cases are ranked once (each rank an index probe of alerts_sent per
+/// target), and every list and count is read from that one ranking.
+pub async fn live_sections(
+    db: &impl ConnectionTrait,
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<LiveSections, DbErr> {
+    const LISTS: [Section; 3] = [Section::Breached, Section::AtRisk, Section::Open];
+    let mut lists = LISTS.into_iter().enumerate().map(|(i, section)| {
+        let mut keys = keys(calendar, now, section, None, limit);
+        keys.expr_as(Expr::val(i as i32), Alias::new("section"));
+        // Each list's own ORDER BY and LIMIT, which a bare arm of a UNION cannot have.
+        Query::select().column(Asterisk).from_subquery(keys, Alias::new(format!("list{i}"))).to_owned()
+    });
+    let mut keys = lists.next().expect("three lists");
+    keys.unions(lists.map(|list| (UnionType::All, list)));
+    let mut q = cases_of(keys);
+    q.column((Alias::new("k"), Alias::new("section")))
+        .columns([Alias::new("open_count"), Alias::new("breached_count"), Alias::new("at_risk_count")])
+        .cross_join(TableRef::SubQuery(Box::new(counts(calendar, now)), Alias::new("n").into_iden()))
+        .order_by((Alias::new("k"), Alias::new("section")), Order::Asc);
+    let q = in_order(q).with(ranked_once(now, Section::Open, true));
+    let (mut counts, mut lists) = (SectionCounts::default(), [Vec::new(), Vec::new(), Vec::new()]);
+    for row in db.query_all(&q).await? {
+        let i: i32 = row.try_get("", "section")?;
+        counts = SectionCounts {
+            open: row.try_get("", "open_count")?,
+            breached: row.try_get("", "breached_count")?,
+            at_risk: row.try_get("", "at_risk_count")?,
+        };
+        lists[i as usize].push(keyed(&row)?);
+    }
+    let [breached, at_risk, open] = lists.map(|rows| page_of(rows, limit));
+    Ok(LiveSections { counts, breached, at_risk, open })
+}
+
+/// A case with its place in the order.
+fn keyed(row: &QueryResult) -> Result<(case::Model, Cursor), DbErr> {
+    let c = case::Model::from_query_result(row, "")?;
+    let rank: i32 = row.try_get("", "urgency_rank")?;
+    let due: Option<DateTime<Utc>> = row.try_get("", "urgency_due")?;
+    let cursor = Cursor { rank, due: due.filter(|_| rank < 3), number: c.number };
+    Ok((c, cursor))
+}
+
+/// The first `limit` of `rows` (which read one more, to know whether a next page exists).
+fn page_of(rows: Vec<(case::Model, Cursor)>, limit: u64) -> UrgentPage {
+    let more = rows.len() as u64 > limit;
     let mut cases = Vec::with_capacity(rows.len().min(limit as usize));
     let mut last = None;
-    for row in rows.iter().take(limit as usize) {
-        let c = case::Model::from_query_result(row, "")?;
-        let rank: i32 = row.try_get("", "urgency_rank")?;
-        let due: Option<DateTime<Utc>> = row.try_get("", "urgency_due")?;
-        last = Some(Cursor { rank, due: due.filter(|_| rank < 3), number: c.number });
+    for (c, cursor) in rows.into_iter().take(limit as usize) {
+        last = Some(cursor);
         cases.push(c);
     }
-    let next = if rows.len() as u64 > limit { last } else { None };
-    Ok(UrgentPage { cases, next })
+    UrgentPage { cases, next: if more { last } else { None } }
 }
 
 /// The sections' sizes, in one pass over the open cases.
@@ -136,24 +191,92 @@ pub async fn section_counts(
     calendar: &BusinessCalendar,
     now: DateTime<Utc>,
 ) -> Result<SectionCounts, DbErr> {
-    let one_if = |e: Expr| Expr::expr(CaseStatement::new().case(e, 1).finally(0)).sum();
-    let mut q = Query::select();
-    q.expr_as(Expr::col(Asterisk).count(), Alias::new("open"))
-        .expr_as(one_if(member(calendar, now, Section::Breached)), Alias::new("breached"))
-        .expr_as(one_if(member(calendar, now, Section::AtRisk)), Alias::new("at_risk"))
-        .from_subquery(ranked(now, Section::Open), Alias::new("u"));
+    let q = counts(calendar, now).with(ranked_once(now, Section::Open, false));
     let Some(row) = db.query_one(&q).await? else { return Ok(SectionCounts::default()) };
     // SUM over no rows is NULL.
     let sum = |name: &str| row.try_get::<Option<i64>>("", name).map(Option::unwrap_or_default);
-    Ok(SectionCounts { open: row.try_get("", "open")?, breached: sum("breached")?, at_risk: sum("at_risk")? })
+    Ok(SectionCounts {
+        open: row.try_get("", "open_count")?,
+        breached: sum("breached_count")?,
+        at_risk: sum("at_risk_count")?,
+    })
 }
 
-/// The open cases (of a queue) with their targets' ranks (`respond_rank`, `resolve_rank`),
-/// and the case's: `urgency_rank` and `urgency_due`.
+/// The ranked open cases (of a queue) as `u`, for the statements below to read. Read more
+/// than once, it is computed once (materialized) rather than once per reader.
+fn ranked_once(now: DateTime<Utc>, section: Section, materialized: bool) -> WithClause {
+    let mut cte = CommonTableExpression::new();
+    cte.query(ranked(now, section)).table_name(Alias::new("u")).materialized(materialized);
+    WithClause::new().cte(cte).to_owned()
+}
+
+/// From `u`: how many cases, how many breached and how many at risk.
+fn counts(calendar: &BusinessCalendar, now: DateTime<Utc>) -> SelectStatement {
+    let one_if = |e: Expr| Expr::expr(CaseStatement::new().case(e, 1).finally(0)).sum();
+    Query::select()
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("open_count"))
+        .expr_as(one_if(member(calendar, now, Section::Breached)), Alias::new("breached_count"))
+        .expr_as(one_if(member(calendar, now, Section::AtRisk)), Alias::new("at_risk_count"))
+        .from(Alias::new("u"))
+        .to_owned()
+}
+
+/// From `u`: the keys of the first `limit` + 1 cases of `section` after `after`. Only the
+/// keys are sorted; the cases' rows are read for those shown (`cases_of`).
+fn keys(
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+    section: Section,
+    after: Option<Cursor>,
+    limit: u64,
+) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr_as(Expr::col(case::Column::Id), Alias::new("urgent_id"))
+        .columns([Alias::new("urgency_rank"), Alias::new("urgency_due")])
+        .expr_as(Expr::col(case::Column::Number), Alias::new("urgent_number"))
+        .from(Alias::new("u"))
+        .and_where(member(calendar, now, section));
+    if let Some(after) = after {
+        q.and_where(beyond(after));
+    }
+    q.order_by(Alias::new("urgency_rank"), Order::Asc)
+        .order_by(Alias::new("urgency_due"), Order::Asc)
+        .order_by(case::Column::Number, Order::Asc)
+        .limit(limit + 1);
+    q
+}
+
+/// The cases that `keys` names (as `k`), with their rank and due time.
+fn cases_of(keys: SelectStatement) -> SelectStatement {
+    let k = Alias::new("k");
+    Query::select()
+        .column((case::Entity, Asterisk))
+        .columns([(k.clone(), Alias::new("urgency_rank")), (k.clone(), Alias::new("urgency_due"))])
+        .from_subquery(keys, k.clone())
+        .inner_join(case::Entity, Expr::col((case::Entity, case::Column::Id)).equals((k, Alias::new("urgent_id"))))
+        .to_owned()
+}
+
+/// Most urgent first: (rank, due, number).
+fn in_order(mut q: SelectStatement) -> SelectStatement {
+    let k = Alias::new("k");
+    q.order_by((k.clone(), Alias::new("urgency_rank")), Order::Asc)
+        .order_by((k.clone(), Alias::new("urgency_due")), Order::Asc)
+        .order_by((k, Alias::new("urgent_number")), Order::Asc);
+    q
+}
+
+/// The open cases (of a queue), their keys only: `id`, `number`, and from their targets'
+/// ranks the case's `urgency_rank` and `urgency_due`.
 fn ranked(now: DateTime<Utc>, section: Section) -> SelectStatement {
     let mut targets = Query::select();
     targets
-        .column((case::Entity, Asterisk))
+        .columns([
+            (case::Entity, case::Column::Id),
+            (case::Entity, case::Column::Number),
+            (case::Entity, case::Column::FirstResponseDue),
+            (case::Entity, case::Column::ResolutionDue),
+        ])
         .expr_as(target_rank(TargetKind::Respond, now), Alias::new("respond_rank"))
         .expr_as(target_rank(TargetKind::Resolve, now), Alias::new("resolve_rank"))
         .from(case::Entity)
@@ -180,7 +303,7 @@ fn ranked(now: DateTime<Utc>, section: Section) -> SelectStatement {
         .case(respond_due.clone().lte(resolve_due.clone()), respond_due)
         .finally(resolve_due);
     Query::select()
-        .column(Asterisk)
+        .columns([case::Column::Id, case::Column::Number])
         .expr_as(rank, Alias::new("urgency_rank"))
         .expr_as(due, Alias::new("urgency_due"))
         .from_subquery(targets, Alias::new("t"))

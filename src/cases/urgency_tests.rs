@@ -107,10 +107,15 @@ async fn desk(facts: &[Facts]) -> DatabaseConnection {
     let mut opts = ConnectOptions::new("sqlite::memory:");
     opts.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None).sqlx_logging(false);
     let db = Database::connect(opts).await.unwrap();
-    crate::storage::migrate(&db).await.unwrap();
+    fill(&db, facts).await;
+    db
+}
+
+async fn fill(db: &DatabaseConnection, facts: &[Facts]) {
+    crate::storage::migrate(db).await.unwrap();
     let rows: Vec<_> = facts.iter().enumerate().map(|(i, f)| row(i as i64 + 1, &f.clocks)).collect();
     for chunk in rows.chunks(200) {
-        case::Entity::insert_many(chunk.to_vec()).exec(&db).await.unwrap();
+        case::Entity::insert_many(chunk.to_vec()).exec(db).await.unwrap();
     }
     let mut sent = Vec::new();
     for (i, f) in facts.iter().enumerate() {
@@ -123,9 +128,8 @@ async fn desk(facts: &[Facts]) -> DatabaseConnection {
         }
     }
     for chunk in sent.chunks(200) {
-        alert_sent::Entity::insert_many(chunk.to_vec()).exec(&db).await.unwrap();
+        alert_sent::Entity::insert_many(chunk.to_vec()).exec(db).await.unwrap();
     }
-    db
 }
 
 /// What the live view shows of a case, judged in Rust: its targets' views.
@@ -150,6 +154,29 @@ fn judged(targets: &[TargetView]) -> (i32, Option<DateTime<Utc>>, bool, bool) {
 async fn the_sql_order_and_sections_are_the_rust_judgement_for_every_open_case() {
     let facts = every_open_case();
     let db = desk(&facts).await;
+    judge_every_open_case(&db, &facts).await;
+}
+
+/// The same on PostgreSQL, when a server answers (`SUPPORTD_TEST_PG`, else 127.0.0.1:5432):
+/// both databases order, page and count alike.
+#[tokio::test]
+async fn postgresql_orders_pages_and_counts_alike() {
+    let server = std::env::var("SUPPORTD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let Ok(admin) = Database::connect(format!("{server}/postgres")).await else {
+        eprintln!("no PostgreSQL at {server}: only SQLite was judged");
+        return;
+    };
+    let name = format!("supportd_urgency_{}", std::process::id());
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let db = Database::connect(format!("{server}/{name}")).await.unwrap();
+    let facts = every_open_case();
+    fill(&db, &facts).await;
+    judge_every_open_case(&db, &facts).await;
+    db.close().await.ok();
+    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.ok();
+}
+
+async fn judge_every_open_case(db: &DatabaseConnection, facts: &[Facts]) {
     let cal = BusinessCalendar::office_hours(chrono_tz::UTC);
     for now in [at(10, 0), at(11, 0), at(12, 0), at(12, 15), at(13, 0), at(15, 0), at(17, 0)] {
         let sql: Vec<(i64, i32, Option<DateTime<Utc>>)> = db
@@ -173,7 +200,7 @@ async fn the_sql_order_and_sections_are_the_rust_judgement_for_every_open_case()
         assert_eq!(sql.len(), facts.len());
         let mut want_order = Vec::new();
         let (mut breached, mut at_risk) = (Vec::new(), Vec::new());
-        for ((id, rank, due), f) in sql.iter().zip(&facts) {
+        for ((id, rank, due), f) in sql.iter().zip(facts) {
             let (want_rank, want_due, is_breached, is_at_risk) = judged(&views(&cal, f, now));
             let due = due.filter(|_| *rank < 3);
             assert_eq!((*rank, due), (want_rank, want_due), "case {id} at {now}: {:?} warned {:?}", f.clocks, f.warned);
@@ -188,15 +215,33 @@ async fn the_sql_order_and_sections_are_the_rust_judgement_for_every_open_case()
         want_order.sort();
         let order: Vec<i64> = want_order.iter().map(|(_, _, id)| *id).collect();
         let in_order = |ids: &[i64]| order.iter().copied().filter(|id| ids.contains(id)).collect::<Vec<_>>();
-        assert_eq!(walk(&db, &cal, now, Section::Open, 7).await, order, "at {now}");
-        assert_eq!(walk(&db, &cal, now, Section::Breached, 5).await, in_order(&breached), "at {now}");
-        assert_eq!(walk(&db, &cal, now, Section::AtRisk, 4).await, in_order(&at_risk), "at {now}");
+        let lists = [
+            (Section::Open, order.clone()),
+            (Section::Breached, in_order(&breached)),
+            (Section::AtRisk, in_order(&at_risk)),
+        ];
+        assert_eq!(walk(db, &cal, now, Section::Open, 7).await, order, "at {now}");
+        assert_eq!(walk(db, &cal, now, Section::Breached, 5).await, lists[1].1, "at {now}");
+        assert_eq!(walk(db, &cal, now, Section::AtRisk, 4).await, lists[2].1, "at {now}");
         let queue: Vec<i64> = order.iter().copied().filter(|id| id % 3 == 0).collect();
-        assert_eq!(walk(&db, &cal, now, Section::Queue(None), 6).await, queue, "unassigned at {now}");
-        let counts = section_counts(&db, &cal, now).await.unwrap();
+        assert_eq!(walk(db, &cal, now, Section::Queue(None), 6).await, queue, "unassigned at {now}");
+        let counts = section_counts(db, &cal, now).await.unwrap();
         let want =
             SectionCounts { open: facts.len() as i64, breached: breached.len() as i64, at_risk: at_risk.len() as i64 };
         assert_eq!(counts, want, "at {now}");
+        // The live view's one statement: the same counts, and each list's first page as
+        // `urgent_page` gives it, its cursor included.
+        for limit in [4, 50, 2000] {
+            let live = live_sections(db, &cal, now, limit).await.unwrap();
+            assert_eq!(live.counts, want, "at {now}");
+            for ((section, ids), page) in lists.iter().zip([&live.open, &live.breached, &live.at_risk]) {
+                let first = urgent_page(db, &cal, now, *section, None, limit).await.unwrap();
+                let shown: Vec<i64> = page.cases.iter().map(|c| c.id).collect();
+                assert_eq!(shown, ids.iter().copied().take(limit as usize).collect::<Vec<_>>(), "{section:?} at {now}");
+                assert_eq!(shown, first.cases.iter().map(|c| c.id).collect::<Vec<_>>(), "{section:?} at {now}");
+                assert_eq!(page.next, first.next, "{section:?} at {now}, {limit} a page");
+            }
+        }
         if now >= at(12, 15) {
             assert!(counts.breached > 0, "the facts hold breached cases at {now}");
         }
@@ -235,6 +280,11 @@ async fn an_empty_desk_has_no_pages_and_counts_nought() {
     let page = urgent_page(&db, &cal, at(10, 0), Section::Open, None, 3).await.unwrap();
     assert!(page.cases.is_empty() && page.next.is_none());
     assert_eq!(section_counts(&db, &cal, at(10, 0)).await.unwrap(), SectionCounts::default());
+    let live = live_sections(&db, &cal, at(10, 0), 3).await.unwrap();
+    assert_eq!(live.counts, SectionCounts::default());
+    for page in [live.breached, live.at_risk, live.open] {
+        assert!(page.cases.is_empty() && page.next.is_none());
+    }
 }
 
 #[test]

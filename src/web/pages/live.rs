@@ -7,19 +7,19 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::sections::{self, link};
 use super::words::when;
-use crate::cases::{Section, section_counts};
+use crate::cases::{Section, live_sections};
 use crate::desk::Desk;
 use crate::domain::Status;
 use crate::storage::entities::outbox::OutboxStatus;
 use crate::storage::entities::{agent, case, company, outbox};
-use crate::templates::{Budget, CaseSection, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
+use crate::templates::{Budget, Count, KeptMail, LivePage, Mailbox, OutboxHealth, OutboxLine, Queue};
 
 /// How often the page reloads itself: it reads a page of each list and counts, so a tab
 /// left open costs little whatever the backlog.
@@ -31,27 +31,19 @@ const OPEN: [Status; 3] = [Status::New, Status::Open, Status::Pending];
 pub async fn page(desk: &Desk, now: DateTime<Utc>) -> Result<LivePage, DbErr> {
     let zone = desk.config.calendar.time_zone;
     let db = &desk.db;
-    let counts = section_counts(db, &desk.config.calendar, now).await?;
-    let open_count = counts.open as u64;
-    let open = sections::page(desk, now, Section::Open, None, counts.open as u64).await?;
-    let (breached, at_risk) = (counts.breached as usize, counts.at_risk as usize);
-    // Breached, at risk and the rest are runs of the open list's one order: a run that the
-    // first page holds whole is not read again.
-    let within = |from: usize, n: usize| {
-        (from + n <= open.cases.len()).then(|| CaseSection {
-            count: n as u64,
-            cases: open.cases[from..from + n].to_vec(),
-            more: String::new(),
-        })
-    };
-    let breached = match within(0, breached) {
-        Some(run) => run,
-        None => sections::page(desk, now, Section::Breached, None, breached as u64).await?,
-    };
-    let at_risk = match within(breached.count as usize, at_risk) {
-        Some(run) => run,
-        None => sections::page(desk, now, Section::AtRisk, None, at_risk as u64).await?,
-    };
+    let lists = live_sections(db, &desk.config.calendar, now, desk.config.http.page_size).await?;
+    let (counts, open_count) = (lists.counts, lists.counts.open as u64);
+    // A case on two lists (the breached head the open list) is worded once.
+    let [breached, at_risk, open] = sections::worded(
+        desk,
+        now,
+        [
+            (Section::Breached, lists.breached, counts.breached as u64),
+            (Section::AtRisk, lists.at_risk, counts.at_risk as u64),
+            (Section::Open, lists.open, open_count),
+        ],
+    )
+    .await?;
     let (by_status, by_severity) = by_status_and_severity(db).await?;
     let (by_company, more_companies) = by_company(db, desk.config.http.page_size).await?;
     Ok(LivePage {
@@ -93,12 +85,14 @@ async fn by_status_and_severity(db: &impl ConnectionTrait) -> Result<(Vec<Count>
 
 /// The `shown` companies with the most open cases, and how many more have some.
 async fn by_company(db: &impl ConnectionTrait, shown: u64) -> Result<(Vec<Count>, u64), DbErr> {
-    let open = || case::Entity::find().filter(case::Column::Status.is_in(OPEN));
     let n = case::Column::Id.count();
-    let top: Vec<(Option<i64>, i64)> = open()
+    // The groups' count beside each group: how many companies, in the same pass.
+    let top: Vec<(Option<i64>, i64, i64)> = case::Entity::find()
+        .filter(case::Column::Status.is_in(OPEN))
         .select_only()
         .column(case::Column::CompanyId)
         .column_as(n.clone(), "n")
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "companies")
         .group_by(case::Column::CompanyId)
         .order_by_desc(n)
         .order_by_asc(case::Column::CompanyId)
@@ -106,7 +100,8 @@ async fn by_company(db: &impl ConnectionTrait, shown: u64) -> Result<(Vec<Count>
         .into_tuple()
         .all(db)
         .await?;
-    let companies = open().select_only().column(case::Column::CompanyId).distinct().count(db).await?;
+    let companies = top.first().map_or(0, |(_, _, companies)| *companies as u64);
+    let top: Vec<(Option<i64>, i64)> = top.into_iter().map(|(id, n, _)| (id, n)).collect();
     let ids: Vec<i64> = top.iter().filter_map(|(id, _)| *id).collect();
     let names: HashMap<i64, String> = company::Entity::find()
         .select_only()

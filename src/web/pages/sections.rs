@@ -2,13 +2,17 @@
 //! of it worded for the templates. The order and the counts are SQL's (`cases::urgent_page`);
 //! only the rows shown are read, with their names and clocks.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::words::case_line;
-use crate::cases::{Cursor, Section, sla_lines, urgent_page};
+use crate::cases::{Cursor, Section, UrgentPage, sla_lines, urgent_page};
 use crate::desk::Desk;
-use crate::templates::CaseSection;
+use crate::domain::CaseNumber;
+use crate::storage::entities::case;
+use crate::templates::{CaseLine, CaseSection};
 
 /// What `/?section=…&agent=…&after=…` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,16 +70,34 @@ pub async fn page(
     after: Option<Cursor>,
     count: u64,
 ) -> Result<CaseSection, DbErr> {
-    let size = desk.config.http.page_size;
-    let calendar = &desk.config.calendar;
-    let page = urgent_page(&desk.db, calendar, now, section, after, size).await?;
-    let zone = calendar.time_zone;
-    let lines = sla_lines(&desk.db, &desk.config, page.cases, now).await?;
-    Ok(CaseSection {
+    let page = urgent_page(&desk.db, &desk.config.calendar, now, section, after, desk.config.http.page_size).await?;
+    let [list] = worded(desk, now, [(section, page, count)]).await?;
+    Ok(list)
+}
+
+/// Pages of lists worded for the templates, with their counts; the names and clocks of a
+/// case on more than one (breached cases head the open list too) are read once.
+pub async fn worded<const N: usize>(
+    desk: &Desk,
+    now: DateTime<Utc>,
+    pages: [(Section, UrgentPage, u64); N],
+) -> Result<[CaseSection; N], DbErr> {
+    let mut shown: Vec<case::Model> = Vec::new();
+    let mut seen = HashSet::new();
+    for (_, page, _) in &pages {
+        shown.extend(page.cases.iter().filter(|c| seen.insert(c.id)).cloned());
+    }
+    let zone = desk.config.calendar.time_zone;
+    let lines: HashMap<CaseNumber, CaseLine> = sla_lines(&desk.db, &desk.config, shown, now)
+        .await?
+        .into_iter()
+        .map(|l| (l.case.number, case_line(zone, &l.case, &l.sla)))
+        .collect();
+    Ok(pages.map(|(section, page, count)| CaseSection {
         count,
-        cases: lines.iter().map(|l| case_line(zone, &l.case, &l.sla)).collect(),
+        cases: page.cases.iter().filter_map(|c| lines.get(&c.number).cloned()).collect(),
         more: page.next.map(|c| format!("{}&after={c}", link(section))).unwrap_or_default(),
-    })
+    }))
 }
 
 #[cfg(test)]
