@@ -168,7 +168,11 @@ impl FromStr for EmailAddress {
             && domain
                 .split('.')
                 .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        // An `@` belongs in a local part only quoted (`"a@b"@example.com`): unquoted, it is
+        // two addresses run together, as a parser makes of `<x@evil.test> <boss@acme.example>`.
+        let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
         let local_ok = !local.is_empty()
+            && (quoted || !local.contains('@'))
             && !local.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
         if !domain_ok || !local_ok {
             return Err(bad());

@@ -23,6 +23,13 @@ fn rejects_garbage() {
 }
 
 #[test]
+fn an_unquoted_at_in_the_local_part_is_two_addresses_run_together() {
+    // What mail-parser makes of `From: <x@evil.test> <boss@kiwi.example>`.
+    assert!("x@evil.testboss@kiwi.example".parse::<EmailAddress>().is_err());
+    assert_eq!(addr("\"x@evil.test\"@kiwi.example").as_str(), "\"x@evil.test\"@kiwi.example");
+}
+
+#[test]
 fn domains_compare_in_idna_ascii() {
     let rule = LocalPartCase::Insensitive;
     assert!(rule.same(&addr("x@BÜCHER.example"), &addr("x@xn--bcher-kva.example")));

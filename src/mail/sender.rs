@@ -79,4 +79,12 @@ mod tests {
         // A display name before an empty local part is no quoted local part.
         assert!(parse(b"From: \"Jane\" <@example.org>\r\nSubject: s\r\n\r\nhi\r\n").is_err());
     }
+
+    #[test]
+    fn two_angle_addresses_run_together_are_no_sender() {
+        // mail-parser reads this as one address, `x@evil.testboss@kiwi.example`: whoever
+        // it is, it is not boss@kiwi.example.
+        let two = parse(b"From: <x@evil.test> <boss@kiwi.example>\r\nSubject: s\r\n\r\nhi\r\n");
+        assert!(two.as_ref().map_or(true, |m| m.trusted_from().is_none()), "{:?}", two.map(|m| m.from));
+    }
 }
