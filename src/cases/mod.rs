@@ -45,6 +45,6 @@ pub use urgency::{
     urgent_page,
 };
 pub use view::{
-    CaseDetail, CaseView, CasesPage, MessageView, SentView, by_number, count_cases, list_cases, list_cases_page,
-    show_case,
+    CaseDetail, CaseView, CasesPage, MessageView, SentView, Window, by_number, count_cases, list_cases,
+    list_cases_page, show_case,
 };

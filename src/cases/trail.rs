@@ -3,7 +3,7 @@
 //! every other view shows them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::storage::entities::{agent, case_event};
@@ -39,18 +39,22 @@ pub fn named_address<'a>(written: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// The case's events, oldest first.
+/// The case's latest `latest` events (all without), oldest first.
 pub async fn events_of(
     db: &impl ConnectionTrait,
     case_id: i64,
     agents: &[agent::Model],
+    latest: Option<u64>,
 ) -> Result<Vec<EventView>, DbErr> {
     let rows = case_event::Entity::find()
         .filter(case_event::Column::CaseId.eq(case_id))
-        .order_by_asc(case_event::Column::Id)
+        .order_by_desc(case_event::Column::Id)
+        .limit(latest)
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
+        .rev()
         .map(|e| EventView {
             at: e.at,
             shown_change: match e.kind.as_str() {

@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 
@@ -13,7 +15,7 @@ use crate::config::Config;
 use crate::domain::{CaseNumber, Status};
 use crate::sla::{CaseClocks, Outcome, TargetFacts, TargetKind, TargetView, target_view};
 use crate::storage::entities::{
-    agent, alert_sent, case, case_participant, company, contact, message, outbox, time_entry,
+    agent, alert_sent, case, case_event, case_participant, company, contact, message, outbox, time_entry,
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,7 +65,10 @@ pub struct MessageView {
     pub flags: Option<String>,
     /// An agent's message the customer never saw (a note, a refused or unverified reply).
     pub internal: bool,
+    /// The text, or its first `Window::body_chars` characters.
     pub text_body: String,
+    /// The whole text's length in characters: more than `text_body`'s when it was cut.
+    pub body_chars: i64,
 }
 
 /// Time spent, and what it drew from the company's budget (in standard hours).
@@ -107,10 +112,15 @@ pub struct CaseDetail {
     /// The company's support budget, when it bought one: `12.5 of 40 h left (31%)`.
     pub budget: Option<String>,
     pub time: Vec<TimeView>,
+    /// The messages in the window (the latest), oldest first; `messages_total` in all.
     pub messages: Vec<MessageView>,
-    /// Mail we sent, oldest first.
+    pub messages_total: u64,
+    /// Mail we sent in the window, oldest first; `sent_total` in all.
     pub sent: Vec<SentView>,
+    pub sent_total: u64,
+    /// The case's history in the window, oldest first; `events_total` in all.
     pub events: Vec<EventView>,
+    pub events_total: u64,
     /// Its escalations to other teams, current (no `until`) and past, oldest first.
     pub escalations: Vec<crate::teams::Escalated>,
 }
@@ -251,11 +261,27 @@ pub async fn by_number(db: &impl ConnectionTrait, number: CaseNumber) -> Result<
     case::Entity::find().filter(case::Column::Number.eq(number)).one(db).await
 }
 
+/// How much of a case's history a view reads: a page reads the latest rows and the first
+/// part of each text, whatever a customer's thousands of follow-ups add; `cases show` reads
+/// it all.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// Messages, events and sent mail: the latest this many of each.
+    pub rows: Option<u64>,
+    /// Characters of each message's text.
+    pub body_chars: Option<u64>,
+}
+
+impl Window {
+    pub const WHOLE: Window = Window { rows: None, body_chars: None };
+}
+
 pub async fn show_case(
     db: &impl ConnectionTrait,
     config: &Config,
     number: CaseNumber,
     now: DateTime<Utc>,
+    window: Window,
 ) -> Result<Option<CaseDetail>, DbErr> {
     let Some(c) = by_number(db, number).await? else {
         return Ok(None);
@@ -296,25 +322,12 @@ pub async fn show_case(
             budget_hours: t.budget_hours,
         })
         .collect();
-    let messages = message::Entity::find()
-        .select_only()
-        .columns([
-            message::Column::Direction,
-            message::Column::MessageId,
-            message::Column::Subject,
-            message::Column::ReceivedAt,
-            message::Column::NoAckReason,
-            message::Column::Flags,
-            message::Column::Internal,
-            message::Column::TextBody,
-        ])
-        .column_as(message::Column::FromAddr, "from")
-        .filter(message::Column::CaseId.eq(c.id))
-        .order_by_asc(message::Column::Id)
-        .into_model::<MessageView>()
-        .all(db)
-        .await?;
-    let events = super::trail::events_of(db, c.id, &agents).await?;
+    let messages = messages_of(db, c.id, window).await?;
+    let messages_total =
+        total(db, message::Entity::find().filter(message::Column::CaseId.eq(c.id)), &messages, window).await?;
+    let events = super::trail::events_of(db, c.id, &agents, window.rows).await?;
+    let case_events = case_event::Entity::find().filter(case_event::Column::CaseId.eq(c.id));
+    let events_total = total(db, case_events, &events, window).await?;
     let cc = case_participant::Entity::find()
         .filter(case_participant::Column::CaseId.eq(c.id))
         .order_by_asc(case_participant::Column::Id)
@@ -327,7 +340,8 @@ pub async fn show_case(
         Some(id) => case::Entity::find_by_id(id).one(db).await?.map(|l| l.number),
         None => None,
     };
-    let sent = sent_on(db, c.id).await?;
+    let sent = sent_on(db, c.id, window.rows).await?;
+    let sent_total = total(db, outbox::Entity::find().filter(outbox::Column::CaseId.eq(c.id)), &sent, window).await?;
     let sla = sla_of(config, &c, &warned_of(db, c.id).await?, now);
     let escalations = crate::teams::of_case(db, c.id, &agents).await?;
     let current = escalations.iter().filter(|e| e.until.is_none()).map(|e| e.team.clone()).collect();
@@ -342,14 +356,72 @@ pub async fn show_case(
         budget,
         time,
         messages,
+        messages_total,
         sent,
+        sent_total,
         events,
+        events_total,
         escalations,
     }))
 }
 
-async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView>, DbErr> {
-    outbox::Entity::find()
+/// The case's latest messages in `window`, oldest first, each text cut in the database.
+async fn messages_of(db: &impl ConnectionTrait, case_id: i64, window: Window) -> Result<Vec<MessageView>, DbErr> {
+    let text = Expr::col(message::Column::TextBody);
+    let body: Expr = match window.body_chars {
+        // Integer arguments: PostgreSQL has no SUBSTR(text, bigint, bigint).
+        Some(n) => {
+            Func::cust(Alias::new("SUBSTR")).arg(text.clone()).arg(1i32).arg(n.min(i32::MAX as u64) as i32).into()
+        }
+        None => text.clone(),
+    };
+    let mut q = message::Entity::find()
+        .select_only()
+        .columns([
+            message::Column::Direction,
+            message::Column::MessageId,
+            message::Column::Subject,
+            message::Column::ReceivedAt,
+            message::Column::NoAckReason,
+            message::Column::Flags,
+            message::Column::Internal,
+        ])
+        .column_as(message::Column::FromAddr, "from")
+        .column_as(body, "text_body")
+        .column_as(
+            Expr::from(Func::cast_as(Func::cust(Alias::new("LENGTH")).arg(text), Alias::new("BIGINT"))),
+            "body_chars",
+        )
+        .filter(message::Column::CaseId.eq(case_id))
+        .order_by_desc(message::Column::Id);
+    if let Some(n) = window.rows {
+        q = q.limit(n);
+    }
+    let mut latest = q.into_model::<MessageView>().all(db).await?;
+    latest.reverse();
+    Ok(latest)
+}
+
+/// How many rows `all` selects, counted only when the window may have left some out.
+async fn total<E, T>(
+    db: &impl ConnectionTrait,
+    all: sea_orm::Select<E>,
+    shown: &[T],
+    window: Window,
+) -> Result<u64, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    match window.rows {
+        Some(n) if shown.len() as u64 >= n => all.count(db).await,
+        _ => Ok(shown.len() as u64),
+    }
+}
+
+/// The latest `rows` of mail sent about the case (all without), oldest first.
+async fn sent_on(db: &impl ConnectionTrait, case_id: i64, rows: Option<u64>) -> Result<Vec<SentView>, DbErr> {
+    let mut latest = outbox::Entity::find()
         .select_only()
         .columns([
             outbox::Column::Kind,
@@ -363,10 +435,13 @@ async fn sent_on(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<SentView
         .column_as(outbox::Column::Id, "outbox_id")
         .column_as(outbox::Column::EnvelopeTo, "to")
         .filter(outbox::Column::CaseId.eq(case_id))
-        .order_by_asc(outbox::Column::Id)
+        .order_by_desc(outbox::Column::Id)
+        .limit(rows)
         .into_model::<SentView>()
         .all(db)
-        .await
+        .await?;
+    latest.reverse();
+    Ok(latest)
 }
 
 async fn warned_of(db: &impl ConnectionTrait, case_id: i64) -> Result<Vec<alert_sent::Model>, DbErr> {

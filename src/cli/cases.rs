@@ -5,7 +5,7 @@ use super::output::{self, Format, Zone};
 use super::output::{errln, outln};
 use super::{CasesCommand, Exit};
 use crate::app::AppError;
-use crate::cases::{CaseDetail, CaseView, list_cases, show_case};
+use crate::cases::{CaseDetail, CaseView, Window, list_cases, show_case};
 use crate::domain::CaseNumber;
 use crate::sla::{Outcome, TargetView, span};
 
@@ -75,7 +75,7 @@ fn respond_by(c: &CaseView, zone: Zone, now: chrono::DateTime<chrono::Utc>) -> S
 }
 
 async fn show(desk: &ReadDesk, number: CaseNumber, format: Format) -> Exit {
-    match show_case(&desk.db, &desk.config, number, desk.now()).await {
+    match show_case(&desk.db, &desk.config, number, desk.now(), Window::WHOLE).await {
         Err(e) => fail(&AppError::Database(e)),
         Ok(None) => {
             errln!("error: no case {number}");

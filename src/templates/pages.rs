@@ -255,8 +255,12 @@ pub struct CasePage {
     pub reference_notes: String,
     pub budget: String,
     pub messages: Vec<PageMessage>,
+    /// "The latest 200 of 3,000 messages: …", when the page holds only those.
+    pub messages_more: String,
     pub events: Vec<PageEvent>,
+    pub events_more: String,
     pub sent: Vec<PageSent>,
+    pub sent_more: String,
     pub escalations: Vec<PageEscalation>,
 }
 
@@ -392,6 +396,9 @@ pub fn sample_page(name: &str) -> Option<serde_json::Value> {
                 flags: "f".into(),
                 body: "b".into(),
             }],
+            messages_more: "The latest 200 of 3000 messages.".into(),
+            events_more: "The latest 200 of 3000 events.".into(),
+            sent_more: "The latest 200 of 3000 mails sent.".into(),
             events: vec![PageEvent {
                 at: "t".into(),
                 actor: "Alice Smith".into(),

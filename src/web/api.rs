@@ -108,7 +108,7 @@ pub async fn case(State(desk): State<Desk>, Path(number): Path<String>) -> Respo
     let Ok(number) = number.parse::<CaseNumber>() else {
         return (StatusCode::BAD_REQUEST, "not a case number\n").into_response();
     };
-    match show_case(&desk.db, &desk.config, number, desk.now()).await {
+    match show_case(&desk.db, &desk.config, number, desk.now(), super::pages::case::window(&desk)).await {
         Ok(None) => (StatusCode::NOT_FOUND, format!("no case {number}\n")).into_response(),
         Ok(Some(detail)) => json(Ok::<_, DbErr>(detail)),
         Err(e) => json(Err::<(), _>(e)),

@@ -172,3 +172,58 @@ async fn api_sla_pages_by_link_until_every_open_case_came_once_and_no_list_passe
     daemon.signal(libc::SIGTERM);
     assert!(daemon.wait_exit(std::time::Duration::from_secs(10)).expect("exits").success());
 }
+
+/// A customer's follow-ups and a pasted log do not grow a case page: it shows the latest
+/// `page_size` messages and the first part of each text, says how many there are and where
+/// to read them all; `/api/cases/N` reads the same window.
+async fn a_case_page_shows_its_latest_messages_and_the_first_part_of_each_text(backend: Backend) {
+    let sandbox = Sandbox::new(backend).await;
+    sandbox.deliver_at("00.eml", &customer_mail(1, "Problem"), RECEIVED);
+    let follow_ups = ["first-follow-up", "second-follow-up-x", "third-follow-up-xx", "fourth-follow-up-xxx"];
+    for (i, word) in follow_ups.iter().enumerate() {
+        let mut mail = String::from_utf8(customer_mail(1, &format!("[Case #000001] {word}"))).unwrap();
+        if i == 3 {
+            mail.push_str(&format!("START-OF-LOG {} END-OF-LOG\r\n", "x".repeat(30_000)));
+        }
+        sandbox.deliver_at(&format!("{:02}.eml", i + 1), mail.as_bytes(), RECEIVED);
+    }
+    let out = sandbox.cmd(&["run", "--once"]).env("SUPPORTD_NOW", RECEIVED).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_NOW", NOW).env("SUPPORTD_HTTP__PAGE_SIZE", "3");
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+
+    let dom = dump_dom(&format!("http://{addr}/cases/000001"));
+    let messages = section(&dom, "messages");
+    assert_eq!(messages.matches("<article").count(), 3, "{messages}");
+    assert!(messages.contains("The latest 3 of 5 messages: `supportd cases show 000001` shows them all."));
+    for shown in &follow_ups[1..] {
+        assert!(messages.contains(shown), "{shown} is among the latest");
+    }
+    assert!(!messages.contains("first-follow-up"), "the older ones wait for `cases show`");
+    assert!(messages.contains("START-OF-LOG") && !messages.contains("END-OF-LOG"), "the log's first part only");
+    assert!(messages.contains("more characters: `supportd cases show 000001` shows the whole message]"));
+
+    let api = get(&addr, "/api/cases/000001", None);
+    assert_eq!(api.status, 200, "{}", api.body);
+    let case: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    assert_eq!(case["messages_total"], 5);
+    let texts: Vec<&str> =
+        case["messages"].as_array().unwrap().iter().map(|m| m["text_body"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts[2].contains("START-OF-LOG") && !texts[2].contains("END-OF-LOG"));
+    assert!(case["messages"][2]["body_chars"].as_i64().unwrap() > 30_000);
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(std::time::Duration::from_secs(10)).expect("exits").success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_page_shows_its_latest_messages_and_the_first_part_of_each_text_on_sqlite() {
+    a_case_page_shows_its_latest_messages_and_the_first_part_of_each_text(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_page_shows_its_latest_messages_and_the_first_part_of_each_text_on_postgres() {
+    a_case_page_shows_its_latest_messages_and_the_first_part_of_each_text(Backend::Postgres).await;
+}

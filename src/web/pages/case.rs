@@ -4,15 +4,34 @@ use chrono::{DateTime, Utc};
 use sea_orm::DbErr;
 
 use super::words::{case_line, when};
-use crate::cases::{CaseDetail, EventView, show_case};
+use crate::cases::{CaseDetail, EventView, Window, show_case};
 use crate::desk::Desk;
 use crate::domain::CaseNumber;
 use crate::teams::Escalated;
 use crate::templates::{CasePage, PageEscalation, PageEvent, PageMessage, PageSent};
 
+/// Characters of a message's text a case page shows: a page's size stays bounded whatever
+/// customers send (a pasted 20 MB log, thousands of follow-ups).
+pub const BODY_CHARS: u64 = 20_000;
+
+/// What a case page and `/api/cases/N` read of a case: the latest `[http] page_size` messages,
+/// events and mails sent, and the first `BODY_CHARS` of each text.
+pub fn window(desk: &Desk) -> Window {
+    Window { rows: Some(desk.config.http.page_size), body_chars: Some(BODY_CHARS) }
+}
+
 pub async fn page(desk: &Desk, number: CaseNumber, now: DateTime<Utc>) -> Result<Option<CasePage>, DbErr> {
-    let Some(d) = show_case(&desk.db, &desk.config, number, now).await? else { return Ok(None) };
+    let Some(d) = show_case(&desk.db, &desk.config, number, now, window(desk)).await? else { return Ok(None) };
     Ok(Some(worded(desk.config.calendar.time_zone, d, now)))
+}
+
+/// "The latest 200 of 3,000 messages: `supportd cases show 000002` shows them all.", when
+/// the page holds fewer than there are.
+fn more(shown: usize, total: u64, what: &str, number: crate::domain::CaseNumber) -> String {
+    if shown as u64 >= total {
+        return String::new();
+    }
+    format!("The latest {shown} of {total} {what}: `supportd cases show {number}` shows them all.")
 }
 
 fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
@@ -34,6 +53,9 @@ fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
         reference_notes: d.reference_notes.clone().unwrap_or_default(),
         budget: d.budget.clone().unwrap_or_default(),
         case: case_line(zone, c, &d.sla),
+        messages_more: more(d.messages.len(), d.messages_total, "messages", c.number),
+        events_more: more(d.events.len(), d.events_total, "events", c.number),
+        sent_more: more(d.sent.len(), d.sent_total, "mails sent", c.number),
         messages: d
             .messages
             .into_iter()
@@ -48,7 +70,7 @@ fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
                     .flatten()
                     .collect::<Vec<_>>()
                     .join("; "),
-                body: m.text_body,
+                body: cut_note(m.text_body, m.body_chars, c.number),
             })
             .collect(),
         events: d.events.iter().map(|e| event(zone, e)).collect(),
@@ -66,6 +88,18 @@ fn worded(zone: chrono_tz::Tz, d: CaseDetail, now: DateTime<Utc>) -> CasePage {
             .collect(),
         escalations: d.escalations.iter().map(|e| escalation(zone, e)).collect(),
     }
+}
+
+/// A text cut at `BODY_CHARS`, with what was left out and where to read it whole.
+fn cut_note(mut text: String, chars: i64, number: crate::domain::CaseNumber) -> String {
+    let shown = text.chars().count() as i64;
+    if chars > shown {
+        text.push_str(&format!(
+            "\n\n[… {} more characters: `supportd cases show {number}` shows the whole message]",
+            chars - shown
+        ));
+    }
+    text
 }
 
 /// "status: new → open (customer replied)".

@@ -3,7 +3,7 @@
 //! `templates/web/`, HTML-escaped, no script: the live view reloads itself with a meta
 //! refresh, so it works without JavaScript and on a phone.
 
-mod case;
+pub(super) mod case;
 mod list;
 mod live;
 mod sections;
