@@ -89,6 +89,11 @@ impl Metrics {
         registry.register("send_failures", "Delivery attempts that failed, by kind", m.send_failures.clone());
         registry.register("scheduler_tick_seconds", "How long each scheduler tick took", m.tick_seconds.clone());
         registry.register("panics", "Panics caught at a task's boundary, the work retried", m.panics.clone());
+        // Each task's counter from the start, at 0: an alert rule on `increase()` sees the
+        // first panic, which it would not if the series appeared with it.
+        for task in PANIC_TASKS {
+            drop(m.panics.get_or_create(&Task { task }));
+        }
         registry.register(
             "stranger_mail_held_back",
             "Mail to people not yet parties of a case held back by the hourly caps, by kind",
@@ -127,8 +132,23 @@ impl Metrics {
     }
 }
 
+/// The tasks with a panic boundary (`panics::guarded`, the web server's).
+pub const PANIC_TASKS: [&str; 4] = ["send", "imap", "maildir", "web"];
+
 /// The process's one set of counters.
 pub fn metrics() -> &'static Metrics {
     static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
     &METRICS
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn each_tasks_panic_counter_is_exported_before_any_panic() {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, super::metrics().registry()).unwrap();
+        for task in super::PANIC_TASKS {
+            assert!(text.contains(&format!("supportd_panics_total{{task=\"{task}\"}}")), "{task}:\n{text}");
+        }
+    }
 }

@@ -76,9 +76,10 @@ async fn change(desk: &Desk, slug: &str, address: &EmailAddress, add: bool) -> E
             errln!("error: {address} is no member of {slug} added with `members add` (see `members list`)");
             return Exit::Usage;
         }
+        // The address exists as written; it is the data that cannot be used (EX_DATAERR).
         (Err(e @ cases::MemberError::NoKey(_)), _) => {
             errln!("error: {e}");
-            return Exit::Usage;
+            return Exit::DataErr;
         }
         (Err(cases::MemberError::Db(e)), _) => return fail(&AppError::Database(e)),
     }

@@ -113,15 +113,22 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
     same_secret(secret.as_bytes(), token.as_bytes())
 }
 
-/// Whether the request's Host is a loopback name (`localhost`, `127.0.0.1`, `[::1]`, with
-/// any port).
+/// Whether the request has one Host and it is a loopback name (`localhost`, `127.0.0.1`,
+/// `[::1]`), with or without a port of digits. Two Host headers, or a "port" such as
+/// `80@evil.test`, are read differently by each proxy and browser: refused.
 fn local_host(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else { return false };
+    let Ok(host) = host.to_str() else { return false };
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').unwrap_or((v6, "")),
+        None => host.rsplit_once(':').map_or((host, ""), |(name, port)| (name, port)),
     };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let port = port.strip_prefix(':').unwrap_or(port);
+    let port_ok = port.is_empty() || (port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
+    let loopback =
+        name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    loopback && port_ok
 }
 
 fn basic_password(encoded: &str) -> Option<String> {
@@ -177,6 +184,13 @@ mod tests {
         for not in ["evil.example:8025", "evil.example", "127.0.0.1.evil.example", "[::2]:80", "localhost.evil"] {
             assert!(!host(not), "{not}");
         }
+        for not in ["localhost:80@evil.test", "[::1]:80@evil.test", "[::1]x", "localhost:123456"] {
+            assert!(!host(not), "a port that is no port: {not}");
+        }
+        let mut two = HeaderMap::new();
+        two.append(header::HOST, HeaderValue::from_static("localhost"));
+        two.append(header::HOST, HeaderValue::from_static("evil.example"));
+        assert!(!local_host(&two), "two Host headers");
         assert!(!local_host(&HeaderMap::new()), "no Host");
     }
 
