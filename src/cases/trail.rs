@@ -38,7 +38,6 @@ pub fn named_address<'a>(written: &'a str, name: &str) -> Option<&'a str> {
     (name != address).then_some(address)
 }
 
-/// The case's events, oldest first.
 /// The case's latest `latest` events (all without), oldest first.
 pub async fn events_of(
     db: &impl ConnectionTrait,

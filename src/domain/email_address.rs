@@ -170,7 +170,10 @@ impl FromStr for EmailAddress {
                 .all(|label| !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-'));
         // An `@` belongs in a local part only quoted (`"a@b"@example.com`): unquoted, it is
         // two addresses run together, as a parser makes of `<x@evil.test> <boss@acme.example>`.
-        let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+        let quoted = local.len() >= 2
+            && local.starts_with('"')
+            && local.ends_with('"')
+            && one_quoted_string(&local[1..local.len() - 1]);
         let local_ok = !local.is_empty()
             && (quoted || !local.contains('@'))
             && !local.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
@@ -182,6 +185,21 @@ impl FromStr for EmailAddress {
         let domain = if domain.is_ascii() { domain.to_ascii_lowercase() } else { domain.to_owned() };
         Ok(Self(format!("{local}@{domain}")))
     }
+}
+
+/// Whether `inner` (a quoted string without its outer quotes) holds no unescaped `"`: what
+/// looks quoted at both ends may be two quoted strings with an `@` between (`"x"@evil"`).
+fn one_quoted_string(inner: &str) -> bool {
+    let mut escaped = false;
+    for c in inner.chars() {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '"') => return false,
+            _ => {}
+        }
+    }
+    !escaped
 }
 
 impl fmt::Display for EmailAddress {

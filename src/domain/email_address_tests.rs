@@ -27,6 +27,9 @@ fn an_unquoted_at_in_the_local_part_is_two_addresses_run_together() {
     // What mail-parser makes of `From: <x@evil.test> <boss@kiwi.example>`.
     assert!("x@evil.testboss@kiwi.example".parse::<EmailAddress>().is_err());
     assert_eq!(addr("\"x@evil.test\"@kiwi.example").as_str(), "\"x@evil.test\"@kiwi.example");
+    assert_eq!(addr("\"x\\\"@y\"@kiwi.example").as_str(), "\"x\\\"@y\"@kiwi.example", "an escaped quote");
+    // Quoted at both ends, yet two quoted strings with a bare @ between them.
+    assert!("\"x\"@evil.test\"@kiwi.example".parse::<EmailAddress>().is_err());
 }
 
 #[test]

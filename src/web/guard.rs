@@ -121,10 +121,16 @@ fn local_host(headers: &HeaderMap) -> bool {
     let (Some(host), None) = (hosts.next(), hosts.next()) else { return false };
     let Ok(host) = host.to_str() else { return false };
     let (name, port) = match host.strip_prefix('[') {
-        Some(v6) => v6.split_once(']').unwrap_or((v6, "")),
-        None => host.rsplit_once(':').map_or((host, ""), |(name, port)| (name, port)),
+        Some(v6) => match v6.split_once(']') {
+            Some((name, "")) => (name, ""),
+            Some((name, rest)) => match rest.strip_prefix(':') {
+                Some(port) => (name, port),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => host.rsplit_once(':').unwrap_or((host, "")),
     };
-    let port = port.strip_prefix(':').unwrap_or(port);
     let port_ok = port.is_empty() || (port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
     let loopback =
         name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
@@ -184,7 +190,7 @@ mod tests {
         for not in ["evil.example:8025", "evil.example", "127.0.0.1.evil.example", "[::2]:80", "localhost.evil"] {
             assert!(!host(not), "{not}");
         }
-        for not in ["localhost:80@evil.test", "[::1]:80@evil.test", "[::1]x", "localhost:123456"] {
+        for not in ["localhost:80@evil.test", "[::1]:80@evil.test", "[::1]x", "[::1]80", "[::1", "localhost:123456"] {
             assert!(!host(not), "a port that is no port: {not}");
         }
         let mut two = HeaderMap::new();
