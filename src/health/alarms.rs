@@ -183,7 +183,13 @@ async fn kept(desk: &Desk, now: DateTime<Utc>) -> Result<(Check, Check), DbErr> 
             "messages are in quarantine",
             "supportd quarantine list shows why",
         ),
-        judge("held", held, health.held_limit, "automated messages are held", "supportd held list shows them"),
+        judge(
+            "held",
+            held,
+            health.held_limit,
+            "messages are held for an agent (automated mail that threads to no case, mail from people who may not open cases)",
+            "supportd held list shows them",
+        ),
     ))
 }
 
