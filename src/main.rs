@@ -5,7 +5,7 @@ use supportd::cli::{self, Cli};
 
 fn main() {
     // Before any thread exists: see `cli::malloc`.
-    cli::malloc::return_large_buffers_to_the_system();
+    cli::malloc::tune_for_large_mail();
     let cli = Cli::parse();
     cli::logging::init(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
@@ -13,8 +13,7 @@ fn main() {
         Ok(runtime) => runtime.block_on(cli::dispatch(cli)),
         Err(e) => {
             eprintln!("supportd: cannot start the async runtime: {e}");
-            // EX_OSERR: the system refused threads or descriptors.
-            std::process::exit(71);
+            cli::Exit::OsErr
         }
     };
     std::process::exit(exit.code());

@@ -153,11 +153,7 @@ pub async fn live_sections(
     let (mut counts, mut lists) = (SectionCounts::default(), [Vec::new(), Vec::new(), Vec::new()]);
     for row in db.query_all(&q).await? {
         let i: i32 = row.try_get("", "section")?;
-        counts = SectionCounts {
-            open: row.try_get("", "open_count")?,
-            breached: row.try_get("", "breached_count")?,
-            at_risk: row.try_get("", "at_risk_count")?,
-        };
+        counts = counts_of(&row)?;
         lists[i as usize].push(keyed(&row)?);
     }
     let [breached, at_risk, open] = lists.map(|rows| page_of(rows, limit));
@@ -193,6 +189,11 @@ pub async fn section_counts(
 ) -> Result<SectionCounts, DbErr> {
     let q = counts(calendar, now).with(ranked_once(now, Section::Open, false));
     let Some(row) = db.query_one(&q).await? else { return Ok(SectionCounts::default()) };
+    counts_of(&row)
+}
+
+/// The counts `counts` reads, from a row that carries them.
+fn counts_of(row: &QueryResult) -> Result<SectionCounts, DbErr> {
     // SUM over no rows is NULL.
     let sum = |name: &str| row.try_get::<Option<i64>>("", name).map(Option::unwrap_or_default);
     Ok(SectionCounts {

@@ -375,7 +375,7 @@ async fn messages_of(db: &impl ConnectionTrait, case_id: i64, window: Window) ->
         }
         None => text.clone(),
     };
-    let mut q = message::Entity::find()
+    let mut latest = message::Entity::find()
         .select_only()
         .columns([
             message::Column::Direction,
@@ -393,11 +393,11 @@ async fn messages_of(db: &impl ConnectionTrait, case_id: i64, window: Window) ->
             "body_chars",
         )
         .filter(message::Column::CaseId.eq(case_id))
-        .order_by_desc(message::Column::Id);
-    if let Some(n) = window.rows {
-        q = q.limit(n);
-    }
-    let mut latest = q.into_model::<MessageView>().all(db).await?;
+        .order_by_desc(message::Column::Id)
+        .limit(window.rows)
+        .into_model::<MessageView>()
+        .all(db)
+        .await?;
     latest.reverse();
     Ok(latest)
 }

@@ -13,6 +13,8 @@ pub enum Exit {
     Unavailable = 69,
     /// A bug or an unexpected state: see the log.
     Software = 70,
+    /// The system refused what the process needs to start (threads, descriptors).
+    OsErr = 71,
     /// The output could not be written (not a reader that left: a full disk under `> file`).
     IoErr = 74,
     /// Temporary: the database is unavailable; retry later (the mail server will).

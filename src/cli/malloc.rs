@@ -21,7 +21,7 @@ const MMAP_THRESHOLD: libc::c_int = 1024 * 1024;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 1;
 
-pub fn return_large_buffers_to_the_system() {
+pub fn tune_for_large_mail() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt takes the allocator's lock itself and only changes a tuning parameter.
     unsafe {

@@ -227,11 +227,8 @@ impl Tx {
         let update = message::Entity::update_many()
             .col_expr(column, Expr::value(Value::String(None)))
             .filter(message::Column::Id.eq(id));
-        let mut statement = update.build(self.txn.get_database_backend());
-        match statement.values.as_mut().map(|v| v.0.as_mut_slice()) {
-            Some([slot, Value::BigInt(Some(bound))]) if *bound == id => *slot = Value::String(Some(body)),
-            _ => return Err(DbErr::Custom("the UPDATE of a message's body bound other values".into())),
-        }
+        let statement = update.build(self.txn.get_database_backend());
+        let statement = moved_into(statement, vec![Value::String(Some(body)), Value::BigInt(Some(id))])?;
         self.txn.execute_raw(statement).await.map(drop)
     }
 
@@ -282,8 +279,8 @@ impl Tx {
 /// on the way: every layer below makes its own copy (sea-orm's for sqlx, SQLite's bound
 /// copy, the record), and sea-query's would be one more of each stored message at the peak.
 /// So the query is built with typed NULLs in place of the values, and the values, taken from
-/// the rows in the same order, replace its parameters. Rows that set different columns go
-/// in different statements.
+/// the rows in the same order, replace its parameters (`moved_into`). Rows that set different
+/// columns go in different statements.
 async fn insert_all<E: EntityTrait>(txn: &DatabaseTransaction, rows: Vec<E::ActiveModel>) -> Result<(), DbErr> {
     let mut rows = rows.into_iter().map(set_values::<E>).peekable();
     while let Some((set, first)) = rows.next() {
@@ -303,15 +300,26 @@ async fn insert_all<E: EntityTrait>(txn: &DatabaseTransaction, rows: Vec<E::Acti
         for values in &chunk {
             insert.values_panic(values.iter().map(|v| v.as_null().into()));
         }
-        let mut statement = txn.get_database_backend().build(&insert);
-        let values: Vec<Value> = chunk.into_iter().flatten().collect();
-        match &mut statement.values {
-            Some(bound) if bound.0.len() == values.len() => bound.0 = values,
-            _ => return Err(DbErr::Custom(format!("an INSERT into {} bound other values", E::default().table_name()))),
-        }
-        txn.execute_raw(statement).await?;
+        let statement = txn.get_database_backend().build(&insert);
+        txn.execute_raw(moved_into(statement, chunk.into_iter().flatten().collect())?).await?;
     }
     Ok(())
+}
+
+/// `statement`, built with a typed NULL where each value we move in goes, with `values` bound
+/// in their place. Each must be a NULL of the same type or the very value already bound (an
+/// id in a WHERE): a statement that binds anything else, or in another order, is refused
+/// rather than run with its parameters shifted.
+fn moved_into(mut statement: Statement, values: Vec<Value>) -> Result<Statement, DbErr> {
+    let fits = |bound: &[Value]| {
+        bound.len() == values.len()
+            && bound.iter().zip(&values).all(|(b, v)| b == v || (*b == b.as_null() && *b == v.as_null()))
+    };
+    match &mut statement.values {
+        Some(bound) if fits(&bound.0) => bound.0 = values,
+        _ => return Err(DbErr::Custom(format!("a statement bound other values than written: {}", statement.sql))),
+    }
+    Ok(statement)
 }
 
 /// Which of the entity's columns `row` sets, in their order, and the values it sets.
