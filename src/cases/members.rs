@@ -71,23 +71,35 @@ async fn key_member_of<'c>(
 /// forger can write any address at a member domain, so `*@domain` vouches for no one's
 /// mailbox, and mail to it counts toward the caps on mail to strangers.
 pub async fn named_member(db: &impl ConnectionTrait, config: &Config, sender: &EmailAddress) -> Result<bool, DbErr> {
-    let case = config.intake.local_part_case;
-    let named = |m: &String| !m.starts_with("*@") && case.same_as(sender, m);
-    if config.companies.iter().any(|c| c.members.iter().any(named)) {
+    if matches!(config_membership(config, sender), Some((_, Membership::Named))) {
         return Ok(true);
     }
     Ok(stored_member(db, config, sender).await?.is_some())
 }
 
+/// How a company's `members` name a sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// By their own address.
+    Named,
+    /// By a `*@domain` entry, which anyone can write a From in.
+    Wildcard,
+}
+
 /// The company whose `members` in the config name the sender (an address or `*@domain`),
 /// compared as every address is (`EmailAddress::key`).
 pub fn config_member<'c>(config: &'c Config, sender: &EmailAddress) -> Option<&'c CompanyConfig> {
+    config_membership(config, sender).map(|(company, _)| company)
+}
+
+/// `config_member` with how it names the sender: a company naming the address itself comes
+/// before one that takes its whole domain.
+pub fn config_membership<'c>(config: &'c Config, sender: &EmailAddress) -> Option<(&'c CompanyConfig, Membership)> {
     let case = config.intake.local_part_case;
-    let named = |m: &String| match m.strip_prefix("*@") {
-        Some(domain) => sender.at_domain(domain),
-        None => case.same_as(sender, m),
-    };
-    config.companies.iter().find(|c| c.members.iter().any(named))
+    let named = |m: &String| !m.starts_with("*@") && case.same_as(sender, m);
+    let wildcard = |m: &String| m.strip_prefix("*@").is_some_and(|domain| sender.at_domain(domain));
+    let with = |rule: &dyn Fn(&String) -> bool| config.companies.iter().find(|c| c.members.iter().any(rule));
+    with(&named).map(|c| (c, Membership::Named)).or_else(|| with(&wildcard).map(|c| (c, Membership::Wildcard)))
 }
 
 /// The company the sender was added to at run time, if it is still configured. Members are

@@ -25,15 +25,16 @@ pub use company::{Companies, assign_by_route, route_of};
 pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use members::{
-    Door, MemberError, StoredMember, add_member, config_member, door, is_stored_member, named_member, remove_member,
-    stored_members,
+    Door, MemberError, Membership, StoredMember, add_member, config_member, config_membership, door, is_stored_member,
+    named_member, remove_member, stored_members,
 };
 pub use open::{
     AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
     store_message, store_team_note,
 };
 pub use parties::{
-    NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, settle_contact, sync_companies,
+    NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, party_addresses,
+    settle_contact, sync_companies,
 };
 pub use readers::{Reader, Readers, readers};
 pub use sla_view::{SlaLine, sla_lines, sla_page, sla_status};

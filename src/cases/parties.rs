@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait
 use crate::config::{CompanyConfig, Config};
 use crate::desk::Desk;
 use crate::domain::EmailAddress;
-use crate::storage::entities::{company, contact};
+use crate::storage::entities::{case, case_participant, company, contact};
 
 /// The configured company the sender is a key member of, else the one that owns the sender's
 /// domain, else `fallback` (the mailbox's default company); `fallback` first when `chosen`
@@ -28,6 +28,16 @@ pub fn company_config_for<'c>(
             .or_else(|| config.companies.iter().find(|c| c.domains.iter().any(|d| sender.at_domain(d))))
     });
     by_address.or_else(fallback)
+}
+
+/// The addresses case `c` already writes to: its contact and the remembered ones.
+pub async fn party_addresses(db: &impl ConnectionTrait, c: &case::Model) -> Result<Vec<EmailAddress>, DbErr> {
+    let contact = match c.contact_id {
+        Some(id) => contact::Entity::find_by_id(id).one(db).await?.map(|ct| ct.email),
+        None => None,
+    };
+    let remembered = case_participant::Entity::find().filter(case_participant::Column::CaseId.eq(c.id)).all(db).await?;
+    Ok(contact.into_iter().chain(remembered.into_iter().map(|p| p.email)).filter_map(|e| e.parse().ok()).collect())
 }
 
 /// The company row for the sender, if any: from the ids synced at start-up, else created.

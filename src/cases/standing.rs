@@ -3,22 +3,28 @@
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-use super::Companies;
+use super::{Companies, Membership};
 use crate::agents::Directory;
 use crate::config::Config;
 use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
 use crate::storage::entities::{case, case_participant, contact};
 
-/// A sender's standing on one case. Everyone but a stranger may add to it.
+/// A sender's standing on one case. Everyone but a stranger may add to it; only the case's
+/// contact, a key member and an address one of them brought in may bring others in (their
+/// Cc's are remembered): anyone can write a From at a company's domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
     /// The case's contact.
     Contact,
+    /// A key member of the case's company by their own address (`members`, or added with
+    /// `supportd members add`), not only by a `*@domain` entry.
+    KeyMember,
     /// A customer-side address remembered on the case (a Cc of a party's message).
     Remembered,
-    /// Someone of the case's company, by one of its domains. A mailbox's `default_company`
-    /// makes no one a member: such a sender is a party only to the cases they opened.
+    /// Someone of the case's company by one of its domains or a `*@domain` member entry. A
+    /// mailbox's `default_company` makes no one a member: such a sender is a party only to
+    /// the cases they opened.
     Colleague,
     /// The company's Client Relationship Manager (or customer success manager).
     Crm,
@@ -29,6 +35,13 @@ pub enum Standing {
 impl Standing {
     pub fn is_party(self) -> bool {
         self != Standing::Stranger
+    }
+
+    /// Whether the people this sender copies become parties of the case (`cases::store_message`).
+    /// A colleague by domain alone is no one's proof: a forged `anyone@company` with the case's
+    /// tag would otherwise put its own addresses on every reply the agents write.
+    pub fn brings_cc(self) -> bool {
+        matches!(self, Standing::Contact | Standing::KeyMember | Standing::Remembered)
     }
 }
 
@@ -73,15 +86,19 @@ impl Judge<'_> {
             return Ok(Standing::Agent);
         }
         let company = self.companies.of(self.config, c);
+        let mut colleague = false;
         if let Some(company) = company {
             if company.crm_email.as_ref().is_some_and(|crm| case.same(crm, sender)) {
                 return Ok(Standing::Crm);
             }
-            let member = super::config_member(self.config, sender).is_some_and(|m| m.slug == company.slug);
-            if member || company.domains.iter().any(|d| sender.at_domain(d)) {
-                return Ok(Standing::Colleague);
+            match super::config_membership(self.config, sender) {
+                Some((m, Membership::Named)) if m.slug == company.slug => return Ok(Standing::KeyMember),
+                Some((m, Membership::Wildcard)) if m.slug == company.slug => colleague = true,
+                _ => colleague = company.domains.iter().any(|d| sender.at_domain(d)),
             }
         }
+        // The contact, a remembered address or a key member added at run time before a
+        // colleague by domain: each of them may bring others in, a colleague may not.
         if c.contact_id.is_some() && c.contact_id == self.sender_contact {
             return Ok(Standing::Contact);
         }
@@ -100,11 +117,12 @@ impl Judge<'_> {
         if remembered {
             return Ok(Standing::Remembered);
         }
-        // A key member added at run time (`supportd members add`) is the company's as a
-        // configured one is; read last, so that only mail from no party costs the read.
         if let (Some(_), Some(company_id)) = (company, c.company_id)
             && super::is_stored_member(db, case, company_id, sender).await?
         {
+            return Ok(Standing::KeyMember);
+        }
+        if colleague {
             return Ok(Standing::Colleague);
         }
         Ok(Standing::Stranger)

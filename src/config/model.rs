@@ -148,6 +148,10 @@ pub struct OutboundConfig {
     /// at most this many in all, and this many to any one recipient domain.
     pub stranger_mail_per_hour: u32,
     pub stranger_mail_per_domain_per_hour: u32,
+    /// Such mail to one domain of a `[[company]]` (its `domains` and `*@domain` members) in
+    /// any hour: a pool of its own, apart from the others', so that forgery elsewhere cannot
+    /// use up what a customer's own people are acknowledged from.
+    pub company_domain_mail_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -326,5 +330,22 @@ impl Config {
     /// Our own addresses, which are never answered: every support address and the outbound sender.
     pub fn own_addresses(&self) -> Vec<EmailAddress> {
         self.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(self.outbound.from.clone())).collect()
+    }
+    /// The domains of every `[[company]]`, its `domains` and those of its `*@domain` members,
+    /// in IDNA ASCII (as `outbound::strangers` keys recipients).
+    pub fn company_mail_domains(&self) -> Vec<String> {
+        let of = |c: &'_ CompanyConfig| {
+            let wildcards = c.members.iter().filter_map(|m| m.strip_prefix("*@"));
+            c.domains
+                .iter()
+                .map(String::as_str)
+                .chain(wildcards)
+                .filter_map(crate::domain::ascii_domain)
+                .collect::<Vec<_>>()
+        };
+        let mut domains: Vec<String> = self.companies.iter().flat_map(of).collect();
+        domains.sort();
+        domains.dedup();
+        domains
     }
 }

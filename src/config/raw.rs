@@ -141,6 +141,7 @@ pub struct RawOutbound {
     pub retry_max: Option<String>,
     pub stranger_mail_per_hour: Option<i64>,
     pub stranger_mail_per_domain_per_hour: Option<i64>,
+    pub company_domain_mail_per_hour: Option<i64>,
     pub lease: Option<String>,
     #[serde(flatten)]
     pub unknown: Unknown,

@@ -372,6 +372,9 @@ fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<Outbound
     let strangers = ("outbound.stranger_mail_per_hour", "outbound.stranger_mail_per_domain_per_hour");
     let stranger_mail_per_hour = p.in_range(strangers.0, raw.stranger_mail_per_hour, 1, 1_000_000, 100) as u32;
     let per_domain = p.in_range(strangers.1, raw.stranger_mail_per_domain_per_hour, 1, 1_000_000, 20) as u32;
+    let company_key = "outbound.company_domain_mail_per_hour";
+    let company_domain_mail_per_hour =
+        p.in_range(company_key, raw.company_domain_mail_per_hour, 1, 1_000_000, 200) as u32;
     Some(OutboundConfig {
         from_name,
         from: from?,
@@ -383,6 +386,7 @@ fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<Outbound
         lease,
         stranger_mail_per_hour,
         stranger_mail_per_domain_per_hour: per_domain,
+        company_domain_mail_per_hour,
     })
 }
 

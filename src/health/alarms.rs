@@ -204,9 +204,10 @@ async fn strangers(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
         Some((to, why)) if count > 0 => State::Sick(format!(
             "{count} mail(s) to people who are not parties of a case (acknowledgements, \"who may open cases\" \
              replies, #report how-tos) were held back in the last hour, over the caps of {} an hour and {} per \
-             recipient domain ([outbound] stranger_mail_per_hour, stranger_mail_per_domain_per_hour): forged \
-             senders, or a flood. The newest, to {to}: {why} (supportd outbox list shows them)",
-            caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour
+             recipient domain, or {} per customer company domain ([outbound] stranger_mail_per_hour, \
+             stranger_mail_per_domain_per_hour, company_domain_mail_per_hour): forged senders, or a flood. The \
+             newest, to {to}: {why} (supportd outbox list shows them)",
+            caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour, caps.company_domain_mail_per_hour
         )),
         _ => State::Well(now),
     };

@@ -231,18 +231,24 @@ pub struct StrangerCounts {
 
 /// What the caps count: the rows written (each count served by its own index, migration
 /// 15) and those this transaction staged.
+/// `all` leaves out mail to `company_domains`, which has a pool of its own.
 pub async fn stranger_mail_since(
     tx: &Tx,
     to: &super::strangers::Stranger,
+    company_domains: &[String],
     since: DateTime<Utc>,
 ) -> Result<StrangerCounts, DbErr> {
     let staged = |matches: &dyn Fn(&outbox::ActiveModel) -> bool| {
         tx.count_staged_mail(|row| row.stranger_domain.is_set_and(Option::is_some) && matches(row))
     };
     let is = |value: &Option<String>, wanted: &str| value.as_deref() == Some(wanted);
+    let of_strangers = |d: &Option<String>| d.as_ref().is_some_and(|d| !company_domains.contains(d));
     let counted = || Entity::find().filter(Column::CreatedAt.gte(since));
+    let all = counted().filter(Column::StrangerDomain.is_not_null());
+    let all =
+        if company_domains.is_empty() { all } else { all.filter(Column::StrangerDomain.is_not_in(company_domains)) };
     Ok(StrangerCounts {
-        all: counted().filter(Column::StrangerDomain.is_not_null()).count(tx).await? + staged(&|_| true),
+        all: all.count(tx).await? + staged(&|row| row.stranger_domain.is_set_and(of_strangers)),
         domain: counted().filter(Column::StrangerDomain.eq(&to.domain)).count(tx).await?
             + staged(&|row| row.stranger_domain.is_set_and(|d| is(d, &to.domain))),
         person: counted().filter(Column::StrangerTo.eq(&to.address)).count(tx).await?

@@ -3,8 +3,10 @@
 //! reply, the `#report` how-to — goes to whatever address a message claims, so a forger
 //! chooses who receives it. Such mail shares one hourly cap (`[outbound]
 //! stranger_mail_per_hour`, 100) and one per recipient domain
-//! (`stranger_mail_per_domain_per_hour`, 20); one person (`name+tag@` folded into `name@`)
-//! gets at most `[intake] ack_limit_per_hour` of it.
+//! (`stranger_mail_per_domain_per_hour`, 20); mail to a `[[company]]`'s own domains is counted
+//! apart, per domain (`company_domain_mail_per_hour`, 200), so that a flood forged elsewhere
+//! cannot silence the acknowledgements its `*@domain` members are owed; one person
+//! (`name+tag@` folded into `name@`) gets at most `[intake] ack_limit_per_hour` of it.
 //!
 //! The count is read from the outbox (rows carry their folded recipient, migration 15) plus
 //! what this transaction staged, so it holds across restarts and for several instances on
@@ -65,33 +67,57 @@ pub async fn admit(
     now: DateTime<Utc>,
 ) -> Result<Result<Stranger, String>, DbErr> {
     let stranger = Stranger::of(to);
+    let company_domains = config.company_mail_domains();
+    let pool = if company_domains.contains(&stranger.domain) { Pool::Company } else { Pool::Strangers };
     // Count and queue under the desk's one write lock, or two transactions (two mailboxes,
     // two instances on PostgreSQL) would each read the same count and each admit a full cap.
     crate::storage::take_write_lock(tx).await?;
-    let counts = outbox::stranger_mail_since(tx, &stranger, now - WINDOW).await?;
+    let counts = outbox::stranger_mail_since(tx, &stranger, &company_domains, now - WINDOW).await?;
+    Ok(match over_cap(config, &stranger, pool, counts) {
+        Some(why) => Err(format!("held back: {why}")),
+        None => Ok(stranger),
+    })
+}
+
+/// Which hourly pool a recipient's mail is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// A domain of a `[[company]]`: its own cap, apart from everyone else's.
+    Company,
+    /// Any other domain: one cap in all and one per domain.
+    Strangers,
+}
+
+/// The cap `counts` reach for `stranger`, said as the reason to hold the mail back.
+fn over_cap(config: &Config, stranger: &Stranger, pool: Pool, counts: outbox::StrangerCounts) -> Option<String> {
     let caps = &config.outbound;
     let (all, per_domain) = (caps.stranger_mail_per_hour, caps.stranger_mail_per_domain_per_hour);
-    let per_person = config.intake.ack_limit_per_hour;
-    let why = if counts.all >= u64::from(all) {
-        format!(
+    let (per_company, per_person) = (caps.company_domain_mail_per_hour, config.intake.ack_limit_per_hour);
+    let domain = &stranger.domain;
+    if pool == Pool::Company && counts.domain >= u64::from(per_company) {
+        return Some(format!(
+            "{per_company} mails to {domain}, a customer company's domain, went out in the last hour ([outbound] \
+             company_domain_mail_per_hour)"
+        ));
+    }
+    if pool == Pool::Strangers && counts.all >= u64::from(all) {
+        return Some(format!(
             "{all} mails to people who are not parties of a case went out in the last hour ([outbound] \
              stranger_mail_per_hour)"
-        )
-    } else if counts.domain >= u64::from(per_domain) {
-        format!(
-            "{per_domain} mails to {} went out in the last hour ([outbound] stranger_mail_per_domain_per_hour)",
-            stranger.domain
-        )
-    } else if counts.person >= u64::from(per_person) {
+        ));
+    }
+    if pool == Pool::Strangers && counts.domain >= u64::from(per_domain) {
+        return Some(format!(
+            "{per_domain} mails to {domain} went out in the last hour ([outbound] stranger_mail_per_domain_per_hour)"
+        ));
+    }
+    (counts.person >= u64::from(per_person)).then(|| {
         format!(
             "{per_person} mails to {} went out in the last hour, its +tags counted as one ([intake] \
              ack_limit_per_hour)",
             stranger.address
         )
-    } else {
-        return Ok(Ok(stranger));
-    };
-    Ok(Err(format!("held back: {why}")))
+    })
 }
 
 /// Queues `mail` to a stranger admitted by `admit`, marked so that the caps count it.

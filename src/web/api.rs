@@ -73,7 +73,9 @@ async fn paged(
         } else {
             format!("status={}&", statuses.join(","))
         };
-        let link = format!("<{path}?{status}after={last}&limit={}>; rel=\"next\"", page.limit);
+        // Only a query, resolved against the page asked (RFC 3986 5.2): right behind a proxy
+        // that serves the desk under a path prefix, which an absolute path would leave out.
+        let link = format!("<?{status}after={last}&limit={}>; rel=\"next\"", page.limit);
         if let Ok(value) = HeaderValue::from_str(&link) {
             headers.insert(header::LINK, value);
         }

@@ -23,6 +23,8 @@ pub struct Conn {
     flushed: AtomicU64,
     /// When the request in hand began, in milliseconds since the registry's epoch.
     busy_since: AtomicU64,
+    /// When the connection was accepted, in the same milliseconds.
+    opened_at: AtomicU64,
     epoch: Instant,
     /// Cancelled to close the connection at once (to make room).
     pub evicted: CancellationToken,
@@ -55,12 +57,24 @@ impl Conn {
         self.served.load(SeqCst) == self.flushed.load(SeqCst)
     }
 
+    /// Accepted less than `grace` ago and no request read yet: a client whose request is on
+    /// its way. Closing it would reset a connection that did nothing wrong.
+    pub fn fresh(&self, grace: Duration) -> bool {
+        let age = self.epoch.elapsed().saturating_sub(Duration::from_millis(self.opened_at.load(SeqCst)));
+        self.served.load(SeqCst) == 0 && age < grace
+    }
+
     /// Serving one request for longer than `limit` (a client that does not read its answer).
     pub fn stalled(&self, limit: Duration) -> bool {
         let since = Duration::from_millis(self.busy_since.load(SeqCst));
         !self.between_requests() && self.epoch.elapsed().saturating_sub(since) > limit
     }
 }
+
+/// How long a new connection may take to send its first request before it can be closed to
+/// make room: a burst of clients each gets its answer, a client holding a slot without
+/// asking anything does not keep it.
+pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
 
 pub struct Registry {
     open: Mutex<BTreeMap<u64, Arc<Conn>>>,
@@ -76,12 +90,14 @@ impl Registry {
     /// Registers a new connection; it stays until its `Registered` is dropped.
     pub fn open(self: &Arc<Self>) -> Registered {
         let id = self.next.fetch_add(1, SeqCst);
+        let opened_at = self.epoch.elapsed().as_millis() as u64;
         let conn = Arc::new(Conn {
             id,
             served: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
             busy_since: AtomicU64::new(0),
+            opened_at: AtomicU64::new(opened_at),
             epoch: self.epoch,
             evicted: CancellationToken::new(),
         });
@@ -89,12 +105,14 @@ impl Registry {
         Registered { registry: self.clone(), conn }
     }
 
-    /// Closes the oldest connection that waits for a request; failing that, the oldest one
+    /// Closes the oldest connection that waits for a request (but not one accepted within
+    /// `FIRST_REQUEST_GRACE` that has yet to send its first); failing that, the oldest one
     /// stalled past `stalled_after`. False when there is neither.
     pub fn evict_one(&self, stalled_after: Duration) -> bool {
         let open = self.lock();
         let live = || open.values().filter(|c| !c.evicted.is_cancelled());
-        let victim = live().find(|c| c.between_requests()).or_else(|| live().find(|c| c.stalled(stalled_after)));
+        let idle = |c: &&Arc<Conn>| c.between_requests() && !c.fresh(FIRST_REQUEST_GRACE);
+        let victim = live().find(idle).or_else(|| live().find(|c| c.stalled(stalled_after)));
         victim.inspect(|c| c.evicted.cancel()).is_some()
     }
 
@@ -120,12 +138,29 @@ impl Drop for Registered {
 mod tests {
     use super::*;
 
+    /// A registry whose clock began 100 s ago: what it opens now is past the grace once its
+    /// `opened_at` is set back to the epoch.
+    fn registry_100_s_old() -> Arc<Registry> {
+        let epoch = Instant::now().checked_sub(Duration::from_secs(100)).expect("the clock is past 100 s");
+        Arc::new(Registry { open: Mutex::default(), next: AtomicU64::new(0), epoch })
+    }
+
+    fn opened_long_ago(registry: &Arc<Registry>) -> Registered {
+        let registered = registry.open();
+        registered.conn.opened_at.store(0, SeqCst);
+        registered
+    }
+
     #[test]
     fn the_oldest_connection_between_requests_makes_room_and_one_in_hand_does_not() {
-        let registry = Arc::new(Registry::new());
-        let (first, second, third) = (registry.open(), registry.open(), registry.open());
+        let registry = registry_100_s_old();
+        let (first, second, third) = (opened_long_ago(&registry), opened_long_ago(&registry), registry.open());
         first.conn.begin();
         assert!(!first.conn.between_requests(), "a request in hand");
+        // Third has served a request and waits for the next: kept alive, idle.
+        third.conn.begin();
+        third.conn.finish();
+        third.conn.flushed();
         assert!(registry.evict_one(Duration::from_secs(60)));
         assert!(!first.conn.evicted.is_cancelled() && second.conn.evicted.is_cancelled());
         assert!(registry.evict_one(Duration::from_secs(60)));
@@ -136,9 +171,20 @@ mod tests {
     }
 
     #[test]
+    fn a_new_connection_has_a_grace_to_send_its_first_request() {
+        let registry = registry_100_s_old();
+        let new = registry.open();
+        assert!(new.conn.fresh(FIRST_REQUEST_GRACE));
+        assert!(!registry.evict_one(Duration::from_secs(60)), "a client whose request is on its way is not reset");
+        let silent = opened_long_ago(&registry);
+        assert!(!silent.conn.fresh(FIRST_REQUEST_GRACE), "past the grace without a request");
+        assert!(registry.evict_one(Duration::from_secs(60)));
+        assert!(silent.conn.evicted.is_cancelled() && !new.conn.evicted.is_cancelled());
+    }
+
+    #[test]
     fn a_request_in_hand_past_the_stall_limit_makes_room_when_none_waits() {
-        let epoch = Instant::now().checked_sub(Duration::from_secs(100)).expect("the clock is past 100 s");
-        let registry = Arc::new(Registry { open: Mutex::default(), next: AtomicU64::new(0), epoch });
+        let registry = registry_100_s_old();
         let (slow, fresh) = (registry.open(), registry.open());
         slow.conn.begin();
         fresh.conn.begin();

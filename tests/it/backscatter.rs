@@ -19,6 +19,10 @@ const NAME_MARKER: &str = "NAMEMARK-q7Zx";
 const SUBJECT_TAIL: &str = "SUBJECTTAIL-k3Wv";
 const ALL: i64 = 10;
 const PER_DOMAIN: i64 = 4;
+/// `[outbound] company_domain_mail_per_hour` in these tests.
+const COMPANY: i64 = 12;
+/// `[intake] ack_limit_per_hour` as shipped.
+const ACK_LIMIT: i64 = 10;
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
@@ -86,7 +90,7 @@ async fn count(sandbox: &Sandbox, sql: &str) -> i64 {
 }
 
 /// Every mail that goes out, by its outbox row: none names the forger or quotes the whole
-/// subject, and no domain gets more than its cap.
+/// subject, and no domain gets more than its cap (acme's, a company's, has its own).
 async fn assert_replies_are_clean(sandbox: &Sandbox, kind: &str) {
     let sent = sandbox.outbox_messages();
     assert!(!sent.is_empty());
@@ -96,7 +100,8 @@ async fn assert_replies_are_clean(sandbox: &Sandbox, kind: &str) {
     }
     let per_domain = format!(
         "SELECT COUNT(*) FROM (SELECT stranger_domain, COUNT(*) AS n FROM outbox WHERE kind = '{kind}' \
-         AND status != 'limited' GROUP BY stranger_domain HAVING COUNT(*) > {PER_DOMAIN}) AS over"
+         AND status != 'limited' AND stranger_domain != 'acme.example' GROUP BY stranger_domain \
+         HAVING COUNT(*) > {PER_DOMAIN}) AS over"
     );
     assert_eq!(count(sandbox, &per_domain).await, 0, "no domain gets more than {PER_DOMAIN}");
     let unmarked =
@@ -184,27 +189,78 @@ async fn a_key_members_acknowledgements_are_not_capped() {
 }
 
 /// `*@acme.example` makes anyone there a key member, and so anyone a forger names: their
-/// acknowledgements are a stranger's, capped per domain, however the victim is +tagged.
+/// acknowledgements are a stranger's, capped. A company's own domain has a pool of its own
+/// (`company_domain_mail_per_hour`): a flood forged at other domains that uses up the
+/// strangers' cap cannot silence its members. A +tagged victim there is still one person.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_member_by_domain_alone_is_acknowledged_within_the_caps() {
+async fn a_member_by_domain_alone_is_acknowledged_from_the_companys_own_pool() {
     let sandbox = sandbox("members", Backend::Sqlite).await;
     sandbox.edit_config(|c| {
         let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
         assert!(c.contains(example), "daemon.toml shows the members key");
-        c.replace(example, "members = [\"*@acme.example\"]")
+        assert!(c.contains(&format!("ack_limit_per_hour = {ACK_LIMIT}\n")), "daemon.toml's per-person limit");
+        let c = c.replace(example, "members = [\"*@acme.example\"]");
+        let c = c.replace("who_may_open = \"members\"", "who_may_open = \"anyone\"");
+        c.replace("company_domain_mail_per_hour = 200", &format!("company_domain_mail_per_hour = {COMPANY}"))
     });
+    // The flood first, so that the strangers' cap is used up before acme's people write.
+    for n in 0..100 {
+        sandbox.drop_mail(&format!("0-{n:03}.eml"), &forged(n, &format!("forger{n}@x{}.example", n % 30)));
+    }
+    sandbox.drop_mail("1-000.eml", &forged(100, "person0@acme.example"));
     for n in 0..30 {
-        sandbox.drop_mail(&format!("{n:03}.eml"), &forged(n, &format!("victim+{n}@acme.example")));
+        sandbox.drop_mail(&format!("2-{n:03}.eml"), &forged(200 + n, &format!("victim+{n}@acme.example")));
+    }
+    for n in 1..4 {
+        sandbox.drop_mail(&format!("3-{n:03}.eml"), &forged(300 + n, &format!("person{n}@acme.example")));
     }
     let out = sandbox.run(&["run", "--once"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(count(&sandbox, "SELECT COUNT(*) FROM cases").await, 30, "every member opens a case");
-    let acks = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited'";
-    let sent = count(&sandbox, acks).await;
-    assert!((1..=PER_DOMAIN).contains(&sent), "{sent} acknowledgements reached one domain's forged members");
-    let limited = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status = 'limited'";
-    assert_eq!(count(&sandbox, limited).await + sent, 30, "the rest are held back, not lost");
+    assert_eq!(count(&sandbox, "SELECT COUNT(*) FROM cases").await, 134, "every sender opens a case");
+    let elsewhere = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited' \
+                     AND stranger_domain != 'acme.example'";
+    assert_eq!(count(&sandbox, elsewhere).await, ALL, "the flood used up the strangers' cap");
+    let to_acme = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited' \
+                   AND stranger_domain = 'acme.example'";
+    assert_eq!(count(&sandbox, to_acme).await, COMPANY, "acme's own pool, untouched by the flood elsewhere");
+    let to_victim = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited' \
+                     AND stranger_to = 'victim@acme.example'";
+    assert_eq!(count(&sandbox, to_victim).await, ACK_LIMIT, "victim+N@ is one person: [intake] ack_limit_per_hour");
+    let held = |like: &str| {
+        format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status = 'limited' AND envelope_to LIKE '%@acme.example' \
+             AND last_error LIKE '{like}'"
+        )
+    };
+    let by_person = held("%+tags counted as one ([intake] ack_limit_per_hour)%");
+    assert_eq!(count(&sandbox, &by_person).await, 30 - ACK_LIMIT, "the victim's other tags: the per-person limit");
+    let by_company = held("%a customer company''s domain%company_domain_mail_per_hour%");
+    assert_eq!(count(&sandbox, &by_company).await, 4 - (COMPANY - ACK_LIMIT), "past acme's pool: its own cap, said so");
     assert_replies_are_clean(&sandbox, "ack").await;
+}
+
+/// Mail to strangers at other domains, meanwhile, has its cap whole: a company's domain
+/// uses none of it, though the company's members by `*@domain` write first.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_companys_own_pool_uses_none_of_the_strangers_cap() {
+    let sandbox = sandbox("anyone", Backend::Postgres).await;
+    sandbox.edit_config(|c| {
+        c.replace("company_domain_mail_per_hour = 200", &format!("company_domain_mail_per_hour = {COMPANY}"))
+    });
+    for n in 0..COMPANY as usize {
+        sandbox.drop_mail(&format!("0-{n:03}.eml"), &forged(n, &format!("person{n}@acme.example")));
+    }
+    for n in 0..60 {
+        sandbox.drop_mail(&format!("1-{n:03}.eml"), &forged(100 + n, &format!("forger{n}@x{}.example", n % 30)));
+    }
+    let out = sandbox.run(&["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let elsewhere = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited' \
+                     AND stranger_domain != 'acme.example'";
+    assert_eq!(count(&sandbox, elsewhere).await, ALL, "the strangers' cap, whole");
+    let to_acme = "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND status != 'limited' \
+                   AND stranger_domain = 'acme.example'";
+    assert_eq!(count(&sandbox, to_acme).await, COMPANY);
 }
 
 /// Under `members`, the polite "who may open cases" replies share the caps; the held

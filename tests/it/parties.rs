@@ -113,3 +113,83 @@ async fn the_crms_reply_is_an_internal_note_for_the_agents_with_no_acknowledgeme
     let reply_to = crate::support::smtp::header(&notes[0].0, "Reply-To").unwrap();
     assert_eq!(reply_to, desk.notification(&tag).1, "Alice's own reply address: she can answer it");
 }
+
+/// Anyone can write a From at a company's domain, so a colleague by domain alone may add to a
+/// case but brings no one in: the addresses they copy are noted for the agents, never written
+/// to. The contact, a key member by their own address and an address the contact brought in
+/// bring their Cc's in (issue 27).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_colleague_only_by_domain_adds_to_the_case_but_the_people_they_copy_get_no_replies() {
+    let members = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+    let desk = Desk::start(|c| {
+        assert!(c.contains(members), "daemon.toml shows acme's members");
+        c.replace(members, "members = [\"lead@acme.example\", \"*@it.acme.example\"]")
+    })
+    .await;
+    let tag = desk.customer_writes(1, "Printer offline").await;
+    let subject = format!("Re: {tag} Printer offline");
+    let forged = [
+        ("boss+tag@acme.example", "evil1@evil.test"),
+        // A Cyrillic о in the local part: not the remembered boss@, a colleague by domain.
+        ("b\u{43e}ss@acme.example", "evil2@evil.test"),
+        ("anyone@it.acme.example", "evil3@evil.test"),
+    ];
+    let vouched = [
+        ("lead@acme.example", "partner@partner.example"),
+        ("boss@acme.example", "deputy@acme.example"),
+        ("customer1@acme.example", "auditor@audit.example"),
+    ];
+    let mails: Vec<Vec<u8>> = forged
+        .iter()
+        .chain(&vouched)
+        .enumerate()
+        .map(|(n, (from, cc))| {
+            let headers = format!("Cc: <{cc}>, Customer 1 <customer1@acme.example>\r\n");
+            mail(&format!("<{from}>"), &subject, &format!("m{n}@acme.example"), &headers, &format!("Note {n}."))
+        })
+        .collect();
+    desk.server.append(&mails).await;
+    desk.run();
+
+    assert_eq!(desk.sandbox.cases().len(), 1, "every message joined the case");
+    let case = desk.case(&tag);
+    assert_eq!(case["messages"].as_array().unwrap().len(), 7, "{case}");
+    // Each mail copies the contact too, who reads every reply anyway.
+    let remembered: Vec<&str> = case["cc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .filter(|a| !a.starts_with("customer1@"))
+        .collect();
+    let vouched_cc = ["boss@acme.example", "partner@partner.example", "deputy@acme.example", "auditor@audit.example"];
+    assert_eq!(remembered, vouched_cc, "only the vouched senders' Cc's are remembered");
+    let notes: Vec<&str> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "cc_not_added")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 3, "one note per colleague's mail: {notes:?}");
+    for (note, (from, cc)) in notes.iter().zip(&forged) {
+        assert!(
+            note.starts_with(&format!("not added to the case, so replies do not go to them: {cc}. {from} ")),
+            "{note}"
+        );
+        assert!(!note.contains("customer1@"), "the contact is a party already: {note}");
+    }
+
+    desk.agent_replies(&tag, "We have restarted the spooler.").await;
+    let relayed: Vec<String> =
+        desk.smtp.messages().into_iter().filter(|raw| raw.contains("We have restarted the spooler.")).collect();
+    assert_eq!(relayed.len(), 1, "one relay: {relayed:?}");
+    let copied = crate::support::smtp::header(&relayed[0], "Cc").unwrap();
+    for party in vouched_cc {
+        assert!(copied.contains(party), "{party} reads the reply: {copied}");
+    }
+    assert!(!relayed[0].contains("evil.test"), "the relay names no address a colleague copied:\n{}", relayed[0]);
+    for (_, evil) in forged {
+        assert!(desk.sent_to(evil).is_empty(), "{evil} was never written to");
+    }
+}

@@ -217,3 +217,22 @@ async fn at_the_cap_the_oldest_idle_connection_makes_room_for_health() {
     let still_open = newest.read(&mut [0u8; 16]).map_err(|e| e.kind());
     assert_eq!(still_open, Err(ErrorKind::WouldBlock), "the newest is kept");
 }
+
+/// A burst of clients larger than the cap is served whole: a connection whose request is on
+/// its way is not closed to make room (it would read as a reset), the burst waits its turn.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_clients_over_the_cap_each_gets_its_answer() {
+    let sandbox = Sandbox::new(Backend::Sqlite).await;
+    let mut run = sandbox.cmd(&["run"]);
+    run.env("SUPPORTD_HTTP__MAX_CONNECTIONS", "4");
+    let mut daemon = Daemon::spawn(run);
+    let addr = daemon.web_address();
+    let clients: Vec<_> = (0..100)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || get(&addr, "/healthz", None).status)
+        })
+        .collect();
+    let answers: Vec<u16> = clients.into_iter().map(|c| c.join().expect("no client was reset")).collect();
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+}

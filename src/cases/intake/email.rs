@@ -98,9 +98,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     let outcome = match thread {
         Thread::Existing { case, standing: Standing::Crm } => on_case::crm_note(txn, ctx, &e, &case).await?,
         Thread::Existing { case, standing } => {
-            // A message an agent added to a case brings its sender at most, never its Cc's.
-            let by_party = standing.is_party() && added_to.is_none();
-            let on = OnCase { case: &case, by_party, automated: e.automated };
+            let on = OnCase { case: &case, standing, added: added_to.is_some(), automated: e.automated };
             on_case::follow_up(txn, ctx, &e, on).await?
         }
         Thread::New { because, linked } => {
