@@ -16,6 +16,7 @@ pub mod health;
 pub mod ingest;
 pub mod mail;
 pub mod metrics;
+pub mod oauth;
 pub mod outbound;
 pub mod panics;
 pub mod reports;

@@ -38,6 +38,14 @@ pub struct Task {
     pub task: &'static str,
 }
 
+/// An OAuth2 account's refresh, by how it ended (`ok`, `invalid_grant`, `invalid_client`,
+/// `transient`, `refused`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Refresh {
+    pub account: String,
+    pub outcome: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Build {
     version: &'static str,
@@ -58,6 +66,7 @@ pub struct Metrics {
     pub panics: Family<Task, Counter>,
     /// Mail to people not yet parties of a case held back by its caps (`outbound::strangers`).
     pub stranger_mail_held_back: Family<Kind, Counter>,
+    pub oauth_refreshes: Family<Refresh, Counter>,
 }
 
 impl Metrics {
@@ -72,6 +81,7 @@ impl Metrics {
             tick_seconds: Histogram::new(exponential_buckets(0.001, 4.0, 10)),
             panics: Family::default(),
             stranger_mail_held_back: Family::default(),
+            oauth_refreshes: Family::default(),
             registry: Registry::default(),
         };
         registry.register("messages_ingested", "Messages ingested, by mailbox and outcome", m.ingested.clone());
@@ -99,6 +109,11 @@ impl Metrics {
             "Mail to people not yet parties of a case held back by the hourly caps, by kind",
             m.stranger_mail_held_back.clone(),
         );
+        registry.register(
+            "oauth_refreshes",
+            "OAuth2 token refreshes, by account and outcome",
+            m.oauth_refreshes.clone(),
+        );
         registry.register("build", "The running build", Info::new(Build { version: env!("CARGO_PKG_VERSION") }));
         Metrics { registry, ..m }
     }
@@ -121,6 +136,10 @@ impl Metrics {
 
     pub fn count_stranger_mail_held_back(&self, kind: &str) {
         self.stranger_mail_held_back.get_or_create(&Kind { kind: kind.to_owned() }).inc();
+    }
+
+    pub fn count_oauth_refresh(&self, account: &str, outcome: &str) {
+        self.oauth_refreshes.get_or_create(&Refresh { account: account.to_owned(), outcome: outcome.to_owned() }).inc();
     }
 
     pub fn count_send_failure(&self, kind: &str) {

@@ -19,6 +19,7 @@ mod m20261207_000014_held_digests;
 mod m20261207_000015_outbox_strangers;
 mod m20261207_000016_message_raw;
 mod m20261207_000017_cases_open_counts;
+mod m20261208_000018_oauth_tokens;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_outbox_strangers::Migration),
             Box::new(m20261207_000016_message_raw::Migration),
             Box::new(m20261207_000017_cases_open_counts::Migration),
+            Box::new(m20261208_000018_oauth_tokens::Migration),
         ]
     }
 }

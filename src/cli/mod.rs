@@ -18,6 +18,7 @@ pub mod malloc;
 mod manual;
 mod members;
 mod migrate;
+mod oauth;
 mod outbox;
 mod output;
 mod quarantine;
@@ -110,6 +111,11 @@ pub enum Command {
     Members {
         #[command(subcommand)]
         command: MembersCommand,
+    },
+    /// OAuth2 logins of the mailboxes and the relay (Microsoft 365, Google Workspace).
+    Oauth {
+        #[command(subcommand)]
+        command: OAuthCommand,
     },
     /// The agents who answer cases by email.
     Agents {
@@ -287,6 +293,20 @@ pub enum SlaCommand {
 pub enum SlaTarget {
     Respond,
     Resolve,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OAuthCommand {
+    /// Log NAME (a mailbox's name, or `outbound`) in: the device flow prints an address and a
+    /// code for a person to confirm; client credentials fetch the application's token.
+    Login { name: String },
+    /// Every OAuth2 account: logged in or not, access token expiry, last refresh, last error.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Forget NAME's tokens.
+    Logout { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -507,6 +527,7 @@ pub async fn dispatch(cli: Cli) -> Exit {
         Command::Sla { command } => sla::sla(&cli.config, command).await,
         Command::Agents { command } => agents::agents(&cli.config, command).await,
         Command::Members { command } => members::members(&cli.config, command).await,
+        Command::Oauth { command } => oauth::oauth(&cli.config, command).await,
         Command::Report { command } => report::report(&cli.config, command).await,
         Command::Budget { command } => budget::budget(&cli.config, command).await,
     };

@@ -31,6 +31,8 @@ pub struct Config {
     pub agent_desk: AgentDesk,
     pub http: super::HttpConfig,
     pub health: super::HealthConfig,
+    /// Where the key sealing OAuth2 tokens comes from; `None` when no account uses OAuth2.
+    pub oauth_key: Option<super::KeySource>,
     /// Accepted, but worth saying: printed by `check-config`, logged by `run`.
     pub warnings: Vec<super::Problem>,
 }
@@ -117,13 +119,20 @@ pub struct ImapConfig {
     pub port: u16,
     pub security: Security,
     pub username: String,
-    pub password: Secret,
+    pub auth: MailAuth,
     pub folder: String,
     pub after_processing: AfterProcessing,
     pub ca_file: Option<PathBuf>,
     pub batch_size: u32,
     /// How long any one IMAP command (and each message of a FETCH) may wait for its answer.
     pub timeout: Duration,
+}
+
+/// How a mailbox logs in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailAuth {
+    Password(Secret),
+    OAuth2(Box<crate::oauth::OAuth2Config>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +179,8 @@ pub struct SmtpConfig {
     pub security: Security,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// Set when `auth = "oauth2"`: `username` is its SASL user, `password` unused.
+    pub oauth2: Option<crate::oauth::OAuth2Config>,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }

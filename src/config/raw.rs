@@ -33,6 +33,7 @@ pub struct RawConfig {
     pub budget: RawBudget,
     pub http: super::http::RawHttp,
     pub health: super::health::RawHealth,
+    pub oauth: super::oauth::RawOAuthKeys,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -94,6 +95,9 @@ pub struct RawMailbox {
     pub username: Option<String>,
     #[serde(flatten)]
     pub secret: RawSecret,
+    /// `"password"` (the default) or `"oauth2"`, with the `oauth2` table.
+    pub auth: Option<String>,
+    pub oauth2: Option<super::oauth::RawOAuth2>,
     pub folder: Option<String>,
     pub after_processing: Option<String>,
     pub move_to: Option<String>,
@@ -133,6 +137,8 @@ pub struct RawOutbound {
     pub username: Option<String>,
     #[serde(flatten)]
     pub secret: RawSecret,
+    pub auth: Option<String>,
+    pub oauth2: Option<super::oauth::RawOAuth2>,
     pub ca_file: Option<String>,
     pub timeout: Option<String>,
     pub max_attempts: Option<i64>,

@@ -113,14 +113,16 @@ fn passwords_come_from_env_or_file_and_never_show() {
     };
     let cfg = Config::from_toml(&imap("password_file = \"imap.pw\""), &dir.path().join("d.toml"), dir.path()).unwrap();
     let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
-    assert_eq!(i.password.expose(), "from-file");
-    assert_eq!(format!("{:?}", i.password), "***");
+    let MailAuth::Password(password) = &i.auth else { panic!("a password mailbox") };
+    assert_eq!(password.expose(), "from-file");
+    assert_eq!(format!("{:?}", password), "***");
 
     // SAFETY: the variable name is unique to this test.
     unsafe { std::env::set_var("SUPPORTD_TEST_IMAP_PW", "from-env") };
     let cfg = load(&imap("password_env = \"SUPPORTD_TEST_IMAP_PW\"")).unwrap();
     let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
-    assert_eq!(i.password.expose(), "from-env");
+    let MailAuth::Password(password) = &i.auth else { panic!("a password mailbox") };
+    assert_eq!(password.expose(), "from-env");
 
     let found = problems(&imap("password_env = \"SUPPORTD_TEST_UNSET_VARIABLE\""));
     assert_eq!(found, ["mailbox[1].password_env: environment variable SUPPORTD_TEST_UNSET_VARIABLE is not set"]);
@@ -546,4 +548,71 @@ fn a_pool_the_web_server_could_hold_whole_is_warned_of() {
     );
     let no_web = format!("{small}\n[http]\nlisten = \"\"\n");
     assert!(load(&no_web).unwrap().warnings.is_empty(), "without the web server the pool is the mail's");
+}
+
+/// An IMAP mailbox on `auth = "oauth2"` with `oauth2` as its table's lines.
+fn oauth_mailbox(oauth2: &str) -> String {
+    format!(
+        "{MINIMAL}\n[[mailbox]]\nname = \"m365\"\nkind = \"imap\"\nhost = \"outlook.office365.com\"\n\
+         username = \"support@contoso.example\"\naddress = \"support@contoso.example\"\nauth = \"oauth2\"\n\
+         [mailbox.oauth2]\n{oauth2}\n"
+    )
+}
+
+#[test]
+fn an_oauth2_mailbox_takes_its_providers_endpoints_and_scopes() {
+    let cfg = load(&oauth_mailbox("provider = \"microsoft\"\ntenant = \"contoso.example\"\nclient_id = \"app-1\"")).unwrap();
+    let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
+    let MailAuth::OAuth2(o) = &i.auth else { panic!("an OAuth2 mailbox") };
+    assert_eq!((o.account.as_str(), o.user.as_str(), o.client_id.as_str()), ("mailbox:m365", "support@contoso.example", "app-1"));
+    assert_eq!(o.grant, crate::oauth::Grant::DeviceCode, "Microsoft's default: a public client logs in by device code");
+    assert_eq!(o.endpoints.token, "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token");
+    assert_eq!(o.scopes, ["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]);
+    assert!(o.client_secret.is_none());
+    assert!(matches!(cfg.oauth_key, Some(KeySource::Made(_))), "the embedded default makes its key: {:?}", cfg.oauth_key);
+}
+
+#[test]
+fn an_oauth2_account_without_what_it_needs_is_refused_by_key() {
+    let found = problems(&oauth_mailbox("provider = \"microsoft\""));
+    assert_eq!(found, ["mailbox[1].oauth2.client_id: missing (required for auth = \"oauth2\"): the application's id"]);
+    let found = problems(&oauth_mailbox("provider = \"google\"\nclient_id = \"x\"\ngrant = \"device_code\""));
+    assert!(found[0].starts_with("mailbox[1].oauth2.grant: Google's device flow does not allow the mail scope"), "{found:?}");
+    let found = problems(&oauth_mailbox("provider = \"custom\"\nclient_id = \"x\""));
+    assert_eq!(
+        found,
+        [
+            "mailbox[1].oauth2.token_url: missing (required for provider = \"custom\" with this grant)",
+            "mailbox[1].oauth2.device_url: missing (required for provider = \"custom\" with this grant)"
+        ]
+    );
+    let found = problems(&oauth_mailbox("provider = \"custom\"\nclient_id = \"x\"\ntoken_url = \"http://idp.example/token\"\ndevice_url = \"https://idp.example/device\""));
+    assert!(found[0].starts_with("mailbox[1].oauth2.token_url: expected an https:// address"), "{found:?}");
+    let found = problems(&oauth_mailbox("provider = \"microsoft\"\nclient_id = \"x\"\ngrant = \"client_credentials\"\ntenant = \"common\""));
+    assert!(found.iter().any(|p| p.starts_with("mailbox[1].oauth2.grant: client credentials need the tenant itself")), "{found:?}");
+    assert!(found.iter().any(|p| p.starts_with("mailbox[1].oauth2.client_secret_file: missing")), "{found:?}");
+    let found = problems(&oauth_mailbox("provider = \"microsoft\"\nclient_id = \"x\"\nclient_sekret = \"y\""));
+    assert_eq!(found, ["mailbox[1].oauth2.client_sekret: unknown key"]);
+    let no_table = format!("{MINIMAL}\n[[mailbox]]\nname = \"m\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\naddress = \"a@example.com\"\nauth = \"oauth2\"\n");
+    assert!(problems(&no_table)[0].starts_with("mailbox[1].oauth2: missing"), "{:?}", problems(&no_table));
+}
+
+#[test]
+fn with_postgresql_the_sealing_key_must_be_given() {
+    let pg = format!(
+        "[database]\nurl = \"postgres://postgres@127.0.0.1/test\"\n{}",
+        oauth_mailbox("provider = \"microsoft\"\nclient_id = \"x\"")
+    );
+    let found = problems(&pg);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("oauth.key_file: missing: OAuth2 tokens are kept sealed with a key"), "{found:?}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("short.key"), "c2hvcnQ=\n").unwrap();
+    let with_key = format!("{pg}\n[oauth]\nkey_file = \"short.key\"\n");
+    let found = match Config::from_toml(&with_key, &dir.path().join("d.toml"), dir.path()) {
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("oauth.key_file: the OAuth2 key must be 32 bytes in base64"), "{found:?}");
 }

@@ -56,6 +56,9 @@ pub fn validate(
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
     let health = super::health::health(&mut p, &raw.health);
+    let oauth_used = raw.mailboxes.iter().map(|m| &m.auth).chain([&raw.outbound.auth]).any(|a| a.as_deref() == Some("oauth2"));
+    let sqlite = database.url.starts_with("sqlite:");
+    let oauth_key = super::oauth::keys(&mut p, &raw.oauth, oauth_used, sqlite, base);
     super::plaintext::check(&mut p, &mut warnings, &raw, super::plaintext::Files { config: path, base, from_env });
     super::advice::check(&mut warnings, &raw);
     if !p.is_empty() {
@@ -79,6 +82,7 @@ pub fn validate(
         agent_desk,
         http,
         health,
+        oauth_key,
         warnings,
     })
 }
@@ -307,14 +311,25 @@ fn imap(p: &mut Problems, key: &str, m: &RawMailbox, base: &Path) -> Option<Imap
     }
     let sec = security(p, &format!("{key}.security"), m.security.as_deref(), Security::Tls);
     let default_port = if sec == Security::Tls { 993 } else { 143 };
-    let password = secret::resolve(p, key, &m.secret, base);
-    if password.is_none()
-        && m.secret.password.is_none()
-        && m.secret.password_env.is_none()
-        && m.secret.password_file.is_none()
-    {
-        p.push(format!("{key}.password_env"), "missing: give password_env, password_file or password");
-    }
+    let auth = match super::oauth::auth_kind(p, key, m.auth.as_deref()) {
+        super::oauth::AuthKind::OAuth2 => {
+            let account = format!("mailbox:{}", m.name.as_deref().unwrap_or_default());
+            let user = username.as_deref().unwrap_or_default();
+            let cfg = super::oauth::oauth2(p, key, m.oauth2.as_ref(), account, user, crate::oauth::Use::Imap, base);
+            cfg.map(|c| MailAuth::OAuth2(Box::new(c)))
+        }
+        super::oauth::AuthKind::Password => {
+            let password = secret::resolve(p, key, &m.secret, base);
+            if password.is_none()
+                && m.secret.password.is_none()
+                && m.secret.password_env.is_none()
+                && m.secret.password_file.is_none()
+            {
+                p.push(format!("{key}.password_env"), "missing: give password_env, password_file or password");
+            }
+            password.map(MailAuth::Password)
+        }
+    };
     let after_processing = match (m.after_processing.as_deref(), &m.move_to) {
         (None | Some("seen"), _) => AfterProcessing::MarkSeen,
         (Some("move"), Some(folder)) => AfterProcessing::MoveTo(folder.clone()),
@@ -332,7 +347,7 @@ fn imap(p: &mut Problems, key: &str, m: &RawMailbox, base: &Path) -> Option<Imap
         port: port(p, &format!("{key}.port"), m.port, default_port),
         security: sec,
         username: username?,
-        password: password?,
+        auth: auth?,
         folder: m.folder.clone().unwrap_or_else(|| "INBOX".into()),
         after_processing,
         ca_file: m.ca_file.as_ref().map(|f| base.join(f)),
@@ -412,7 +427,19 @@ fn smtp(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<SmtpConfig> 
     if host.is_none() {
         p.push("outbound.host", "missing (required for kind = \"smtp\")");
     }
+    let oauth2 = match super::oauth::auth_kind(p, "outbound", raw.auth.as_deref()) {
+        super::oauth::AuthKind::OAuth2 => {
+            let Some(user) = raw.username.as_deref() else {
+                p.push("outbound.username", "missing (required for auth = \"oauth2\"): the mailbox the token is for");
+                return None;
+            };
+            let account = "outbound".to_owned();
+            Some(super::oauth::oauth2(p, "outbound", raw.oauth2.as_ref(), account, user, crate::oauth::Use::Smtp, base)?)
+        }
+        super::oauth::AuthKind::Password => None,
+    };
     Some(SmtpConfig {
+        oauth2,
         host: host?,
         port: port(p, "outbound.port", raw.port, default_port),
         security: sec,

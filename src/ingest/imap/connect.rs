@@ -9,7 +9,10 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::timed::timed;
-use crate::config::{ImapConfig, Security};
+use crate::config::{ImapConfig, MailAuth, Security};
+use crate::desk::Desk;
+use crate::oauth::OAuth2Config;
+use crate::oauth::sasl::ImapXOAuth2;
 use crate::outbound::tls::client_config;
 
 /// One boxed stream type for plain and TLS connections (async-imap needs Debug + Send + Unpin).
@@ -29,6 +32,11 @@ pub enum ImapError {
     NoGreeting,
     #[error("login as {user} failed: {source}")]
     Login { user: String, source: async_imap::error::Error },
+    /// The server refused the OAuth2 access token: the next connection refreshes it first.
+    #[error("the server refused the OAuth2 token of {user}: {said}")]
+    TokenRefused { user: String, said: String },
+    #[error(transparent)]
+    OAuth(#[from] crate::oauth::TokenError),
     #[error("IMAP: {0}")]
     Protocol(#[from] async_imap::error::Error),
     #[error("network: {0}")]
@@ -42,9 +50,14 @@ pub enum ImapError {
     Panicked(#[from] crate::panics::Panicked),
 }
 
-/// Connects, secures the connection as configured, and logs in; each step within the
-/// mailbox's timeout.
-pub async fn connect(cfg: &ImapConfig) -> Result<Session<Io>, ImapError> {
+/// Connects, secures the connection as configured, and logs in (a password, or an OAuth2
+/// token from the desk's store); each step within the mailbox's timeout.
+pub async fn connect(desk: &Desk, cfg: &ImapConfig) -> Result<Session<Io>, ImapError> {
+    // The token first: a provider that refuses it is told apart from a server that is down.
+    let credential = match &cfg.auth {
+        MailAuth::OAuth2(oauth) => Credential::Bearer(oauth, bearer(desk, oauth).await?),
+        MailAuth::Password(password) => Credential::Password(password),
+    };
     let limit = cfg.timeout;
     let tcp = timed("connect", limit, async {
         TcpStream::connect((cfg.host.as_str(), cfg.port)).await.map_err(|source| ImapError::Connect {
@@ -66,11 +79,53 @@ pub async fn connect(cfg: &ImapConfig) -> Result<Session<Io>, ImapError> {
             Box::new(tls(cfg, client.into_inner()).await?)
         }
     };
-    let login = Client::new(io).login(&cfg.username, cfg.password.expose());
-    timed("LOGIN", limit, async {
-        login.await.map_err(|(source, _)| ImapError::Login { user: cfg.username.clone(), source })
+    let client = Client::new(io);
+    match credential {
+        Credential::Bearer(oauth, token) => authenticate(desk, cfg, oauth, client, &token).await,
+        Credential::Password(password) => {
+            let login = client.login(&cfg.username, password.expose());
+            timed("LOGIN", limit, async {
+                login.await.map_err(|(source, _)| ImapError::Login { user: cfg.username.clone(), source })
+            })
+            .await
+        }
+    }
+}
+
+/// What a mailbox logs in with.
+enum Credential<'a> {
+    Password(&'a crate::config::Secret),
+    Bearer(&'a OAuth2Config, String),
+}
+
+async fn bearer(desk: &Desk, oauth: &OAuth2Config) -> Result<String, ImapError> {
+    Ok(crate::oauth::desk_token(desk, oauth).await?)
+}
+
+/// `AUTHENTICATE XOAUTH2`; a refused token is marked expired, so that the next connection
+/// refreshes it rather than offering it again.
+async fn authenticate(
+    desk: &Desk,
+    cfg: &ImapConfig,
+    oauth: &OAuth2Config,
+    client: Client<Io>,
+    token: &str,
+) -> Result<Session<Io>, ImapError> {
+    let auth = ImapXOAuth2::new(&oauth.user, token);
+    let refusal = auth.refusal.clone();
+    let authenticated = timed("AUTHENTICATE", cfg.timeout, async {
+        client.authenticate("XOAUTH2", auth).await.map_err(|(source, _)| ImapError::Login { user: oauth.user.clone(), source })
     })
-    .await
+    .await;
+    match authenticated {
+        Ok(session) => Ok(session),
+        Err(ImapError::Login { user, source }) => {
+            crate::oauth::store::expire_access(&desk.db, &oauth.account).await?;
+            let said = refusal.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(|| source.to_string());
+            Err(ImapError::TokenRefused { user, said })
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// async-imap does not read the greeting itself.

@@ -24,7 +24,7 @@ pub async fn once(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Res
 }
 
 async fn once_unguarded(desk: &Desk, mailbox: &MailboxConfig, cfg: &ImapConfig) -> Result<PassStats, ImapError> {
-    let mut session = connect(cfg).await?;
+    let mut session = connect(desk, cfg).await?;
     let caps = capabilities(&mut session, cfg).await?;
     let stats = pass(desk, mailbox, cfg, caps, &mut session, &CancellationToken::new()).await?;
     logout(session, cfg).await;
@@ -70,7 +70,7 @@ async fn serve(
     cancel: &CancellationToken,
     connected: &mut bool,
 ) -> Result<(), ImapError> {
-    let mut session = connect(cfg).await?;
+    let mut session = connect(desk, cfg).await?;
     let caps = capabilities(&mut session, cfg).await?;
     *connected = true;
     info!(mailbox = %mailbox.name, idle = caps.idle, "IMAP connected");

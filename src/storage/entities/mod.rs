@@ -20,6 +20,7 @@ pub mod ingest_failure;
 pub mod mailbox_state;
 pub mod message;
 pub mod message_raw;
+pub mod oauth_token;
 pub mod outbox;
 pub mod quarantine;
 pub mod report_sent;

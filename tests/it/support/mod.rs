@@ -5,6 +5,7 @@ pub mod db;
 pub mod dovecot;
 pub mod http;
 pub mod immutable;
+pub mod oauth2;
 pub mod sandbox;
 pub mod smtp;
 
