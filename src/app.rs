@@ -130,7 +130,7 @@ pub async fn run_once(desk: &Desk) -> Result<OnceSummary, AppError> {
         summary.processed += stats.processed;
         summary.left += stats.left;
     }
-    let transport = Transport::from_config(&desk.config.outbound.transport)?;
+    let transport = Transport::from_config(&desk.config.outbound.transport, crate::oauth::TokenStore::of(desk))?;
     scheduler::tick(desk).await.map_err(AppError::Tick)?;
     crate::budget::budget_tick(desk).await.map_err(|e| AppError::Tick(scheduler::TickError::Mail(e)))?;
     scheduler::monthly_reports(desk).await?;
@@ -153,7 +153,8 @@ async fn mailbox_pass(
 
 /// Runs until `shutdown` is cancelled, then lets each task finish the unit in hand.
 pub async fn run(desk: Desk, shutdown: CancellationToken) -> Result<(), AppError> {
-    let transport = Arc::new(Transport::from_config(&desk.config.outbound.transport)?);
+    let transport =
+        Arc::new(Transport::from_config(&desk.config.outbound.transport, crate::oauth::TokenStore::of(&desk))?);
     // Bound before any task starts: a port that cannot be had stops nothing half-begun.
     let listener = match desk.config.http.listen {
         Some(addr) => Some(crate::web::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?),

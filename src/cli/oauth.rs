@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::load::{open, open_read_only};
 use super::output::{self, Format, errln, outln};
 use super::{Exit, OAuthCommand};
-use crate::config::{Config, MailAuth};
+use crate::config::Config;
 use crate::oauth::endpoint::{self, EndpointError, Granted};
 use crate::oauth::{Grant, OAuth2Config, store, tokens};
 
@@ -33,26 +33,10 @@ pub async fn oauth(config: &Path, command: OAuthCommand) -> Exit {
     }
 }
 
-/// Every account that logs in with OAuth2: the mailboxes', then the relay's.
-pub fn accounts(config: &Config) -> Vec<&OAuth2Config> {
-    let mailboxes = config.mailboxes.iter().filter_map(|m| match &m.source {
-        crate::config::MailboxSource::Imap(imap) => match &imap.auth {
-            MailAuth::OAuth2(oauth) => Some(oauth.as_ref()),
-            MailAuth::Password(_) => None,
-        },
-        _ => None,
-    });
-    let relay = match &config.outbound.transport {
-        crate::config::Transport::Smtp(smtp) => smtp.oauth2.as_ref(),
-        _ => None,
-    };
-    mailboxes.chain(relay).collect()
-}
-
 fn named<'c>(config: &'c Config, name: &str) -> Result<&'c OAuth2Config, Exit> {
-    let found = accounts(config).into_iter().find(|a| tokens::login_name(&a.account) == name);
+    let found = config.oauth_accounts().into_iter().find(|a| tokens::login_name(&a.account) == name);
     found.ok_or_else(|| {
-        let names: Vec<&str> = accounts(config).iter().map(|a| tokens::login_name(&a.account)).collect();
+        let names: Vec<&str> = config.oauth_accounts().iter().map(|a| tokens::login_name(&a.account)).collect();
         errln!("error: no account {name:?} logs in with OAuth2 (auth = \"oauth2\"); those that do: {}", list(&names));
         Exit::Usage
     })
@@ -162,7 +146,8 @@ async fn status(config: &Config, db: &sea_orm::DatabaseConnection, format: Forma
         Ok(rows) => rows,
         Err(e) => return super::load::fail(&crate::app::AppError::Database(e)),
     };
-    let rows: Vec<Row> = accounts(config)
+    let rows: Vec<Row> = config
+        .oauth_accounts()
         .into_iter()
         .map(|a| {
             let row = stored.iter().find(|r| r.account == a.account);
@@ -182,18 +167,24 @@ async fn status(config: &Config, db: &sea_orm::DatabaseConnection, format: Forma
             }
         })
         .collect();
-    let when = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
-    output::rows(format, &rows, &["ACCOUNT", "USER", "GRANT", "LOGGED IN", "ACCESS EXPIRES", "LAST REFRESH", "LAST ERROR"], |r| {
-        vec![
-            r.account.clone(),
-            r.user.clone(),
-            r.grant.into(),
-            if r.logged_in { "yes".into() } else { "no: run supportd oauth login".into() },
-            when(r.access_expires_at),
-            when(r.last_refresh_at),
-            r.last_error.clone().unwrap_or_else(|| "-".into()),
-        ]
-    });
+    let when =
+        |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    output::rows(
+        format,
+        &rows,
+        &["ACCOUNT", "USER", "GRANT", "LOGGED IN", "ACCESS EXPIRES", "LAST REFRESH", "LAST ERROR"],
+        |r| {
+            vec![
+                r.account.clone(),
+                r.user.clone(),
+                r.grant.into(),
+                if r.logged_in { "yes".into() } else { "no: run supportd oauth login".into() },
+                when(r.access_expires_at),
+                when(r.last_refresh_at),
+                r.last_error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        },
+    );
     Exit::Ok
 }
 

@@ -180,7 +180,7 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     pub password: Option<Secret>,
     /// Set when `auth = "oauth2"`: `username` is its SASL user, `password` unused.
-    pub oauth2: Option<crate::oauth::OAuth2Config>,
+    pub oauth2: Option<Box<crate::oauth::OAuth2Config>>,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
@@ -342,6 +342,19 @@ impl Config {
     pub fn own_addresses(&self) -> Vec<EmailAddress> {
         self.mailboxes.iter().map(|m| m.address.clone()).chain(std::iter::once(self.outbound.from.clone())).collect()
     }
+    /// Every account that logs in with OAuth2: the mailboxes', then the relay's.
+    pub fn oauth_accounts(&self) -> Vec<&crate::oauth::OAuth2Config> {
+        let mailboxes = self.mailboxes.iter().filter_map(|m| match &m.source {
+            MailboxSource::Imap(ImapConfig { auth: MailAuth::OAuth2(oauth), .. }) => Some(oauth.as_ref()),
+            _ => None,
+        });
+        let relay = match &self.outbound.transport {
+            Transport::Smtp(smtp) => smtp.oauth2.as_deref(),
+            Transport::File { .. } => None,
+        };
+        mailboxes.chain(relay).collect()
+    }
+
     /// The domains of every `[[company]]`, its `domains` and those of its `*@domain` members,
     /// in IDNA ASCII (as `outbound::strangers` keys recipients).
     pub fn company_mail_domains(&self) -> Vec<String> {

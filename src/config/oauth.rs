@@ -145,7 +145,10 @@ fn provider(p: &mut Problems, table: &str, raw: &RawOAuth2) -> Option<Provider> 
             None
         }
         Some(other) => {
-            p.push(format!("{table}.provider"), format!("expected \"microsoft\", \"google\" or \"custom\", got {other:?}"));
+            p.push(
+                format!("{table}.provider"),
+                format!("expected \"microsoft\", \"google\" or \"custom\", got {other:?}"),
+            );
             None
         }
     }
@@ -170,7 +173,10 @@ fn endpoints(p: &mut Problems, table: &str, raw: &RawOAuth2, provider: &Provider
             return None;
         };
         if !(url.starts_with("https://") || url.starts_with("http://127.") || url.starts_with("http://[::1]")) {
-            p.push(format!("{table}.{name}"), format!("expected an https:// address (http:// only on loopback), got {url:?}"));
+            p.push(
+                format!("{table}.{name}"),
+                format!("expected an https:// address (http:// only on loopback), got {url:?}"),
+            );
         }
         Some(url.clone())
     };
@@ -204,7 +210,9 @@ pub fn keys(p: &mut Problems, raw: &RawOAuthKeys, used: bool, sqlite: bool, base
         }
     };
     let checked = match &source {
-        KeySource::File(path) => crate::oauth::Key::read(path).map(|_| ()).map_err(|e| ("oauth.key_file", e.to_string())),
+        KeySource::File(path) => {
+            crate::oauth::Key::read(path).map(|_| ()).map_err(|e| ("oauth.key_file", e.to_string()))
+        }
         KeySource::Env(var) => match std::env::var(var) {
             Ok(text) => crate::oauth::Key::parse(&text).map(|_| ()).map_err(|e| ("oauth.key_env", e.to_string())),
             Err(_) => Err(("oauth.key_env", format!("environment variable {var} is not set"))),

@@ -561,15 +561,23 @@ fn oauth_mailbox(oauth2: &str) -> String {
 
 #[test]
 fn an_oauth2_mailbox_takes_its_providers_endpoints_and_scopes() {
-    let cfg = load(&oauth_mailbox("provider = \"microsoft\"\ntenant = \"contoso.example\"\nclient_id = \"app-1\"")).unwrap();
+    let cfg =
+        load(&oauth_mailbox("provider = \"microsoft\"\ntenant = \"contoso.example\"\nclient_id = \"app-1\"")).unwrap();
     let MailboxSource::Imap(i) = &cfg.mailboxes[1].source else { panic!() };
     let MailAuth::OAuth2(o) = &i.auth else { panic!("an OAuth2 mailbox") };
-    assert_eq!((o.account.as_str(), o.user.as_str(), o.client_id.as_str()), ("mailbox:m365", "support@contoso.example", "app-1"));
+    assert_eq!(
+        (o.account.as_str(), o.user.as_str(), o.client_id.as_str()),
+        ("mailbox:m365", "support@contoso.example", "app-1")
+    );
     assert_eq!(o.grant, crate::oauth::Grant::DeviceCode, "Microsoft's default: a public client logs in by device code");
     assert_eq!(o.endpoints.token, "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token");
     assert_eq!(o.scopes, ["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]);
     assert!(o.client_secret.is_none());
-    assert!(matches!(cfg.oauth_key, Some(KeySource::Made(_))), "the embedded default makes its key: {:?}", cfg.oauth_key);
+    assert!(
+        matches!(cfg.oauth_key, Some(KeySource::Made(_))),
+        "the embedded default makes its key: {:?}",
+        cfg.oauth_key
+    );
 }
 
 #[test]
@@ -577,7 +585,10 @@ fn an_oauth2_account_without_what_it_needs_is_refused_by_key() {
     let found = problems(&oauth_mailbox("provider = \"microsoft\""));
     assert_eq!(found, ["mailbox[1].oauth2.client_id: missing (required for auth = \"oauth2\"): the application's id"]);
     let found = problems(&oauth_mailbox("provider = \"google\"\nclient_id = \"x\"\ngrant = \"device_code\""));
-    assert!(found[0].starts_with("mailbox[1].oauth2.grant: Google's device flow does not allow the mail scope"), "{found:?}");
+    assert!(
+        found[0].starts_with("mailbox[1].oauth2.grant: Google's device flow does not allow the mail scope"),
+        "{found:?}"
+    );
     let found = problems(&oauth_mailbox("provider = \"custom\"\nclient_id = \"x\""));
     assert_eq!(
         found,
@@ -586,14 +597,23 @@ fn an_oauth2_account_without_what_it_needs_is_refused_by_key() {
             "mailbox[1].oauth2.device_url: missing (required for provider = \"custom\" with this grant)"
         ]
     );
-    let found = problems(&oauth_mailbox("provider = \"custom\"\nclient_id = \"x\"\ntoken_url = \"http://idp.example/token\"\ndevice_url = \"https://idp.example/device\""));
+    let found = problems(&oauth_mailbox(
+        "provider = \"custom\"\nclient_id = \"x\"\ntoken_url = \"http://idp.example/token\"\ndevice_url = \"https://idp.example/device\"",
+    ));
     assert!(found[0].starts_with("mailbox[1].oauth2.token_url: expected an https:// address"), "{found:?}");
-    let found = problems(&oauth_mailbox("provider = \"microsoft\"\nclient_id = \"x\"\ngrant = \"client_credentials\"\ntenant = \"common\""));
-    assert!(found.iter().any(|p| p.starts_with("mailbox[1].oauth2.grant: client credentials need the tenant itself")), "{found:?}");
+    let found = problems(&oauth_mailbox(
+        "provider = \"microsoft\"\nclient_id = \"x\"\ngrant = \"client_credentials\"\ntenant = \"common\"",
+    ));
+    assert!(
+        found.iter().any(|p| p.starts_with("mailbox[1].oauth2.grant: client credentials need the tenant itself")),
+        "{found:?}"
+    );
     assert!(found.iter().any(|p| p.starts_with("mailbox[1].oauth2.client_secret_file: missing")), "{found:?}");
     let found = problems(&oauth_mailbox("provider = \"microsoft\"\nclient_id = \"x\"\nclient_sekret = \"y\""));
     assert_eq!(found, ["mailbox[1].oauth2.client_sekret: unknown key"]);
-    let no_table = format!("{MINIMAL}\n[[mailbox]]\nname = \"m\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\naddress = \"a@example.com\"\nauth = \"oauth2\"\n");
+    let no_table = format!(
+        "{MINIMAL}\n[[mailbox]]\nname = \"m\"\nkind = \"imap\"\nhost = \"h\"\nusername = \"u\"\naddress = \"a@example.com\"\nauth = \"oauth2\"\n"
+    );
     assert!(problems(&no_table)[0].starts_with("mailbox[1].oauth2: missing"), "{:?}", problems(&no_table));
 }
 

@@ -56,7 +56,8 @@ pub fn validate(
     let teams = super::teams::teams(&mut p, &raw.teams, &ours);
     let http = super::http::http(&mut p, &raw.http, base);
     let health = super::health::health(&mut p, &raw.health);
-    let oauth_used = raw.mailboxes.iter().map(|m| &m.auth).chain([&raw.outbound.auth]).any(|a| a.as_deref() == Some("oauth2"));
+    let oauth_used =
+        raw.mailboxes.iter().map(|m| &m.auth).chain([&raw.outbound.auth]).any(|a| a.as_deref() == Some("oauth2"));
     let sqlite = database.url.starts_with("sqlite:");
     let oauth_key = super::oauth::keys(&mut p, &raw.oauth, oauth_used, sqlite, base);
     super::plaintext::check(&mut p, &mut warnings, &raw, super::plaintext::Files { config: path, base, from_env });
@@ -434,7 +435,15 @@ fn smtp(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<SmtpConfig> 
                 return None;
             };
             let account = "outbound".to_owned();
-            Some(super::oauth::oauth2(p, "outbound", raw.oauth2.as_ref(), account, user, crate::oauth::Use::Smtp, base)?)
+            Some(Box::new(super::oauth::oauth2(
+                p,
+                "outbound",
+                raw.oauth2.as_ref(),
+                account,
+                user,
+                crate::oauth::Use::Smtp,
+                base,
+            )?))
         }
         super::oauth::AuthKind::Password => None,
     };

@@ -77,6 +77,7 @@ pub async fn alarm_tick(desk: &Desk) -> Result<(), MailError> {
     checks.extend([quarantined, held]);
     checks.push(strangers(desk, now).await?);
     checks.push(scheduler(desk, now));
+    checks.extend(oauth(desk, now).await?);
     for check in checks {
         settle(desk, check, now).await?;
     }
@@ -212,6 +213,34 @@ async fn strangers(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
         _ => State::Well(now),
     };
     Ok(Check::new("stranger_mail", state))
+}
+
+/// An OAuth2 account whose token a person must renew: consent revoked or expired
+/// (`invalid_grant`), the client secret expired or wrong (`invalid_client`), a token that does
+/// not open with the key, or no login yet. A network failure is no alarm of its own: the
+/// mailbox's silence (or the stuck outbox) says it when it lasts.
+async fn oauth(desk: &Desk, now: DateTime<Utc>) -> Result<Vec<Check>, DbErr> {
+    use crate::oauth::tokens::login_name;
+    let stored = crate::oauth::store::all(&desk.db).await?;
+    let checks = desk.config.oauth_accounts().into_iter().map(|account| {
+        let name = login_name(&account.account);
+        let row = stored.iter().find(|r| r.account == account.account);
+        let error = row.and_then(|r| r.last_error.clone()).unwrap_or_default();
+        let login = format!("run `supportd oauth login {name}`");
+        let state = match row.and_then(|r| r.last_error_kind.as_deref()) {
+            None if row.is_none() && account.grant != crate::oauth::Grant::ClientCredentials => {
+                State::Sick(format!("{name} has no OAuth2 token yet: {login}"))
+            }
+            Some("invalid_grant") => State::Sick(format!("{name}: {error}: {login}")),
+            Some("invalid_client") => State::Sick(format!(
+                "{name}: {error}: put the application's new secret in the config (client_secret_file) and restart"
+            )),
+            Some("key" | "no_token") => State::Sick(format!("{name}: {error}; {login}")),
+            _ => State::Well(now),
+        };
+        Check::new(format!("oauth:{name}"), state)
+    });
+    Ok(checks.collect())
 }
 
 /// Late when the tick due after the last good one (or after the scheduler task started,

@@ -149,7 +149,11 @@ fn form_with_secret<'a>(cfg: &'a OAuth2Config, form: &mut Vec<(&'a str, &'a str)
     form.clone()
 }
 
-async fn granted<'a>(cfg: &'a OAuth2Config, url: &str, form: &mut Vec<(&'a str, &'a str)>) -> Result<Granted, EndpointError> {
+async fn granted<'a>(
+    cfg: &'a OAuth2Config,
+    url: &str,
+    form: &mut Vec<(&'a str, &'a str)>,
+) -> Result<Granted, EndpointError> {
     form.push(("client_id", cfg.client_id.as_str()));
     let answer = http::post_form(url, &form_with_secret(cfg, form)).await?;
     if !(200..300).contains(&answer.status) {
@@ -192,7 +196,10 @@ mod tests {
     #[test]
     fn refusals_are_told_apart_by_their_code() {
         let body = br#"{"error":"invalid_grant","error_description":"AADSTS50173: The provided grant has expired.\r\nTrace ID: 1"}"#;
-        assert_eq!(failure(400, body), EndpointError::InvalidGrant("AADSTS50173: The provided grant has expired.".into()));
+        assert_eq!(
+            failure(400, body),
+            EndpointError::InvalidGrant("AADSTS50173: The provided grant has expired.".into())
+        );
         let secret = br#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys are expired."}"#;
         assert_eq!(failure(401, secret).kind(), "invalid_client");
         assert_eq!(failure(400, br#"{"error":"authorization_pending"}"#), EndpointError::Pending);
@@ -201,7 +208,10 @@ mod tests {
         assert_eq!(failure(500, br#"{"error":"server_error"}"#).kind(), "transient");
         assert_eq!(failure(503, b"<html>down</html>").kind(), "transient");
         assert_eq!(failure(429, b"").kind(), "transient");
-        assert_eq!(failure(400, br#"{"error":"invalid_scope","error_description":"no"}"#).to_string(), "the token endpoint refused: invalid_scope: no");
+        assert_eq!(
+            failure(400, br#"{"error":"invalid_scope","error_description":"no"}"#).to_string(),
+            "the token endpoint refused: invalid_scope: no"
+        );
     }
 
     #[test]

@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn urls_are_read_into_their_parts() {
         let t = target("https://login.microsoftonline.com/common/oauth2/v2.0/token").unwrap();
-        assert_eq!((t.tls, t.host, t.port, t.path), (true, "login.microsoftonline.com", 443, "/common/oauth2/v2.0/token"));
+        assert_eq!(
+            (t.tls, t.host, t.port, t.path),
+            (true, "login.microsoftonline.com", 443, "/common/oauth2/v2.0/token")
+        );
         let t = target("http://127.0.0.1:40485/token").unwrap();
         assert_eq!((t.tls, t.host, t.port, t.path), (false, "127.0.0.1", 40485, "/token"));
         let t = target("http://[::1]:8080/x?y=1").unwrap();

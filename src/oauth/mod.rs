@@ -14,4 +14,4 @@ pub mod tokens;
 
 pub use provider::{Endpoints, Grant, OAuth2Config, Provider, Use};
 pub use seal::{Key, SealError, load_key};
-pub use tokens::{TokenError, access_token, desk_token};
+pub use tokens::{TokenError, TokenStore, access_token, desk_token};

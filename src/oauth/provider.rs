@@ -128,9 +128,7 @@ impl Provider {
             (Provider::Microsoft { tenant }, Grant::ClientCredentials)
                 if ["common", "organizations", "consumers"].contains(&tenant.as_str()) =>
             {
-                Some(format!(
-                    "client credentials need the tenant itself (its domain or id), not {tenant:?}"
-                ))
+                Some(format!("client credentials need the tenant itself (its domain or id), not {tenant:?}"))
             }
             _ => None,
         }
@@ -146,8 +144,14 @@ mod tests {
         let ms = Provider::Microsoft { tenant: "contoso.onmicrosoft.com".into() };
         let e = ms.endpoints().unwrap();
         assert_eq!(e.token, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
-        assert_eq!(e.device.unwrap(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode");
-        assert_eq!(e.authorize.unwrap(), "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize");
+        assert_eq!(
+            e.device.unwrap(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+        );
+        assert_eq!(
+            e.authorize.unwrap(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
+        );
         assert_eq!(
             ms.scopes(Use::Imap, Grant::DeviceCode).unwrap(),
             ["https://outlook.office.com/IMAP.AccessAsUser.All", "offline_access"]

@@ -38,10 +38,33 @@ impl async_imap::Authenticator for ImapXOAuth2 {
     }
 }
 
+/// What a refused SMTP `AUTH` means to the operator, when the provider says: Microsoft's
+/// enhanced codes name the fix.
+pub fn smtp_refusal_advice(said: &str) -> Option<&'static str> {
+    if said.contains("5.7.139") {
+        Some(
+            "SMTP AUTH is disabled for this mailbox or tenant: enable it for the mailbox (Exchange admin center, or \
+             Set-CASMailbox -SmtpClientAuthenticationDisabled $false)",
+        )
+    } else if said.contains("5.7.3") {
+        Some("the token lacks the SMTP.Send permission: grant it to the application and log in again")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_imap::Authenticator;
+
+    #[test]
+    fn microsofts_refusals_name_their_fix() {
+        let disabled = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.";
+        assert!(smtp_refusal_advice(disabled).unwrap().contains("SmtpClientAuthenticationDisabled"));
+        assert!(smtp_refusal_advice("535 5.7.3 Authentication unsuccessful").unwrap().contains("SMTP.Send"));
+        assert_eq!(smtp_refusal_advice("535 5.7.8 Error: authentication failed"), None);
+    }
 
     #[test]
     fn the_first_answer_is_the_token_and_a_refusal_is_answered_empty_and_kept() {

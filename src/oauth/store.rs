@@ -158,6 +158,9 @@ pub async fn ensure_row(db: &impl ConnectionTrait, account: &str, now: DateTime<
         last_error_kind: Set(None),
         updated_at: Set(now),
     };
-    Entity::insert(row).on_conflict(OnConflict::column(C::Account).do_nothing().to_owned()).exec_without_returning(db).await?;
+    Entity::insert(row)
+        .on_conflict(OnConflict::column(C::Account).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }

@@ -65,9 +65,32 @@ pub fn login_name(account: &str) -> &str {
 
 /// A current access token for `cfg`'s account, with the key `[oauth]` names.
 pub async fn desk_token(desk: &crate::desk::Desk, cfg: &OAuth2Config) -> Result<String, TokenError> {
-    let source = desk.config.oauth_key.as_ref().ok_or(TokenError::NoKey)?;
-    let key = super::load_key(source)?;
-    access_token(&desk.db, &key, cfg).await
+    TokenStore::of(desk).ok_or(TokenError::NoKey)?.token(cfg).await
+}
+
+/// The desk's tokens, for a connection that outlives one call (the SMTP relay).
+#[derive(Clone)]
+pub struct TokenStore {
+    db: sea_orm::DatabaseConnection,
+    key: crate::config::KeySource,
+}
+
+impl TokenStore {
+    /// `None` when no account uses OAuth2 (there is no key).
+    pub fn of(desk: &crate::desk::Desk) -> Option<TokenStore> {
+        let key = desk.config.oauth_key.clone()?;
+        Some(TokenStore { db: desk.db.clone(), key })
+    }
+
+    pub async fn token(&self, cfg: &OAuth2Config) -> Result<String, TokenError> {
+        let key = super::load_key(&self.key)?;
+        access_token(&self.db, &key, cfg).await
+    }
+
+    /// The server refused the token: the next connection refreshes first.
+    pub async fn refused(&self, cfg: &OAuth2Config) -> Result<(), TokenError> {
+        Ok(store::expire_access(&self.db, &cfg.account).await?)
+    }
 }
 
 /// A current access token for `cfg`'s account.

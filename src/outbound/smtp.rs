@@ -37,6 +37,8 @@ pub struct Relay {
     port: u16,
     security: Secure,
     credentials: Option<Credentials>,
+    /// Set when the relay logs in with OAuth2: a current token for each new connection.
+    oauth: Option<(crate::oauth::OAuth2Config, crate::oauth::TokenStore)>,
     hello: ClientId,
     timeout: Duration,
     kept: Mutex<Option<Kept>>,
@@ -62,11 +64,16 @@ enum Failure {
     Connect(String, #[source] io::Error),
     #[error("TLS handshake with {0} failed: {1}")]
     Tls(String, #[source] io::Error),
+    #[error(transparent)]
+    Token(#[from] crate::oauth::TokenError),
+    /// The server refused the OAuth2 token: the next connection refreshes it first.
+    #[error("the SMTP server refused the OAuth2 token of {user}: {said}")]
+    TokenRefused { user: String, said: String },
 }
 
 impl Relay {
     /// Reads the CA file and checks the host name now, so a mistake stops the start.
-    pub fn new(cfg: &SmtpConfig) -> Result<Relay, SendError> {
+    pub fn new(cfg: &SmtpConfig, tokens: Option<crate::oauth::TokenStore>) -> Result<Relay, SendError> {
         let security = match cfg.security {
             Security::Plain => Secure::Plain,
             Security::StartTls => Secure::StartTls(starttls_parameters(cfg)?),
@@ -81,11 +88,17 @@ impl Relay {
             (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.expose().to_owned())),
             _ => None,
         };
+        let oauth = match (&cfg.oauth2, tokens) {
+            (Some(account), Some(tokens)) => Some((account.as_ref().clone(), tokens)),
+            (Some(account), None) => return Err(SendError::Setup(format!("no [oauth] key for {}", account.account))),
+            (None, _) => None,
+        };
         Ok(Relay {
             host: cfg.host.clone(),
             port: cfg.port,
             security,
             credentials,
+            oauth,
             // lettre's default: this machine's host name.
             hello: ClientId::default(),
             timeout: cfg.timeout,
@@ -146,7 +159,15 @@ impl Relay {
             // Fails when the server does not offer STARTTLS: never fall back to cleartext.
             conn.starttls(parameters.clone(), &self.hello).await?;
         }
-        if let Some(credentials) = &self.credentials {
+        if let Some((account, tokens)) = &self.oauth {
+            let token = tokens.token(account).await?;
+            if let Err(refused) = xoauth2(&mut conn, &account.user, &token).await {
+                if let Failure::TokenRefused { .. } = refused {
+                    tokens.refused(account).await?;
+                }
+                return Err(refused);
+            }
+        } else if let Some(credentials) = &self.credentials {
             conn.auth(DEFAULT_MECHANISMS, credentials).await?;
         }
         Ok(conn)
@@ -164,6 +185,45 @@ impl Relay {
     pub async fn close(&self) {
         let kept = self.kept.lock().await.take();
         quit(kept).await;
+    }
+}
+
+/// `AUTH XOAUTH2` with the initial response sent after the server's `334`, not on the
+/// `AUTH` line as lettre sends it: a server that caps its command line (Dovecot at about 1 KB)
+/// refuses a Microsoft token of 1.5–2.5 KB there, while a continuation line may be long (RFC
+/// 4954 §4). A refusal comes as a `334` holding the server's JSON error, answered with an
+/// empty line so that the server ends the exchange with its code.
+async fn xoauth2(conn: &mut AsyncSmtpConnection, user: &str, token: &str) -> Result<(), Failure> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let refused = |said: String| {
+        let advice = crate::oauth::sasl::smtp_refusal_advice(&said).map(|a| format!(" ({a})")).unwrap_or_default();
+        Failure::TokenRefused { user: user.to_owned(), said: format!("{said}{advice}") }
+    };
+    let started = conn.command(Line("AUTH XOAUTH2")).await.map_err(|e| refused(e.to_string()))?;
+    if !started.has_code(334) {
+        return Err(refused(format!("AUTH XOAUTH2 answered {}", started.code())));
+    }
+    let initial = STANDARD.encode(crate::oauth::sasl::xoauth2(user, token));
+    match conn.command(Line(&initial)).await {
+        Ok(done) if done.has_code(235) => Ok(()),
+        Ok(challenge) if challenge.has_code(334) => {
+            let json = challenge.first_line().and_then(|b| STANDARD.decode(b.trim()).ok()).unwrap_or_default();
+            let end = conn.command(Line("")).await.err().map_or_else(String::new, |e| format!("{e}: "));
+            Err(refused(format!("{end}{}", String::from_utf8_lossy(&json))))
+        }
+        Ok(other) => Err(refused(format!("the server answered {}", other.code()))),
+        Err(e) if e.status().is_some() => Err(refused(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One command line, ended as SMTP wants.
+struct Line<'a>(&'a str);
+
+impl std::fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\r\n", self.0)
     }
 }
 

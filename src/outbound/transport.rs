@@ -27,10 +27,14 @@ pub enum Transport {
 }
 
 impl Transport {
-    pub fn from_config(cfg: &TransportConfig) -> Result<Transport, SendError> {
+    /// `tokens`: the desk's OAuth2 tokens, for a relay with `auth = "oauth2"`.
+    pub fn from_config(
+        cfg: &TransportConfig,
+        tokens: Option<crate::oauth::TokenStore>,
+    ) -> Result<Transport, SendError> {
         match cfg {
             TransportConfig::File { path } => Ok(Transport::File(path.clone())),
-            TransportConfig::Smtp(smtp) => Ok(Transport::Smtp(Box::new(Relay::new(smtp)?))),
+            TransportConfig::Smtp(smtp) => Ok(Transport::Smtp(Box::new(Relay::new(smtp, tokens)?))),
         }
     }
 

@@ -34,6 +34,7 @@ mod manual;
 mod members;
 mod migrate;
 mod monthly;
+mod oauth2;
 mod outbound;
 mod outbound_crash;
 mod oversize;

@@ -114,7 +114,10 @@ async fn authenticate(
     let auth = ImapXOAuth2::new(&oauth.user, token);
     let refusal = auth.refusal.clone();
     let authenticated = timed("AUTHENTICATE", cfg.timeout, async {
-        client.authenticate("XOAUTH2", auth).await.map_err(|(source, _)| ImapError::Login { user: oauth.user.clone(), source })
+        client
+            .authenticate("XOAUTH2", auth)
+            .await
+            .map_err(|(source, _)| ImapError::Login { user: oauth.user.clone(), source })
     })
     .await;
     match authenticated {

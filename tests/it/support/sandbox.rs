@@ -182,6 +182,17 @@ impl Sandbox {
         n
     }
 
+    /// The first column of every row of `sql`, as text (NULL as empty).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let db = Database::connect(&self.db.url).await.expect("connect to the test database");
+        let stmt = sea_orm::Statement::from_string(db.get_database_backend(), sql.to_owned());
+        let rows = db.query_all_raw(stmt).await.expect("query");
+        let texts =
+            rows.iter().map(|r| r.try_get_by_index::<Option<String>>(0).expect("text").unwrap_or_default()).collect();
+        db.close().await.ok();
+        texts
+    }
+
     pub fn spawn_daemon(&self) -> Daemon {
         Daemon::spawn(self.cmd(&["run"]))
     }
