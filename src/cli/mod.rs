@@ -19,6 +19,7 @@ mod manual;
 mod members;
 mod migrate;
 mod oauth;
+mod oauth_redirect;
 mod outbox;
 mod output;
 mod quarantine;
@@ -298,8 +299,19 @@ pub enum SlaTarget {
 #[derive(Debug, Subcommand)]
 pub enum OAuthCommand {
     /// Log NAME (a mailbox's name, or `outbound`) in: the device flow prints an address and a
-    /// code for a person to confirm; client credentials fetch the application's token.
-    Login { name: String },
+    /// code for a person to confirm; the authorization code flow (Google's, or --redirect)
+    /// prints an address whose consent comes back to this machine's loopback; client
+    /// credentials fetch the application's token.
+    Login {
+        name: String,
+        /// The authorization code flow with PKCE, whatever the account's grant.
+        #[arg(long)]
+        redirect: bool,
+        /// The loopback port the consent comes back to (default: any free one), e.g. for an
+        /// SSH tunnel from the browser's machine.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
     /// Every OAuth2 account: logged in or not, access token expiry, last refresh, last error.
     Status {
         #[arg(long, value_enum, default_value_t = Format::Table)]

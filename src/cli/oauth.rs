@@ -18,8 +18,8 @@ use crate::oauth::{Grant, OAuth2Config, store, tokens};
 
 pub async fn oauth(config: &Path, command: OAuthCommand) -> Exit {
     match command {
-        OAuthCommand::Login { name } => match open(config).await {
-            Ok(desk) => login(&desk, &name).await,
+        OAuthCommand::Login { name, redirect, port } => match open(config).await {
+            Ok(desk) => login(&desk, &name, redirect.then_some(port)).await,
             Err(code) => code,
         },
         OAuthCommand::Status { format } => match open_read_only(config).await {
@@ -46,21 +46,24 @@ fn list(names: &[&str]) -> String {
     if names.is_empty() { "none".into() } else { names.join(", ") }
 }
 
-async fn login(desk: &crate::desk::Desk, name: &str) -> Exit {
+/// `redirect`: the loopback port of the authorization code flow, when asked for it.
+async fn login(desk: &crate::desk::Desk, name: &str, redirect: Option<u16>) -> Exit {
     let account = match named(&desk.config, name) {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let granted = match account.grant {
-        Grant::ClientCredentials => endpoint::client_credentials(account).await,
-        Grant::DeviceCode => device_flow(account).await,
-        Grant::AuthorizationCode => {
-            errln!(
-                "error: {name} uses grant = \"authorization_code\", which `oauth login` does not run yet: use \
-                 grant = \"device_code\" (Microsoft) meanwhile"
-            );
-            return Exit::Usage;
+    let granted = match (account.grant, redirect) {
+        (Grant::AuthorizationCode, port) | (_, port @ Some(_)) => {
+            match super::oauth_redirect::flow(account, port.unwrap_or(0)).await {
+                Ok(granted) => granted,
+                Err(e) => {
+                    errln!("error: login of {name} failed: {e}");
+                    return Exit::DataErr;
+                }
+            }
         }
+        (Grant::ClientCredentials, None) => endpoint::client_credentials(account).await,
+        (Grant::DeviceCode, None) => device_flow(account).await,
     };
     let granted = match granted {
         Ok(g) => g,

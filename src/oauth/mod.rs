@@ -6,6 +6,7 @@
 
 pub mod endpoint;
 pub mod http;
+pub mod pkce;
 pub mod provider;
 pub mod sasl;
 pub mod seal;

@@ -33,8 +33,9 @@ fn oauth2_table(servers: &OAuth2Servers) -> String {
     let device_url = servers.token_url.replace("/token", "/devicecode");
     format!(
         "provider = \"custom\"\nclient_id = \"{CLIENT_ID}\"\nclient_secret = \"{CLIENT_SECRET}\"\n\
-         token_url = \"{}\"\ndevice_url = \"{device_url}\"\n",
-        servers.token_url
+         token_url = \"{}\"\ndevice_url = \"{device_url}\"\nauthorize_url = \"{}\"\n",
+        servers.token_url,
+        servers.token_url.replace("/token", "/authorize")
     )
 }
 
@@ -226,4 +227,60 @@ async fn a_refused_refresh_raises_one_alarm_naming_the_fix_and_a_login_clears_it
         .count("SELECT COUNT(*) FROM outbox WHERE kind = 'health' AND subject = 'supportd recovered: oauth:m365'")
         .await;
     assert_eq!((raised, recovered), (2, 2), "one alarm and one recovery each");
+}
+
+/// `GET url` (http only), without following: the status line and the `Location` header.
+fn get(url: &str) -> (String, Option<String>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// address");
+    let (addr, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read the answer");
+    let status = raw.lines().next().unwrap_or_default().to_owned();
+    let location = raw.lines().find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")));
+    (status, location.map(str::to_owned))
+}
+
+/// `oauth login --redirect`: the person opens the printed address; the provider sends the
+/// browser back to the loopback with a code, which is exchanged with the PKCE verifier (the
+/// endpoint checks it) for tokens that log the mailbox in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_authorization_code_flow_logs_in_through_the_loopback() {
+    use std::io::BufRead;
+    let servers = OAuth2Servers::start();
+    let sandbox = sandbox(&servers, Backend::Sqlite).await;
+    let mut login = sandbox.cmd(&["oauth", "login", "m365", "--redirect"]);
+    let piped = std::process::Stdio::piped;
+    let mut child = login.stdout(piped()).stderr(piped()).spawn().expect("supportd oauth login");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let authorize = servers.token_url.replace("/token", "/authorize?");
+    let url = lines
+        .by_ref()
+        .map(|l| l.expect("a line"))
+        .find(|l| l.starts_with(&authorize))
+        .expect("the address to open is printed");
+    assert!(
+        url.contains("code_challenge_method=S256") && url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "{url}"
+    );
+    let (status, back) = get(&url);
+    assert!(status.contains("302"), "the provider consents at once: {status}");
+    let back = back.expect("a redirect to the loopback");
+    let (status, _) = get(&back);
+    assert!(status.contains("200"), "the page says it can be closed: {status}");
+    let rest: Vec<String> = lines.map(|l| l.expect("a line")).collect();
+    let out = child.wait_with_output().expect("exits");
+    assert!(out.status.success(), "{rest:?} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(rest.iter().any(|l| l.starts_with("Logged in: m365 as alice@example.com")), "{rest:?}");
+    let exchanged =
+        servers.requests().iter().filter(|r| r["grant_type"] == "authorization_code" && r["status"] == 200).count();
+    assert_eq!(exchanged, 1);
+
+    servers.deliver(APP_USER, &customer_mail(1, "Logged in by redirect"));
+    ok(&sandbox, &["oauth", "login", "outbound"]);
+    ok(&sandbox, &["run", "--once"]);
+    assert_eq!(sandbox.cases().len(), 1, "the mailbox reads with the token the code bought");
 }
