@@ -94,7 +94,7 @@ mod tests {
     fn the_challenge_is_rfc_7636s_example() {
         assert_eq!(
             challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFrEMTJguCQaoeSUl7XpuEVvwyFBzMKg"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let r = Request::new("http://127.0.0.1:1/".into()).unwrap();
         assert_eq!(r.verifier.len(), 43);
