@@ -146,12 +146,12 @@ async fn refresh(
     match asked {
         Ok(granted) => {
             store::save_refreshed(db, key, account, &granted, Utc::now()).await?;
-            crate::metrics::metrics().count_oauth_refresh(account, "ok");
+            crate::metrics::metrics().count_oauth_refresh(login_name(account), "ok");
             Ok(granted.access_token)
         }
         Err(source) => {
             store::save_failure(db, account, source.kind(), &source.to_string(), Utc::now()).await?;
-            crate::metrics::metrics().count_oauth_refresh(account, source.kind());
+            crate::metrics::metrics().count_oauth_refresh(login_name(account), source.kind());
             Err(TokenError::Endpoint { account: account.into(), source })
         }
     }

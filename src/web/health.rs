@@ -22,10 +22,34 @@ pub async fn readyz(State(desk): State<Desk>) -> (StatusCode, String) {
     }
     let now = desk.now();
     problems.extend(desk.config.mailboxes.iter().filter_map(|m| silent(&desk.config, m, now)));
+    match cannot_authenticate(&desk).await {
+        Ok(accounts) => problems.extend(accounts),
+        Err(e) => problems.push(format!("database: {e}")),
+    }
     match problems.is_empty() {
         true => (StatusCode::OK, "ready\n".into()),
         false => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready\n{}\n", problems.join("\n"))),
     }
+}
+
+/// The OAuth2 accounts whose token a person must renew (consent revoked, a bad client secret,
+/// a key that does not open it), at once rather than when the mailbox has been silent.
+async fn cannot_authenticate(desk: &Desk) -> Result<Vec<String>, sea_orm::DbErr> {
+    let accounts = desk.config.oauth_accounts();
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = crate::oauth::store::all(&desk.db).await?;
+    let needs_a_person = |kind: &str| matches!(kind, "invalid_grant" | "invalid_client" | "key" | "no_token");
+    Ok(accounts
+        .into_iter()
+        .filter_map(|a| {
+            let row = stored.iter().find(|r| r.account == a.account)?;
+            let error =
+                row.last_error.as_deref().filter(|_| row.last_error_kind.as_deref().is_some_and(needs_a_person))?;
+            Some(format!("{} cannot authenticate: {error}", crate::oauth::tokens::login_name(&a.account)))
+        })
+        .collect())
 }
 
 /// Why `mailbox` counts as silent at `now`, if it does.

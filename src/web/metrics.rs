@@ -77,6 +77,13 @@ struct Figures {
     targets: Vec<TargetFigures>,
     held: u64,
     quarantined: u64,
+    /// Each OAuth2 account's access token expiry (Unix seconds; 0: none stored).
+    oauth_expiry: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Account {
+    account: String,
 }
 
 async fn render(desk: &Desk, now: DateTime<Utc>) -> Result<String, DbErr> {
@@ -91,6 +98,7 @@ async fn render(desk: &Desk, now: DateTime<Utc>) -> Result<String, DbErr> {
         targets: targets(db, now).await?,
         held,
         quarantined,
+        oauth_expiry: oauth_expiry(desk).await?,
     };
     encode(figures).map_err(|_| DbErr::Custom("the metrics could not be written".into()))
 }
@@ -131,11 +139,36 @@ fn encode(f: Figures) -> Result<String, std::fmt::Error> {
         gauge(f.held as i64),
     );
     r.register("quarantined", "Messages in quarantine", gauge(f.quarantined as i64));
+    let expiry = Family::<Account, Gauge>::default();
+    for (account, at) in f.oauth_expiry {
+        expiry.get_or_create(&Account { account }).set(at);
+    }
+    r.register(
+        "oauth_access_expires_timestamp_seconds",
+        "When each OAuth2 account's access token expires (0: none stored; it is refreshed 5 minutes ahead)",
+        expiry,
+    );
     let mut text = String::new();
     encode_registry(&mut text, crate::metrics::metrics().registry())?;
     encode_registry(&mut text, &r)?;
     encode_eof(&mut text)?;
     Ok(text)
+}
+
+/// The configured OAuth2 accounts, by the name `oauth login` takes, with their token's expiry.
+async fn oauth_expiry(desk: &Desk) -> Result<Vec<(String, i64)>, DbErr> {
+    let accounts = desk.config.oauth_accounts();
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = crate::oauth::store::all(&desk.db).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| {
+            let at = stored.iter().find(|r| r.account == a.account).and_then(|r| r.access_expires_at);
+            (crate::oauth::tokens::login_name(&a.account).to_owned(), at.map_or(0, |t| t.timestamp()))
+        })
+        .collect())
 }
 
 fn gauge(n: i64) -> Gauge {

@@ -212,6 +212,17 @@ async fn a_refused_refresh_raises_one_alarm_naming_the_fix_and_a_login_clears_it
             sandbox.texts("SELECT detail FROM health_alarms WHERE subject = 'oauth:m365' AND cleared_at IS NULL").await;
         assert_eq!(open.len(), 1, "one alarm however often the check runs: {open:?}");
         assert!(format!("{open:?}").contains(fix), "{open:?}");
+        // A running daemon is not ready, and says which account and why.
+        let mut daemon = sandbox.spawn_daemon();
+        let ready = crate::support::http::get(&daemon.web_address(), "/readyz", None);
+        assert_eq!(ready.status, 503, "{}", ready.body);
+        assert!(
+            ready.body.contains(&format!("m365 cannot authenticate: {}", &fix["m365: ".len()..])),
+            "{}",
+            ready.body
+        );
+        daemon.signal(libc::SIGTERM);
+        daemon.wait_exit(Duration::from_secs(10)).expect("exits");
         servers.control("expires_in 1");
         log_in(&sandbox);
         supportd::health::alarm_tick(&desk).await.unwrap();
@@ -283,4 +294,35 @@ async fn the_authorization_code_flow_logs_in_through_the_loopback() {
     ok(&sandbox, &["oauth", "login", "outbound"]);
     ok(&sandbox, &["run", "--once"]);
     assert_eq!(sandbox.cases().len(), 1, "the mailbox reads with the token the code bought");
+}
+
+/// Two daemons on one PostgreSQL database start with a stale token: one refreshes under the
+/// lease, the other waits for it and uses the new token; the endpoint sees one refresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_daemons_on_one_database_refresh_once_between_them() {
+    let servers = OAuth2Servers::start();
+    let sandbox = sandbox(&servers, Backend::Postgres).await;
+    // Issued to live 3 s: stale at once (a token is refreshed 5 minutes ahead).
+    servers.control("expires_in 3");
+    log_in(&sandbox);
+    servers.clear_control();
+    let before = servers.requests().len();
+    let mut first = sandbox.spawn_daemon();
+    let mut second = sandbox.spawn_daemon();
+    first.wait_for("IMAP connected", Duration::from_secs(60));
+    second.wait_for("IMAP connected", Duration::from_secs(60));
+    let asked: Vec<_> = servers.requests().into_iter().skip(before).collect();
+    assert_eq!(asked.len(), 1, "one refresh between them: {asked:?}");
+    assert_eq!((asked[0]["grant_type"].as_str(), asked[0]["status"].as_i64()), (Some("refresh_token"), Some(200)));
+    let metrics = crate::support::http::get(&first.web_address(), "/metrics", None).body;
+    let expiry = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("supportd_oauth_access_expires_timestamp_seconds{account=\"m365\"} "))
+        .unwrap_or_else(|| panic!("the token's expiry is exported: {metrics}"));
+    let expiry: f64 = expiry.parse().expect("a number");
+    assert!(expiry > chrono::Utc::now().timestamp() as f64 + 3000.0, "the refreshed token lives an hour: {expiry}");
+    for mut daemon in [first, second] {
+        daemon.signal(libc::SIGTERM);
+        assert!(daemon.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    }
 }
