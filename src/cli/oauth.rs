@@ -19,7 +19,7 @@ use crate::oauth::{Grant, OAuth2Config, store, tokens};
 pub async fn oauth(config: &Path, command: OAuthCommand) -> Exit {
     match command {
         OAuthCommand::Login { name, redirect, port } => match open(config).await {
-            Ok(desk) => login(&desk, &name, redirect.then_some(port)).await,
+            Ok(desk) => login(&desk, &name, Redirect { asked: redirect, port }).await,
             Err(code) => code,
         },
         OAuthCommand::Status { format } => match open_read_only(config).await {
@@ -46,24 +46,31 @@ fn list(names: &[&str]) -> String {
     if names.is_empty() { "none".into() } else { names.join(", ") }
 }
 
-/// `redirect`: the loopback port of the authorization code flow, when asked for it.
-async fn login(desk: &crate::desk::Desk, name: &str, redirect: Option<u16>) -> Exit {
+/// `--redirect` and `--port`: the authorization code flow whatever the grant, and the loopback
+/// port it comes back to (0: any free one).
+struct Redirect {
+    asked: bool,
+    port: u16,
+}
+
+async fn login(desk: &crate::desk::Desk, name: &str, redirect: Redirect) -> Exit {
     let account = match named(&desk.config, name) {
         Ok(a) => a,
         Err(code) => return code,
     };
-    let granted = match (account.grant, redirect) {
-        (Grant::AuthorizationCode, port) | (_, port @ Some(_)) => {
-            match super::oauth_redirect::flow(account, port.unwrap_or(0)).await {
-                Ok(granted) => granted,
-                Err(e) => {
-                    errln!("error: login of {name} failed: {e}");
-                    return Exit::DataErr;
-                }
+    let by_redirect = redirect.asked || account.grant == Grant::AuthorizationCode;
+    let granted = if by_redirect {
+        match super::oauth_redirect::flow(account, redirect.port).await {
+            Ok(granted) => granted,
+            Err(e) => {
+                errln!("error: login of {name} failed: {e}");
+                return Exit::DataErr;
             }
         }
-        (Grant::ClientCredentials, None) => endpoint::client_credentials(account).await,
-        (Grant::DeviceCode, None) => device_flow(account).await,
+    } else if account.grant == Grant::ClientCredentials {
+        endpoint::client_credentials(account).await
+    } else {
+        device_flow(account).await
     };
     let granted = match granted {
         Ok(g) => g,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,7 +24,9 @@ pub struct Conn {
     flushed: AtomicU64,
     /// When the request in hand began, in milliseconds since the registry's epoch.
     busy_since: AtomicU64,
-    /// When the connection was accepted, in the same milliseconds.
+    /// The socket, to ask whether a request is waiting in it (`asking`).
+    fd: RawFd,
+    /// When it was accepted, in milliseconds since the registry's epoch.
     opened_at: AtomicU64,
     epoch: Instant,
     /// Cancelled to close the connection at once (to make room).
@@ -57,11 +60,22 @@ impl Conn {
         self.served.load(SeqCst) == self.flushed.load(SeqCst)
     }
 
-    /// Accepted less than `grace` ago and no request read yet: a client whose request is on
-    /// its way. Closing it would reset a connection that did nothing wrong.
-    pub fn fresh(&self, grace: Duration) -> bool {
-        let age = self.epoch.elapsed().saturating_sub(Duration::from_millis(self.opened_at.load(SeqCst)));
-        self.served.load(SeqCst) == 0 && age < grace
+    /// Bytes wait in the socket that hyper has not read yet: a request on its way (the
+    /// first of a burst that the accept loop outran, or a kept-alive client's next one).
+    /// Closing it would reset a client that did nothing wrong; a silent one has nothing there.
+    pub fn asking(&self) -> bool {
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int. The descriptor is this connection's while it is
+        // registered; should it be closed and reused meanwhile, the answer is only a worse
+        // guess about which connection to close.
+        let asked = unsafe { libc::ioctl(self.fd, libc::FIONREAD, &mut waiting) };
+        asked == 0 && waiting > 0
+    }
+
+    /// Accepted at least `grace` ago: a client that connected has had time to send.
+    fn older_than(&self, grace: Duration) -> bool {
+        let opened = Duration::from_millis(self.opened_at.load(SeqCst));
+        self.epoch.elapsed().saturating_sub(opened) >= grace
     }
 
     /// Serving one request for longer than `limit` (a client that does not read its answer).
@@ -71,10 +85,12 @@ impl Conn {
     }
 }
 
-/// How long a new connection may take to send its first request before it can be closed to
-/// make room: a burst of clients each gets its answer, a client holding a slot without
-/// asking anything does not keep it.
-pub const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+/// How long a new connection has to send its request before it can be closed to make room
+/// (a client's request follows its connection by a round trip); `make_room` waits no longer
+/// than `GRACE_WAIT` for it, so that a flood of new silent connections cannot keep a slot
+/// from anyone.
+pub const FIRST_REQUEST_GRACE: Duration = Duration::from_millis(250);
+pub const GRACE_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Registry {
     open: Mutex<BTreeMap<u64, Arc<Conn>>>,
@@ -87,17 +103,18 @@ impl Registry {
         Registry { open: Mutex::default(), next: AtomicU64::new(0), epoch: Instant::now() }
     }
 
-    /// Registers a new connection; it stays until its `Registered` is dropped.
-    pub fn open(self: &Arc<Self>) -> Registered {
+    /// Registers a new connection on socket `fd`; it stays until its `Registered` is dropped.
+    pub fn open(self: &Arc<Self>, fd: RawFd) -> Registered {
         let id = self.next.fetch_add(1, SeqCst);
-        let opened_at = self.epoch.elapsed().as_millis() as u64;
+        let opened_at = AtomicU64::new(self.epoch.elapsed().as_millis() as u64);
         let conn = Arc::new(Conn {
             id,
             served: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
             busy_since: AtomicU64::new(0),
-            opened_at: AtomicU64::new(opened_at),
+            fd,
+            opened_at,
             epoch: self.epoch,
             evicted: CancellationToken::new(),
         });
@@ -105,13 +122,13 @@ impl Registry {
         Registered { registry: self.clone(), conn }
     }
 
-    /// Closes the oldest connection that waits for a request (but not one accepted within
-    /// `FIRST_REQUEST_GRACE` that has yet to send its first); failing that, the oldest one
-    /// stalled past `stalled_after`. False when there is neither.
-    pub fn evict_one(&self, stalled_after: Duration) -> bool {
+    /// Closes the oldest connection open for `grace` that waits for a request and has none
+    /// on its way; failing that, the oldest one stalled past `stalled_after`. False when there
+    /// is neither.
+    pub fn evict_one(&self, grace: Duration, stalled_after: Duration) -> bool {
         let open = self.lock();
         let live = || open.values().filter(|c| !c.evicted.is_cancelled());
-        let idle = |c: &&Arc<Conn>| c.between_requests() && !c.fresh(FIRST_REQUEST_GRACE);
+        let idle = |c: &&Arc<Conn>| c.between_requests() && !c.asking() && c.older_than(grace);
         let victim = live().find(idle).or_else(|| live().find(|c| c.stalled(stalled_after)));
         victim.inspect(|c| c.evicted.cancel()).is_some()
     }
@@ -136,75 +153,90 @@ impl Drop for Registered {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
     use super::*;
 
-    /// A registry whose clock began 100 s ago: what it opens now is past the grace once its
-    /// `opened_at` is set back to the epoch.
+    /// A connection whose socket is one end of a pair: the test writes to the other end to
+    /// put a request on its way.
+    struct Pair {
+        registered: Registered,
+        _ours: UnixStream,
+        theirs: UnixStream,
+    }
+
+    fn open(registry: &Arc<Registry>) -> Pair {
+        let (ours, theirs) = UnixStream::pair().expect("a socket pair");
+        Pair { registered: registry.open(ours.as_raw_fd()), _ours: ours, theirs }
+    }
+
     fn registry_100_s_old() -> Arc<Registry> {
         let epoch = Instant::now().checked_sub(Duration::from_secs(100)).expect("the clock is past 100 s");
         Arc::new(Registry { open: Mutex::default(), next: AtomicU64::new(0), epoch })
     }
 
-    fn opened_long_ago(registry: &Arc<Registry>) -> Registered {
-        let registered = registry.open();
-        registered.conn.opened_at.store(0, SeqCst);
-        registered
-    }
-
     #[test]
-    fn the_oldest_connection_between_requests_makes_room_and_one_in_hand_does_not() {
-        let registry = registry_100_s_old();
-        let (first, second, third) = (opened_long_ago(&registry), opened_long_ago(&registry), registry.open());
-        first.conn.begin();
-        assert!(!first.conn.between_requests(), "a request in hand");
-        // Third has served a request and waits for the next: kept alive, idle.
-        third.conn.begin();
-        third.conn.finish();
-        third.conn.flushed();
-        assert!(registry.evict_one(Duration::from_secs(60)));
-        assert!(!first.conn.evicted.is_cancelled() && second.conn.evicted.is_cancelled());
-        assert!(registry.evict_one(Duration::from_secs(60)));
-        assert!(third.conn.evicted.is_cancelled());
-        assert!(!registry.evict_one(Duration::from_secs(60)), "the one serving is kept");
+    fn the_oldest_silent_connection_makes_room_and_one_in_hand_does_not() {
+        let registry = Arc::new(Registry::new());
+        let (first, second, third) = (open(&registry), open(&registry), open(&registry));
+        first.registered.conn.begin();
+        assert!(!first.registered.conn.between_requests(), "a request in hand");
+        assert!(registry.evict_one(Duration::ZERO, Duration::from_secs(60)));
+        assert!(!first.registered.conn.evicted.is_cancelled() && second.registered.conn.evicted.is_cancelled());
+        assert!(registry.evict_one(Duration::ZERO, Duration::from_secs(60)));
+        assert!(third.registered.conn.evicted.is_cancelled());
+        assert!(!registry.evict_one(Duration::ZERO, Duration::from_secs(60)), "the one serving is kept");
         drop((second, third));
         assert_eq!(registry.lock().len(), 1);
     }
 
     #[test]
-    fn a_new_connection_has_a_grace_to_send_its_first_request() {
+    fn a_connection_whose_request_is_on_its_way_is_not_closed() {
+        let registry = Arc::new(Registry::new());
+        let (mut older, silent) = (open(&registry), open(&registry));
+        older.theirs.write_all(b"GET /healthz HTTP/1.1\r\n").expect("write");
+        assert!(older.registered.conn.asking() && !silent.registered.conn.asking());
+        assert!(registry.evict_one(Duration::ZERO, Duration::from_secs(60)));
+        assert!(silent.registered.conn.evicted.is_cancelled(), "the silent one goes, though younger");
+        assert!(!older.registered.conn.evicted.is_cancelled());
+        assert!(!registry.evict_one(Duration::ZERO, Duration::from_secs(60)), "nothing silent is left");
+    }
+
+    #[test]
+    fn a_new_silent_connection_has_a_grace_to_send_its_request() {
         let registry = registry_100_s_old();
-        let new = registry.open();
-        assert!(new.conn.fresh(FIRST_REQUEST_GRACE));
-        assert!(!registry.evict_one(Duration::from_secs(60)), "a client whose request is on its way is not reset");
-        let silent = opened_long_ago(&registry);
-        assert!(!silent.conn.fresh(FIRST_REQUEST_GRACE), "past the grace without a request");
-        assert!(registry.evict_one(Duration::from_secs(60)));
-        assert!(silent.conn.evicted.is_cancelled() && !new.conn.evicted.is_cancelled());
+        let new = open(&registry);
+        assert!(!registry.evict_one(FIRST_REQUEST_GRACE, Duration::from_secs(60)), "its request may be on its way");
+        new.registered.conn.opened_at.store(0, SeqCst);
+        assert!(registry.evict_one(FIRST_REQUEST_GRACE, Duration::from_secs(60)), "silent past the grace");
     }
 
     #[test]
     fn a_request_in_hand_past_the_stall_limit_makes_room_when_none_waits() {
         let registry = registry_100_s_old();
-        let (slow, fresh) = (registry.open(), registry.open());
-        slow.conn.begin();
-        fresh.conn.begin();
+        let (slow, fresh) = (open(&registry), open(&registry));
+        slow.registered.conn.begin();
+        fresh.registered.conn.begin();
         // The slow one's request began at the epoch, 100 s ago.
-        slow.conn.busy_since.store(0, SeqCst);
-        assert!(registry.evict_one(Duration::from_secs(60)));
-        assert!(slow.conn.evicted.is_cancelled() && !fresh.conn.evicted.is_cancelled());
-        assert!(!registry.evict_one(Duration::from_secs(60)));
+        slow.registered.conn.busy_since.store(0, SeqCst);
+        assert!(registry.evict_one(Duration::ZERO, Duration::from_secs(60)));
+        assert!(slow.registered.conn.evicted.is_cancelled() && !fresh.registered.conn.evicted.is_cancelled());
+        assert!(!registry.evict_one(Duration::ZERO, Duration::from_secs(60)));
     }
 
     #[test]
     fn a_response_counts_as_written_only_once_flushed_after_its_body_ended() {
         let registry = Arc::new(Registry::new());
-        let one = registry.open();
-        one.conn.begin();
-        one.conn.flushed();
-        assert!(!one.conn.between_requests(), "the body is still being written");
-        one.conn.finish();
-        assert!(!one.conn.between_requests(), "its last bytes may still be in hyper's buffer");
-        one.conn.flushed();
-        assert!(one.conn.between_requests());
+        let one = open(&registry);
+        let conn = &one.registered.conn;
+        conn.begin();
+        conn.flushed();
+        assert!(!conn.between_requests(), "the body is still being written");
+        conn.finish();
+        assert!(!conn.between_requests(), "its last bytes may still be in hyper's buffer");
+        conn.flushed();
+        assert!(conn.between_requests());
     }
 }

@@ -3,7 +3,7 @@
 //! `header_read_timeout` of its opening or of its previous response (hyper restarts that
 //! timer when a kept-alive connection goes idle: `proto::h1::conn::State::idle`), and never
 //! more than `max_header_bytes` of it; at most `max_connections` are open, and one more
-//! closes the oldest that waits for a request. The descriptors the mail needs are never the
+//! closes the oldest that waits for a request with nothing of one in its socket. The descriptors the mail needs are never the
 //! web's to take.
 
 use std::convert::Infallible;
@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-use super::connections::{Registered, Registry};
+use super::connections::{FIRST_REQUEST_GRACE, GRACE_WAIT, Registered, Registry};
 use super::wire::{Tracked, Wire};
 use crate::config::HttpLimits;
 
@@ -50,7 +50,7 @@ pub async fn run(listener: TcpListener, router: Router, limits: HttpLimits, shut
             }
         };
         let Some(slot) = make_room(&slots, &registry, &limits, &shutdown).await else { break };
-        let registered = registry.open();
+        let registered = registry.open(std::os::fd::AsRawFd::as_raw_fd(&stream));
         let task = connection(stream, peer, router.clone(), &limits, registered, shutdown.clone());
         connections.spawn(async move {
             task.await;
@@ -70,11 +70,14 @@ async fn make_room(
     shutdown: &CancellationToken,
 ) -> Option<OwnedSemaphorePermit> {
     let stalled_after = stalled_after(limits);
+    let waiting = tokio::time::Instant::now();
     loop {
         if let Ok(slot) = slots.clone().try_acquire_owned() {
             return Some(slot);
         }
-        let evicted = registry.evict_one(stalled_after);
+        // New connections get their grace until this one has waited long enough.
+        let grace = if waiting.elapsed() < GRACE_WAIT { FIRST_REQUEST_GRACE } else { Duration::ZERO };
+        let evicted = registry.evict_one(grace, stalled_after);
         debug!(evicted, "the web server is at [http] max_connections");
         // An evicted connection gives its slot up at once; with none to evict, the ones
         // serving become evictable when their response is out.
