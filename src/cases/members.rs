@@ -177,6 +177,13 @@ async fn matching(
 pub enum MemberError {
     #[error("{0}'s domain does not map to ASCII cleanly (IDNA UTS-46), so it could never be matched")]
     NoKey(EmailAddress),
+    /// `*@domain` stored as an address would be one literal mailbox that anyone can write
+    /// as a From, not the domain.
+    #[error(
+        "{0} reads as everyone at a domain: that belongs in [[company]] members in the config, where it is \
+         reviewed; members add takes one person's address"
+    )]
+    Wildcard(EmailAddress),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -190,6 +197,9 @@ pub async fn add_member(
     email: &EmailAddress,
     now: DateTime<Utc>,
 ) -> Result<bool, MemberError> {
+    if email.local_part().trim_matches('"') == "*" {
+        return Err(MemberError::Wildcard(email.clone()));
+    }
     let key = email.key(case).ok_or_else(|| MemberError::NoKey(email.clone()))?;
     if !matching(db, Some(company_id), &key, case).await?.is_empty() {
         return Ok(false);

@@ -29,8 +29,8 @@ pub use members::{
     named_member, remove_member, stored_members,
 };
 pub use open::{
-    AgentMark, Arrival, NewCase, append_message, closed_too_long, open_case, store_agent_message, store_crm_note,
-    store_message, store_team_note,
+    AgentMark, Arrival, CcRule, NewCase, append_message, closed_too_long, open_case, store_agent_message,
+    store_crm_note, store_message, store_team_note,
 };
 pub use parties::{
     NewContact, add_contacts, company_config_for, company_for_sender, contacts_by_email, party_addresses,

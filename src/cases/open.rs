@@ -3,8 +3,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 
 use super::{Actor, record_event};
 use crate::config::Config;
-use crate::domain::{CaseNumber, CaseType, Channel, Priority, Severity, Status};
-use crate::mail::ParsedMessage;
+use crate::domain::{CaseNumber, CaseType, Channel, EmailAddress, Priority, Severity, Status};
+use crate::mail::{ParsedMessage, Party};
 use crate::storage::Tx;
 use crate::storage::entities::{attachment, case, case_participant, message};
 
@@ -69,18 +69,39 @@ pub async fn open_case(txn: &Tx, config: &Config, new: NewCase<'_>, now: DateTim
     Ok(case)
 }
 
-/// Stores an incoming message (and its attachments) on a case. Its Cc's are remembered as
-/// parties only when `by_party`: a delivery report from a stranger's server adds no one.
+/// Whom of a message's Cc's its case takes in as parties (their replies join it; the
+/// agents' replies go to them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CcRule {
+    /// No one: a delivery report from a stranger's server, a message an agent added.
+    None,
+    /// Everyone: the sender is vouched for (a key member by address, or the case is no
+    /// company's).
+    All,
+    /// Only those at these domains (the company's own): the sender is the company's only by
+    /// its domain, which anyone can write in a From, so the people they copy elsewhere are
+    /// not let in.
+    AtDomains(Vec<String>),
+}
+
+/// Stores an incoming message (and its attachments) on a case, and takes in the Cc's `cc`
+/// lets in: returns those it left out.
 pub async fn store_message(
     txn: &Tx,
     case_id: i64,
     msg: &ParsedMessage,
     arrival: Arrival<'_>,
     no_ack_reason: Option<String>,
-    by_party: bool,
-) -> Result<(), DbErr> {
+    cc: &CcRule,
+) -> Result<Vec<EmailAddress>, DbErr> {
     insert_message(txn, case_id, msg, arrival, no_ack_reason, Author::Customer);
-    if by_party { remember_cc(txn, case_id, msg).await } else { Ok(()) }
+    let (taken, left): (Vec<&Party>, Vec<&Party>) = match cc {
+        CcRule::None => return Ok(Vec::new()),
+        CcRule::All => (msg.cc.iter().collect(), Vec::new()),
+        CcRule::AtDomains(domains) => msg.cc.iter().partition(|p| domains.iter().any(|d| p.address.at_domain(d))),
+    };
+    remember_cc(txn, case_id, &taken).await?;
+    Ok(left.into_iter().map(|p| p.address.clone()).collect())
 }
 
 /// Stores a message from the company's CRM as an internal note: the customer never sees
@@ -193,8 +214,8 @@ fn insert_message(
 }
 
 /// Cc'd addresses are remembered on the case, so replies to the customer include them.
-async fn remember_cc(db: &impl ConnectionTrait, case_id: i64, msg: &ParsedMessage) -> Result<(), DbErr> {
-    for p in &msg.cc {
+async fn remember_cc(db: &impl ConnectionTrait, case_id: i64, cc: &[&Party]) -> Result<(), DbErr> {
+    for p in cc {
         let row = case_participant::ActiveModel {
             case_id: Set(case_id),
             email: Set(p.address.to_string()),

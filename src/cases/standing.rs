@@ -10,9 +10,8 @@ use crate::domain::EmailAddress;
 use crate::mail::ParsedMessage;
 use crate::storage::entities::{case, case_participant, contact};
 
-/// A sender's standing on one case. Everyone but a stranger may add to it; only the case's
-/// contact, a key member and an address one of them brought in may bring others in (their
-/// Cc's are remembered): anyone can write a From at a company's domain.
+/// A sender's standing on one case. Everyone but a stranger may add to it; whom they bring
+/// in by copying is `intake::copied`'s to say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
     /// The case's contact.
@@ -35,13 +34,6 @@ pub enum Standing {
 impl Standing {
     pub fn is_party(self) -> bool {
         self != Standing::Stranger
-    }
-
-    /// Whether the people this sender copies become parties of the case (`cases::store_message`).
-    /// A colleague by domain alone is no one's proof: a forged `anyone@company` with the case's
-    /// tag would otherwise put its own addresses on every reply the agents write.
-    pub fn brings_cc(self) -> bool {
-        matches!(self, Standing::Contact | Standing::KeyMember | Standing::Remembered)
     }
 }
 

@@ -92,7 +92,7 @@ fn refused(id: i64, e: &HeldError) -> Exit {
         | HeldError::Stored(_)
         | HeldError::NotOfCompany { .. }
         | HeldError::MemberOfNothing
-        | HeldError::Member(MemberError::NoKey(_)) => Exit::Usage,
+        | HeldError::Member(MemberError::NoKey(_) | MemberError::Wildcard(_)) => Exit::Usage,
         HeldError::NoMailbox { .. } => Exit::Config,
         HeldError::StillFails { .. } => Exit::DataErr,
         HeldError::Ingest(_) | HeldError::Database(_) | HeldError::Member(MemberError::Db(_)) => {

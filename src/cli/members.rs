@@ -77,7 +77,7 @@ async fn change(desk: &Desk, slug: &str, address: &EmailAddress, add: bool) -> E
             return Exit::Usage;
         }
         // The address exists as written; it is the data that cannot be used (EX_DATAERR).
-        (Err(e @ cases::MemberError::NoKey(_)), _) => {
+        (Err(e @ (cases::MemberError::NoKey(_) | cases::MemberError::Wildcard(_))), _) => {
             errln!("error: {e}");
             return Exit::DataErr;
         }

@@ -355,7 +355,9 @@ pub enum HeldCommand {
         /// The case is this company's (a slug), whatever the sender's address says.
         #[arg(long)]
         company: Option<String>,
-        /// Make the sender a key member of that company (or of their domain's company).
+        /// Make the sender a key member of that company (or of their domain's company). The
+        /// From of held mail is not verified: do it only for an address you know is theirs,
+        /// since a key member's mail brings in whomever it copies.
         #[arg(long)]
         add_member: bool,
         /// Add it to this existing case as a message of that case (as the sender's follow-up

@@ -12,6 +12,61 @@ pub fn check(warnings: &mut Vec<Problem>, raw: &RawConfig) {
     escalation_without_address(warnings, raw);
     agents_differing_only_in_case(warnings, raw);
     pool_shared_with_the_web(warnings, raw);
+    public_mail_as_company_domain(warnings, raw);
+}
+
+/// Domains where anyone can have an address: as a company's domain (or a `*@` member) they
+/// make every stranger there one of the company's people, with its own pool of mail.
+const PUBLIC_MAIL: [&str; 24] = [
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+    "zoho.com",
+    "fastmail.com",
+];
+
+fn public_mail_as_company_domain(warnings: &mut Vec<Problem>, raw: &RawConfig) {
+    for (i, c) in raw.companies.iter().enumerate() {
+        let domains = c.domains.iter().flatten().enumerate().map(|(j, d)| (format!("domains[{j}]"), d.as_str()));
+        let wildcards = c
+            .members
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(j, m)| m.trim().strip_prefix("*@").map(|d| (format!("members[{j}]"), d)));
+        for (key, domain) in domains.chain(wildcards) {
+            let domain = domain.trim().trim_start_matches('@').to_ascii_lowercase();
+            if PUBLIC_MAIL.contains(&domain.as_str()) {
+                warnings.push(Problem {
+                    key: format!("company[{i}].{key}"),
+                    message: format!(
+                        "{domain} is a public mail provider: everyone with an address there counts as this \
+                         company's, may join its cases, and has a pool of acknowledgements of its own ([outbound] \
+                         company_domain_mail_per_hour); name the company's people as members instead"
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// The web server may hold `WEB_DB_READERS` of the pool's connections at once; the mail

@@ -272,6 +272,15 @@ pub struct CompanyConfig {
     pub consultancy_rate: Option<f64>,
 }
 
+impl CompanyConfig {
+    /// The company's own domains, as written: its `domains` and those of its `*@domain`
+    /// members.
+    pub fn own_domains(&self) -> Vec<String> {
+        let wildcards = self.members.iter().filter_map(|m| m.strip_prefix("*@"));
+        self.domains.iter().map(String::as_str).chain(wildcards).map(str::to_owned).collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
     pub escalations: CronSchedule,
@@ -355,17 +364,17 @@ impl Config {
         mailboxes.chain(relay).collect()
     }
 
+    /// Whether `address` is one of ours (a support address, the sender), `+tag` or not.
+    pub fn is_own_address(&self, address: &EmailAddress) -> bool {
+        let folded = crate::outbound::strangers::folded_for_caps(address).0;
+        self.own_addresses().iter().any(|own| crate::outbound::strangers::folded_for_caps(own).0 == folded)
+    }
+
     /// The domains of every `[[company]]`, its `domains` and those of its `*@domain` members,
     /// in IDNA ASCII (as `outbound::strangers` keys recipients).
     pub fn company_mail_domains(&self) -> Vec<String> {
-        let of = |c: &'_ CompanyConfig| {
-            let wildcards = c.members.iter().filter_map(|m| m.strip_prefix("*@"));
-            c.domains
-                .iter()
-                .map(String::as_str)
-                .chain(wildcards)
-                .filter_map(crate::domain::ascii_domain)
-                .collect::<Vec<_>>()
+        let of = |c: &CompanyConfig| {
+            c.own_domains().iter().filter_map(|d| crate::domain::ascii_domain(d)).collect::<Vec<_>>()
         };
         let mut domains: Vec<String> = self.companies.iter().flat_map(of).collect();
         domains.sort();

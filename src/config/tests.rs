@@ -636,3 +636,15 @@ fn with_postgresql_the_sealing_key_must_be_given() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("oauth.key_file: the OAuth2 key must be 32 bytes in base64"), "{found:?}");
 }
+
+#[test]
+fn a_public_mail_provider_as_a_companys_domain_is_warned_about() {
+    let text = format!(
+        "{MINIMAL}\n[[company]]\nname = \"Kiwi\"\ndomains = [\"kiwi.example\", \"Gmail.com\"]\nmembers = [\"*@outlook.com\"]\n"
+    );
+    let cfg = load(&text).unwrap();
+    let warned: Vec<String> = cfg.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(warned[0].starts_with("company[0].domains[1]: gmail.com is a public mail provider"), "{warned:?}");
+    assert!(warned[1].starts_with("company[0].members[0]: outlook.com is a public mail provider"), "{warned:?}");
+}

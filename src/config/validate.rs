@@ -390,7 +390,7 @@ fn outbound(p: &mut Problems, raw: &RawOutbound, base: &Path) -> Option<Outbound
     let per_domain = p.in_range(strangers.1, raw.stranger_mail_per_domain_per_hour, 1, 1_000_000, 20) as u32;
     let company_key = "outbound.company_domain_mail_per_hour";
     let company_domain_mail_per_hour =
-        p.in_range(company_key, raw.company_domain_mail_per_hour, 1, 1_000_000, 200) as u32;
+        p.in_range(company_key, raw.company_domain_mail_per_hour, 1, 1_000_000, 50) as u32;
     Some(OutboundConfig {
         from_name,
         from: from?,

@@ -4,7 +4,7 @@
 //! chooses who receives it. Such mail shares one hourly cap (`[outbound]
 //! stranger_mail_per_hour`, 100) and one per recipient domain
 //! (`stranger_mail_per_domain_per_hour`, 20); mail to a `[[company]]`'s own domains is counted
-//! apart, per domain (`company_domain_mail_per_hour`, 200), so that a flood forged elsewhere
+//! apart, per domain (`company_domain_mail_per_hour`, 50), so that a flood forged elsewhere
 //! cannot silence the acknowledgements its `*@domain` members are owed; one person
 //! (`name+tag@` folded into `name@`) gets at most `[intake] ack_limit_per_hour` of it.
 //!
@@ -102,8 +102,8 @@ fn over_cap(config: &Config, stranger: &Stranger, pool: Pool, counts: outbox::St
     }
     if pool == Pool::Strangers && counts.all >= u64::from(all) {
         return Some(format!(
-            "{all} mails to people who are not parties of a case went out in the last hour ([outbound] \
-             stranger_mail_per_hour)"
+            "{all} mails to people who are not parties of a case, at domains of no customer company, went out in \
+             the last hour ([outbound] stranger_mail_per_hour)"
         ));
     }
     if pool == Pool::Strangers && counts.domain >= u64::from(per_domain) {

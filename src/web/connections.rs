@@ -4,8 +4,8 @@
 //! connections open cannot keep `/healthz` (or anyone) out.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

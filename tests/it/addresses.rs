@@ -175,6 +175,12 @@ async fn a_member_added_with_members_add_joins_the_companys_case_by_tag() {
     let refused = desk.sandbox.run(&["members", "add", "acme", "x@\u{212A}iwi.example"]);
     assert_eq!(refused.status.code(), Some(65), "a member who could match no one is refused (EX_DATAERR)");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("does not map to ASCII cleanly"));
+    // `*@domain` stored as an address would be one literal mailbox anyone can write a From as.
+    let wildcard = desk.sandbox.run(&["members", "add", "acme", "*@acme.example"]);
+    assert_eq!(wildcard.status.code(), Some(65), "everyone at a domain is the config's to say");
+    assert!(String::from_utf8_lossy(&wildcard.stderr).contains("belongs in [[company]] members in the config"));
+    let listed = desk.sandbox.run(&["members", "list", "acme"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("*@acme.example"), "nothing was stored");
 }
 
 /// The team's address in upper case is the team: its answer on a case escalated to it is a

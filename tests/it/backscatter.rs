@@ -201,7 +201,7 @@ async fn a_member_by_domain_alone_is_acknowledged_from_the_companys_own_pool() {
         assert!(c.contains(&format!("ack_limit_per_hour = {ACK_LIMIT}\n")), "daemon.toml's per-person limit");
         let c = c.replace(example, "members = [\"*@acme.example\"]");
         let c = c.replace("who_may_open = \"members\"", "who_may_open = \"anyone\"");
-        c.replace("company_domain_mail_per_hour = 200", &format!("company_domain_mail_per_hour = {COMPANY}"))
+        c.replace("company_domain_mail_per_hour = 50", &format!("company_domain_mail_per_hour = {COMPANY}"))
     });
     // The flood first, so that the strangers' cap is used up before acme's people write.
     for n in 0..100 {
@@ -245,7 +245,7 @@ async fn a_member_by_domain_alone_is_acknowledged_from_the_companys_own_pool() {
 async fn a_companys_own_pool_uses_none_of_the_strangers_cap() {
     let sandbox = sandbox("anyone", Backend::Postgres).await;
     sandbox.edit_config(|c| {
-        c.replace("company_domain_mail_per_hour = 200", &format!("company_domain_mail_per_hour = {COMPANY}"))
+        c.replace("company_domain_mail_per_hour = 50", &format!("company_domain_mail_per_hour = {COMPANY}"))
     });
     for n in 0..COMPANY as usize {
         sandbox.drop_mail(&format!("0-{n:03}.eml"), &forged(n, &format!("person{n}@acme.example")));

@@ -114,12 +114,13 @@ async fn the_crms_reply_is_an_internal_note_for_the_agents_with_no_acknowledgeme
     assert_eq!(reply_to, desk.notification(&tag).1, "Alice's own reply address: she can answer it");
 }
 
-/// Anyone can write a From at a company's domain, so a colleague by domain alone may add to a
-/// case but brings no one in: the addresses they copy are noted for the agents, never written
-/// to. The contact, a key member by their own address and an address the contact brought in
-/// bring their Cc's in (issue 27).
+/// Anyone can write a From at a company's domain, so a sender who is the company's only by its
+/// domain (a colleague, a `*@domain` member, a contact who is no more) may add to a case but
+/// brings in only the company's own people; the outsiders they copy are noted for the agents
+/// and never written to. A key member named by address brings in whomever they copy. A new
+/// case filed under the company by its domain is held to the same rule (issue 27).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_colleague_only_by_domain_adds_to_the_case_but_the_people_they_copy_get_no_replies() {
+async fn a_sender_of_the_company_only_by_domain_brings_in_none_but_the_companys_own_people() {
     let members = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
     let desk = Desk::start(|c| {
         assert!(c.contains(members), "daemon.toml shows acme's members");
@@ -128,33 +129,31 @@ async fn a_colleague_only_by_domain_adds_to_the_case_but_the_people_they_copy_ge
     .await;
     let tag = desk.customer_writes(1, "Printer offline").await;
     let subject = format!("Re: {tag} Printer offline");
-    let forged = [
-        ("boss+tag@acme.example", "evil1@evil.test"),
+    // (sender, the outsider it copies, a colleague at the company's domain it copies)
+    let by_domain = [
+        ("boss+tag@acme.example", "evil1@evil.test", "ops1@acme.example"),
         // A Cyrillic о in the local part: not the remembered boss@, a colleague by domain.
-        ("b\u{43e}ss@acme.example", "evil2@evil.test"),
-        ("anyone@it.acme.example", "evil3@evil.test"),
+        ("b\u{43e}ss@acme.example", "evil2@evil.test", "ops2@acme.example"),
+        ("anyone@it.acme.example", "evil3@evil.test", "ops3@it.acme.example"),
+        // The case's contact, but no key member by address: no more than her domain vouches.
+        ("customer1@acme.example", "auditor@audit.example", "ops4@acme.example"),
     ];
-    let vouched = [
-        ("lead@acme.example", "partner@partner.example"),
-        ("boss@acme.example", "deputy@acme.example"),
-        ("customer1@acme.example", "auditor@audit.example"),
-    ];
-    let mails: Vec<Vec<u8>> = forged
+    let mut mails: Vec<Vec<u8>> = by_domain
         .iter()
-        .chain(&vouched)
         .enumerate()
-        .map(|(n, (from, cc))| {
-            let headers = format!("Cc: <{cc}>, Customer 1 <customer1@acme.example>\r\n");
+        .map(|(n, (from, outsider, colleague))| {
+            let headers = format!("Cc: <{outsider}>, <{colleague}>, Customer 1 <customer1@acme.example>\r\n");
             mail(&format!("<{from}>"), &subject, &format!("m{n}@acme.example"), &headers, &format!("Note {n}."))
         })
         .collect();
+    let named = "Cc: <partner@partner.example>\r\n";
+    mails.push(mail("Lead <lead@acme.example>", &subject, "lead-1@acme.example", named, "Adding our partner."));
     desk.server.append(&mails).await;
     desk.run();
 
     assert_eq!(desk.sandbox.cases().len(), 1, "every message joined the case");
     let case = desk.case(&tag);
-    assert_eq!(case["messages"].as_array().unwrap().len(), 7, "{case}");
-    // Each mail copies the contact too, who reads every reply anyway.
+    assert_eq!(case["messages"].as_array().unwrap().len(), 6, "{case}");
     let remembered: Vec<&str> = case["cc"]
         .as_array()
         .unwrap()
@@ -162,22 +161,23 @@ async fn a_colleague_only_by_domain_adds_to_the_case_but_the_people_they_copy_ge
         .filter_map(|a| a.as_str())
         .filter(|a| !a.starts_with("customer1@"))
         .collect();
-    let vouched_cc = ["boss@acme.example", "partner@partner.example", "deputy@acme.example", "auditor@audit.example"];
-    assert_eq!(remembered, vouched_cc, "only the vouched senders' Cc's are remembered");
-    let notes: Vec<&str> = case["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "cc_not_added")
-        .map(|e| e["detail"].as_str().unwrap())
-        .collect();
-    assert_eq!(notes.len(), 3, "one note per colleague's mail: {notes:?}");
-    for (note, (from, cc)) in notes.iter().zip(&forged) {
-        assert!(
-            note.starts_with(&format!("not added to the case, so replies do not go to them: {cc}. {from} ")),
-            "{note}"
-        );
-        assert!(!note.contains("customer1@"), "the contact is a party already: {note}");
+    let expected = [
+        "boss@acme.example",
+        "ops1@acme.example",
+        "ops2@acme.example",
+        "ops3@it.acme.example",
+        "ops4@acme.example",
+        "partner@partner.example",
+    ];
+    assert_eq!(remembered, expected, "the company's own people, and whom a key member copied");
+    let noted = notes(&case);
+    assert_eq!(noted.len(), 4, "one note per such mail: {noted:?}");
+    for (note, (from, outsider, _)) in noted.iter().zip(&by_domain) {
+        let said = format!("copied {outsider}, who were not added to the case and get no replies: {from} matched Acme");
+        assert!(note.starts_with(&said), "{note}");
+        let listed = note.split(" who were").next().unwrap();
+        assert!(!listed.contains("customer1@") && !listed.contains("ops"), "only the left out: {note}");
+        assert!(note.ends_with(&format!("supportd members add acme {from}")), "{note}");
     }
 
     desk.agent_replies(&tag, "We have restarted the spooler.").await;
@@ -185,11 +185,36 @@ async fn a_colleague_only_by_domain_adds_to_the_case_but_the_people_they_copy_ge
         desk.smtp.messages().into_iter().filter(|raw| raw.contains("We have restarted the spooler.")).collect();
     assert_eq!(relayed.len(), 1, "one relay: {relayed:?}");
     let copied = crate::support::smtp::header(&relayed[0], "Cc").unwrap();
-    for party in vouched_cc {
+    for party in expected {
         assert!(copied.contains(party), "{party} reads the reply: {copied}");
     }
-    assert!(!relayed[0].contains("evil.test"), "the relay names no address a colleague copied:\n{}", relayed[0]);
-    for (_, evil) in forged {
-        assert!(desk.sent_to(evil).is_empty(), "{evil} was never written to");
+    assert!(!relayed[0].contains("evil.test") && !relayed[0].contains("audit.example"), "{}", relayed[0]);
+    for (_, outsider, _) in by_domain {
+        assert!(desk.sent_to(outsider).is_empty(), "{outsider} was never written to");
     }
+
+    // A new case from someone at the company's domain: filed under Acme, so the same rule.
+    let new = mail(
+        "Mark <mark@acme.example>",
+        "Printer offline (case 000001)",
+        "mark-1@acme.example",
+        "Cc: <eve@evil.test>\r\n",
+        "Also copying our consultant.",
+    );
+    desk.server.append(&[new]).await;
+    desk.run();
+    let second = desk.case("[Case #000002]");
+    assert_eq!(second["company"], "Acme Corporation");
+    assert_eq!(second["cc"], serde_json::json!([]), "the consultant is not taken in: {second}");
+    assert!(notes(&second)[0].starts_with("copied eve@evil.test, who were not added"), "{second}");
+}
+
+fn notes(case: &serde_json::Value) -> Vec<String> {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "cc_not_added")
+        .map(|e| e["detail"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -116,6 +116,7 @@ pub async fn open_by_hand(desk: &Desk, i: Interaction<'_>) -> Result<CaseNumber,
         ack,
         notify: true,
         taken_by: by.as_ref(),
+        cc: crate::cases::CcRule::All,
     };
     let (companies, limits) = (Companies::load(&txn).await?, Ledger::default());
     let ctx =

@@ -5,12 +5,13 @@
 
 use chrono::{DateTime, Utc};
 
+use super::copied;
 use super::held::{hold, not_member};
 use super::new_case::{self, Ack, Request};
 use super::on_case::{self, OnCase};
 use super::{IntakeError, Outcome};
 use crate::agents::Ctx;
-use crate::cases::{self, Actor, Arrival, Door, Judge, NewCase, Standing};
+use crate::cases::{self, Actor, Arrival, CcRule, Door, Judge, NewCase, Standing};
 use crate::config::MailboxConfig;
 use crate::desk::Desk;
 use crate::domain::{CaseNumber, Channel};
@@ -98,7 +99,15 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     let outcome = match thread {
         Thread::Existing { case, standing: Standing::Crm } => on_case::crm_note(txn, ctx, &e, &case).await?,
         Thread::Existing { case, standing } => {
-            let on = OnCase { case: &case, standing, added: added_to.is_some(), automated: e.automated };
+            let cc = match (standing.is_party(), added_to) {
+                (true, None) => {
+                    let company = ctx.companies.of(cfg, &case);
+                    let named = e.msg.from_doubt.is_none() && cases::named_member(txn, cfg, sender).await?;
+                    copied::rule(company.is_none() || named, company)
+                }
+                _ => CcRule::None,
+            };
+            let on = OnCase { case: &case, cc, automated: e.automated };
             on_case::follow_up(txn, ctx, &e, on).await?
         }
         Thread::New { because, linked } => {
@@ -134,6 +143,8 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
                 ack,
                 notify: !cfg.own_addresses().contains(sender),
                 taken_by: None,
+                // An agent's release vouches for the sender as a key member's address does.
+                cc: copied::rule(e.released.is_some() || !stranger, company.as_ref().map(|(_, c)| c)),
             };
             let (case, acknowledged) = new_case::open(txn, ctx, request).await?;
             if sent_ack {

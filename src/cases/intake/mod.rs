@@ -6,6 +6,7 @@
 //! duplicates and quarantine; an agent's own mail goes to `agents`.
 
 mod by_hand;
+mod copied;
 mod email;
 mod held;
 mod new_case;

@@ -38,6 +38,8 @@ pub(super) struct Request<'a> {
     pub notify: bool,
     /// The agent who opened it by hand (`cases open --as`): it is hers, and she is not told of it.
     pub taken_by: Option<&'a agent::Model>,
+    /// Whom of the message's Cc's the case takes in (`copied::rule`).
+    pub cc: cases::CcRule,
 }
 
 /// The case opened, and whether the customer is acknowledged.
@@ -76,6 +78,7 @@ pub(super) async fn open(txn: &Tx, ctx: &Ctx<'_>, r: Request<'_>) -> Result<(cas
         };
         queue_notifications_but(txn, ctx, notice, r.taken_by).await?;
     }
-    cases::store_message(txn, case.id, r.msg, r.arrival, no_ack, true).await?;
+    let left_out = cases::store_message(txn, case.id, r.msg, r.arrival, no_ack, &r.cc).await?;
+    super::copied::note_left_out(txn, ctx, &case, &r.msg.from.address, left_out).await?;
     Ok((case, acknowledged))
 }

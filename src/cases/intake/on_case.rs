@@ -1,9 +1,7 @@
 //! Mail from the customer's side that joins an existing case.
 
 use crate::agents::{Ctx, Event, Notice, queue_notifications};
-use crate::cases::{self, Actor, Standing};
-use crate::domain::EmailAddress;
-use crate::mail::ParsedMessage;
+use crate::cases::{self, Actor, CcRule};
 use crate::outbound::loop_guard::Automated;
 use crate::storage::Tx;
 use crate::storage::entities::case;
@@ -14,11 +12,9 @@ use super::{Email, IntakeError, Outcome};
 /// A message that joins an existing case, and what it is.
 pub(super) struct OnCase<'a> {
     pub case: &'a case::Model,
-    /// The sender's standing on the case (a stranger's server reporting on our own mail).
-    pub standing: Standing,
-    /// An agent added it to the case (`held release --to-case`): it brings its sender at
-    /// most, never its Cc's.
-    pub added: bool,
+    /// Whom of its Cc's the case takes in (`copied::rule`; none from a stranger's server
+    /// reporting on our own mail, or a message an agent added).
+    pub cc: CcRule,
     /// Why it is automated mail (an out-of-office, a bounce), which changes nothing.
     pub automated: Option<&'a Automated>,
 }
@@ -30,11 +26,8 @@ pub(super) async fn follow_up(txn: &Tx, ctx: &Ctx<'_>, e: &Email<'_>, on: OnCase
     let actor = Actor::Customer(msg.from.address.clone());
     let reason = on.automated.map(|a| a.reason.clone());
     cases::append_message(txn, cfg, case, &actor, reason.as_deref(), e.arrival.received_at, now).await?;
-    let brings_cc = on.standing.brings_cc() && !on.added;
-    cases::store_message(txn, case.id, msg, e.arrival, reason, brings_cc).await?;
-    if on.standing == Standing::Colleague && !on.added {
-        cc_left_out(txn, ctx, case, msg).await?;
-    }
+    let left_out = cases::store_message(txn, case.id, msg, e.arrival, reason, &on.cc).await?;
+    super::copied::note_left_out(txn, ctx, case, &msg.from.address, left_out).await?;
     // Automated mail changes nothing and tells no one, except that mail we sent bounced.
     let (event, undelivered) = match on.automated {
         None => (Event::FollowUp, None),
@@ -48,35 +41,6 @@ pub(super) async fn follow_up(txn: &Tx, ctx: &Ctx<'_>, e: &Email<'_>, on: OnCase
     queue_notifications(txn, ctx, notice).await?;
     Ok(Outcome::Appended { case: case.number })
 }
-
-/// Notes on the case whom a colleague by domain copied and the case did not take in, so that
-/// an agent can see why they get no replies and ask the contact to bring them in.
-async fn cc_left_out(txn: &Tx, ctx: &Ctx<'_>, case: &case::Model, msg: &ParsedMessage) -> Result<(), IntakeError> {
-    let own = ctx.config.own_addresses();
-    let parties = cases::party_addresses(txn, case).await?;
-    let rule = ctx.config.intake.local_part_case;
-    let known = |a: &EmailAddress| own.iter().chain(&parties).any(|p| rule.same(p, a));
-    let left_out: Vec<String> = msg.cc.iter().filter(|p| !known(&p.address)).map(|p| p.address.to_string()).collect();
-    if left_out.is_empty() {
-        return Ok(());
-    }
-    let shown = left_out.iter().take(CC_SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    let more = match left_out.len().saturating_sub(CC_SHOWN) {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
-    let detail = format!(
-        "not added to the case, so replies do not go to them: {shown}{more}. {} is of the company only by its \
-         domain, which anyone can write in a From; the case's contact or a key member brings people in by \
-         copying them",
-        msg.from.address
-    );
-    cases::record_event(txn, case.id, ctx.now, &Actor::System, "cc_not_added", (None, None), Some(detail));
-    Ok(())
-}
-
-/// How many left-out addresses the note names.
-const CC_SHOWN: usize = 10;
 
 /// The company's CRM writing on a case (a reply to an alert or a report): an internal note
 /// for the assigned agent (all agents when unassigned). No new case, no acknowledgement.
