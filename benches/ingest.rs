@@ -161,7 +161,9 @@ pub fn desk_dir(pg: Option<&str>) -> tempfile::TempDir {
     // thousands at one domain would otherwise compose 20 acks and the figures flatter.
     config = config
         .replace("stranger_mail_per_hour = 100\n", "stranger_mail_per_hour = 1000000\n")
-        .replace("stranger_mail_per_domain_per_hour = 20\n", "stranger_mail_per_domain_per_hour = 1000000\n");
+        .replace("stranger_mail_per_domain_per_hour = 20\n", "stranger_mail_per_domain_per_hour = 1000000\n")
+        .replace("company_domain_mail_per_hour = 50\n", "company_domain_mail_per_hour = 1000000\n");
+    assert!(config.contains("company_domain_mail_per_hour = 1000000"), "daemon.toml names the caps");
     std::fs::write(dir.path().join("daemon.toml"), config).unwrap();
     dir
 }

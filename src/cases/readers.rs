@@ -89,6 +89,9 @@ fn others(
         let Ok(address) = email.parse::<EmailAddress>() else { continue };
         let mut excluded = std::iter::once(&to.address).chain(cc.iter().map(|r| &r.address)).chain(own).chain(crm);
         if !excluded.any(|a| same(a, &address)) {
+            // A display name that holds an address ("jane@acme.example" <x@acme.example>)
+            // would show the contact someone else: such a name is left out.
+            let name = name.filter(|n| !n.contains('@'));
             cc.push(Reader { name, address });
         }
     }
@@ -209,5 +212,10 @@ mod tests {
         assert_eq!(got, ["pat@partner.example", "Colin@acme.example", "bob@acme.example"]);
         let no_company = super::others(&to, Vec::new(), &written, None, &own);
         assert!(no_company.is_empty(), "without a company only the remembered Cc's: {no_company:?}");
+        let posing = Written { name: Some("jane@acme.example".into()), ..wrote("m12@acme.example") };
+        let honest = Written { name: Some("Bob Jones".into()), ..wrote("bob@acme.example") };
+        let named = super::others(&to, Vec::new(), &[posing, honest], Some(&acme), &own);
+        let names: Vec<Option<&str>> = named.iter().map(|r| r.name.as_deref()).collect();
+        assert_eq!(names, [None, Some("Bob Jones")], "a name that holds an address is left out");
     }
 }

@@ -30,6 +30,8 @@ pub struct RawOAuth2 {
     pub client_secret: Option<String>,
     pub client_secret_env: Option<String>,
     pub client_secret_file: Option<String>,
+    /// The day the client secret expires (`2027-06-30`), for an alarm ahead of it.
+    pub client_secret_expires: Option<String>,
     pub grant: Option<String>,
     pub token_url: Option<String>,
     pub device_url: Option<String>,
@@ -115,6 +117,17 @@ pub fn oauth2(
     if grant == Grant::ClientCredentials && client_secret.is_none() {
         p.push(format!("{table}.client_secret_file"), "missing: client credentials need the application's secret");
     }
+    let secret_expires = raw.client_secret_expires.as_deref().and_then(|d| {
+        let parsed = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d");
+        parsed
+            .map_err(|_| {
+                p.push(
+                    format!("{table}.client_secret_expires"),
+                    format!("expected a date such as 2027-06-30, got {d:?}"),
+                )
+            })
+            .ok()
+    });
     let endpoints = endpoints(p, &table, raw, &provider, grant)?;
     let scopes = match (&raw.scopes, provider.scopes(used, grant)) {
         (Some(scopes), _) => scopes.clone(),
@@ -127,6 +140,7 @@ pub fn oauth2(
         provider,
         client_id: client_id?,
         client_secret,
+        secret_expires,
         grant,
         endpoints,
         scopes,

@@ -220,27 +220,60 @@ async fn strangers(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
 /// not open with the key, or no login yet. A network failure is no alarm of its own: the
 /// mailbox's silence (or the stuck outbox) says it when it lasts.
 async fn oauth(desk: &Desk, now: DateTime<Utc>) -> Result<Vec<Check>, DbErr> {
-    use crate::oauth::tokens::login_name;
     let stored = crate::oauth::store::all(&desk.db).await?;
     let checks = desk.config.oauth_accounts().into_iter().map(|account| {
-        let name = login_name(&account.account);
         let row = stored.iter().find(|r| r.account == account.account);
-        let error = row.and_then(|r| r.last_error.clone()).unwrap_or_default();
-        let login = format!("run `supportd oauth login {name}`");
-        let state = match row.and_then(|r| r.last_error_kind.as_deref()) {
-            None if row.is_none() && account.grant != crate::oauth::Grant::ClientCredentials => {
-                State::Sick(format!("{name} has no OAuth2 token yet: {login}"))
-            }
-            Some("invalid_grant") => State::Sick(format!("{name}: {error}: {login}")),
-            Some("invalid_client") => State::Sick(format!(
-                "{name}: {error}: put the application's new secret in the config (client_secret_file) and restart"
-            )),
-            Some("key" | "no_token") => State::Sick(format!("{name}: {error}; {login}")),
-            _ => State::Well(now),
-        };
-        Check::new(format!("oauth:{name}"), state)
+        let state = oauth_state(account, row, now).map_or(State::Well(now), State::Sick);
+        Check::new(format!("oauth:{}", crate::oauth::tokens::login_name(&account.account)), state)
     });
     Ok(checks.collect())
+}
+
+/// How long before a configured client secret expiry the alarm warns.
+const SECRET_WARN_DAYS: i64 = 14;
+/// Microsoft drops a refresh token unused for 90 days: warn at 80.
+const UNUSED_WARN_DAYS: i64 = 80;
+
+/// What a person must do about an OAuth2 account, if anything.
+fn oauth_state(
+    account: &crate::oauth::OAuth2Config,
+    row: Option<&crate::storage::entities::oauth_token::Model>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let name = crate::oauth::tokens::login_name(&account.account);
+    let login = format!("run `supportd oauth login {name}`");
+    let error = row.and_then(|r| r.last_error.clone()).unwrap_or_default();
+    let kind = row.and_then(|r| r.last_error_kind.as_deref());
+    let new_secret = "put the application's new secret in the config (client_secret_file) and restart";
+    match kind {
+        None if row.is_none() && account.grant != crate::oauth::Grant::ClientCredentials => {
+            return Some(format!("{name} has no OAuth2 token yet: {login}"));
+        }
+        Some("invalid_grant") => return Some(format!("{name}: {error}: {login}")),
+        Some("invalid_client") => return Some(format!("{name}: {error}: {new_secret}")),
+        Some("key" | "no_token") => return Some(format!("{name}: {error}; {login}")),
+        _ => {}
+    }
+    if let Some(expires) = account.secret_expires {
+        let left = (expires - now.date_naive()).num_days();
+        if left <= SECRET_WARN_DAYS {
+            return Some(format!("the client secret of {name} expires on {expires} ({left} days): {new_secret}"));
+        }
+    }
+    let microsoft = matches!(account.provider, crate::oauth::Provider::Microsoft { .. });
+    let last = row.and_then(|r| r.last_refresh_at);
+    if let Some(last) = last.filter(|t| {
+        microsoft
+            && account.grant != crate::oauth::Grant::ClientCredentials
+            && now - *t > Duration::days(UNUSED_WARN_DAYS)
+    }) {
+        return Some(format!(
+            "{name}'s refresh token has not been used since {} and Microsoft drops it after 90 days unused: start the \
+             daemon, or {login}",
+            last.format("%Y-%m-%d")
+        ));
+    }
+    None
 }
 
 /// Late when the tick due after the last good one (or after the scheduler task started,
@@ -342,4 +375,61 @@ async fn queue(desk: &Desk, txn: &Tx, subject: String, text: String, now: DateTi
     let to = desk.config.health.notify.iter().map(|a| (None, a)).collect();
     let mail = Composed::notice((desk.config.outbound.from_name.as_deref(), from), from, to, &message_id, &rendered);
     queue_mail(txn, "health", None, &mail, now).await
+}
+
+#[cfg(test)]
+mod oauth_tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::oauth::{Grant, OAuth2Config, Provider};
+    use crate::storage::entities::oauth_token;
+
+    fn microsoft(secret_expires: Option<&str>) -> OAuth2Config {
+        let provider = Provider::Microsoft { tenant: "contoso.example".into() };
+        OAuth2Config {
+            account: "mailbox:m365".into(),
+            user: "support@contoso.example".into(),
+            endpoints: provider.endpoints().unwrap(),
+            provider,
+            client_id: "app".into(),
+            client_secret: None,
+            secret_expires: secret_expires.map(|d| d.parse().unwrap()),
+            grant: Grant::DeviceCode,
+            scopes: Vec::new(),
+        }
+    }
+
+    fn row(last_refresh: DateTime<Utc>, kind: Option<&str>) -> oauth_token::Model {
+        oauth_token::Model {
+            account: "mailbox:m365".into(),
+            refresh_token: Some("v1:x".into()),
+            access_token: Some("v1:y".into()),
+            access_expires_at: None,
+            scopes: String::new(),
+            generation: 3,
+            refreshing_until: None,
+            refreshing_by: None,
+            last_refresh_at: Some(last_refresh),
+            last_error: kind.map(|k| format!("consent revoked or expired ({k}: AADSTS50173)")),
+            last_error_kind: kind.map(str::to_owned),
+            updated_at: last_refresh,
+        }
+    }
+
+    #[test]
+    fn an_alarm_warns_ahead_of_a_secrets_expiry_and_of_microsofts_90_days() {
+        let now = Utc.with_ymd_and_hms(2027, 6, 20, 9, 0, 0).unwrap();
+        let fresh = row(now - Duration::hours(1), None);
+        assert_eq!(oauth_state(&microsoft(None), Some(&fresh), now), None, "nothing to do");
+        assert_eq!(oauth_state(&microsoft(Some("2027-07-31")), Some(&fresh), now), None, "41 days ahead");
+        let soon = oauth_state(&microsoft(Some("2027-06-30")), Some(&fresh), now).unwrap();
+        assert!(soon.starts_with("the client secret of m365 expires on 2027-06-30 (10 days)"), "{soon}");
+        let unused = oauth_state(&microsoft(None), Some(&row(now - Duration::days(81), None)), now).unwrap();
+        assert!(unused.contains("has not been used since 2027-03-31") && unused.contains("90 days"), "{unused}");
+        let revoked = oauth_state(&microsoft(None), Some(&row(now, Some("invalid_grant"))), now).unwrap();
+        assert!(revoked.starts_with("m365: consent revoked") && revoked.ends_with("run `supportd oauth login m365`"));
+        let never = oauth_state(&microsoft(None), None, now).unwrap();
+        assert_eq!(never, "m365 has no OAuth2 token yet: run `supportd oauth login m365`");
+    }
 }

@@ -108,6 +108,7 @@ mod tests {
             provider: Provider::Google,
             client_id: "id-1".into(),
             client_secret: None,
+            secret_expires: None,
             grant: Grant::AuthorizationCode,
             endpoints: Provider::Google.endpoints().unwrap(),
             scopes: vec!["https://mail.google.com/".into()],

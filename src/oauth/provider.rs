@@ -15,6 +15,8 @@ pub struct OAuth2Config {
     pub client_id: String,
     /// None for a public client (device code without a secret).
     pub client_secret: Option<Secret>,
+    /// When the client secret expires, if the config says: the alarm warns ahead of it.
+    pub secret_expires: Option<chrono::NaiveDate>,
     pub grant: Grant,
     pub endpoints: Endpoints,
     pub scopes: Vec<String>,

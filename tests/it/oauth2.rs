@@ -212,6 +212,8 @@ async fn a_refused_refresh_raises_one_alarm_naming_the_fix_and_a_login_clears_it
             sandbox.texts("SELECT detail FROM health_alarms WHERE subject = 'oauth:m365' AND cleared_at IS NULL").await;
         assert_eq!(open.len(), 1, "one alarm however often the check runs: {open:?}");
         assert!(format!("{open:?}").contains(fix), "{open:?}");
+        let status = ok(&sandbox, &["oauth", "status"]);
+        assert!(status.contains(&format!("({control}: ")), "oauth status names the last error: {status}");
         // A running daemon is not ready, and says which account and why.
         let mut daemon = sandbox.spawn_daemon();
         let ready = crate::support::http::get(&daemon.web_address(), "/readyz", None);

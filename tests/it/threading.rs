@@ -43,6 +43,12 @@ impl Desk {
 #[tokio::test(flavor = "multi_thread")]
 async fn replies_under_any_prefix_or_encoding_join_their_case() {
     let desk = Desk::new().await;
+    // Jane is a key member by address: the partner she copies is taken in (`intake::copied`).
+    let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+    desk.sandbox.edit_config(|c| {
+        assert!(c.contains(example), "daemon.toml shows acme's members");
+        c.replace(example, "members = [\"jane@acme.example\"]")
+    });
     desk.deliver(&[mail(JANE, "Printer offline", "first@acme.example", "Cc: Bob <bob@partner.example>\r\n")]).await;
     let prefixes = [
         "Re:", "RE:", "Fwd:", "FW:", "AW:", "WG:", "SV:", "VS:", "Antw:", "Doorst:", "Réf:", "RIF:", "R:", "Odp:",

@@ -128,7 +128,9 @@ async fn relay_and_resolution_thread_for_the_customer_and_reach_her_colleague() 
 /// heading at all.
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_up_notifications_show_the_cases_company_whoever_writes() {
-    let desk = Desk::start(|c| c).await;
+    // The customer is a key member by address, so the partner she copies is taken in.
+    let example = "# members = [\"jane@acme.example\", \"*@it.acme.example\"]";
+    let desk = Desk::start(|c| c.replace(example, "members = [\"customer1@acme.example\"]")).await;
     let mail = |from: &str, cc: &str, subject: &str, id: &str, body: &str| {
         format!(
             "From: {from}\r\nTo: support@example.com\r\n{cc}Subject: {subject}\r\nMessage-ID: <{id}>\r\n\

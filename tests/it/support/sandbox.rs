@@ -57,13 +57,16 @@ impl Sandbox {
         });
     }
 
-    /// Lifts the hourly caps on mail to strangers (`[outbound] stranger_mail_per_hour` and
-    /// per domain), for tests of other things that acknowledge more than 20 customers of
+    /// Lifts the hourly caps on mail to strangers (`[outbound] stranger_mail_per_hour`, per
+    /// domain, and per company domain), for tests of other things that acknowledge more than 20 customers of
     /// acme.example in an hour. After `set_outbound`, which replaces the section.
     pub fn uncap_stranger_mail(&self) {
         self.edit_config(|c| {
-            let kept: Vec<&str> = c.lines().filter(|l| !l.starts_with("stranger_mail_per_")).collect();
-            let caps = "[outbound]\nstranger_mail_per_hour = 1000000\nstranger_mail_per_domain_per_hour = 1000000";
+            let capped =
+                |l: &&str| l.starts_with("stranger_mail_per_") || l.starts_with("company_domain_mail_per_hour");
+            let kept: Vec<&str> = c.lines().filter(|l| !capped(l)).collect();
+            let caps = "[outbound]\nstranger_mail_per_hour = 1000000\nstranger_mail_per_domain_per_hour = 1000000\n\
+                        company_domain_mail_per_hour = 1000000";
             kept.join("\n").replacen("[outbound]", caps, 1) + "\n"
         });
     }
