@@ -162,7 +162,8 @@ async fn a_remembered_cc_with_a_line_break_in_its_name_is_relayed_safely() {
     let parsed = parse(relay.as_bytes()).unwrap();
     assert_eq!(parsed.cc.len(), 1, "{relay}");
     assert_eq!(parsed.cc[0].address.as_str(), "bob@acme.example");
-    assert_eq!(parsed.cc[0].name.as_deref(), Some("Bob Bcc: x@evil.example"));
+    // A name that holds an address is left out of a relay's Cc (`cases::readers`).
+    assert_eq!(parsed.cc[0].name, None, "{relay}");
     assert!(parsed.header("bcc").is_none());
 }
 
