@@ -96,10 +96,37 @@ pub fn config_member<'c>(config: &'c Config, sender: &EmailAddress) -> Option<&'
 /// before one that takes its whole domain.
 pub fn config_membership<'c>(config: &'c Config, sender: &EmailAddress) -> Option<(&'c CompanyConfig, Membership)> {
     let case = config.intake.local_part_case;
+    let named = config.companies.iter().find(|c| membership_in(c, sender, case) == Some(Membership::Named));
+    named
+        .map(|c| (c, Membership::Named))
+        .or_else(|| config.companies.iter().find_map(|c| membership_in(c, sender, case).map(|how| (c, how))))
+}
+
+/// How `company`'s own `members` name the sender, if they do: by address before by domain.
+pub fn membership_in(company: &CompanyConfig, sender: &EmailAddress, case: LocalPartCase) -> Option<Membership> {
     let named = |m: &String| !m.starts_with("*@") && case.same_as(sender, m);
     let wildcard = |m: &String| m.strip_prefix("*@").is_some_and(|domain| sender.at_domain(domain));
-    let with = |rule: &dyn Fn(&String) -> bool| config.companies.iter().find(|c| c.members.iter().any(rule));
-    with(&named).map(|c| (c, Membership::Named)).or_else(|| with(&wildcard).map(|c| (c, Membership::Wildcard)))
+    if company.members.iter().any(named) {
+        Some(Membership::Named)
+    } else {
+        company.members.iter().any(wildcard).then_some(Membership::Wildcard)
+    }
+}
+
+/// Whether the sender is a key member of this company by their own address: named in its
+/// `members`, or added to it with `members add`.
+pub async fn named_member_of(
+    db: &impl ConnectionTrait,
+    config: &Config,
+    company: &CompanyConfig,
+    company_id: i64,
+    sender: &EmailAddress,
+) -> Result<bool, DbErr> {
+    let case = config.intake.local_part_case;
+    if membership_in(company, sender, case) == Some(Membership::Named) {
+        return Ok(true);
+    }
+    is_stored_member(db, case, company_id, sender).await
 }
 
 /// The company the sender was added to at run time, if it is still configured. Members are

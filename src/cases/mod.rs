@@ -26,7 +26,7 @@ pub use events::{Actor, record_event};
 pub use fields::{FieldChange, set_field};
 pub use members::{
     Door, MemberError, Membership, StoredMember, add_member, config_member, config_membership, door, is_stored_member,
-    named_member, remove_member, stored_members,
+    membership_in, named_member, named_member_of, remove_member, stored_members,
 };
 pub use open::{
     AgentMark, Arrival, CcRule, NewCase, append_message, closed_too_long, open_case, store_agent_message,

@@ -83,10 +83,11 @@ impl Judge<'_> {
             if company.crm_email.as_ref().is_some_and(|crm| case.same(crm, sender)) {
                 return Ok(Standing::Crm);
             }
-            match super::config_membership(self.config, sender) {
-                Some((m, Membership::Named)) if m.slug == company.slug => return Ok(Standing::KeyMember),
-                Some((m, Membership::Wildcard)) if m.slug == company.slug => colleague = true,
-                _ => colleague = company.domains.iter().any(|d| sender.at_domain(d)),
+            // This company's own members: a sender may be another company's too.
+            match super::membership_in(company, sender, case) {
+                Some(Membership::Named) => return Ok(Standing::KeyMember),
+                Some(Membership::Wildcard) => colleague = true,
+                None => colleague = company.domains.iter().any(|d| sender.at_domain(d)),
             }
         }
         // The contact, a remembered address or a key member added at run time before a

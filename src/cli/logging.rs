@@ -12,6 +12,9 @@ pub enum LogFormat {
 /// ignored) and would take the daemon's task or the command with it.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    // async-imap traces every line it sends, an XOAUTH2 bearer token among them: never below
+    // debug, whatever RUST_LOG asks.
+    let filter = filter.add_directive("async_imap=debug".parse().expect("a constant directive"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -58,24 +58,7 @@ async fn login(desk: &crate::desk::Desk, name: &str, redirect: Redirect) -> Exit
         Ok(a) => a,
         Err(code) => return code,
     };
-    let by_redirect = redirect.asked || account.grant == Grant::AuthorizationCode;
-    let granted = if by_redirect {
-        match super::oauth_redirect::flow(account, redirect.port).await {
-            Ok(granted) => granted,
-            Err(e) => {
-                errln!("error: login of {name} failed: {e}");
-                return Exit::DataErr;
-            }
-        }
-    } else if account.grant == Grant::ClientCredentials {
-        endpoint::client_credentials(account).await
-    } else {
-        device_flow(account).await
-    };
-    let granted = match granted {
-        Ok(g) => g,
-        Err(e) => return refused(name, &e),
-    };
+    // The key first: a person's consent is not to be asked for tokens that cannot be kept.
     let key = match desk.config.oauth_key.as_ref().map(crate::oauth::load_key) {
         Some(Ok(key)) => key,
         Some(Err(e)) => {
@@ -86,6 +69,28 @@ async fn login(desk: &crate::desk::Desk, name: &str, redirect: Redirect) -> Exit
             errln!("error: no [oauth] key to seal the tokens with");
             return Exit::Config;
         }
+    };
+    let by_redirect = redirect.asked || account.grant == Grant::AuthorizationCode;
+    let granted = if by_redirect {
+        match super::oauth_redirect::flow(account, redirect.port).await {
+            Ok(granted) => granted,
+            Err(e) => {
+                errln!("error: login of {name} failed: {e}");
+                return match e {
+                    super::oauth_redirect::RedirectError::Listen { .. } => Exit::OsErr,
+                    super::oauth_redirect::RedirectError::NoAuthorizeUrl => Exit::Config,
+                    _ => Exit::DataErr,
+                };
+            }
+        }
+    } else if account.grant == Grant::ClientCredentials {
+        endpoint::client_credentials(account).await
+    } else {
+        device_flow(account).await
+    };
+    let granted = match granted {
+        Ok(g) => g,
+        Err(e) => return refused(name, &e),
     };
     let scopes = account.scopes.join(" ");
     if let Err(e) = store::save_login(&desk.db, &key, &account.account, &granted, &scopes, Utc::now()).await {
@@ -117,6 +122,11 @@ async fn device_flow(account: &OAuth2Config) -> Result<Granted, EndpointError> {
         match endpoint::device_poll(account, &code.device_code).await {
             Err(EndpointError::Pending) => {}
             Err(EndpointError::SlowDown) => interval += Duration::from_secs(5),
+            // The person may be typing the code: a network hiccup is no reason to make them
+            // start again.
+            Err(EndpointError::Transient(e)) => {
+                tracing::warn!(error = %e, "polling the device flow failed; polling on")
+            }
             other => return other,
         }
         if tokio::time::Instant::now() + interval > deadline {

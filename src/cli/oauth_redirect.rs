@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use super::output::outln;
 use crate::oauth::OAuth2Config;
 use crate::oauth::endpoint::{self, EndpointError, Granted};
-use crate::oauth::pkce::Request;
+use crate::oauth::pkce::{Refusal, Request};
 
 /// How long the person has to consent.
 const WAIT: Duration = Duration::from_secs(10 * 60);
@@ -57,17 +57,18 @@ async fn code(listener: &TcpListener, request: &Request) -> Result<String, Redir
             Some(target) => target,
             None => continue,
         };
-        if !target.contains("code=") && !target.contains("error=") {
-            let _ = answer(&mut stream, "404 Not Found", "Not the redirect of a supportd login.").await;
-            continue;
-        }
-        let code = request.code_from(&target);
-        let page = match &code {
-            Ok(_) => "supportd is logged in: you can close this window.".to_owned(),
-            Err(why) => format!("supportd was not logged in: {why}."),
+        let (page, outcome) = match request.code_from(&target) {
+            Err(Refusal::Stray) => {
+                let _ = answer(&mut stream, "400 Bad Request", "Not the redirect of this supportd login.").await;
+                continue;
+            }
+            Ok(code) => ("supportd is logged in: you can close this window.".to_owned(), Ok(code)),
+            Err(Refusal::Provider(why)) => {
+                (format!("supportd was not logged in: {}.", escape(&why)), Err(RedirectError::Redirect(why)))
+            }
         };
         let _ = answer(&mut stream, "200 OK", &page).await;
-        return code.map_err(RedirectError::Redirect);
+        return outcome;
     }
 }
 
@@ -75,8 +76,10 @@ async fn code(listener: &TcpListener, request: &Request) -> Result<String, Redir
 async fn read_target(stream: &mut tokio::net::TcpStream) -> Option<String> {
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
+    // One deadline for the whole head: a client that dribbles cannot hold the browser off.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_REQUEST {
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.ok()?.ok()?;
+        let n = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await.ok()?.ok()?;
         if n == 0 {
             return None;
         }
@@ -85,6 +88,11 @@ async fn read_target(stream: &mut tokio::net::TcpStream) -> Option<String> {
     let line = String::from_utf8_lossy(&head).lines().next()?.to_owned();
     let mut parts = line.split_whitespace();
     (parts.next() == Some("GET")).then(|| parts.next().map(str::to_owned)).flatten()
+}
+
+/// Text made safe inside HTML.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 async fn answer(stream: &mut tokio::net::TcpStream, status: &str, text: &str) -> std::io::Result<()> {

@@ -186,7 +186,7 @@ fn endpoints(p: &mut Problems, table: &str, raw: &RawOAuth2, provider: &Provider
             }
             return None;
         };
-        if !(url.starts_with("https://") || url.starts_with("http://127.") || url.starts_with("http://[::1]")) {
+        if !(url.starts_with("https://") || on_loopback(url)) {
             p.push(
                 format!("{table}.{name}"),
                 format!("expected an https:// address (http:// only on loopback), got {url:?}"),
@@ -198,6 +198,18 @@ fn endpoints(p: &mut Problems, table: &str, raw: &RawOAuth2, provider: &Provider
     let device = url(p, "device_url", &raw.device_url, grant == Grant::DeviceCode);
     let authorize = url(p, "authorize_url", &raw.authorize_url, grant == Grant::AuthorizationCode);
     Some(Endpoints { token: token?, device, authorize })
+}
+
+/// `http://` to this machine only: the host an IP address on loopback (`127.0.0.1`, `[::1]`),
+/// never a name that merely starts like one (`127.evil.example`).
+fn on_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `[oauth]`: where the key comes from, when any account uses OAuth2. Without one, the
@@ -237,4 +249,18 @@ pub fn keys(p: &mut Problems, raw: &RawOAuthKeys, used: bool, sqlite: bool, base
         p.push(key, why);
     }
     Some(source)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_a_loopback_address_may_be_plain_http() {
+        assert!(super::on_loopback("http://127.0.0.1:8080/token"));
+        assert!(super::on_loopback("http://[::1]:8080/token"));
+        assert!(super::on_loopback("http://127.0.0.1/token"));
+        assert!(!super::on_loopback("http://127.evil.example/token"));
+        assert!(!super::on_loopback("http://localhost.evil.example/token"));
+        assert!(!super::on_loopback("https://127.0.0.1/token"));
+        assert!(!super::on_loopback("http://10.0.0.1/token"));
+    }
 }

@@ -257,6 +257,12 @@ fn mailboxes(p: &mut Problems, raw: &[RawMailbox], base: &Path, companies: &[Com
         if let Some(first) = seen.insert(name.clone(), i) {
             p.push(format!("{key}.name"), format!("{name:?} is already the name of mailbox[{first}]"));
         }
+        if name == "outbound" && m.auth.as_deref() == Some("oauth2") {
+            p.push(
+                format!("{key}.name"),
+                "\"outbound\" names the relay's OAuth2 login (supportd oauth login outbound)",
+            );
+        }
         let source = match m.kind.as_deref() {
             Some("maildir") => {
                 let path = m.path.as_deref().unwrap_or_else(|| {

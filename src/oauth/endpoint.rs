@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::OAuth2Config;
 use super::http::{self, HttpError};
 
-/// What the endpoint granted.
-#[derive(Debug, Clone)]
+/// What the endpoint granted. Never printed whole: `Debug` leaves the tokens out.
+#[derive(Clone)]
 pub struct Granted {
     pub access_token: String,
     /// A new refresh token, when the provider rotates it (Microsoft does on every refresh).
@@ -19,8 +19,14 @@ pub struct Granted {
     pub scope: Option<String>,
 }
 
+impl std::fmt::Debug for Granted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Granted").field("expires_in", &self.expires_in).field("scope", &self.scope).finish()
+    }
+}
+
 /// A device flow begun: what the person is to open and type.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct DeviceCode {
     pub device_code: String,
     pub user_code: String,
@@ -35,6 +41,17 @@ pub struct DeviceCode {
 fn five() -> u64 {
     5
 }
+
+impl std::fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCode").field("verification_uri", &self.verification_uri).finish()
+    }
+}
+
+/// The shortest and longest life a token is taken to have, whatever the provider says: a
+/// hostile or broken `expires_in` neither overflows a date nor makes every use a refresh.
+const SHORTEST: i64 = 60;
+const LONGEST: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
@@ -81,8 +98,19 @@ impl From<HttpError> for EndpointError {
 struct Success {
     access_token: String,
     refresh_token: Option<String>,
-    expires_in: Option<i64>,
+    /// A number, or (Azure AD v1) a number in a string.
+    expires_in: Option<serde_json::Value>,
     scope: Option<String>,
+}
+
+/// Seconds a token lives, as `expires_in` says (1 hour when it says nothing readable).
+fn lifetime(expires_in: Option<&serde_json::Value>) -> i64 {
+    let said = match expires_in {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    said.unwrap_or(3600).clamp(SHORTEST, LONGEST)
 }
 
 #[derive(Deserialize, Default)]
@@ -164,7 +192,7 @@ async fn granted<'a>(
     Ok(Granted {
         access_token: s.access_token,
         refresh_token: s.refresh_token,
-        expires_in: s.expires_in.unwrap_or(3600),
+        expires_in: lifetime(s.expires_in.as_ref()),
         scope: s.scope,
     })
 }
@@ -172,9 +200,12 @@ async fn granted<'a>(
 /// What a refusal means, by its `error` code, else its status.
 fn failure(status: u16, body: &[u8]) -> EndpointError {
     let f: Failure = serde_json::from_slice(body).unwrap_or_default();
+    // What the provider said goes into the database, /readyz and alarm mail: one line, short,
+    // without control characters.
     let described = || {
         let first = f.error_description.lines().next().unwrap_or_default().trim();
-        if first.is_empty() { format!("HTTP {status}") } else { first.to_owned() }
+        let clean: String = first.chars().filter(|c| !c.is_control()).take(300).collect();
+        if clean.is_empty() { format!("HTTP {status}") } else { clean }
     };
     match f.error.as_str() {
         "invalid_grant" => EndpointError::InvalidGrant(described()),
@@ -212,6 +243,20 @@ mod tests {
             failure(400, br#"{"error":"invalid_scope","error_description":"no"}"#).to_string(),
             "the token endpoint refused: invalid_scope: no"
         );
+    }
+
+    #[test]
+    fn a_lifetime_is_read_as_a_number_or_a_string_and_kept_within_bounds() {
+        let n = |v: serde_json::Value| lifetime(Some(&v));
+        assert_eq!(n(serde_json::json!(3599)), 3599);
+        assert_eq!(n(serde_json::json!("3599")), 3599, "Azure AD v1 sends a string");
+        assert_eq!(n(serde_json::json!(9_000_000_000_000_i64)), LONGEST, "no date overflows");
+        assert_eq!(n(serde_json::json!(-5)), SHORTEST);
+        assert_eq!(n(serde_json::json!(1)), SHORTEST);
+        assert_eq!(lifetime(None), 3600);
+        let long = format!(r#"{{"error":"invalid_grant","error_description":"{}\u0007end"}}"#, "x".repeat(500));
+        let EndpointError::InvalidGrant(said) = failure(400, long.as_bytes()) else { panic!() };
+        assert_eq!(said.len(), 300, "cut short, control characters out");
     }
 
     #[test]

@@ -70,11 +70,9 @@ async fn send(url: &str, body: String) -> Result<Answer, HttpError> {
     let t = target(url).ok_or_else(|| HttpError::Url { url: url.into() })?;
     let net = |why: String| HttpError::Network { url: url.into(), why };
     let tcp = TcpStream::connect((t.host, t.port)).await.map_err(|e| net(e.to_string()))?;
-    let authority = if (t.tls && t.port == 443) || (!t.tls && t.port == 80) {
-        t.host.to_owned()
-    } else {
-        format!("{}:{}", t.host, t.port)
-    };
+    let host = if t.host.contains(':') { format!("[{}]", t.host) } else { t.host.to_owned() };
+    let authority =
+        if (t.tls && t.port == 443) || (!t.tls && t.port == 80) { host } else { format!("{host}:{}", t.port) };
     let request = Request::post(t.path)
         .header(hyper::header::HOST, authority)
         .header(hyper::header::CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use super::{OAuth2Config, Provider};
 
 /// One authorization request: what the redirect must carry back, and what the exchange needs.
-#[derive(Debug, Clone)]
+/// Never printed: the verifier is a secret until the exchange.
+#[derive(Clone)]
 pub struct Request {
     pub verifier: String,
     pub state: String,
@@ -49,7 +50,7 @@ impl Request {
 
     /// The code from the redirect's request target (`/?code=…&state=…`), once its state is
     /// this request's; else why not (the provider's error, a forged or stale redirect).
-    pub fn code_from(&self, target: &str) -> Result<String, String> {
+    pub fn code_from(&self, target: &str) -> Result<String, Refusal> {
         let query = target.split_once('?').map_or("", |(_, q)| q);
         let mut code = None;
         let mut state = None;
@@ -63,14 +64,25 @@ impl Request {
                 _ => {}
             }
         }
-        if let Some(error) = error {
-            return Err(format!("the provider said {error}"));
-        }
+        // The state first: anything on this machine can call the loopback, only the provider
+        // knows the state.
         if state.as_deref() != Some(self.state.as_str()) {
-            return Err("the redirect carries another state: not the answer to this login".into());
+            return Err(Refusal::Stray);
         }
-        code.ok_or_else(|| "the redirect carries no code".into())
+        if let Some(error) = error {
+            return Err(Refusal::Provider(format!("the provider said {error}")));
+        }
+        code.ok_or_else(|| Refusal::Provider("the redirect carries no code".into()))
     }
+}
+
+/// Why a request to the loopback gave no code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not this login's redirect (another state, or none): answered and ignored.
+    Stray,
+    /// The provider's answer to this login, refusing.
+    Provider(String),
 }
 
 /// The S256 challenge of `verifier`.
@@ -144,8 +156,10 @@ mod tests {
         let r = Request::new("http://127.0.0.1:1/".into()).unwrap();
         let good = format!("/?code=abc&state={}", r.state);
         assert_eq!(r.code_from(&good), Ok("abc".into()));
-        assert!(r.code_from("/?code=abc&state=other").unwrap_err().contains("another state"));
-        assert!(r.code_from("/?error=access_denied&error_description=no").unwrap_err().contains("access_denied: no"));
-        assert!(r.code_from(&format!("/?state={}", r.state)).unwrap_err().contains("no code"));
+        assert_eq!(r.code_from("/?code=abc&state=other"), Err(Refusal::Stray));
+        assert_eq!(r.code_from("/?error=access_denied&error_description=no"), Err(Refusal::Stray), "state first");
+        let denied = format!("/?error=access_denied&error_description=no&state={}", r.state);
+        assert_eq!(r.code_from(&denied), Err(Refusal::Provider("the provider said access_denied: no".into())));
+        assert!(matches!(r.code_from(&format!("/?state={}", r.state)), Err(Refusal::Provider(_))));
     }
 }

@@ -61,8 +61,12 @@ impl Key {
         }
         let mut key = [0u8; 32];
         SystemRandom::new().fill(&mut key).map_err(|_| SealError::Random)?;
-        write_private(path, &STANDARD.encode(key)).map_err(|source| SealError::Write { path: path.into(), source })?;
-        Ok((Key(key), true))
+        match write_private(path, &STANDARD.encode(key)) {
+            Ok(()) => Ok((Key(key), true)),
+            // Another process made it first: theirs is the key.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((Key::read(path)?, false)),
+            Err(source) => Err(SealError::Write { path: path.into(), source }),
+        }
     }
 
     /// `value` sealed for `account`'s `field`.
@@ -117,16 +121,20 @@ fn aad(account: &str, field: &str) -> Aad<Vec<u8>> {
     Aad::from(format!("supportd oauth2 {account} {field}").into_bytes())
 }
 
-/// Writes a new file only its owner can read, refusing to replace one.
+/// Writes a new file only its owner can read, whole or not at all: written beside it, synced,
+/// then linked into place, which fails (`AlreadyExists`) rather than replace one.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temporary = dir.join(format!(".oauth-key.{}.tmp", std::process::id()));
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temporary)?;
     file.write_all(text.as_bytes())?;
-    file.sync_all()
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 #[cfg(test)]

@@ -82,14 +82,17 @@ pub async fn take_lease(
 }
 
 /// A refresh's tokens, committed at once: the rotated refresh token (the old one kept when
-/// the provider did not rotate it), the access token, its expiry; the lease given up.
+/// the provider did not rotate it), the access token, its expiry; the lease given up. False
+/// when the row is no longer at `generation` (a login or logout came meanwhile): it is left
+/// as it is.
 pub async fn save_refreshed(
     db: &impl ConnectionTrait,
     key: &Key,
     account: &str,
     granted: &Granted,
+    generation: i64,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let mut update = Entity::update_many()
         .col_expr(C::AccessToken, Expr::value(key.seal(account, "access", &granted.access_token)?))
         .col_expr(C::AccessExpiresAt, Expr::value(now + Duration::seconds(granted.expires_in)))
@@ -103,8 +106,8 @@ pub async fn save_refreshed(
     if let Some(rotated) = &granted.refresh_token {
         update = update.col_expr(C::RefreshToken, Expr::value(key.seal(account, "refresh", rotated)?));
     }
-    update.filter(C::Account.eq(account)).exec(db).await?;
-    Ok(())
+    let saved = update.filter(C::Account.eq(account)).filter(C::Generation.eq(generation)).exec(db).await?;
+    Ok(saved.rows_affected == 1)
 }
 
 /// A failed refresh: why, and the lease given up.
@@ -115,7 +118,13 @@ pub async fn save_failure(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    Entity::update_many()
+    let mut update = Entity::update_many();
+    if kind == "transient" {
+        // A network failure says nothing new about an account that needs a person: that stays.
+        let person = super::tokens::NEEDS_A_PERSON;
+        update = update.filter(C::LastErrorKind.is_null().or(C::LastErrorKind.is_not_in(person)));
+    }
+    update
         .col_expr(C::RefreshingUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(C::RefreshingBy, Expr::value(Option::<String>::None))
         .col_expr(C::LastError, Expr::value(error))

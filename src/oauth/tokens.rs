@@ -6,7 +6,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::endpoint::{self, EndpointError};
 use super::seal::{Key, SealError};
@@ -35,6 +35,10 @@ pub enum TokenError {
     Db(#[from] DbErr),
     #[error("another instance has been refreshing the OAuth2 token of {account} for too long")]
     Busy { account: String },
+    #[error("{account} needs a person: {said}")]
+    NeedsAPerson { account: String, said: String },
+    #[error("the token refresh failed unexpectedly: {0}")]
+    Panicked(String),
 }
 
 impl From<StoreError> for TokenError {
@@ -52,7 +56,7 @@ impl TokenError {
     pub fn is_transient(&self) -> bool {
         match self {
             TokenError::Endpoint { source, .. } => source.kind() == "transient",
-            TokenError::Db(_) | TokenError::Busy { .. } => true,
+            TokenError::Db(_) | TokenError::Busy { .. } | TokenError::Panicked(_) => true,
             _ => false,
         }
     }
@@ -94,7 +98,7 @@ impl TokenStore {
 }
 
 /// A current access token for `cfg`'s account.
-pub async fn access_token(db: &impl ConnectionTrait, key: &Key, cfg: &OAuth2Config) -> Result<String, TokenError> {
+pub async fn access_token(db: &DatabaseConnection, key: &Key, cfg: &OAuth2Config) -> Result<String, TokenError> {
     let account = cfg.account.as_str();
     let who = format!("{}:{}", crate::health::host(), std::process::id());
     for _ in 0..WAIT_STEPS {
@@ -107,12 +111,23 @@ pub async fn access_token(db: &impl ConnectionTrait, key: &Key, cfg: &OAuth2Conf
             return Err(TokenError::NotLoggedIn { account: account.into(), name: login_name(account).into() });
         };
         if let (Some(sealed), Some(expires)) = (&row.access_token, row.access_expires_at)
-            && expires - AHEAD > now
+            && expires - margin(&row) > now
         {
             return Ok(key.open(account, "access", sealed)?);
         }
+        // Consent revoked or a bad secret: asking again soon changes nothing until a person
+        // acts (a login, a new secret), and a provider throttles a client that keeps asking.
+        let recent = now - row.updated_at < ASK_AGAIN_AFTER;
+        if let Some(kind) = row.last_error_kind.as_deref().filter(|k| recent && NEEDS_A_PERSON.contains(k)) {
+            let said = row.last_error.clone().unwrap_or_else(|| kind.to_owned());
+            return Err(TokenError::NeedsAPerson { account: account.into(), said });
+        }
         if store::take_lease(db, account, row.generation, &who, now, now + LEASE).await? {
-            return refresh(db, key, cfg, &row).await;
+            // Its own task: the provider rotates the refresh token as it answers, so the
+            // answer must be stored even if the caller gives up meanwhile (a timeout, shutdown).
+            let (db, key, cfg) = (db.clone(), key.clone(), cfg.clone());
+            let refreshed = tokio::spawn(async move { refresh(&db, &key, &cfg, &row).await });
+            return refreshed.await.unwrap_or_else(|e| Err(TokenError::Panicked(e.to_string())));
         }
         // Another instance is refreshing: its new generation is read on the next look.
         tokio::time::sleep(WAIT_STEP).await;
@@ -120,10 +135,26 @@ pub async fn access_token(db: &impl ConnectionTrait, key: &Key, cfg: &OAuth2Conf
     Err(TokenError::Busy { account: account.into() })
 }
 
+/// After a failure only a person can mend, the refresh is tried again this long after it.
+const ASK_AGAIN_AFTER: Duration = Duration::minutes(5);
+
+/// The errors only a person can mend: the refresh is not tried again soon.
+pub const NEEDS_A_PERSON: [&str; 4] = ["invalid_grant", "invalid_client", "key", "no_token"];
+
+/// How long before its expiry a token is refreshed: `AHEAD`, or half its life when it lives
+/// shorter, so that a short-lived token is not refreshed on every use.
+fn margin(row: &crate::storage::entities::oauth_token::Model) -> Duration {
+    let life = match (row.access_expires_at, row.last_refresh_at) {
+        (Some(expires), Some(issued)) => expires - issued,
+        _ => AHEAD * 2,
+    };
+    AHEAD.min(life / 2)
+}
+
 /// Refreshes under the lease: the new tokens stored (committed) before the access token is
 /// returned; a failure stored with its kind.
 async fn refresh(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     key: &Key,
     cfg: &OAuth2Config,
     row: &crate::storage::entities::oauth_token::Model,
@@ -143,16 +174,47 @@ async fn refresh(
             return Err(TokenError::NotLoggedIn { account: account.into(), name: login_name(account).into() });
         }
     };
+    let metrics = crate::metrics::metrics();
     match asked {
         Ok(granted) => {
-            store::save_refreshed(db, key, account, &granted, Utc::now()).await?;
-            crate::metrics::metrics().count_oauth_refresh(login_name(account), "ok");
+            save_refreshed(db, key, account, &granted, row.generation).await?;
+            metrics.count_oauth_refresh(login_name(account), "ok");
             Ok(granted.access_token)
         }
         Err(source) => {
             store::save_failure(db, account, source.kind(), &source.to_string(), Utc::now()).await?;
-            crate::metrics::metrics().count_oauth_refresh(login_name(account), source.kind());
+            metrics.count_oauth_refresh(login_name(account), source.kind());
             Err(TokenError::Endpoint { account: account.into(), source })
         }
     }
 }
+
+/// Stores a refresh's tokens, trying again a few times: the provider has already forgotten
+/// the old refresh token. A row that moved on meanwhile (a new login, a logout) is left as it is.
+async fn save_refreshed(
+    db: &DatabaseConnection,
+    key: &Key,
+    account: &str,
+    granted: &endpoint::Granted,
+    generation: i64,
+) -> Result<(), TokenError> {
+    let mut tries = 0;
+    loop {
+        match store::save_refreshed(db, key, account, granted, generation, Utc::now()).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {
+                tracing::warn!(account, "a login or logout came while refreshing: the refreshed token is not stored");
+                return Ok(());
+            }
+            Err(StoreError::Db(e)) if tries < SAVE_TRIES => {
+                tries += 1;
+                tracing::warn!(account, error = %e, "storing a refreshed token failed; trying again");
+                tokio::time::sleep(StdDuration::from_secs(1 << tries)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// How many times a refreshed token's store is tried again (1, 2, 4, 8 s apart).
+const SAVE_TRIES: u32 = 4;

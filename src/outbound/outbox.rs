@@ -148,6 +148,22 @@ pub async fn mark_retry(db: &impl ConnectionTrait, id: i64, error: &str, next: D
     .await
 }
 
+/// As `mark_retry`, but the attempt the claim counted is given back: the mail waits for a
+/// person, not for the server.
+pub async fn mark_waiting(db: &impl ConnectionTrait, id: i64, error: &str, next: DateTime<Utc>) -> Result<(), DbErr> {
+    set(
+        db,
+        id,
+        [
+            (Column::Status, Expr::value(QUEUED)),
+            (Column::NextAttemptAt, Expr::value(next)),
+            (Column::LastError, Expr::value(error)),
+            (Column::Attempts, Expr::col(Column::Attempts).sub(1)),
+        ],
+    )
+    .await
+}
+
 pub async fn mark_failed(db: &impl ConnectionTrait, id: i64, error: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     set(
         db,

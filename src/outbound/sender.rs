@@ -46,6 +46,11 @@ async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<
             outbox::mark_failed(&desk.db, row.id, &e, desk.now()).await?;
             warn!(error = %e, "delivery failed for good");
         }
+        Err(SendError::Waiting(e)) => {
+            let next = desk.now() + Duration::from_std(WAITING_RETRY).unwrap_or(Duration::minutes(5));
+            outbox::mark_waiting(&desk.db, row.id, &e, next).await?;
+            warn!(error = %e, retry_at = %next, "delivery waits for a person");
+        }
         Err(e) if row.attempts >= desk.config.outbound.max_attempts as i32 => {
             crate::metrics::metrics().count_send_failure(&row.kind);
             let e = format!("gave up after {} attempts: {e}", row.attempts);
@@ -62,6 +67,9 @@ async fn deliver(desk: &Desk, transport: &Transport, row: &OutboxRow) -> Result<
     }
     Ok(())
 }
+
+/// How often mail waiting for a person (the relay's OAuth2 login) is tried again.
+const WAITING_RETRY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// `initial`, twice that, four times … capped at `max` (10 s … 30 min by default).
 fn backoff(attempts: i32, initial: std::time::Duration, max: std::time::Duration) -> Duration {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::Error as SmtpError;
-use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use rustls::pki_types::ServerName;
@@ -69,6 +69,8 @@ enum Failure {
     /// The server refused the OAuth2 token: the next connection refreshes it first.
     #[error("the SMTP server refused the OAuth2 token of {user}: {said}")]
     TokenRefused { user: String, said: String },
+    #[error("{0}")]
+    Unexpected(String),
 }
 
 impl Relay {
@@ -115,6 +117,8 @@ impl Relay {
         match tokio::time::timeout(self.timeout, self.deliver(reuse, envelope, raw)).await {
             Err(_) => Err(SendError::Transient(format!("no answer from the SMTP server within {:?}", self.timeout))),
             Ok(Err(Failure::Smtp(e))) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            // The relay cannot log in until a person acts: the mail waits, its attempts uncounted.
+            Ok(Err(Failure::Token(e))) if !e.is_transient() => Err(SendError::Waiting(e.to_string())),
             Ok(Err(e)) => Err(SendError::Transient(e.to_string())),
             Ok(Ok(conn)) => {
                 *kept = Some(Kept { conn, since: Instant::now() });
@@ -196,24 +200,30 @@ impl Relay {
 async fn xoauth2(conn: &mut AsyncSmtpConnection, user: &str, token: &str) -> Result<(), Failure> {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
+    if !conn.server_info().supports_auth_mechanism(Mechanism::Xoauth2) {
+        return Err(Failure::Unexpected("the SMTP server does not offer AUTH XOAUTH2".into()));
+    }
     let refused = |said: String| {
         let advice = crate::oauth::sasl::smtp_refusal_advice(&said).map(|a| format!(" ({a})")).unwrap_or_default();
         Failure::TokenRefused { user: user.to_owned(), said: format!("{said}{advice}") }
     };
-    let started = conn.command(Line("AUTH XOAUTH2")).await.map_err(|e| refused(e.to_string()))?;
+    let started = conn.command(Line("AUTH XOAUTH2")).await?;
     if !started.has_code(334) {
-        return Err(refused(format!("AUTH XOAUTH2 answered {}", started.code())));
+        return Err(Failure::Unexpected(format!("AUTH XOAUTH2 answered {}", started.code())));
     }
     let initial = STANDARD.encode(crate::oauth::sasl::xoauth2(user, token));
     match conn.command(Line(&initial)).await {
         Ok(done) if done.has_code(235) => Ok(()),
         Ok(challenge) if challenge.has_code(334) => {
-            let json = challenge.first_line().and_then(|b| STANDARD.decode(b.trim()).ok()).unwrap_or_default();
+            // The server's JSON error, base64; its words as they came when they are not.
+            let line = challenge.first_line().unwrap_or_default().trim().to_owned();
+            let said = STANDARD.decode(&line).map_or(line, |json| String::from_utf8_lossy(&json).into_owned());
             let end = conn.command(Line("")).await.err().map_or_else(String::new, |e| format!("{e}: "));
-            Err(refused(format!("{end}{}", String::from_utf8_lossy(&json))))
+            Err(refused(format!("{end}{said}")))
         }
-        Ok(other) => Err(refused(format!("the server answered {}", other.code()))),
-        Err(e) if e.status().is_some() => Err(refused(e.to_string())),
+        Ok(other) => Err(Failure::Unexpected(format!("the token answered {}", other.code()))),
+        // 534 and 535: the credentials refused (RFC 4954 §6); anything else is no verdict on them.
+        Err(e) if e.status().is_some_and(|c| [534, 535].contains(&u16::from(c))) => Err(refused(e.to_string())),
         Err(e) => Err(e.into()),
     }
 }

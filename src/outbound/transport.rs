@@ -18,6 +18,10 @@ pub enum SendError {
     Permanent(String),
     #[error("transport setup failed: {0}")]
     Setup(String),
+    /// Nothing can go until a person acts (the relay's OAuth2 login): retried, but not
+    /// counted against `max_attempts`, so that a weekend without consent fails no mail.
+    #[error("{0}")]
+    Waiting(String),
 }
 
 pub enum Transport {

@@ -40,14 +40,19 @@ async fn cannot_authenticate(desk: &Desk) -> Result<Vec<String>, sea_orm::DbErr>
         return Ok(Vec::new());
     }
     let stored = crate::oauth::store::all(&desk.db).await?;
-    let needs_a_person = |kind: &str| matches!(kind, "invalid_grant" | "invalid_client" | "key" | "no_token");
+    let needs_a_person = |kind: &str| crate::oauth::tokens::NEEDS_A_PERSON.contains(&kind);
     Ok(accounts
         .into_iter()
         .filter_map(|a| {
-            let row = stored.iter().find(|r| r.account == a.account)?;
-            let error =
-                row.last_error.as_deref().filter(|_| row.last_error_kind.as_deref().is_some_and(needs_a_person))?;
-            Some(format!("{} cannot authenticate: {error}", crate::oauth::tokens::login_name(&a.account)))
+            let name = crate::oauth::tokens::login_name(&a.account);
+            let Some(row) = stored.iter().find(|r| r.account == a.account) else {
+                let app_only = a.grant == crate::oauth::Grant::ClientCredentials;
+                return (!app_only)
+                    .then(|| format!("{name} cannot authenticate: no OAuth2 token yet (supportd oauth login {name})"));
+            };
+            let kind = row.last_error_kind.as_deref();
+            let error = row.last_error.as_deref().filter(|_| kind.is_some_and(needs_a_person))?;
+            Some(format!("{name} cannot authenticate: {error}"))
         })
         .collect())
 }

@@ -126,8 +126,10 @@ fn connection(
     let served = builder.serve_connection(io, service);
     let stalled_after = stalled_after(limits);
     async move {
-        let _registered = registered;
         tokio::pin!(served);
+        // Declared after `served`, so dropped before it: the registry forgets the socket
+        // before it is closed and its number can be another connection's.
+        let _registered = registered;
         let mut closing = false;
         loop {
             tokio::select! {

@@ -63,9 +63,10 @@ pub async fn note_left_out(
     };
     let (of, slug) = company.map_or(("the company", "COMPANY"), |c| (c.name.as_str(), c.slug.as_str()));
     let detail = format!(
-        "copied {}{more}, who were not added to the case and get no replies: {sender} matched {of} only by its \
-         domain, which can be forged. If they should get replies, a key member of {of} can copy them, or make \
-         {sender} one: supportd members add {slug} {sender}",
+        "copied {}{more}, who were not added to the case and get no replies: {sender} is no key member of {of} by \
+         address, and anyone can write a From at {of}'s domains, so only {of}'s own people are taken in from it. If \
+         they should get replies, a key member of {of} can copy them, or make {sender} one: supportd members add \
+         {slug} {sender}",
         named[..named.len().min(SHOWN)].join(", ")
     );
     cases::record_event(txn, case.id, ctx.now, &Actor::System, "cc_not_added", (None, None), Some(detail));

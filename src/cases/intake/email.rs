@@ -100,10 +100,11 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
         Thread::Existing { case, standing: Standing::Crm } => on_case::crm_note(txn, ctx, &e, &case).await?,
         Thread::Existing { case, standing } => {
             let cc = match (standing.is_party(), added_to) {
+                // Vouched for by the case's own company only (a key member of another is
+                // no more than a colleague here).
                 (true, None) => {
                     let company = ctx.companies.of(cfg, &case);
-                    let named = e.msg.from_doubt.is_none() && cases::named_member(txn, cfg, sender).await?;
-                    copied::rule(company.is_none() || named, company)
+                    copied::rule(company.is_none() || standing == Standing::KeyMember, company)
                 }
                 _ => CcRule::None,
             };
@@ -112,6 +113,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
         }
         Thread::New { because, linked } => {
             let tag = &cfg.intake.case_tag;
+            let cc = new_case_cc(txn, cfg, &e, company.as_ref()).await?;
             let (choice, summary) =
                 cases::read_choice(&threading::clean_subject(&e.msg.subject, tag), &e.msg.text_body);
             let new = NewCase {
@@ -143,8 +145,7 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
                 ack,
                 notify: !cfg.own_addresses().contains(sender),
                 taken_by: None,
-                // An agent's release vouches for the sender as a key member's address does.
-                cc: copied::rule(e.released.is_some() || !stranger, company.as_ref().map(|(_, c)| c)),
+                cc,
             };
             let (case, acknowledged) = new_case::open(txn, ctx, request).await?;
             if sent_ack {
@@ -155,6 +156,26 @@ pub async fn email(txn: &Tx, desk: &Desk, ctx: &Ctx<'_>, e: Email<'_>) -> Result
     };
     let company = company.map(|(id, c)| (id, c.slug));
     Ok((outcome, Learnt { company, contact: Some(contact), recent_acks }))
+}
+
+/// Whom of a new case's Cc's it takes in: none when its From is in doubt; everyone when an
+/// agent released it (vouching for the sender) or the sender is a key member of the case's
+/// company by address; else only the company's own people (`copied`).
+async fn new_case_cc(
+    txn: &Tx,
+    cfg: &crate::config::Config,
+    e: &Email<'_>,
+    company: Option<&(i64, crate::config::CompanyConfig)>,
+) -> Result<CcRule, IntakeError> {
+    if e.msg.from_doubt.is_some() {
+        return Ok(CcRule::None);
+    }
+    let vouched = match company {
+        _ if e.released.is_some() => true,
+        Some((id, c)) => cases::named_member_of(txn, cfg, c, *id, &e.msg.from.address).await?,
+        None => true,
+    };
+    Ok(copied::rule(vouched, company.map(|(_, c)| c)))
 }
 
 /// Why the case was opened as it was, with why its sender is a stranger when its From is

@@ -122,7 +122,11 @@ async fn authenticate(
     .await;
     match authenticated {
         Ok(session) => Ok(session),
-        Err(ImapError::Login { user, source }) => {
+        // NO or BAD is the server's verdict on the token; a lost connection is none.
+        Err(ImapError::Login {
+            user,
+            source: source @ (async_imap::error::Error::No(_) | async_imap::error::Error::Bad(_)),
+        }) => {
             crate::oauth::store::expire_access(&desk.db, &oauth.account).await?;
             let said = refusal.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_else(|| source.to_string());
             Err(ImapError::TokenRefused { user, said })
