@@ -198,7 +198,7 @@ async fn status(config: &Config, db: &sea_orm::DatabaseConnection, format: Forma
                 r.account.clone(),
                 r.user.clone(),
                 r.grant.into(),
-                if r.logged_in { "yes".into() } else { "no: run supportd oauth login".into() },
+                if r.logged_in { "yes".into() } else { format!("no: run supportd oauth login {}", r.account) },
                 when(r.access_expires_at),
                 when(r.last_refresh_at),
                 r.last_error.clone().unwrap_or_else(|| "-".into()),

@@ -83,7 +83,7 @@ async fn mail_in_and_ack_out(backend: Backend) {
     let servers = OAuth2Servers::start();
     let sandbox = sandbox(&servers, backend).await;
     let status = ok(&sandbox, &["oauth", "status"]);
-    assert!(status.contains("m365") && status.contains("no: run supportd oauth login"), "{status}");
+    assert!(status.contains("no: run supportd oauth login m365"), "{status}");
     log_in(&sandbox);
 
     servers.deliver(APP_USER, &customer_mail(1, "Printer offline"));
