@@ -91,7 +91,8 @@ impl Judge<'_> {
             }
         }
         // The contact, a remembered address or a key member added at run time before a
-        // colleague by domain: each of them may bring others in, a colleague may not.
+        // colleague by domain: a key member vouches for whom they copy (`intake::copied`),
+        // a colleague does not.
         if c.contact_id.is_some() && c.contact_id == self.sender_contact {
             return Ok(Standing::Contact);
         }

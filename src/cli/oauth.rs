@@ -162,23 +162,18 @@ struct Row {
 }
 
 async fn status(config: &Config, db: &sea_orm::DatabaseConnection, format: Format) -> Exit {
-    let stored = match store::all(db).await {
-        Ok(rows) => rows,
+    let accounts = match store::configured(db, config).await {
+        Ok(accounts) => accounts,
         Err(e) => return super::load::fail(&crate::app::AppError::Database(e)),
     };
-    let rows: Vec<Row> = config
-        .oauth_accounts()
+    let rows: Vec<Row> = accounts
         .into_iter()
-        .map(|a| {
-            let row = stored.iter().find(|r| r.account == a.account);
+        .map(|(a, row)| {
+            let row = row.as_ref();
             Row {
                 account: tokens::login_name(&a.account).to_owned(),
                 user: a.user.clone(),
-                grant: match a.grant {
-                    Grant::AuthorizationCode => "authorization_code",
-                    Grant::DeviceCode => "device_code",
-                    Grant::ClientCredentials => "client_credentials",
-                },
+                grant: a.grant.as_str(),
                 logged_in: row.is_some_and(|r| r.refresh_token.is_some() || r.access_token.is_some()),
                 scopes: row.map(|r| r.scopes.clone()).unwrap_or_default(),
                 access_expires_at: row.and_then(|r| r.access_expires_at),

@@ -220,10 +220,9 @@ async fn strangers(desk: &Desk, now: DateTime<Utc>) -> Result<Check, DbErr> {
 /// not open with the key, or no login yet. A network failure is no alarm of its own: the
 /// mailbox's silence (or the stuck outbox) says it when it lasts.
 async fn oauth(desk: &Desk, now: DateTime<Utc>) -> Result<Vec<Check>, DbErr> {
-    let stored = crate::oauth::store::all(&desk.db).await?;
-    let checks = desk.config.oauth_accounts().into_iter().map(|account| {
-        let row = stored.iter().find(|r| r.account == account.account);
-        let state = oauth_state(account, row, now).map_or(State::Well(now), State::Sick);
+    let accounts = crate::oauth::store::configured(&desk.db, &desk.config).await?;
+    let checks = accounts.into_iter().map(|(account, row)| {
+        let state = oauth_state(account, row.as_ref(), now).map_or(State::Well(now), State::Sick);
         Check::new(format!("oauth:{}", crate::oauth::tokens::login_name(&account.account)), state)
     });
     Ok(checks.collect())

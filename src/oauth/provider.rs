@@ -43,6 +43,15 @@ pub enum Grant {
 }
 
 impl Grant {
+    /// As the config writes it, `parse`'s inverse.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::DeviceCode => "device_code",
+            Grant::ClientCredentials => "client_credentials",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Grant, String> {
         match text {
             "authorization_code" => Ok(Grant::AuthorizationCode),
@@ -187,5 +196,8 @@ mod tests {
         assert_eq!(Provider::Custom.scopes(Use::Imap, Grant::DeviceCode), None);
         assert_eq!(Grant::parse("device_code"), Ok(Grant::DeviceCode));
         assert!(Grant::parse("password").unwrap_err().contains("client_credentials"));
+        for grant in [Grant::AuthorizationCode, Grant::DeviceCode, Grant::ClientCredentials] {
+            assert_eq!(Grant::parse(grant.as_str()), Ok(grant));
+        }
     }
 }

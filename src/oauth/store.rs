@@ -23,8 +23,24 @@ pub async fn load(db: &impl ConnectionTrait, account: &str) -> Result<Option<oau
     Entity::find_by_id(account.to_owned()).one(db).await
 }
 
-pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<oauth_token::Model>, DbErr> {
-    Entity::find().all(db).await
+/// Every configured OAuth2 account with its stored row (none before a login); nothing is read
+/// when no account uses OAuth2.
+pub async fn configured<'c>(
+    db: &impl ConnectionTrait,
+    config: &'c crate::config::Config,
+) -> Result<Vec<(&'c super::OAuth2Config, Option<oauth_token::Model>)>, DbErr> {
+    let accounts = config.oauth_accounts();
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stored = Entity::find().all(db).await?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| {
+            let row = stored.iter().position(|r| r.account == a.account).map(|i| stored.swap_remove(i));
+            (a, row)
+        })
+        .collect())
 }
 
 /// The tokens a login granted, replacing whatever the account had.

@@ -35,23 +35,19 @@ pub async fn readyz(State(desk): State<Desk>) -> (StatusCode, String) {
 /// The OAuth2 accounts whose token a person must renew (consent revoked, a bad client secret,
 /// a key that does not open it), at once rather than when the mailbox has been silent.
 async fn cannot_authenticate(desk: &Desk) -> Result<Vec<String>, sea_orm::DbErr> {
-    let accounts = desk.config.oauth_accounts();
-    if accounts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stored = crate::oauth::store::all(&desk.db).await?;
     let needs_a_person = |kind: &str| crate::oauth::tokens::NEEDS_A_PERSON.contains(&kind);
-    Ok(accounts
+    Ok(crate::oauth::store::configured(&desk.db, &desk.config)
+        .await?
         .into_iter()
-        .filter_map(|a| {
+        .filter_map(|(a, row)| {
             let name = crate::oauth::tokens::login_name(&a.account);
-            let Some(row) = stored.iter().find(|r| r.account == a.account) else {
+            let Some(row) = row else {
                 let app_only = a.grant == crate::oauth::Grant::ClientCredentials;
                 return (!app_only)
                     .then(|| format!("{name} cannot authenticate: no OAuth2 token yet (supportd oauth login {name})"));
             };
             let kind = row.last_error_kind.as_deref();
-            let error = row.last_error.as_deref().filter(|_| kind.is_some_and(needs_a_person))?;
+            let error = row.last_error.filter(|_| kind.is_some_and(needs_a_person))?;
             Some(format!("{name} cannot authenticate: {error}"))
         })
         .collect())

@@ -157,15 +157,11 @@ fn encode(f: Figures) -> Result<String, std::fmt::Error> {
 
 /// The configured OAuth2 accounts, by the name `oauth login` takes, with their token's expiry.
 async fn oauth_expiry(desk: &Desk) -> Result<Vec<(String, i64)>, DbErr> {
-    let accounts = desk.config.oauth_accounts();
-    if accounts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stored = crate::oauth::store::all(&desk.db).await?;
-    Ok(accounts
+    Ok(crate::oauth::store::configured(&desk.db, &desk.config)
+        .await?
         .into_iter()
-        .map(|a| {
-            let at = stored.iter().find(|r| r.account == a.account).and_then(|r| r.access_expires_at);
+        .map(|(a, row)| {
+            let at = row.and_then(|r| r.access_expires_at);
             (crate::oauth::tokens::login_name(&a.account).to_owned(), at.map_or(0, |t| t.timestamp()))
         })
         .collect())

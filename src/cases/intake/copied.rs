@@ -28,7 +28,7 @@ pub fn rule(vouched: bool, company: Option<&CompanyConfig>) -> CcRule {
 }
 
 /// Notes on the case whom `sender` copied and the case did not take in: not the people it
-/// already writes to, our own addresses, the agents or the CRM.
+/// already writes to, our own addresses (`+tag`ged too), the agents or the CRM.
 pub async fn note_left_out(
     txn: &Tx,
     ctx: &Ctx<'_>,
@@ -42,7 +42,6 @@ pub async fn note_left_out(
     let rule = ctx.config.intake.local_part_case;
     let company = ctx.companies.of(ctx.config, case);
     let mut known: Vec<EmailAddress> = cases::party_addresses(txn, case).await?;
-    known.extend(ctx.config.own_addresses());
     known.extend(company.and_then(|c| c.crm_email.clone()));
     known.push(sender.clone());
     let ours = |a: &EmailAddress| ctx.agents.by_address(a).is_some() || ctx.config.is_own_address(a);
